@@ -1,0 +1,329 @@
+/* digits.h: the public C API of the digits network core.
+ *
+ * One prefix (dg_), status codes instead of prints or exits, the caller owns
+ * what it creates (_new/_free; _free(NULL) is fine). Tensors are row-major
+ * float32; images are NHWC: (N, H, W, C), a 28x28 digit is (28, 28, 1).
+ * Dimension letters: N batch, H height, W width, C channels, K kernel size.
+ */
+#ifndef DIGITS_H
+#define DIGITS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status ------------------------------------------------------------ */
+
+enum {
+  DG_OK = 0,
+  DG_ERR_ARG = -1,      /* bad argument from the caller */
+  DG_ERR_NOMEM = -2,    /* allocation failed or size over a hard cap */
+  DG_ERR_IO = -3,       /* open/read/write/rename failed */
+  DG_ERR_FORMAT = -4,   /* a file or buffer is malformed */
+  DG_ERR_EMPTY = -5,    /* an image with no ink */
+  DG_ERR_NUMERIC = -6,  /* NaN or infinity where numbers must be finite */
+  DG_ERR_STOPPED = -7,  /* a caller asked the work to stop */
+};
+
+/* The message of the last failure on this thread ("" if none). */
+const char *dg_last_error(void);
+/* Set the last-error message (printf style) and return code. */
+int dg_error(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* A short name for a status code ("format error", ...). */
+const char *dg_status_name(int code);
+/* What this build compiled in: SIMD path, threads, compiler. */
+const char *dg_build_info(void);
+
+/* ---- random numbers (xoshiro128+ style, state passed in) ---------------- */
+
+typedef struct { uint64_t s[2]; } dg_rng;
+/* Seed a generator; the same seed gives the same sequence everywhere. */
+void dg_rng_seed(dg_rng *r, uint64_t seed);
+/* Next 32 random bits. */
+uint32_t dg_rng_u32(dg_rng *r);
+/* Uniform float in [0, 1). */
+float dg_rng_uniform(dg_rng *r);
+/* Standard normal float (Box-Muller). */
+float dg_rng_normal(dg_rng *r);
+/* Uniform integer in [0, n). */
+uint32_t dg_rng_below(dg_rng *r, uint32_t n);
+
+/* ---- datasets (idx.c) --------------------------------------------------- */
+
+/* A labelled set of 28x28 (or HxW) grayscale images as floats in 0..1. */
+typedef struct {
+  int n, h, w;        /* n images of h x w */
+  float *images;      /* (n, h, w) */
+  uint8_t *labels;    /* (n) */
+} dg_dataset;
+
+/* Hard caps checked before allocating anything a file asks for. */
+#define DG_IDX_MAX_ITEMS 10000000
+#define DG_IDX_MAX_DIM 4096
+
+/* Parse an idx file from memory (raw or gzip). On success *data is a new
+ * buffer of *count items of *h x *w bytes (labels: h = w = 1). */
+int dg_idx_parse(const void *buf, size_t len, int expect_dims, uint8_t **data,
+                 int *count, int *h, int *w);
+/* Read one idx file from path, trying PATH and PATH.gz. */
+int dg_idx_read(const char *path, int expect_dims, uint8_t **data, int *count,
+                int *h, int *w);
+/* Load images + labels of one split ("train" or "t10k") from DIR. */
+int dg_dataset_load(dg_dataset *ds, const char *dir, const char *split);
+/* Free a dataset's buffers (not the struct). */
+void dg_dataset_free(dg_dataset *ds);
+/* Keep images [from, from+count) of src in dst (copies). */
+int dg_dataset_slice(dg_dataset *dst, const dg_dataset *src, int from, int count);
+
+/* ---- preprocessing (preprocess.c) ---------------------------------------- */
+
+/* Hard caps for images from outside (files, canvases). */
+#define DG_IMAGE_MAX_DIM 16384
+#define DG_IMAGE_MAX_PIXELS (64u * 1024u * 1024u)
+
+/* Turn any image (channels 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; 8-bit) into
+ * an MNIST-style 28x28 input: ink polarity from the border, crop to ink,
+ * longest side to 20 px keeping aspect (area averaging), centre of mass at
+ * (14,14), floats 0..1 with ink = 1. Transparent pixels read as white paper.
+ * Returns DG_ERR_EMPTY for an image with no ink. out: (28*28). */
+int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
+                  float *out);
+
+/* ---- images from files (image.c; native only) ---------------------------- */
+
+/* Decode PNG/JPEG/BMP/GIF/PGM from memory into 8-bit pixels with the file's
+ * channel count; caps on dimensions before allocating. free() the result. */
+int dg_image_decode(const void *buf, size_t len, uint8_t **pixels, int *w,
+                    int *h, int *channels);
+/* Same from a file path. */
+int dg_image_load(const char *path, uint8_t **pixels, int *w, int *h,
+                  int *channels);
+/* Write 8-bit pixels as PNG (atomic: temp file + rename). */
+int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
+                       int channels);
+
+/* ---- augmentation (augment.c) -------------------------------------------- */
+
+typedef struct {
+  float rotate_deg;  /* max |rotation|, degrees (10) */
+  float zoom;        /* max |zoom - 1| (0.1) */
+  float shift;       /* max |shift| as a fraction of the side (0.1) */
+  float shear;       /* max |shear| (0.1, as tan of the shear angle) */
+  float thickness;   /* max |stroke thickness change| in px (0 = off) */
+} dg_augment_opts;
+
+/* The classic Keras ImageDataGenerator settings (10 deg, 0.1, 0.1, 0.1). */
+dg_augment_opts dg_augment_default(void);
+/* One random affine warp with bilinear sampling: in, out (h, w); in != out. */
+void dg_augment(const float *in, float *out, int h, int w,
+                const dg_augment_opts *o, dg_rng *rng);
+
+/* ---- the network (net.c, arch.c, layers) --------------------------------- */
+
+typedef struct dg_net dg_net;
+
+/* The spec string of a named architecture ("mlp", "cnn", ...), or NULL. */
+const char *dg_arch_spec(const char *name);
+/* Names of all named architectures, NULL-terminated. */
+const char *const *dg_arch_names(void);
+
+/* Build a network from an architecture name or spec string, e.g.
+ * "input 28 28 1; flatten; dense 128; relu; dense 10; softmax".
+ * Weights are initialised from seed (He/Glorot uniform). */
+int dg_net_new(dg_net **out, const char *arch, uint64_t seed);
+/* Free a network (NULL is fine). */
+void dg_net_free(dg_net *net);
+/* Make room for batches of up to n samples (allocates; not on the hot path). */
+int dg_net_reserve(dg_net *net, int n);
+/* Threads used by forward/backward (1 = none). Results are identical for
+ * any thread count (see kernels.c). */
+void dg_net_set_threads(dg_net *net, int threads);
+
+/* Input and output sizes per sample. */
+int dg_net_input_size(const dg_net *net);   /* e.g. 784 */
+int dg_net_output_size(const dg_net *net);  /* e.g. 10 */
+/* Number of layers, total trainable parameters, non-trainable state. */
+int dg_net_layer_count(const dg_net *net);
+size_t dg_net_param_count(const dg_net *net);
+size_t dg_net_state_count(const dg_net *net);
+/* The architecture spec string the net was built from (normalised). */
+const char *dg_net_arch(const dg_net *net);
+
+/* Describe layer i for summaries: name ("conv1"), kind ("conv2d"), output
+ * shape (h, w, c; dense has h = w = 1) and parameter count. */
+typedef struct {
+  const char *name, *kind;
+  int out_h, out_w, out_c;
+  size_t params, state;
+} dg_layer_info;
+int dg_net_layer_info(const dg_net *net, int i, dg_layer_info *info);
+
+/* Inference: x (n, input_size) -> probs (n, output_size). Batch norm uses
+ * running statistics, dropout is off. Reserves as needed. */
+int dg_net_predict(dg_net *net, const float *x, int n, float *probs);
+
+/* Training step pieces. forward with train=1 keeps what backward needs. */
+int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng);
+/* Output of the last forward: (n, output_size), probabilities if the net
+ * ends in softmax. */
+const float *dg_net_output(const dg_net *net);
+/* Softmax cross-entropy of the last forward against labels, mean over n;
+ * then backward: fills the parameter gradients (overwritten, not summed). */
+int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss);
+
+/* Flat parameter / gradient / state arrays (kann style: one loop for the
+ * optimizer, save and copy). */
+float *dg_net_params(dg_net *net);
+float *dg_net_grads(dg_net *net);
+float *dg_net_state(dg_net *net);
+/* Copy all parameters and state from src to dst (same architecture). */
+int dg_net_copy_weights(dg_net *dst, const dg_net *src);
+
+/* Named tensors of the net, for model files: params first, then state. */
+typedef struct {
+  const char *name;  /* "conv1.weight", "bn1.running_mean" */
+  int ndim, shape[4];
+  float *data;
+  size_t size;
+  int trainable;     /* 0 for running statistics */
+  int decay;         /* 1 if weight decay applies (weights, not biases/bn) */
+} dg_tensor;
+int dg_net_tensor_count(const dg_net *net);
+const dg_tensor *dg_net_tensor(const dg_net *net, int i);
+const dg_tensor *dg_net_tensor_find(const dg_net *net, const char *name);
+
+/* String metadata carried by the net into model files. */
+int dg_net_meta_set(dg_net *net, const char *key, const char *value);
+const char *dg_net_meta_get(const dg_net *net, const char *key);
+int dg_net_meta_count(const dg_net *net);
+int dg_net_meta_at(const dg_net *net, int i, const char **key,
+                   const char **value);
+
+/* ---- loss and optimizers (loss.c, optim.c) -------------------------------- */
+
+/* Stable softmax cross-entropy over n rows of k logits with sparse labels.
+ * probs (n,k) and dlogits (n,k) may be NULL; dlogits is d(mean loss). */
+int dg_softmax_xent(const float *logits, const uint8_t *labels, int n, int k,
+                    float *probs, float *dlogits, float *loss);
+
+typedef enum { DG_OPT_SGD = 0, DG_OPT_ADAM = 1 } dg_opt_kind;
+typedef struct {
+  dg_opt_kind kind;
+  float lr, momentum;         /* SGD: momentum (0.9) */
+  float beta1, beta2, eps;    /* Adam (0.9, 0.999, 1e-8) */
+  float weight_decay;         /* decoupled (AdamW style), 0 = off */
+  size_t n;                   /* parameters */
+  float *m, *v;               /* (n) each; v unused by SGD */
+  int64_t step;
+} dg_optim;
+/* Allocate optimizer state for net's parameters. */
+int dg_optim_init(dg_optim *o, dg_opt_kind kind, float lr, const dg_net *net);
+void dg_optim_free(dg_optim *o);
+/* One update of net's params from net's grads. */
+void dg_optim_step(dg_optim *o, dg_net *net);
+
+/* ---- model files (model_io.c): safetensors + metadata --------------------- */
+
+/* Extra named float arrays a checkpoint carries beside the weights
+ * (optimizer moments, best weights). Names start with "__". */
+typedef struct {
+  const char *name;
+  float *data;
+  size_t size;
+} dg_blob;
+
+/* Serialize net (+ extra blobs) to a new buffer; free() it. */
+int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
+                      uint8_t **buf, size_t *len);
+/* Write atomically: PATH.tmp, fsync, rename. */
+int dg_model_save(const dg_net *net, const char *path, const dg_blob *extra,
+                  int nextra);
+/* Parse a model buffer: builds the net from its stored architecture and
+ * fills every tensor, validating all of it. If extra != NULL, blobs named
+ * "__..." are returned there (free with dg_blobs_free). */
+int dg_model_load_mem(dg_net **out, const void *buf, size_t len,
+                      dg_blob **extra, int *nextra);
+int dg_model_load(dg_net **out, const char *path, dg_blob **extra,
+                  int *nextra);
+void dg_blobs_free(dg_blob *b, int n);
+
+/* ---- files (fileio.c) ------------------------------------------------------ */
+
+/* Read a whole file (cap: max bytes). free() the buffer. */
+int dg_file_read(const char *path, size_t max, uint8_t **buf, size_t *len);
+/* Write a whole file atomically (temp file, flush, fsync, rename). */
+int dg_file_write_atomic(const char *path, const void *buf, size_t len);
+
+/* ---- metrics (metrics.c) ---------------------------------------------------- */
+
+typedef struct {
+  int k;                    /* classes */
+  int n, correct;
+  double loss_sum;
+  int64_t confusion[10][10];/* [true][predicted] */
+} dg_metrics;
+void dg_metrics_reset(dg_metrics *m, int k);
+/* Add n predictions (probs (n,k)) against labels. */
+void dg_metrics_add(dg_metrics *m, const float *probs, const uint8_t *labels,
+                    int n);
+double dg_metrics_accuracy(const dg_metrics *m);
+double dg_metrics_loss(const dg_metrics *m);
+/* Precision, recall, F1 of class c (0 when undefined). */
+void dg_metrics_class(const dg_metrics *m, int c, double *precision,
+                      double *recall, double *f1);
+
+/* ---- training loop (train.c) ------------------------------------------------ */
+
+typedef struct {
+  int epoch, epochs;
+  int batch, batches;       /* progress within the epoch */
+  float loss, acc;          /* running training figures this epoch */
+  float val_loss, val_acc;  /* after an epoch (NaN before) */
+  float lr;
+  double seconds;           /* this epoch so far */
+  int done;                 /* 1 when this call ends an epoch */
+  int improved;             /* val loss improved at this epoch end */
+} dg_progress;
+
+/* Called often within an epoch and once at its end; return non-zero to stop
+ * (the loop checkpoints and returns DG_ERR_STOPPED). */
+typedef int (*dg_progress_fn)(const dg_progress *p, void *user);
+
+typedef struct {
+  int epochs, batch;
+  float lr;
+  dg_opt_kind optimizer;
+  float weight_decay;
+  int augment;
+  dg_augment_opts aug;
+  uint64_t seed;
+  int patience;             /* early stopping (epochs without val loss gain) */
+  int lr_patience;          /* plateau epochs before lr *= lr_factor */
+  float lr_factor, min_lr;
+  int val_count;            /* last val_count training images validate */
+  int threads;
+  const char *checkpoint;   /* written atomically each epoch (NULL = none) */
+  const char *resume;       /* checkpoint to continue from (NULL = none) */
+  dg_progress_fn progress;
+  void *user;
+} dg_train_opts;
+
+/* Sensible defaults (Adam 1e-3, batch 64, 10 epochs, patience 5, ...). */
+dg_train_opts dg_train_defaults(void);
+/* Train net on train (the last val_count images validate); restores the best
+ * weights at the end; records history in the net's metadata. */
+int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o);
+/* Evaluate net on a dataset into metrics (probs optional: (n,k)). */
+int dg_evaluate(dg_net *net, const dg_dataset *ds, dg_metrics *m, float *probs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
