@@ -178,6 +178,12 @@ const float *dg_net_output(const dg_net *net);
  * then backward: fills the parameter gradients (overwritten, not summed). */
 int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss);
 
+/* Also compute d(loss)/d(input) in backward (off by default; for gradient
+ * checks and saliency). The gradient of the last backward, (n, input_size),
+ * or NULL when off. */
+int dg_net_want_input_grad(dg_net *net, int on);
+const float *dg_net_input_grad(const dg_net *net);
+
 /* Flat parameter / gradient / state arrays (kann style: one loop for the
  * optimizer, save and copy). */
 float *dg_net_params(dg_net *net);
@@ -202,6 +208,8 @@ const dg_tensor *dg_net_tensor_find(const dg_net *net, const char *name);
 /* String metadata carried by the net into model files. */
 int dg_net_meta_set(dg_net *net, const char *key, const char *value);
 const char *dg_net_meta_get(const dg_net *net, const char *key);
+/* Remove a key (absent keys are fine). */
+void dg_net_meta_del(dg_net *net, const char *key);
 int dg_net_meta_count(const dg_net *net);
 int dg_net_meta_at(const dg_net *net, int i, const char **key,
                    const char **value);

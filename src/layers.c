@@ -1,0 +1,205 @@
+/* layers.c: every layer's forward and backward, side by side. Layers own no
+ * memory: the network passes in its buffers. Heavy lifting goes through the
+ * kernels (GEMM, im2col, pooling), which decide SIMD and threads. */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "nn.h"
+
+/* ---- dense ----------------------------------------------------------------- */
+
+void dg_dense_forward(float *out, const float *in, const float *w,
+                      const float *b, int N, int I, int U) {
+  /* out (N,U) = in (N,I) @ w (I,U) + b */
+  dg_gemm(0, 0, N, U, I, 1.0f, in, I, w, U, 0.0f, out, U);
+  dg_bias_add(out, b, (size_t)N, U);
+}
+
+void dg_dense_backward(float *din, float *dw, float *db, const float *dout,
+                       const float *in, const float *w, int N, int I, int U) {
+  /* dw (I,U) = in^T (I,N) @ dout (N,U) */
+  dg_gemm(1, 0, I, U, N, 1.0f, in, I, dout, U, 0.0f, dw, U);
+  dg_bias_grad(dout, (size_t)N, U, db);
+  /* din (N,I) = dout (N,U) @ w^T (U,I) */
+  if (din) dg_gemm(0, 1, N, I, U, 1.0f, dout, U, w, U, 0.0f, din, I);
+}
+
+/* ---- conv (NHWC, stride 1, via im2col) ------------------------------------- */
+
+/* Samples per im2col chunk: as many as fit the workspace, at least one. */
+static int conv_chunk(int N, size_t per_sample, size_t col_cap) {
+  size_t c = col_cap / per_sample;
+  if (c < 1) c = 1;
+  return c > (size_t)N ? N : (int)c;
+}
+
+void dg_conv_forward(float *out, const float *in, const float *w,
+                     const float *b, int N, int H, int W, int C, int F, int K,
+                     int pad, float *col, size_t col_cap) {
+  int OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, KKC = K * K * C;
+  size_t in_size = (size_t)H * W * C, out_size = (size_t)OH * OW * F;
+  int chunk = conv_chunk(N, (size_t)OH * OW * KKC, col_cap);
+  for (int s = 0; s < N; s += chunk) {
+    int cn = N - s < chunk ? N - s : chunk;
+    /* col (cn*OH*OW, KKC); out rows (cn*OH*OW, F) = col @ w (KKC, F) */
+    dg_im2col(in + s * in_size, cn, H, W, C, K, pad, col);
+    dg_gemm(0, 0, cn * OH * OW, F, KKC, 1.0f, col, KKC, w, F, 0.0f,
+            out + s * out_size, F);
+  }
+  dg_bias_add(out, b, (size_t)N * OH * OW, F);
+}
+
+void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
+                      const float *in, const float *w, int N, int H, int W,
+                      int C, int F, int K, int pad, float *col,
+                      size_t col_cap) {
+  int OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, KKC = K * K * C;
+  size_t in_size = (size_t)H * W * C, out_size = (size_t)OH * OW * F;
+  int chunk = conv_chunk(N, (size_t)OH * OW * KKC, col_cap);
+  dg_bias_grad(dout, (size_t)N * OH * OW, F, db);
+  if (din) memset(din, 0, sizeof(float) * in_size * N);
+  for (int s = 0; s < N; s += chunk) {
+    int cn = N - s < chunk ? N - s : chunk, rows = cn * OH * OW;
+    const float *dy = dout + s * out_size; /* (rows, F) */
+    /* dw (KKC,F) (+)= col^T (KKC,rows) @ dy (rows,F); the first chunk
+     * overwrites, the rest accumulate in a fixed order */
+    dg_im2col(in + s * in_size, cn, H, W, C, K, pad, col);
+    dg_gemm(1, 0, KKC, F, rows, 1.0f, col, KKC, dy, F, s ? 1.0f : 0.0f, dw, F);
+    if (din) {
+      /* dcol (rows,KKC) = dy (rows,F) @ w^T (F,KKC), then scatter back */
+      dg_gemm(0, 1, rows, KKC, F, 1.0f, dy, F, w, F, 0.0f, col, KKC);
+      dg_col2im(col, cn, H, W, C, K, pad, din + s * in_size);
+    }
+  }
+}
+
+/* ---- batch norm -------------------------------------------------------------- */
+
+void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
+                         const float *gamma, const float *beta, float *rmean,
+                         float *rvar, size_t rows, int C) {
+  float *mean = stat, *invstd = stat + C, *var = stat + 2 * C;
+  /* two passes, accumulated in double row by row (cache friendly for
+   * NHWC); the order is fixed, so results do not depend on threads */
+  double acc[DG_BN_MAX_C];
+  for (int c = 0; c < C; c++) acc[c] = 0;
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) acc[c] += in[r * C + c];
+  for (int c = 0; c < C; c++) mean[c] = (float)(acc[c] / rows), acc[c] = 0;
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) {
+      double d = in[r * C + c] - mean[c];
+      acc[c] += d * d;
+    }
+  for (int c = 0; c < C; c++) {
+    var[c] = (float)(acc[c] / rows);
+    invstd[c] = 1.0f / sqrtf(var[c] + DG_BN_EPS);
+  }
+  for (size_t r = 0; r < rows; r++) {
+    const float *x = in + r * C;
+    float *xh = xhat + r * C, *y = out + r * C;
+    for (int c = 0; c < C; c++) {
+      xh[c] = (x[c] - mean[c]) * invstd[c];
+      y[c] = gamma[c] * xh[c] + beta[c];
+    }
+  }
+  /* running variance is the unbiased estimate, as inference sees it */
+  float unbias = rows > 1 ? (float)rows / (float)(rows - 1) : 1.0f;
+  for (int c = 0; c < C; c++) {
+    rmean[c] = DG_BN_MOMENTUM * rmean[c] + (1 - DG_BN_MOMENTUM) * mean[c];
+    rvar[c] = DG_BN_MOMENTUM * rvar[c] + (1 - DG_BN_MOMENTUM) * var[c] * unbias;
+  }
+}
+
+void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
+                         const float *beta, const float *rmean,
+                         const float *rvar, size_t rows, int C) {
+  /* fold into one scale and shift per channel */
+  float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
+  for (int c0 = 0; c0 < C; c0 += DG_BN_MAX_C) {
+    int cc = C - c0 < DG_BN_MAX_C ? C - c0 : DG_BN_MAX_C;
+    for (int c = 0; c < cc; c++) {
+      scale[c] = gamma[c0 + c] / sqrtf(rvar[c0 + c] + DG_BN_EPS);
+      shift[c] = beta[c0 + c] - rmean[c0 + c] * scale[c];
+    }
+    for (size_t r = 0; r < rows; r++) {
+      const float *x = in + r * C + c0;
+      float *y = out + r * C + c0;
+      for (int c = 0; c < cc; c++) y[c] = x[c] * scale[c] + shift[c];
+    }
+  }
+}
+
+void dg_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *xhat, const float *stat, const float *gamma,
+                    size_t rows, int C) {
+  const float *invstd = stat + C;
+  double sg[DG_BN_MAX_C], sb[DG_BN_MAX_C];
+  for (int c = 0; c < C; c++) sg[c] = sb[c] = 0;
+  for (size_t r = 0; r < rows; r++)
+    for (int c = 0; c < C; c++) {
+      sg[c] += (double)dout[r * C + c] * xhat[r * C + c];
+      sb[c] += dout[r * C + c];
+    }
+  for (int c = 0; c < C; c++) dgamma[c] = (float)sg[c], dbeta[c] = (float)sb[c];
+  if (!din) return;
+  /* dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)) */
+  float inv_m = 1.0f / (float)rows;
+  for (size_t r = 0; r < rows; r++) {
+    const float *dy = dout + r * C, *xh = xhat + r * C;
+    float *dx = din + r * C;
+    for (int c = 0; c < C; c++)
+      dx[c] = gamma[c] * invstd[c] *
+              (dy[c] - (dbeta[c] + xh[c] * dgamma[c]) * inv_m);
+  }
+}
+
+/* ---- activations ------------------------------------------------------------- */
+
+void dg_sigmoid_forward(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+void dg_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+void dg_tanh_forward(float *y, const float *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+void dg_tanh_backward(float *dx, const float *dy, const float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+void dg_softmax_forward(float *y, const float *x, int rows, int k) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * k;
+    float *yr = y + (size_t)r * k, mx = xr[0], s = 0;
+    for (int j = 1; j < k; j++) mx = xr[j] > mx ? xr[j] : mx;
+    for (int j = 0; j < k; j++) s += yr[j] = expf(xr[j] - mx);
+    for (int j = 0; j < k; j++) yr[j] /= s;
+  }
+}
+
+void dg_softmax_backward(float *dx, const float *dy, const float *y, int rows,
+                         int k) {
+  for (int r = 0; r < rows; r++) {
+    const float *dyr = dy + (size_t)r * k, *yr = y + (size_t)r * k;
+    float *dxr = dx + (size_t)r * k, dot = 0;
+    for (int j = 0; j < k; j++) dot += dyr[j] * yr[j];
+    for (int j = 0; j < k; j++) dxr[j] = yr[j] * (dyr[j] - dot);
+  }
+}
+
+void dg_dropout_forward(float *y, float *mask, const float *x, size_t n,
+                        float rate, dg_rng *rng) {
+  float keep = 1.0f / (1.0f - rate);
+  for (size_t i = 0; i < n; i++) {
+    mask[i] = dg_rng_uniform(rng) >= rate ? keep : 0.0f;
+    y[i] = x[i] * mask[i];
+  }
+}
+
+void dg_dropout_backward(float *dx, const float *dy, const float *mask,
+                         size_t n) {
+  for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
+}

@@ -1,0 +1,493 @@
+/* net.c: the sequential network: construction from a spec, the flat
+ * parameter/gradient/state arrays and their named tensors, per-batch
+ * buffers, forward, loss + backward, inference, metadata. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels.h"
+#include "nn.h"
+
+/* im2col workspace cap: enough for a batch chunk, small enough for cache
+ * and phones (4M floats = 16 MB). */
+#define DG_COL_CAP ((size_t)4 << 20)
+
+static int add_tensor(dg_net *net, const char *layer, const char *suffix,
+                      int ndim, const int *shape, int trainable, int decay) {
+  int i = net->ntensors++;
+  dg_tensor *t = &net->tensors[i];
+  snprintf(net->tensor_names[i], sizeof net->tensor_names[i], "%s.%s", layer,
+           suffix);
+  t->name = net->tensor_names[i];
+  t->ndim = ndim;
+  t->size = 1;
+  for (int d = 0; d < ndim; d++) t->shape[d] = shape[d], t->size *= shape[d];
+  t->trainable = trainable;
+  t->decay = decay;
+  /* offsets for now; turned into pointers once the arrays exist */
+  if (trainable) {
+    t->data = (float *)(uintptr_t)net->nparams;
+    net->nparams += t->size;
+  } else {
+    t->data = (float *)(uintptr_t)net->nstate;
+    net->nstate += t->size;
+  }
+  return i;
+}
+
+/* Rebuild a canonical spec string from the parsed layers. */
+static char *normalise(const dg_net *net) {
+  size_t cap = 64 + (size_t)net->nlayers * 32, len = 0;
+  char *s = malloc(cap);
+  if (!s) return NULL;
+  len += snprintf(s + len, cap - len, "input %d %d %d", net->in_h, net->in_w,
+                  net->in_c);
+  for (int i = 0; i < net->nlayers; i++) {
+    const dg_layer *l = &net->layers[i];
+    len += snprintf(s + len, cap - len, "; %s", dg_layer_keyword[l->kind]);
+    switch (l->kind) {
+      case DG_L_DENSE: len += snprintf(s + len, cap - len, " %d", l->units); break;
+      case DG_L_CONV:
+        len += snprintf(s + len, cap - len, " %d %d %s", l->filters, l->k,
+                        l->pad ? "same" : "valid");
+        break;
+      case DG_L_MAXPOOL:
+      case DG_L_AVGPOOL: len += snprintf(s + len, cap - len, " %d", l->pool); break;
+      case DG_L_DROPOUT: len += snprintf(s + len, cap - len, " %g", l->rate); break;
+      default: break;
+    }
+  }
+  return s;
+}
+
+/* Glorot (Xavier) uniform, Keras' default, for dense and conv weights. */
+static void init_weights(dg_net *net, uint64_t seed) {
+  dg_rng rng;
+  dg_rng_seed(&rng, seed);
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    if (l->t0 < 0) continue;
+    dg_tensor *w = &net->tensors[l->t0], *b = &net->tensors[l->t0 + 1];
+    if (l->kind == DG_L_BATCHNORM) {
+      for (size_t j = 0; j < w->size; j++) w->data[j] = 1.0f;  /* gamma */
+      memset(b->data, 0, b->size * sizeof(float));             /* beta */
+      dg_tensor *rv = &net->tensors[l->t0 + 3];
+      for (size_t j = 0; j < rv->size; j++) rv->data[j] = 1.0f;
+      continue;
+    }
+    float fan_in, fan_out;
+    if (l->kind == DG_L_CONV)
+      fan_in = (float)(l->k * l->k * l->ic), fan_out = (float)(l->k * l->k * l->filters);
+    else
+      fan_in = (float)l->in_size, fan_out = (float)l->units;
+    float limit = sqrtf(6.0f / (fan_in + fan_out));
+    for (size_t j = 0; j < w->size; j++)
+      w->data[j] = (2.0f * dg_rng_uniform(&rng) - 1.0f) * limit;
+    memset(b->data, 0, b->size * sizeof(float));
+  }
+}
+
+int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
+  if (!out || !arch) return dg_error(DG_ERR_ARG, "net: null argument");
+  const char *spec = dg_arch_spec(arch);
+  if (!spec) {
+    /* a bare word that is no known name is a typo, not a spec */
+    if (!strchr(arch, ';') && !strchr(arch, ' ') && !strchr(arch, '\n')) {
+      char names[256] = "";
+      for (const char *const *n = dg_arch_names(); *n; n++) {
+        strncat(names, *n, sizeof names - strlen(names) - 3);
+        if (n[1]) strcat(names, ", ");
+      }
+      return dg_error(DG_ERR_ARG, "unknown architecture '%s' (known: %s)",
+                      arch, names);
+    }
+    spec = arch;
+  }
+  dg_net *net = calloc(1, sizeof *net);
+  if (!net) return dg_error(DG_ERR_NOMEM, "net: out of memory");
+  net->threads = 1;
+  int st = dg_arch_parse(net, spec);
+  if (st) {
+    free(net);
+    return st;
+  }
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    if (l->kind == DG_L_DENSE) {
+      int ws[2] = {(int)l->in_size, l->units}, bs[1] = {l->units};
+      l->t0 = add_tensor(net, l->name, "weight", 2, ws, 1, 1);
+      add_tensor(net, l->name, "bias", 1, bs, 1, 0);
+      l->nt = 2;
+    } else if (l->kind == DG_L_CONV) {
+      int ws[4] = {l->k, l->k, l->ic, l->filters}, bs[1] = {l->filters};
+      l->t0 = add_tensor(net, l->name, "weight", 4, ws, 1, 1);
+      add_tensor(net, l->name, "bias", 1, bs, 1, 0);
+      l->nt = 2;
+    } else if (l->kind == DG_L_BATCHNORM) {
+      int cs[1] = {l->ic};
+      l->t0 = add_tensor(net, l->name, "gamma", 1, cs, 1, 0);
+      add_tensor(net, l->name, "beta", 1, cs, 1, 0);
+      add_tensor(net, l->name, "running_mean", 1, cs, 0, 0);
+      add_tensor(net, l->name, "running_var", 1, cs, 0, 0);
+      l->nt = 4;
+    }
+  }
+  net->params = calloc(net->nparams ? net->nparams : 1, sizeof(float));
+  net->grads = calloc(net->nparams ? net->nparams : 1, sizeof(float));
+  net->state = calloc(net->nstate ? net->nstate : 1, sizeof(float));
+  net->arch = normalise(net);
+  if (!net->params || !net->grads || !net->state || !net->arch) {
+    dg_net_free(net);
+    return dg_error(DG_ERR_NOMEM, "net: out of memory for %zu parameters",
+                    net->nparams);
+  }
+  for (int i = 0; i < net->ntensors; i++) {
+    dg_tensor *t = &net->tensors[i];
+    size_t off = (size_t)(uintptr_t)t->data;
+    t->data = (t->trainable ? net->params : net->state) + off;
+  }
+  init_weights(net, seed);
+  *out = net;
+  return DG_OK;
+}
+
+static void free_buffers(dg_net *net) {
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    free(l->out), free(l->dout), free(l->aux), free(l->stat), free(l->arg);
+    l->out = l->dout = l->aux = l->stat = NULL;
+    l->arg = NULL;
+  }
+  free(net->col), free(net->dinput), free(net->probs);
+  net->col = net->dinput = net->probs = NULL;
+  net->cap = 0;
+}
+
+void dg_net_free(dg_net *net) {
+  if (!net) return;
+  free_buffers(net);
+  free(net->params), free(net->grads), free(net->state), free(net->arch);
+  for (int i = 0; i < net->nmeta; i++)
+    free(net->meta[i].key), free(net->meta[i].value);
+  free(net->meta);
+  free(net);
+}
+
+int dg_net_reserve(dg_net *net, int n) {
+  if (!net || n < 1) return dg_error(DG_ERR_ARG, "net: batch size must be >= 1");
+  if (n <= net->cap) return DG_OK;
+  if (n > (1 << 20)) return dg_error(DG_ERR_ARG, "net: batch of %d too large", n);
+  free_buffers(net);
+  int ok = 1;
+  size_t col_need = 0;
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    size_t sz = l->out_size * (size_t)n;
+    if (sz / n != l->out_size || sz > ((size_t)1 << 31))
+      return dg_error(DG_ERR_NOMEM, "net: batch of %d too large for %s", n,
+                      l->name);
+    ok &= (l->out = malloc(sz * sizeof(float))) != NULL;
+    ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
+    if (l->kind == DG_L_BATCHNORM || l->kind == DG_L_DROPOUT)
+      ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
+    if (l->kind == DG_L_BATCHNORM)
+      ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
+    if (l->kind == DG_L_MAXPOOL)
+      ok &= (l->arg = malloc(sz * sizeof(int))) != NULL;
+    if (l->kind == DG_L_CONV) {
+      size_t per = (size_t)l->oh * l->ow * l->k * l->k * l->ic;
+      size_t need = per * n;
+      if (need > DG_COL_CAP) need = per > DG_COL_CAP ? per : DG_COL_CAP;
+      if (need > col_need) col_need = need;
+    }
+  }
+  if (col_need) {
+    net->col_cap = col_need;
+    ok &= (net->col = malloc(col_need * sizeof(float))) != NULL;
+  }
+  size_t outs = net->layers[net->nlayers - 1].out_size * (size_t)n;
+  ok &= (net->probs = malloc(outs * sizeof(float))) != NULL;
+  if (net->want_dinput)
+    ok &= (net->dinput = malloc(net->layers[0].in_size * n * sizeof(float))) != NULL;
+  if (!ok) {
+    free_buffers(net);
+    return dg_error(DG_ERR_NOMEM, "net: out of memory for a batch of %d", n);
+  }
+  net->cap = n;
+  return DG_OK;
+}
+
+int dg_net_want_input_grad(dg_net *net, int on) {
+  if (!net) return dg_error(DG_ERR_ARG, "net: null argument");
+  if (!!on != net->want_dinput) {
+    net->want_dinput = !!on;
+    int cap = net->cap;
+    free_buffers(net);
+    if (cap) return dg_net_reserve(net, cap);
+  }
+  return DG_OK;
+}
+
+const float *dg_net_input_grad(const dg_net *net) {
+  return net && net->want_dinput ? net->dinput : NULL;
+}
+
+void dg_net_set_threads(dg_net *net, int threads) {
+  if (net) net->threads = threads < 1 ? 1 : threads;
+}
+
+int dg_net_input_size(const dg_net *net) { return (int)net->layers[0].in_size; }
+int dg_net_output_size(const dg_net *net) {
+  return (int)net->layers[net->nlayers - 1].out_size;
+}
+int dg_net_layer_count(const dg_net *net) { return net->nlayers; }
+size_t dg_net_param_count(const dg_net *net) { return net->nparams; }
+size_t dg_net_state_count(const dg_net *net) { return net->nstate; }
+const char *dg_net_arch(const dg_net *net) { return net->arch; }
+float *dg_net_params(dg_net *net) { return net->params; }
+float *dg_net_grads(dg_net *net) { return net->grads; }
+float *dg_net_state(dg_net *net) { return net->state; }
+int dg_net_tensor_count(const dg_net *net) { return net->ntensors; }
+
+const dg_tensor *dg_net_tensor(const dg_net *net, int i) {
+  return i >= 0 && i < net->ntensors ? &net->tensors[i] : NULL;
+}
+
+const dg_tensor *dg_net_tensor_find(const dg_net *net, const char *name) {
+  for (int i = 0; i < net->ntensors; i++)
+    if (!strcmp(net->tensors[i].name, name)) return &net->tensors[i];
+  return NULL;
+}
+
+int dg_net_layer_info(const dg_net *net, int i, dg_layer_info *info) {
+  if (!net || !info || i < 0 || i >= net->nlayers)
+    return dg_error(DG_ERR_ARG, "net: no layer %d", i);
+  const dg_layer *l = &net->layers[i];
+  info->name = l->name;
+  info->kind = dg_layer_kind_name[l->kind];
+  info->out_h = l->oh, info->out_w = l->ow, info->out_c = l->oc;
+  info->params = info->state = 0;
+  for (int t = 0; t < l->nt; t++) {
+    const dg_tensor *tt = &net->tensors[l->t0 + t];
+    if (tt->trainable) info->params += tt->size;
+    else info->state += tt->size;
+  }
+  return DG_OK;
+}
+
+int dg_net_copy_weights(dg_net *dst, const dg_net *src) {
+  if (!dst || !src || strcmp(dst->arch, src->arch))
+    return dg_error(DG_ERR_ARG, "net: copy between different architectures");
+  memcpy(dst->params, src->params, src->nparams * sizeof(float));
+  memcpy(dst->state, src->state, src->nstate * sizeof(float));
+  return DG_OK;
+}
+
+/* ---- forward / backward ------------------------------------------------------ */
+
+static float *W(dg_net *net, const dg_layer *l, int t) {
+  return net->tensors[l->t0 + t].data;
+}
+static float *G(dg_net *net, const dg_layer *l, int t) {
+  return net->grads + (net->tensors[l->t0 + t].data - net->params);
+}
+
+int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
+  if (!net || !x || n < 1) return dg_error(DG_ERR_ARG, "forward: bad argument");
+  if (train && !rng) return dg_error(DG_ERR_ARG, "forward: training needs an rng");
+  int st = dg_net_reserve(net, n);
+  if (st) return st;
+  dg_kernels_set_threads(net->threads);
+  net->n = n, net->train = train, net->input = x;
+  const float *in = x;
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    size_t total = l->out_size * (size_t)n;
+    switch (l->kind) {
+      case DG_L_DENSE:
+        dg_dense_forward(l->out, in, W(net, l, 0), W(net, l, 1), n,
+                         (int)l->in_size, l->units);
+        break;
+      case DG_L_CONV:
+        dg_conv_forward(l->out, in, W(net, l, 0), W(net, l, 1), n, l->ih,
+                        l->iw, l->ic, l->filters, l->k, l->pad, net->col,
+                        net->col_cap);
+        break;
+      case DG_L_MAXPOOL:
+        dg_maxpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out, l->arg);
+        break;
+      case DG_L_AVGPOOL:
+        dg_avgpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out);
+        break;
+      case DG_L_RELU: dg_relu(in, l->out, total); break;
+      case DG_L_SIGMOID: dg_sigmoid_forward(l->out, in, total); break;
+      case DG_L_TANH: dg_tanh_forward(l->out, in, total); break;
+      case DG_L_SOFTMAX:
+        dg_softmax_forward(l->out, in, (int)(n * (l->out_size / l->oc)), l->oc);
+        break;
+      case DG_L_BATCHNORM: {
+        size_t rows = (size_t)n * l->oh * l->ow;
+        if (train)
+          dg_bn_forward_train(l->out, l->aux, l->stat, in, W(net, l, 0),
+                              W(net, l, 1), W(net, l, 2), W(net, l, 3), rows,
+                              l->oc);
+        else
+          dg_bn_forward_infer(l->out, in, W(net, l, 0), W(net, l, 1),
+                              W(net, l, 2), W(net, l, 3), rows, l->oc);
+        break;
+      }
+      case DG_L_DROPOUT:
+        if (train && l->rate > 0)
+          dg_dropout_forward(l->out, l->aux, in, total, l->rate, rng);
+        else if (train)
+          for (size_t j = 0; j < total; j++) l->out[j] = in[j], l->aux[j] = 1;
+        else
+          memcpy(l->out, in, total * sizeof(float));
+        break;
+      case DG_L_FLATTEN: memcpy(l->out, in, total * sizeof(float)); break;
+      default: break;
+    }
+    in = l->out;
+  }
+  return DG_OK;
+}
+
+const float *dg_net_output(const dg_net *net) {
+  return net->layers[net->nlayers - 1].out;
+}
+
+int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
+  if (!net || !labels || !net->n || !net->input)
+    return dg_error(DG_ERR_ARG, "backward: no forward pass to go back through");
+  int n = net->n, L = net->nlayers, k = dg_net_output_size(net);
+  dg_layer *last = &net->layers[L - 1];
+  /* softmax + cross-entropy fuse into (p - y) / n on the logits */
+  int top = L - 1;
+  const float *logits = last->out;
+  float *dlogits = last->dout;
+  if (last->kind == DG_L_SOFTMAX) {
+    top = L - 2;
+    logits = top >= 0 ? net->layers[top].out : net->input;
+    dlogits = top >= 0 ? net->layers[top].dout : net->dinput;
+  }
+  float lv = 0;
+  int st = dg_softmax_xent(logits, labels, n, k, net->probs, dlogits, &lv);
+  if (st) return st;
+  if (loss) *loss = lv;
+  if (!isfinite(lv))
+    return dg_error(DG_ERR_NUMERIC, "training diverged: loss is %g", lv);
+  dg_kernels_set_threads(net->threads);
+  for (int i = top; i >= 0; i--) {
+    dg_layer *l = &net->layers[i];
+    const float *in = i ? net->layers[i - 1].out : net->input;
+    float *din = i ? net->layers[i - 1].dout : net->dinput; /* may be NULL */
+    size_t total = l->out_size * (size_t)n;
+    switch (l->kind) {
+      case DG_L_DENSE:
+        dg_dense_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
+                          W(net, l, 0), n, (int)l->in_size, l->units);
+        break;
+      case DG_L_CONV:
+        dg_conv_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
+                         W(net, l, 0), n, l->ih, l->iw, l->ic, l->filters,
+                         l->k, l->pad, net->col, net->col_cap);
+        break;
+      case DG_L_BATCHNORM:
+        dg_bn_backward(din, G(net, l, 0), G(net, l, 1), l->dout, l->aux,
+                       l->stat, W(net, l, 0), (size_t)n * l->oh * l->ow, l->oc);
+        break;
+      default:
+        if (!din) break;
+        switch (l->kind) {
+          case DG_L_MAXPOOL:
+            memset(din, 0, l->in_size * n * sizeof(float));
+            dg_maxpool_backward(l->dout, l->arg, total, din);
+            break;
+          case DG_L_AVGPOOL:
+            dg_avgpool_backward(l->dout, n, l->ih, l->iw, l->ic, l->pool, din);
+            break;
+          case DG_L_RELU: dg_relu_backward(l->out, l->dout, din, total); break;
+          case DG_L_SIGMOID: dg_sigmoid_backward(din, l->dout, l->out, total); break;
+          case DG_L_TANH: dg_tanh_backward(din, l->dout, l->out, total); break;
+          case DG_L_SOFTMAX:
+            dg_softmax_backward(din, l->dout, l->out,
+                                (int)(n * (l->out_size / l->oc)), l->oc);
+            break;
+          case DG_L_DROPOUT:
+            if (net->train) dg_dropout_backward(din, l->dout, l->aux, total);
+            else memcpy(din, l->dout, total * sizeof(float));
+            break;
+          case DG_L_FLATTEN: memcpy(din, l->dout, total * sizeof(float)); break;
+          default: break;
+        }
+    }
+  }
+  return DG_OK;
+}
+
+int dg_net_predict(dg_net *net, const float *x, int n, float *probs) {
+  if (!probs) return dg_error(DG_ERR_ARG, "predict: null output");
+  int st = dg_net_forward(net, x, n, 0, NULL);
+  if (st) return st;
+  int k = dg_net_output_size(net);
+  const float *out = dg_net_output(net);
+  if (net->layers[net->nlayers - 1].kind == DG_L_SOFTMAX)
+    memcpy(probs, out, sizeof(float) * k * n);
+  else
+    dg_softmax_forward(probs, out, n, k);
+  return DG_OK;
+}
+
+/* ---- metadata ---------------------------------------------------------------- */
+
+int dg_net_meta_set(dg_net *net, const char *key, const char *value) {
+  if (!net || !key || !value) return dg_error(DG_ERR_ARG, "meta: null argument");
+  for (int i = 0; i < net->nmeta; i++)
+    if (!strcmp(net->meta[i].key, key)) {
+      char *v = strdup(value);
+      if (!v) return dg_error(DG_ERR_NOMEM, "meta: out of memory");
+      free(net->meta[i].value);
+      net->meta[i].value = v;
+      return DG_OK;
+    }
+  dg_meta *m = realloc(net->meta, sizeof *m * (net->nmeta + 1));
+  if (!m) return dg_error(DG_ERR_NOMEM, "meta: out of memory");
+  net->meta = m;
+  m[net->nmeta].key = strdup(key);
+  m[net->nmeta].value = strdup(value);
+  if (!m[net->nmeta].key || !m[net->nmeta].value) {
+    free(m[net->nmeta].key), free(m[net->nmeta].value);
+    return dg_error(DG_ERR_NOMEM, "meta: out of memory");
+  }
+  net->nmeta++;
+  return DG_OK;
+}
+
+const char *dg_net_meta_get(const dg_net *net, const char *key) {
+  for (int i = 0; net && key && i < net->nmeta; i++)
+    if (!strcmp(net->meta[i].key, key)) return net->meta[i].value;
+  return NULL;
+}
+
+void dg_net_meta_del(dg_net *net, const char *key) {
+  for (int i = 0; net && key && i < net->nmeta; i++)
+    if (!strcmp(net->meta[i].key, key)) {
+      free(net->meta[i].key), free(net->meta[i].value);
+      memmove(&net->meta[i], &net->meta[i + 1],
+              sizeof *net->meta * (net->nmeta - i - 1));
+      net->nmeta--;
+      return;
+    }
+}
+
+int dg_net_meta_count(const dg_net *net) { return net ? net->nmeta : 0; }
+
+int dg_net_meta_at(const dg_net *net, int i, const char **key,
+                   const char **value) {
+  if (!net || i < 0 || i >= net->nmeta)
+    return dg_error(DG_ERR_ARG, "meta: no entry %d", i);
+  if (key) *key = net->meta[i].key;
+  if (value) *value = net->meta[i].value;
+  return DG_OK;
+}

@@ -1,0 +1,132 @@
+/* nn.h: internals shared by the network files (net.c, arch.c, layers.c,
+ * train.c): the layer record, the network record, and the layer kernels as
+ * forward/backward pairs. Not part of the public API. */
+#ifndef DG_NN_H
+#define DG_NN_H
+
+#include "digits.h"
+
+typedef enum {
+  DG_L_DENSE,
+  DG_L_CONV,
+  DG_L_MAXPOOL,
+  DG_L_AVGPOOL,
+  DG_L_RELU,
+  DG_L_SIGMOID,
+  DG_L_TANH,
+  DG_L_SOFTMAX,
+  DG_L_BATCHNORM,
+  DG_L_DROPOUT,
+  DG_L_FLATTEN,
+  DG_L_KINDS
+} dg_layer_kind;
+
+/* Spec keyword and summary name of each kind ("conv" / "conv2d"). */
+extern const char *const dg_layer_keyword[DG_L_KINDS];
+extern const char *const dg_layer_kind_name[DG_L_KINDS];
+
+#define DG_MAX_LAYERS 64
+#define DG_BN_EPS 1e-3f       /* Keras' default */
+#define DG_BN_MAX_C 4096     /* channels (features) a batch norm may have */
+#define DG_BN_MOMENTUM 0.9f   /* running = m * running + (1 - m) * batch */
+
+typedef struct {
+  dg_layer_kind kind;
+  char name[24];            /* "conv1", "bn2", ... */
+  int ih, iw, ic;           /* input per sample (H, W, C) */
+  int oh, ow, oc;           /* output per sample */
+  size_t in_size, out_size; /* ih*iw*ic, oh*ow*oc */
+  int units;                /* dense */
+  int filters, k, pad;      /* conv: pad = (k-1)/2 for same, 0 for valid */
+  int pool;                 /* max/avg pool size = stride */
+  float rate;               /* dropout */
+  int t0;                   /* first tensor index (weight/gamma), -1 none */
+  int nt;                   /* tensors owned (param + state) */
+  /* per-batch buffers, allocated by dg_net_reserve */
+  float *out;               /* (N, out_size) */
+  float *dout;              /* (N, out_size) gradient of the loss wrt out */
+  float *aux;               /* bn: xhat (N, out_size); dropout: mask */
+  float *stat;              /* bn: mean (C), invstd (C), var (C) */
+  int *arg;                 /* maxpool: argmax (N, out_size) */
+} dg_layer;
+
+typedef struct {
+  char *key, *value;
+} dg_meta;
+
+struct dg_net {
+  char *arch;               /* normalised spec */
+  int nlayers;
+  dg_layer layers[DG_MAX_LAYERS];
+  int in_h, in_w, in_c;
+  size_t nparams, nstate;
+  float *params;            /* (nparams) all trainable tensors, flat */
+  float *grads;             /* (nparams) */
+  float *state;             /* (nstate) running statistics */
+  int ntensors;
+  dg_tensor tensors[4 * DG_MAX_LAYERS];
+  char tensor_names[4 * DG_MAX_LAYERS][32];
+  int cap;                  /* batch capacity of the buffers */
+  int n;                    /* batch of the last forward */
+  int train;                /* last forward was in training mode */
+  const float *input;       /* (n, in_size) borrowed from the last forward */
+  float *dinput;            /* (cap, in_size) if want_dinput */
+  int want_dinput;          /* tests: also compute d(loss)/d(input) */
+  float *col;               /* im2col workspace */
+  size_t col_cap;           /* floats in col */
+  float *probs;             /* (cap, out) softmax of logits for the loss */
+  int threads;
+  int nmeta;
+  dg_meta *meta;
+};
+
+/* Parse a spec into net->layers and shapes (no allocation of buffers). */
+int dg_arch_parse(dg_net *net, const char *spec);
+
+/* ---- layer kernels: forward stores what backward needs -------------------- */
+
+/* dense: in (N, I) @ w (I, U) + b (U) -> out (N, U) */
+void dg_dense_forward(float *out, const float *in, const float *w,
+                      const float *b, int N, int I, int U);
+/* dw (I, U), db (U) overwritten; din (N, I) if not NULL */
+void dg_dense_backward(float *din, float *dw, float *db, const float *dout,
+                       const float *in, const float *w, int N, int I, int U);
+
+/* conv: in (N, H, W, C), w (K, K, C, F), b (F) -> out (N, OH, OW, F);
+ * col is a workspace of col_cap floats (at least one sample's im2col). */
+void dg_conv_forward(float *out, const float *in, const float *w,
+                     const float *b, int N, int H, int W, int C, int F, int K,
+                     int pad, float *col, size_t col_cap);
+void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
+                      const float *in, const float *w, int N, int H, int W,
+                      int C, int F, int K, int pad, float *col,
+                      size_t col_cap);
+
+/* batch norm over rows = N*H*W of C channels. Training: batch statistics
+ * (stat = mean, invstd, var), updates running mean/var; inference: running. */
+void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
+                         const float *gamma, const float *beta, float *rmean,
+                         float *rvar, size_t rows, int C);
+void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
+                         const float *beta, const float *rmean,
+                         const float *rvar, size_t rows, int C);
+void dg_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                    const float *xhat, const float *stat, const float *gamma,
+                    size_t rows, int C);
+
+/* elementwise activations; backward from the forward's output y */
+void dg_sigmoid_forward(float *y, const float *x, size_t n);
+void dg_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
+void dg_tanh_forward(float *y, const float *x, size_t n);
+void dg_tanh_backward(float *dx, const float *dy, const float *y, size_t n);
+/* softmax over rows of k; backward dx = y * (dy - sum(dy * y)) */
+void dg_softmax_forward(float *y, const float *x, int rows, int k);
+void dg_softmax_backward(float *dx, const float *dy, const float *y, int rows,
+                         int k);
+/* dropout (inverted): mask entries are 0 or 1/(1-rate) */
+void dg_dropout_forward(float *y, float *mask, const float *x, size_t n,
+                        float rate, dg_rng *rng);
+void dg_dropout_backward(float *dx, const float *dy, const float *mask,
+                         size_t n);
+
+#endif

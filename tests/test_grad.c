@@ -1,0 +1,203 @@
+/* test_grad.c: gradient checks by central differences for every layer kind
+ * and the loss, with respect to parameters and inputs. Built twice by CMake:
+ * against the SIMD kernels (test_grad) and the scalar reference kernels
+ * (test_grad_scalar). Points where a probe crosses a kink (a ReLU input
+ * changes sign, a max-pool picks another element) are detected exactly from
+ * the layers' activation pattern and skipped; every check also asserts that
+ * the gradient is not all zero. White-box: it reads layer records (nn.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digits.h"
+#include "harness.h"
+#include "nn.h"
+
+#define SEED 1234
+
+/* A hash of which side of each kink the last forward was on: ReLU signs
+ * and max-pool choices. */
+static uint64_t pattern(const dg_net *net) {
+  uint64_t h = 1469598103934665603ull;
+  for (int i = 0; i < net->nlayers; i++) {
+    const dg_layer *l = &net->layers[i];
+    size_t total = l->out_size * (size_t)net->n;
+    for (size_t j = 0; j < total; j++) {
+      uint64_t v;
+      if (l->kind == DG_L_RELU) v = l->out[j] > 0;
+      else if (l->kind == DG_L_MAXPOOL) v = (uint64_t)l->arg[j];
+      else break;
+      h = (h ^ v) * 1099511628211ull;
+    }
+  }
+  return h;
+}
+
+/* Loss of the net on (x, y) with a fixed dropout stream; *pat gets the
+ * kink pattern. */
+static double loss_at(dg_net *net, const float *x, const uint8_t *y, int n,
+                      uint64_t *pat) {
+  dg_rng rng;
+  dg_rng_seed(&rng, SEED);
+  float loss = 0;
+  if (dg_net_forward(net, x, n, 1, &rng)) return NAN;
+  if (pat) *pat = pattern(net);
+  if (dg_net_backward(net, y, &loss)) return NAN;
+  return loss;
+}
+
+/* Compare analytic and numeric derivatives of the loss wrt the floats at p
+ * (count of them), sampling at most max_points. Returns points checked. */
+static int check_points(dg_net *net, float *x, const uint8_t *y, int n,
+                        float *p, const float *analytic, size_t count,
+                        int max_points, double tol, const char *what,
+                        double *max_abs_grad) {
+  const float h = 1e-2f;
+  uint64_t base, pp, pm;
+  loss_at(net, x, y, n, &base);
+  size_t stride = count > (size_t)max_points ? count / max_points : 1;
+  int checked = 0, bad = 0;
+  for (size_t i = 0; i < count; i += stride) {
+    float keep = p[i];
+    p[i] = keep + h;
+    double lp = loss_at(net, x, y, n, &pp);
+    p[i] = keep - h;
+    double lm = loss_at(net, x, y, n, &pm);
+    p[i] = keep;
+    if (pp != base || pm != base) continue; /* a kink between the probes */
+    double num = (lp - lm) / (2 * h);
+    double a = analytic[i];
+    double scale = fmax(fmax(fabs(num), fabs(a)), 1e-2);
+    checked++;
+    if (fabs(a) > *max_abs_grad) *max_abs_grad = fabs(a);
+    if (fabs(num - a) > tol * scale) {
+      if (bad++ < 5)
+        fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, i, a,
+                num);
+    }
+  }
+  CHECK_MSG(bad == 0, "%s: %d of %d derivatives disagree", what, bad, checked);
+  return checked;
+}
+
+static void gradcheck(const char *spec, int n, double tol) {
+  dg_net *net = NULL;
+  int st = dg_net_new(&net, spec, 7);
+  CHECK_MSG(st == DG_OK, "%s: %s", spec, dg_last_error());
+  if (st) return;
+  CHECK_OK(dg_net_want_input_grad(net, 1));
+  int in = dg_net_input_size(net), k = dg_net_output_size(net);
+  float *x = malloc(sizeof(float) * in * n);
+  uint8_t *y = malloc(n);
+  dg_rng rng;
+  dg_rng_seed(&rng, 99);
+  for (int i = 0; i < in * n; i++) x[i] = 2 * dg_rng_uniform(&rng) - 1;
+  for (int i = 0; i < n; i++) y[i] = (uint8_t)dg_rng_below(&rng, (uint32_t)k);
+  /* make biases non-zero so that ReLUs see both signs */
+  float *params = dg_net_params(net);
+  size_t np = dg_net_param_count(net);
+  for (size_t i = 0; i < np; i++) params[i] += 0.1f * (dg_rng_uniform(&rng) - 0.5f);
+
+  double l0 = loss_at(net, x, y, n, NULL);
+  CHECK_MSG(isfinite(l0), "%s: loss %g", spec, l0);
+  float *g = malloc(sizeof(float) * (np ? np : 1));
+  float *gx = malloc(sizeof(float) * in * n);
+  memcpy(g, dg_net_grads(net), sizeof(float) * np);
+  memcpy(gx, dg_net_input_grad(net), sizeof(float) * in * n);
+
+  double maxg = 0, maxgx = 0;
+  int pts = 0;
+  for (int t = 0; t < dg_net_tensor_count(net); t++) {
+    const dg_tensor *tt = dg_net_tensor(net, t);
+    if (!tt->trainable) continue;
+    size_t off = (size_t)(tt->data - params);
+    pts += check_points(net, x, y, n, tt->data, g + off, tt->size, 60, tol,
+                        tt->name, &maxg);
+  }
+  int ptsx = check_points(net, x, y, n, x, gx, (size_t)in * n, 60, tol,
+                          "input", &maxgx);
+  CHECK_MSG(np == 0 || (pts > 0 && maxg > 1e-4), "%s: %d param points, max |g| %g",
+            spec, pts, maxg);
+  CHECK_MSG(ptsx > 0 && maxgx > 1e-5, "%s: %d input points, max |g| %g", spec,
+            ptsx, maxgx);
+  fprintf(stderr, "  %-60.60s %4d param + %3d input points ok\n", spec, pts, ptsx);
+  free(x), free(y), free(g), free(gx);
+  dg_net_free(net);
+}
+
+static void test_dense(void) {
+  gradcheck("input 1 1 7; dense 5", 3, 2e-2);
+  gradcheck("input 1 1 7; dense 5; softmax", 3, 2e-2);
+  gradcheck("input 3 2 2; dense 4", 2, 2e-2); /* dense on a non-flat input */
+}
+static void test_conv(void) {
+  gradcheck("input 6 5 3; conv 4 3 valid; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 7 6 2; conv 3 5 same; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 5 5 1; conv 2 1 valid; flatten; dense 3", 2, 2e-2);
+}
+static void test_pool(void) {
+  gradcheck("input 6 6 3; maxpool 2; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 7 6 2; maxpool 3; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 6 7 2; avgpool 2; flatten; dense 3", 2, 2e-2);
+}
+static void test_activations(void) {
+  gradcheck("input 1 1 8; dense 6; relu; dense 3", 4, 2e-2);
+  gradcheck("input 1 1 8; dense 6; sigmoid; dense 3", 4, 2e-2);
+  gradcheck("input 1 1 8; dense 6; tanh; dense 3", 4, 2e-2);
+  gradcheck("input 1 1 6; dense 5; softmax; dense 3", 3, 2e-2);
+  gradcheck("input 1 1 6; relu; dense 3", 3, 2e-2); /* relu first */
+}
+static void test_batchnorm(void) {
+  gradcheck("input 1 1 6; dense 5; bn; dense 3", 4, 3e-2);
+  gradcheck("input 4 4 2; conv 3 3 same; bn; flatten; dense 3", 3, 3e-2);
+  gradcheck("input 3 3 2; bn; flatten; dense 3", 3, 3e-2); /* bn first */
+}
+static void test_dropout_flatten(void) {
+  gradcheck("input 1 1 8; dropout 0.3; dense 3", 3, 2e-2);
+  gradcheck("input 2 2 3; flatten; dropout 0.5; dense 4; softmax", 3, 2e-2);
+}
+static void test_small_cnn(void) {
+  gradcheck("input 8 8 1; conv 4 3 same; bn; relu; conv 4 3 valid; relu; "
+            "maxpool 2; dropout 0.25; flatten; dense 6; relu; dropout 0.5; "
+            "dense 3; softmax",
+            3, 3e-2);
+}
+
+static void test_loss(void) {
+  /* d loss / d logits against central differences, in double */
+  float logits[2 * 4] = {0.3f, -1.2f, 2.0f, 0.1f, -0.5f, 0.5f, 0.0f, 1.5f};
+  uint8_t labels[2] = {2, 0};
+  float d[8], loss;
+  CHECK_OK(dg_softmax_xent(logits, labels, 2, 4, NULL, d, &loss));
+  for (int i = 0; i < 8; i++) {
+    float keep = logits[i], lp, lm;
+    logits[i] = keep + 1e-2f;
+    dg_softmax_xent(logits, labels, 2, 4, NULL, NULL, &lp);
+    logits[i] = keep - 1e-2f;
+    dg_softmax_xent(logits, labels, 2, 4, NULL, NULL, &lm);
+    logits[i] = keep;
+    CHECK_NEAR(d[i], (lp - lm) / 2e-2, 2e-3);
+  }
+  /* stable for huge logits: no overflow, the right answer */
+  float big[3] = {1000.0f, -1000.0f, 999.0f}, p[3];
+  uint8_t l0 = 0;
+  CHECK_OK(dg_softmax_xent(big, &l0, 1, 3, p, NULL, &loss));
+  CHECK(isfinite(loss));
+  CHECK_NEAR(loss, log(1 + exp(-1.0)), 1e-5);
+  CHECK_NEAR(p[0] + p[1] + p[2], 1.0, 1e-6);
+  uint8_t bad = 3;
+  CHECK_FAIL(dg_softmax_xent(big, &bad, 1, 3, NULL, NULL, &loss), DG_ERR_ARG,
+             "out of range");
+}
+
+int main(void) {
+  RUN(test_loss);
+  RUN(test_dense);
+  RUN(test_conv);
+  RUN(test_pool);
+  RUN(test_activations);
+  RUN(test_batchnorm);
+  RUN(test_dropout_flatten);
+  RUN(test_small_cnn);
+  return dg_test_finish();
+}
