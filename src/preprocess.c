@@ -1,0 +1,296 @@
+/* preprocess.c: any 8-bit image (a canvas drawing, a photo, an MNIST digit)
+ * -> the 28x28 input the network was trained on, following the MNIST recipe:
+ *
+ *   1. luminance (Rec. 601) with alpha composited over white paper, so a
+ *      transparent canvas background is paper and black strokes are ink;
+ *   2. the background level is the median of the border pixels; ink is the
+ *      direction (darker or lighter than the background) with the larger
+ *      excursion, so white paper with dark ink and MNIST's white-on-black
+ *      both work;
+ *   3. ink intensity = distance from the background / contrast (the largest
+ *      distance), so faint photos still reach 1; values below INK_NOISE of
+ *      the contrast are paper (JPEG ringing, paper texture);
+ *   4. crop to the ink's bounding box; scale its longest side to 20 px
+ *      keeping the aspect ratio: area averaging (exact fractional coverage)
+ *      when shrinking, bilinear when enlarging (as OpenCV's INTER_AREA);
+ *   5. place it in 28x28 so that the centre of mass lands at (14,14) in
+ *      pixel-index coordinates (pixel i's centre is at i; real MNIST digits
+ *      average 14.0 in these coordinates). Like the MNIST recipe the shift
+ *      is by whole pixels: the box's offset is rounded, the result's centre
+ *      of mass measured and corrected by a whole-pixel shift if it is more
+ *      than half a pixel off. A sub-pixel shift would centre exactly but
+ *      blur every digit (a linear interpolation); whole pixels keep an MNIST
+ *      digit fed back in unchanged. If centring would push ink outside the
+ *      field, the box stays inside it instead (rare);
+ *   6. stretch so the strongest pixel is 1 (MNIST digits reach 255).
+ *
+ * Luminance and compositing are integer arithmetic, so the same bytes give
+ * the same output natively and in WASM (up to float rounding in the
+ * resampling). No allocation, no I/O: shared with the browser.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "digits.h"
+
+#define OUT 28
+#define BOX 20.0
+/* ink below this fraction of the contrast is paper */
+#define INK_NOISE 0.1
+/* luminance scale: 255 * 255 * 1000 (grey * alpha * Rec. 601 weights) */
+#define LMAX 65025000
+/* a picture whose darkest and lightest pixels differ by less than this
+ * (out of 255) has no ink */
+#define MIN_CONTRAST 10
+/* rounding of half-pixel offsets: a fixed nudge so that symmetric inputs
+ * round the same way in x and y */
+#define TIE 1e-6
+
+typedef struct {
+  const uint8_t *px;
+  int w, h, c;
+  int64_t bg;        /* background luminance, 0..LMAX */
+  int dark;          /* 1: ink is darker than the background */
+  double inv_contrast;
+} ink_src;
+
+/* Luminance of pixel i in 0..LMAX, alpha composited over white. */
+static inline int32_t lum(const uint8_t *px, size_t i, int c) {
+  const uint8_t *p = px + i * (size_t)c;
+  int32_t y, a;
+  switch (c) {
+    case 1: return (int32_t)p[0] * 255000;
+    case 2: y = (int32_t)p[0] * 1000; a = p[1]; break;
+    case 3: return ((int32_t)p[0] * 299 + p[1] * 587 + p[2] * 114) * 255;
+    default:
+      y = (int32_t)p[0] * 299 + p[1] * 587 + p[2] * 114;
+      a = p[3];
+      break;
+  }
+  return y * a + 255000 * (255 - a);
+}
+
+/* Ink intensity 0..1 of pixel (x, y); 0 outside the image. */
+static inline double ink_at(const ink_src *s, int x, int y) {
+  if (x < 0 || y < 0 || x >= s->w || y >= s->h) return 0;
+  int64_t l = lum(s->px, (size_t)y * s->w + x, s->c);
+  int64_t d = s->dark ? s->bg - l : l - s->bg;
+  if (d <= 0) return 0;
+  double v = (double)d * s->inv_contrast;
+  if (v < INK_NOISE) return 0;
+  return v > 1 ? 1 : v;
+}
+
+/* Background: the median of the border pixels (the majority of the border
+ * is paper even when a stroke touches an edge), refined to the mean of the
+ * border pixels in the median's histogram bin so uniform backgrounds are
+ * exact. */
+static int64_t border_background(const uint8_t *px, int w, int h, int c) {
+  uint32_t hist[256];
+  memset(hist, 0, sizeof hist);
+  size_t n = 0;
+#define BORDER_FOR(BODY)                                      \
+  for (int y = 0; y < h; y++) {                               \
+    int step = (y == 0 || y == h - 1) ? 1 : (w > 1 ? w - 1 : 1); \
+    for (int x = 0; x < w; x += step) {                       \
+      int32_t l = lum(px, (size_t)y * w + x, c);              \
+      int bin = (int)((int64_t)l * 256 / (LMAX + 1));         \
+      BODY;                                                   \
+    }                                                         \
+  }
+  BORDER_FOR(hist[bin]++; n++)
+  size_t half = (n + 1) / 2, run = 0;
+  int med = 0;
+  for (med = 0; med < 256; med++) {
+    run += hist[med];
+    if (run >= half) break;
+  }
+  int64_t sum = 0, cnt = 0;
+  BORDER_FOR(if (bin == med) { sum += l; cnt++; })
+#undef BORDER_FOR
+  return cnt ? sum / cnt : 0;
+}
+
+int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
+                  float *out) {
+  if (!pixels || !out) return dg_error(DG_ERR_ARG, "preprocess: null argument");
+  if (channels < 1 || channels > 4)
+    return dg_error(DG_ERR_ARG,
+                    "preprocess: %d channels, expected 1 (gray), 2 (gray + "
+                    "alpha), 3 (RGB) or 4 (RGBA)",
+                    channels);
+  if (width < 1 || height < 1 || width > DG_IMAGE_MAX_DIM ||
+      height > DG_IMAGE_MAX_DIM)
+    return dg_error(DG_ERR_ARG,
+                    "preprocess: image of %dx%d: each side must be 1..%d",
+                    width, height, DG_IMAGE_MAX_DIM);
+  if ((uint64_t)width * (uint64_t)height > DG_IMAGE_MAX_PIXELS)
+    return dg_error(DG_ERR_ARG,
+                    "preprocess: image of %dx%d has more than the %u pixels "
+                    "allowed",
+                    width, height, (unsigned)DG_IMAGE_MAX_PIXELS);
+
+  const int w = width, h = height, c = channels;
+  const size_t npx = (size_t)w * h;
+
+  /* 1-2: background and polarity */
+  int64_t bg = border_background(pixels, w, h, c);
+  int32_t lmin = LMAX, lmax = 0;
+  for (size_t i = 0; i < npx; i++) {
+    int32_t l = lum(pixels, i, c);
+    if (l < lmin) lmin = l;
+    if (l > lmax) lmax = l;
+  }
+  int64_t dark_ext = bg - lmin, light_ext = lmax - bg;
+  int dark = dark_ext > light_ext || (dark_ext == light_ext && bg * 2 >= LMAX);
+  int64_t contrast = dark ? dark_ext : light_ext;
+  if (contrast < (int64_t)MIN_CONTRAST * (LMAX / 255))
+    return dg_error(DG_ERR_EMPTY,
+                    "preprocess: no ink: the %dx%d image is blank (contrast "
+                    "%d/255)",
+                    w, h, (int)(contrast / (LMAX / 255)));
+  ink_src src = {pixels, w, h, c, bg, dark, 1.0 / (double)contrast};
+
+  /* 3: bounding box and centre of mass of the ink (index coordinates) */
+  int x0 = w, x1 = -1, y0 = h, y1 = -1;
+  double m = 0, mx = 0, my = 0;
+  for (int y = 0; y < h; y++) {
+    double rm = 0, rmx = 0;
+    for (int x = 0; x < w; x++) {
+      double v = ink_at(&src, x, y);
+      if (v > 0) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        rm += v;
+        rmx += v * x;
+      }
+    }
+    if (rm > 0) {
+      if (y < y0) y0 = y;
+      y1 = y;
+      m += rm;
+      mx += rmx;
+      my += rm * y;
+    }
+  }
+  if (m <= 0 || x1 < x0)
+    return dg_error(DG_ERR_EMPTY,
+                    "preprocess: no ink: nothing in the %dx%d image stands "
+                    "out from the background",
+                    w, h);
+  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  const double cx = mx / m, cy = my / m;
+
+  /* 4-5: scale and offset. Dest edge coordinate u = off + s * (x - x0) for a
+   * source edge coordinate x; a pixel's centre is its edge + 0.5. */
+  const double s = BOX / (bw > bh ? bw : bh);
+  /* TIE breaks exact halves the same way whatever the summation order */
+  double offx = floor(14.5 - s * (cx + 0.5 - x0) + 0.5 + TIE);
+  double offy = floor(14.5 - s * (cy + 0.5 - y0) + 0.5 + TIE);
+  double maxx = floor(OUT - s * bw + 1e-9), maxy = floor(OUT - s * bh + 1e-9);
+  if (offx > maxx) offx = maxx;
+  if (offx < 0) offx = 0;
+  if (offy > maxy) offy = maxy;
+  if (offy < 0) offy = 0;
+
+  double acc[OUT * OUT];  /* (28, 28) */
+  memset(acc, 0, sizeof acc);
+  if (s <= 1) {
+    /* Area averaging: source pixel x covers [a, a + s) in dest units, which
+     * touches at most two dest columns since s <= 1; its ink is split by
+     * overlap length. Same for rows. A dest pixel's value is the ink inside
+     * it divided by its area (1). */
+    for (int y = y0; y <= y1; y++) {
+      double row[OUT];  /* this source row spread over dest columns */
+      memset(row, 0, sizeof row);
+      int any = 0;
+      for (int x = x0; x <= x1; x++) {
+        double v = ink_at(&src, x, y);
+        if (v == 0) continue;
+        any = 1;
+        double a = offx + s * (x - x0), b = a + s;
+        int X = (int)floor(a);
+        if (X < 0) X = 0;
+        if (X > OUT - 1) X = OUT - 1;
+        if (b <= X + 1 || X == OUT - 1) {
+          row[X] += v * s;
+        } else {
+          row[X] += v * (X + 1 - a);
+          row[X + 1] += v * (b - (X + 1));
+        }
+      }
+      if (!any) continue;
+      double a = offy + s * (y - y0), b = a + s, wy0, wy1 = 0;
+      int Y = (int)floor(a);
+      if (Y < 0) Y = 0;
+      if (Y > OUT - 1) Y = OUT - 1;
+      if (b <= Y + 1 || Y == OUT - 1) {
+        wy0 = s;
+      } else {
+        wy0 = Y + 1 - a;
+        wy1 = b - (Y + 1);
+      }
+      for (int X = 0; X < OUT; X++) {
+        acc[Y * OUT + X] += row[X] * wy0;
+        if (wy1 > 0) acc[(Y + 1) * OUT + X] += row[X] * wy1;
+      }
+    }
+  } else {
+    /* Enlarging: bilinear sampling at each dest pixel centre; the ink is 0
+     * outside its bounding box by construction. */
+    for (int Y = 0; Y < OUT; Y++) {
+      double sy = y0 + (Y + 0.5 - offy) / s - 0.5;
+      if (sy <= y0 - 1 || sy >= y1 + 1) continue;
+      int iy = (int)floor(sy);
+      double fy = sy - iy;
+      for (int X = 0; X < OUT; X++) {
+        double sx = x0 + (X + 0.5 - offx) / s - 0.5;
+        if (sx <= x0 - 1 || sx >= x1 + 1) continue;
+        int ix = (int)floor(sx);
+        double fx = sx - ix;
+        double top = ink_at(&src, ix, iy) * (1 - fx) +
+                     ink_at(&src, ix + 1, iy) * fx;
+        double bot = ink_at(&src, ix, iy + 1) * (1 - fx) +
+                     ink_at(&src, ix + 1, iy + 1) * fx;
+        acc[Y * OUT + X] = top * (1 - fy) + bot * fy;
+      }
+    }
+  }
+
+  /* 5 (end): measure the centre of mass; a whole-pixel correction if it
+   * is more than half a pixel off and the ink can move */
+  double am = 0, amx = 0, amy = 0;
+  int ax0 = OUT, ax1 = -1, ay0 = OUT, ay1 = -1;
+  for (int Y = 0; Y < OUT; Y++)
+    for (int X = 0; X < OUT; X++) {
+      double v = acc[Y * OUT + X];
+      if (v <= 0) continue;
+      am += v;
+      amx += v * X;
+      amy += v * Y;
+      if (X < ax0) ax0 = X;
+      if (X > ax1) ax1 = X;
+      if (Y < ay0) ay0 = Y;
+      if (Y > ay1) ay1 = Y;
+    }
+  if (am <= 0)
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink after scaling the "
+                    "%dx%d image", w, h);
+  int dx = (int)floor(14 - amx / am + 0.5 + TIE);
+  int dy = (int)floor(14 - amy / am + 0.5 + TIE);
+  if (ax0 + dx < 0 || ax1 + dx > OUT - 1) dx = 0;
+  if (ay0 + dy < 0 || ay1 + dy > OUT - 1) dy = 0;
+
+  /* 6: the strongest pixel becomes 1 */
+  double peak = 0;
+  for (int i = 0; i < OUT * OUT; i++) peak = acc[i] > peak ? acc[i] : peak;
+  for (int Y = 0; Y < OUT; Y++)
+    for (int X = 0; X < OUT; X++) {
+      int sx = X - dx, sy = Y - dy;
+      double v = sx < 0 || sy < 0 || sx >= OUT || sy >= OUT
+                     ? 0
+                     : acc[sy * OUT + sx] / peak;
+      out[Y * OUT + X] = (float)(v < 1e-6 ? 0 : v);
+    }
+  return DG_OK;
+}
