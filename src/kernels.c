@@ -1,0 +1,722 @@
+/* kernels.c: the fast kernels of kernels.h, written once against simd.h.
+ *
+ * Owns: the packed, register-blocked GEMM (the hot spot of dense and conv
+ * layers, forward and backward), im2col/col2im, pooling, bias, ReLU, the
+ * kernel thread count and the name of the compiled SIMD path.
+ *
+ * Determinism: threads only ever split *output* elements between them. The
+ * K reduction of every output element runs in one fixed order (blocks of KC
+ * in ascending order, each block one FMA chain inside one microkernel call),
+ * and the code path for an element depends only on the call's shape, never
+ * on the thread count. So 1 and N threads give bit-identical results.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kernels.h"
+#include "simd.h"
+
+/* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) when the
+ * build has no OpenMP, e.g. the WASM builds. */
+#define DG_PRAGMA(x) _Pragma(#x)
+#ifdef _OPENMP
+#define DG_OMP(x) DG_PRAGMA(omp x)
+#else
+#define DG_OMP(x)
+#endif
+
+/* Full unrolling of the microkernel's fixed-size loops is what lets the
+ * compiler keep the accumulator tile in registers. */
+#if defined(__clang__)
+#define DG_UNROLL DG_PRAGMA(unroll)
+#elif defined(__GNUC__)
+#define DG_UNROLL DG_PRAGMA(GCC unroll 16)
+#else
+#define DG_UNROLL
+#endif
+
+#define DG_TLS _Thread_local
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
+/* ---- threads ------------------------------------------------------------ */
+
+static int g_threads = 1;
+
+void dg_kernels_set_threads(int threads) {
+  g_threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
+}
+
+int dg_kernels_threads(void) {
+#ifdef _OPENMP
+  return g_threads;
+#else
+  return 1;
+#endif
+}
+
+const char *dg_kernels_simd(void) { return DG_SIMD_NAME; }
+
+/* Threads worth using for `work` multiply-adds (or element operations):
+ * forking a team costs a few microseconds, so small calls stay serial. The
+ * choice can depend on anything: it never changes the arithmetic. */
+static int threads_for(double work, double min_work_per_thread) {
+  int nt = dg_kernels_threads();
+  if (nt > 1 && work < min_work_per_thread * 2) return 1;
+  return nt;
+}
+
+/* ---- GEMM blocking ------------------------------------------------------- */
+
+/* Microtile MR x NR (NR = NV vectors): as many accumulators as the register
+ * file holds while leaving room for the B vectors and the A broadcast.
+ * AVX-512 (32 zmm): 8x32 = 16 accumulators. AVX2 (16 ymm): 6x16 = 12.
+ * SSE2/WASM (16 xmm, and no FMA so mul needs a temporary): 4x8 = 8.
+ * Scalar: 4x4 = 16 scalars, which most targets can keep in registers. */
+#if defined(DG_SIMD_AVX512)
+#define MR 8
+#define NV 2
+#elif defined(DG_SIMD_AVX2)
+#define MR 6
+#define NV 2
+#elif defined(DG_SIMD_SSE2) || defined(DG_SIMD_WASM)
+#define MR 4
+#define NV 2
+#else
+#define MR 4
+#define NV 4
+#endif
+#define NR (NV * DG_VW)
+
+/* KC: depth of one packed block. An A micro-panel (KC x MR floats, 8 KB on
+ * AVX-512) stays in L1 while the microkernel streams B micro-panels from L2.
+ * NC: columns of B packed at once (KC x NC floats = 512 KB, L2-sized).
+ * MC: rows of A packed at once per work item. */
+#define KC 256
+#define NC 512
+#define MC (MR * 16)
+
+/* Per-thread packing buffers, allocated on first use and kept for the
+ * thread's life, so the hot path never allocates. */
+static DG_TLS float *tls_apack; /* (MC/MR, KC, MR) packed A */
+static DG_TLS float *tls_bpack; /* (NC/NR, KC, NR) packed B */
+
+static float *tls_buffer(float **slot, size_t nfloats) {
+  if (!*slot) {
+    size_t bytes = (nfloats * sizeof(float) + 63) / 64 * 64;
+    *slot = (float *)aligned_alloc(64, bytes);
+  }
+  return *slot;
+}
+
+/* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into micro-panels of
+ * MR rows: dst (ceil(mc/MR), kc, MR), zero rows past mc so that the
+ * microkernel never needs a row mask. */
+static void pack_a(int ta, const float *A, int lda, int i0, int mc, int p0,
+                   int kc, float *dst) {
+  for (int ir = 0; ir < mc; ir += MR) {
+    int mr = imin(MR, mc - ir);
+    float *d = dst + (size_t)ir * kc; /* (kc, MR) */
+    if (!ta) {
+      /* A is (M,K): each row is contiguous in p; interleave MR rows. */
+      for (int r = 0; r < mr; r++) {
+        const float *s = A + (size_t)(i0 + ir + r) * lda + p0;
+        for (int p = 0; p < kc; p++) d[p * MR + r] = s[p];
+      }
+      for (int r = mr; r < MR; r++)
+        for (int p = 0; p < kc; p++) d[p * MR + r] = 0.0f;
+    } else {
+      /* A is (K,M): for each p the MR rows are already contiguous. */
+      for (int p = 0; p < kc; p++) {
+        const float *s = A + (size_t)(p0 + p) * lda + i0 + ir;
+        float *dp = d + p * MR;
+        int r = 0;
+        for (; r < mr; r++) dp[r] = s[r];
+        for (; r < MR; r++) dp[r] = 0.0f;
+      }
+    }
+  }
+}
+
+/* Pack one micro-panel: columns [j, j+nr) x depth [p0, p0+kc) of op(B) into
+ * d (kc, NR), zero columns past nr. */
+static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
+                         int p0, int kc, float *d) {
+  if (!tb) {
+    /* B is (K,N): each p gives NR contiguous floats. */
+    for (int p = 0; p < kc; p++) {
+      const float *s = B + (size_t)(p0 + p) * ldb + j;
+      float *dp = d + (size_t)p * NR;
+      if (nr == NR) {
+        DG_UNROLL
+        for (int v = 0; v < NV; v++)
+          dg_vstore(dp + v * DG_VW, dg_vload(s + v * DG_VW));
+      } else {
+        int c = 0;
+        for (; c < nr; c++) dp[c] = s[c];
+        for (; c < NR; c++) dp[c] = 0.0f;
+      }
+    }
+  } else {
+    /* B is (N,K): each column of op(B) is a contiguous row of B. */
+    for (int c = 0; c < nr; c++) {
+      const float *s = B + (size_t)(j + c) * ldb + p0;
+      for (int p = 0; p < kc; p++) d[(size_t)p * NR + c] = s[p];
+    }
+    for (int c = nr; c < NR; c++)
+      for (int p = 0; p < kc; p++) d[(size_t)p * NR + c] = 0.0f;
+  }
+}
+
+/* The microkernel: acc (MR, NR) = sum over p < kc of a[p] (outer) b[p], one
+ * FMA chain per element in ascending p, then the C update:
+ *   first block, beta == 0:  C = alpha*acc           (old C never read)
+ *   first block, beta != 0:  C = alpha*acc + beta*C
+ *   later blocks:            C = alpha*acc + C
+ * Edge tiles (mr < MR or nr < NR) go through a full-size scratch tile with
+ * exactly the same vector operations, so an element's value never depends on
+ * where the tile boundaries fall. */
+static void ukernel(int kc, const float *restrict a, const float *restrict b,
+                    float *restrict c, int ldc, int mr, int nr, float alpha,
+                    float beta, int first) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
+  }
+  for (int p = 0; p < kc; p++) {
+    dg_vf bv[NV];
+    DG_UNROLL
+    for (int v = 0; v < NV; v++) bv[v] = dg_vload(b + v * DG_VW);
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) {
+      dg_vf av = dg_vset1(a[r]);
+      DG_UNROLL
+      for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+
+  float tile[MR * NR]; /* (MR, NR) scratch for edge tiles */
+  float *cp = c;
+  int ldt = ldc;
+  int full = mr == MR && nr == NR;
+  int read_c = !(first && beta == 0.0f);
+  if (!full) {
+    cp = tile;
+    ldt = NR;
+    if (read_c)
+      for (int r = 0; r < mr; r++)
+        for (int j = 0; j < nr; j++) tile[r * NR + j] = c[(size_t)r * ldc + j];
+  }
+  dg_vf va = dg_vset1(alpha);
+  if (!read_c) {
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) {
+      DG_UNROLL
+      for (int v = 0; v < NV; v++)
+        if (full || r < mr)
+          dg_vstore(cp + (size_t)r * ldt + v * DG_VW, dg_vmul(va, acc[r][v]));
+    }
+  } else {
+    dg_vf vb = dg_vset1(first ? beta : 1.0f);
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) {
+      DG_UNROLL
+      for (int v = 0; v < NV; v++) {
+        if (!(full || r < mr)) continue;
+        float *q = cp + (size_t)r * ldt + v * DG_VW;
+        dg_vf old = first ? dg_vmul(vb, dg_vload(q)) : dg_vload(q);
+        dg_vstore(q, dg_vfma(va, acc[r][v], old));
+      }
+    }
+  }
+  if (!full)
+    for (int r = 0; r < mr; r++)
+      for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] = tile[r * NR + j];
+}
+
+/* C = beta*C (K == 0 or alpha == 0: A and B are not read). */
+static void scale_c(int M, int N, float beta, float *C, int ldc) {
+  for (int i = 0; i < M; i++) {
+    float *c = C + (size_t)i * ldc;
+    if (beta == 0.0f)
+      memset(c, 0, (size_t)N * sizeof(float));
+    else
+      for (int j = 0; j < N; j++) c[j] *= beta;
+  }
+}
+
+/* The packed path (BLIS-style). For each NC-wide block of columns and each
+ * KC-deep block of the reduction: all threads pack B together, then the
+ * output is cut into work items (MR-aligned row blocks x NR-aligned column
+ * chunks), each thread packs the A rows of its items and runs the
+ * microkernel over them with its A micro-panel held in L1. */
+static void gemm_packed(int ta, int tb, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb,
+                        float beta, float *C, int ldc, int nt) {
+  float *bpack = tls_buffer(&tls_bpack, (size_t)KC * NC);
+  int fail = bpack == NULL;
+
+  /* Work items. Row blocks of mcb rows (a multiple of MR, at most MC),
+   * enough of them to give every thread some; when M alone cannot feed the
+   * threads, columns are cut into nbn chunks too. */
+  int mtiles = (M + MR - 1) / MR;
+  int nbm = (mtiles + MC / MR - 1) / (MC / MR);
+  if (nt > 1) nbm = (nbm + nt - 1) / nt * nt;
+  nbm = imin(nbm, mtiles);
+  int mcb = ((mtiles + nbm - 1) / nbm) * MR;
+  nbm = (M + mcb - 1) / mcb;
+  int nbn = nbm >= nt ? 1 : (nt + nbm - 1) / nbm;
+
+  DG_OMP(parallel num_threads(nt) if (nt > 1))
+  {
+    float *apack = tls_buffer(&tls_apack, (size_t)MC * KC);
+    if (!apack) {
+      DG_OMP(atomic write)
+      fail = 1;
+    }
+    DG_OMP(barrier)
+    int failed;
+    DG_OMP(atomic read)
+    failed = fail;
+    if (!failed) {
+      for (int jc = 0; jc < N; jc += NC) {
+        int nc = imin(NC, N - jc);
+        int npanels = (nc + NR - 1) / NR;
+        /* Column chunk per item, NR-aligned. */
+        int ncb = ((npanels + nbn - 1) / nbn) * NR;
+        int nbn_here = (nc + ncb - 1) / ncb;
+        int nitems = nbm * nbn_here;
+        for (int pc = 0; pc < K; pc += KC) {
+          int kc = imin(KC, K - pc);
+          int first = pc == 0;
+
+          DG_OMP(for schedule(static))
+          for (int q = 0; q < npanels; q++)
+            pack_b_panel(tb, B, ldb, jc + q * NR, imin(NR, nc - q * NR), pc,
+                         kc, bpack + (size_t)q * kc * NR);
+          /* (implicit barrier: B is packed before anyone reads it) */
+
+          int packed_ib = -1;
+          DG_OMP(for schedule(static))
+          for (int it = 0; it < nitems; it++) {
+            int ib = it / nbn_here, jb = it % nbn_here;
+            int i0 = ib * mcb, mc = imin(mcb, M - i0);
+            int j0 = jb * ncb, ncw = imin(ncb, nc - j0);
+            if (ib != packed_ib) {
+              pack_a(ta, A, lda, i0, mc, pc, kc, apack);
+              packed_ib = ib;
+            }
+            for (int ir = 0; ir < mc; ir += MR) {
+              const float *ap = apack + (size_t)ir * kc;
+              for (int jr = 0; jr < ncw; jr += NR) {
+                const float *bp = bpack + (size_t)((j0 + jr) / NR) * kc * NR;
+                ukernel(kc, ap, bp, C + (size_t)(i0 + ir) * ldc + jc + j0 + jr,
+                        ldc, imin(MR, mc - ir), imin(NR, ncw - jr), alpha,
+                        beta, first);
+              }
+            }
+          }
+          /* (implicit barrier: nobody still reads B when it is repacked) */
+        }
+      }
+    }
+  }
+  if (fail) /* no buffer: C is untouched so far; take the slow exact path */
+    dg_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* Small-M path (batch-1 inference and the like): packing B would cost as
+ * much as the whole product, so B is streamed in place.
+ *
+ * !tb: rows of C in groups of SM, columns in chunks of SV vectors; each step
+ * of p broadcasts SM values of op(A) against SV vectors of one row of B.
+ * Missing rows of a group re-read the group's first row and are discarded,
+ * so every element sees the same operations. Column tails use scalars. */
+#define SM 4
+#define SV 2
+static void small_update(float *c, float acc, float alpha, float beta) {
+  *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
+}
+
+static void gemm_small_nn(int ta, int M, int N, int K, float alpha,
+                          const float *A, int lda, const float *B, int ldb,
+                          float beta, float *C, int ldc, int nt) {
+  const int CW = SV * DG_VW; /* columns per chunk */
+  int nchunks = (N + CW - 1) / CW;
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int ch = 0; ch < nchunks; ch++) {
+    int j0 = ch * CW, w = imin(CW, N - j0);
+    for (int i0 = 0; i0 < M; i0 += SM) {
+      int m = imin(SM, M - i0);
+      /* op(A)(i0+r, p) = arow[r][p * astep] */
+      const float *arow[SM];
+      size_t astep = ta ? (size_t)lda : 1;
+      for (int r = 0; r < SM; r++) {
+        int i = i0 + (r < m ? r : 0);
+        arow[r] = ta ? A + i : A + (size_t)i * lda;
+      }
+      if (w == CW) {
+        dg_vf acc[SM][SV];
+        DG_UNROLL
+        for (int r = 0; r < SM; r++) {
+          DG_UNROLL
+          for (int v = 0; v < SV; v++) acc[r][v] = dg_vzero();
+        }
+        for (int p = 0; p < K; p++) {
+          const float *b = B + (size_t)p * ldb + j0;
+          dg_vf bv[SV];
+          DG_UNROLL
+          for (int v = 0; v < SV; v++) bv[v] = dg_vload(b + v * DG_VW);
+          DG_UNROLL
+          for (int r = 0; r < SM; r++) {
+            dg_vf av = dg_vset1(arow[r][p * astep]);
+            DG_UNROLL
+            for (int v = 0; v < SV; v++)
+              acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+          }
+        }
+        float t[SM][SV * DG_VW]; /* (SM, CW) */
+        for (int r = 0; r < SM; r++)
+          for (int v = 0; v < SV; v++) dg_vstore(&t[r][v * DG_VW], acc[r][v]);
+        for (int r = 0; r < m; r++)
+          for (int j = 0; j < CW; j++)
+            small_update(C + (size_t)(i0 + r) * ldc + j0 + j, t[r][j], alpha,
+                         beta);
+      } else {
+        for (int r = 0; r < m; r++)
+          for (int j = 0; j < w; j++) {
+            float acc = 0.0f;
+            for (int p = 0; p < K; p++)
+              acc += arow[r][p * astep] * B[(size_t)p * ldb + j0 + j];
+            small_update(C + (size_t)(i0 + r) * ldc + j0 + j, acc, alpha,
+                         beta);
+          }
+      }
+    }
+  }
+}
+
+/* tb, !ta: C(i,j) is a dot product of two contiguous rows of length K; four
+ * rows of B at a time share each load of A. */
+static void gemm_small_nt(int M, int N, int K, float alpha, const float *A,
+                          int lda, const float *B, int ldb, float beta,
+                          float *C, int ldc, int nt) {
+  int ngroups = (N + 3) / 4;
+  int kv = K / DG_VW * DG_VW;
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int g = 0; g < ngroups; g++) {
+    int j0 = g * 4, w = imin(4, N - j0);
+    const float *brow[4];
+    for (int q = 0; q < 4; q++) brow[q] = B + (size_t)(j0 + (q < w ? q : 0)) * ldb;
+    for (int i = 0; i < M; i++) {
+      const float *a = A + (size_t)i * lda;
+      dg_vf acc[4] = {dg_vzero(), dg_vzero(), dg_vzero(), dg_vzero()};
+      for (int p = 0; p < kv; p += DG_VW) {
+        dg_vf av = dg_vload(a + p);
+        DG_UNROLL
+        for (int q = 0; q < 4; q++)
+          acc[q] = dg_vfma(av, dg_vload(brow[q] + p), acc[q]);
+      }
+      for (int q = 0; q < w; q++) {
+        float s = dg_vhsum(acc[q]);
+        for (int p = kv; p < K; p++) s += a[p] * brow[q][p];
+        small_update(C + (size_t)i * ldc + j0 + q, s, alpha, beta);
+      }
+    }
+  }
+}
+
+void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+             int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0 || alpha == 0.0f) {
+    scale_c(M, N, beta, C, ldc);
+    return;
+  }
+  int nt = threads_for((double)M * N * K, 1 << 17);
+  if (M <= SM && !tb) {
+    gemm_small_nn(ta, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+    return;
+  }
+  if (M <= SM && !ta) {
+    gemm_small_nt(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+    return;
+  }
+  gemm_packed(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
+}
+
+/* ---- im2col / col2im ------------------------------------------------------ */
+
+static inline void copy_floats(float *restrict d, const float *restrict s,
+                               int n) {
+  int i = 0;
+  for (; i + DG_VW <= n; i += DG_VW) dg_vstore(d + i, dg_vload(s + i));
+  for (; i < n; i++) d[i] = s[i];
+}
+
+static inline void add_floats(float *restrict d, const float *restrict s,
+                              int n) {
+  int i = 0;
+  for (; i + DG_VW <= n; i += DG_VW)
+    dg_vstore(d + i, dg_vadd(dg_vload(d + i), dg_vload(s + i)));
+  for (; i < n; i++) d[i] += s[i];
+}
+
+/* For a kernel row, the window's columns ox-pad .. ox-pad+k-1 are one
+ * contiguous run of k*c floats in NHWC, clipped at the image border: so each
+ * (row, ky) is a zero head, one copy, a zero tail. */
+void dg_im2col(const float *in, int n, int h, int w, int c, int k, int pad,
+               float *out) {
+  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+  if (n <= 0 || oh <= 0 || ow <= 0) return;
+  int kc = k * c, kkc = k * kc;
+  int rows = n * oh;
+  int nt = threads_for((double)rows * ow * kkc, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < rows; row++) {
+    int b = row / oh, oy = row % oh;
+    const float *img = in + (size_t)b * h * w * c; /* (h, w, c) */
+    float *o = out + (size_t)row * ow * kkc;         /* (ow, k, k, c) */
+    for (int ox = 0; ox < ow; ox++, o += kkc) {
+      int ix0 = ox - pad;
+      int lo = imax(0, -ix0), hi = imin(k, w - ix0); /* valid kx range */
+      for (int ky = 0; ky < k; ky++) {
+        int iy = oy + ky - pad;
+        float *d = o + ky * kc;
+        if (iy < 0 || iy >= h || hi <= lo) {
+          memset(d, 0, (size_t)kc * sizeof(float));
+          continue;
+        }
+        if (lo > 0) memset(d, 0, (size_t)lo * c * sizeof(float));
+        copy_floats(d + lo * c, img + ((size_t)iy * w + ix0 + lo) * c,
+                    (hi - lo) * c);
+        if (hi < k) memset(d + hi * c, 0, (size_t)(k - hi) * c * sizeof(float));
+      }
+    }
+  }
+}
+
+/* The adjoint: each (row, ky) run is added back. Images are independent, so
+ * threads split the batch; within an image the additions into each element
+ * happen in the reference order (oy, ox, ky, kx), so the result is exactly
+ * dg_col2im_ref's. */
+void dg_col2im(const float *col, int n, int h, int w, int c, int k, int pad,
+               float *din) {
+  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+  if (n <= 0 || oh <= 0 || ow <= 0) return;
+  int kc = k * c, kkc = k * kc;
+  int nt = threads_for((double)n * oh * ow * kkc, 1 << 16);
+  if (nt > n) nt = n;
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int b = 0; b < n; b++) {
+    float *img = din + (size_t)b * h * w * c; /* (h, w, c) */
+    const float *o = col + (size_t)b * oh * ow * kkc;
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++, o += kkc) {
+        int ix0 = ox - pad;
+        int lo = imax(0, -ix0), hi = imin(k, w - ix0);
+        if (hi <= lo) continue;
+        for (int ky = 0; ky < k; ky++) {
+          int iy = oy + ky - pad;
+          if (iy < 0 || iy >= h) continue;
+          add_floats(img + ((size_t)iy * w + ix0 + lo) * c, o + ky * kc + lo * c,
+                     (hi - lo) * c);
+        }
+      }
+  }
+}
+
+/* ---- pooling --------------------------------------------------------------- */
+
+/* Channels are innermost, so a window is p*p runs of c contiguous floats;
+ * the comparison order is the reference's, so out and arg match it exactly. */
+void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
+                int *arg) {
+  int oh = h / p, ow = w / p;
+  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
+  int rows = n * oh;
+  int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < rows; row++) {
+    int b = row / oh, oy = row % oh;
+    for (int ox = 0; ox < ow; ox++) {
+      size_t o = ((size_t)row * ow + ox) * c;
+      float *best = out + o;
+      int *bi = arg + o;
+      size_t first = (((size_t)b * h + oy * p) * w + ox * p) * c;
+      for (int ch = 0; ch < c; ch++) {
+        best[ch] = in[first + ch];
+        bi[ch] = (int)(first + ch);
+      }
+      for (int dy = 0; dy < p; dy++)
+        for (int dx = 0; dx < p; dx++) {
+          if (dy == 0 && dx == 0) continue;
+          size_t base = (((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c;
+          const float *x = in + base;
+          for (int ch = 0; ch < c; ch++)
+            if (x[ch] > best[ch]) {
+              best[ch] = x[ch];
+              bi[ch] = (int)(base + ch);
+            }
+        }
+    }
+  }
+}
+
+/* A scatter through arg; serial because arg may (in general) route two
+ * outputs to one input, and the sum order must stay fixed. */
+void dg_maxpool_backward(const float *dout, const int *arg, size_t nout,
+                         float *din) {
+  for (size_t i = 0; i < nout; i++) din[arg[i]] += dout[i];
+}
+
+void dg_avgpool(const float *in, int n, int h, int w, int c, int p,
+                float *out) {
+  int oh = h / p, ow = w / p;
+  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
+  int rows = n * oh;
+  float inv = 1.0f / (float)(p * p);
+  int cv = c / DG_VW * DG_VW;
+  int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < rows; row++) {
+    int b = row / oh, oy = row % oh;
+    for (int ox = 0; ox < ow; ox++) {
+      float *o = out + ((size_t)row * ow + ox) * c;
+      const float *x0 = in + (((size_t)b * h + oy * p) * w + ox * p) * c;
+      /* Sum in the reference's (dy, dx) order, starting from 0. */
+      for (int ch = 0; ch < cv; ch += DG_VW) {
+        dg_vf s = dg_vzero();
+        for (int dy = 0; dy < p; dy++)
+          for (int dx = 0; dx < p; dx++)
+            s = dg_vadd(s, dg_vload(x0 + ((size_t)dy * w + dx) * c + ch));
+        dg_vstore(o + ch, dg_vmul(s, dg_vset1(inv)));
+      }
+      for (int ch = cv; ch < c; ch++) {
+        float s = 0.0f;
+        for (int dy = 0; dy < p; dy++)
+          for (int dx = 0; dx < p; dx++) s += x0[((size_t)dy * w + dx) * c + ch];
+        o[ch] = s * inv;
+      }
+    }
+  }
+}
+
+/* Overwrites all of din (see dg_avgpool_backward_ref). */
+void dg_avgpool_backward(const float *dout, int n, int h, int w, int c, int p,
+                         float *din) {
+  int oh = h / p, ow = w / p;
+  if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
+  float inv = 1.0f / (float)(p * p);
+  int rows = n * h;
+  int nt = threads_for((double)rows * w * c, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < rows; row++) {
+    int b = row / h, y = row % h, oy = y / p;
+    float *d = din + (size_t)row * w * c; /* (w, c) */
+    if (oy >= oh) {
+      memset(d, 0, (size_t)w * c * sizeof(float));
+      continue;
+    }
+    const float *g = dout + ((size_t)b * oh + oy) * ow * c; /* (ow, c) */
+    for (int x = 0; x < ow * p; x++) {
+      const float *gx = g + (size_t)(x / p) * c;
+      float *dx = d + (size_t)x * c;
+      int ch = 0;
+      for (; ch + DG_VW <= c; ch += DG_VW)
+        dg_vstore(dx + ch, dg_vmul(dg_vload(gx + ch), dg_vset1(inv)));
+      for (; ch < c; ch++) dx[ch] = gx[ch] * inv;
+    }
+    if (ow * p < w)
+      memset(d + (size_t)ow * p * c, 0, (size_t)(w - ow * p) * c * sizeof(float));
+  }
+}
+
+/* ---- bias ------------------------------------------------------------------ */
+
+void dg_bias_add(float *y, const float *b, size_t rows, int c) {
+  if (c <= 0) return;
+  int nt = threads_for((double)rows * c, 1 << 17);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long r = 0; r < (long long)rows; r++) {
+    float *yr = y + (size_t)r * c;
+    int j = 0;
+    for (; j + DG_VW <= c; j += DG_VW)
+      dg_vstore(yr + j, dg_vadd(dg_vload(yr + j), dg_vload(b + j)));
+    for (; j < c; j++) yr[j] += b[j];
+  }
+}
+
+/* Columns in chunks of 4 vectors, rows in ascending order from 0: each db[j]
+ * is summed in the reference's order, so the result matches it exactly.
+ * Threads split the column chunks (only wide c benefits). */
+void dg_bias_grad(const float *dy, size_t rows, int c, float *db) {
+  if (c <= 0) return;
+  const int CW = 4 * DG_VW;
+  int nchunks = (c + CW - 1) / CW;
+  int nt = threads_for((double)rows * c, 1 << 17);
+  if (nt > nchunks) nt = nchunks;
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int ch = 0; ch < nchunks; ch++) {
+    int j0 = ch * CW, w = imin(CW, c - j0);
+    if (w == CW) {
+      dg_vf s[4] = {dg_vzero(), dg_vzero(), dg_vzero(), dg_vzero()};
+      for (size_t r = 0; r < rows; r++) {
+        const float *d = dy + r * c + j0;
+        DG_UNROLL
+        for (int v = 0; v < 4; v++) s[v] = dg_vadd(s[v], dg_vload(d + v * DG_VW));
+      }
+      for (int v = 0; v < 4; v++) dg_vstore(db + j0 + v * DG_VW, s[v]);
+    } else {
+      for (int j = j0; j < j0 + w; j++) db[j] = 0.0f;
+      for (size_t r = 0; r < rows; r++)
+        for (int j = j0; j < j0 + w; j++) db[j] += dy[r * c + j];
+    }
+  }
+}
+
+/* ---- ReLU ------------------------------------------------------------------- */
+
+/* dg_vmax(x, 0) is (x > 0) ? x : 0 on every target, the reference's exact
+ * definition (NaN -> 0). */
+void dg_relu(const float *x, float *y, size_t n) {
+  int nt = threads_for((double)n, 1 << 18);
+  long long nv = (long long)(n / DG_VW);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long i = 0; i < nv; i++)
+    dg_vstore(y + i * DG_VW, dg_vmax(dg_vload(x + i * DG_VW), dg_vzero()));
+  for (size_t i = (size_t)nv * DG_VW; i < n; i++)
+    y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n) {
+  int nt = threads_for((double)n, 1 << 18);
+  long long nv = (long long)(n / DG_VW);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long i = 0; i < nv; i++)
+    dg_vstore(dx + i * DG_VW,
+              dg_vkeep_pos(dg_vload(y + i * DG_VW), dg_vload(dy + i * DG_VW)));
+  for (size_t i = (size_t)nv * DG_VW; i < n; i++)
+    dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}

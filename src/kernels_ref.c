@@ -1,0 +1,152 @@
+/* kernels_ref.c: the scalar reference kernels (the _ref half of kernels.h).
+ *
+ * These are the specification: plain loops in the most obvious order,
+ * single-threaded, compiled on every target. The fast kernels in kernels.c
+ * are tested against them; nothing here is tuned.
+ */
+#include "kernels.h"
+
+void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb, float beta,
+                 float *C, int ldc) {
+  for (int i = 0; i < M; i++) {
+    for (int j = 0; j < N; j++) {
+      float acc = 0.0f;
+      /* alpha == 0 means A and B are not read (BLAS convention). */
+      if (alpha != 0.0f) {
+        for (int p = 0; p < K; p++) {
+          float a = ta ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+          float b = tb ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+          acc += a * b;
+        }
+      }
+      float *c = &C[(size_t)i * ldc + j];
+      /* beta == 0: the old C is never read, so NaN there cannot leak. */
+      *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
+    }
+  }
+}
+
+void dg_im2col_ref(const float *in, int n, int h, int w, int c, int k, int pad,
+                   float *out) {
+  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+  size_t row = 0;
+  for (int b = 0; b < n; b++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++, row++) {
+        float *o = out + row * (size_t)(k * k * c); /* (k, k, c) */
+        for (int ky = 0; ky < k; ky++)
+          for (int kx = 0; kx < k; kx++)
+            for (int ch = 0; ch < c; ch++) {
+              int iy = oy + ky - pad, ix = ox + kx - pad;
+              int inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+              o[(ky * k + kx) * c + ch] =
+                  inside ? in[(((size_t)b * h + iy) * w + ix) * c + ch] : 0.0f;
+            }
+      }
+}
+
+void dg_col2im_ref(const float *col, int n, int h, int w, int c, int k,
+                   int pad, float *din) {
+  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+  size_t row = 0;
+  for (int b = 0; b < n; b++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++, row++) {
+        const float *o = col + row * (size_t)(k * k * c); /* (k, k, c) */
+        for (int ky = 0; ky < k; ky++)
+          for (int kx = 0; kx < k; kx++)
+            for (int ch = 0; ch < c; ch++) {
+              int iy = oy + ky - pad, ix = ox + kx - pad;
+              if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                din[(((size_t)b * h + iy) * w + ix) * c + ch] +=
+                    o[(ky * k + kx) * c + ch];
+            }
+      }
+}
+
+void dg_maxpool_ref(const float *in, int n, int h, int w, int c, int p,
+                    float *out, int *arg) {
+  int oh = h / p, ow = w / p;
+  for (int b = 0; b < n; b++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        for (int ch = 0; ch < c; ch++) {
+          size_t first = (((size_t)b * h + oy * p) * w + ox * p) * c + ch;
+          float best = in[first];
+          size_t besti = first;
+          for (int dy = 0; dy < p; dy++)
+            for (int dx = 0; dx < p; dx++) {
+              size_t i =
+                  (((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch;
+              if (in[i] > best) { /* strict: the first max wins ties */
+                best = in[i];
+                besti = i;
+              }
+            }
+          size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
+          out[o] = best;
+          arg[o] = (int)besti;
+        }
+}
+
+void dg_maxpool_backward_ref(const float *dout, const int *arg, size_t nout,
+                             float *din) {
+  for (size_t i = 0; i < nout; i++) din[arg[i]] += dout[i];
+}
+
+void dg_avgpool_ref(const float *in, int n, int h, int w, int c, int p,
+                    float *out) {
+  int oh = h / p, ow = w / p;
+  for (int b = 0; b < n; b++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        for (int ch = 0; ch < c; ch++) {
+          float s = 0.0f;
+          for (int dy = 0; dy < p; dy++)
+            for (int dx = 0; dx < p; dx++)
+              s += in[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c +
+                      ch];
+          out[(((size_t)b * oh + oy) * ow + ox) * c + ch] = s / (float)(p * p);
+        }
+}
+
+/* Overwrites all of din: window cells get dout/p^2, the cells that the
+ * floor division leaves out of every window get 0. */
+void dg_avgpool_backward_ref(const float *dout, int n, int h, int w, int c,
+                             int p, float *din) {
+  int oh = h / p, ow = w / p;
+  for (int b = 0; b < n; b++)
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        for (int ch = 0; ch < c; ch++) {
+          int oy = y / p, ox = x / p;
+          float g = 0.0f;
+          if (oy < oh && ox < ow)
+            g = dout[(((size_t)b * oh + oy) * ow + ox) * c + ch] /
+                (float)(p * p);
+          din[(((size_t)b * h + y) * w + x) * c + ch] = g;
+        }
+}
+
+void dg_bias_add_ref(float *y, const float *b, size_t rows, int c) {
+  for (size_t r = 0; r < rows; r++)
+    for (int j = 0; j < c; j++) y[r * c + j] += b[j];
+}
+
+void dg_bias_grad_ref(const float *dy, size_t rows, int c, float *db) {
+  for (int j = 0; j < c; j++) {
+    float s = 0.0f;
+    for (size_t r = 0; r < rows; r++) s += dy[r * c + j];
+    db[j] = s;
+  }
+}
+
+void dg_relu_ref(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void dg_relu_backward_ref(const float *y, const float *dy, float *dx,
+                          size_t n) {
+  for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}

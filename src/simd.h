@@ -1,0 +1,174 @@
+/* simd.h: the small SIMD vocabulary the fast kernels (kernels.c) are written
+ * against, one implementation per target, chosen at compile time:
+ *
+ *   DG_FORCE_SCALAR defined  -> scalar (width 1), for testing the fallback
+ *   __AVX512F__              -> "avx512"      16 floats, FMA
+ *   __AVX2__ && __FMA__      -> "avx2+fma"     8 floats, FMA
+ *   __SSE2__ (x86-64)        -> "sse2"         4 floats, mul+add
+ *   __wasm_simd128__         -> "wasm simd128" 4 floats, mul+add (WASM has
+ *                                              no fused multiply-add)
+ *   otherwise                -> "scalar"       1 float
+ *
+ * Vocabulary (dg_vf is the vector of DG_VW floats):
+ *   dg_vload(p) dg_vstore(p, v)   unaligned load/store of DG_VW floats
+ *   dg_vset1(x) dg_vzero()        broadcast, all zeros
+ *   dg_vadd dg_vmul               lane-wise a+b, a*b
+ *   dg_vfma(a, b, c)              a*b + c (fused where the target has it)
+ *   dg_vmax(a, b)                 lane-wise (a > b) ? a : b, so that
+ *                                 dg_vmax(x, 0) is exactly the reference ReLU
+ *                                 (NaN -> 0, -0 -> +0) on every target
+ *   dg_vkeep_pos(y, d)            lane-wise (y > 0) ? d : 0 (ReLU backward)
+ *   dg_vhsum(v)                   sum of the lanes (order is target specific)
+ *
+ * Only kernels.c includes this header; nothing here is public API.
+ */
+#ifndef DG_SIMD_H
+#define DG_SIMD_H
+
+#if defined(DG_FORCE_SCALAR)
+#define DG_SIMD_SCALAR 1
+#elif defined(__AVX512F__)
+#define DG_SIMD_AVX512 1
+#elif defined(__AVX2__) && defined(__FMA__)
+#define DG_SIMD_AVX2 1
+#elif defined(__SSE2__) || defined(_M_X64)
+#define DG_SIMD_SSE2 1
+#elif defined(__wasm_simd128__)
+#define DG_SIMD_WASM 1
+#else
+#define DG_SIMD_SCALAR 1
+#endif
+
+/* ---- AVX-512F ----------------------------------------------------------- */
+#if defined(DG_SIMD_AVX512)
+#include <immintrin.h>
+#define DG_SIMD_NAME "avx512"
+#define DG_VW 16
+#define DG_HAS_FMA 1
+typedef __m512 dg_vf;
+static inline dg_vf dg_vload(const float *p) { return _mm512_loadu_ps(p); }
+static inline void dg_vstore(float *p, dg_vf v) { _mm512_storeu_ps(p, v); }
+static inline dg_vf dg_vset1(float x) { return _mm512_set1_ps(x); }
+static inline dg_vf dg_vzero(void) { return _mm512_setzero_ps(); }
+static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm512_add_ps(a, b); }
+static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm512_mul_ps(a, b); }
+static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
+  return _mm512_fmadd_ps(a, b, c);
+}
+/* vmaxps returns its second operand when either is NaN: (a > b) ? a : b. */
+static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm512_max_ps(a, b); }
+static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
+  __mmask16 m = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ);
+  return _mm512_maskz_mov_ps(m, d);
+}
+static inline float dg_vhsum(dg_vf v) {
+  __m256 lo = _mm512_castps512_ps256(v);
+  __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+  __m256 s8 = _mm256_add_ps(lo, hi);
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8),
+                         _mm256_extractf128_ps(s8, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+  return _mm_cvtss_f32(s4);
+}
+
+/* ---- AVX2 + FMA --------------------------------------------------------- */
+#elif defined(DG_SIMD_AVX2)
+#include <immintrin.h>
+#define DG_SIMD_NAME "avx2+fma"
+#define DG_VW 8
+#define DG_HAS_FMA 1
+typedef __m256 dg_vf;
+static inline dg_vf dg_vload(const float *p) { return _mm256_loadu_ps(p); }
+static inline void dg_vstore(float *p, dg_vf v) { _mm256_storeu_ps(p, v); }
+static inline dg_vf dg_vset1(float x) { return _mm256_set1_ps(x); }
+static inline dg_vf dg_vzero(void) { return _mm256_setzero_ps(); }
+static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm256_add_ps(a, b); }
+static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm256_mul_ps(a, b); }
+static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
+  return _mm256_fmadd_ps(a, b, c);
+}
+static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm256_max_ps(a, b); }
+static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
+  return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
+}
+static inline float dg_vhsum(dg_vf v) {
+  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v),
+                         _mm256_extractf128_ps(v, 1));
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+  return _mm_cvtss_f32(s4);
+}
+
+/* ---- SSE2 --------------------------------------------------------------- */
+#elif defined(DG_SIMD_SSE2)
+#include <emmintrin.h>
+#define DG_SIMD_NAME "sse2"
+#define DG_VW 4
+#define DG_HAS_FMA 0
+typedef __m128 dg_vf;
+static inline dg_vf dg_vload(const float *p) { return _mm_loadu_ps(p); }
+static inline void dg_vstore(float *p, dg_vf v) { _mm_storeu_ps(p, v); }
+static inline dg_vf dg_vset1(float x) { return _mm_set1_ps(x); }
+static inline dg_vf dg_vzero(void) { return _mm_setzero_ps(); }
+static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm_add_ps(a, b); }
+static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm_mul_ps(a, b); }
+static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
+  return _mm_add_ps(_mm_mul_ps(a, b), c);
+}
+static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm_max_ps(a, b); }
+static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
+  return _mm_and_ps(_mm_cmpgt_ps(y, _mm_setzero_ps()), d);
+}
+static inline float dg_vhsum(dg_vf v) {
+  __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+/* ---- WebAssembly simd128 ------------------------------------------------ */
+#elif defined(DG_SIMD_WASM)
+#include <wasm_simd128.h>
+#define DG_SIMD_NAME "wasm simd128"
+#define DG_VW 4
+#define DG_HAS_FMA 0
+typedef v128_t dg_vf;
+static inline dg_vf dg_vload(const float *p) { return wasm_v128_load(p); }
+static inline void dg_vstore(float *p, dg_vf v) { wasm_v128_store(p, v); }
+static inline dg_vf dg_vset1(float x) { return wasm_f32x4_splat(x); }
+static inline dg_vf dg_vzero(void) { return wasm_f32x4_splat(0.0f); }
+static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return wasm_f32x4_add(a, b); }
+static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return wasm_f32x4_mul(a, b); }
+static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
+  return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
+}
+/* pmax(b, a) is (b < a) ? a : b, i.e. (a > b) ? a : b, like x86 maxps;
+ * f32x4.max would propagate NaN instead. */
+static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return wasm_f32x4_pmax(b, a); }
+static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
+  return wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)), d);
+}
+static inline float dg_vhsum(dg_vf v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/* ---- scalar fallback ---------------------------------------------------- */
+#else
+#define DG_SIMD_NAME "scalar"
+#define DG_VW 1
+#define DG_HAS_FMA 0
+typedef float dg_vf;
+static inline dg_vf dg_vload(const float *p) { return *p; }
+static inline void dg_vstore(float *p, dg_vf v) { *p = v; }
+static inline dg_vf dg_vset1(float x) { return x; }
+static inline dg_vf dg_vzero(void) { return 0.0f; }
+static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return a + b; }
+static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return a * b; }
+static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) { return a * b + c; }
+static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return a > b ? a : b; }
+static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) { return y > 0 ? d : 0.0f; }
+static inline float dg_vhsum(dg_vf v) { return v; }
+#endif
+
+#endif
