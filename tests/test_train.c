@@ -1,0 +1,187 @@
+/* test_train.c: the training loop on real MNIST: learning happens (a small
+ * MLP, one epoch on 10,000 images, >= 90% on 2,000 test images), resume is
+ * exact (interrupted mid-epoch and resumed gives the same bytes as one
+ * uninterrupted run), threads do not change results, divergence is caught
+ * and early stopping keeps the best weights. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "digits.h"
+#include "harness.h"
+
+static dg_dataset train_all, test_all, train10k, test2k;
+
+static int load(void) {
+  const char *dir = dg_test_mnist();
+  if (!dir) return 0;
+  int st = dg_dataset_load(&train_all, dir, "train");
+  CHECK_MSG(st == DG_OK, "%s", dg_last_error());
+  if (st) return 0;
+  st = dg_dataset_load(&test_all, dir, "t10k");
+  CHECK_MSG(st == DG_OK, "%s", dg_last_error());
+  if (st) return 0;
+  CHECK_OK(dg_dataset_slice(&train10k, &train_all, 0, 10000));
+  CHECK_OK(dg_dataset_slice(&test2k, &test_all, 0, 2000));
+  return 1;
+}
+
+static void test_learns(void) {
+  dg_net *net = NULL;
+  CHECK_OK(dg_net_new(&net, "mlp", 1));
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = 1;
+  o.batch = 32;
+  o.lr = 2e-3f;
+  o.val_count = 0;
+  CHECK_OK(dg_train(net, &train10k, &o));
+  dg_metrics m;
+  CHECK_OK(dg_evaluate(net, &test2k, &m, NULL));
+  double acc = dg_metrics_accuracy(&m);
+  fprintf(stderr, "  mlp, 1 epoch on 10,000 images: %.2f%% on 2,000 test images\n",
+          100 * acc);
+  CHECK_MSG(acc >= 0.90, "accuracy %.4f", acc);
+  CHECK(dg_net_meta_get(net, "history") != NULL);
+  dg_net_free(net);
+}
+
+/* Stop after `stop_at` progress calls (0 = never). */
+typedef struct {
+  int calls, stop_at;
+} stopper;
+static int stop_cb(const dg_progress *p, void *user) {
+  stopper *s = user;
+  (void)p;
+  return s->stop_at && ++s->calls == s->stop_at;
+}
+
+static uint8_t *model_bytes(dg_net *net, size_t *len) {
+  uint8_t *buf = NULL;
+  /* drop run-specific timing so that bytes compare */
+  dg_net_meta_del(net, "history");
+  dg_net_meta_del(net, "train_seconds");
+  CHECK_OK(dg_model_save_mem(net, NULL, 0, &buf, len));
+  return buf;
+}
+
+static void test_resume_exact(void) {
+  dg_dataset small;
+  CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 3000));
+  const char *arch = "input 28 28 1; conv 4 3 same; bn; relu; maxpool 2; "
+                     "dropout 0.25; flatten; dense 10; softmax";
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = 2, o.batch = 50, o.val_count = 500, o.augment = 1;
+  /* uninterrupted */
+  dg_net *a = NULL;
+  CHECK_OK(dg_net_new(&a, arch, 3));
+  CHECK_OK(dg_train(a, &small, &o));
+  size_t la = 0, lb = 0;
+  uint8_t *ba = model_bytes(a, &la);
+  /* stopped in the middle of epoch 2 (calls: 50 batches + 1 end per epoch),
+   * then resumed from the checkpoint */
+  dg_net *b = NULL;
+  CHECK_OK(dg_net_new(&b, arch, 3));
+  stopper s = {0, 51 + 20};
+  o.progress = stop_cb, o.user = &s;
+  o.checkpoint = dg_test_path("DIGITS_TMP", "resume.ckpt");
+  CHECK_FAIL(dg_train(b, &small, &o), DG_ERR_STOPPED, "stopped at epoch 2 batch 20");
+  dg_net_free(b);
+  CHECK_OK(dg_net_new(&b, arch, 99)); /* other init: resume must overwrite */
+  o.progress = NULL;
+  o.resume = o.checkpoint;
+  CHECK_OK(dg_train(b, &small, &o));
+  uint8_t *bb = model_bytes(b, &lb);
+  CHECK_MSG(la == lb && ba && bb && !memcmp(ba, bb, la),
+            "resumed model differs from the uninterrupted one");
+  free(ba), free(bb);
+  dg_net_free(a), dg_net_free(b);
+  /* a checkpoint of another architecture is refused */
+  dg_net *c = NULL;
+  CHECK_OK(dg_net_new(&c, "logreg", 1));
+  CHECK_FAIL(dg_train(c, &small, &o), DG_ERR_FORMAT, "another architecture");
+  dg_net_free(c);
+  dg_dataset_free(&small);
+}
+
+static void test_threads_same_model(void) {
+  dg_dataset small;
+  CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 2000));
+  uint8_t *bytes[2];
+  size_t len[2];
+  for (int t = 0; t < 2; t++) {
+    dg_net *net = NULL;
+    CHECK_OK(dg_net_new(&net, "lenet5", 5));
+    dg_train_opts o = dg_train_defaults();
+    o.epochs = 1, o.batch = 64, o.val_count = 200, o.threads = t + 1;
+    CHECK_OK(dg_train(net, &small, &o));
+    bytes[t] = model_bytes(net, &len[t]);
+    dg_net_free(net);
+  }
+  CHECK_MSG(len[0] == len[1] && !memcmp(bytes[0], bytes[1], len[0]),
+            "1 and 2 threads trained different models");
+  free(bytes[0]), free(bytes[1]);
+  dg_dataset_free(&small);
+}
+
+static void test_divergence_caught(void) {
+  dg_dataset small;
+  CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 2000));
+  dg_net *net = NULL;
+  CHECK_OK(dg_net_new(&net, "mlp", 1));
+  float *before = malloc(sizeof(float) * dg_net_param_count(net));
+  memcpy(before, dg_net_params(net), sizeof(float) * dg_net_param_count(net));
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = 3, o.val_count = 200, o.optimizer = DG_OPT_SGD, o.lr = 1e6f;
+  CHECK_FAIL(dg_train(net, &small, &o), DG_ERR_NUMERIC, "diverged");
+  /* the best weights so far (here: the initial ones) are kept, finite */
+  const float *p = dg_net_params(net);
+  int finite = 1;
+  for (size_t i = 0; i < dg_net_param_count(net); i++) finite &= isfinite(p[i]);
+  CHECK(finite);
+  free(before);
+  dg_net_free(net);
+  dg_dataset_free(&small);
+}
+
+static void test_early_stopping(void) {
+  /* a tiny training set and a large learning rate overfit at once: early
+   * stopping ends the run before the epoch limit and keeps the best epoch */
+  dg_dataset small;
+  CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 700));
+  dg_net *net = NULL;
+  CHECK_OK(dg_net_new(&net, "mlp-dropout", 1));
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = 40, o.val_count = 500, o.patience = 2, o.lr_patience = 1;
+  o.batch = 16;
+  CHECK_OK(dg_train(net, &small, &o));
+  const char *run = dg_net_meta_get(net, "epochs_run");
+  const char *best = dg_net_meta_get(net, "best_epoch");
+  CHECK(run && best);
+  if (run && best) {
+    CHECK_MSG(atoi(run) < 40, "ran %s epochs", run);
+    CHECK(atoi(best) == atoi(run) - 2);
+  }
+  /* the kept weights are the best epoch's: validation loss matches */
+  dg_dataset val = {500, 28, 28, small.images + 200 * 784, small.labels + 200};
+  dg_metrics m;
+  CHECK_OK(dg_evaluate(net, &val, &m, NULL));
+  const char *vl = dg_net_meta_get(net, "val_loss");
+  CHECK(vl != NULL);
+  if (vl) CHECK_NEAR(dg_metrics_loss(&m), atof(vl), 1e-4);
+  dg_net_free(net);
+  dg_dataset_free(&small);
+}
+
+int main(void) {
+  if (!load()) {
+    fprintf(stderr, "MNIST not found (DIGITS_DATA): run ./build.sh test\n");
+    return 1;
+  }
+  RUN(test_learns);
+  RUN(test_resume_exact);
+  RUN(test_threads_same_model);
+  RUN(test_divergence_caught);
+  RUN(test_early_stopping);
+  dg_dataset_free(&train_all), dg_dataset_free(&test_all);
+  dg_dataset_free(&train10k), dg_dataset_free(&test2k);
+  return dg_test_finish();
+}
