@@ -250,12 +250,16 @@ typedef struct {
 /* Serialize net (+ extra blobs) to a new buffer; free() it. */
 int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
                       uint8_t **buf, size_t *len);
-/* Write atomically: PATH.tmp, fsync, rename. */
+/* Write atomically: a temporary file beside PATH, fsync, rename.
+ * Errors: DG_ERR_NUMERIC for NaN/Inf weights, DG_ERR_ARG for bad blobs,
+ * DG_ERR_IO for the file system. */
 int dg_model_save(const dg_net *net, const char *path, const dg_blob *extra,
                   int nextra);
 /* Parse a model buffer: builds the net from its stored architecture and
  * fills every tensor, validating all of it. If extra != NULL, blobs named
- * "__..." are returned there (free with dg_blobs_free). */
+ * "__..." are returned there (free with dg_blobs_free). Every problem in
+ * the bytes is DG_ERR_FORMAT with a message naming it; a missing file or a
+ * directory is DG_ERR_IO. Reads F32 and F16 tensors. */
 int dg_model_load_mem(dg_net **out, const void *buf, size_t len,
                       dg_blob **extra, int *nextra);
 int dg_model_load(dg_net **out, const char *path, dg_blob **extra,
