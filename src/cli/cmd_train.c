@@ -1,0 +1,346 @@
+/* cmd_train.c: `digits train`: load data, build (or resume) a network,
+ * train with a progress bar and per-epoch summary lines, evaluate on the
+ * test set, store metadata and save the model. Ctrl-C / SIGTERM stop the
+ * loop at the next progress call, which leaves a checkpoint to resume. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t stop_signal = 0;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+typedef struct {
+  int tty;            /* stderr is a terminal: draw the bar */
+  int batch_size;
+  double last_draw;   /* cli_now() of the last bar redraw */
+  int bar_shown;
+  int epochs_done;
+  float last_lr;
+} progress_state;
+
+static void clear_bar(progress_state *s) {
+  if (s->bar_shown) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    s->bar_shown = 0;
+  }
+}
+
+static int on_progress(const dg_progress *p, void *user) {
+  progress_state *s = user;
+  if (p->done) {
+    clear_bar(s);
+    s->epochs_done = p->epoch;
+    s->last_lr = p->lr;
+    printf("epoch %d/%d  loss %.4f  acc %.2f%%", p->epoch, p->epochs,
+           (double)p->loss, 100.0 * p->acc);
+    if (!isnan(p->val_loss))
+      printf("  val_loss %.4f  val_acc %.2f%%", (double)p->val_loss,
+             100.0 * p->val_acc);
+    printf("  lr %g  %.1fs%s\n", (double)p->lr, p->seconds,
+           p->improved ? "  *" : "");
+    fflush(stdout);
+  } else if (s->tty) {
+    double now = cli_now();
+    if (now - s->last_draw >= 0.1 || p->batch == p->batches) {
+      s->last_draw = now;
+      int width = 24;
+      int filled = p->batches > 0 ? (int)((double)p->batch * width / p->batches) : 0;
+      if (filled > width) filled = width;
+      char bar[32];
+      for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+      bar[width] = '\0';
+      double ips = p->seconds > 0 ? p->batch * (double)s->batch_size / p->seconds : 0;
+      fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %d/%d  loss %.4f  acc %.2f%%  %.0f img/s",
+              p->epoch, p->epochs, bar, p->batch, p->batches, (double)p->loss,
+              100.0 * p->acc, ips);
+      fflush(stderr);
+      s->bar_shown = 1;
+    }
+  }
+  return stop_signal != 0;
+}
+
+typedef struct {
+  const char *data, *arch, *out, *resume, *checkpoint;
+  long epochs, batch, seed, patience, val, limit, threads;
+  double lr, weight_decay;
+  int have_val, have_lr, have_epochs, have_batch, have_seed, have_patience, have_threads;
+  int augment;
+  dg_opt_kind optimizer;
+} train_args;
+
+static int parse(int argc, char **argv, train_args *t) {
+  cli_args a;
+  const char *flag, *pos, *v;
+  const char *verb = "train";
+  memset(t, 0, sizeof *t);
+  t->val = 5000;
+  t->optimizer = DG_OPT_ADAM;
+  cli_args_init(&a, argc, argv);
+  while (cli_args_next(&a, &flag, &pos)) {
+    int rc = 0;
+    if (pos)
+      return cli_usage(verb, "unexpected argument \"%s\"", pos);
+    if (strcmp(flag, "--augment") == 0) {
+      if ((rc = cli_args_no_value(&a))) return rc;
+      t->augment = 1;
+      continue;
+    }
+    /* every other flag takes a value */
+    static const char *const known[] = {
+        "--data", "--arch", "--epochs", "--batch", "--lr", "--optimizer",
+        "--seed", "--patience", "--out", "--resume", "--threads", "--val",
+        "--limit", "--weight-decay", "--checkpoint", NULL};
+    int ok = 0;
+    for (int i = 0; known[i]; i++) ok |= strcmp(flag, known[i]) == 0;
+    if (!ok)
+      return cli_usage(verb, "unknown option \"%s\" (see 'digits help train')",
+                       flag);
+    if (!(v = cli_args_value(&a))) return CLI_USAGE;
+    if (strcmp(flag, "--data") == 0) t->data = v;
+    else if (strcmp(flag, "--arch") == 0) t->arch = v;
+    else if (strcmp(flag, "--out") == 0) t->out = v;
+    else if (strcmp(flag, "--resume") == 0) t->resume = v;
+    else if (strcmp(flag, "--checkpoint") == 0) t->checkpoint = v;
+    else if (strcmp(flag, "--epochs") == 0)
+      rc = cli_parse_int(verb, flag, v, 1, 100000, &t->epochs), t->have_epochs = 1;
+    else if (strcmp(flag, "--batch") == 0)
+      rc = cli_parse_int(verb, flag, v, 1, 65536, &t->batch), t->have_batch = 1;
+    else if (strcmp(flag, "--seed") == 0)
+      rc = cli_parse_int(verb, flag, v, 0, 2147483647L, &t->seed), t->have_seed = 1;
+    else if (strcmp(flag, "--patience") == 0)
+      rc = cli_parse_int(verb, flag, v, 0, 100000, &t->patience), t->have_patience = 1;
+    else if (strcmp(flag, "--threads") == 0)
+      rc = cli_parse_int(verb, flag, v, 1, 1024, &t->threads), t->have_threads = 1;
+    else if (strcmp(flag, "--val") == 0)
+      rc = cli_parse_int(verb, flag, v, 0, DG_IDX_MAX_ITEMS, &t->val), t->have_val = 1;
+    else if (strcmp(flag, "--limit") == 0)
+      rc = cli_parse_int(verb, flag, v, 1, DG_IDX_MAX_ITEMS, &t->limit);
+    else if (strcmp(flag, "--lr") == 0)
+      rc = cli_parse_float(verb, flag, v, 1e-9, 100, &t->lr), t->have_lr = 1;
+    else if (strcmp(flag, "--weight-decay") == 0)
+      rc = cli_parse_float(verb, flag, v, 0, 10, &t->weight_decay);
+    else if (strcmp(flag, "--optimizer") == 0) {
+      if (strcmp(v, "adam") == 0) t->optimizer = DG_OPT_ADAM;
+      else if (strcmp(v, "sgd") == 0) t->optimizer = DG_OPT_SGD;
+      else rc = cli_usage(verb, "--optimizer needs adam or sgd, got \"%s\"", v);
+    }
+    if (rc) return rc;
+  }
+  if (!t->data) return cli_usage(verb, "--data DIR is required");
+  if (!t->arch && !t->resume)
+    return cli_usage(verb, "--arch NAME is required (or --resume FILE)");
+  return 0;
+}
+
+/* A name for files: the arch name if it is a named architecture. */
+static const char *arch_file_name(const char *arch) {
+  return arch && dg_arch_spec(arch) ? arch : "model";
+}
+
+static void set_meta_num(dg_net *net, const char *key, const char *fmt, double v) {
+  char buf[64];
+  snprintf(buf, sizeof buf, fmt, v);
+  dg_net_meta_set(net, key, buf);
+}
+
+int cmd_train(int argc, char **argv) {
+  const char *verb = "train";
+  train_args t;
+  int rc = parse(argc, argv, &t);
+  if (rc) return rc;
+
+  /* the network first: an unknown architecture is a usage error */
+  dg_net *net = NULL;
+  char arch_name[256];
+  if (t.arch) {
+    if (dg_net_new(&net, t.arch, (uint64_t)(t.have_seed ? t.seed : 1)) != DG_OK) {
+      if (!dg_arch_spec(t.arch) && !strchr(t.arch, ';')) {
+        char names[512] = "";
+        for (const char *const *n = dg_arch_names(); n && *n; n++) {
+          if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
+          strncat(names, *n, sizeof names - strlen(names) - 1);
+        }
+        return cli_usage(verb, "unknown architecture \"%s\" (known: %s)", t.arch,
+                         names);
+      }
+      return cli_usage(verb, "bad architecture spec: %s", dg_last_error());
+    }
+    snprintf(arch_name, sizeof arch_name, "%s", t.arch);
+  } else {
+    /* --resume without --arch: the checkpoint says what it is */
+    if (dg_model_load(&net, t.resume, NULL, NULL) != DG_OK)
+      return cli_fail_lib(verb, t.resume);
+    const char *n = dg_net_meta_get(net, "arch_name");
+    snprintf(arch_name, sizeof arch_name, "%s", n ? n : dg_net_arch(net));
+  }
+  if (dg_net_input_size(net) != 28 * 28 || dg_net_output_size(net) != 10) {
+    dg_net_free(net);
+    return cli_usage(verb, "architecture \"%s\" takes %d inputs and gives %d "
+                     "outputs; MNIST needs 784 and 10", arch_name,
+                     dg_net_input_size(net), dg_net_output_size(net));
+  }
+
+  char out[1024], ckpt[1100];
+  if (t.out)
+    snprintf(out, sizeof out, "%s", t.out);
+  else
+    snprintf(out, sizeof out, "%s.safetensors", arch_file_name(arch_name));
+  if (t.checkpoint)
+    snprintf(ckpt, sizeof ckpt, "%s", t.checkpoint);
+  else
+    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+
+  /* data: training split (optionally cut), and the test split up front so
+   * that a missing file fails before hours of training, not after */
+  dg_dataset train = {0}, test = {0};
+  if (dg_dataset_load(&train, t.data, "train") != DG_OK) {
+    dg_net_free(net);
+    return cli_fail_lib(verb, t.data);
+  }
+  if (t.limit > 0 && t.limit < train.n) {
+    dg_dataset cut = {0};
+    if (dg_dataset_slice(&cut, &train, 0, (int)t.limit) != DG_OK) {
+      dg_dataset_free(&train);
+      dg_net_free(net);
+      return cli_fail_lib(verb, t.data);
+    }
+    dg_dataset_free(&train);
+    train = cut;
+  }
+  if (dg_dataset_load(&test, t.data, "t10k") != DG_OK) {
+    dg_dataset_free(&train);
+    dg_net_free(net);
+    return cli_fail_lib(verb, t.data);
+  }
+  if (train.h != 28 || train.w != 28 || test.h != 28 || test.w != 28) {
+    rc = cli_fail(verb, "%s: images are %dx%d, the networks need 28x28", t.data,
+                  train.h, train.w);
+    goto done;
+  }
+  /* the default 5000 validation images would swallow a small --limit */
+  if (!t.have_val && train.n < 4 * t.val) t.val = train.n / 10;
+  if (t.val >= train.n) {
+    rc = cli_usage(verb, "--val %ld leaves no training images (%d in %s%s)",
+                   t.val, train.n, t.data, t.limit ? " after --limit" : "");
+    goto done;
+  }
+
+  dg_train_opts o = dg_train_defaults();
+  if (t.have_epochs) o.epochs = (int)t.epochs;
+  if (t.have_batch) o.batch = (int)t.batch;
+  o.optimizer = t.optimizer;
+  if (t.have_lr) o.lr = (float)t.lr;
+  else if (t.optimizer == DG_OPT_SGD) o.lr = 0.01f;
+  o.weight_decay = (float)t.weight_decay;
+  o.augment = t.augment;
+  if (t.have_seed) o.seed = (uint64_t)t.seed;
+  if (t.have_patience) o.patience = (int)t.patience;
+  if (t.have_threads) o.threads = (int)t.threads;
+  o.val_count = (int)t.val;
+  o.checkpoint = ckpt;
+  o.resume = t.resume;
+
+  /* checkpoints carry where they came from, so --resume alone works */
+  dg_net_meta_set(net, "arch_name", arch_name);
+  dg_net_meta_set(net, "dataset", t.data);
+  /* a resumed run keeps the seed it started with unless told otherwise */
+  const char *old_seed = dg_net_meta_get(net, "seed");
+  if (t.resume && !t.have_seed && old_seed)
+    o.seed = strtoull(old_seed, NULL, 10);
+  else
+    set_meta_num(net, "seed", "%.0f", (double)o.seed);
+
+  progress_state ps = {0};
+  ps.tty = isatty(STDERR_FILENO);
+  ps.batch_size = o.batch;
+  o.progress = on_progress;
+  o.user = &ps;
+
+  /* first signal: stop cleanly at the next progress call; a second one
+   * kills the program the usual way */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+
+  char params[32];
+  cli_thousands(params, sizeof params, dg_net_param_count(net));
+  if (t.resume)
+    printf("resuming %s (%s params) from %s on %s: %d images (%d for "
+           "validation), up to epoch %d\n", arch_name, params, t.resume, t.data,
+           train.n, o.val_count, o.epochs);
+  else
+    printf("training %s (%s params) on %s: %d images (%d for validation), "
+           "%d epoch%s, batch %d, %s lr %g%s\n",
+           arch_name, params, t.data, train.n, o.val_count, o.epochs,
+           o.epochs == 1 ? "" : "s", o.batch,
+           o.optimizer == DG_OPT_ADAM ? "adam" : "sgd", (double)o.lr,
+           o.augment ? ", augmented" : "");
+  fflush(stdout);
+  double t0 = cli_now();
+  int st = dg_train(net, &train, &o);
+  double seconds = cli_now() - t0;
+  clear_bar(&ps);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (st == DG_ERR_STOPPED) {
+    fprintf(stderr, "digits: train: stopped by %s after %d epoch%s; checkpoint "
+            "in %s (continue with --resume %s)\n",
+            stop_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", ps.epochs_done,
+            ps.epochs_done == 1 ? "" : "s", ckpt, ckpt);
+    rc = 128 + (stop_signal ? (int)stop_signal : SIGINT);
+    goto done;
+  }
+  if (st != DG_OK) {
+    rc = cli_fail_lib(verb, "training");
+    goto done;
+  }
+
+  dg_metrics m;
+  if (dg_evaluate(net, &test, &m, NULL) != DG_OK) {
+    rc = cli_fail_lib(verb, "test set");
+    goto done;
+  }
+
+  /* metadata: enough to know where the model came from and redo it */
+  char cmd[4096] = "", date[32];
+  for (int i = 0; i < cli_argc; i++) {
+    if (i) strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
+    cli_shell_quote(cmd, sizeof cmd, cli_argv[i]);
+  }
+  cli_iso_date(date, sizeof date);
+  dg_net_meta_set(net, "arch_name", arch_name);
+  dg_net_meta_set(net, "dataset", t.data);
+  set_meta_num(net, "test_accuracy", "%.4f", dg_metrics_accuracy(&m));
+  set_meta_num(net, "test_loss", "%.4f", dg_metrics_loss(&m));
+  set_meta_num(net, "epochs", "%.0f", ps.epochs_done);
+  set_meta_num(net, "train_seconds", "%.1f", seconds);
+  set_meta_num(net, "train_images", "%.0f", train.n - o.val_count);
+  dg_net_meta_set(net, "date", date);
+  dg_net_meta_set(net, "command", cmd);
+
+  if (dg_model_save(net, out, NULL, 0) != DG_OK) {
+    rc = cli_fail_lib(verb, out);
+    goto done;
+  }
+  printf("test accuracy %.2f%%  test loss %.4f  (%d images)  %.1fs\n",
+         100.0 * dg_metrics_accuracy(&m), dg_metrics_loss(&m), m.n, seconds);
+  printf("saved %s\n", out);
+  rc = CLI_OK;
+done:
+  dg_dataset_free(&train);
+  dg_dataset_free(&test);
+  dg_net_free(net);
+  return rc;
+}

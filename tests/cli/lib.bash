@@ -1,0 +1,99 @@
+# lib.bash: helpers shared by the CLI tests (sourced by tests/cli/*.sh; not
+# a test itself). Environment from ctest: DIGITS (the program), DIGITS_DATA
+# (MNIST folder), DIGITS_TMP (scratch under the build folder), DIGITS_SRC.
+: "${DIGITS:?DIGITS must be the path of the built digits program}"
+: "${DIGITS_TMP:=${TMPDIR:-/tmp}}"
+export LC_ALL=C
+mkdir -p "$DIGITS_TMP"
+T=$(mktemp -d "$DIGITS_TMP/$(basename "$0" .sh).XXXXXX")
+# keep the scratch folder only when the test failed, for a look afterwards
+trap 'st=$?; if [ $st -eq 0 ]; then rm -rf "$T"; else echo "scratch kept: $T" >&2; fi' EXIT
+
+OUT=$T/stdout
+ERR=$T/stderr
+RC=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -s "$OUT" ]; then sed -n '1,25s/^/  stdout| /p' "$OUT" >&2; fi
+  if [ -s "$ERR" ]; then sed -n '1,10s/^/  stderr| /p' "$ERR" >&2; fi
+  exit 1
+}
+
+# run CMD...: run it, keeping stdout, stderr and the exit status in RC.
+run() {
+  set +e
+  "$@" >"$OUT" 2>"$ERR"
+  RC=$?
+  set -e
+  if [ "$RC" -ge 128 ]; then fail "crashed (status $RC): $*"; fi
+}
+
+expect_rc() { [ "$RC" -eq "$1" ] || fail "expected exit status $1, got $RC: ${2:-}"; }
+expect_err() { grep -Eq -- "$1" "$ERR" || fail "stderr lacks /$1/"; }
+expect_out() { grep -Eq -- "$1" "$OUT" || fail "stdout lacks /$1/"; }
+# A failure reported as exactly one line on stderr, starting "digits: ".
+expect_one_line_err() {
+  [ "$(wc -l <"$ERR")" -eq 1 ] || fail "expected one line on stderr, got $(wc -l <"$ERR")"
+  grep -q '^digits: ' "$ERR" || fail "stderr line does not start with 'digits: '"
+}
+
+need_data() {
+  [ -n "${DIGITS_DATA:-}" ] && { [ -e "$DIGITS_DATA/t10k-images-idx3-ubyte" ] ||
+    [ -e "$DIGITS_DATA/t10k-images-idx3-ubyte.gz" ]; } ||
+    fail "MNIST data missing in DIGITS_DATA='${DIGITS_DATA:-}' (run ./build.sh deps)"
+}
+
+# is_png FILE: true if FILE starts with the 8-byte PNG signature.
+is_png() {
+  [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+}
+
+# train_tiny OUT [ARGS]: a logistic regression on 3000 images, 1 epoch
+# (Adam at lr 0.01: 40 steps at the default 0.001 stay near 74%).
+train_tiny() {
+  local out=$1
+  shift
+  run "$DIGITS" train --data "$DIGITS_DATA" --arch logreg --epochs 1 \
+    --limit 3000 --val 500 --seed 7 --lr 0.01 --out "$out" "$@"
+  expect_rc 0 "training a tiny model"
+  [ -s "$out" ] || fail "model file $out missing after training"
+}
+
+# mnist_bytes FILE OFFSET COUNT: bytes of an idx file (raw or .gz) as decimals.
+mnist_bytes() {
+  local f=$1
+  if [ -e "$f" ]; then
+    od -An -v -tu1 -j "$2" -N "$3" "$f"
+  else
+    gzip -dc "$f.gz" | od -An -v -tu1 -j "$2" -N "$3"
+  fi
+}
+
+# mnist_label I: the label of test image I.
+mnist_label() {
+  mnist_bytes "$DIGITS_DATA/t10k-labels-idx1-ubyte" $((8 + $1)) 1 | tr -d ' \n'
+}
+
+# mnist_pgm I OUT: test image I as a binary PGM, magnified 10x to 280x280 and
+# inverted to dark ink on white paper, the way a scan or a drawing looks.
+# Values are kept >= 1 so that no NUL byte has to go through awk.
+mnist_pgm() {
+  mnist_bytes "$DIGITS_DATA/t10k-images-idx3-ubyte" $((16 + $1 * 784)) 784 |
+    awk 'BEGIN { n = 0 }
+         { for (i = 1; i <= NF; i++) a[n++] = $i }
+         END {
+           printf "P5\n280 280\n255\n"
+           for (y = 0; y < 280; y++)
+             for (x = 0; x < 280; x++) {
+               v = 255 - a[int(y / 10) * 28 + int(x / 10)]
+               if (v < 1) v = 1
+               printf "%c", v
+             }
+         }' >"$2"
+}
+
+# blank_pgm OUT: a 64x64 white page.
+blank_pgm() {
+  awk 'BEGIN { printf "P5\n64 64\n255\n"; for (i = 0; i < 64 * 64; i++) printf "%c", 255 }' >"$1"
+}
