@@ -1,0 +1,264 @@
+/* image.c: image files in and out (native builds only), through Debian's
+ * header-only stb_image / stb_image_write, whose implementations live here.
+ *
+ * Decoding asks stbi_info_from_memory for the dimensions first and checks
+ * them against DG_IMAGE_MAX_DIM / DG_IMAGE_MAX_PIXELS before anything is
+ * decoded, so a small file declaring 100000x100000 pixels costs nothing.
+ * stb_image itself is also built with STBI_MAX_DIMENSIONS and only the
+ * formats we need (PNG, JPEG, BMP, GIF, PNM), which keeps its attack surface
+ * small. 16-bit PNGs come out as 8-bit. Define DG_NO_STB_IMAGE (the WASM
+ * build, where the browser decodes images) to compile this file to nothing.
+ */
+#ifndef DG_NO_STB_IMAGE
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digits.h"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wtype-limits"
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#endif
+#endif
+
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_MAX_DIMENSIONS DG_IMAGE_MAX_DIM
+#define STBI_NO_STDIO
+#define STBI_FAILURE_USERMSG
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_PNM
+#include "stb_image.h"
+
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include "stb_image_write.h"
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+/* largest image file we read: far above any sane PNG/JPEG of 64 Mpixels */
+#define IMAGE_MAX_FILE ((size_t)256 << 20)
+
+static const char *reason(void) {
+  const char *r = stbi_failure_reason();
+  return r ? r : "unknown error";
+}
+
+/* Which format the bytes claim to be (for messages and the checks below
+ * that stb leaves out), or NULL. */
+static const char *sniff(const uint8_t *p, size_t n) {
+  if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) return "PNG";
+  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "JPEG";
+  if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "BMP";
+  if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
+    return "GIF";
+  if (n >= 2 && p[0] == 'P' && (p[1] == '5' || p[1] == '6')) return "PNM";
+  return NULL;
+}
+
+/* Offset of the pixel data of a binary PNM (P5/P6), or 0 if the header is
+ * malformed: magic, width, height, maxval (comments allowed), then exactly
+ * one whitespace byte. */
+static size_t pnm_data_offset(const uint8_t *p, size_t n) {
+  size_t i = 2;
+  for (int field = 0; field < 3; field++) {
+    for (;;) {  /* whitespace and comments */
+      while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+                       p[i] == '\r' || p[i] == '\v' || p[i] == '\f'))
+        i++;
+      if (i < n && p[i] == '#') {
+        while (i < n && p[i] != '\n' && p[i] != '\r') i++;
+        continue;
+      }
+      break;
+    }
+    if (i >= n || p[i] < '0' || p[i] > '9') return 0;
+    while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+  }
+  return i < n ? i + 1 : 0;
+}
+
+static uint32_t be32(const uint8_t *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+         p[3];
+}
+
+static int too_large(const char *name, const char *fmt, uint64_t w,
+                     uint64_t h) {
+  return dg_error(DG_ERR_FORMAT,
+                  "%s: %s image of %llux%llu is too large (limits: %d per "
+                  "side, %u pixels)",
+                  name, fmt, (unsigned long long)w, (unsigned long long)h,
+                  DG_IMAGE_MAX_DIM, (unsigned)DG_IMAGE_MAX_PIXELS);
+}
+
+static int dims_ok(uint64_t w, uint64_t h) {
+  return w >= 1 && h >= 1 && w <= DG_IMAGE_MAX_DIM && h <= DG_IMAGE_MAX_DIM &&
+         w * h <= DG_IMAGE_MAX_PIXELS;
+}
+
+static int decode_named(const char *name, const void *buf, size_t len,
+                        uint8_t **pixels, int *w, int *h, int *channels) {
+  if (!buf || !pixels || !w || !h || !channels)
+    return dg_error(DG_ERR_ARG, "image decode: null argument");
+  if (len == 0) return dg_error(DG_ERR_FORMAT, "%s: empty file (0 bytes)", name);
+  if (len > INT_MAX)
+    return dg_error(DG_ERR_FORMAT, "%s: file too large (%zu bytes)", name, len);
+  const uint8_t *p = buf;
+  const char *fmt = sniff(p, len);
+  /* PNG: the IHDR dimensions, before stb (whose own checks would be
+   * reported as "unknown type" by stbi_info) */
+  if (fmt && strcmp(fmt, "PNG") == 0 && len >= 24 &&
+      memcmp(p + 12, "IHDR", 4) == 0 && !dims_ok(be32(p + 16), be32(p + 20)))
+    return too_large(name, fmt, be32(p + 16), be32(p + 20));
+  /* BMP: the header's file size (stb fills missing pixels with zeros) */
+  if (fmt && strcmp(fmt, "BMP") == 0 && len >= 6) {
+    uint32_t fs = (uint32_t)p[2] | (uint32_t)p[3] << 8 |
+                  (uint32_t)p[4] << 16 | (uint32_t)p[5] << 24;
+    if (fs > len)
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: truncated BMP: the header says %lu bytes but the "
+                      "file has %zu",
+                      name, (unsigned long)fs, len);
+  }
+  int iw = 0, ih = 0, ic = 0;
+  if (!stbi_info_from_memory(buf, (int)len, &iw, &ih, &ic)) {
+    const char *r = reason();
+    if (strstr(r, "too large") || strstr(r, "Very large"))
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: %s image too large (limits: %d per side, %u "
+                      "pixels): %s",
+                      name, fmt ? fmt : "an", DG_IMAGE_MAX_DIM,
+                      (unsigned)DG_IMAGE_MAX_PIXELS, r);
+    if (fmt)
+      return dg_error(DG_ERR_FORMAT, "%s: corrupt or unsupported %s image: %s",
+                      name, fmt, r);
+    return dg_error(DG_ERR_FORMAT,
+                    "%s: not a readable image (PNG, JPEG, BMP, GIF or "
+                    "binary PGM/PPM expected)",
+                    name);
+  }
+  if (!dims_ok((uint64_t)iw, (uint64_t)ih))
+    return too_large(name, fmt ? fmt : "an", (uint64_t)iw, (uint64_t)ih);
+  /* PNM: stb does not notice missing pixel bytes */
+  if (fmt && strcmp(fmt, "PNM") == 0) {
+    size_t off = pnm_data_offset(p, len);
+    size_t need = (size_t)iw * ih * ic *
+                  (stbi_is_16_bit_from_memory(buf, (int)len) ? 2 : 1);
+    if (off == 0 || len - off < need)
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: cannot decode %dx%d PNM image: truncated: %zu "
+                      "pixel bytes expected, %zu present",
+                      name, iw, ih, need, off ? len - off : 0);
+  }
+  int dw = 0, dh = 0, dc = 0;
+  stbi_uc *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 0);
+  if (!px)
+    return dg_error(DG_ERR_FORMAT, "%s: cannot decode %dx%d %s image: %s",
+                    name, iw, ih, fmt ? fmt : "", reason());
+  if (dw != iw || dh != ih || dc < 1 || dc > 4) {
+    stbi_image_free(px);
+    return dg_error(DG_ERR_FORMAT,
+                    "%s: decoder disagrees with the header (%dx%dx%d vs "
+                    "%dx%d)",
+                    name, dw, dh, dc, iw, ih);
+  }
+  /* stbi_image_free is free() with the default allocator, as documented in
+   * digits.h; copy into our own buffer anyway so that holds regardless. */
+  size_t n = (size_t)dw * dh * dc;
+  uint8_t *out = malloc(n);
+  if (!out) {
+    stbi_image_free(px);
+    return dg_error(DG_ERR_NOMEM, "%s: out of memory for a %dx%d image", name,
+                    dw, dh);
+  }
+  memcpy(out, px, n);
+  stbi_image_free(px);
+  *pixels = out;
+  *w = dw;
+  *h = dh;
+  *channels = dc;
+  return DG_OK;
+}
+
+int dg_image_decode(const void *buf, size_t len, uint8_t **pixels, int *w,
+                    int *h, int *channels) {
+  return decode_named("image", buf, len, pixels, w, h, channels);
+}
+
+int dg_image_load(const char *path, uint8_t **pixels, int *w, int *h,
+                  int *channels) {
+  if (!path) return dg_error(DG_ERR_ARG, "image load: null path");
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int st = dg_file_read(path, IMAGE_MAX_FILE, &buf, &len);
+  if (st) return st;
+  st = decode_named(path, buf, len, pixels, w, h, channels);
+  free(buf);
+  return st;
+}
+
+typedef struct {
+  uint8_t *b;
+  size_t n, cap;
+  int failed;
+} membuf;
+
+static void membuf_put(void *ctx, void *data, int size) {
+  membuf *m = ctx;
+  if (m->failed || size <= 0) return;
+  if (m->n + (size_t)size > m->cap) {
+    size_t cap = m->cap ? m->cap : 4096;
+    while (cap < m->n + (size_t)size) cap *= 2;
+    uint8_t *nb = realloc(m->b, cap);
+    if (!nb) {
+      m->failed = 1;
+      return;
+    }
+    m->b = nb;
+    m->cap = cap;
+  }
+  memcpy(m->b + m->n, data, (size_t)size);
+  m->n += (size_t)size;
+}
+
+int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
+                       int channels) {
+  if (!path || !pixels)
+    return dg_error(DG_ERR_ARG, "png write: null argument");
+  if (channels < 1 || channels > 4)
+    return dg_error(DG_ERR_ARG, "%s: %d channels, expected 1..4", path,
+                    channels);
+  if (w < 1 || h < 1 || w > DG_IMAGE_MAX_DIM || h > DG_IMAGE_MAX_DIM ||
+      (uint64_t)w * (uint64_t)h > DG_IMAGE_MAX_PIXELS)
+    return dg_error(DG_ERR_ARG, "%s: cannot write a %dx%d image", path, w, h);
+  membuf m = {NULL, 0, 0, 0};
+  int ok = stbi_write_png_to_func(membuf_put, &m, w, h, channels, pixels,
+                                  w * channels);
+  if (!ok || m.failed || m.n == 0) {
+    free(m.b);
+    return dg_error(DG_ERR_NOMEM, "%s: PNG encoding of %dx%d failed", path, w,
+                    h);
+  }
+  int st = dg_file_write_atomic(path, m.b, m.n);
+  free(m.b);
+  return st;
+}
+
+#else
+/* WASM build: images come from the browser's canvas, not from files. */
+typedef int dg_image_c_is_empty;
+#endif
