@@ -1,5 +1,6 @@
 /* cmd_predict.c: `digits predict`: image files -> preprocess -> network(s)
  * -> one line per image (TSV or JSON). A bad file is reported and skipped. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,10 @@ static int predict_one(cli_models *models, const char *path, float *probs) {
   if (st != DG_OK) return cli_fail_lib("predict", path);
   if (cli_models_predict(models, x, 1, probs) != DG_OK)
     return cli_fail_lib("predict", path);
+  for (int k = 0; k < 10; k++)
+    if (!isfinite(probs[k]))
+      return cli_fail("predict", "%s: the model gave a non-finite probability",
+                      path);
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -145,6 +146,18 @@ static const char *arch_file_name(const char *arch) {
   return arch && dg_arch_spec(arch) ? arch : "model";
 }
 
+/* True if the folder that would hold path exists. */
+static int dir_exists_for(const char *path) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash) return 1; /* the current folder */
+  if (slash == dir) slash[1] = '\0';
+  else *slash = '\0';
+  struct stat st;
+  return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 static void set_meta_num(dg_net *net, const char *key, const char *fmt, double v) {
   char buf[64];
   snprintf(buf, sizeof buf, fmt, v);
@@ -197,6 +210,13 @@ int cmd_train(int argc, char **argv) {
     snprintf(ckpt, sizeof ckpt, "%s", t.checkpoint);
   else
     snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+
+  /* the output folder must exist before hours of training, not after */
+  if (!dir_exists_for(out)) {
+    dg_net_free(net);
+    return cli_fail(verb, "%s: the folder for the model file does not exist", out);
+  }
+  if (t.have_threads) dg_net_set_threads(net, (int)t.threads);
 
   /* data: training split (optionally cut), and the test split up front so
    * that a missing file fails before hours of training, not after */

@@ -36,6 +36,7 @@ failure 'text\.safetensors' info "$T/text.safetensors"
 { printf '\377\377\377\377\377\377\377\177'; printf '{}'; } >"$T/huge.safetensors"
 failure 'huge\.safetensors' info "$T/huge.safetensors"
 failure 'nope\.ckpt' train --data "$DIGITS_DATA" --resume "$T/nope.ckpt"
+failure 'nonexistent' train --data "$DIGITS_DATA" --arch logreg --out "$T/nonexistent/m.safetensors"
 
 # ---- data folders
 failure 'nodata' train --data "$T/nodata" --arch logreg --epochs 1
