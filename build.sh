@@ -163,5 +163,5 @@ case "$verb" in
   bench) cmd_bench "$@" ;;
   clean) cmd_clean ;;
   help|-h|--help) usage ;;
-  *) usage >&2; die "unknown verb \"$verb\"" ;;
+  *) usage >&2; say "build.sh: unknown verb \"$verb\""; exit 2 ;;
 esac
