@@ -327,6 +327,14 @@ int cmd_train(int argc, char **argv) {
     goto done;
   }
 
+  /* early stopping and best-weight restoring are the loop's; say so */
+  const char *best = dg_net_meta_get(net, "best_epoch");
+  if (ps.epochs_done < o.epochs)
+    printf("stopped early after epoch %d: no validation-loss gain for %d "
+           "epochs\n", ps.epochs_done, o.patience);
+  if (best && atoi(best) != ps.epochs_done)
+    printf("kept the weights of epoch %s (best validation loss)\n", best);
+
   dg_metrics m;
   if (dg_evaluate(net, &test, &m, NULL) != DG_OK) {
     rc = cli_fail_lib(verb, "test set");
