@@ -194,11 +194,11 @@ int cmd_train(int argc, char **argv) {
     const char *n = dg_net_meta_get(net, "arch_name");
     snprintf(arch_name, sizeof arch_name, "%s", n ? n : dg_net_arch(net));
   }
-  if (dg_net_input_size(net) != 28 * 28 || dg_net_output_size(net) != 10) {
+  int nin = dg_net_input_size(net), nout = dg_net_output_size(net);
+  if (nin != 28 * 28 || nout != 10) {
     dg_net_free(net);
     return cli_usage(verb, "architecture \"%s\" takes %d inputs and gives %d "
-                     "outputs; MNIST needs 784 and 10", arch_name,
-                     dg_net_input_size(net), dg_net_output_size(net));
+                     "outputs; MNIST needs 784 and 10", arch_name, nin, nout);
   }
 
   char out[1024], ckpt[1100];

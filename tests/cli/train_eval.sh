@@ -104,4 +104,32 @@ run "$DIGITS" train --data "$DIGITS_DATA" --epochs 2 --limit 3000 --val 500 \
 expect_rc 0 "train --resume without --arch"
 expect_out "^epoch 2/2 "
 
+# ---- Ctrl-C: stops cleanly with status 130 and a checkpoint to resume
+MI=$T/int.safetensors
+"$DIGITS" train --data "$DIGITS_DATA" --arch logreg --epochs 100000 --limit 3000 \
+  --val 500 --out "$MI" >"$T/int.out" 2>"$T/int.err" &
+pid=$!
+for _ in $(seq 300); do
+  grep -q '^epoch 1/' "$T/int.out" && break
+  sleep 0.1
+done
+kill -INT "$pid"
+set +e
+wait "$pid"
+RC=$?
+set -e
+OUT=$T/int.out ERR=$T/int.err
+expect_rc 130 "train interrupted by SIGINT"
+expect_one_line_err
+expect_err "stopped by Ctrl-C after [0-9]+ epochs?; checkpoint in .*int\.safetensors\.ckpt"
+[ -s "$MI.ckpt" ] || fail "no checkpoint after Ctrl-C"
+[ ! -e "$MI" ] || fail "an interrupted run saved a final model"
+last=$(sed -n 's|^epoch \([0-9]*\)/.*|\1|p' "$T/int.out" | tail -n 1)
+OUT=$T/stdout ERR=$T/stderr
+run "$DIGITS" train --data "$DIGITS_DATA" --limit 3000 --val 500 \
+  --resume "$MI.ckpt" --epochs $((last + 1)) --out "$MI"
+expect_rc 0 "resume after Ctrl-C"
+expect_out "^epoch $((last + 1))/$((last + 1)) "
+[ -s "$MI" ] || fail "no model after resuming the interrupted run"
+
 echo "cli_train_eval: ok"

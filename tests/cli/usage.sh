@@ -72,6 +72,10 @@ usage_error 'train: unexpected argument "extra"' \
   train --data "$D" --arch logreg extra
 usage_error 'train: unknown architecture "nosuch" \(known: .*logreg' \
   train --data "$D" --arch nosuch
+usage_error 'train: architecture ".*" takes 784 inputs and gives 7 outputs' \
+  train --data "$D" --arch 'input 28 28 1; flatten; dense 7; softmax'
+usage_error 'train: bad architecture spec: ' \
+  train --data "$D" --arch 'input 28 28 1; flatten; dense x; softmax'
 usage_error 'predict: no image files given' predict
 usage_error 'predict: --model needs a value' predict --model
 usage_error 'predict: --json takes no value' predict --json=1 x.png
