@@ -46,24 +46,45 @@ static void soft_morph(const float *in, float *out, int h, int w, float r,
       float v = r + 1.0f - sqrtf((float)(dx * dx + dy * dy));
       wt[(dy + R) * K + dx + R] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
-  const float paper = erode ? 1.0f : 0.0f;  /* outside, in the flipped view */
+  if (!erode) {
+    /* dilation, as a splat from the ink pixels (most pixels are paper) */
+    memcpy(out, in, (size_t)h * w * sizeof(float));
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++) {
+        float v = in[y * w + x];
+        if (v <= 0) continue;
+        for (int dy = -R; dy <= R; dy++) {
+          int sy = y + dy;
+          if (sy < 0 || sy >= h) continue;
+          for (int dx = -R; dx <= R; dx++) {
+            int sx = x + dx;
+            if (sx < 0 || sx >= w) continue;
+            float c = v * wt[(dy + R) * K + dx + R];
+            if (c > out[sy * w + sx]) out[sy * w + sx] = c;
+          }
+        }
+      }
+    return;
+  }
+  /* erosion: 1 - dilation of the paper; outside the image is paper, and a
+   * paper pixel stays paper, so only ink pixels need work */
   for (int y = 0; y < h; y++)
     for (int x = 0; x < w; x++) {
-      float best = 0;
-      for (int dy = -R; dy <= R; dy++) {
+      float best = 1.0f - in[y * w + x];
+      for (int dy = -R; dy <= R && best < 1.0f; dy++) {
         int sy = y + dy;
         for (int dx = -R; dx <= R; dx++) {
           float k = wt[(dy + R) * K + dx + R];
-          if (k == 0) continue;
+          if (k <= best) continue;  /* cannot beat the current best */
           int sx = x + dx;
           float v = sx < 0 || sy < 0 || sx >= w || sy >= h
-                        ? paper
-                        : erode ? 1.0f - in[sy * w + sx] : in[sy * w + sx];
+                        ? 1.0f
+                        : 1.0f - in[sy * w + sx];
           v *= k;
           if (v > best) best = v;
         }
       }
-      out[y * w + x] = erode ? 1.0f - best : best;
+      out[y * w + x] = 1.0f - best;
     }
 }
 
