@@ -97,3 +97,50 @@ mnist_pgm() {
 blank_pgm() {
   awk 'BEGIN { printf "P5\n64 64\n255\n"; for (i = 0; i < 64 * 64; i++) printf "%c", 255 }' >"$1"
 }
+
+# pgm_to_png IN.pgm OUT.png [transparent]: re-encode an 8-bit binary PGM as
+# an RGBA PNG with node's zlib: opaque gray, or (with "transparent") black
+# ink whose alpha is the darkness on a fully transparent page, the way a
+# canvas drawing arrives. Returns 1 without node.
+pgm_to_png() {
+  command -v node >/dev/null || return 1
+  node -e '
+    const fs = require("fs"), zlib = require("zlib");
+    const [inp, out, mode] = process.argv.slice(1);
+    const b = fs.readFileSync(inp);
+    const m = b.toString("latin1").match(/^P5\s+(\d+)\s+(\d+)\s+255\s/);
+    const w = +m[1], h = +m[2], px = b.subarray(m[0].length);
+    const raw = Buffer.alloc(h * (1 + 4 * w));
+    for (let y = 0; y < h; y++) {
+      raw[y * (1 + 4 * w)] = 0;  /* filter: none */
+      for (let x = 0; x < w; x++) {
+        const v = px[y * w + x], o = y * (1 + 4 * w) + 1 + 4 * x;
+        if (mode === "transparent") raw.set([0, 0, 0, 255 - v], o);
+        else raw.set([v, v, v, 255], o);
+      }
+    }
+    const crcTable = Array.from({length: 256}, (_, n) => {
+      for (let k = 0; k < 8; k++) n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1;
+      return n >>> 0;
+    });
+    const crc = (buf) => {
+      let c = 0xffffffff;
+      for (const x of buf) c = crcTable[(c ^ x) & 255] ^ (c >>> 8);
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    const chunk = (type, data) => {
+      const len = Buffer.alloc(4), sum = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      const td = Buffer.concat([Buffer.from(type, "latin1"), data]);
+      sum.writeUInt32BE(crc(td));
+      return Buffer.concat([len, td, sum]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4);
+    ihdr[8] = 8; ihdr[9] = 6;  /* 8-bit RGBA */
+    fs.writeFileSync(out, Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk("IHDR", ihdr), chunk("IDAT", zlib.deflateSync(raw)),
+      chunk("IEND", Buffer.alloc(0))]));
+  ' "$1" "$2" "${3:-}"
+}

@@ -30,6 +30,19 @@ for i in 0 1 2 3 4 5 6 7; do
 done
 [ "$right" -ge 6 ] || fail "only $right of 8 digits read correctly (labels ${labels[*]})"
 
+# the same digits as PNG files (opaque RGBA, and ink on a transparent page
+# as a canvas gives it) read the same as the PGM files
+if pgm_to_png "${files[0]}" "$T/digit0.png" && pgm_to_png "${files[0]}" "$T/digit0t.png" transparent; then
+  is_png "$T/digit0.png" || fail "the test's PNG writer is broken"
+  pgm_digit=$(sed -n 1p "$OUT" | cut -f2)
+  run "$DIGITS" predict --model "$M" "$T/digit0.png" "$T/digit0t.png"
+  expect_rc 0 "predict PNG"
+  [ "$(cut -f2 "$OUT" | tr '\n' ' ')" = "$pgm_digit $pgm_digit " ] ||
+    fail "PNG files read differently from the PGM (digit $pgm_digit)"
+else
+  echo "note: node missing, PNG inputs not tested" >&2
+fi
+
 # --json: one valid object per line, 10 probabilities summing to 1
 run "$DIGITS" predict --model "$M" --json "${files[@]:0:3}"
 expect_rc 0 "predict --json"
