@@ -323,7 +323,7 @@ int cmd_train(int argc, char **argv) {
     goto done;
   }
   if (st != DG_OK) {
-    rc = cli_fail_lib(verb, "training");
+    rc = cli_fail_lib(verb, NULL);
     goto done;
   }
 

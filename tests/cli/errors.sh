@@ -38,6 +38,12 @@ failure 'huge\.safetensors' info "$T/huge.safetensors"
 failure 'nope\.ckpt' train --data "$DIGITS_DATA" --resume "$T/nope.ckpt"
 failure 'nonexistent' train --data "$DIGITS_DATA" --arch logreg --out "$T/nonexistent/m.safetensors"
 
+# a final model is not a checkpoint; a checkpoint of another architecture
+failure 'logreg\.safetensors.*checkpoint' train --data "$DIGITS_DATA" --limit 3000 \
+  --resume "$M"
+failure 'checkpoint.*architecture|architecture.*checkpoint' train --data "$DIGITS_DATA" --limit 3000 \
+  --arch mlp50 --resume "$M.ckpt"
+
 # ---- data folders
 failure 'nodata' train --data "$T/nodata" --arch logreg --epochs 1
 failure 'nodata' eval --model "$M" --data "$T/nodata"
