@@ -79,7 +79,10 @@ static int threads_for(double work, double min_work_per_thread) {
  * AVX-512 (32 zmm): 8x32 = 16 accumulators. AVX2 (16 ymm): 6x16 = 12.
  * SSE2/WASM (16 xmm, and no FMA so mul needs a temporary): 4x8 = 8.
  * Scalar: 4x4 = 16 scalars, which most targets can keep in registers. */
-#if defined(DG_SIMD_AVX512)
+#if defined(DG_GEMM_MR) && defined(DG_GEMM_NV) /* tuning overrides */
+#define MR DG_GEMM_MR
+#define NV DG_GEMM_NV
+#elif defined(DG_SIMD_AVX512)
 #define MR 8
 #define NV 2
 #elif defined(DG_SIMD_AVX2)
@@ -98,9 +101,15 @@ static int threads_for(double work, double min_work_per_thread) {
  * AVX-512) stays in L1 while the microkernel streams B micro-panels from L2.
  * NC: columns of B packed at once (KC x NC floats = 512 KB, L2-sized).
  * MC: rows of A packed at once per work item. */
-#define KC 256
+#ifndef DG_GEMM_KC
+#define DG_GEMM_KC 256
+#endif
+#ifndef DG_GEMM_MCT
+#define DG_GEMM_MCT 16
+#endif
+#define KC DG_GEMM_KC
 #define NC 512
-#define MC (MR * 16)
+#define MC (MR * DG_GEMM_MCT)
 
 /* Per-thread packing buffers, allocated on first use and kept for the
  * thread's life, so the hot path never allocates. */
@@ -174,37 +183,22 @@ static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
   }
 }
 
-/* The microkernel: acc (MR, NR) = sum over p < kc of a[p] (outer) b[p], one
- * FMA chain per element in ascending p, then the C update:
+#if defined(__GNUC__)
+#define DG_INLINE static inline __attribute__((always_inline))
+#else
+#define DG_INLINE static inline
+#endif
+
+/* The C update after one KC block, from the accumulator tile acc (MR, NR):
  *   first block, beta == 0:  C = alpha*acc           (old C never read)
  *   first block, beta != 0:  C = alpha*acc + beta*C
  *   later blocks:            C = alpha*acc + C
  * Edge tiles (mr < MR or nr < NR) go through a full-size scratch tile with
  * exactly the same vector operations, so an element's value never depends on
  * where the tile boundaries fall. */
-static void ukernel(int kc, const float *restrict a, const float *restrict b,
-                    float *restrict c, int ldc, int mr, int nr, float alpha,
-                    float beta, int first) {
-  dg_vf acc[MR][NV];
-  DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    DG_UNROLL
-    for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
-  }
-  for (int p = 0; p < kc; p++) {
-    dg_vf bv[NV];
-    DG_UNROLL
-    for (int v = 0; v < NV; v++) bv[v] = dg_vload(b + v * DG_VW);
-    DG_UNROLL
-    for (int r = 0; r < MR; r++) {
-      dg_vf av = dg_vset1(a[r]);
-      DG_UNROLL
-      for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-    }
-    a += MR;
-    b += NR;
-  }
-
+DG_INLINE void tile_update(dg_vf acc[MR][NV], float *restrict c, int ldc,
+                           int mr, int nr, float alpha, float beta,
+                           int first) {
   float tile[MR * NR]; /* (MR, NR) scratch for edge tiles */
   float *cp = c;
   int ldt = ldc;
@@ -244,6 +238,65 @@ static void ukernel(int kc, const float *restrict a, const float *restrict b,
       for (int j = 0; j < nr; j++) c[(size_t)r * ldc + j] = tile[r * NR + j];
 }
 
+/* The microkernel on packed A: acc (MR, NR) = sum over p < kc of the outer
+ * product a[p] (MR) x b[p] (NR), one FMA chain per element in ascending p. */
+static void ukernel_packed(int kc, const float *restrict a,
+                           const float *restrict b, float *restrict c, int ldc,
+                           int mr, int nr, float alpha, float beta, int first) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
+  }
+  for (int p = 0; p < kc; p++) {
+    dg_vf bv[NV];
+    DG_UNROLL
+    for (int v = 0; v < NV; v++) bv[v] = dg_vload(b + v * DG_VW);
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) {
+      dg_vf av = dg_vset1(a[r]);
+      DG_UNROLL
+      for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+    }
+    a += MR;
+    b += NR;
+  }
+  tile_update(acc, c, ldc, mr, nr, alpha, beta, first);
+}
+
+/* The same microkernel reading A (M,K) in place: MR row pointers, each
+ * walked along p. Packing A would cost a strided shuffle per element, as
+ * much as the arithmetic when N is small; the MR rows of one KC block
+ * (MR x KC floats) stay in L1 across the sweep over B anyway. Rows past mr
+ * re-read row 0 and are discarded, so the arithmetic is identical. */
+static void ukernel_rows(int kc, const float *a, int lda,
+                         const float *restrict b, float *restrict c, int ldc,
+                         int mr, int nr, float alpha, float beta, int first) {
+  const float *ar[MR];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) ar[r] = a + (size_t)(r < mr ? r : 0) * lda;
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
+  }
+  for (int p = 0; p < kc; p++) {
+    dg_vf bv[NV];
+    DG_UNROLL
+    for (int v = 0; v < NV; v++) bv[v] = dg_vload(b + v * DG_VW);
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) {
+      dg_vf av = dg_vset1(ar[r][p]);
+      DG_UNROLL
+      for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+    }
+    b += NR;
+  }
+  tile_update(acc, c, ldc, mr, nr, alpha, beta, first);
+}
+
 /* C = beta*C (K == 0 or alpha == 0: A and B are not read). */
 static void scale_c(int M, int N, float beta, float *C, int ldc) {
   for (int i = 0; i < M; i++) {
@@ -255,84 +308,101 @@ static void scale_c(int M, int N, float beta, float *C, int ldc) {
   }
 }
 
-/* The packed path (BLIS-style). For each NC-wide block of columns and each
- * KC-deep block of the reduction: all threads pack B together, then the
- * output is cut into work items (MR-aligned row blocks x NR-aligned column
- * chunks), each thread packs the A rows of its items and runs the
- * microkernel over them with its A micro-panel held in L1. */
-static void gemm_packed(int ta, int tb, int M, int N, int K, float alpha,
+/* One thread's share of the packed path: C (M,N) for a rectangle of the
+ * output, BLIS-style. For each NC-wide block of columns and each KC-deep
+ * block of the reduction, B is packed once, then for each MC-row block A is
+ * packed and the microkernel sweeps the tiles with its A micro-panel (MR x
+ * KC) held in L1 while B micro-panels stream from L2. */
+static void gemm_region(int ta, int tb, int M, int N, int K, float alpha,
                         const float *A, int lda, const float *B, int ldb,
-                        float beta, float *C, int ldc, int nt) {
-  float *bpack = tls_buffer(&tls_bpack, (size_t)KC * NC);
-  int fail = bpack == NULL;
-
-  /* Work items. Row blocks of mcb rows (a multiple of MR, at most MC),
-   * enough of them to give every thread some; when M alone cannot feed the
-   * threads, columns are cut into nbn chunks too. */
-  int mtiles = (M + MR - 1) / MR;
-  int nbm = (mtiles + MC / MR - 1) / (MC / MR);
-  if (nt > 1) nbm = (nbm + nt - 1) / nt * nt;
-  nbm = imin(nbm, mtiles);
-  int mcb = ((mtiles + nbm - 1) / nbm) * MR;
-  nbm = (M + mcb - 1) / mcb;
-  int nbn = nbm >= nt ? 1 : (nt + nbm - 1) / nbm;
-
-  DG_OMP(parallel num_threads(nt) if (nt > 1))
-  {
-    float *apack = tls_buffer(&tls_apack, (size_t)MC * KC);
-    if (!apack) {
-      DG_OMP(atomic write)
-      fail = 1;
-    }
-    DG_OMP(barrier)
-    int failed;
-    DG_OMP(atomic read)
-    failed = fail;
-    if (!failed) {
-      for (int jc = 0; jc < N; jc += NC) {
-        int nc = imin(NC, N - jc);
-        int npanels = (nc + NR - 1) / NR;
-        /* Column chunk per item, NR-aligned. */
-        int ncb = ((npanels + nbn - 1) / nbn) * NR;
-        int nbn_here = (nc + ncb - 1) / ncb;
-        int nitems = nbm * nbn_here;
-        for (int pc = 0; pc < K; pc += KC) {
-          int kc = imin(KC, K - pc);
-          int first = pc == 0;
-
-          DG_OMP(for schedule(static))
-          for (int q = 0; q < npanels; q++)
-            pack_b_panel(tb, B, ldb, jc + q * NR, imin(NR, nc - q * NR), pc,
-                         kc, bpack + (size_t)q * kc * NR);
-          /* (implicit barrier: B is packed before anyone reads it) */
-
-          int packed_ib = -1;
-          DG_OMP(for schedule(static))
-          for (int it = 0; it < nitems; it++) {
-            int ib = it / nbn_here, jb = it % nbn_here;
-            int i0 = ib * mcb, mc = imin(mcb, M - i0);
-            int j0 = jb * ncb, ncw = imin(ncb, nc - j0);
-            if (ib != packed_ib) {
-              pack_a(ta, A, lda, i0, mc, pc, kc, apack);
-              packed_ib = ib;
-            }
-            for (int ir = 0; ir < mc; ir += MR) {
-              const float *ap = apack + (size_t)ir * kc;
-              for (int jr = 0; jr < ncw; jr += NR) {
-                const float *bp = bpack + (size_t)((j0 + jr) / NR) * kc * NR;
-                ukernel(kc, ap, bp, C + (size_t)(i0 + ir) * ldc + jc + j0 + jr,
-                        ldc, imin(MR, mc - ir), imin(NR, ncw - jr), alpha,
-                        beta, first);
-              }
-            }
+                        float beta, float *C, int ldc, float *apack,
+                        float *bpack) {
+  /* Equal depth blocks (K = 784 -> 4 x 196, not 3 x 256 + 16): a short
+   * last block would pay a full C update for little arithmetic. Depends
+   * on K only, so the reduction order is fixed for a given call shape. */
+  int nkb = (K + KC - 1) / KC;
+  int kcb = (K + nkb - 1) / nkb;
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = imin(NC, N - jc);
+    for (int pc = 0; pc < K; pc += kcb) {
+      int kc = imin(kcb, K - pc);
+      int first = pc == 0;
+      for (int jr = 0; jr < nc; jr += NR)
+        pack_b_panel(tb, B, ldb, jc + jr, imin(NR, nc - jr), pc, kc,
+                     bpack + (size_t)jr * kc); /* panel jr/NR: (kc, NR) */
+      for (int ic = 0; ic < M; ic += MC) {
+        int mc = imin(MC, M - ic);
+        if (ta) pack_a(ta, A, lda, ic, mc, pc, kc, apack);
+        for (int ir = 0; ir < mc; ir += MR) {
+          const float *ap = apack + (size_t)ir * kc; /* (kc, MR) */
+          const float *arow = A + (size_t)(ic + ir) * lda + pc;
+          float *crow = C + (size_t)(ic + ir) * ldc + jc;
+          int mr = imin(MR, mc - ir);
+          for (int jr = 0; jr < nc; jr += NR) {
+            const float *bp = bpack + (size_t)jr * kc;
+            if (ta)
+              ukernel_packed(kc, ap, bp, crow + jr, ldc, mr, imin(NR, nc - jr),
+                             alpha, beta, first);
+            else
+              ukernel_rows(kc, arow, lda, bp, crow + jr, ldc, mr,
+                           imin(NR, nc - jr), alpha, beta, first);
           }
-          /* (implicit barrier: nobody still reads B when it is repacked) */
         }
       }
     }
   }
-  if (fail) /* no buffer: C is untouched so far; take the slow exact path */
-    dg_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* The packed path. Threads split the output into rectangles (rows in
+ * multiples of MR, or columns in multiples of NR when M is too short to
+ * share), and each runs gemm_region on its own with its own packing
+ * buffers: B is packed once per thread instead of once in total (a K*N cost
+ * against M*N*K/threads of arithmetic), which buys a single fork/join per
+ * call and no barriers inside, the thing that matters when cores are
+ * shared with other processes. */
+static void gemm_packed(int ta, int tb, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb,
+                        float beta, float *C, int ldc, int nt) {
+  int mtiles = (M + MR - 1) / MR, ntiles = (N + NR - 1) / NR;
+  /* rows per thread when splitting rows; columns per thread otherwise */
+  int split_rows = mtiles >= 2 * nt || mtiles >= ntiles;
+  int parts = imin(nt, split_rows ? mtiles : ntiles);
+  int step = split_rows ? (mtiles + parts - 1) / parts * MR
+                        : (ntiles + parts - 1) / parts * NR;
+  (void)step;
+
+  DG_OMP(parallel num_threads(parts) if (parts > 1))
+  {
+    int t = 0, nthr = 1;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+    nthr = omp_get_num_threads();
+#endif
+    float *apack = tls_buffer(&tls_apack, (size_t)MC * KC);
+    float *bpack = tls_buffer(&tls_bpack, (size_t)KC * NC);
+    /* If the team came out smaller than asked, thread t takes parts
+     * t, t+nthr, ... so every part is still done. */
+    for (int part = t; part < parts; part += nthr) {
+      int r0 = 0, r1 = M, c0 = 0, c1 = N;
+      if (split_rows) {
+        r0 = part * step;
+        r1 = imin(M, r0 + step);
+      } else {
+        c0 = part * step;
+        c1 = imin(N, c0 + step);
+      }
+      if (r0 >= r1 || c0 >= c1) continue;
+      const float *Ap = ta ? A + r0 : A + (size_t)r0 * lda;
+      const float *Bp = tb ? B + (size_t)c0 * ldb : B + c0;
+      float *Cp = C + (size_t)r0 * ldc + c0;
+      if (apack && bpack)
+        gemm_region(ta, tb, r1 - r0, c1 - c0, K, alpha, Ap, lda, Bp, ldb,
+                    beta, Cp, ldc, apack, bpack);
+      else /* no buffers (out of memory): the slow exact path */
+        dg_gemm_ref(ta, tb, r1 - r0, c1 - c0, K, alpha, Ap, lda, Bp, ldb,
+                    beta, Cp, ldc);
+    }
+  }
 }
 
 /* Small-M path (batch-1 inference and the like): packing B would cost as
