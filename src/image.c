@@ -91,9 +91,61 @@ static size_t pnm_data_offset(const uint8_t *p, size_t n) {
   return i < n ? i + 1 : 0;
 }
 
+/* Debian's stb_image 2.27 trusts the symbol counts of a JPEG Huffman table
+ * (DHT) and writes past its 256-entry arrays when they sum to more (found
+ * by fuzzing with UBSan; newer stb checks this). Walk the JPEG segments the
+ * way stb does first and refuse such tables. Returns 0 if one is found. */
+static int jpeg_tables_ok(const uint8_t *p, size_t n) {
+  size_t i = 2;
+  while (i + 4 <= n) {
+    if (p[i] != 0xFF) { i++; continue; }  /* stb resyncs on the next 0xFF */
+    uint8_t m = p[i + 1];
+    if (m == 0xFF) { i++; continue; }  /* fill byte */
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { i += 2; continue; }
+    if (m == 0xD9) return 1;  /* end of image */
+    size_t len = (size_t)p[i + 2] << 8 | p[i + 3];
+    if (len < 2) return 1;
+    size_t end = i + 2 + len;
+    if (end > n) end = n;
+    if (m == 0xC4) {
+      size_t j = i + 4;
+      while (j < end) {
+        if (j + 17 > end) return 0;
+        unsigned sum = 0;
+        for (int k = 1; k <= 16; k++) sum += p[j + k];
+        /* too many symbols, or a table running past its segment (where
+         * stb would go on reading the next segment as table data) */
+        if (sum > 256 || j + 17 + sum > end) return 0;
+        j += 17 + sum;
+      }
+    }
+    i = i + 2 + len;
+    if (m == 0xDA) {  /* entropy-coded data: skip to the next real marker */
+      while (i + 1 < n && !(p[i] == 0xFF && p[i + 1] != 0 &&
+                            !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7)))
+        i++;
+    }
+  }
+  return 1;
+}
+
 static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
          p[3];
+}
+
+/* PNG chunks must fit in the file: stb would otherwise grow its buffer to
+ * a chunk's declared length (up to 2 GB) before noticing the data is not
+ * there. Returns 0 if a chunk runs past the end. */
+static int png_chunks_fit(const uint8_t *p, size_t n) {
+  size_t i = 8;
+  while (i + 8 <= n) {
+    uint32_t len = be32(p + i);
+    if ((uint64_t)len + 12 > n - i) return 0;
+    if (memcmp(p + i + 4, "IEND", 4) == 0) return 1;
+    i += 12 + (size_t)len;
+  }
+  return 1;  /* stb reports a missing IEND / short chunk header itself */
 }
 
 static int too_large(const char *name, const char *fmt, uint64_t w,
@@ -124,6 +176,11 @@ static int decode_named(const char *name, const void *buf, size_t len,
   if (fmt && strcmp(fmt, "PNG") == 0 && len >= 24 &&
       memcmp(p + 12, "IHDR", 4) == 0 && !dims_ok(be32(p + 16), be32(p + 20)))
     return too_large(name, fmt, be32(p + 16), be32(p + 20));
+  if (fmt && strcmp(fmt, "PNG") == 0 && !png_chunks_fit(p, len))
+    return dg_error(DG_ERR_FORMAT,
+                    "%s: truncated PNG: a chunk runs past the end of the "
+                    "file (%zu bytes)",
+                    name, len);
   /* BMP: the header's file size (stb fills missing pixels with zeros) */
   if (fmt && strcmp(fmt, "BMP") == 0 && len >= 6) {
     uint32_t fs = (uint32_t)p[2] | (uint32_t)p[3] << 8 |
@@ -134,6 +191,11 @@ static int decode_named(const char *name, const void *buf, size_t len,
                       "file has %zu",
                       name, (unsigned long)fs, len);
   }
+  if (fmt && strcmp(fmt, "JPEG") == 0 && !jpeg_tables_ok(p, len))
+    return dg_error(DG_ERR_FORMAT,
+                    "%s: corrupt JPEG image: a Huffman table has more than "
+                    "256 symbols",
+                    name);
   int iw = 0, ih = 0, ic = 0;
   if (!stbi_info_from_memory(buf, (int)len, &iw, &ih, &ic)) {
     const char *r = reason();
