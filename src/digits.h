@@ -79,7 +79,8 @@ int dg_idx_read(const char *path, int expect_dims, uint8_t **data, int *count,
 int dg_dataset_load(dg_dataset *ds, const char *dir, const char *split);
 /* Free a dataset's buffers (not the struct). */
 void dg_dataset_free(dg_dataset *ds);
-/* Keep images [from, from+count) of src in dst (copies). */
+/* Keep images [from, from+count) of src in dst (copies; count >= 1 and
+ * dst != src, else DG_ERR_ARG). */
 int dg_dataset_slice(dg_dataset *dst, const dg_dataset *src, int from, int count);
 
 /* ---- preprocessing (preprocess.c) ---------------------------------------- */
@@ -91,7 +92,8 @@ int dg_dataset_slice(dg_dataset *dst, const dg_dataset *src, int from, int count
 /* Turn any image (channels 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; 8-bit) into
  * an MNIST-style 28x28 input: ink polarity from the border, crop to ink,
  * longest side to 20 px keeping aspect (area averaging), centre of mass at
- * (14,14), floats 0..1 with ink = 1. Transparent pixels read as white paper.
+ * pixel index (14,14) by whole-pixel placement (the MNIST recipe), floats
+ * 0..1 with ink = 1. Transparent pixels read as white paper.
  * Returns DG_ERR_EMPTY for an image with no ink. out: (28*28). */
 int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
                   float *out);
@@ -99,7 +101,9 @@ int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
 /* ---- images from files (image.c; native only) ---------------------------- */
 
 /* Decode PNG/JPEG/BMP/GIF/PGM from memory into 8-bit pixels with the file's
- * channel count; caps on dimensions before allocating. free() the result. */
+ * channel count; caps on dimensions before allocating. free() the result.
+ * stb_image is compiled only inside image.c (five formats, extra checks):
+ * call these, never stbi_* directly. */
 int dg_image_decode(const void *buf, size_t len, uint8_t **pixels, int *w,
                     int *h, int *channels);
 /* Same from a file path. */
@@ -116,7 +120,8 @@ typedef struct {
   float zoom;        /* max |zoom - 1| (0.1) */
   float shift;       /* max |shift| as a fraction of the side (0.1) */
   float shear;       /* max |shear| (0.1, as tan of the shear angle) */
-  float thickness;   /* max |stroke thickness change| in px (0 = off) */
+  float thickness;   /* max dilation/erosion radius in px (0 = off); the
+                        stroke width changes by up to twice that */
 } dg_augment_opts;
 
 /* The classic Keras ImageDataGenerator settings (10 deg, 0.1, 0.1, 0.1). */
