@@ -323,6 +323,8 @@ typedef struct {
   uint64_t seed;
   int patience;             /* early stopping (epochs without val loss gain) */
   int lr_patience;          /* plateau epochs before lr *= lr_factor */
+  int cosine;               /* 1: cosine decay from lr to min_lr over all
+                               epochs, per batch (plateau rule off) */
   float lr_factor, min_lr;
   int val_count;            /* last val_count training images validate */
   int threads;

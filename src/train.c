@@ -278,6 +278,12 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
           memcpy(xb + (size_t)i * in, img, sizeof(float) * in);
         yb[i] = train->labels[perm[from + i]];
       }
+      if (o->cosine) {
+        /* cosine decay by global step: smooth, and resumes exactly */
+        double t = (double)(s.epoch * batches + s.batch) / ((double)o->epochs * batches);
+        s.lr = (float)(o->min_lr + 0.5 * (o->lr - o->min_lr) * (1 + cos(3.14159265358979 * t)));
+        opt.lr = s.lr;
+      }
       float loss;
       st = dg_net_forward(net, xb, nb, 1, &s.rng);
       if (!st) st = dg_net_backward(net, yb, &loss);
@@ -338,7 +344,7 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
         snapshot(&c);
       } else {
         s.bad_epochs++;
-        if (++s.plateau >= o->lr_patience && o->lr_patience > 0) {
+        if (++s.plateau >= o->lr_patience && o->lr_patience > 0 && !o->cosine) {
           s.lr = fmaxf(s.lr * o->lr_factor, o->min_lr);
           s.plateau = 0;
         }

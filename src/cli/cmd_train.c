@@ -71,7 +71,8 @@ static int on_progress(const dg_progress *p, void *user) {
 typedef struct {
   const char *data, *arch, *out, *resume, *checkpoint;
   long epochs, batch, seed, patience, val, limit, threads;
-  double lr, weight_decay;
+  double lr, weight_decay, thickness;
+  const char *schedule;
   int have_val, have_lr, have_epochs, have_batch, have_seed, have_patience, have_threads;
   int augment;
   dg_opt_kind optimizer;
@@ -98,7 +99,8 @@ static int parse(int argc, char **argv, train_args *t) {
     static const char *const known[] = {
         "--data", "--arch", "--epochs", "--batch", "--lr", "--optimizer",
         "--seed", "--patience", "--out", "--resume", "--threads", "--val",
-        "--limit", "--weight-decay", "--checkpoint", NULL};
+        "--limit", "--weight-decay", "--checkpoint", "--schedule",
+        "--augment-thickness", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= strcmp(flag, known[i]) == 0;
     if (!ok)
@@ -126,6 +128,12 @@ static int parse(int argc, char **argv, train_args *t) {
       rc = cli_parse_int(verb, flag, v, 1, DG_IDX_MAX_ITEMS, &t->limit);
     else if (strcmp(flag, "--lr") == 0)
       rc = cli_parse_float(verb, flag, v, 1e-9, 100, &t->lr), t->have_lr = 1;
+    else if (strcmp(flag, "--schedule") == 0) {
+      if (strcmp(v, "plateau") && strcmp(v, "cosine"))
+        rc = cli_usage(verb, "--schedule must be plateau or cosine, got \"%s\"", v);
+      t->schedule = v;
+    } else if (strcmp(flag, "--augment-thickness") == 0)
+      rc = cli_parse_float(verb, flag, v, 0, 3, &t->thickness), t->augment = 1;
     else if (strcmp(flag, "--weight-decay") == 0)
       rc = cli_parse_float(verb, flag, v, 0, 10, &t->weight_decay);
     else if (strcmp(flag, "--optimizer") == 0) {
@@ -216,7 +224,12 @@ int cmd_train(int argc, char **argv) {
     dg_net_free(net);
     return cli_fail(verb, "%s: the folder for the model file does not exist", out);
   }
-  if (t.have_threads) dg_net_set_threads(net, (int)t.threads);
+  /* threads default to the machine's cores: results do not depend on them */
+  if (!t.have_threads) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    t.threads = n < 1 ? 1 : n > 64 ? 64 : n;
+  }
+  dg_net_set_threads(net, (int)t.threads);
 
   /* data: training split (optionally cut), and the test split up front so
    * that a missing file fails before hours of training, not after */
@@ -261,9 +274,11 @@ int cmd_train(int argc, char **argv) {
   else if (t.optimizer == DG_OPT_SGD) o.lr = 0.01f;
   o.weight_decay = (float)t.weight_decay;
   o.augment = t.augment;
+  o.aug.thickness = (float)t.thickness;
+  o.cosine = t.schedule && !strcmp(t.schedule, "cosine");
   if (t.have_seed) o.seed = (uint64_t)t.seed;
   if (t.have_patience) o.patience = (int)t.patience;
-  if (t.have_threads) o.threads = (int)t.threads;
+  o.threads = (int)t.threads;
   o.val_count = (int)t.val;
   o.checkpoint = ckpt;
   o.resume = t.resume;
