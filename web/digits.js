@@ -1,0 +1,671 @@
+/* digits.js: the one way into the WebAssembly build of the digits core, for
+ * the page, a training worker and the Node tests alike (ES2022, no
+ * dependencies). It owns every access to the module's memory.
+ *
+ *   const r = await createRecognizer({ model: 'models/default.safetensors' });
+ *   const { digit, confidence, probs, input, empty, ms } = await r.predict(imageData);
+ *
+ *   const t = await createTrainer({ arch: 'mlp', lr: 1e-3 });
+ *   const { loss, accuracy } = t.trainBatch(x, labels);   // one batch per call
+ *   const bytes = t.saveModel({ note: 'trained in the browser' });
+ *
+ * The module is a standalone .wasm (no Emscripten JS glue): this file
+ * compiles it (streaming in browsers, from disk under Node), supplies its one
+ * import and calls the exports of src/wasm/api.c. Two builds exist,
+ * digits-simd.wasm and digits-plain.wasm; 'auto' picks SIMD when the engine
+ * validates a SIMD module and is not Safari 16.x (which reports SIMD but
+ * computes some of its operations wrongly).
+ *
+ * Errors from C become thrown DigitsError objects carrying the C message,
+ * the status code and its name.
+ */
+
+const IS_NODE = typeof globalThis.process === 'object' &&
+  globalThis.process.versions?.node != null;
+
+/* Status codes of src/digits.h. */
+export const Status = Object.freeze({
+  OK: 0, ARG: -1, NOMEM: -2, IO: -3, FORMAT: -4, EMPTY: -5, NUMERIC: -6,
+  STOPPED: -7,
+});
+
+/* Image limits of dg_preprocess (DG_IMAGE_MAX_DIM, DG_IMAGE_MAX_PIXELS). */
+const MAX_DIM = 16384;
+const MAX_PIXELS = 64 * 1024 * 1024;
+const INPUT = 28 * 28;
+
+/* A failed call into the core: message from C, code a negative status. */
+export class DigitsError extends Error {
+  constructor(message, code, codeName) {
+    super(message);
+    this.name = 'DigitsError';
+    this.code = code;
+    this.codeName = codeName;
+  }
+}
+
+/* ---- feature detection ------------------------------------------------- */
+
+/* The smallest module that needs SIMD: one function returning v128.const 0.
+ * Hand-assembled: header, type section (() -> v128), function section,
+ * code section (no locals; 0xfd 0x0c = v128.const, 16 zero bytes; end). */
+const SIMD_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x16, 0x01, 0x14, 0x00, 0xfd, 0x0c,
+  ...new Array(16).fill(0), 0x0b,
+]);
+
+/* Does this engine validate WebAssembly SIMD? */
+export function simdSupported() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/* Safari 16.x (macOS, or any browser on iOS 16, which are all WebKit)
+ * accepts SIMD modules but mis-computes some operations: use the plain
+ * build there. */
+export function simdBroken(userAgent = globalThis.navigator?.userAgent ?? '') {
+  const ua = String(userAgent);
+  if (/Chrome\/|Chromium\/|Edg\/|Firefox\/|Android/.test(ua)) return false;
+  if (/Version\/16\.\d+(\.\d+)?( Mobile\/\S+)? Safari\//.test(ua)) return true;
+  return /\((iPhone|iPad|iPod);.* OS 16_\d/.test(ua) && /AppleWebKit\//.test(ua);
+}
+
+/* Which build 'auto' chooses here. */
+export function preferSimd(userAgent) {
+  return simdSupported() && !simdBroken(userAgent);
+}
+
+/* ---- fetching bytes, in browsers and under Node ------------------------ */
+
+function defaultBase() {
+  return new URL('./build/', import.meta.url);
+}
+
+/* A URL from a URL, a URL string, or (Node) a file path; relative strings
+ * are relative to the page (browser) or the working directory (Node). */
+async function toUrl(ref, dir = false) {
+  if (ref instanceof URL) return ref;
+  let s = String(ref);
+  if (dir && !s.endsWith('/')) s += '/';
+  if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)) return new URL(s);
+  if (IS_NODE) {
+    const { pathToFileURL } = await import('node:url');
+    const { resolve } = await import('node:path');
+    const u = pathToFileURL(resolve(s));
+    if (dir && !u.pathname.endsWith('/')) u.pathname += '/';
+    return u;
+  }
+  return new URL(s, globalThis.document?.baseURI ?? globalThis.location?.href ??
+                 import.meta.url);
+}
+
+async function fetchBytes(url) {
+  if (url.protocol === 'file:' && IS_NODE) {
+    const { readFile } = await import('node:fs/promises');
+    try {
+      return new Uint8Array(await readFile(url));
+    } catch (e) {
+      throw new DigitsError(`${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
+                            Status.IO, 'i/o error');
+    }
+  }
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new DigitsError(`${url}: ${e.message}`, Status.IO, 'i/o error');
+  }
+  if (!res.ok) throw new DigitsError(`${url}: HTTP ${res.status}`, Status.IO, 'i/o error');
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/* Bytes of a model given as bytes, a URL or a path. */
+async function modelBytes(src) {
+  if (src instanceof Uint8Array) return src;
+  if (src instanceof ArrayBuffer) return new Uint8Array(src);
+  if (ArrayBuffer.isView(src)) return new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  if (typeof src === 'string' || src instanceof URL) return fetchBytes(await toUrl(src));
+  throw new TypeError('model: expected a URL, a path or bytes');
+}
+
+const compiled = new Map(); /* url -> Promise<WebAssembly.Module> */
+
+async function compile(url) {
+  if (url.protocol !== 'file:' && typeof WebAssembly.compileStreaming === 'function') {
+    try {
+      return await WebAssembly.compileStreaming(fetch(url));
+    } catch (e) {
+      /* a server without application/wasm: compile from bytes below */
+      if (!(e instanceof TypeError)) throw e;
+    }
+  }
+  return WebAssembly.compile(await fetchBytes(url));
+}
+
+/* ---- the module ---------------------------------------------------------- */
+
+/* Load (and compile once per URL) one of the two builds.
+ * simd: 'auto' | true | false; wasmBase: folder (URL or path) of the builds. */
+export async function loadModule({ simd = 'auto', wasmBase } = {}) {
+  let useSimd;
+  if (simd === 'auto') useSimd = preferSimd();
+  else if (simd === true || simd === false) useSimd = simd;
+  else throw new TypeError(`simd: expected 'auto', true or false, not ${simd}`);
+  if (useSimd && !simdSupported())
+    throw new DigitsError('this engine has no WebAssembly SIMD', Status.ARG, 'bad argument');
+  const base = wasmBase == null ? defaultBase() : await toUrl(wasmBase, true);
+  const url = new URL(useSimd ? 'digits-simd.wasm' : 'digits-plain.wasm', base);
+  const key = url.href;
+  if (!compiled.has(key)) {
+    const p = compile(url);
+    compiled.set(key, p);
+    p.catch(() => compiled.delete(key));
+  }
+  const module = await compiled.get(key);
+  const imports = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    imports[imp.module] ??= {};
+    /* the only import of a standalone build; views are made per call, so
+     * growth needs no action */
+    imports[imp.module][imp.name] = imp.name === 'emscripten_notify_memory_growth'
+      ? () => {}
+      : () => { throw new Error(`digits.js: unexpected import ${imp.module}.${imp.name}`); };
+  }
+  const instance = await WebAssembly.instantiate(module, imports);
+  return new DigitsModule(instance, useSimd, url);
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/* One instance of the core. Low level: most code wants createRecognizer or
+ * createTrainer. Its methods throw DigitsError on failure. */
+export class DigitsModule {
+  constructor(instance, simd, url) {
+    this.exports = instance.exports;
+    this.memory = instance.exports.memory;
+    this.exports._initialize?.();
+    /** true if this is the SIMD build */
+    this.simd = simd;
+    this.url = url;
+    this.buildInfo = this.string(this.exports.build_info());
+    this.scratch = new Map(); /* role -> {ptr, bytes} */
+  }
+
+  /* Views are made per use: a grown memory detaches the old buffer. */
+  u8(ptr, n) { return new Uint8Array(this.memory.buffer, ptr, n); }
+  f32(ptr, n) { return new Float32Array(this.memory.buffer, ptr, n); }
+  i32(ptr, n) { return new Int32Array(this.memory.buffer, ptr, n); }
+
+  string(ptr) {
+    if (!ptr) return null;
+    const mem = new Uint8Array(this.memory.buffer);
+    let end = ptr;
+    while (mem[end] !== 0) end++;
+    return dec.decode(mem.subarray(ptr, end));
+  }
+
+  malloc(bytes) {
+    const p = this.exports.malloc(Math.max(1, bytes));
+    if (!p) throw new DigitsError(`out of memory (${bytes} bytes)`, Status.NOMEM, 'out of memory');
+    return p;
+  }
+
+  free(ptr) { if (ptr) this.exports.free(ptr); }
+
+  /* A reusable buffer of at least `bytes` for one role (reallocated when
+   * too small). Valid until the next scratch() of the same role. */
+  scratchBuf(role, bytes) {
+    const s = this.scratch.get(role);
+    if (s && s.bytes >= bytes) return s.ptr;
+    if (s) this.free(s.ptr);
+    const n = Math.max(bytes, 64);
+    const ptr = this.malloc(n);
+    this.scratch.set(role, { ptr, bytes: n });
+    return ptr;
+  }
+
+  /* Copy bytes or floats into a scratch buffer; returns its pointer. */
+  put(role, data) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const ptr = this.scratchBuf(role, bytes.length);
+    this.u8(ptr, bytes.length).set(bytes);
+    return ptr;
+  }
+
+  /* A NUL-terminated copy of a string (caller frees). */
+  cstring(s) {
+    const b = enc.encode(String(s));
+    const p = this.malloc(b.length + 1);
+    const m = this.u8(p, b.length + 1);
+    m.set(b);
+    m[b.length] = 0;
+    return p;
+  }
+
+  /* Throw the C error for a negative status; else return it. */
+  check(st) {
+    if (st >= 0) return st;
+    const msg = this.string(this.exports.last_error()) || 'unknown failure';
+    throw new DigitsError(msg, st, this.string(this.exports.status_name(st)));
+  }
+
+  /* Names of the built-in architectures ("mlp", "cnn", ...). */
+  archNames() {
+    const names = [];
+    for (let i = 0, p; (p = this.exports.arch_name(i)); i++) names.push(this.string(p));
+    return names;
+  }
+
+  /* Parse model bytes into a Net (DigitsError with the C message if bad). */
+  loadNet(bytes) {
+    if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
+    if (bytes.length === 0) throw new DigitsError('model: empty file', Status.FORMAT, 'format error');
+    const p = this.malloc(bytes.length);
+    try {
+      this.u8(p, bytes.length).set(bytes);
+      const h = this.check(this.exports.model_load(p, bytes.length));
+      return new Net(this, h, bytes.length);
+    } finally {
+      this.free(p);
+    }
+  }
+
+  /* A new Net from an architecture name or spec with weights from seed. */
+  newNet(arch, seed = 1) {
+    const s = this.cstring(arch);
+    try {
+      return new Net(this, this.check(this.exports.net_new(s, seed >>> 0)), 0);
+    } finally {
+      this.free(s);
+    }
+  }
+
+  /* Preprocess pixels (channels 1..4) to the 28x28 input, or null if empty. */
+  preprocess({ data, width, height }, channels = 4) {
+    const px = checkImage(data, width, height, channels);
+    const x = this.put('pixels', px);
+    const out = this.scratchBuf('input', INPUT * 4);
+    const st = this.exports.preprocess(x, width, height, channels, out);
+    if (st === Status.EMPTY) return null;
+    this.check(st);
+    return this.f32(out, INPUT).slice();
+  }
+}
+
+/* Validate an image's size before anything is copied or allocated. */
+function checkImage(data, width, height, channels = 4) {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 ||
+      width > MAX_DIM || height > MAX_DIM || width * height > MAX_PIXELS)
+    throw new DigitsError(`image: cannot use a ${width}x${height} image (1..${MAX_DIM} per side, ` +
+                          `at most ${MAX_PIXELS} pixels)`, Status.ARG, 'bad argument');
+  if (!ArrayBuffer.isView(data) || data.BYTES_PER_ELEMENT !== 1)
+    throw new DigitsError('image: data must be bytes (Uint8ClampedArray or Uint8Array)',
+                          Status.ARG, 'bad argument');
+  if (data.length !== width * height * channels)
+    throw new DigitsError(`image: ${data.length} bytes for ${width}x${height}x${channels} ` +
+                          `(expected ${width * height * channels})`, Status.ARG, 'bad argument');
+  return data;
+}
+
+function checkFloats(x, what) {
+  if (!(x instanceof Float32Array)) {
+    if (Array.isArray(x) || ArrayBuffer.isView(x)) return Float32Array.from(x);
+    throw new DigitsError(`${what}: expected a Float32Array`, Status.ARG, 'bad argument');
+  }
+  return x;
+}
+
+/* ---- networks -------------------------------------------------------------- */
+
+/* A network inside a module: inference, evaluation, description, saving. */
+export class Net {
+  constructor(mod, handle, bytes) {
+    this.mod = mod;
+    this.handle = handle;
+    /** size of the model file it came from (0 for a new net) */
+    this.bytes = bytes;
+    const ints = mod.scratchBuf('info', 24);
+    mod.check(mod.exports.net_info(handle, ints));
+    const v = mod.i32(ints, 6);
+    this.inputSize = v[3];
+    this.outputSize = v[4];
+    this.takesImage = v[5] === 1;
+  }
+
+  h() {
+    if (!this.handle) throw new DigitsError('net: used after free()', Status.ARG, 'bad argument');
+    return this.handle;
+  }
+
+  /* arch, params, state, layers [{name, kind, shape, params}], metadata. */
+  info() {
+    const m = this.mod, e = m.exports, h = this.h();
+    const ints = m.scratchBuf('info', 24);
+    m.check(e.net_info(h, ints));
+    const [params, state, layerCount] = m.i32(ints, 3);
+    const names = m.scratchBuf('names', 8);
+    const layers = [];
+    for (let i = 0; i < layerCount; i++) {
+      m.check(e.net_layer(h, i, names, ints));
+      const [np, nk] = m.i32(names, 2);
+      const [oh, ow, oc, lp, ls] = m.i32(ints, 5);
+      layers.push({ name: m.string(np), kind: m.string(nk), shape: [oh, ow, oc],
+                    params: lp, state: ls });
+    }
+    const metadata = {};
+    const kv = m.scratchBuf('names', 8);
+    for (let i = 0, n = e.net_meta_count(h); i < n; i++) {
+      m.check(e.net_meta_at(h, i, kv));
+      const [k, v] = m.i32(kv, 2);
+      metadata[m.string(k)] = m.string(v);
+    }
+    const acc = Number.parseFloat(metadata.test_accuracy);
+    return {
+      arch: m.string(e.net_arch(h)), archName: metadata.arch_name ?? null,
+      params, state, layerCount, layers, inputSize: this.inputSize,
+      outputSize: this.outputSize, bytes: this.bytes,
+      testAccuracy: Number.isFinite(acc) ? acc : null, metadata,
+    };
+  }
+
+  /* One metadata value, or null. */
+  meta(key) {
+    const m = this.mod, k = m.cstring(key);
+    try {
+      return m.string(m.exports.net_meta_get(this.h(), k));
+    } finally {
+      m.free(k);
+    }
+  }
+
+  /* Set metadata entries from an object of strings. */
+  setMeta(entries) {
+    const m = this.mod;
+    for (const [key, value] of Object.entries(entries)) {
+      const k = m.cstring(key), v = m.cstring(value);
+      try {
+        m.check(m.exports.net_meta_set(this.h(), k, v));
+      } finally {
+        m.free(k);
+        m.free(v);
+      }
+    }
+  }
+
+  result(digit, probsPtr, input, t0) {
+    const probs = this.mod.f32(probsPtr, this.outputSize).slice();
+    return { digit, confidence: probs[digit], probs, input, empty: false,
+             ms: performance.now() - t0 };
+  }
+
+  /* Canvas pixels {data, width, height} (RGBA) -> result; an empty drawing
+   * gives {digit: null, empty: true}. */
+  predictImage(image) {
+    const t0 = performance.now();
+    const m = this.mod, h = this.h();
+    if (!image || typeof image !== 'object')
+      throw new DigitsError('predict: expected an ImageData or {data, width, height}',
+                            Status.ARG, 'bad argument');
+    const { data, width, height } = image;
+    checkImage(data, width, height, 4);
+    const px = m.put('pixels', data);
+    const probs = m.scratchBuf('probs', this.outputSize * 4);
+    const inp = m.scratchBuf('input', INPUT * 4);
+    const st = m.exports.predict(h, px, width, height, probs, inp);
+    const input = m.f32(inp, INPUT).slice();
+    if (st === Status.EMPTY)
+      return { digit: null, confidence: 0, probs: new Float32Array(this.outputSize), input,
+               empty: true, ms: performance.now() - t0 };
+    return this.result(m.check(st), probs, input, t0);
+  }
+
+  /* One input of inputSize floats (a 28x28 digit, ink = 1) -> result. */
+  predictInput(x) {
+    const t0 = performance.now();
+    x = checkFloats(x, 'predictInput');
+    if (x.length !== this.inputSize)
+      throw new DigitsError(`predictInput: ${x.length} floats, the model takes ${this.inputSize}`,
+                            Status.ARG, 'bad argument');
+    const m = this.mod;
+    const xp = m.put('batch', x);
+    const probs = m.scratchBuf('probs', this.outputSize * 4);
+    const digit = m.check(m.exports.predict_input(this.h(), xp, probs));
+    return this.result(digit, probs, x.slice(), t0);
+  }
+
+  /* n inputs (n * inputSize floats) -> probabilities (n * outputSize),
+   * in chunks of `batch` calls. */
+  predictBatch(x, { batch = 256 } = {}) {
+    x = checkFloats(x, 'predictBatch');
+    const I = this.inputSize, K = this.outputSize, n = x.length / I;
+    if (!Number.isInteger(n))
+      throw new DigitsError(`predictBatch: ${x.length} floats is not a multiple of ${I}`,
+                            Status.ARG, 'bad argument');
+    const m = this.mod, out = new Float32Array(n * K);
+    for (let i = 0; i < n; i += batch) {
+      const b = Math.min(batch, n - i);
+      const xp = m.put('batch', x.subarray(i * I, (i + b) * I));
+      const pp = m.scratchBuf('bprobs', b * K * 4);
+      m.check(m.exports.predict_batch(this.h(), xp, b, pp));
+      out.set(m.f32(pp, b * K), i * K);
+    }
+    return out;
+  }
+
+  /* Mean loss and accuracy on n inputs with labels (dropout off);
+   * {probs: true} also returns the probabilities. */
+  evaluate(x, labels, { batch = 256, probs = false } = {}) {
+    x = checkFloats(x, 'evaluate');
+    const I = this.inputSize, K = this.outputSize, n = labels.length;
+    if (x.length !== n * I)
+      throw new DigitsError(`evaluate: ${x.length} floats for ${n} labels of ${I} inputs`,
+                            Status.ARG, 'bad argument');
+    const m = this.mod, all = probs ? new Float32Array(n * K) : null;
+    let loss = 0, correct = 0;
+    for (let i = 0; i < n; i += batch) {
+      const b = Math.min(batch, n - i);
+      const xp = m.put('batch', x.subarray(i * I, (i + b) * I));
+      const lp = m.put('labels', Uint8Array.from(labels.subarray(i, i + b)));
+      const pp = m.scratchBuf('bprobs', b * K * 4);
+      const sp = m.scratchBuf('stats', 8);
+      m.check(m.exports.eval_batch(this.h(), xp, lp, b, pp, sp));
+      const [l, c] = m.f32(sp, 2);
+      loss += l;
+      correct += c;
+      if (all) all.set(m.f32(pp, b * K), i * K);
+    }
+    return { loss: n ? loss / n : NaN, accuracy: n ? correct / n : NaN, n, correct,
+             probs: all };
+  }
+
+  /* The model file (safetensors) as bytes, after setting metadata. */
+  save(meta = {}) {
+    this.setMeta(meta);
+    const m = this.mod;
+    const lenp = m.scratchBuf('len', 4);
+    const buf = m.check(m.exports.model_save(this.h(), lenp));
+    const len = m.i32(lenp, 1)[0];
+    const bytes = m.u8(buf, len).slice();
+    m.free(buf);
+    return bytes;
+  }
+
+  free() {
+    if (this.handle) this.mod.exports.net_free(this.handle);
+    this.handle = 0;
+  }
+}
+
+/* ---- the recognizer: what the drawing page uses ---------------------------- */
+
+export class Recognizer {
+  constructor(mod) {
+    this.mod = mod;
+    this.net = null;
+  }
+
+  /** true if the SIMD build is in use */
+  get simd() { return this.mod.simd; }
+  /** the core's build string (SIMD path, compiler) */
+  get buildInfo() { return this.mod.buildInfo; }
+
+  /* Replace the model (URL, path or bytes). On failure the old model stays
+   * and the promise rejects with the C message. */
+  async loadModel(src) {
+    const bytes = await modelBytes(src);
+    const net = this.mod.loadNet(bytes);
+    if (!net.takesImage || net.outputSize !== 10) {
+      net.free();
+      throw new DigitsError(`model: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
+                            'outputs; a digit model takes 28x28 and gives 10',
+                            Status.FORMAT, 'format error');
+    }
+    this.net?.free();
+    this.net = net;
+    return this.info();
+  }
+
+  need() {
+    if (!this.net) throw new DigitsError('no model loaded', Status.ARG, 'bad argument');
+    return this.net;
+  }
+
+  info() { return this.need().info(); }
+
+  /* Canvas pixels -> {digit, confidence, probs, input, empty, ms}. */
+  async predict(imageData) { return this.predictSync(imageData); }
+  predictSync(imageData) { return this.need().predictImage(imageData); }
+
+  /* A 28x28 float input (an MNIST digit) -> the same result shape. */
+  async predictInput(x) { return this.need().predictInput(x); }
+  predictInputSync(x) { return this.need().predictInput(x); }
+
+  predictBatch(x, opts) { return this.need().predictBatch(x, opts); }
+  evaluate(x, labels, opts) { return this.need().evaluate(x, labels, opts); }
+
+  /* The current model as file bytes. */
+  saveModel(meta) { return this.need().save(meta); }
+
+  free() {
+    this.net?.free();
+    this.net = null;
+  }
+}
+
+/* Create a recognizer: model (URL, path or bytes; default the shipped
+ * models/default.safetensors), simd ('auto' | true | false), wasmBase
+ * (folder of the .wasm builds), module (share an existing DigitsModule). */
+export async function createRecognizer({ model, simd = 'auto', wasmBase, module } = {}) {
+  const mod = module ?? await loadModule({ simd, wasmBase });
+  const r = new Recognizer(mod);
+  await r.loadModel(model ?? new URL('../models/default.safetensors', import.meta.url));
+  return r;
+}
+
+/* ---- training: one call per batch ------------------------------------------- */
+
+const OPTIMIZERS = { sgd: 0, adam: 1 };
+
+/* Trains a Net in place. Each trainBatch is one short call into WASM, so
+ * the engine optimizes the hot code and a worker can pause between calls. */
+export class Trainer {
+  constructor(mod, net, { optimizer = 'adam', lr = 1e-3, weightDecay = 0, seed = 1,
+                          augment = false } = {}) {
+    if (!(optimizer in OPTIMIZERS))
+      throw new DigitsError(`trainer: optimizer must be adam or sgd, not ${optimizer}`,
+                            Status.ARG, 'bad argument');
+    this.mod = mod;
+    this.net = net;
+    this.handle = mod.check(mod.exports.trainer_new(net.h(), OPTIMIZERS[optimizer], lr,
+                                                    weightDecay, seed >>> 0));
+    this.lr = lr;
+    if (augment) this.setAugment(augment);
+  }
+
+  h() {
+    if (!this.handle) throw new DigitsError('trainer: used after free()', Status.ARG, 'bad argument');
+    return this.handle;
+  }
+
+  get simd() { return this.mod.simd; }
+  get buildInfo() { return this.mod.buildInfo; }
+
+  setLearningRate(lr) {
+    this.mod.check(this.mod.exports.trainer_set_lr(this.h(), lr));
+    this.lr = lr;
+  }
+
+  /* false, true (Keras defaults: 10 deg, 0.1 zoom/shift/shear) or
+   * {rotate, zoom, shift, shear, thickness}. */
+  setAugment(opts) {
+    const o = opts === true ? {} : opts || {};
+    this.mod.check(this.mod.exports.trainer_set_augment(
+      this.h(), opts ? 1 : 0, o.rotate ?? 10, o.zoom ?? 0.1, o.shift ?? 0.1, o.shear ?? 0.1,
+      o.thickness ?? 0));
+  }
+
+  /* One step on x (n * inputSize floats) and labels (n): {loss, accuracy}
+   * of the batch before the update. */
+  trainBatch(x, labels) {
+    x = checkFloats(x, 'trainBatch');
+    const n = labels.length, I = this.net.inputSize, m = this.mod;
+    if (n < 1 || x.length !== n * I)
+      throw new DigitsError(`trainBatch: ${x.length} floats for ${n} labels of ${I} inputs`,
+                            Status.ARG, 'bad argument');
+    const xp = m.put('batch', x);
+    const lp = m.put('labels', labels instanceof Uint8Array ? labels : Uint8Array.from(labels));
+    const sp = m.scratchBuf('stats', 8);
+    m.check(m.exports.train_batch(this.h(), xp, lp, n, sp));
+    const [loss, accuracy] = m.f32(sp, 2);
+    return { loss, accuracy };
+  }
+
+  /* The augmentation training applies, on n 28x28 inputs (for display). */
+  augment(x) {
+    x = checkFloats(x, 'augment');
+    const n = x.length / INPUT, m = this.mod;
+    if (!Number.isInteger(n) || n < 1)
+      throw new DigitsError('augment: expected n * 784 floats', Status.ARG, 'bad argument');
+    const xp = m.put('batch', x);
+    const out = m.scratchBuf('augmented', x.byteLength);
+    m.check(m.exports.augment(this.h(), xp, out, n));
+    return m.f32(out, x.length).slice();
+  }
+
+  evaluate(x, labels, opts) { return this.net.evaluate(x, labels, opts); }
+  predictBatch(x, opts) { return this.net.predictBatch(x, opts); }
+  predictInput(x) { return this.net.predictInput(x); }
+  info() { return this.net.info(); }
+
+  /* The trained model as .safetensors bytes (loads in `digits eval`). */
+  saveModel(meta = {}) { return this.net.save(meta); }
+
+  free() {
+    if (this.handle) this.mod.exports.trainer_free(this.handle);
+    this.handle = 0;
+    this.net.free();
+  }
+}
+
+/* Create a trainer: a new net of arch (name or spec) from seed, or a loaded
+ * model to fine-tune (model: URL, path or bytes); optimizer 'adam'|'sgd',
+ * lr, weightDecay, augment; simd/wasmBase/module as for createRecognizer. */
+export async function createTrainer({ arch = 'mlp', model, seed = 1, optimizer = 'adam',
+                                      lr = 1e-3, weightDecay = 0, augment = false,
+                                      simd = 'auto', wasmBase, module } = {}) {
+  const mod = module ?? await loadModule({ simd, wasmBase });
+  const net = model != null ? mod.loadNet(await modelBytes(model)) : mod.newNet(arch, seed);
+  try {
+    return new Trainer(mod, net, { optimizer, lr, weightDecay, seed, augment });
+  } catch (e) {
+    net.free();
+    throw e;
+  }
+}
