@@ -157,8 +157,8 @@ DG_EXPORT int predict(dg_net *net, const uint8_t *rgba, int width, int height,
                     "28x28 image", dg_net_input_size(net));
   float x[28 * 28];
   int st = dg_preprocess(rgba, width, height, 4, x);
-  if (input && (st == DG_OK || st == DG_ERR_EMPTY))
-    memcpy(input, x, sizeof x);  /* empty: all zeros, still shown */
+  if (input && st == DG_OK) memcpy(input, x, sizeof x);
+  if (input && st == DG_ERR_EMPTY) memset(input, 0, sizeof x); /* shown blank */
   if (st) return st;
   return predict_input(net, x, probs);
 }
