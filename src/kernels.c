@@ -406,73 +406,96 @@ static void gemm_packed(int ta, int tb, int M, int N, int K, float alpha,
 }
 
 /* Small-M path (batch-1 inference and the like): packing B would cost as
- * much as the whole product, so B is streamed in place.
- *
- * !tb: rows of C in groups of SM, columns in chunks of SV vectors; each step
- * of p broadcasts SM values of op(A) against SV vectors of one row of B.
- * Missing rows of a group re-read the group's first row and are discarded,
- * so every element sees the same operations. Column tails use scalars. */
-#define SM 4
-#define SV 2
+ * much as the whole product, so B is streamed in place. */
+#define SM 4 /* M up to this takes the small path */
+
 static void small_update(float *c, float acc, float alpha, float beta) {
   *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
 }
 
+/* !tb: an R x (V vectors) block of C at rows arow[0..R), columns b[0..):
+ * each step of p broadcasts R values of op(A) against V vectors of one row
+ * of B. R and V are constants at every call, so the loops unroll and the
+ * accumulators live in registers. Only the first m rows are stored. */
+DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
+                             size_t astep, int K, const float *b, int ldb,
+                             float *c, int ldc, int m, float alpha,
+                             float beta) {
+  dg_vf acc[SM][8];
+  DG_UNROLL
+  for (int r = 0; r < R; r++) {
+    DG_UNROLL
+    for (int v = 0; v < V; v++) acc[r][v] = dg_vzero();
+  }
+  for (int p = 0; p < K; p++) {
+    const float *bp = b + (size_t)p * ldb;
+    dg_vf bv[8];
+    DG_UNROLL
+    for (int v = 0; v < V; v++) bv[v] = dg_vload(bp + v * DG_VW);
+    DG_UNROLL
+    for (int r = 0; r < R; r++) {
+      dg_vf av = dg_vset1(arow[r][p * astep]);
+      DG_UNROLL
+      for (int v = 0; v < V; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+    }
+  }
+  float t[8 * DG_VW]; /* one row of the block */
+  for (int r = 0; r < m; r++) {
+    for (int v = 0; v < V; v++) dg_vstore(t + v * DG_VW, acc[r][v]);
+    for (int j = 0; j < V * DG_VW; j++)
+      small_update(c + (size_t)r * ldc + j, t[j], alpha, beta);
+  }
+}
+
+/* Rows in groups of 4 x 2 vectors (4 rows share each load of B), or, when
+ * M < 4, one row against 8 vectors (a long contiguous read of each row of
+ * B). Column tails: single vectors, then scalars. Every element is one
+ * FMA chain in ascending p, and which code handles a column depends only
+ * on N, so the column chunks can be split between threads. */
 static void gemm_small_nn(int ta, int M, int N, int K, float alpha,
                           const float *A, int lda, const float *B, int ldb,
                           float beta, float *C, int ldc, int nt) {
-  const int CW = SV * DG_VW; /* columns per chunk */
+  const int R = M >= 4 ? 4 : 1;
+  const int CW = (M >= 4 ? 2 : 8) * DG_VW; /* columns per chunk */
   int nchunks = (N + CW - 1) / CW;
+  size_t astep = ta ? (size_t)lda : 1;
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
   for (int ch = 0; ch < nchunks; ch++) {
     int j0 = ch * CW, w = imin(CW, N - j0);
-    for (int i0 = 0; i0 < M; i0 += SM) {
-      int m = imin(SM, M - i0);
-      /* op(A)(i0+r, p) = arow[r][p * astep] */
+    for (int i0 = 0; i0 < M; i0 += R) {
+      int m = imin(R, M - i0);
+      /* op(A)(i0+r, p) = arow[r][p * astep]; missing rows re-read row i0 */
       const float *arow[SM];
-      size_t astep = ta ? (size_t)lda : 1;
-      for (int r = 0; r < SM; r++) {
+      for (int r = 0; r < R; r++) {
         int i = i0 + (r < m ? r : 0);
         arow[r] = ta ? A + i : A + (size_t)i * lda;
       }
+      float *c = C + (size_t)i0 * ldc + j0;
+      const float *b = B + j0;
+      int j = 0;
       if (w == CW) {
-        dg_vf acc[SM][SV];
-        DG_UNROLL
-        for (int r = 0; r < SM; r++) {
-          DG_UNROLL
-          for (int v = 0; v < SV; v++) acc[r][v] = dg_vzero();
-        }
-        for (int p = 0; p < K; p++) {
-          const float *b = B + (size_t)p * ldb + j0;
-          dg_vf bv[SV];
-          DG_UNROLL
-          for (int v = 0; v < SV; v++) bv[v] = dg_vload(b + v * DG_VW);
-          DG_UNROLL
-          for (int r = 0; r < SM; r++) {
-            dg_vf av = dg_vset1(arow[r][p * astep]);
-            DG_UNROLL
-            for (int v = 0; v < SV; v++)
-              acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-          }
-        }
-        float t[SM][SV * DG_VW]; /* (SM, CW) */
-        for (int r = 0; r < SM; r++)
-          for (int v = 0; v < SV; v++) dg_vstore(&t[r][v * DG_VW], acc[r][v]);
-        for (int r = 0; r < m; r++)
-          for (int j = 0; j < CW; j++)
-            small_update(C + (size_t)(i0 + r) * ldc + j0 + j, t[r][j], alpha,
-                         beta);
-      } else {
-        for (int r = 0; r < m; r++)
-          for (int j = 0; j < w; j++) {
-            float acc = 0.0f;
-            for (int p = 0; p < K; p++)
-              acc += arow[r][p * astep] * B[(size_t)p * ldb + j0 + j];
-            small_update(C + (size_t)(i0 + r) * ldc + j0 + j, acc, alpha,
-                         beta);
-          }
+        if (R == 4)
+          small_nn_tile(4, 2, arow, astep, K, b, ldb, c, ldc, m, alpha, beta);
+        else
+          small_nn_tile(1, 8, arow, astep, K, b, ldb, c, ldc, m, alpha, beta);
+        continue;
       }
+      for (; j + DG_VW <= w; j += DG_VW) {
+        if (R == 4)
+          small_nn_tile(4, 1, arow, astep, K, b + j, ldb, c + j, ldc, m, alpha,
+                        beta);
+        else
+          small_nn_tile(1, 1, arow, astep, K, b + j, ldb, c + j, ldc, m, alpha,
+                        beta);
+      }
+      for (int r = 0; r < m; r++)
+        for (int jj = j; jj < w; jj++) {
+          float acc = 0.0f;
+          for (int p = 0; p < K; p++)
+            acc += arow[r][p * astep] * B[(size_t)p * ldb + j0 + jj];
+          small_update(c + (size_t)r * ldc + jj, acc, alpha, beta);
+        }
     }
   }
 }
