@@ -172,8 +172,27 @@ static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
         for (; c < NR; c++) dp[c] = 0.0f;
       }
     }
+  } else if (nr == NR) {
+    /* B is (N,K): each column of op(B) is a contiguous row of B. Read
+     * DG_VW rows x DG_VW depths as vectors and transpose them in registers;
+     * a scalar transpose here costs as much as the arithmetic on it when M
+     * is small. */
+    int p = 0;
+    for (; p + DG_VW <= kc; p += DG_VW) {
+      DG_UNROLL
+      for (int v = 0; v < NV; v++) {
+        dg_vf r[DG_VW];
+        const float *s = B + (size_t)(j + v * DG_VW) * ldb + p0 + p;
+        for (int q = 0; q < DG_VW; q++) r[q] = dg_vload(s + (size_t)q * ldb);
+        dg_vtranspose(r);
+        for (int q = 0; q < DG_VW; q++)
+          dg_vstore(d + (size_t)(p + q) * NR + v * DG_VW, r[q]);
+      }
+    }
+    for (; p < kc; p++)
+      for (int c = 0; c < NR; c++)
+        d[(size_t)p * NR + c] = B[(size_t)(j + c) * ldb + p0 + p];
   } else {
-    /* B is (N,K): each column of op(B) is a contiguous row of B. */
     for (int c = 0; c < nr; c++) {
       const float *s = B + (size_t)(j + c) * ldb + p0;
       for (int p = 0; p < kc; p++) d[(size_t)p * NR + c] = s[p];

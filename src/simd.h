@@ -19,6 +19,8 @@
  *                                 (NaN -> 0, -0 -> +0) on every target
  *   dg_vkeep_pos(y, d)            lane-wise (y > 0) ? d : 0 (ReLU backward)
  *   dg_vhsum(v)                   sum of the lanes (order is target specific)
+ *   dg_vtranspose(r)              transpose the DG_VW x DG_VW block held in
+ *                                 r[0..DG_VW) (row q in r[q]), in place
  *
  * Only kernels.c includes this header; nothing here is public API.
  */
@@ -61,6 +63,24 @@ static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   __mmask16 m = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ);
   return _mm512_maskz_mov_ps(m, d);
 }
+/* Four block-swap stages (8, 4, 2, 1): stage s exchanges, between rows i
+ * and i+s, the lanes whose column bit s differs from the row bit s. */
+static inline void dg_vtranspose(dg_vf r[16]) {
+  for (int s = 8; s >= 1; s >>= 1) {
+    int lo_i[16], hi_i[16];
+    for (int l = 0; l < 16; l++) {
+      lo_i[l] = (l & s) ? 16 + l - s : l;
+      hi_i[l] = (l & s) ? 16 + l : l + s;
+    }
+    __m512i il = _mm512_loadu_si512(lo_i), ih = _mm512_loadu_si512(hi_i);
+    for (int i = 0; i < 16; i++) {
+      if (i & s) continue;
+      __m512 a = r[i], b = r[i + s];
+      r[i] = _mm512_permutex2var_ps(a, il, b);
+      r[i + s] = _mm512_permutex2var_ps(a, ih, b);
+    }
+  }
+}
 static inline float dg_vhsum(dg_vf v) {
   __m256 lo = _mm512_castps512_ps256(v);
   __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
@@ -92,6 +112,25 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm256_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
 }
+/* Block swaps of 4 (128-bit halves), 2 (pairs), 1 (single lanes). */
+static inline void dg_vtranspose(dg_vf r[8]) {
+  for (int i = 0; i < 4; i++) {
+    __m256 a = r[i], b = r[i + 4];
+    r[i] = _mm256_permute2f128_ps(a, b, 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(a, b, 0x31);
+  }
+  for (int i = 0; i < 8; i++) {
+    if (i & 2) continue;
+    __m256 a = r[i], b = r[i + 2];
+    r[i] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 2] = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 8; i += 2) {
+    __m256 a = r[i], b = r[i + 1];
+    r[i] = _mm256_blend_ps(a, _mm256_moveldup_ps(b), 0xAA);
+    r[i + 1] = _mm256_blend_ps(_mm256_movehdup_ps(a), b, 0xAA);
+  }
+}
 static inline float dg_vhsum(dg_vf v) {
   __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v),
                          _mm256_extractf128_ps(v, 1));
@@ -119,6 +158,9 @@ static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm_and_ps(_mm_cmpgt_ps(y, _mm_setzero_ps()), d);
+}
+static inline void dg_vtranspose(dg_vf r[4]) {
+  _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]);
 }
 static inline float dg_vhsum(dg_vf v) {
   __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
@@ -148,6 +190,19 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return wasm_f32x4_pmax(b, a); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)), d);
 }
+/* Block swaps of 2 (pairs) then 1 (single lanes). */
+static inline void dg_vtranspose(dg_vf r[4]) {
+  for (int i = 0; i < 2; i++) {
+    v128_t a = r[i], b = r[i + 2];
+    r[i] = wasm_i32x4_shuffle(a, b, 0, 1, 4, 5);
+    r[i + 2] = wasm_i32x4_shuffle(a, b, 2, 3, 6, 7);
+  }
+  for (int i = 0; i < 4; i += 2) {
+    v128_t a = r[i], b = r[i + 1];
+    r[i] = wasm_i32x4_shuffle(a, b, 0, 4, 2, 6);
+    r[i + 1] = wasm_i32x4_shuffle(a, b, 1, 5, 3, 7);
+  }
+}
 static inline float dg_vhsum(dg_vf v) {
   return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
          (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
@@ -169,6 +224,7 @@ static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) { return a * b + c; }
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return a > b ? a : b; }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) { return y > 0 ? d : 0.0f; }
 static inline float dg_vhsum(dg_vf v) { return v; }
+static inline void dg_vtranspose(dg_vf r[1]) { (void)r; }
 #endif
 
 #endif

@@ -474,15 +474,17 @@ static int bench(void) {
   static const struct { int ta, tb, M, N, K; const char *what; } shapes[] = {
       {0, 0, 1024, 256, 800, "square-ish"},
       {0, 0, 4096, 128, 784, "dense fwd, batch 4096"},
-      {0, 1, 256, 128, 784, "dense fwd, W (out,in)"},
-      {1, 0, 128, 784, 256, "dense dW = dY^T X"},
-      {0, 0, 50176, 32, 9, "conv1 fwd, batch 64"},
-      {0, 0, 12544, 64, 288, "conv2 fwd, batch 64"},
-      {1, 0, 64, 288, 12544, "conv2 dW"},
-      {0, 1, 12544, 288, 64, "conv2 dcol"},
-      {0, 0, 784, 32, 9, "conv1 fwd, batch 1"},
-      {0, 1, 1, 128, 784, "dense fwd, batch 1"},
-      {0, 0, 1, 128, 784, "dense fwd, batch 1, NN"},
+      {0, 0, 64, 128, 784, "dense fwd, batch 64"},
+      {1, 0, 784, 128, 64, "dense dW, batch 64"},
+      {0, 1, 64, 784, 128, "dense dX, batch 64"},
+      {0, 0, 12544, 32, 9, "conv1 fwd, 16 images"},
+      {1, 0, 9, 32, 12544, "conv1 dW, 16 images"},
+      {0, 0, 12544, 64, 288, "conv2 fwd, 16 images"},
+      {1, 0, 288, 64, 12544, "conv2 dW, 16 images"},
+      {0, 1, 12544, 288, 64, "conv2 dcol, 16 images"},
+      {0, 0, 784, 32, 9, "conv1 fwd, 1 image"},
+      {0, 0, 1, 128, 784, "dense fwd, batch 1"},
+      {0, 1, 1, 128, 784, "dense fwd, batch 1, W^T"},
   };
   int saved = dg_kernels_threads();
   printf("simd path: %s\n", dg_kernels_simd());
