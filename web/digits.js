@@ -194,7 +194,7 @@ export class DigitsModule {
     /** true if this is the SIMD build */
     this.simd = simd;
     this.url = url;
-    this.buildInfo = this.string(this.exports.build_info());
+    this.buildInfo = this.string(this.exports.build_info()).trim();
     this.scratch = new Map(); /* role -> {ptr, bytes} */
   }
 

@@ -80,6 +80,8 @@ await run(async () => {
 
     /* saved bytes load natively */
     const bytes = t.saveModel({ note: 'trained by tests/wasm/train.mjs', test_accuracy: after.accuracy.toFixed(4) });
+    check(t.net.meta('note') === 'trained by tests/wasm/train.mjs' && t.net.meta('absent') === null,
+          `${name}: metadata set and read back`);
     const file = join(tmp, `mlp-${name}.safetensors`);
     writeFileSync(file, bytes);
     const info = native(['info', file]);
