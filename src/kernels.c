@@ -258,10 +258,12 @@ DG_INLINE void tile_update(dg_vf acc[MR][NV], float *restrict c, int ldc,
 }
 
 /* The microkernel on packed A: acc (MR, NR) = sum over p < kc of the outer
- * product a[p] (MR) x b[p] (NR), one FMA chain per element in ascending p. */
+ * product a[p] (MR) x b[p] (NR), one FMA chain per element in ascending p.
+ * b[p] is at b + p*bs: bs = NR for a packed panel, ldb for B read in place. */
 static void ukernel_packed(int kc, const float *restrict a,
-                           const float *restrict b, float *restrict c, int ldc,
-                           int mr, int nr, float alpha, float beta, int first) {
+                           const float *restrict b, int bs, float *restrict c,
+                           int ldc, int mr, int nr, float alpha, float beta,
+                           int first) {
   dg_vf acc[MR][NV];
   DG_UNROLL
   for (int r = 0; r < MR; r++) {
@@ -279,7 +281,7 @@ static void ukernel_packed(int kc, const float *restrict a,
       for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
     }
     a += MR;
-    b += NR;
+    b += bs;
   }
   tile_update(acc, c, ldc, mr, nr, alpha, beta, first);
 }
@@ -290,8 +292,9 @@ static void ukernel_packed(int kc, const float *restrict a,
  * (MR x KC floats) stay in L1 across the sweep over B anyway. Rows past mr
  * re-read row 0 and are discarded, so the arithmetic is identical. */
 static void ukernel_rows(int kc, const float *a, int lda,
-                         const float *restrict b, float *restrict c, int ldc,
-                         int mr, int nr, float alpha, float beta, int first) {
+                         const float *restrict b, int bs, float *restrict c,
+                         int ldc, int mr, int nr, float alpha, float beta,
+                         int first) {
   const float *ar[MR];
   DG_UNROLL
   for (int r = 0; r < MR; r++) ar[r] = a + (size_t)(r < mr ? r : 0) * lda;
@@ -311,7 +314,7 @@ static void ukernel_rows(int kc, const float *a, int lda,
       DG_UNROLL
       for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
     }
-    b += NR;
+    b += bs;
   }
   tile_update(acc, c, ldc, mr, nr, alpha, beta, first);
 }
@@ -346,9 +349,13 @@ static void gemm_region(int ta, int tb, int M, int N, int K, float alpha,
     for (int pc = 0; pc < K; pc += kcb) {
       int kc = imin(kcb, K - pc);
       int first = pc == 0;
+      /* With few rows, packing B costs as much as using it: full-width
+       * panels of a (K,N) B are then read in place (same arithmetic). */
+      int bdirect = !tb && M <= 4 * MR;
       for (int jr = 0; jr < nc; jr += NR)
-        pack_b_panel(tb, B, ldb, jc + jr, imin(NR, nc - jr), pc, kc,
-                     bpack + (size_t)jr * kc); /* panel jr/NR: (kc, NR) */
+        if (!bdirect || nc - jr < NR)
+          pack_b_panel(tb, B, ldb, jc + jr, imin(NR, nc - jr), pc, kc,
+                       bpack + (size_t)jr * kc); /* panel jr/NR: (kc, NR) */
       for (int ic = 0; ic < M; ic += MC) {
         int mc = imin(MC, M - ic);
         if (ta) pack_a(ta, A, lda, ic, mc, pc, kc, apack);
@@ -358,13 +365,19 @@ static void gemm_region(int ta, int tb, int M, int N, int K, float alpha,
           float *crow = C + (size_t)(ic + ir) * ldc + jc;
           int mr = imin(MR, mc - ir);
           for (int jr = 0; jr < nc; jr += NR) {
+            int nr = imin(NR, nc - jr);
             const float *bp = bpack + (size_t)jr * kc;
+            int bs = NR;
+            if (bdirect && nr == NR) {
+              bp = B + (size_t)pc * ldb + jc + jr;
+              bs = ldb;
+            }
             if (ta)
-              ukernel_packed(kc, ap, bp, crow + jr, ldc, mr, imin(NR, nc - jr),
-                             alpha, beta, first);
+              ukernel_packed(kc, ap, bp, bs, crow + jr, ldc, mr, nr, alpha,
+                             beta, first);
             else
-              ukernel_rows(kc, arow, lda, bp, crow + jr, ldc, mr,
-                           imin(NR, nc - jr), alpha, beta, first);
+              ukernel_rows(kc, arow, lda, bp, bs, crow + jr, ldc, mr, nr,
+                           alpha, beta, first);
           }
         }
       }
