@@ -5,10 +5,11 @@
  * kernel thread count and the name of the compiled SIMD path.
  *
  * Determinism: threads only ever split *output* elements between them. The
- * K reduction of every output element runs in one fixed order (blocks of KC
- * in ascending order, each block one FMA chain inside one microkernel call),
- * and the code path for an element depends only on the call's shape, never
- * on the thread count. So 1 and N threads give bit-identical results.
+ * K reduction of every output element runs in one fixed order (depth blocks
+ * fixed by K, in ascending order, each one FMA chain inside one microkernel
+ * call, then one C update), and every route an element can take when the
+ * output is cut differently (full or edge tile, packed or in-place B) does
+ * exactly that arithmetic. So 1 and N threads give bit-identical results.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -570,7 +571,7 @@ void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  int nt = threads_for((double)M * N * K, 1 << 17);
+  int nt = threads_for((double)M * N * K, 1 << 20);
   if (M <= SM && !tb) {
     gemm_small_nn(ta, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
     return;

@@ -170,10 +170,11 @@ static void test_gemm_degenerate(void) {
 /* 1 thread vs 2 threads: memcmp, on every path (small M, packed with the
  * output split by rows, packed with M too small so columns are split). */
 static void test_gemm_thread_determinism(void) {
-  static const int shapes[][3] = {{1, 1000, 784}, {3, 777, 300}, {5, 600, 999},
-                                  {8, 4100, 100}, {33, 288, 6000},
-                                  {1000, 130, 301}, {4099, 32, 9},
-                                  {517, 70, 520}};
+  /* each large enough (> 2M multiply-adds) for dg_gemm to use 2 threads */
+  static const int shapes[][3] = {{1, 4000, 784},  {3, 2777, 300},
+                                  {5, 600, 999},   {8, 4100, 100},
+                                  {33, 288, 6000}, {1000, 130, 301},
+                                  {8099, 32, 9},   {517, 70, 520}};
   int saved = dg_kernels_threads();
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
     for (int t = 0; t < 4; t++) {
