@@ -25,7 +25,7 @@ run logreg      --arch logreg --epochs 20 --seed 1
 run mlp50       --arch mlp50 --epochs 40 --seed 1 --patience 8
 run mlp         --arch mlp --epochs 40 --seed 1 --patience 8
 run mlp-dropout --arch mlp-dropout --epochs 40 --seed 1 --patience 8
-run lenet5      --arch lenet5 --epochs 25 --batch 64 --seed 1 --patience 6
+run lenet5      --arch lenet5 --epochs 15 --batch 64 --lr 0.002 --schedule cosine --augment --patience 0 --seed 1
 run default     --arch digitnet --epochs 24 --batch 128 --lr 0.002 --schedule cosine --augment-thickness 1 --patience 0 --seed 1
 run cnn         --arch cnn --epochs 15 --batch 64 --seed 1 --patience 5
 run cnn-aug     --arch cnn --augment --epochs 16 --batch 128 --lr 0.002 --schedule cosine --patience 0 --seed 2
