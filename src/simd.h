@@ -19,6 +19,9 @@
  *                                 (NaN -> 0, -0 -> +0) on every target
  *   dg_vkeep_pos(y, d)            lane-wise (y > 0) ? d : 0 (ReLU backward)
  *   dg_vhsum(v)                   sum of the lanes (order is target specific)
+ *   dg_vcopy_n(d, s, n)           d[i] = s[i] for i < n, 0 < n < DG_VW (tails
+ *                                 of short runs without a call to memcpy)
+ *   dg_vaddto_n(d, s, n)          d[i] += s[i] for i < n, 0 < n < DG_VW
  *   dg_vtranspose(r)              transpose the DG_VW x DG_VW block held in
  *                                 r[0..DG_VW) (row q in r[q]), in place
  *
@@ -62,6 +65,15 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm512_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   __mmask16 m = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ);
   return _mm512_maskz_mov_ps(m, d);
+}
+static inline void dg_vcopy_n(float *d, const float *s, int n) {
+  __mmask16 m = (__mmask16)((1u << n) - 1);
+  _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+}
+static inline void dg_vaddto_n(float *d, const float *s, int n) {
+  __mmask16 m = (__mmask16)((1u << n) - 1);
+  _mm512_mask_storeu_ps(
+      d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), _mm512_maskz_loadu_ps(m, s)));
 }
 /* Four block-swap stages (8, 4, 2, 1): stage s exchanges, between rows i
  * and i+s, the lanes whose column bit s differs from the row bit s. */
@@ -112,6 +124,19 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm256_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
 }
+static inline __m256i dg_vmask_n(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static inline void dg_vcopy_n(float *d, const float *s, int n) {
+  __m256i m = dg_vmask_n(n);
+  _mm256_maskstore_ps(d, m, _mm256_maskload_ps(s, m));
+}
+static inline void dg_vaddto_n(float *d, const float *s, int n) {
+  __m256i m = dg_vmask_n(n);
+  _mm256_maskstore_ps(
+      d, m, _mm256_add_ps(_mm256_maskload_ps(d, m), _mm256_maskload_ps(s, m)));
+}
 /* Block swaps of 4 (128-bit halves), 2 (pairs), 1 (single lanes). */
 static inline void dg_vtranspose(dg_vf r[8]) {
   for (int i = 0; i < 4; i++) {
@@ -159,6 +184,18 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm_and_ps(_mm_cmpgt_ps(y, _mm_setzero_ps()), d);
 }
+/* Width-4 targets: n is 1..3, written out (a loop here would be turned
+ * into a memcpy call, the cost this exists to avoid). */
+static inline void dg_vcopy_n(float *d, const float *s, int n) {
+  d[0] = s[0];
+  if (n > 1) d[1] = s[1];
+  if (n > 2) d[2] = s[2];
+}
+static inline void dg_vaddto_n(float *d, const float *s, int n) {
+  d[0] += s[0];
+  if (n > 1) d[1] += s[1];
+  if (n > 2) d[2] += s[2];
+}
 static inline void dg_vtranspose(dg_vf r[4]) {
   _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]);
 }
@@ -189,6 +226,18 @@ static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return wasm_f32x4_pmax(b, a); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)), d);
+}
+/* Width-4 targets: n is 1..3, written out (a loop here would be turned
+ * into a memcpy call, the cost this exists to avoid). */
+static inline void dg_vcopy_n(float *d, const float *s, int n) {
+  d[0] = s[0];
+  if (n > 1) d[1] = s[1];
+  if (n > 2) d[2] = s[2];
+}
+static inline void dg_vaddto_n(float *d, const float *s, int n) {
+  d[0] += s[0];
+  if (n > 1) d[1] += s[1];
+  if (n > 2) d[2] += s[2];
 }
 /* Block swaps of 2 (pairs) then 1 (single lanes). */
 static inline void dg_vtranspose(dg_vf r[4]) {
@@ -225,6 +274,12 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return a > b ? a : b; }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) { return y > 0 ? d : 0.0f; }
 static inline float dg_vhsum(dg_vf v) { return v; }
 static inline void dg_vtranspose(dg_vf r[1]) { (void)r; }
+static inline void dg_vcopy_n(float *d, const float *s, int n) {
+  (void)d, (void)s, (void)n; /* n < DG_VW = 1: never called */
+}
+static inline void dg_vaddto_n(float *d, const float *s, int n) {
+  (void)d, (void)s, (void)n;
+}
 #endif
 
 #endif
