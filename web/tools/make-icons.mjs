@@ -1,0 +1,130 @@
+// web/tools/make-icons.mjs: draws the app icons (a handwritten "7" on a
+// small white pad) and writes them as PNG into web/icons/. Run by hand when
+// the design changes; the PNGs are committed (a few KB each).
+//
+//   node web/tools/make-icons.mjs
+//
+// "any" icons have rounded transparent corners; "maskable" ones are full
+// bleed with the drawing inside the central 80% safe zone, since launchers
+// cut them to a circle or squircle. Shapes are signed-distance capsules and
+// rounded boxes, antialiased by 4x4 supersampling; PNG by node's zlib.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'icons');
+const BG = [37, 99, 235];     // theme colour, #2563eb
+const PAD = [255, 255, 255];
+const INK = [17, 24, 39];     // #111827
+
+const CRC = new Uint32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(td));
+  return Buffer.concat([len, td, crc]);
+}
+function png(rgba, size) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8;  // bit depth
+  ihdr[9] = 6;  // RGBA
+  const raw = Buffer.alloc(size * (size * 4 + 1));
+  for (let y = 0; y < size; y++) {
+    raw[y * (size * 4 + 1)] = 0;  // filter: none
+    rgba.copy(raw, y * (size * 4 + 1) + 1, y * size * 4, (y + 1) * size * 4);
+  }
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+                        chunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
+                        chunk('IEND', Buffer.alloc(0))]);
+}
+
+// distance from p to segment ab
+function segDist(px, py, ax, ay, bx, by) {
+  const dx = bx - ax, dy = by - ay;
+  const t = Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
+  return Math.hypot(px - ax - t * dx, py - ay - t * dy);
+}
+// signed distance to a rounded box centred at (cx, cy), half size h, radius r
+function boxDist(px, py, cx, cy, h, r) {
+  const qx = Math.abs(px - cx) - h + r, qy = Math.abs(py - cy) - h + r;
+  return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0) - r;
+}
+
+// the "7": a slightly rising bar, then a gently curved downstroke (unit coords)
+function sevenPolyline() {
+  const pts = [[0.30, 0.31], [0.50, 0.295], [0.69, 0.285]];
+  // quadratic from the corner down to the foot
+  const p0 = [0.69, 0.285], c = [0.55, 0.48], p1 = [0.47, 0.73];
+  for (let i = 1; i <= 16; i++) {
+    const t = i / 16, u = 1 - t;
+    pts.push([u * u * p0[0] + 2 * u * t * c[0] + t * t * p1[0],
+              u * u * p0[1] + 2 * u * t * c[1] + t * t * p1[1]]);
+  }
+  return pts;
+}
+
+// colour at unit point (x, y): [r, g, b, a] with a in 0..1
+function shade(x, y, maskable) {
+  const s = maskable ? 0.8 : 1;               // content scale (safe zone)
+  const ux = 0.5 + (x - 0.5) / s, uy = 0.5 + (y - 0.5) / s;
+  if (!maskable && boxDist(x, y, 0.5, 0.5, 0.5, 0.22) > 0) return null;
+  if (segDistPoly(ux, uy) < 0.055) return INK;
+  if (boxDist(ux, uy, 0.5, 0.51, 0.31, 0.06) < 0) return PAD;
+  return BG;
+}
+const SEVEN = sevenPolyline();
+function segDistPoly(x, y) {
+  let d = Infinity;
+  for (let i = 1; i < SEVEN.length; i++)
+    d = Math.min(d, segDist(x, y, ...SEVEN[i - 1], ...SEVEN[i]));
+  return d;
+}
+
+function render(size, maskable) {
+  const buf = Buffer.alloc(size * size * 4);
+  const SS = 4;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      let r = 0, g = 0, b = 0, a = 0;
+      for (let j = 0; j < SS; j++) {
+        for (let i = 0; i < SS; i++) {
+          const c = shade((x + (i + 0.5) / SS) / size, (y + (j + 0.5) / SS) / size, maskable);
+          if (!c) continue;
+          r += c[0]; g += c[1]; b += c[2]; a += 1;
+        }
+      }
+      const o = (y * size + x) * 4;
+      if (a) {
+        buf[o] = Math.round(r / a);
+        buf[o + 1] = Math.round(g / a);
+        buf[o + 2] = Math.round(b / a);
+      }
+      buf[o + 3] = Math.round((255 * a) / (SS * SS));
+    }
+  }
+  return png(buf, size);
+}
+
+fs.mkdirSync(OUT, { recursive: true });
+for (const size of [192, 512]) {
+  for (const maskable of [false, true]) {
+    const name = `${maskable ? 'maskable' : 'icon'}-${size}.png`;
+    const data = render(size, maskable);
+    fs.writeFileSync(path.join(OUT, name), data);
+    console.log(`web/icons/${name}: ${data.length} bytes`);
+  }
+}
