@@ -30,7 +30,7 @@ expect_out "^  test_loss: $num$"
 expect_out "^  epochs: 1$"
 expect_out "^  seed: 7$"
 expect_out "^  date: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
-expect_out "^  command: .*digits train --data .* --arch logreg --epochs 1 --limit 3000"
+expect_out "^  command: .*digits(_asan)? train --data .* --arch logreg --epochs 1 --limit 3000"
 expect_out "^  train_seconds: $num$"
 
 # ---- eval: accuracy above the bar, P/R/F1 table, confusion matrix
