@@ -1,0 +1,273 @@
+/* bench_native.c: the native half of bench/run, built by it against the
+ * library (libdigitscore.a). One measurement per invocation, one JSON line
+ * on stdout:
+ *
+ *   bench_native peak REPS
+ *       single-core FMA throughput of a register-only loop, GFLOP/s
+ *   bench_native predict ARCH BATCH net|canvas REPS
+ *       latency of dg_net_predict on BATCH 28x28 inputs (net), or of
+ *       dg_preprocess of BATCH 280x280 RGBA canvases + dg_net_predict
+ *       (canvas); ARCH may also be a model file (.safetensors)
+ *   bench_native train ARCH BATCH THREADS REPS
+ *       images/s of forward + backward + Adam step on random data
+ *
+ * Every figure is REPS samples (each long enough to time), reported as
+ * median, min and max. Times are wall clock (CLOCK_MONOTONIC); the median of
+ * the thread's CPU time is also given for single-thread runs, which stays
+ * meaningful on a loaded machine.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__AVX512F__) || defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "digits.h"
+
+static double now_s(clockid_t c) {
+  struct timespec t;
+  clock_gettime(c, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int cmp_d(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct {
+  double med, min, max;
+} stats;
+
+static stats summarize(double *v, int n) {
+  qsort(v, n, sizeof *v, cmp_d);
+  stats s = {n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]), v[0],
+             v[n - 1]};
+  return s;
+}
+
+/* ---- peak ------------------------------------------------------------------ */
+
+/* Independent FMA chains, enough to cover latency x pipes (4 x 2 on Zen 4;
+ * 12 chains leave slack), nothing but registers. */
+static double peak_once(long iters) {
+#if defined(__AVX512F__)
+#define PV __m512
+#define PW 16
+#define PSET _mm512_set1_ps
+#define PFMA _mm512_fmadd_ps
+#define PADD _mm512_add_ps
+#define PSUM(v) _mm512_reduce_add_ps(v)
+#elif defined(__AVX2__) && defined(__FMA__)
+#define PV __m256
+#define PW 8
+#define PSET _mm256_set1_ps
+#define PFMA _mm256_fmadd_ps
+#define PADD _mm256_add_ps
+#define PSUM(v) (((float *)&(v))[0] + ((float *)&(v))[7])
+#endif
+#ifdef PV
+  PV a0 = PSET(1.000f), a1 = PSET(1.001f), a2 = PSET(1.002f), a3 = PSET(1.003f);
+  PV a4 = PSET(1.004f), a5 = PSET(1.005f), a6 = PSET(1.006f), a7 = PSET(1.007f);
+  PV a8 = PSET(1.008f), a9 = PSET(1.009f), a10 = PSET(1.01f), a11 = PSET(1.011f);
+  PV m = PSET(0.9999999f), c = PSET(1e-7f);
+  for (long it = 0; it < iters; it++) {
+    a0 = PFMA(a0, m, c), a1 = PFMA(a1, m, c), a2 = PFMA(a2, m, c);
+    a3 = PFMA(a3, m, c), a4 = PFMA(a4, m, c), a5 = PFMA(a5, m, c);
+    a6 = PFMA(a6, m, c), a7 = PFMA(a7, m, c), a8 = PFMA(a8, m, c);
+    a9 = PFMA(a9, m, c), a10 = PFMA(a10, m, c), a11 = PFMA(a11, m, c);
+    __asm__ volatile("" : "+v"(m)); /* keep the loop from being folded */
+  }
+  PV a[12] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11};
+  PV s = a[0];
+  for (int i = 1; i < 12; i++) s = PADD(s, a[i]);
+  volatile float sink = PSUM(s);
+  (void)sink;
+  return (double)iters * 12 * PW * 2;
+#else
+  float a[12];
+  for (int i = 0; i < 12; i++) a[i] = 1.0f + i * 1e-3f;
+  for (long it = 0; it < iters; it++)
+    for (int i = 0; i < 12; i++) a[i] = fmaf(a[i], 0.9999999f, 1e-7f);
+  volatile float sink = a[0];
+  (void)sink;
+  return (double)iters * 12 * 2;
+#endif
+}
+
+static int cmd_peak(int reps) {
+  double *g = malloc(sizeof(double) * reps);
+  peak_once(1 << 20);
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s(CLOCK_MONOTONIC);
+    double flops = peak_once(20L << 20);
+    g[r] = flops / (now_s(CLOCK_MONOTONIC) - t0) * 1e-9;
+  }
+  stats s = summarize(g, reps);
+  printf("{\"kind\":\"peak\",\"target\":\"native\",\"gflops\":%.2f,"
+         "\"min\":%.2f,\"max\":%.2f}\n",
+         s.med, s.min, s.max);
+  free(g);
+  return 0;
+}
+
+/* ---- shared -------------------------------------------------------------------- */
+
+static int make_net(dg_net **net, const char *arch) {
+  size_t n = strlen(arch);
+  if (n > 12 && !strcmp(arch + n - 12, ".safetensors"))
+    return dg_model_load(net, arch, NULL, NULL);
+  return dg_net_new(net, arch, 1);
+}
+
+/* Forward multiply-adds x 2 per image: dense and conv layers. */
+static double net_flops(const dg_net *net) {
+  double f = 0;
+  for (int i = 0; i < dg_net_layer_count(net); i++) {
+    dg_layer_info li;
+    dg_net_layer_info(net, i, &li);
+    if (!strcmp(li.kind, "Dense") || !strcmp(li.kind, "Conv2D"))
+      f += 2.0 * (double)(li.params - li.out_c) * li.out_h * li.out_w;
+  }
+  return f;
+}
+
+/* The drawing bench/run uses everywhere (bench/wasm_bench.mjs draws the
+ * same): a 280x280 white canvas with a black ring, a "0". */
+static void draw_canvas(uint8_t *px) {
+  for (int y = 0; y < 280; y++)
+    for (int x = 0; x < 280; x++) {
+      double d = sqrt((x - 140.0) * (x - 140.0) + (y - 135.0) * (y - 135.0));
+      int ink = fabs(d - 80.0) < 14.0;
+      uint8_t *p = px + ((size_t)y * 280 + x) * 4;
+      p[0] = p[1] = p[2] = ink ? 0 : 255;
+      p[3] = 255;
+    }
+}
+
+static uint64_t rs = 88172645463325252ull;
+static float frand(void) {
+  rs ^= rs << 13, rs ^= rs >> 7, rs ^= rs << 17;
+  return (float)(rs >> 40) / 16777216.0f;
+}
+
+/* ---- predict --------------------------------------------------------------------- */
+
+static int cmd_predict(const char *arch, int batch, int canvas, int reps) {
+  dg_net *net = NULL;
+  if (make_net(&net, arch)) {
+    fprintf(stderr, "bench_native: %s\n", dg_last_error());
+    return 1;
+  }
+  dg_net_set_threads(net, 1);
+  int in = dg_net_input_size(net), k = dg_net_output_size(net);
+  float *x = malloc(sizeof(float) * in * batch);
+  float *probs = malloc(sizeof(float) * k * batch);
+  uint8_t *px = malloc(280 * 280 * 4);
+  for (int i = 0; i < in * batch; i++) x[i] = frand();
+  draw_canvas(px);
+  /* calls per sample: enough for ~20 ms */
+  int inner = 1;
+  for (;;) {
+    double t0 = now_s(CLOCK_MONOTONIC);
+    for (int i = 0; i < inner; i++) {
+      if (canvas)
+        for (int b = 0; b < batch; b++)
+          dg_preprocess(px, 280, 280, 4, x + (size_t)b * in);
+      dg_net_predict(net, x, batch, probs);
+    }
+    if (now_s(CLOCK_MONOTONIC) - t0 > 0.02 || inner > 1 << 20) break;
+    inner *= 2;
+  }
+  double *ms = malloc(sizeof(double) * reps), *cpu = malloc(sizeof(double) * reps);
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+    for (int i = 0; i < inner; i++) {
+      if (canvas)
+        for (int b = 0; b < batch; b++)
+          dg_preprocess(px, 280, 280, 4, x + (size_t)b * in);
+      dg_net_predict(net, x, batch, probs);
+    }
+    cpu[r] = (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e3 / inner;
+    ms[r] = (now_s(CLOCK_MONOTONIC) - t0) * 1e3 / inner;
+  }
+  stats s = summarize(ms, reps), c = summarize(cpu, reps);
+  printf("{\"kind\":\"predict\",\"target\":\"native\",\"arch\":\"%s\","
+         "\"batch\":%d,\"mode\":\"%s\",\"ms\":%.5f,\"min\":%.5f,\"max\":%.5f,"
+         "\"cpu_ms\":%.5f,\"mflop\":%.3f}\n",
+         arch, batch, canvas ? "canvas" : "net", s.med, s.min, s.max, c.med,
+         net_flops(net) * batch * 1e-6);
+  free(ms), free(cpu), free(x), free(probs), free(px);
+  dg_net_free(net);
+  return 0;
+}
+
+/* ---- train ----------------------------------------------------------------------- */
+
+static int cmd_train(const char *arch, int batch, int threads, int reps) {
+  dg_net *net = NULL;
+  if (make_net(&net, arch)) {
+    fprintf(stderr, "bench_native: %s\n", dg_last_error());
+    return 1;
+  }
+  dg_net_set_threads(net, threads);
+  int in = dg_net_input_size(net), k = dg_net_output_size(net);
+  const int pool = 8; /* batches of random data, cycled */
+  float *x = malloc(sizeof(float) * in * batch * pool);
+  uint8_t *y = malloc((size_t)batch * pool);
+  for (size_t i = 0; i < (size_t)in * batch * pool; i++) x[i] = frand();
+  for (int i = 0; i < batch * pool; i++) y[i] = (uint8_t)(frand() * k) % k;
+  dg_optim opt;
+  dg_optim_init(&opt, DG_OPT_ADAM, 1e-4f, net);
+  dg_rng rng;
+  dg_rng_seed(&rng, 7);
+  int it = 0;
+#define STEP()                                                              \
+  do {                                                                      \
+    int b = it++ % pool;                                                    \
+    float loss;                                                             \
+    dg_net_forward(net, x + (size_t)b * batch * in, batch, 1, &rng);        \
+    dg_net_backward(net, y + (size_t)b * batch, &loss);                     \
+    dg_optim_step(&opt, net);                                               \
+  } while (0)
+  int inner = 1;
+  for (;;) {
+    double t0 = now_s(CLOCK_MONOTONIC);
+    for (int i = 0; i < inner; i++) STEP();
+    if (now_s(CLOCK_MONOTONIC) - t0 > 0.1 || inner > 1 << 16) break;
+    inner *= 2;
+  }
+  double *ips = malloc(sizeof(double) * reps);
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s(CLOCK_MONOTONIC);
+    for (int i = 0; i < inner; i++) STEP();
+    ips[r] = (double)batch * inner / (now_s(CLOCK_MONOTONIC) - t0);
+  }
+  stats s = summarize(ips, reps);
+  printf("{\"kind\":\"train\",\"target\":\"native\",\"arch\":\"%s\","
+         "\"batch\":%d,\"threads\":%d,\"ips\":%.1f,\"min\":%.1f,\"max\":%.1f}\n",
+         arch, batch, threads, s.med, s.min, s.max);
+  free(ips), free(x), free(y);
+  dg_optim_free(&opt);
+  dg_net_free(net);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && !strcmp(argv[1], "peak")) return cmd_peak(atoi(argv[2]));
+  if (argc >= 6 && !strcmp(argv[1], "predict"))
+    return cmd_predict(argv[2], atoi(argv[3]), !strcmp(argv[4], "canvas"),
+                       atoi(argv[5]));
+  if (argc >= 6 && !strcmp(argv[1], "train"))
+    return cmd_train(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+  fprintf(stderr,
+          "usage: bench_native peak REPS | predict ARCH BATCH net|canvas REPS"
+          " | train ARCH BATCH THREADS REPS\n");
+  return 2;
+}

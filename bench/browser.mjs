@@ -1,0 +1,59 @@
+/* browser.mjs: bench/page.html in headless Chromium (playwright-core from the
+ * top-level node_modules, Debian's /usr/bin/chromium); one JSON result per
+ * line. A tiny static server on 127.0.0.1 serves the repository, with the
+ * cross-origin isolation headers that give performance.now() 5 us
+ * resolution. usage: node bench/browser.mjs [--quick] [--reps N] */
+import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, normalize, extname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { chromium } = createRequire(join(root, 'package.json'))('playwright-core');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const ri = args.indexOf('--reps');
+const reps = ri >= 0 ? Number(args[ri + 1]) : 15;
+
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
+                '.wasm': 'application/wasm' };
+const server = createServer(async (req, res) => {
+  const p = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+  if (!p.startsWith(root + sep)) { res.writeHead(403); return res.end(); }
+  try {
+    const data = await readFile(p);
+    res.writeHead(200, { 'content-type': types[extname(p)] || 'application/octet-stream',
+                         'cross-origin-opener-policy': 'same-origin',
+                         'cross-origin-embedder-policy': 'require-corp' });
+    res.end(data);
+  } catch {
+    res.writeHead(404);
+    res.end();
+  }
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const port = server.address().port;
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+let code = 0;
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => process.stderr.write(`  chromium: ${m.text()}\n`));
+  await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}`);
+  await page.waitForFunction(() => window.benchResults || window.benchError,
+                             null, { timeout: 600000, polling: 500 });
+  const err = await page.evaluate(() => window.benchError);
+  if (err) throw new Error(err);
+  for (const r of await page.evaluate(() => window.benchResults)) console.log(JSON.stringify(r));
+} catch (e) {
+  process.stderr.write(`browser.mjs: ${e.message}\n`);
+  code = 1;
+} finally {
+  await browser.close();
+  server.close();
+}
+process.exit(code);

@@ -1,0 +1,25 @@
+/* node_bench.mjs: bench/wasm_bench.mjs under Node; one JSON result per line.
+ * usage: node bench/node_bench.mjs [--quick] [--reps N] [--only predict,train] */
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runWasmBench } from './wasm_bench.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const ri = args.indexOf('--reps');
+const reps = ri >= 0 ? Number(args[ri + 1]) : 15;
+const ai = args.indexOf('--archs');
+const digits = await import(join(root, 'web', 'digits.js'));
+
+const results = await runWasmBench({
+  digits, target: 'node', wasmBase: join(root, 'web', 'build'),
+  peakBytes: readFileSync(join(here, 'build', 'peak.wasm')),
+  modelBytes: readFileSync(join(root, 'models', 'default.safetensors')),
+  archs: ai >= 0 ? args[ai + 1].split(',') : undefined,
+  trainArchs: args.includes('--no-train') ? [] : undefined,
+  reps, quick, log: (s) => process.stderr.write(`  node: ${s}\n`),
+});
+for (const r of results) console.log(JSON.stringify(r));
