@@ -123,9 +123,24 @@ build_wasm() {
   [ $rc -eq 0 ] || die "WebAssembly build failed"
 }
 
+# ---- the page's build-time files ------------------------------------------
+# web/build/models.json (the model chooser's list, from each model's
+# header), web/build/mnist-sample.bin (the random-digit button) and the
+# service worker web/sw.js (web/sw-src.js plus the precache list: the shell,
+# both .wasm builds and the default model, each with a content hash).
+build_web() {
+  [ -f web/tools/build-sw.mjs ] || return 0
+  # up to date when web/sw.js (written last) is newer than web/ and models/
+  [ -f web/sw.js ] && [ -z "$(find web models -newer web/sw.js -type f \
+    ! -name sw.js ! -name '*.tmp' -print -quit)" ] && return 0
+  node web/tools/build-assets.mjs || die "web assets failed"
+  node web/tools/build-sw.mjs || die "service worker build failed"
+}
+
 cmd_build() {
   build_native
   build_wasm
+  build_web
 }
 
 cmd_test() {

@@ -1,0 +1,174 @@
+// tests/browser/lib/harness.mjs: shared by the browser tests (this folder
+// is not globbed by ctest): start web/serve.mjs on a free port, launch
+// Debian's Chromium through playwright-core with a fresh profile, draw
+// strokes on the pad with mouse or touch, and a tiny pass/fail counter
+// that prints "N passed, N failed" and sets the exit status.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = process.env.DIGITS_SRC ||
+  path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                     '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/* web/serve.mjs on a free port: {url, stop()} */
+export async function startServer({ web, models } = {}) {
+  const args = [path.join(ROOT, 'web', 'serve.mjs'), '--port', '0'];
+  if (web) args.push('--web', web);
+  if (models) args.push('--models', models);
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('serve.mjs did not start in 10 s')), 10000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve.mjs exited (${code})`)));
+  });
+  return {
+    url,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/* A persistent context in a fresh profile: {context, page, close()}.
+ * Console errors and page errors are collected in .errors. */
+export async function launch(options = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: CHROMIUM, args: ARGS, headless: true,
+    viewport: { width: 1280, height: 800 }, ...options,
+  });
+  const errors = [];
+  const watch = (page) => {
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  };
+  context.on('page', watch);
+  context.pages().forEach(watch);
+  const page = context.pages()[0] ?? await context.newPage();
+  return {
+    context, page, errors,
+    close: async () => {
+      await context.close().catch(() => {});
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/* Load the page and wait until the recogniser is ready. */
+export async function openPage(page, url) {
+  await page.goto(url);
+  await page.waitForSelector('html[data-ready="1"]', { timeout: 30000 });
+}
+
+/* Strokes of a few digits in pad coordinates (0..1): lists of polylines. */
+export const SHAPES = {
+  1: [[[0.52, 0.18], [0.5, 0.5], [0.48, 0.82]]],
+  7: [[[0.28, 0.22], [0.72, 0.22], [0.58, 0.45], [0.46, 0.82]]],
+  0: [ellipse(0.5, 0.5, 0.2, 0.3, 40)],
+  4: [[[0.42, 0.18], [0.3, 0.58], [0.72, 0.58]], [[0.62, 0.3], [0.62, 0.85]]],
+};
+function ellipse(cx, cy, rx, ry, n) {
+  const pts = [];
+  for (let i = 0; i <= n; i++) {
+    const a = -Math.PI / 2 + (i / n) * Math.PI * 2;
+    pts.push([cx + rx * Math.cos(a), cy + ry * Math.sin(a)]);
+  }
+  return pts;
+}
+
+/* polyline -> points every `step` (pad units) */
+function densify(line, step = 0.02) {
+  const out = [line[0]];
+  for (let i = 1; i < line.length; i++) {
+    const [x0, y0] = line[i - 1], [x1, y1] = line[i];
+    const n = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / step));
+    for (let k = 1; k <= n; k++) out.push([x0 + ((x1 - x0) * k) / n, y0 + ((y1 - y0) * k) / n]);
+  }
+  return out;
+}
+
+async function padBox(page) {
+  const b = await page.locator('[data-testid="pad"]').boundingBox();
+  return (p) => [b.x + p[0] * b.width, b.y + p[1] * b.height];
+}
+
+/* Draw a digit from SHAPES with the mouse. */
+export async function drawMouse(page, digit) {
+  const at = await padBox(page);
+  for (const line of SHAPES[digit]) {
+    const pts = densify(line).map(at);
+    await page.mouse.move(...pts[0]);
+    await page.mouse.down();
+    for (const p of pts.slice(1)) await page.mouse.move(...p);
+    await page.mouse.up();
+  }
+}
+
+/* Draw a digit from SHAPES with touch events (CDP; the context needs
+ * hasTouch: true). */
+export async function drawTouch(page, digit) {
+  const at = await padBox(page);
+  const cdp = await page.context().newCDPSession(page);
+  for (const line of SHAPES[digit]) {
+    const pts = densify(line).map(at);
+    const tp = ([x, y]) => [{ x, y, radiusX: 4, radiusY: 4, force: 1, id: 1 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: tp(pts[0]) });
+    for (const p of pts.slice(1))
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: tp(p) });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  }
+  await cdp.detach();
+}
+
+/* The shown reading once the pad has settled:
+ * {state: 'empty'|'sure'|'unsure', digit, confidence, text}. */
+export async function reading(page) {
+  await page.waitForTimeout(150);  /* a frame or two for the live update */
+  return page.locator('[data-testid="prediction"]').evaluate((el) => ({
+    state: el.dataset.state, digit: el.dataset.digit === '' ? null : Number(el.dataset.digit),
+    confidence: Number(el.dataset.confidence ?? 0), text: el.textContent,
+  }));
+}
+
+/* A minimal test runner. */
+export function runner(name) {
+  let passed = 0, failed = 0;
+  return {
+    async test(title, fn) {
+      const t0 = Date.now();
+      try {
+        await fn();
+        passed++;
+        console.log(`ok   ${title} (${Date.now() - t0} ms)`);
+      } catch (e) {
+        failed++;
+        console.log(`FAIL ${title}: ${e.stack || e.message}`);
+      }
+    },
+    done() {
+      console.log(`${name}: ${passed} passed, ${failed} failed`);
+      process.exitCode = failed ? 1 : 0;
+      return failed;
+    },
+  };
+}
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}

@@ -1,0 +1,365 @@
+/* app.js: the page's shell. Wires the pad (draw.js) to the recogniser
+ * (digits.js, the only way into WebAssembly), shows the reading (digit,
+ * confidence, bars, the 28x28 input), the model chooser, the random MNIST
+ * digit button, online/offline state and the service worker's
+ * "update available" prompt.
+ *
+ * URL parameters: ?simd=0 forces the plain build, ?simd=1 the SIMD build
+ * (default: feature detection); ?model=NAME picks a shipped model.
+ */
+import { createRecognizer } from './digits.js';
+import { Pad, parseColor } from './draw.js';
+
+const UNSURE = 0.6;        /* below this confidence the guess is shown as "?" */
+const INTERVAL = 50;       /* ms between live predictions while drawing */
+const SNAP = 280;          /* the drawing is handed to the recogniser at this size */
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+
+const ui = {
+  pred: $('prediction'), conf: $('confidence'), msg: $('msg'), bars: $('bars'),
+  input: $('input'), undo: $('undo'), clear: $('clear'), random: $('random'),
+  model: $('model'), modelInfo: $('model-info'), build: $('build'), net: $('net'),
+  sampleNote: $('sample-note'), hint: $('pad-hint'), error: $('error'),
+};
+
+let recognizer = null;
+let models = [];
+let sample = null;           /* {labels, images, count, px} once fetched */
+let busy = false, pending = false, lastRun = 0, frame = 0;
+
+/* ---- reading display ---- */
+
+function makeBars() {
+  const frag = document.createDocumentFragment();
+  for (let d = 0; d < 10; d++) {
+    const li = document.createElement('li');
+    li.dataset.digit = String(d);
+    li.innerHTML = `<span class="d">${d}</span><span class="track"><span class="fill"></span></span>` +
+                   '<span class="p">0%</span>';
+    frag.append(li);
+  }
+  ui.bars.append(frag);
+}
+
+function pct(p) {
+  return p >= 0.995 ? `${(p * 100).toFixed(0)}%` : `${(p * 100).toFixed(1)}%`;
+}
+
+function showEmpty() {
+  ui.pred.dataset.state = 'empty';
+  ui.pred.dataset.digit = '';
+  ui.pred.textContent = '';
+  ui.conf.textContent = '';
+  ui.msg.textContent = 'Draw a digit.';
+  for (const li of ui.bars.children) {
+    li.classList.remove('top');
+    li.querySelector('.fill').style.transform = 'scaleX(0)';
+    li.querySelector('.p').textContent = '';
+  }
+  drawInput(null);
+}
+
+function showResult(res) {
+  if (res.empty) return showEmpty();
+  const { digit, confidence, probs } = res;
+  const sure = confidence >= UNSURE;
+  ui.pred.dataset.state = sure ? 'sure' : 'unsure';
+  ui.pred.dataset.digit = String(digit);
+  ui.pred.dataset.confidence = confidence.toFixed(4);
+  if (sure) {
+    ui.pred.textContent = String(digit);
+    ui.conf.textContent = `${pct(confidence)} sure`;
+    ui.msg.textContent = `Reads as ${digit}.`;
+  } else {
+    ui.pred.innerHTML = `?<small>${digit}</small>`;
+    ui.conf.textContent = `unsure: maybe ${digit} (${pct(confidence)})`;
+    ui.msg.textContent = 'Not sure what this is.';
+  }
+  ui.pred.setAttribute('aria-label', sure ? `${digit}, ${pct(confidence)} sure`
+                                          : `unsure, maybe ${digit}`);
+  for (const li of ui.bars.children) {
+    const d = Number(li.dataset.digit);
+    li.classList.toggle('top', d === digit);
+    li.querySelector('.fill').style.transform = `scaleX(${Math.max(0, Math.min(1, probs[d]))})`;
+    li.querySelector('.p').textContent = probs[d] >= 0.001 ? pct(probs[d]) : '';
+  }
+  drawInput(res.input);
+}
+
+/* The 28x28 input in the pad's colours (ink = 1). */
+function drawInput(input) {
+  const ctx = ui.input.getContext('2d');
+  const cs = getComputedStyle(document.body);
+  const bg = parseColor(cs.getPropertyValue('--pad-bg'));
+  const ink = parseColor(cs.getPropertyValue('--ink'));
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = input ? Math.max(0, Math.min(1, input[i])) : 0;
+    for (let c = 0; c < 3; c++) img.data[i * 4 + c] = Math.round(bg[c] + (ink[c] - bg[c]) * v);
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/* ---- prediction scheduling: at most one per frame and per INTERVAL ---- */
+
+function schedule(now = false) {
+  if (now) lastRun = 0;
+  if (frame) return;
+  frame = requestAnimationFrame(tick);
+}
+
+function tick(t) {
+  frame = 0;
+  if (busy) {
+    pending = true;
+    return;
+  }
+  if (t - lastRun < INTERVAL) {
+    frame = requestAnimationFrame(tick);
+    return;
+  }
+  lastRun = t;
+  run();
+}
+
+async function run() {
+  if (!recognizer) return;
+  busy = true;
+  try {
+    if (pad.isEmpty()) showEmpty();
+    else showResult(await recognizer.predict(pad.snapshot(SNAP)));
+  } catch (e) {
+    showError(`Prediction failed: ${e.message}`);
+  } finally {
+    busy = false;
+    if (pending) {
+      pending = false;
+      schedule();
+    }
+  }
+}
+
+/* ---- pad ---- */
+
+const pad = new Pad($('pad'), {
+  onChange(kind) {
+    ui.undo.disabled = !pad.canUndo();
+    ui.hint.hidden = !pad.isEmpty();
+    if (kind !== 'image' && kind !== 'undo') setSampleNote(null);
+    if (kind === 'draw') schedule();
+    else schedule(true);
+  },
+});
+
+function setSampleNote(label) {
+  ui.sampleNote.dataset.label = label == null ? '' : String(label);
+  ui.sampleNote.textContent = label == null ? '' : `MNIST test digit, labelled ${label}.`;
+}
+
+ui.clear.addEventListener('click', () => pad.clear());
+ui.undo.addEventListener('click', () => {
+  pad.undo();
+  if (pad.isEmpty()) setSampleNote(null);
+});
+document.addEventListener('keydown', (e) => {
+  if (e.target instanceof HTMLSelectElement) return;
+  if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
+    e.preventDefault();
+    ui.undo.click();
+  } else if (e.key === 'Escape') {
+    pad.clear();
+  }
+});
+
+/* ---- random MNIST test digit ---- */
+
+async function loadSample() {
+  if (sample) return sample;
+  const res = await fetch('build/mnist-sample.bin');
+  if (!res.ok) throw new Error(`build/mnist-sample.bin: HTTP ${res.status}`);
+  const buf = new Uint8Array(await res.arrayBuffer());
+  const dv = new DataView(buf.buffer);
+  if (buf.length < 20 || String.fromCharCode(...buf.subarray(0, 4)) !== 'DGMS')
+    throw new Error('mnist-sample.bin: not a digit sample file');
+  const count = dv.getUint32(8, true), rows = dv.getUint32(12, true), cols = dv.getUint32(16, true);
+  const px = rows * cols;
+  if (rows !== 28 || cols !== 28 || buf.length !== 20 + count + count * px)
+    throw new Error('mnist-sample.bin: wrong size');
+  sample = { count, px, labels: buf.subarray(20, 20 + count), images: buf.subarray(20 + count) };
+  return sample;
+}
+
+let lastSample = -1;
+ui.random.addEventListener('click', async () => {
+  try {
+    const s = await loadSample();
+    let i;
+    do i = Math.floor(Math.random() * s.count); while (i === lastSample && s.count > 1);
+    lastSample = i;
+    pad.setDigit(s.images.subarray(i * s.px, (i + 1) * s.px));
+    ui.undo.disabled = !pad.canUndo();
+    setSampleNote(s.labels[i]);
+  } catch (e) {
+    showError(`Cannot load MNIST digits: ${e.message}`);
+  }
+});
+
+/* ---- models ---- */
+
+function kb(n) {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${Math.round(n / 1e3)} kB`;
+}
+
+function describe(m) {
+  const acc = m.test_accuracy == null ? 'accuracy unknown' : `${(m.test_accuracy * 100).toFixed(2)}%`;
+  return `${m.name}${m.arch && m.arch !== m.name ? ` (${m.arch})` : ''}: ${acc}, ${kb(m.size)}`;
+}
+
+async function loadModels() {
+  try {
+    const res = await fetch('build/models.json');
+    if (res.ok) models = (await res.json()).models ?? [];
+  } catch { /* offline without cache: fall back to the default model */ }
+  if (!models.length)
+    models = [{ name: 'default', file: 'models/default.safetensors', size: 0, arch: '',
+                test_accuracy: null }];
+  ui.model.replaceChildren(...models.map((m, i) => {
+    const o = document.createElement('option');
+    o.value = String(i);
+    o.textContent = describe(m);
+    return o;
+  }));
+  const want = params.get('model');
+  const i = Math.max(0, models.findIndex((m) => m.name === want));
+  ui.model.value = String(i);
+  return models[i];
+}
+
+function showModelInfo(m) {
+  const info = recognizer.info();
+  const acc = info.testAccuracy ?? m.test_accuracy;
+  ui.modelInfo.textContent =
+    `${info.archName ?? m.arch ?? 'model'} · ${info.params.toLocaleString('en')} parameters · ` +
+    `${kb(info.bytes || m.size)} · test accuracy ${acc == null ? 'unknown' : `${(acc * 100).toFixed(2)}%`}`;
+  document.documentElement.dataset.model = m.name;
+}
+
+ui.model.addEventListener('change', async () => {
+  const m = models[Number(ui.model.value)];
+  const before = document.documentElement.dataset.model;
+  ui.model.disabled = true;
+  ui.modelInfo.textContent = `loading ${m.name}…`;
+  try {
+    await recognizer.loadModel(m.file);
+    showModelInfo(m);
+    hideError();
+    schedule(true);
+  } catch (e) {
+    showError(`Cannot load model ${m.name}: ${e.message}`);
+    const back = models.findIndex((x) => x.name === before);
+    if (back >= 0) {
+      ui.model.value = String(back);
+      showModelInfo(models[back]);
+    }
+  } finally {
+    ui.model.disabled = false;
+  }
+});
+
+/* ---- status, errors ---- */
+
+function showError(text) {
+  ui.error.textContent = text;
+  ui.error.hidden = false;
+}
+function hideError() {
+  ui.error.hidden = true;
+}
+
+function updateOnline() {
+  ui.net.hidden = navigator.onLine;
+  document.documentElement.dataset.online = navigator.onLine ? '1' : '0';
+}
+addEventListener('online', updateOnline);
+addEventListener('offline', updateOnline);
+
+/* ---- service worker: offline use and the update prompt ---- */
+
+function toast(text, action, onAction) {
+  $('toast-text').textContent = text;
+  const b = $('toast-action');
+  b.hidden = !action;
+  b.textContent = action || '';
+  b.onclick = onAction;
+  $('toast').hidden = false;
+}
+$('toast-close').addEventListener('click', () => { $('toast').hidden = true; });
+
+async function registerSW() {
+  if (!('serviceWorker' in navigator) || params.get('sw') === '0') return;
+  let reg;
+  try {
+    reg = await navigator.serviceWorker.register('sw.js');
+  } catch (e) {
+    console.info(`service worker not registered: ${e.message}`);
+    return;
+  }
+  let reloading = false;
+  const offerUpdate = (worker) => {
+    toast('Update available', 'Reload', () => {
+      reloading = true;
+      worker.postMessage({ type: 'SKIP_WAITING' });
+    });
+  };
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  if (reg.waiting && navigator.serviceWorker.controller) offerUpdate(reg.waiting);
+  reg.addEventListener('updatefound', () => {
+    const w = reg.installing;
+    w?.addEventListener('statechange', () => {
+      if (w.state !== 'installed') return;
+      if (navigator.serviceWorker.controller) offerUpdate(w);
+      else {
+        document.documentElement.dataset.offlineReady = '1';
+        toast('Ready to work offline', null, null);
+        setTimeout(() => { if ($('toast-action').hidden) $('toast').hidden = true; }, 4000);
+      }
+    });
+  });
+  navigator.serviceWorker.ready.then(() => {
+    document.documentElement.dataset.offlineReady = '1';
+  });
+}
+
+/* ---- start ---- */
+
+async function main() {
+  makeBars();
+  showEmpty();
+  updateOnline();
+  const simdParam = params.get('simd');
+  const simd = simdParam === '0' ? false : simdParam === '1' ? true : 'auto';
+  const m = await loadModels();
+  try {
+    recognizer = await createRecognizer({ model: m.file, simd });
+  } catch (e) {
+    showError(`Cannot start the recogniser: ${e.message}`);
+    ui.build.textContent = 'not loaded';
+    return;
+  }
+  document.documentElement.dataset.simd = recognizer.simd ? '1' : '0';
+  ui.build.textContent = recognizer.simd ? 'WASM SIMD' : 'WASM plain';
+  ui.build.title = recognizer.buildInfo || ui.build.title;
+  showModelInfo(m);
+  ui.model.disabled = false;
+  ui.random.disabled = false;
+  document.documentElement.dataset.ready = '1';
+  schedule(true);
+  registerSW();
+}
+
+main();

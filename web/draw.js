@@ -1,0 +1,238 @@
+/* draw.js: the drawing pad. Owns a <canvas>, turns pointer input (mouse,
+ * touch, pen) into smooth strokes and keeps the drawing as a list of items
+ * in pad-relative coordinates (0..1), so it can be redrawn at any size, in
+ * either colour scheme, and undone one item at a time.
+ *
+ *   const pad = new Pad(canvas, { onChange(kind) {} });  // 'draw' | 'end' | 'clear' | 'undo' | 'image'
+ *   pad.clear(); pad.undo(); pad.setDigit(bytes28x28); pad.isEmpty();
+ *   pad.snapshot(280) -> ImageData of the drawing at 280x280
+ *
+ * Strokes are quadratic curves through the midpoints of successive points,
+ * about 1/14 of the pad wide (an MNIST pen: ~2 px of a 28 px digit). Colours
+ * come from the canvas's CSS custom properties --pad-bg and --ink; the
+ * recogniser's preprocessing accepts dark-on-light and light-on-dark.
+ */
+
+const STROKE = 1 / 14;  /* stroke width as a fraction of the pad width */
+
+export class Pad {
+  constructor(canvas, { onChange = () => {} } = {}) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d');
+    this.onChange = onChange;
+    this.items = [];      /* {kind:'stroke', pts:[x,y,...]} | {kind:'digit', img:ImageData-like} */
+    this.active = null;   /* the stroke being drawn */
+    this.pointerId = null;
+    this.colors = { bg: '#fff', ink: '#000' };
+    this.readColors();
+    this.resize();
+    new ResizeObserver(() => this.resize()).observe(canvas);
+    matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+      this.readColors();
+      this.redraw();
+    });
+    canvas.addEventListener('pointerdown', (e) => this.down(e));
+    canvas.addEventListener('pointermove', (e) => this.move(e));
+    canvas.addEventListener('pointerup', (e) => this.up(e));
+    canvas.addEventListener('pointercancel', (e) => this.up(e));
+    /* no context menu or text selection from a long press on touch screens */
+    canvas.addEventListener('contextmenu', (e) => e.preventDefault());
+  }
+
+  readColors() {
+    const cs = getComputedStyle(this.canvas);
+    this.colors.bg = cs.getPropertyValue('--pad-bg').trim() || '#fff';
+    this.colors.ink = cs.getPropertyValue('--ink').trim() || '#000';
+  }
+
+  /* Match the backing store to the displayed size times the pixel ratio. */
+  resize() {
+    const r = this.canvas.getBoundingClientRect();
+    const dpr = Math.min(window.devicePixelRatio || 1, 3);
+    const w = Math.max(1, Math.round(r.width * dpr));
+    const h = Math.max(1, Math.round(r.height * dpr));
+    if (w === this.canvas.width && h === this.canvas.height) return;
+    this.canvas.width = w;
+    this.canvas.height = h;
+    this.redraw();
+  }
+
+  isEmpty() { return this.items.length === 0 && !this.active; }
+  canUndo() { return this.items.length > 0; }
+
+  clear() {
+    this.items = [];
+    this.active = null;
+    this.redraw();
+    this.onChange('clear');
+  }
+
+  undo() {
+    if (!this.items.length) return;
+    this.items.pop();
+    this.redraw();
+    this.onChange('undo');
+  }
+
+  /* Replace the drawing with a 28x28 MNIST digit (bytes, 255 = ink),
+   * scaled to the whole pad as MNIST frames it (20 px digit in 28). */
+  setDigit(bytes, size = 28) {
+    this.items = [{ kind: 'digit', bytes, size }];
+    this.active = null;
+    this.redraw();
+    this.onChange('image');
+  }
+
+  /* ---- pointer input ---- */
+
+  point(e) {
+    const r = this.canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height];
+  }
+
+  down(e) {
+    if (this.pointerId !== null) return;          /* one stroke at a time */
+    if (e.pointerType === 'mouse' && e.button !== 0) return;
+    e.preventDefault();
+    this.pointerId = e.pointerId;
+    try { this.canvas.setPointerCapture(e.pointerId); } catch { /* synthetic events */ }
+    this.active = { kind: 'stroke', pts: this.point(e) };
+    this.drawDot(this.active.pts[0], this.active.pts[1]);
+    this.onChange('draw');
+  }
+
+  move(e) {
+    if (e.pointerId !== this.pointerId || !this.active) return;
+    e.preventDefault();
+    const events = e.getCoalescedEvents?.() ?? [];
+    for (const ev of events.length ? events : [e]) {
+      const [x, y] = this.point(ev);
+      const p = this.active.pts;
+      const lx = p[p.length - 2], ly = p[p.length - 1];
+      /* skip sub-pixel jitter */
+      if (Math.abs(x - lx) * this.canvas.width < 0.75 &&
+          Math.abs(y - ly) * this.canvas.height < 0.75) continue;
+      p.push(x, y);
+      this.drawTail(p);
+    }
+    this.onChange('draw');
+  }
+
+  up(e) {
+    if (e.pointerId !== this.pointerId) return;
+    this.pointerId = null;
+    if (!this.active) return;
+    this.items.push(this.active);
+    this.active = null;
+    this.redraw();  /* finish the last half-segment */
+    this.onChange('end');
+  }
+
+  /* ---- rendering ---- */
+
+  lineStyle(ctx, w) {
+    ctx.lineWidth = w * STROKE;
+    ctx.lineCap = 'round';
+    ctx.lineJoin = 'round';
+    ctx.strokeStyle = this.colors.ink;
+    ctx.fillStyle = this.colors.ink;
+  }
+
+  drawDot(x, y, ctx = this.ctx, w = this.canvas.width, h = this.canvas.height) {
+    this.lineStyle(ctx, w);
+    ctx.beginPath();
+    ctx.arc(x * w, y * h, (w * STROKE) / 2, 0, Math.PI * 2);
+    ctx.fill();
+  }
+
+  /* While drawing: the newest piece, from the midpoint of the previous two
+   * points, curving through the previous point, to the newest midpoint. */
+  drawTail(p) {
+    const ctx = this.ctx, w = this.canvas.width, h = this.canvas.height;
+    const n = p.length / 2;
+    this.lineStyle(ctx, w);
+    ctx.beginPath();
+    if (n === 2) {
+      ctx.moveTo(p[0] * w, p[1] * h);
+      ctx.lineTo(((p[0] + p[2]) / 2) * w, ((p[1] + p[3]) / 2) * h);
+    } else {
+      const i = (n - 3) * 2;
+      ctx.moveTo(((p[i] + p[i + 2]) / 2) * w, ((p[i + 1] + p[i + 3]) / 2) * h);
+      ctx.quadraticCurveTo(p[i + 2] * w, p[i + 3] * h,
+                           ((p[i + 2] + p[i + 4]) / 2) * w, ((p[i + 3] + p[i + 5]) / 2) * h);
+    }
+    ctx.stroke();
+  }
+
+  /* A whole stroke: straight to the first midpoint, quadratic curves
+   * through the points, straight to the last point. */
+  drawStroke(ctx, p, w, h) {
+    const n = p.length / 2;
+    if (n === 1) return this.drawDot(p[0], p[1], ctx, w, h);
+    this.lineStyle(ctx, w);
+    ctx.beginPath();
+    ctx.moveTo(p[0] * w, p[1] * h);
+    ctx.lineTo(((p[0] + p[2]) / 2) * w, ((p[1] + p[3]) / 2) * h);
+    for (let i = 2; i + 2 < p.length; i += 2) {
+      ctx.quadraticCurveTo(p[i] * w, p[i + 1] * h,
+                           ((p[i] + p[i + 2]) / 2) * w, ((p[i + 1] + p[i + 3]) / 2) * h);
+    }
+    ctx.lineTo(p[p.length - 2] * w, p[p.length - 1] * h);
+    ctx.stroke();
+  }
+
+  /* A 28x28 digit as ink of the current colours, smoothly scaled. */
+  drawDigit(ctx, { bytes, size }, w, h) {
+    const ink = parseColor(this.colors.ink);
+    const small = new OffscreenCanvas(size, size);
+    const sctx = small.getContext('2d');
+    const img = sctx.createImageData(size, size);
+    for (let i = 0; i < size * size; i++) {
+      img.data[i * 4] = ink[0];
+      img.data[i * 4 + 1] = ink[1];
+      img.data[i * 4 + 2] = ink[2];
+      img.data[i * 4 + 3] = bytes[i];
+    }
+    sctx.putImageData(img, 0, 0);
+    ctx.imageSmoothingEnabled = true;
+    ctx.imageSmoothingQuality = 'high';
+    ctx.drawImage(small, 0, 0, w, h);
+  }
+
+  paint(ctx, w, h) {
+    ctx.fillStyle = this.colors.bg;
+    ctx.fillRect(0, 0, w, h);
+    for (const it of this.items) {
+      if (it.kind === 'stroke') this.drawStroke(ctx, it.pts, w, h);
+      else this.drawDigit(ctx, it, w, h);
+    }
+    if (this.active) this.drawStroke(ctx, this.active.pts, w, h);
+  }
+
+  redraw() {
+    this.paint(this.ctx, this.canvas.width, this.canvas.height);
+  }
+
+  /* The drawing rendered afresh at size x size (not a resample of the
+   * screen), as the recogniser's input. */
+  snapshot(size = 280) {
+    if (!this.snap || this.snap.width !== size) {
+      this.snap = new OffscreenCanvas(size, size);
+      this.snapCtx = this.snap.getContext('2d', { willReadFrequently: true });
+    }
+    this.paint(this.snapCtx, size, size);
+    return this.snapCtx.getImageData(0, 0, size, size);
+  }
+}
+
+/* '#rgb', '#rrggbb' or 'rgb(r, g, b)' -> [r, g, b] */
+export function parseColor(s) {
+  s = s.trim();
+  let m = /^#([0-9a-f]{3})$/i.exec(s);
+  if (m) return [...m[1]].map((c) => parseInt(c + c, 16));
+  m = /^#([0-9a-f]{6})$/i.exec(s);
+  if (m) return [0, 2, 4].map((i) => parseInt(m[1].slice(i, i + 2), 16));
+  m = /rgba?\(\s*(\d+)[\s,]+(\d+)[\s,]+(\d+)/i.exec(s);
+  if (m) return [+m[1], +m[2], +m[3]];
+  return [0, 0, 0];
+}
