@@ -95,6 +95,7 @@ export class Pad {
     if (e.pointerType === 'mouse' && e.button !== 0) return;
     e.preventDefault();
     this.pointerId = e.pointerId;
+    this.canvas.dataset.pointer = e.pointerType;  /* last input kind, for tests */
     try { this.canvas.setPointerCapture(e.pointerId); } catch { /* synthetic events */ }
     this.active = { kind: 'stroke', pts: this.point(e) };
     this.drawDot(this.active.pts[0], this.active.pts[1]);

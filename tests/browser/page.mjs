@@ -1,0 +1,144 @@
+// tests/browser/page.mjs: the drawing page in headless Chromium: digits
+// drawn with the mouse and with touch are read correctly, clear and undo,
+// the random MNIST digit matches its label most of the time, the model
+// chooser switches model, ?simd=0 uses the plain build, and the page logs
+// no console errors. Prints "N passed, N failed"; exit status 1 on failure.
+import { startServer, launch, openPage, drawMouse, drawTouch, reading, runner, assert }
+  from './lib/harness.mjs';
+
+const t = runner('browser page');
+const srv = await startServer();
+let b = null, tb = null;
+try {
+  b = await launch({ viewport: { width: 1280, height: 800 } });
+  const page = b.page;
+  await openPage(page, srv.url);
+
+  await t.test('empty pad shows no guess', async () => {
+    const r = await reading(page);
+    assert(r.state === 'empty' && r.digit === null && r.text === '', `got ${JSON.stringify(r)}`);
+  });
+
+  await t.test('uses the SIMD build by default here', async () => {
+    const simd = await page.getAttribute('html', 'data-simd');
+    const badge = await page.textContent('[data-testid="build"]');
+    assert(simd === '1' && /SIMD/.test(badge), `data-simd=${simd}, badge "${badge}"`);
+  });
+
+  for (const d of [1, 7, 0]) {
+    await t.test(`mouse-drawn ${d} reads as ${d}`, async () => {
+      await page.click('[data-testid="clear"]');
+      await drawMouse(page, d);
+      const r = await reading(page);
+      assert(r.digit === d && r.state === 'sure', `drew ${d}, page shows ${JSON.stringify(r)}`);
+      const pointer = await page.getAttribute('[data-testid="pad"]', 'data-pointer');
+      assert(pointer === 'mouse', `pointer type ${pointer}`);
+    });
+  }
+
+  await t.test('bars and the 28x28 input follow the reading', async () => {
+    const top = await page.locator('#bars li.top').getAttribute('data-digit');
+    assert(top === '0', `top bar ${top}`);
+    const ink = await page.locator('[data-testid="input"]').evaluate((c) => {
+      const d = c.getContext('2d').getImageData(0, 0, 28, 28).data;
+      let lo = 255, hi = 0;
+      for (let i = 0; i < d.length; i += 4) { lo = Math.min(lo, d[i]); hi = Math.max(hi, d[i]); }
+      return hi - lo;
+    });
+    assert(ink > 128, `input canvas contrast ${ink}`);
+  });
+
+  await t.test('undo removes the last stroke, clear empties the pad', async () => {
+    await page.click('[data-testid="clear"]');
+    await drawMouse(page, 4);             /* two strokes */
+    let r = await reading(page);
+    assert(r.digit === 4, `drew 4, got ${JSON.stringify(r)}`);
+    await page.click('[data-testid="undo"]');
+    r = await reading(page);
+    assert(r.state !== 'empty', 'one stroke left, but the pad reads empty');
+    await page.click('[data-testid="clear"]');
+    r = await reading(page);
+    assert(r.state === 'empty' && r.text === '', `after clear: ${JSON.stringify(r)}`);
+    assert(await page.isDisabled('[data-testid="undo"]'), 'undo enabled on an empty pad');
+  });
+
+  await t.test('keyboard: Escape clears, buttons are focusable', async () => {
+    await drawMouse(page, 1);
+    await page.keyboard.press('Escape');
+    const r = await reading(page);
+    assert(r.state === 'empty', `after Escape: ${JSON.stringify(r)}`);
+    await page.focus('[data-testid="random"]');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid="sample-label"]').dataset.label !== '');
+  });
+
+  await t.test('random MNIST digit matches its label in at least 8 of 10', async () => {
+    let ok = 0;
+    const seen = [];
+    for (let i = 0; i < 10; i++) {
+      await page.click('[data-testid="random"]');
+      const label = Number(await page.getAttribute('[data-testid="sample-label"]', 'data-label'));
+      const r = await reading(page);
+      if (r.digit === label) ok++;
+      seen.push(`${label}->${r.digit}`);
+    }
+    assert(ok >= 8, `${ok}/10 matched: ${seen.join(' ')}`);
+  });
+
+  await t.test('model chooser lists the shipped models and switches', async () => {
+    const options = await page.locator('[data-testid="model"] option').allTextContents();
+    assert(options.length >= 1 && /%/.test(options[0]) && /kB|MB/.test(options[0]),
+           `options: ${options.join(' | ')}`);
+    if (options.length < 2) return;  /* only one model shipped */
+    const before = await page.getAttribute('html', 'data-model');
+    const info0 = await page.textContent('[data-testid="model-info"]');
+    await page.selectOption('[data-testid="model"]', '1');
+    await page.waitForFunction((b0) => document.documentElement.dataset.model !== b0, before);
+    const info1 = await page.textContent('[data-testid="model-info"]');
+    assert(info1 !== info0 && /parameters/.test(info1), `model info "${info0}" -> "${info1}"`);
+    await page.click('[data-testid="clear"]');
+    await drawMouse(page, 7);
+    const r = await reading(page);
+    assert(r.digit === 7, `with ${await page.getAttribute('html', 'data-model')}: ${JSON.stringify(r)}`);
+    await page.selectOption('[data-testid="model"]', '0');
+    await page.waitForFunction((b0) => document.documentElement.dataset.model === b0, before);
+  });
+
+  await t.test('?simd=0 uses the plain build and still predicts', async () => {
+    await openPage(page, `${srv.url}?simd=0`);
+    const simd = await page.getAttribute('html', 'data-simd');
+    const badge = await page.textContent('[data-testid="build"]');
+    assert(simd === '0' && /plain/.test(badge), `data-simd=${simd}, badge "${badge}"`);
+    await drawMouse(page, 7);
+    const r = await reading(page);
+    assert(r.digit === 7, `plain build: ${JSON.stringify(r)}`);
+  });
+
+  await t.test('touch-drawn digits read correctly (hasTouch context)', async () => {
+    tb = await launch({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2,
+                        hasTouch: true, isMobile: true });
+    await openPage(tb.page, srv.url);
+    for (const d of [1, 7, 0]) {
+      await tb.page.click('[data-testid="clear"]');
+      await drawTouch(tb.page, d);
+      const r = await reading(tb.page);
+      assert(r.digit === d, `touch ${d}: ${JSON.stringify(r)}`);
+    }
+    const pointer = await tb.page.getAttribute('[data-testid="pad"]', 'data-pointer');
+    assert(pointer === 'touch', `pointer type ${pointer}`);
+    const scrolled = await tb.page.evaluate(() => scrollY);
+    assert(scrolled === 0, `the page scrolled by ${scrolled} px while drawing`);
+  });
+
+  await t.test('no console errors', async () => {
+    const errors = [...b.errors, ...(tb?.errors ?? [])];
+    assert(errors.length === 0, errors.join('\n'));
+  });
+} catch (e) {
+  await t.test('setup', () => { throw e; });
+} finally {
+  await tb?.close();
+  await b?.close();
+  await srv.stop();
+}
+t.done();
