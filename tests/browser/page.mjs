@@ -48,6 +48,21 @@ try {
     assert(ink > 128, `input canvas contrast ${ink}`);
   });
 
+  await t.test('a guess under 60% is shown as "?" with the best guess small', async () => {
+    /* a flat dash: whatever the model makes of it, the display must follow the rule */
+    await page.click('[data-testid="clear"]');
+    const box = await page.locator('[data-testid="pad"]').boundingBox();
+    await page.mouse.move(box.x + 0.3 * box.width, box.y + 0.5 * box.height);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 0.7 * box.width, box.y + 0.5 * box.height, { steps: 12 });
+    await page.mouse.up();
+    const r = await reading(page);
+    if (r.confidence < 0.6)
+      assert(r.state === 'unsure' && r.text === `?${r.digit}`, `unsure shown as ${JSON.stringify(r)}`);
+    else
+      assert(r.state === 'sure' && r.text === String(r.digit), `sure shown as ${JSON.stringify(r)}`);
+  });
+
   await t.test('undo removes the last stroke, clear empties the pad', async () => {
     await page.click('[data-testid="clear"]');
     await drawMouse(page, 4);             /* two strokes */
