@@ -108,8 +108,8 @@ function main() {
   server.listen(opt.port, '127.0.0.1', () => {
     const { port } = server.address();
     console.log(`listening http://127.0.0.1:${port}/`);
-    if (process.stdout.isTTY)
-      console.log(`serving ${opt.web} (models from ${opt.models}); open http://localhost:${port}/ (Ctrl-C stops)`);
+    console.error(`serve.mjs: serving ${opt.web} (models from ${opt.models}); ` +
+                  `open http://localhost:${port}/ (Ctrl-C stops)`);
   });
   const stop = () => { server.close(() => process.exit(0)); server.closeAllConnections(); };
   process.on('SIGINT', stop);
