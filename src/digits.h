@@ -323,6 +323,8 @@ typedef struct {
   uint64_t seed;
   int patience;             /* early stopping (epochs without val loss gain) */
   int lr_patience;          /* plateau epochs before lr *= lr_factor */
+  int keep_last;            /* 1: keep the last epoch's weights, not the
+                               best validation epoch's */
   int cosine;               /* 1: cosine decay from lr to min_lr over all
                                epochs, per batch (plateau rule off) */
   float lr_factor, min_lr;

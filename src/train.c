@@ -373,7 +373,8 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
       break;
     }
   }
-  restore(&c);
+  if (o->keep_last) s.best_epoch = s.epoch;
+  else restore(&c);
   {
     char buf[64];
     snprintf(buf, sizeof buf, "%d", s.best_epoch);

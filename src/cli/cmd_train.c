@@ -69,7 +69,7 @@ static int on_progress(const dg_progress *p, void *user) {
 }
 
 typedef struct {
-  const char *data, *arch, *out, *resume, *checkpoint;
+  const char *data, *arch, *out, *resume, *checkpoint, *init, *keep;
   long epochs, batch, seed, patience, val, limit, threads;
   double lr, weight_decay, thickness;
   const char *schedule;
@@ -100,7 +100,7 @@ static int parse(int argc, char **argv, train_args *t) {
         "--data", "--arch", "--epochs", "--batch", "--lr", "--optimizer",
         "--seed", "--patience", "--out", "--resume", "--threads", "--val",
         "--limit", "--weight-decay", "--checkpoint", "--schedule",
-        "--augment-thickness", NULL};
+        "--augment-thickness", "--init", "--keep", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= strcmp(flag, known[i]) == 0;
     if (!ok)
@@ -111,6 +111,12 @@ static int parse(int argc, char **argv, train_args *t) {
     else if (strcmp(flag, "--arch") == 0) t->arch = v;
     else if (strcmp(flag, "--out") == 0) t->out = v;
     else if (strcmp(flag, "--resume") == 0) t->resume = v;
+    else if (strcmp(flag, "--init") == 0) t->init = v;
+    else if (strcmp(flag, "--keep") == 0) {
+      if (strcmp(v, "best") && strcmp(v, "last"))
+        rc = cli_usage(verb, "--keep must be best or last, got \"%s\"", v);
+      t->keep = v;
+    }
     else if (strcmp(flag, "--checkpoint") == 0) t->checkpoint = v;
     else if (strcmp(flag, "--epochs") == 0)
       rc = cli_parse_int(verb, flag, v, 1, 100000, &t->epochs), t->have_epochs = 1;
@@ -144,8 +150,11 @@ static int parse(int argc, char **argv, train_args *t) {
     if (rc) return rc;
   }
   if (!t->data) return cli_usage(verb, "--data DIR is required");
-  if (!t->arch && !t->resume)
-    return cli_usage(verb, "--arch NAME is required (or --resume FILE)");
+  if (!t->arch && !t->resume && !t->init)
+    return cli_usage(verb, "--arch NAME is required (or --resume FILE or --init FILE)");
+  if (t->init && (t->arch || t->resume))
+    return cli_usage(verb, "--init FILE takes the architecture from FILE: "
+                     "no --arch or --resume with it");
   return 0;
 }
 
@@ -195,6 +204,21 @@ int cmd_train(int argc, char **argv) {
       return cli_usage(verb, "bad architecture spec: %s", dg_last_error());
     }
     snprintf(arch_name, sizeof arch_name, "%s", t.arch);
+  } else if (t.init) {
+    /* fine-tune: start from a model's weights (its history is not ours) */
+    if (dg_model_load(&net, t.init, NULL, NULL) != DG_OK)
+      return cli_fail_lib(verb, t.init);
+    const char *n = dg_net_meta_get(net, "arch_name");
+    snprintf(arch_name, sizeof arch_name, "%s", n ? n : dg_net_arch(net));
+    char *base_cmd = dg_net_meta_get(net, "command") ? strdup(dg_net_meta_get(net, "command")) : NULL;
+    while (dg_net_meta_count(net) > 0) {
+      const char *k = NULL;
+      dg_net_meta_at(net, 0, &k, NULL);
+      dg_net_meta_del(net, k);
+    }
+    dg_net_meta_set(net, "init", t.init);
+    if (base_cmd) dg_net_meta_set(net, "init_command", base_cmd);
+    free(base_cmd);
   } else {
     /* --resume without --arch: the checkpoint says what it is */
     if (dg_model_load(&net, t.resume, NULL, NULL) != DG_OK)
@@ -276,6 +300,7 @@ int cmd_train(int argc, char **argv) {
   o.augment = t.augment;
   o.aug.thickness = (float)t.thickness;
   o.cosine = t.schedule && !strcmp(t.schedule, "cosine");
+  o.keep_last = t.keep && !strcmp(t.keep, "last");
   if (t.have_seed) o.seed = (uint64_t)t.seed;
   if (t.have_patience) o.patience = (int)t.patience;
   o.threads = (int)t.threads;
