@@ -134,6 +134,7 @@ build_web() {
   [ -f web/sw.js ] && [ -z "$(find web models -newer web/sw.js -type f \
     ! -name sw.js ! -name '*.tmp' -print -quit)" ] && return 0
   node web/tools/build-assets.mjs || die "web assets failed"
+  node web/tools/pack-subset.mjs || die "training subset failed"
   node web/tools/build-sw.mjs || die "service worker build failed"
 }
 

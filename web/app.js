@@ -4,6 +4,11 @@
  * digit button, online/offline state and the service worker's
  * "update available" prompt.
  *
+ * The training panel (train.js) mounts in the "extra" area once the
+ * recogniser is ready and reaches the page through the hooks at the end
+ * (use a trained model, list a saved one, back to the default); each new
+ * reading is also announced as a "digits:reading" event on document.
+ *
  * URL parameters: ?simd=0 forces the plain build, ?simd=1 the SIMD build
  * (default: feature detection); ?model=NAME picks a shipped model.
  */
@@ -129,8 +134,9 @@ async function run() {
   if (!recognizer) return;
   busy = true;
   try {
-    if (pad.isEmpty()) showEmpty();
-    else showResult(await recognizer.predict(pad.snapshot(SNAP)));
+    const res = pad.isEmpty() ? { empty: true } : await recognizer.predict(pad.snapshot(SNAP));
+    showResult(res);
+    document.dispatchEvent(new CustomEvent('digits:reading', { detail: res }));
   } catch (e) {
     showError(`Prediction failed: ${e.message}`);
   } finally {
@@ -218,6 +224,15 @@ function describe(m) {
   return `${m.name}${m.arch && m.arch !== m.name ? ` (${m.arch})` : ''}: ${acc}, ${kb(m.size)}`;
 }
 
+async function fillModelOptions() {
+  ui.model.replaceChildren(...models.map((m, i) => {
+    const o = document.createElement('option');
+    o.value = String(i);
+    o.textContent = describe(m);
+    return o;
+  }));
+}
+
 async function loadModels() {
   try {
     const res = await fetch('build/models.json');
@@ -226,12 +241,7 @@ async function loadModels() {
   if (!models.length)
     models = [{ name: 'default', file: 'models/default.safetensors', size: 0, arch: '',
                 test_accuracy: null }];
-  ui.model.replaceChildren(...models.map((m, i) => {
-    const o = document.createElement('option');
-    o.value = String(i);
-    o.textContent = describe(m);
-    return o;
-  }));
+  fillModelOptions();
   const want = params.get('model');
   const i = Math.max(0, models.findIndex((m) => m.name === want));
   ui.model.value = String(i);
@@ -247,8 +257,13 @@ function showModelInfo(m) {
   document.documentElement.dataset.model = m.name;
 }
 
-ui.model.addEventListener('change', async () => {
-  const m = models[Number(ui.model.value)];
+ui.model.addEventListener('change', () => switchModel(Number(ui.model.value)).catch(() => {}));
+
+/* Load models[i] into the recogniser; on failure the previous model stays
+ * (and the promise rejects). */
+async function switchModel(i) {
+  const m = models[i];
+  ui.model.value = String(i);
   const before = document.documentElement.dataset.model;
   ui.model.disabled = true;
   ui.modelInfo.textContent = `loading ${m.name}…`;
@@ -264,10 +279,59 @@ ui.model.addEventListener('change', async () => {
       ui.model.value = String(back);
       showModelInfo(models[back]);
     }
+    throw e;
   } finally {
     ui.model.disabled = false;
   }
-});
+}
+
+/* ---- hooks for the training panel (train.js) ---- */
+
+/* Add or replace (by name) a model given as bytes in the chooser; returns its index. */
+function addModel(entry) {
+  let i = models.findIndex((m) => m.name === entry.name);
+  if (i < 0) i = models.push(entry) - 1;
+  else models[i] = entry;
+  const keep = ui.model.value;
+  fillModelOptions();
+  ui.model.value = keep;
+  return i;
+}
+
+const appHooks = {
+  get simd() { return recognizer.simd; },
+  addModel,
+  /* list the entry and make it the pad's model; a model that does not load
+   * is taken off the list again and the promise rejects */
+  async useModel(entry) {
+    const had = models.some((m) => m.name === entry.name);
+    const i = addModel(entry);
+    try {
+      await switchModel(i);
+    } catch (e) {
+      if (!had) {
+        models.splice(i, 1);
+        const keep = ui.model.value;
+        fillModelOptions();
+        ui.model.value = keep;
+      }
+      throw e;
+    }
+    return recognizer.info();
+  },
+  useDefault: () => switchModel(Math.max(0, models.findIndex((m) => m.name === 'default'))),
+  modelBytes: () => recognizer.saveModel(),
+  clearPad: () => pad.clear(),
+};
+
+async function mountPanel() {
+  try {
+    const { mountTrainPanel } = await import('./train.js');
+    mountTrainPanel($('extra'), appHooks);
+  } catch (e) {
+    showError(`Cannot start the training panel: ${e.message}`);
+  }
+}
 
 /* ---- status, errors ---- */
 
@@ -360,6 +424,7 @@ async function main() {
   document.documentElement.dataset.ready = '1';
   schedule(true);
   registerSW();
+  mountPanel();
 }
 
 main();

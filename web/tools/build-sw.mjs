@@ -34,7 +34,9 @@ function precacheFiles() {
   add('', /^(?!sw(-src)?\.js$).+\.js$/);
   add('', /^(style\.css|manifest\.webmanifest)$/);
   add('icons', /\.png$/);
-  add('build', /\.(wasm|json|bin)$/);
+  // the training subset is not precached: train.js fetches it when the
+  // panel opens and keeps it in its own cache
+  add('build', /^(?!mnist-subset\.bin$).+\.(wasm|json|bin)$/);
   list.push(['models/default.safetensors', path.join(ROOT, 'models', 'default.safetensors')]);
   return list;
 }

@@ -1,0 +1,125 @@
+/* store.js: what the page keeps in IndexedDB (database "digits"), so it
+ * survives reloads and works offline:
+ *   models    key "trained" -> {bytes: Uint8Array (.safetensors), name, arch,
+ *             testAccuracy, date}: the model saved from the training panel
+ *   examples  auto id -> {id, label (0..9), pixels: Uint8Array(784) (the
+ *             recogniser's preprocessed 28x28 input, 255 = ink), date}
+ * Every call opens the database once (cached) and returns a promise.
+ */
+
+const DB = 'digits';
+const DB_VERSION = 1;
+let opening = null;
+
+function req(r) {
+  return new Promise((resolve, reject) => {
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+export function openStore() {
+  if (opening) return opening;
+  opening = new Promise((resolve, reject) => {
+    if (typeof indexedDB === 'undefined') return reject(new Error('IndexedDB is not available'));
+    const r = indexedDB.open(DB, DB_VERSION);
+    r.onupgradeneeded = () => {
+      const db = r.result;
+      if (!db.objectStoreNames.contains('models')) db.createObjectStore('models');
+      if (!db.objectStoreNames.contains('examples'))
+        db.createObjectStore('examples', { keyPath: 'id', autoIncrement: true });
+    };
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.onblocked = () => reject(new Error('IndexedDB is blocked by another tab'));
+  });
+  opening.catch(() => { opening = null; });
+  return opening;
+}
+
+async function tx(store, mode, fn) {
+  const db = await openStore();
+  const t = db.transaction(store, mode);
+  const done = new Promise((resolve, reject) => {
+    t.oncomplete = resolve;
+    t.onerror = () => reject(t.error);
+    t.onabort = () => reject(t.error ?? new Error('IndexedDB transaction aborted'));
+  });
+  const [result] = await Promise.all([fn(t.objectStore(store)), done]);
+  return result;
+}
+
+/* ---- the saved model ---- */
+
+export const saveModel = (m) => tx('models', 'readwrite', (s) => req(s.put(m, 'trained')));
+export const loadModel = () => tx('models', 'readonly', (s) => req(s.get('trained')));
+export const deleteModel = () => tx('models', 'readwrite', (s) => req(s.delete('trained')));
+
+/* ---- personal examples ---- */
+
+/* Store one example; returns its id. */
+export function addExample(label, pixels) {
+  if (!Number.isInteger(label) || label < 0 || label > 9) throw new Error(`label ${label}: 0..9 expected`);
+  if (!(pixels instanceof Uint8Array) || pixels.length !== 784) throw new Error('pixels: 784 bytes expected');
+  return tx('examples', 'readwrite', (s) => req(s.add({ label, pixels, date: new Date().toISOString() })));
+}
+
+export const listExamples = () => tx('examples', 'readonly', (s) => req(s.getAll()));
+export const deleteExample = (id) => tx('examples', 'readwrite', (s) => req(s.delete(id)));
+export const clearExamples = () => tx('examples', 'readwrite', (s) => req(s.clear()));
+
+/* A preprocessed input (floats, ink = 1) as stored bytes. */
+export function toPixels(input) {
+  const p = new Uint8Array(784);
+  for (let i = 0; i < 784; i++) p[i] = Math.round(Math.max(0, Math.min(1, input[i])) * 255);
+  return p;
+}
+
+/* ---- export / import: one JSON file ---- */
+
+function b64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return btoa(s);
+}
+
+function unb64(s) {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/* Examples -> the export file's text. */
+export function exportExamples(list) {
+  return JSON.stringify({
+    format: 'digits-examples', version: 1, size: [28, 28],
+    examples: list.map((e) => ({ label: e.label, date: e.date, pixels: b64(e.pixels) })),
+  });
+}
+
+/* An export file's text -> [{label, pixels, date}], validated. */
+export function parseExamples(text) {
+  let j;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not a JSON file (${e.message})`);
+  }
+  if (j?.format !== 'digits-examples' || j.version !== 1 || !Array.isArray(j.examples))
+    throw new Error('not a digits examples file (format "digits-examples", version 1)');
+  return j.examples.map((e, i) => {
+    const pixels = typeof e.pixels === 'string' ? unb64(e.pixels) : null;
+    if (!Number.isInteger(e.label) || e.label < 0 || e.label > 9 || pixels?.length !== 784)
+      throw new Error(`example ${i + 1}: needs a label 0..9 and 784 pixels`);
+    return { label: e.label, pixels, date: typeof e.date === 'string' ? e.date : new Date().toISOString() };
+  });
+}
+
+/* Add many examples in one transaction; returns how many. */
+export function importExamples(list) {
+  return tx('examples', 'readwrite', async (s) => {
+    for (const e of list) s.add({ label: e.label, pixels: e.pixels, date: e.date });
+    return list.length;
+  });
+}

@@ -1,0 +1,616 @@
+/* train.js: the training panel in the page's "extra" area. Opening it
+ * fetches the MNIST subset (subset.js format; kept in the Cache API
+ * "digits-data" for offline use) and hands it to train-worker.js, which
+ * trains; this file only draws: controls, progress, images/s, a loss and
+ * accuracy chart, a grid of test digits with guesses, a confusion-matrix
+ * heat map. A finished run becomes the pad's model at once; it can be saved
+ * in IndexedDB (store.js), downloaded as .safetensors, and any model file
+ * can be loaded. A second section labels drawings as personal examples and
+ * fine-tunes the current model on them.
+ *
+ *   mountTrainPanel(host, app)   app: the page's hooks (see app.js)
+ */
+import { decodeSubset } from './subset.js';
+import * as store from './store.js';
+
+const SUBSET_URL = new URL('./build/mnist-subset.bin', import.meta.url).href;
+const DATA_CACHE = 'digits-data';
+const FETCH_TIMEOUT = 60000;
+
+export const ARCHS = {
+  mlp: { label: 'mlp (784-128-64-10)', arch: 'mlp' },
+  'small-cnn': { label: 'small CNN (conv 8, conv 16)',
+                 arch: 'input 28 28 1; conv 8 5 valid; relu; maxpool 2; conv 16 5 valid; relu; ' +
+                       'maxpool 2; flatten; dense 10; softmax' },
+  lenet5: { label: 'lenet5', arch: 'lenet5' },
+  logreg: { label: 'logreg (784-10)', arch: 'logreg' },
+};
+
+const pct = (p, d = 1) => (p == null ? '–' : `${(p * 100).toFixed(d)}%`);
+
+const HTML = `
+<details class="panel train" data-testid="train-panel" id="train-panel">
+  <summary>Train a network in your browser</summary>
+  <div class="data-status">
+    <span id="tr-data" data-testid="data-status" aria-live="polite">The training data (10,000 MNIST digits) loads when you open this panel.</span>
+    <button type="button" id="tr-retry" data-testid="data-retry" hidden>Retry</button>
+  </div>
+  <form class="tr-form" id="tr-form">
+    <label>Network <select id="tr-arch" data-testid="train-arch">
+      ${Object.entries(ARCHS).map(([k, a]) => `<option value="${k}">${a.label}</option>`).join('')}
+    </select></label>
+    <label>Epochs <input id="tr-epochs" data-testid="train-epochs" type="number" min="1" max="50" value="3"></label>
+    <label>Batch <select id="tr-batch" data-testid="train-batch">
+      ${[16, 32, 64, 128].map((b) => `<option${b === 32 ? ' selected' : ''}>${b}</option>`).join('')}
+    </select></label>
+    <label>Learning rate <select id="tr-lr" data-testid="train-lr">
+      ${['0.0003', '0.001', '0.002', '0.005'].map((v) => `<option${v === '0.001' ? ' selected' : ''}>${v}</option>`).join('')}
+    </select></label>
+  </form>
+  <div class="tr-buttons">
+    <button type="button" id="tr-start" data-testid="train-start" class="primary" disabled>Start</button>
+    <button type="button" id="tr-pause" data-testid="train-pause" disabled>Pause</button>
+    <button type="button" id="tr-resume" data-testid="train-resume" disabled>Resume</button>
+    <button type="button" id="tr-stop" data-testid="train-stop" disabled>Stop</button>
+  </div>
+  <div class="tr-stats">
+    <progress id="tr-progress" data-testid="train-progress" max="1" value="0"></progress>
+    <span id="tr-epoch" data-testid="train-epoch">epoch –</span>
+    <span id="tr-ips" data-testid="images-per-second">– images/s</span>
+    <span>test accuracy <strong id="tr-acc" data-testid="test-accuracy">–</strong></span>
+  </div>
+  <div class="tr-charts">
+    <figure><canvas id="tr-chart" data-testid="train-chart" width="480" height="220"></canvas>
+      <figcaption>training loss (orange), training accuracy (blue), test accuracy per epoch (dots)</figcaption></figure>
+    <figure><canvas id="tr-grid" data-testid="test-grid" width="320" height="240"></canvas>
+      <figcaption>test digits and the network's guesses (red: wrong)</figcaption></figure>
+    <figure><canvas id="tr-confusion" data-testid="confusion" width="240" height="240"></canvas>
+      <figcaption>confusion matrix (rows: true digit, columns: guess)</figcaption></figure>
+  </div>
+  <div class="tr-buttons">
+    <button type="button" id="tr-default" data-testid="use-default">Back to the default model</button>
+    <button type="button" id="tr-save" data-testid="model-save" disabled>Save in this browser</button>
+    <button type="button" id="tr-download" data-testid="model-download" disabled>Download .safetensors</button>
+    <label class="file">Load a model file <input type="file" id="tr-file" data-testid="model-file" accept=".safetensors,application/octet-stream"></label>
+  </div>
+  <p class="note" id="tr-note" data-testid="train-note" aria-live="polite"></p>
+</details>
+<details class="panel personal" data-testid="personal-panel" id="personal-panel">
+  <summary>Teach it your handwriting</summary>
+  <p class="note">Draw a digit on the pad, then tap what it is. The guess is outlined: tap another digit to correct it.</p>
+  <div class="labels" id="pe-labels">
+    ${[...Array(10).keys()].map((d) => `<button type="button" data-label="${d}" data-testid="label-${d}" disabled>${d}</button>`).join('')}
+  </div>
+  <p class="note"><span id="pe-count" data-testid="example-count">0</span> examples stored in this browser.</p>
+  <ul class="examples" id="pe-list" data-testid="example-list"></ul>
+  <div class="tr-buttons">
+    <button type="button" id="pe-export" data-testid="examples-export" disabled>Export</button>
+    <label class="file">Import <input type="file" id="pe-import" data-testid="examples-import" accept=".json,application/json"></label>
+    <label>Epochs <input id="pe-epochs" type="number" min="1" max="20" value="3"></label>
+    <button type="button" id="pe-finetune" data-testid="finetune" class="primary" disabled>Fine-tune</button>
+  </div>
+  <p class="note" id="pe-result" data-testid="finetune-result" aria-live="polite"></p>
+</details>`;
+
+export function mountTrainPanel(host, app) {
+  host.insertAdjacentHTML('beforeend', HTML);
+  const $ = (id) => host.querySelector(`#${id}`);
+  const ui = {
+    panel: $('train-panel'), data: $('tr-data'), retry: $('tr-retry'), arch: $('tr-arch'),
+    epochs: $('tr-epochs'), batch: $('tr-batch'), lr: $('tr-lr'), start: $('tr-start'),
+    pause: $('tr-pause'), resume: $('tr-resume'), stop: $('tr-stop'), progress: $('tr-progress'),
+    epoch: $('tr-epoch'), ips: $('tr-ips'), acc: $('tr-acc'), chart: $('tr-chart'),
+    grid: $('tr-grid'), confusion: $('tr-confusion'), useDefault: $('tr-default'),
+    save: $('tr-save'), download: $('tr-download'), file: $('tr-file'), note: $('tr-note'),
+    personal: $('personal-panel'), labels: $('pe-labels'), count: $('pe-count'), list: $('pe-list'),
+    exp: $('pe-export'), imp: $('pe-import'), ftEpochs: $('pe-epochs'), finetune: $('pe-finetune'),
+    ftResult: $('pe-result'),
+  };
+  let worker = null, dataState = 'none';  /* none | loading | ready | error */
+  let running = null;                     /* 'train' | 'finetune' while the worker works */
+  let last = null;                        /* {bytes, name, arch, testAccuracy} of the last result */
+  let curve = [], testPoints = [], epochs = 1, drawQueued = false;
+  let dataWaiters = [];
+
+  const note = (text) => { ui.note.textContent = text; };
+
+  /* ---- the worker ---- */
+
+  function getWorker() {
+    if (worker) return worker;
+    worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+    worker.postMessage({ type: 'init', simd: app.simd });
+    worker.onmessage = ({ data: m }) => handlers[m.type]?.(m);
+    worker.onerror = (e) => {
+      note(`The training worker failed: ${e.message ?? 'could not start'}`);
+      setRunning(null);
+    };
+    return worker;
+  }
+
+  const handlers = {
+    ready(m) {
+      dataState = 'ready';
+      ui.data.textContent = `${m.ntrain.toLocaleString('en')} training and ${m.ntest.toLocaleString('en')} ` +
+                            'test digits ready.';
+      ui.panel.dataset.data = 'ready';
+      dataWaiters.splice(0).forEach((w) => w.resolve());
+      setRunning(running);
+    },
+    'data-error'(m) { dataFailed(m.message); },
+    state(m) {
+      ui.panel.dataset.state = m.state;
+      if (m.state === 'idle') setRunning(null);
+      else if (running === 'train') {
+        ui.pause.disabled = m.state !== 'running';
+        ui.resume.disabled = m.state !== 'paused';
+      }
+    },
+    progress(m) {
+      epochs = m.epochs;
+      ui.progress.value = m.seen / m.ntrain;
+      ui.progress.dataset.step = String(m.step);
+      ui.epoch.textContent = `epoch ${m.epoch + 1}/${m.epochs} · loss ${m.loss.toFixed(3)} · ` +
+                             `accuracy ${pct(m.acc)}`;
+      ui.ips.textContent = `${Math.round(m.ips).toLocaleString('en')} images/s`;
+      ui.ips.dataset.value = String(Math.round(m.ips));
+      curve.push(...m.points);
+      queueChart();
+    },
+    epoch(m) {
+      ui.acc.textContent = pct(m.testAccuracy);
+      ui.acc.dataset.value = m.testAccuracy.toFixed(4);
+      ui.acc.dataset.correct = String(m.correct);
+      if (!m.partial) {
+        testPoints.push({ x: m.epoch + 1, acc: m.testAccuracy });
+        ui.ips.dataset.epochValue = String(Math.round(m.ips));
+        ui.panel.dataset.epochs = String(m.epoch + 1);
+      }
+      queueChart();
+      drawGrid(ui.grid, m.grid);
+      drawConfusion(ui.confusion, m.confusion);
+    },
+    async done(m) {
+      const name = `trained in browser`;
+      last = { bytes: m.bytes, name, arch: m.arch, testAccuracy: m.testAccuracy };
+      note(`${m.stopped ? 'Stopped' : 'Finished'}: ${(m.images).toLocaleString('en')} images in ` +
+           `${m.seconds.toFixed(1)} s of training (${Math.round(m.ips).toLocaleString('en')} images/s), ` +
+           `test accuracy ${pct(m.testAccuracy)}. The pad now uses this network.`);
+      ui.panel.dataset.done = String(Number(ui.panel.dataset.done ?? 0) + 1);
+      ui.panel.dataset.ips = String(Math.round(m.ips));
+      await useResult(last);
+    },
+    async finetuned(m) {
+      const arch = m.arch || 'model';
+      last = { bytes: m.bytes, name: 'fine-tuned', arch, testAccuracy: m.testAfter };
+      ui.ftResult.textContent = `Your ${m.n} examples: ${pct(m.before)} → ${pct(m.after)}; ` +
+        `MNIST test digits: ${pct(m.testBefore)} → ${pct(m.testAfter)}. The pad now uses the fine-tuned model.`;
+      ui.ftResult.dataset.before = m.before.toFixed(4);
+      ui.ftResult.dataset.after = m.after.toFixed(4);
+      await useResult(last);
+    },
+    'ft-progress'(m) { ui.ftResult.textContent = `Fine-tuning… ${Math.round(m.done * 100)}%`; },
+    error(m) { note(`Training failed: ${m.message}`); },
+  };
+
+  async function useResult(r) {
+    try {
+      await app.useModel({ name: r.name, file: r.bytes, size: r.bytes.length, arch: r.arch,
+                           test_accuracy: r.testAccuracy });
+      ui.save.disabled = ui.download.disabled = false;
+    } catch (e) {
+      note(`Cannot use the trained model: ${e.message}`);
+    }
+  }
+
+  function setRunning(what) {
+    running = what;
+    const ready = dataState === 'ready';
+    ui.start.disabled = !ready || !!running;
+    ui.pause.disabled = running !== 'train';
+    ui.resume.disabled = true;
+    ui.stop.disabled = !running;
+    ui.finetune.disabled = !!running;
+    for (const el of [ui.arch, ui.epochs, ui.batch, ui.lr]) el.disabled = !!running;
+    if (!running) ui.panel.dataset.state = 'idle';
+  }
+
+  /* ---- the data: fetched once, validated, cached for offline use ---- */
+
+  function dataFailed(message) {
+    dataState = 'error';
+    ui.panel.dataset.data = 'error';
+    ui.data.textContent = `Cannot load the training data: ${message}`;
+    ui.data.classList.add('bad');
+    ui.retry.hidden = false;
+    dataWaiters.splice(0).forEach((w) => w.reject(new Error(message)));
+    setRunning(running);
+  }
+
+  async function fetchSubset() {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT);
+    try {
+      const res = await fetch(SUBSET_URL, { signal: ctl.signal, cache: 'no-cache' });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const total = Number(res.headers.get('content-length')) || 0;
+      const reader = res.body.getReader();
+      const parts = [];
+      let got = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        got += value.length;
+        if (total) ui.data.textContent = `Loading the training data… ${Math.round((100 * got) / total)}%`;
+      }
+      const buf = new Uint8Array(got);
+      let o = 0;
+      for (const p of parts) { buf.set(p, o); o += p.length; }
+      return buf;
+    } catch (e) {
+      throw new Error(e.name === 'AbortError' ? `no answer in ${FETCH_TIMEOUT / 1000} s` :
+                      `download failed (${e.message})`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function loadData() {
+    if (dataState === 'loading' || dataState === 'ready') return;
+    dataState = 'loading';
+    ui.panel.dataset.data = 'loading';
+    ui.retry.hidden = true;
+    ui.data.classList.remove('bad');
+    ui.data.textContent = 'Loading the training data…';
+    getWorker();
+    try {
+      const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
+      let subset = null;
+      const hit = await cache?.match(SUBSET_URL);
+      if (hit) {
+        try {
+          subset = await decodeSubset(new Uint8Array(await hit.arrayBuffer()));
+        } catch {
+          await cache.delete(SUBSET_URL);  /* a bad cached copy: download again */
+        }
+      }
+      if (!subset) {
+        const buf = await fetchSubset();
+        subset = await decodeSubset(buf);
+        await cache?.put(SUBSET_URL, new Response(buf, {
+          headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
+      }
+      const raw = subset.trainLabels.buffer;
+      worker.postMessage({ type: 'data', ntrain: subset.ntrain, ntest: subset.ntest, raw }, [raw]);
+    } catch (e) {
+      dataFailed(e.message);
+    }
+  }
+
+  function dataReady() {
+    if (dataState === 'ready') return Promise.resolve();
+    loadData();
+    return new Promise((resolve, reject) => dataWaiters.push({ resolve, reject }));
+  }
+
+  ui.panel.addEventListener('toggle', () => { if (ui.panel.open) loadData(); });
+  ui.retry.addEventListener('click', () => loadData());
+
+  /* ---- training controls ---- */
+
+  ui.start.addEventListener('click', () => {
+    const a = ARCHS[ui.arch.value];
+    const ep = Math.max(1, Math.min(50, Math.round(Number(ui.epochs.value) || 1)));
+    curve = [];
+    testPoints = [];
+    epochs = ep;
+    ui.acc.textContent = '–';
+    delete ui.acc.dataset.value;
+    ui.progress.value = 0;
+    note('');
+    setRunning('train');
+    ui.panel.dataset.state = 'running';
+    queueChart();
+    getWorker().postMessage({ type: 'start', arch: a.arch, archLabel: ui.arch.value === 'small-cnn' ? 'small-cnn' : ui.arch.value,
+                              epochs: ep, batch: Number(ui.batch.value), lr: Number(ui.lr.value),
+                              seed: (Date.now() % 100000) + 1 });
+  });
+  ui.pause.addEventListener('click', () => worker?.postMessage({ type: 'pause' }));
+  ui.resume.addEventListener('click', () => worker?.postMessage({ type: 'resume' }));
+  ui.stop.addEventListener('click', () => worker?.postMessage({ type: 'stop' }));
+
+  /* ---- models: default, save, download, load ---- */
+
+  ui.useDefault.addEventListener('click', () => app.useDefault());
+
+  ui.save.addEventListener('click', async () => {
+    if (!last) return;
+    try {
+      await store.saveModel({ bytes: last.bytes, name: last.name, arch: last.arch,
+                              testAccuracy: last.testAccuracy, date: new Date().toISOString() });
+      app.addModel(savedEntry(last));
+      note('Saved in this browser: it is in the model list after a reload, offline too.');
+      ui.panel.dataset.saved = '1';
+    } catch (e) {
+      note(`Cannot save: ${e.message}`);
+    }
+  });
+
+  ui.download.addEventListener('click', () => {
+    if (!last) return;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([last.bytes], { type: 'application/octet-stream' }));
+    a.download = `digits-${String(last.arch).replace(/[^a-z0-9-]+/gi, '_').slice(0, 30)}.safetensors`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  });
+
+  ui.file.addEventListener('change', async () => {
+    const f = ui.file.files[0];
+    ui.file.value = '';
+    if (!f) return;
+    try {
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      const info = await app.useModel({ name: f.name.replace(/\.safetensors$/, ''), file: bytes,
+                                        size: bytes.length, arch: '', test_accuracy: null });
+      last = { bytes, name: f.name, arch: info?.archName ?? f.name, testAccuracy: info?.testAccuracy ?? null };
+      ui.save.disabled = ui.download.disabled = false;
+      note(`Loaded ${f.name}: the pad uses it now.`);
+    } catch (e) {
+      note(`Cannot load ${f.name}: ${e.message}`);
+    }
+  });
+
+  function savedEntry(m) {
+    return { name: 'saved in browser', file: m.bytes, size: m.bytes.length, arch: m.arch,
+             test_accuracy: m.testAccuracy ?? null };
+  }
+
+  store.loadModel().then((m) => {
+    if (m?.bytes) app.addModel(savedEntry(m));
+    ui.panel.dataset.storeChecked = '1';
+  }).catch((e) => {
+    ui.panel.dataset.storeChecked = '1';
+    note(`Saved model unavailable: ${e.message}`);
+  });
+
+  /* ---- charts ---- */
+
+  function queueChart() {
+    if (drawQueued) return;
+    drawQueued = true;
+    requestAnimationFrame(() => {
+      drawQueued = false;
+      drawChart(ui.chart, curve, testPoints, epochs);
+      ui.chart.dataset.points = String(curve.length);
+    });
+  }
+
+  /* ---- personal examples ---- */
+
+  let examples = [];
+  let reading = null;   /* the pad's latest reading (app.js 'digits:reading') */
+
+  async function refreshExamples() {
+    try {
+      examples = await store.listExamples();
+    } catch (e) {
+      ui.ftResult.textContent = `Examples unavailable: ${e.message}`;
+      examples = [];
+    }
+    ui.count.textContent = String(examples.length);
+    ui.exp.disabled = examples.length === 0;
+    ui.list.replaceChildren(...examples.slice().reverse().map((e) => {
+      const li = document.createElement('li');
+      const c = document.createElement('canvas');
+      c.width = c.height = 28;
+      drawDigit(c.getContext('2d'), e.pixels, 0, 0);
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'quiet';
+      b.textContent = '×';
+      b.title = `Delete this ${e.label}`;
+      b.setAttribute('aria-label', `Delete example ${e.label}`);
+      b.addEventListener('click', async () => {
+        await store.deleteExample(e.id);
+        refreshExamples();
+      });
+      const s = document.createElement('span');
+      s.textContent = String(e.label);
+      li.append(c, s, b);
+      return li;
+    }));
+    ui.personal.dataset.count = String(examples.length);
+  }
+
+  document.addEventListener('digits:reading', (e) => {
+    reading = e.detail;
+    const has = reading && !reading.empty;
+    for (const b of ui.labels.children) {
+      b.disabled = !has;
+      b.classList.toggle('guess', has && Number(b.dataset.label) === reading.digit);
+    }
+  });
+
+  ui.labels.addEventListener('click', async (e) => {
+    const b = e.target.closest('button[data-label]');
+    if (!b || !reading || reading.empty) return;
+    const label = Number(b.dataset.label);
+    try {
+      await store.addExample(label, store.toPixels(reading.input));
+      ui.ftResult.textContent = label === reading.digit ? `Stored as ${label}.`
+        : `Stored as ${label} (the network read ${reading.digit}).`;
+      app.clearPad();
+      await refreshExamples();
+    } catch (err) {
+      ui.ftResult.textContent = `Cannot store the example: ${err.message}`;
+    }
+  });
+
+  ui.exp.addEventListener('click', () => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([store.exportExamples(examples)], { type: 'application/json' }));
+    a.download = 'digits-examples.json';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  });
+
+  ui.imp.addEventListener('change', async () => {
+    const f = ui.imp.files[0];
+    ui.imp.value = '';
+    if (!f) return;
+    try {
+      const n = await store.importExamples(store.parseExamples(await f.text()));
+      ui.ftResult.textContent = `Imported ${n} examples from ${f.name}.`;
+      await refreshExamples();
+    } catch (err) {
+      ui.ftResult.textContent = `Cannot import ${f.name}: ${err.message}`;
+    }
+  });
+
+  ui.finetune.addEventListener('click', async () => {
+    if (running) return;
+    if (!examples.length) {
+      ui.ftResult.textContent = 'Store a few examples first: draw a digit and tap its label.';
+      return;
+    }
+    ui.ftResult.textContent = 'Loading the training data…';
+    try {
+      await dataReady();
+    } catch (err) {
+      ui.ftResult.textContent = `Cannot fine-tune without the training data: ${err.message}`;
+      return;
+    }
+    const model = app.modelBytes();
+    setRunning('finetune');
+    ui.ftResult.textContent = 'Fine-tuning…';
+    const ep = Math.max(1, Math.min(20, Math.round(Number(ui.ftEpochs.value) || 3)));
+    worker.postMessage({ type: 'finetune', model, epochs: ep, lr: 3e-4, seed: 1,
+                         examples: examples.map((e) => ({ label: e.label, pixels: e.pixels })) },
+                       [model.buffer]);
+  });
+
+  setRunning(null);
+  refreshExamples();
+  return { loadData };
+}
+
+/* ---- drawing helpers (canvas 2D, no dependencies) ---- */
+
+function css(name, fallback) {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+/* A loss curve and accuracy curves on one canvas: loss on a left axis
+ * scaled to its maximum, accuracies on a right axis 0..100%. */
+function drawChart(c, curve, tests, epochs) {
+  const ctx = c.getContext('2d'), W = c.width, H = c.height;
+  const L = 36, R = 40, T = 10, B = 24, w = W - L - R, h = H - T - B;
+  const fg = css('--muted', '#64748b'), grid = css('--border', '#cbd5e1');
+  ctx.clearRect(0, 0, W, H);
+  ctx.font = '11px system-ui, sans-serif';
+  ctx.lineWidth = 1;
+  ctx.strokeStyle = grid;
+  ctx.fillStyle = fg;
+  const maxLoss = Math.max(0.5, ...curve.map((p) => p.loss));
+  for (let i = 0; i <= 4; i++) {
+    const y = T + (h * i) / 4;
+    ctx.beginPath(); ctx.moveTo(L, y); ctx.lineTo(L + w, y); ctx.stroke();
+    ctx.textAlign = 'right';
+    ctx.fillText((maxLoss * (1 - i / 4)).toFixed(2), L - 4, y + 4);
+    ctx.textAlign = 'left';
+    ctx.fillText(`${100 - 25 * i}%`, L + w + 4, y + 4);
+  }
+  ctx.textAlign = 'center';
+  for (let e = 0; e <= epochs; e++) ctx.fillText(String(e), L + (w * e) / epochs, H - 8);
+  const X = (x) => L + (w * x) / epochs;
+  const line = (key, scale, color) => {
+    if (!curve.length) return;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    curve.forEach((p, i) => {
+      const y = T + h * (1 - p[key] / scale);
+      if (i) ctx.lineTo(X(p.x), y); else ctx.moveTo(X(p.x), y);
+    });
+    ctx.stroke();
+  };
+  line('loss', maxLoss, '#f97316');
+  line('acc', 1, css('--accent', '#2563eb'));
+  ctx.fillStyle = '#16a34a';
+  for (const p of tests) {
+    ctx.beginPath();
+    ctx.arc(X(p.x), T + h * (1 - p.acc), 4, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.fillText(`${(p.acc * 100).toFixed(1)}%`, Math.min(X(p.x), L + w - 16), T + h * (1 - p.acc) + 16);
+  }
+}
+
+/* One 28x28 digit (bytes, 255 = ink) at (x, y), ink dark on light. */
+function drawDigit(ctx, pixels, x, y) {
+  const img = ctx.createImageData(28, 28);
+  for (let i = 0; i < 784; i++) {
+    const v = 255 - pixels[i];
+    img.data[i * 4] = img.data[i * 4 + 1] = img.data[i * 4 + 2] = v;
+    img.data[i * 4 + 3] = 255;
+  }
+  ctx.putImageData(img, x, y);
+}
+
+/* Test digits in a grid, each with the guess; wrong guesses in red. */
+function drawGrid(c, { images, labels, guesses }) {
+  const ctx = c.getContext('2d'), n = labels.length, cols = 8, cw = 40, ch = 40;
+  c.width = cols * cw;
+  c.height = Math.ceil(n / cols) * ch;
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.font = 'bold 11px system-ui, sans-serif';
+  let wrong = 0;
+  for (let i = 0; i < n; i++) {
+    const x = (i % cols) * cw, y = Math.floor(i / cols) * ch;
+    drawDigit(ctx, images.subarray(i * 784, (i + 1) * 784), x + 2, y + 2);
+    const bad = guesses[i] !== labels[i];
+    wrong += bad;
+    ctx.fillStyle = bad ? '#dc2626' : css('--muted', '#64748b');
+    ctx.fillText(String(guesses[i]), x + 31, y + 14);
+    if (bad) {
+      ctx.strokeStyle = '#dc2626';
+      ctx.lineWidth = 2;
+      ctx.strokeRect(x + 1, y + 1, 30, 30);
+      ctx.fillText(`(${labels[i]})`, x + 4, y + 39);
+    }
+  }
+  c.dataset.wrong = String(wrong);
+}
+
+/* A 10x10 heat map; counts printed in the cells. */
+function drawConfusion(c, m) {
+  const ctx = c.getContext('2d'), S = 20, O = 20;
+  c.width = c.height = O + 10 * S + 2;
+  ctx.clearRect(0, 0, c.width, c.height);
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  const fg = css('--fg', '#0f172a');
+  for (let t = 0; t < 10; t++) {
+    let row = 0;
+    for (let g = 0; g < 10; g++) row += m[t * 10 + g];
+    ctx.fillStyle = fg;
+    ctx.fillText(String(t), O / 2, O + t * S + 14);
+    ctx.fillText(String(t), O + t * S + S / 2, 13);
+    for (let g = 0; g < 10; g++) {
+      const v = m[t * 10 + g], f = row ? v / row : 0;
+      const a = t === g ? f : Math.min(1, f * 8);  /* errors are rare: stretch them */
+      ctx.fillStyle = t === g ? `rgb(37 99 235 / ${a.toFixed(3)})` : `rgb(220 38 38 / ${a.toFixed(3)})`;
+      ctx.fillRect(O + g * S, O + t * S, S - 1, S - 1);
+      if (v) {
+        ctx.fillStyle = a > 0.55 ? '#fff' : fg;
+        ctx.fillText(String(v), O + g * S + S / 2, O + t * S + 14);
+      }
+    }
+  }
+  c.dataset.total = String(m.reduce((a, b) => a + b, 0));
+}
