@@ -26,7 +26,8 @@ const GRID = 48;           /* test digits shown with their guesses */
 
 let simd = 'auto';
 let mod = null;            /* one DigitsModule for every trainer */
-let data = null;           /* {ntrain, ntest, trainLabels, testLabels, trainImages, testImages, testX} */
+let data = null;           /* {ntrain, ntest, trainLabels, testLabels, trainImages, testImages,
+                            * trainX, testX (floats 0..1, converted once: a batch is then a copy)} */
 let job = null;            /* {paused, stopped, wake} while training or fine-tuning */
 
 const post = (m, transfer) => self.postMessage(m, transfer ?? []);
@@ -105,7 +106,7 @@ function evaluate(trainer) {
 
 async function train({ arch, epochs, batch, lr, seed = 1, archLabel }) {
   const trainer = await createTrainer({ arch, lr, seed, module: await module() });
-  const { ntrain, trainLabels, trainImages } = data;
+  const { ntrain, trainLabels, trainX } = data;
   const B = Math.max(1, Math.min(batch, ntrain));
   const steps = Math.ceil(ntrain / B);
   const perm = Uint32Array.from({ length: ntrain }, (_, i) => i);
@@ -130,8 +131,8 @@ async function train({ arch, epochs, batch, lr, seed = 1, archLabel }) {
       const n = Math.min(B, ntrain - step * B);
       const x = n === B ? xb : xb.subarray(0, n * 784), l = n === B ? lb : lb.subarray(0, n);
       for (let b = 0; b < n; b++) {
-        const k = perm[step * B + b], src = trainImages.subarray(k * 784, k * 784 + 784);
-        for (let i = 0, o = b * 784; i < 784; i++) x[o + i] = src[i] * (1 / 255);
+        const k = perm[step * B + b];
+        x.set(trainX.subarray(k * 784, k * 784 + 784), b * 784);
         l[b] = trainLabels[k];
       }
       const r = trainer.trainBatch(x, l);
@@ -194,7 +195,7 @@ async function finetune({ model, examples, epochs = 3, lr = 3e-4, seed = 1 }) {
   const steps = Math.max(30, Math.ceil((n * 4) / OWN));
   const rnd = rng(seed * 104729 + 3);
   const xb = new Float32Array(B * 784), lb = new Uint8Array(B);
-  const { ntrain, trainImages, trainLabels } = data;
+  const { ntrain, trainX, trainLabels } = data;
   let lastPost = 0, lastYield = performance.now();
   post({ type: 'state', state: 'running' });
   outer:
@@ -210,8 +211,8 @@ async function finetune({ model, examples, epochs = 3, lr = 3e-4, seed = 1 }) {
           xb.set(ex.subarray(k * 784, k * 784 + 784), b * 784);
           lb[b] = exLabels[k];
         } else {
-          const k = Math.floor(rnd() * ntrain), src = trainImages.subarray(k * 784, k * 784 + 784);
-          for (let i = 0, o = b * 784; i < 784; i++) xb[o + i] = src[i] * (1 / 255);
+          const k = Math.floor(rnd() * ntrain);
+          xb.set(trainX.subarray(k * 784, k * 784 + 784), b * 784);
           lb[b] = trainLabels[k];
         }
       }
@@ -256,7 +257,7 @@ self.onmessage = ({ data: msg }) => {
         const raw = new Uint8Array(msg.raw);
         const s = splitSubset({ ntrain: msg.ntrain, ntest: msg.ntest, rows: 28, cols: 28,
                                 raw: raw.length }, raw);
-        data = { ...s, testX: toFloats(s.testImages) };
+        data = { ...s, trainX: toFloats(s.trainImages), testX: toFloats(s.testImages) };
         post({ type: 'ready', ntrain: s.ntrain, ntest: s.ntest });
       } catch (e) {
         post({ type: 'data-error', message: e.message });
