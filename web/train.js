@@ -60,11 +60,14 @@ const HTML = `
     <span>test accuracy <strong id="tr-acc" data-testid="test-accuracy">–</strong></span>
   </div>
   <div class="tr-charts">
-    <figure><canvas id="tr-chart" data-testid="train-chart" width="480" height="220"></canvas>
+    <figure><canvas id="tr-chart" data-testid="train-chart" width="480" height="220" role="img"
+      aria-label="Training curves"></canvas>
       <figcaption>training loss (orange), training accuracy (blue), test accuracy per epoch (dots)</figcaption></figure>
-    <figure><canvas id="tr-grid" data-testid="test-grid" width="320" height="240"></canvas>
+    <figure><canvas id="tr-grid" data-testid="test-grid" width="320" height="240" role="img"
+      aria-label="Test digits and the network's guesses"></canvas>
       <figcaption>test digits and the network's guesses (red: wrong)</figcaption></figure>
-    <figure><canvas id="tr-confusion" data-testid="confusion" width="240" height="240"></canvas>
+    <figure><canvas id="tr-confusion" data-testid="confusion" width="240" height="240" role="img"
+      aria-label="Confusion matrix"></canvas>
       <figcaption>confusion matrix (rows: true digit, columns: guess)</figcaption></figure>
   </div>
   <div class="tr-buttons">
@@ -169,6 +172,10 @@ export function mountTrainPanel(host, app) {
       queueChart();
       drawGrid(ui.grid, m.grid);
       drawConfusion(ui.confusion, m.confusion);
+      ui.chart.setAttribute('aria-label', `Training curves; test accuracy ${pct(m.testAccuracy)}`);
+      ui.grid.setAttribute('aria-label', `${m.grid.labels.length} test digits, ` +
+        `${m.grid.labels.filter((l, i) => l !== m.grid.guesses[i]).length} guessed wrong`);
+      ui.confusion.setAttribute('aria-label', `Confusion matrix: ${m.correct} of ${m.n} test digits right`);
     },
     async done(m) {
       const name = `trained in browser`;
@@ -190,7 +197,10 @@ export function mountTrainPanel(host, app) {
       await useResult(last);
     },
     'ft-progress'(m) { ui.ftResult.textContent = `Fine-tuning… ${Math.round(m.done * 100)}%`; },
-    error(m) { note(`Training failed: ${m.message}`); },
+    error(m) {
+      if (running === 'finetune') ui.ftResult.textContent = `Fine-tuning failed: ${m.message}`;
+      else note(`Training failed: ${m.message}`);
+    },
   };
 
   async function useResult(r) {
@@ -509,7 +519,14 @@ function css(name, fallback) {
 /* A loss curve and accuracy curves on one canvas: loss on a left axis
  * scaled to its maximum, accuracies on a right axis 0..100%. */
 function drawChart(c, curve, tests, epochs) {
-  const ctx = c.getContext('2d'), W = c.width, H = c.height;
+  const W = 480, H = 220, dpr = Math.min(3, globalThis.devicePixelRatio || 1);
+  if (c.width !== W * dpr) {
+    c.width = W * dpr;
+    c.height = H * dpr;
+    c.style.width = `${W}px`;
+  }
+  const ctx = c.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const L = 36, R = 40, T = 10, B = 24, w = W - L - R, h = H - T - B;
   const fg = css('--muted', '#64748b'), grid = css('--border', '#cbd5e1');
   ctx.clearRect(0, 0, W, H);

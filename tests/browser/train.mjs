@@ -6,9 +6,9 @@
 // same accuracy in native `digits eval` on the same 2,000 test images;
 // the saved model and personal examples survive a reload with the network
 // off, and fine-tuning works there; examples export and import; a
-// truncated subset file gives a clear error and Retry recovers. Prints the
-// in-browser training speed (images/s) of mlp and the small CNN (never
-// asserted). Prints "N passed, N failed"; exit status 1 on failure.
+// truncated or corrupted subset file gives a clear error and Retry
+// recovers. Prints the in-browser training speed (images/s) of mlp and the
+// small CNN (never asserted). Prints "N passed, N failed"; exit status 1 on failure.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -237,20 +237,26 @@ try {
     await b.context.setOffline(false);
   });
 
-  await t.test('a truncated subset file gives a clear message; Retry recovers', async () => {
+  await t.test('a truncated or corrupted subset file gives a clear message; Retry recovers', async () => {
     b2 = await launch();
     const full = fs.readFileSync(SUBSET);
-    let truncate = true;
+    const corrupt = Buffer.from(full);
+    corrupt[corrupt.length >> 1] ^= 0x55;
+    let mode = 'truncate';
     await b2.context.route('**/mnist-subset.bin', (route) => route.fulfill({
       status: 200, contentType: 'application/octet-stream',
-      body: truncate ? full.subarray(0, full.length >> 1) : full }));
+      body: mode === 'truncate' ? full.subarray(0, full.length >> 1) : mode === 'corrupt' ? corrupt : full }));
     await openPage(b2.page, `${srv.url}?sw=0`);
     await openTraining(b2.page);
     const msg = await b2.page.textContent(sel('data-status'));
     assert(/Cannot load the training data: .*truncated/.test(msg), `message "${msg}"`);
     assert(await b2.page.isVisible(sel('data-retry')), 'no Retry button');
     assert(await b2.page.isDisabled(sel('train-start')), 'start enabled without data');
-    truncate = false;
+    mode = 'corrupt';
+    await b2.page.click(sel('data-retry'));
+    await b2.page.waitForFunction(() => /checksum/.test(document.querySelector('[data-testid="data-status"]')
+      .textContent), null, { timeout: 60000 });
+    mode = 'full';
     await b2.page.click(sel('data-retry'));
     await b2.page.waitForFunction(() => document.querySelector('[data-testid="train-panel"]').dataset.data === 'ready',
                                   null, { timeout: 60000 });
