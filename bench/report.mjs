@@ -30,7 +30,7 @@ p(`Produced by \`./build.sh bench\` (bench/run${quick ? ' --quick: a smoke run, 
 p();
 p(`- date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC`);
 p(`- CPU: ${cpu}, ${sh('nproc')} logical cores`);
-p(`- compilers: ${sh('cc --version | head -1')}; ${sh('emcc --version | head -1').replace(/ \(.*/, '')}; node ${process.version}; ${sh('/usr/bin/chromium --version')}`);
+p(`- compilers: ${sh('cc --version | head -1')}; ${sh('emcc --version | head -1').replace(/ \(Emscripten[^)]*\)/, '').replace(/ \(\)$/, '')}; node ${process.version}; ${sh('/usr/bin/chromium --version')}`);
 p(`- native SIMD path: ${sh(`${opt('--build', 'build')}/digits --version 2>/dev/null | head -1`) || '?'}`);
 p(`- load average (1, 5, 15 min) before: ${opt('--load-before', '?')}, after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
 const lb = Number(String(opt('--load-before', '0')).split(' ')[0]);
