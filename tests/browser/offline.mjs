@@ -99,8 +99,12 @@ try {
 
   await t.test('offline: random MNIST digit works', async () => {
     await page.click('[data-testid="random"]');
+    /* the sample set loads (from the cache) after the click: wait for it */
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="sample-label"]')?.getAttribute('data-label'),
+      null, { timeout: 15000 }).catch(() => {});
     const label = await page.getAttribute('[data-testid="sample-label"]', 'data-label');
-    assert(label !== '', 'no sample label');
+    assert(label, 'no sample label');
   });
 
   await t.test('no console errors', async () => {
