@@ -328,6 +328,10 @@ typedef struct {
   int cosine;               /* 1: cosine decay from lr to min_lr over all
                                epochs, per batch (plateau rule off) */
   float lr_factor, min_lr;
+  float ema;                /* 0: off; else decay of an exponential moving
+                               average of the weights (and BN statistics)
+                               after every step; validation, the best
+                               snapshot and the result use the average */
   int val_count;            /* last val_count training images validate */
   int threads;
   const char *checkpoint;   /* written atomically each epoch (NULL = none) */

@@ -3,8 +3,12 @@
  * learning-rate reduction on plateau, early stopping that restores the best
  * weights, a checkpoint after every epoch (and when stopped), and resume.
  *
+ * With o->ema, an exponential moving average of the weights (Polyak
+ * averaging) is kept next to the live ones; it is what validation sees, what
+ * the best snapshot stores and what the run returns.
+ *
  * Resume is exact: a checkpoint holds the weights, the optimizer moments,
- * the best weights so far, and the loop state (epoch, batch, generator
+ * the best weights so far (and the average), and the loop state (epoch, batch, generator
  * states) as metadata, so an interrupted and resumed run computes the same
  * numbers as an uninterrupted one. */
 #include <inttypes.h>
@@ -124,6 +128,7 @@ typedef struct {
   dg_net *net;
   dg_optim *opt;
   float *best;               /* (nparams + nstate) */
+  float *ema, *live;         /* (nparams + nstate) each, with o->ema only */
   size_t np, ns;
 } train_ctx;
 
@@ -132,13 +137,14 @@ static int save_checkpoint(train_ctx *c, const char *path, const loop_state *s) 
   state_format(s, buf, sizeof buf);
   int st = dg_net_meta_set(c->net, "train_state", buf);
   if (st) return st;
-  dg_blob blobs[3] = {{"__train.adam_m", c->opt->m, c->np},
+  dg_blob blobs[4] = {{"__train.adam_m", c->opt->m, c->np},
                       {"__train.adam_v", c->opt->v, c->np},
-                      {"__train.best", c->best, c->np + c->ns}};
+                      {"__train.best", c->best, c->np + c->ns},
+                      {"__train.ema", c->ema, c->np + c->ns}};
   char step[32];
   snprintf(step, sizeof step, "%" PRId64, c->opt->step);
   st = dg_net_meta_set(c->net, "train_step", step);
-  if (!st) st = dg_model_save(c->net, path, blobs, 3);
+  if (!st) st = dg_model_save(c->net, path, blobs, c->ema ? 4 : 3);
   dg_net_meta_del(c->net, "train_state");
   dg_net_meta_del(c->net, "train_step");
   return st;
@@ -165,6 +171,14 @@ static int load_checkpoint(train_ctx *c, const char *path, loop_state *s) {
     if (!strcmp(blobs[i].name, "__train.adam_m")) dst = c->opt->m, want = c->np;
     if (!strcmp(blobs[i].name, "__train.adam_v")) dst = c->opt->v, want = c->np;
     if (!strcmp(blobs[i].name, "__train.best")) dst = c->best, want = c->np + c->ns;
+    if (!strcmp(blobs[i].name, "__train.ema")) {
+      if (!c->ema) {
+        st = dg_error(DG_ERR_ARG, "%s: the run was trained with --ema; resume "
+                      "it with the same --ema", path);
+        break;
+      }
+      dst = c->ema, want = c->np + c->ns;
+    }
     if (!dst) continue;
     if (blobs[i].size != want) {
       st = dg_error(DG_ERR_FORMAT, "%s: %s has %zu values, expected %zu", path,
@@ -174,8 +188,11 @@ static int load_checkpoint(train_ctx *c, const char *path, loop_state *s) {
     memcpy(dst, blobs[i].data, want * sizeof(float));
     found++;
   }
-  if (!st && found != 3)
+  if (!st && found < 3)
     st = dg_error(DG_ERR_FORMAT, "%s: checkpoint lacks optimizer state", path);
+  else if (!st && c->ema && found != 4)
+    st = dg_error(DG_ERR_ARG, "%s: the run was trained without --ema; resume "
+                  "it without --ema", path);
   if (!st) {
     c->opt->step = strtoll(step, NULL, 10);
     st = dg_net_copy_weights(c->net, ck);
@@ -187,13 +204,30 @@ static int load_checkpoint(train_ctx *c, const char *path, loop_state *s) {
   return st;
 }
 
-static void snapshot(train_ctx *c) {
-  memcpy(c->best, dg_net_params(c->net), c->np * sizeof(float));
-  memcpy(c->best + c->np, dg_net_state(c->net), c->ns * sizeof(float));
+/* The net's weights and BN statistics to/from a (nparams + nstate) buffer. */
+static void weights_get(train_ctx *c, float *to) {
+  memcpy(to, dg_net_params(c->net), c->np * sizeof(float));
+  memcpy(to + c->np, dg_net_state(c->net), c->ns * sizeof(float));
 }
-static void restore(train_ctx *c) {
-  memcpy(dg_net_params(c->net), c->best, c->np * sizeof(float));
-  memcpy(dg_net_state(c->net), c->best + c->np, c->ns * sizeof(float));
+static void weights_set(train_ctx *c, const float *from) {
+  memcpy(dg_net_params(c->net), from, c->np * sizeof(float));
+  memcpy(dg_net_state(c->net), from + c->np, c->ns * sizeof(float));
+}
+/* The best snapshot: of the average when there is one, else of the net. */
+static void snapshot(train_ctx *c) {
+  if (c->ema) memcpy(c->best, c->ema, (c->np + c->ns) * sizeof(float));
+  else weights_get(c, c->best);
+}
+static void restore(train_ctx *c) { weights_set(c, c->best); }
+
+/* ema = d ema + (1 - d) net after optimizer step t (1, 2, ...); the decay
+ * ramps up from 0.1 so that early weights do not linger in the average. */
+static void ema_update(train_ctx *c, float decay, int64_t t) {
+  float d = fminf(decay, (float)(1 + t) / (float)(10 + t)), e = 1 - d;
+  const float *p = dg_net_params(c->net), *q = dg_net_state(c->net);
+  float *a = c->ema, *b = c->ema + c->np;
+  for (size_t i = 0; i < c->np; i++) a[i] = d * a[i] + e * p[i];
+  for (size_t i = 0; i < c->ns; i++) b[i] = d * b[i] + e * q[i];
 }
 
 static int argmax(const float *p, int k) {
@@ -230,15 +264,21 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
   st = dg_optim_init(&opt, o->optimizer, o->lr, net);
   if (st) return st;
   opt.weight_decay = o->weight_decay;
-  train_ctx c = {net, &opt, NULL, dg_net_param_count(net), dg_net_state_count(net)};
+  train_ctx c = {net, &opt, NULL, NULL, NULL, dg_net_param_count(net),
+                 dg_net_state_count(net)};
   int *perm = malloc(sizeof(int) * ntrain);
   float *xb = malloc(sizeof(float) * B * in);
   uint8_t *yb = malloc(B);
   c.best = malloc(sizeof(float) * (c.np + c.ns + 1));
-  if (!perm || !xb || !yb || !c.best) {
+  if (o->ema > 0) {
+    c.ema = malloc(sizeof(float) * (c.np + c.ns + 1));
+    c.live = malloc(sizeof(float) * (c.np + c.ns + 1));
+  }
+  if (!perm || !xb || !yb || !c.best || (o->ema > 0 && (!c.ema || !c.live))) {
     st = dg_error(DG_ERR_NOMEM, "train: out of memory");
     goto done;
   }
+  if (c.ema) weights_get(&c, c.ema);
   snapshot(&c);
 
   loop_state s;
@@ -297,6 +337,7 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
       }
       if (st) goto done;
       dg_optim_step(&opt, net);
+      if (c.ema) ema_update(&c, o->ema, opt.step);
       const float *out = dg_net_output(net);
       for (int i = 0; i < nb; i++) s.correct += argmax(out + (size_t)i * k, k) == yb[i];
       s.loss_sum += (double)loss * nb;
@@ -326,7 +367,9 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
     s.seconds += p.seconds;
     p.done = 1;
     if (val.n > 0) {
+      if (c.ema) weights_get(&c, c.live), weights_set(&c, c.ema);
       st = dg_evaluate(net, &val, &vm, NULL);
+      if (c.ema) weights_set(&c, c.live);
       if (st) goto done;
       p.val_loss = (float)dg_metrics_loss(&vm);
       p.val_acc = (float)dg_metrics_accuracy(&vm);
@@ -373,8 +416,12 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
       break;
     }
   }
-  if (o->keep_last) s.best_epoch = s.epoch;
-  else restore(&c);
+  if (o->keep_last) {
+    s.best_epoch = s.epoch;
+    if (c.ema) weights_set(&c, c.ema);
+  } else {
+    restore(&c);
+  }
   {
     char buf[64];
     snprintf(buf, sizeof buf, "%d", s.best_epoch);
@@ -390,6 +437,6 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
   }
 done:
   dg_optim_free(&opt);
-  free(perm), free(xb), free(yb), free(c.best);
+  free(perm), free(xb), free(yb), free(c.best), free(c.ema), free(c.live);
   return st;
 }

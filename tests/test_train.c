@@ -1,7 +1,8 @@
 /* test_train.c: the training loop on real MNIST: learning happens (a small
  * MLP, one epoch on 10,000 images, >= 90% on 2,000 test images), resume is
  * exact (interrupted mid-epoch and resumed gives the same bytes as one
- * uninterrupted run), threads do not change results, divergence is caught
+ * uninterrupted run, with and without a weight average), threads do not
+ * change results, the weight average is what it says, divergence is caught
  * and early stopping keeps the best weights. */
 #include <stdlib.h>
 #include <string.h>
@@ -63,13 +64,13 @@ static uint8_t *model_bytes(dg_net *net, size_t *len) {
   return buf;
 }
 
-static void test_resume_exact(void) {
+static void resume_exact(float ema) {
   dg_dataset small;
   CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 3000));
   const char *arch = "input 28 28 1; conv 4 3 same; bn; relu; maxpool 2; "
                      "dropout 0.25; flatten; dense 10; softmax";
   dg_train_opts o = dg_train_defaults();
-  o.epochs = 2, o.batch = 50, o.val_count = 500, o.augment = 1;
+  o.epochs = 2, o.batch = 50, o.val_count = 500, o.augment = 1, o.ema = ema;
   /* uninterrupted */
   dg_net *a = NULL;
   CHECK_OK(dg_net_new(&a, arch, 3));
@@ -91,14 +92,64 @@ static void test_resume_exact(void) {
   CHECK_OK(dg_train(b, &small, &o));
   uint8_t *bb = model_bytes(b, &lb);
   CHECK_MSG(la == lb && ba && bb && !memcmp(ba, bb, la),
-            "resumed model differs from the uninterrupted one");
+            "resumed model differs from the uninterrupted one (ema %g)", ema);
   free(ba), free(bb);
   dg_net_free(a), dg_net_free(b);
+  /* a checkpoint with an average is refused without one, and vice versa */
+  CHECK_OK(dg_net_new(&b, arch, 3));
+  o.ema = ema > 0 ? 0 : 0.9f;
+  CHECK_FAIL(dg_train(b, &small, &o), DG_ERR_ARG, "--ema");
+  o.ema = ema;
+  dg_net_free(b);
   /* a checkpoint of another architecture is refused */
   dg_net *c = NULL;
   CHECK_OK(dg_net_new(&c, "logreg", 1));
   CHECK_FAIL(dg_train(c, &small, &o), DG_ERR_FORMAT, "another architecture");
   dg_net_free(c);
+  dg_dataset_free(&small);
+}
+
+static void test_resume_exact(void) { resume_exact(0); }
+static void test_resume_exact_ema(void) { resume_exact(0.99f); }
+
+/* The average changes what is returned, never the training path: the live
+ * weights of a run with --ema (in its checkpoint) are the weights of the
+ * same run without it, and the result is the average kept next to them. */
+static void test_ema(void) {
+  dg_dataset small;
+  CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 2000));
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = 2, o.batch = 50, o.val_count = 0, o.keep_last = 1;
+  dg_net *plain = NULL, *avg = NULL, *ck = NULL;
+  CHECK_OK(dg_net_new(&plain, "mlp50", 4));
+  CHECK_OK(dg_train(plain, &small, &o));
+  CHECK_OK(dg_net_new(&avg, "mlp50", 4));
+  o.ema = 0.95f;
+  o.checkpoint = dg_test_path("DIGITS_TMP", "ema.ckpt");
+  CHECK_OK(dg_train(avg, &small, &o));
+  dg_blob *blobs = NULL;
+  int nb = 0;
+  CHECK_OK(dg_model_load(&ck, o.checkpoint, &blobs, &nb));
+  size_t np = dg_net_param_count(plain);
+  CHECK(ck && !memcmp(dg_net_params(ck), dg_net_params(plain), np * sizeof(float)));
+  CHECK(memcmp(dg_net_params(avg), dg_net_params(plain), np * sizeof(float)));
+  int found = 0;
+  for (int i = 0; i < nb; i++)
+    if (!strcmp(blobs[i].name, "__train.ema")) {
+      found = 1;
+      CHECK(blobs[i].size >= np &&
+            !memcmp(blobs[i].data, dg_net_params(avg), np * sizeof(float)));
+    }
+  CHECK_MSG(found, "no __train.ema in the checkpoint");
+  /* and the average is a good model: on test images within a point */
+  dg_metrics m1, m2;
+  CHECK_OK(dg_evaluate(plain, &test2k, &m1, NULL));
+  CHECK_OK(dg_evaluate(avg, &test2k, &m2, NULL));
+  CHECK_MSG(dg_metrics_accuracy(&m2) > dg_metrics_accuracy(&m1) - 0.01,
+            "average %.4f, live %.4f", dg_metrics_accuracy(&m2),
+            dg_metrics_accuracy(&m1));
+  dg_blobs_free(blobs, nb);
+  dg_net_free(plain), dg_net_free(avg), dg_net_free(ck);
   dg_dataset_free(&small);
 }
 
@@ -178,6 +229,8 @@ int main(void) {
   }
   RUN(test_learns);
   RUN(test_resume_exact);
+  RUN(test_resume_exact_ema);
+  RUN(test_ema);
   RUN(test_threads_same_model);
   RUN(test_divergence_caught);
   RUN(test_early_stopping);

@@ -71,7 +71,7 @@ static int on_progress(const dg_progress *p, void *user) {
 typedef struct {
   const char *data, *arch, *out, *resume, *checkpoint, *init, *keep;
   long epochs, batch, seed, patience, val, limit, threads;
-  double lr, weight_decay, thickness;
+  double lr, weight_decay, thickness, ema;
   const char *schedule;
   int have_val, have_lr, have_epochs, have_batch, have_seed, have_patience, have_threads;
   int augment;
@@ -100,7 +100,7 @@ static int parse(int argc, char **argv, train_args *t) {
         "--data", "--arch", "--epochs", "--batch", "--lr", "--optimizer",
         "--seed", "--patience", "--out", "--resume", "--threads", "--val",
         "--limit", "--weight-decay", "--checkpoint", "--schedule",
-        "--augment-thickness", "--init", "--keep", NULL};
+        "--augment-thickness", "--init", "--keep", "--ema", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= strcmp(flag, known[i]) == 0;
     if (!ok)
@@ -140,6 +140,8 @@ static int parse(int argc, char **argv, train_args *t) {
       t->schedule = v;
     } else if (strcmp(flag, "--augment-thickness") == 0)
       rc = cli_parse_float(verb, flag, v, 0, 3, &t->thickness), t->augment = 1;
+    else if (strcmp(flag, "--ema") == 0)
+      rc = cli_parse_float(verb, flag, v, 0, 0.999999, &t->ema);
     else if (strcmp(flag, "--weight-decay") == 0)
       rc = cli_parse_float(verb, flag, v, 0, 10, &t->weight_decay);
     else if (strcmp(flag, "--optimizer") == 0) {
@@ -297,6 +299,7 @@ int cmd_train(int argc, char **argv) {
   if (t.have_lr) o.lr = (float)t.lr;
   else if (t.optimizer == DG_OPT_SGD) o.lr = 0.01f;
   o.weight_decay = (float)t.weight_decay;
+  o.ema = (float)t.ema;
   o.augment = t.augment;
   o.aug.thickness = (float)t.thickness;
   o.cosine = t.schedule && !strcmp(t.schedule, "cosine");
