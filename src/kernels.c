@@ -446,6 +446,60 @@ static void small_update(float *c, float acc, float alpha, float beta) {
   *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
 }
 
+#if defined(DG_SIMD_WASM)
+/* The same tile for WebAssembly with named accumulators (R * V <= 8)
+ * instead of arrays: clang turns the array form's fixed-size loops into
+ * memset/memcpy calls before it unrolls them, and the tile then lives in
+ * linear memory (the batch-1 dense layer ran ~8x slower than a plain loop).
+ * Same arithmetic: one mul+add chain per element in ascending p. */
+DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
+                             size_t astep, int K, const float *b, int ldb,
+                             float *c, int ldc, int m, float alpha,
+                             float beta) {
+  const dg_vf z = dg_vzero();
+  dg_vf c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
+  const float *a0 = arow[0], *a1 = arow[R > 1 ? 1 : 0];
+  const float *a2 = arow[R > 2 ? 2 : 0], *a3 = arow[R > 3 ? 3 : 0];
+  for (int p = 0; p < K; p++) {
+    const float *bp = b + (size_t)p * ldb;
+    size_t q = (size_t)p * astep;
+    if (R == 1) { /* 1 x V, V <= 8: c0..c7 are the V vectors of the row */
+      dg_vf av = dg_vset1(a0[q]);
+      c0 = dg_vfma(av, dg_vload(bp), c0);
+      if (V > 1) c1 = dg_vfma(av, dg_vload(bp + 1 * DG_VW), c1);
+      if (V > 2) c2 = dg_vfma(av, dg_vload(bp + 2 * DG_VW), c2);
+      if (V > 3) c3 = dg_vfma(av, dg_vload(bp + 3 * DG_VW), c3);
+      if (V > 4) c4 = dg_vfma(av, dg_vload(bp + 4 * DG_VW), c4);
+      if (V > 5) c5 = dg_vfma(av, dg_vload(bp + 5 * DG_VW), c5);
+      if (V > 6) c6 = dg_vfma(av, dg_vload(bp + 6 * DG_VW), c6);
+      if (V > 7) c7 = dg_vfma(av, dg_vload(bp + 7 * DG_VW), c7);
+    } else { /* 4 x V, V <= 2: row r is c(2r), c(2r+1) */
+      dg_vf b0 = dg_vload(bp), b1 = V > 1 ? dg_vload(bp + DG_VW) : z, av;
+      av = dg_vset1(a0[q]);
+      c0 = dg_vfma(av, b0, c0);
+      if (V > 1) c1 = dg_vfma(av, b1, c1);
+      av = dg_vset1(a1[q]);
+      c2 = dg_vfma(av, b0, c2);
+      if (V > 1) c3 = dg_vfma(av, b1, c3);
+      av = dg_vset1(a2[q]);
+      c4 = dg_vfma(av, b0, c4);
+      if (V > 1) c5 = dg_vfma(av, b1, c5);
+      av = dg_vset1(a3[q]);
+      c6 = dg_vfma(av, b0, c6);
+      if (V > 1) c7 = dg_vfma(av, b1, c7);
+    }
+  }
+  float t[8 * DG_VW]; /* (R, 8 / R vectors) */
+  dg_vstore(t + 0 * DG_VW, c0), dg_vstore(t + 1 * DG_VW, c1);
+  dg_vstore(t + 2 * DG_VW, c2), dg_vstore(t + 3 * DG_VW, c3);
+  dg_vstore(t + 4 * DG_VW, c4), dg_vstore(t + 5 * DG_VW, c5);
+  dg_vstore(t + 6 * DG_VW, c6), dg_vstore(t + 7 * DG_VW, c7);
+  for (int r = 0; r < m; r++)
+    for (int j = 0; j < V * DG_VW; j++)
+      small_update(c + (size_t)r * ldc + j, t[r * (8 / R) * DG_VW + j], alpha,
+                   beta);
+}
+#else
 /* !tb: an R x (V vectors) block of C at rows arow[0..R), columns b[0..):
  * each step of p broadcasts R values of op(A) against V vectors of one row
  * of B. R and V are constants at every call, so the loops unroll and the
@@ -479,6 +533,8 @@ DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
       small_update(c + (size_t)r * ldc + j, t[j], alpha, beta);
   }
 }
+
+#endif
 
 /* Rows in groups of 4 x 2 vectors (4 rows share each load of B), or, when
  * M < 4, one row against 8 vectors (a long contiguous read of each row of
