@@ -35,11 +35,17 @@
  * compiler keep the accumulator tile in registers. */
 #if defined(__clang__)
 #define DG_UNROLL DG_PRAGMA(unroll)
+#define DG_UNROLL4 DG_PRAGMA(unroll 4)
 #elif defined(__GNUC__)
 #define DG_UNROLL DG_PRAGMA(GCC unroll 16)
+#define DG_UNROLL4 DG_PRAGMA(GCC unroll 4)
 #else
 #define DG_UNROLL
+#define DG_UNROLL4
 #endif
+/* DG_UNROLL4 goes on the depth loops of microkernels that walk several row
+ * pointers: each pointer costs an add per step, and without unrolling
+ * those adds, not the FMAs, limit the loop (they share the issue width). */
 
 #define DG_TLS _Thread_local
 
@@ -305,6 +311,7 @@ static void ukernel_rows(int kc, const float *a, int lda,
     DG_UNROLL
     for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
   }
+  DG_UNROLL4
   for (int p = 0; p < kc; p++) {
     dg_vf bv[NV];
     DG_UNROLL
@@ -639,88 +646,407 @@ void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
   gemm_packed(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
 }
 
-/* ---- im2col / col2im ------------------------------------------------------ */
+/* ---- convolution: implicit GEMM ------------------------------------------- */
 
-/* Runs here are short (k*c floats: 5 for a first layer, 72 for c = 24,
- * k = 3), so the tail is a partial vector, never a memcpy call. */
-static inline void copy_floats(float *restrict d, const float *restrict s,
-                               int n) {
-  int i = 0;
-  for (; i + DG_VW <= n; i += DG_VW) dg_vstore(d + i, dg_vload(s + i));
-  if (i < n) dg_vcopy_n(d + i, s + i, n - i);
-}
+/* The three products of a convolution layer are GEMMs on the im2col matrix
+ * A (n*oh*ow, k*k*c). The row of A for output pixel (b, oy, ox) is k runs
+ * of k*c contiguous floats of the zero-padded input, one per kernel row,
+ * wp*c apart, so the microkernels below read A in place through row
+ * pointers and A is never written: im2col wrote and re-read k*k floats per
+ * input float, which cost more than the arithmetic on them.
+ *
+ *   forward  out (pixels, f) = A (pixels, kkc) @ wt (kkc, f) (+ bias, ReLU)
+ *   weights  dw (kkc, f)     = A^T (kkc, pixels) @ dy (pixels, f)
+ *   input    din             = adjoint of A applied to dy @ wt^T (f, kkc),
+ *                              each tile of dy @ wt^T added straight into
+ *                              the image (col2im fused into the epilogue)
+ *
+ * Determinism: the forward splits output pixels between threads and the
+ * input gradient whole images; the weight gradient sums fixed groups of
+ * images (CONV_GROUPS, set by the batch size alone) into partials that are
+ * added in ascending order. No result depends on the thread count. */
 
-static inline void add_floats(float *restrict d, const float *restrict s,
-                              int n) {
-  int i = 0;
-  for (; i + DG_VW <= n; i += DG_VW)
-    dg_vstore(d + i, dg_vadd(dg_vload(d + i), dg_vload(s + i)));
-  if (i < n) dg_vaddto_n(d + i, s + i, n - i);
-}
+static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-/* For a kernel row, the window's columns ox-pad .. ox-pad+k-1 are one
- * contiguous run of k*c floats in NHWC, clipped at the image border: so each
- * (row, ky) is a zero head, one copy, a zero tail. */
-void dg_im2col(const float *in, int n, int h, int w, int c, int k, int pad,
-               float *out) {
-  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  if (n <= 0 || oh <= 0 || ow <= 0) return;
-  int kc = k * c, kkc = k * kc;
-  int rows = n * oh;
-  int nt = threads_for((double)rows * ow * kkc, 1 << 16);
+/* Vectors in a column tile when rem columns are left: NV while more than
+ * NV-1 vectors' worth remain, else one. A tile may run past rem: the
+ * operands it reads are then zero-padded to whole vectors. */
+static inline int tile_nv(int rem) { return rem > (NV - 1) * DG_VW ? NV : 1; }
+
+/* Images per weight-gradient partial: the batch is cut into at most this
+ * many groups, whatever the thread count. */
+#define CONV_GROUPS 16
+static int conv_groups(int n) { return n < CONV_GROUPS ? n : CONV_GROUPS; }
+
+/* dst (n, h+2p, w+2p, c) = in (n, h, w, c) framed by p zeros. */
+static void pad_images(const float *in, int n, int h, int w, int c, int p,
+                       float *dst, int nt) {
+  int hp = h + 2 * p, wp = w + 2 * p;
+  size_t row = (size_t)wp * c;
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
-  for (int row = 0; row < rows; row++) {
-    int b = row / oh, oy = row % oh;
-    const float *img = in + (size_t)b * h * w * c; /* (h, w, c) */
-    float *o = out + (size_t)row * ow * kkc;         /* (ow, k, k, c) */
-    for (int ox = 0; ox < ow; ox++, o += kkc) {
-      int ix0 = ox - pad;
-      int lo = imax(0, -ix0), hi = imin(k, w - ix0); /* valid kx range */
-      for (int ky = 0; ky < k; ky++) {
-        int iy = oy + ky - pad;
-        float *d = o + ky * kc;
-        if (iy < 0 || iy >= h || hi <= lo) {
-          memset(d, 0, (size_t)kc * sizeof(float));
-          continue;
-        }
-        if (lo > 0) memset(d, 0, (size_t)lo * c * sizeof(float));
-        copy_floats(d + lo * c, img + ((size_t)iy * w + ix0 + lo) * c,
-                    (hi - lo) * c);
-        if (hi < k) memset(d + hi * c, 0, (size_t)(k - hi) * c * sizeof(float));
+  for (int b = 0; b < n; b++) {
+    float *d = dst + (size_t)b * hp * row;
+    const float *s = in + (size_t)b * h * w * c;
+    memset(d, 0, (size_t)p * row * sizeof(float));
+    for (int y = 0; y < h; y++) {
+      float *dr = d + (size_t)(y + p) * row;
+      memset(dr, 0, (size_t)p * c * sizeof(float));
+      memcpy(dr + (size_t)p * c, s + (size_t)y * w * c,
+             (size_t)w * c * sizeof(float));
+      memset(dr + (size_t)(p + w) * c, 0, (size_t)p * c * sizeof(float));
+    }
+    memset(d + (size_t)(h + p) * row, 0, (size_t)p * row * sizeof(float));
+  }
+}
+
+size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad) {
+  size_t hp = (size_t)h + 2 * pad, wp = (size_t)w + 2 * pad;
+  if (n <= 0 || hp < (size_t)k || wp < (size_t)k) return 0;
+  size_t oh = hp - k + 1, ow = wp - k + 1;
+  size_t kkc = (size_t)k * k * c, fp = (size_t)round_up(f, DG_VW);
+  size_t padded = pad ? (size_t)n * hp * wp * c : 0;
+  size_t fwd = padded + (fp != (size_t)f ? kkc * fp : 0);
+  size_t gw = padded + (size_t)conv_groups(n) * (kkc + 1) * fp +
+              (fp != (size_t)f ? (size_t)n * oh * ow * fp : 0);
+  size_t gi = padded + (size_t)f * k * round_up(k * c, DG_VW);
+  size_t m = fwd > gw ? fwd : gw;
+  return m > gi ? m : gi;
+}
+
+/* Forward tile: rows a[r] (MR output pixels), k runs of kc floats ss
+ * apart; b (kkc, ldb) the weights at this tile's first column. One FMA
+ * chain per element over (run, position) ascending, then + bias, ReLU. */
+DG_INLINE void conv_fwd_tile(const int nv, const float *const *a, int k,
+                             int kc, size_t ss, const float *b, int ldb,
+                             float *out, int ldo, int mr, int ncols,
+                             const float *bias, int relu) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
+  }
+  for (int s = 0; s < k; s++) {
+    const float *ar[MR];
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) ar[r] = a[r] + s * ss;
+    DG_UNROLL4
+    for (int q = 0; q < kc; q++, b += ldb) {
+      dg_vf bv[NV];
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
+      DG_UNROLL
+      for (int r = 0; r < MR; r++) {
+        dg_vf av = dg_vset1(ar[r][q]);
+        DG_UNROLL
+        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  dg_vf zero = dg_vzero();
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    if (r >= mr) continue;
+    float *o = out + (size_t)r * ldo;
+    if (ncols == nv * DG_VW) {
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
+        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
+      }
+    } else { /* the same arithmetic, lane by lane */
+      float t[NV * DG_VW];
+      for (int v = 0; v < nv; v++) dg_vstore(t + v * DG_VW, acc[r][v]);
+      for (int j = 0; j < ncols; j++) {
+        float x = t[j] + bias[j];
+        o[j] = relu ? (x > 0.0f ? x : 0.0f) : x;
       }
     }
   }
 }
 
-/* The adjoint: each (row, ky) run is added back. Images are independent, so
- * threads split the batch; within an image the additions into each element
- * happen in the reference order (oy, ox, ky, kx), so the result is exactly
- * dg_col2im_ref's. */
-void dg_col2im(const float *col, int n, int h, int w, int c, int k, int pad,
-               float *din) {
-  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  if (n <= 0 || oh <= 0 || ow <= 0) return;
-  int kc = k * c, kkc = k * kc;
-  int nt = threads_for((double)n * oh * ow * kkc, 1 << 16);
+void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
+               const float *bias, int f, int k, int pad, int relu, float *out,
+               float *work) {
+  int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
+  if (n <= 0 || oh <= 0 || ow <= 0 || f <= 0) return;
+  int kc = k * c, kkc = k * kc, fp = round_up(f, DG_VW), opix = oh * ow;
+  int M = n * opix, tiles = (M + MR - 1) / MR;
+  int nt = threads_for((double)M * f * kkc, 1 << 20);
+  const float *src = in;
+  float *wk = work;
+  if (pad) {
+    pad_images(in, n, h, w, c, pad, wk, nt);
+    src = wk;
+    wk += (size_t)n * hp * wp * c;
+  }
+  const float *B = wt; /* (kkc, fp) */
+  if (fp != f) {
+    for (int i = 0; i < kkc; i++) {
+      memcpy(wk + (size_t)i * fp, wt + (size_t)i * f, (size_t)f * sizeof(float));
+      memset(wk + (size_t)i * fp + f, 0, (size_t)(fp - f) * sizeof(float));
+    }
+    B = wk;
+  }
+  size_t ss = (size_t)wp * c;
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int t = 0; t < tiles; t++) {
+    int m0 = t * MR, mr = imin(MR, M - m0);
+    const float *a[MR]; /* rows past mr repeat row 0 and are dropped */
+    for (int r = 0; r < MR; r++) {
+      int m = m0 + (r < mr ? r : 0), b = m / opix, pix = m % opix;
+      a[r] = src + (((size_t)b * hp + pix / ow) * wp + pix % ow) * c;
+    }
+    float *o = out + (size_t)m0 * f;
+    for (int j = 0; j < f;) {
+      int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
+      if (nv == NV)
+        conv_fwd_tile(NV, a, k, kc, ss, B + j, fp, o + j, f, mr, nc, bias + j,
+                      relu);
+      else
+        conv_fwd_tile(1, a, k, kc, ss, B + j, fp, o + j, f, mr, nc, bias + j,
+                      relu);
+      j += nv * DG_VW;
+    }
+  }
+}
+
+/* Weight-gradient tile: rows kk0..kk0+MR of dw against nv vectors of
+ * columns, summed over one image's pixels (oy, ox ascending): A's entry is
+ * p[off[r]] for the pixel's window start p, or p[off[0] + r] when the MR
+ * rows lie in one run (contig). Then the group partial pw (row stride ldp)
+ * is set (first image) or added to. */
+DG_INLINE void conv_gw_tile(const int nv, const int contig, const float *img,
+                            int oh, int ow, size_t ss, int c, const int *off,
+                            const float *dy, int ldd, float *pw, int ldp,
+                            int mr, int first) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
+  }
+  int o[MR];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) o[r] = contig ? off[0] + r : off[r];
+  for (int oy = 0; oy < oh; oy++) {
+    const float *p = img + (size_t)oy * ss;
+    DG_UNROLL4
+    for (int ox = 0; ox < ow; ox++, p += c, dy += ldd) {
+      dg_vf bv[NV];
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) bv[v] = dg_vload(dy + v * DG_VW);
+      DG_UNROLL
+      for (int r = 0; r < MR; r++) {
+        dg_vf av = dg_vset1(p[o[r]]);
+        DG_UNROLL
+        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    if (r >= mr) continue;
+    float *q = pw + (size_t)r * ldp;
+    DG_UNROLL
+    for (int v = 0; v < nv; v++)
+      dg_vstore(q + v * DG_VW,
+                first ? acc[r][v] : dg_vadd(dg_vload(q + v * DG_VW), acc[r][v]));
+  }
+}
+
+void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
+                      int c, int f, int k, int pad, float *dw, float *db,
+                      float *work) {
+  int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
+  int kc = k * c, kkc = k * kc, fp = round_up(f, DG_VW);
+  if (f <= 0 || oh <= 0 || ow <= 0) return;
+  if (n <= 0) {
+    memset(dw, 0, (size_t)kkc * f * sizeof(float));
+    memset(db, 0, (size_t)f * sizeof(float));
+    return;
+  }
+  int opix = oh * ow, G = conv_groups(n);
+  int nt = threads_for((double)n * opix * f * kkc, 1 << 20);
+  const float *src = in;
+  float *wk = work;
+  if (pad) {
+    pad_images(in, n, h, w, c, pad, wk, nt);
+    src = wk;
+    wk += (size_t)n * hp * wp * c;
+  }
+  const float *D = dy; /* (n*opix, fp) */
+  if (fp != f) {
+    size_t rows = (size_t)n * opix;
+    for (size_t i = 0; i < rows; i++) {
+      memcpy(wk + i * fp, dy + i * f, (size_t)f * sizeof(float));
+      memset(wk + i * fp + f, 0, (size_t)(fp - f) * sizeof(float));
+    }
+    D = wk;
+    wk += rows * fp;
+  }
+  float *part = wk; /* (G, kkc + 1, fp): dw rows, then the db row */
+  size_t ss = (size_t)wp * c, psz = (size_t)(kkc + 1) * fp;
+  int contig = kc % MR == 0, nmt = (kkc + MR - 1) / MR;
+  int ntg = imin(nt, G);
+  (void)ntg;
+  DG_OMP(parallel for schedule(static) num_threads(ntg) if (ntg > 1))
+  for (int g = 0; g < G; g++) {
+    int b0 = (int)((long long)g * n / G), b1 = (int)((long long)(g + 1) * n / G);
+    float *pw = part + g * psz, *pb = pw + (size_t)kkc * fp;
+    for (int b = b0; b < b1; b++) {
+      const float *img = src + (size_t)b * hp * wp * c;
+      const float *dyi = D + (size_t)b * opix * fp;
+      int first = b == b0;
+      for (int mt = 0; mt < nmt; mt++) {
+        int kk0 = mt * MR, mr = imin(MR, kkc - kk0), off[MR];
+        for (int r = 0; r < MR; r++) {
+          int kk = kk0 + (r < mr ? r : 0);
+          off[r] = (int)((kk / kc) * ss + kk % kc);
+        }
+        float *q = pw + (size_t)kk0 * fp;
+        for (int j = 0; j < f;) {
+          int nv = tile_nv(f - j);
+          if (nv == NV && contig)
+            conv_gw_tile(NV, 1, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
+                         mr, first);
+          else if (nv == NV)
+            conv_gw_tile(NV, 0, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
+                         mr, first);
+          else if (contig)
+            conv_gw_tile(1, 1, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
+                         mr, first);
+          else
+            conv_gw_tile(1, 0, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
+                         mr, first);
+          j += nv * DG_VW;
+        }
+      }
+      /* bias: the same pixels, in the same order */
+      if (first) memset(pb, 0, (size_t)fp * sizeof(float));
+      for (int i = 0; i < opix; i++)
+        for (int j = 0; j < fp; j += DG_VW)
+          dg_vstore(pb + j, dg_vadd(dg_vload(pb + j),
+                                    dg_vload(dyi + (size_t)i * fp + j)));
+    }
+  }
+  /* dw, db = the G partials added in ascending order */
+  float t[DG_VW];
+  for (int i = 0; i <= kkc; i++) {
+    float *d = i < kkc ? dw + (size_t)i * f : db;
+    const float *p0 = part + (size_t)i * fp;
+    for (int j = 0; j < f; j += DG_VW) {
+      dg_vf s = dg_vload(p0 + j);
+      for (int g = 1; g < G; g++) s = dg_vadd(s, dg_vload(p0 + g * psz + j));
+      if (j + DG_VW <= f) {
+        dg_vstore(d + j, s);
+      } else {
+        dg_vstore(t, s);
+        dg_vcopy_n(d + j, t, f - j);
+      }
+    }
+  }
+}
+
+/* Input-gradient tile: nv vectors of columns of dy (rows a[r]) @ wt^T (b:
+ * (f, nv*DG_VW), packed), one FMA chain over f per element, then the first
+ * ncols lanes of each row added into the image at d[r]. */
+DG_INLINE void conv_gi_tile(const int nv, const float *const *a, int f,
+                            const float *b, float *const *d, int mr,
+                            int ncols) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
+  }
+  DG_UNROLL4
+  for (int p = 0; p < f; p++, b += nv * DG_VW) {
+    dg_vf bv[NV];
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
+    DG_UNROLL
+    for (int r = 0; r < MR; r++) {
+      dg_vf av = dg_vset1(a[r][p]);
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+    }
+  }
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    if (r >= mr) continue;
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) {
+      int cnt = ncols - v * DG_VW;
+      float *q = d[r] + v * DG_VW;
+      if (cnt >= DG_VW) {
+        dg_vstore(q, dg_vadd(dg_vload(q), acc[r][v]));
+      } else if (cnt > 0) {
+        float t[DG_VW];
+        dg_vstore(t, acc[r][v]);
+        dg_vaddto_n(q, t, cnt);
+      }
+    }
+  }
+}
+
+void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
+                       int c, int f, int k, int pad, float *din, float *work) {
+  int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
+  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
+  int kc = k * c, segw = round_up(kc, DG_VW), opix = oh * ow;
+  /* wt^T, tile by tile: for run s and the tile at column q0 of the run,
+   * (f, nv*DG_VW) at wtt + (s*segw + q0)*f, zero past the run's end */
+  float *wtt = work;
+  for (int s = 0; s < k; s++)
+    for (int q0 = 0; q0 < kc;) {
+      int nv = tile_nv(kc - q0), tw = nv * DG_VW;
+      float *blk = wtt + ((size_t)s * segw + q0) * f;
+      for (int p = 0; p < f; p++)
+        for (int j = 0; j < tw; j++)
+          blk[(size_t)p * tw + j] =
+              q0 + j < kc ? wt[((size_t)s * kc + q0 + j) * f + p] : 0.0f;
+      q0 += tw;
+    }
+  float *dpad = pad ? work + (size_t)f * k * segw : NULL; /* (n, hp, wp, c) */
+  size_t ss = (size_t)wp * c, isz = (size_t)hp * wp * c;
+  int nt = threads_for((double)n * opix * f * k * kc, 1 << 20);
   if (nt > n) nt = n;
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
   for (int b = 0; b < n; b++) {
-    float *img = din + (size_t)b * h * w * c; /* (h, w, c) */
-    const float *o = col + (size_t)b * oh * ow * kkc;
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++, o += kkc) {
-        int ix0 = ox - pad;
-        int lo = imax(0, -ix0), hi = imin(k, w - ix0);
-        if (hi <= lo) continue;
-        for (int ky = 0; ky < k; ky++) {
-          int iy = oy + ky - pad;
-          if (iy < 0 || iy >= h) continue;
-          add_floats(img + ((size_t)iy * w + ix0 + lo) * c, o + ky * kc + lo * c,
-                     (hi - lo) * c);
-        }
+    float *img = pad ? dpad + b * isz : din + b * isz;
+    memset(img, 0, isz * sizeof(float));
+    const float *dyi = dy + (size_t)b * opix * f;
+    for (int m0 = 0; m0 < opix; m0 += MR) {
+      int mr = imin(MR, opix - m0);
+      const float *a[MR];
+      float *base[MR], *d[MR];
+      for (int r = 0; r < MR; r++) {
+        int m = m0 + (r < mr ? r : 0);
+        a[r] = dyi + (size_t)m * f;
+        base[r] = img + ((size_t)(m / ow) * wp + m % ow) * c;
       }
+      for (int s = 0; s < k; s++)
+        for (int q0 = 0; q0 < kc;) {
+          int nv = tile_nv(kc - q0), nc = imin(nv * DG_VW, kc - q0);
+          const float *blk = wtt + ((size_t)s * segw + q0) * f;
+          for (int r = 0; r < MR; r++) d[r] = base[r] + s * ss + q0;
+          if (nv == NV)
+            conv_gi_tile(NV, a, f, blk, d, mr, nc);
+          else
+            conv_gi_tile(1, a, f, blk, d, mr, nc);
+          q0 += nv * DG_VW;
+        }
+    }
+    if (pad) {
+      float *o = din + (size_t)b * h * w * c;
+      for (int y = 0; y < h; y++)
+        memcpy(o + (size_t)y * w * c, img + ((size_t)(y + pad) * wp + pad) * c,
+               (size_t)w * c * sizeof(float));
+    }
   }
 }
 

@@ -25,20 +25,34 @@ void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
 void dg_kernels_set_threads(int threads);
 int dg_kernels_threads(void);
 
-/* im2col for NHWC convolution, stride 1.
- * in (n, h, w, c); k x k kernel; pad = (k-1)/2 for "same", 0 for "valid";
- * out (n*oh*ow, k*k*c), column order (ky, kx, c), zeros outside the image.
- * oh = h + 2*pad - k + 1, ow likewise. */
-void dg_im2col_ref(const float *in, int n, int h, int w, int c, int k, int pad,
-                   float *out);
-void dg_im2col(const float *in, int n, int h, int w, int c, int k, int pad,
-               float *out);
-/* col2im: the adjoint of im2col; ADDS col's entries into din (n, h, w, c),
- * which the caller zeroes first. */
-void dg_col2im_ref(const float *col, int n, int h, int w, int c, int k,
-                   int pad, float *din);
-void dg_col2im(const float *col, int n, int h, int w, int c, int k, int pad,
-               float *din);
+/* Convolution, NHWC, stride 1, computed as an implicit GEMM (no im2col
+ * matrix is ever written): in (n, h, w, c), wt (k, k, c, f), bias (f);
+ * pad = (k-1)/2 for "same", 0 for "valid"; oh = h + 2*pad - k + 1, ow
+ * likewise. Every kernel takes a workspace of dg_conv2d_work(...) floats.
+ *
+ * Forward: out (n, oh, ow, f) = conv(in, wt) + bias, then ReLU if relu. */
+void dg_conv2d_ref(const float *in, int n, int h, int w, int c,
+                   const float *wt, const float *bias, int f, int k, int pad,
+                   int relu, float *out);
+void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
+               const float *bias, int f, int k, int pad, int relu, float *out,
+               float *work);
+/* Weight and bias gradients: dw (k, k, c, f) and db (f) overwritten with
+ * the sums over all n*oh*ow output pixels of dy (n, oh, ow, f). */
+void dg_conv2d_grad_w_ref(const float *in, const float *dy, int n, int h,
+                          int w, int c, int f, int k, int pad, float *dw,
+                          float *db);
+void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
+                      int c, int f, int k, int pad, float *dw, float *db,
+                      float *work);
+/* Input gradient: din (n, h, w, c) overwritten with the adjoint of the
+ * forward convolution applied to dy. */
+void dg_conv2d_grad_in_ref(const float *dy, const float *wt, int n, int h,
+                           int w, int c, int f, int k, int pad, float *din);
+void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
+                       int c, int f, int k, int pad, float *din, float *work);
+/* Floats of workspace the three fast kernels need for this shape. */
+size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad);
 
 /* Max pooling p x p, stride p, valid (floor): in (n,h,w,c) -> out
  * (n,h/p,w/p,c); arg (n,h/p,w/p,c) holds the flat input index of each max

@@ -27,42 +27,73 @@ void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
   }
 }
 
-void dg_im2col_ref(const float *in, int n, int h, int w, int c, int k, int pad,
-                   float *out) {
+void dg_conv2d_ref(const float *in, int n, int h, int w, int c,
+                   const float *wt, const float *bias, int f, int k, int pad,
+                   int relu, float *out) {
   int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  size_t row = 0;
   for (int b = 0; b < n; b++)
     for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++, row++) {
-        float *o = out + row * (size_t)(k * k * c); /* (k, k, c) */
-        for (int ky = 0; ky < k; ky++)
-          for (int kx = 0; kx < k; kx++)
-            for (int ch = 0; ch < c; ch++) {
-              int iy = oy + ky - pad, ix = ox + kx - pad;
-              int inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-              o[(ky * k + kx) * c + ch] =
-                  inside ? in[(((size_t)b * h + iy) * w + ix) * c + ch] : 0.0f;
-            }
-      }
+      for (int ox = 0; ox < ow; ox++)
+        for (int o = 0; o < f; o++) {
+          float acc = 0.0f;
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+              for (int ch = 0; ch < c; ch++) {
+                int iy = oy + ky - pad, ix = ox + kx - pad;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                acc += in[(((size_t)b * h + iy) * w + ix) * c + ch] *
+                       wt[((size_t)(ky * k + kx) * c + ch) * f + o];
+              }
+          float x = acc + bias[o];
+          out[(((size_t)b * oh + oy) * ow + ox) * f + o] =
+              relu ? (x > 0.0f ? x : 0.0f) : x;
+        }
 }
 
-void dg_col2im_ref(const float *col, int n, int h, int w, int c, int k,
-                   int pad, float *din) {
+void dg_conv2d_grad_w_ref(const float *in, const float *dy, int n, int h,
+                          int w, int c, int f, int k, int pad, float *dw,
+                          float *db) {
   int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  size_t row = 0;
+  for (int o = 0; o < f; o++) {
+    float s = 0.0f;
+    for (size_t m = 0; m < (size_t)n * oh * ow; m++) s += dy[m * f + o];
+    db[o] = s;
+  }
+  for (int ky = 0; ky < k; ky++)
+    for (int kx = 0; kx < k; kx++)
+      for (int ch = 0; ch < c; ch++)
+        for (int o = 0; o < f; o++) {
+          float acc = 0.0f;
+          for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < oh; oy++)
+              for (int ox = 0; ox < ow; ox++) {
+                int iy = oy + ky - pad, ix = ox + kx - pad;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                acc += in[(((size_t)b * h + iy) * w + ix) * c + ch] *
+                       dy[(((size_t)b * oh + oy) * ow + ox) * f + o];
+              }
+          dw[((size_t)(ky * k + kx) * c + ch) * f + o] = acc;
+        }
+}
+
+void dg_conv2d_grad_in_ref(const float *dy, const float *wt, int n, int h,
+                           int w, int c, int f, int k, int pad, float *din) {
+  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
   for (int b = 0; b < n; b++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++, row++) {
-        const float *o = col + row * (size_t)(k * k * c); /* (k, k, c) */
-        for (int ky = 0; ky < k; ky++)
-          for (int kx = 0; kx < k; kx++)
-            for (int ch = 0; ch < c; ch++) {
-              int iy = oy + ky - pad, ix = ox + kx - pad;
-              if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                din[(((size_t)b * h + iy) * w + ix) * c + ch] +=
-                    o[(ky * k + kx) * c + ch];
+    for (int iy = 0; iy < h; iy++)
+      for (int ix = 0; ix < w; ix++)
+        for (int ch = 0; ch < c; ch++) {
+          float acc = 0.0f;
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++) {
+              int oy = iy - ky + pad, ox = ix - kx + pad;
+              if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+              for (int o = 0; o < f; o++)
+                acc += dy[(((size_t)b * oh + oy) * ow + ox) * f + o] *
+                       wt[((size_t)(ky * k + kx) * c + ch) * f + o];
             }
-      }
+          din[(((size_t)b * h + iy) * w + ix) * c + ch] = acc;
+        }
 }
 
 void dg_maxpool_ref(const float *in, int n, int h, int w, int c, int p,

@@ -1,6 +1,6 @@
 /* layers.c: every layer's forward and backward, side by side. Layers own no
  * memory: the network passes in its buffers. Heavy lifting goes through the
- * kernels (GEMM, im2col, pooling), which decide SIMD and threads. */
+ * kernels (GEMM, convolution, pooling), which decide SIMD and threads. */
 #include <math.h>
 #include <string.h>
 
@@ -10,10 +10,11 @@
 /* ---- dense ----------------------------------------------------------------- */
 
 void dg_dense_forward(float *out, const float *in, const float *w,
-                      const float *b, int N, int I, int U) {
+                      const float *b, int N, int I, int U, int relu) {
   /* out (N,U) = in (N,I) @ w (I,U) + b */
   dg_gemm(0, 0, N, U, I, 1.0f, in, I, w, U, 0.0f, out, U);
   dg_bias_add(out, b, (size_t)N, U);
+  if (relu) dg_relu(out, out, (size_t)N * U);
 }
 
 void dg_dense_backward(float *din, float *dw, float *db, const float *dout,
@@ -25,60 +26,26 @@ void dg_dense_backward(float *din, float *dw, float *db, const float *dout,
   if (din) dg_gemm(0, 1, N, I, U, 1.0f, dout, U, w, U, 0.0f, din, I);
 }
 
-/* ---- conv (NHWC, stride 1, via im2col) ------------------------------------- */
-
-/* Samples per im2col chunk: as many as fit the workspace, at least one. */
-static int conv_chunk(int N, size_t per_sample, size_t col_cap) {
-  size_t c = col_cap / per_sample;
-  if (c < 1) c = 1;
-  return c > (size_t)N ? N : (int)c;
-}
+/* ---- conv (NHWC, stride 1, implicit GEMM) ------------------------------------ */
 
 void dg_conv_forward(float *out, const float *in, const float *w,
                      const float *b, int N, int H, int W, int C, int F, int K,
-                     int pad, float *col, size_t col_cap) {
-  int OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, KKC = K * K * C;
-  size_t in_size = (size_t)H * W * C, out_size = (size_t)OH * OW * F;
-  int chunk = conv_chunk(N, (size_t)OH * OW * KKC, col_cap);
-  for (int s = 0; s < N; s += chunk) {
-    int cn = N - s < chunk ? N - s : chunk;
-    /* col (cn*OH*OW, KKC); out rows (cn*OH*OW, F) = col @ w (KKC, F) */
-    dg_im2col(in + s * in_size, cn, H, W, C, K, pad, col);
-    dg_gemm(0, 0, cn * OH * OW, F, KKC, 1.0f, col, KKC, w, F, 0.0f,
-            out + s * out_size, F);
-  }
-  dg_bias_add(out, b, (size_t)N * OH * OW, F);
+                     int pad, int relu, float *work) {
+  dg_conv2d(in, N, H, W, C, w, b, F, K, pad, relu, out, work);
 }
 
 void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
                       const float *in, const float *w, int N, int H, int W,
-                      int C, int F, int K, int pad, float *col,
-                      size_t col_cap) {
-  int OH = H + 2 * pad - K + 1, OW = W + 2 * pad - K + 1, KKC = K * K * C;
-  size_t in_size = (size_t)H * W * C, out_size = (size_t)OH * OW * F;
-  int chunk = conv_chunk(N, (size_t)OH * OW * KKC, col_cap);
-  dg_bias_grad(dout, (size_t)N * OH * OW, F, db);
-  if (din) memset(din, 0, sizeof(float) * in_size * N);
-  for (int s = 0; s < N; s += chunk) {
-    int cn = N - s < chunk ? N - s : chunk, rows = cn * OH * OW;
-    const float *dy = dout + s * out_size; /* (rows, F) */
-    /* dw (KKC,F) (+)= col^T (KKC,rows) @ dy (rows,F); the first chunk
-     * overwrites, the rest accumulate in a fixed order */
-    dg_im2col(in + s * in_size, cn, H, W, C, K, pad, col);
-    dg_gemm(1, 0, KKC, F, rows, 1.0f, col, KKC, dy, F, s ? 1.0f : 0.0f, dw, F);
-    if (din) {
-      /* dcol (rows,KKC) = dy (rows,F) @ w^T (F,KKC), then scatter back */
-      dg_gemm(0, 1, rows, KKC, F, 1.0f, dy, F, w, F, 0.0f, col, KKC);
-      dg_col2im(col, cn, H, W, C, K, pad, din + s * in_size);
-    }
-  }
+                      int C, int F, int K, int pad, float *work) {
+  dg_conv2d_grad_w(in, dout, N, H, W, C, F, K, pad, dw, db, work);
+  if (din) dg_conv2d_grad_in(dout, w, N, H, W, C, F, K, pad, din, work);
 }
 
 /* ---- batch norm -------------------------------------------------------------- */
 
 void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
                          const float *gamma, const float *beta, float *rmean,
-                         float *rvar, size_t rows, int C) {
+                         float *rvar, size_t rows, int C, int relu) {
   float *mean = stat, *invstd = stat + C, *var = stat + 2 * C;
   /* two passes, accumulated in double row by row (cache friendly for
    * NHWC); the order is fixed, so results do not depend on threads */
@@ -103,6 +70,8 @@ void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
       xh[c] = (x[c] - mean[c]) * invstd[c];
       y[c] = gamma[c] * xh[c] + beta[c];
     }
+    if (relu)
+      for (int c = 0; c < C; c++) y[c] = y[c] > 0.0f ? y[c] : 0.0f;
   }
   /* running variance is the unbiased estimate, as inference sees it */
   float unbias = rows > 1 ? (float)rows / (float)(rows - 1) : 1.0f;
@@ -114,7 +83,7 @@ void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
 
 void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
                          const float *beta, const float *rmean,
-                         const float *rvar, size_t rows, int C) {
+                         const float *rvar, size_t rows, int C, int relu) {
   /* fold into one scale and shift per channel */
   float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
   for (int c0 = 0; c0 < C; c0 += DG_BN_MAX_C) {
@@ -127,6 +96,8 @@ void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
       const float *x = in + r * C + c0;
       float *y = out + r * C + c0;
       for (int c = 0; c < cc; c++) y[c] = x[c] * scale[c] + shift[c];
+      if (relu)
+        for (int c = 0; c < cc; c++) y[c] = y[c] > 0.0f ? y[c] : 0.0f;
     }
   }
 }

@@ -9,10 +9,6 @@
 #include "kernels.h"
 #include "nn.h"
 
-/* im2col workspace cap: enough for a batch chunk, small enough for cache
- * and phones (4M floats = 16 MB). */
-#define DG_COL_CAP ((size_t)4 << 20)
-
 static int add_tensor(dg_net *net, const char *layer, const char *suffix,
                       int ndim, const int *shape, int trainable, int decay) {
   int i = net->ntensors++;
@@ -155,13 +151,30 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
 static void free_buffers(dg_net *net) {
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
-    free(l->out), free(l->dout), free(l->aux), free(l->stat), free(l->arg);
+    if (!l->fused) free(l->out), free(l->dout);
+    free(l->aux), free(l->stat), free(l->arg);
     l->out = l->dout = l->aux = l->stat = NULL;
     l->arg = NULL;
   }
-  free(net->col), free(net->dinput), free(net->probs);
-  net->col = net->dinput = net->probs = NULL;
+  free(net->work), free(net->dinput), free(net->probs);
+  net->work = net->dinput = net->probs = NULL;
   net->cap = 0;
+}
+
+/* Layers that can apply a following ReLU in their own output pass: the
+ * ReLU then costs no pass over memory and no buffers of its own. Nothing
+ * needs the pre-activation: their backward passes read only their input
+ * and the gradient, which the ReLU's backward masks in place. */
+static void mark_fusions(dg_net *net) {
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    l->relu_after = l->fused = 0;
+    if (l->kind == DG_L_RELU && i > 0) {
+      dg_layer_kind prev = net->layers[i - 1].kind;
+      if (prev == DG_L_DENSE || prev == DG_L_CONV || prev == DG_L_BATCHNORM)
+        l->fused = net->layers[i - 1].relu_after = 1;
+    }
+  }
 }
 
 void dg_net_free(dg_net *net) {
@@ -179,14 +192,20 @@ int dg_net_reserve(dg_net *net, int n) {
   if (n <= net->cap) return DG_OK;
   if (n > (1 << 20)) return dg_error(DG_ERR_ARG, "net: batch of %d too large", n);
   free_buffers(net);
+  mark_fusions(net);
   int ok = 1;
-  size_t col_need = 0;
+  size_t work_need = 0;
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
     size_t sz = l->out_size * (size_t)n;
     if (sz / n != l->out_size || sz > ((size_t)1 << 31))
       return dg_error(DG_ERR_NOMEM, "net: batch of %d too large for %s", n,
                       l->name);
+    if (l->fused) {
+      l->out = net->layers[i - 1].out;
+      l->dout = net->layers[i - 1].dout;
+      continue;
+    }
     ok &= (l->out = malloc(sz * sizeof(float))) != NULL;
     ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
     if (l->kind == DG_L_BATCHNORM || l->kind == DG_L_DROPOUT)
@@ -196,16 +215,13 @@ int dg_net_reserve(dg_net *net, int n) {
     if (l->kind == DG_L_MAXPOOL)
       ok &= (l->arg = malloc(sz * sizeof(int))) != NULL;
     if (l->kind == DG_L_CONV) {
-      size_t per = (size_t)l->oh * l->ow * l->k * l->k * l->ic;
-      size_t need = per * n;
-      if (need > DG_COL_CAP) need = per > DG_COL_CAP ? per : DG_COL_CAP;
-      if (need > col_need) col_need = need;
+      size_t need =
+          dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
+      if (need > work_need) work_need = need;
     }
   }
-  if (col_need) {
-    net->col_cap = col_need;
-    ok &= (net->col = malloc(col_need * sizeof(float))) != NULL;
-  }
+  if (work_need)
+    ok &= (net->work = malloc(work_need * sizeof(float))) != NULL;
   size_t outs = net->layers[net->nlayers - 1].out_size * (size_t)n;
   ok &= (net->probs = malloc(outs * sizeof(float))) != NULL;
   if (net->want_dinput)
@@ -307,12 +323,12 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
     switch (l->kind) {
       case DG_L_DENSE:
         dg_dense_forward(l->out, in, W(net, l, 0), W(net, l, 1), n,
-                         (int)l->in_size, l->units);
+                         (int)l->in_size, l->units, l->relu_after);
         break;
       case DG_L_CONV:
         dg_conv_forward(l->out, in, W(net, l, 0), W(net, l, 1), n, l->ih,
-                        l->iw, l->ic, l->filters, l->k, l->pad, net->col,
-                        net->col_cap);
+                        l->iw, l->ic, l->filters, l->k, l->pad,
+                        l->relu_after, net->work);
         break;
       case DG_L_MAXPOOL:
         dg_maxpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out, l->arg);
@@ -320,7 +336,9 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
       case DG_L_AVGPOOL:
         dg_avgpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out);
         break;
-      case DG_L_RELU: dg_relu(in, l->out, total); break;
+      case DG_L_RELU:
+        if (!l->fused) dg_relu(in, l->out, total);
+        break;
       case DG_L_SIGMOID: dg_sigmoid_forward(l->out, in, total); break;
       case DG_L_TANH: dg_tanh_forward(l->out, in, total); break;
       case DG_L_SOFTMAX:
@@ -331,10 +349,11 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
         if (train)
           dg_bn_forward_train(l->out, l->aux, l->stat, in, W(net, l, 0),
                               W(net, l, 1), W(net, l, 2), W(net, l, 3), rows,
-                              l->oc);
+                              l->oc, l->relu_after);
         else
           dg_bn_forward_infer(l->out, in, W(net, l, 0), W(net, l, 1),
-                              W(net, l, 2), W(net, l, 3), rows, l->oc);
+                              W(net, l, 2), W(net, l, 3), rows, l->oc,
+                              l->relu_after);
         break;
       }
       case DG_L_DROPOUT:
@@ -391,7 +410,7 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
       case DG_L_CONV:
         dg_conv_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
                          W(net, l, 0), n, l->ih, l->iw, l->ic, l->filters,
-                         l->k, l->pad, net->col, net->col_cap);
+                         l->k, l->pad, net->work);
         break;
       case DG_L_BATCHNORM:
         dg_bn_backward(din, G(net, l, 0), G(net, l, 1), l->dout, l->aux,

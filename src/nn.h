@@ -41,6 +41,9 @@ typedef struct {
   int pool;                 /* max/avg pool size = stride */
   float rate;               /* dropout */
   int t0;                   /* first tensor index (weight/gamma), -1 none */
+  int relu_after;           /* dense/conv/bn: also applies the next layer,
+                               a ReLU, whose out and dout are this layer's */
+  int fused;                /* relu: computed by the previous layer */
   int nt;                   /* tensors owned (param + state) */
   /* per-batch buffers, allocated by dg_net_reserve */
   float *out;               /* (N, out_size) */
@@ -72,8 +75,7 @@ struct dg_net {
   const float *input;       /* (n, in_size) borrowed from the last forward */
   float *dinput;            /* (cap, in_size) if want_dinput */
   int want_dinput;          /* tests: also compute d(loss)/d(input) */
-  float *col;               /* im2col workspace */
-  size_t col_cap;           /* floats in col */
+  float *work;              /* conv workspace (dg_conv2d_work) */
   float *probs;             /* (cap, out) softmax of logits for the loss */
   int threads;
   int nmeta;
@@ -85,31 +87,31 @@ int dg_arch_parse(dg_net *net, const char *spec);
 
 /* ---- layer kernels: forward stores what backward needs -------------------- */
 
-/* dense: in (N, I) @ w (I, U) + b (U) -> out (N, U) */
+/* dense: in (N, I) @ w (I, U) + b (U) -> out (N, U), then ReLU if relu */
 void dg_dense_forward(float *out, const float *in, const float *w,
-                      const float *b, int N, int I, int U);
+                      const float *b, int N, int I, int U, int relu);
 /* dw (I, U), db (U) overwritten; din (N, I) if not NULL */
 void dg_dense_backward(float *din, float *dw, float *db, const float *dout,
                        const float *in, const float *w, int N, int I, int U);
 
-/* conv: in (N, H, W, C), w (K, K, C, F), b (F) -> out (N, OH, OW, F);
- * col is a workspace of col_cap floats (at least one sample's im2col). */
+/* conv: in (N, H, W, C), w (K, K, C, F), b (F) -> out (N, OH, OW, F), then
+ * ReLU if relu; work holds dg_conv2d_work(N, H, W, C, F, K, pad) floats. */
 void dg_conv_forward(float *out, const float *in, const float *w,
                      const float *b, int N, int H, int W, int C, int F, int K,
-                     int pad, float *col, size_t col_cap);
+                     int pad, int relu, float *work);
 void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
                       const float *in, const float *w, int N, int H, int W,
-                      int C, int F, int K, int pad, float *col,
-                      size_t col_cap);
+                      int C, int F, int K, int pad, float *work);
 
 /* batch norm over rows = N*H*W of C channels. Training: batch statistics
- * (stat = mean, invstd, var), updates running mean/var; inference: running. */
+ * (stat = mean, invstd, var), updates running mean/var; inference: running.
+ * Then ReLU if relu. */
 void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
                          const float *gamma, const float *beta, float *rmean,
-                         float *rvar, size_t rows, int C);
+                         float *rvar, size_t rows, int C, int relu);
 void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
                          const float *beta, const float *rmean,
-                         const float *rvar, size_t rows, int C);
+                         const float *rvar, size_t rows, int C, int relu);
 void dg_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                     const float *xhat, const float *stat, const float *gamma,
                     size_t rows, int C);

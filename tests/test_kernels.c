@@ -1,7 +1,7 @@
 /* test_kernels.c: every fast kernel (kernels.c) against its scalar
  * reference (kernels_ref.c) on odd shapes, plus the properties the layers
- * rely on: beta == 0 ignores NaN in C, im2col/col2im adjointness, max-pool
- * ties, bit-identical results for 1 and 2 threads.
+ * rely on: beta == 0 ignores NaN in C, the convolution's input gradient is
+ * its adjoint, max-pool ties, bit-identical results for 1 and 2 threads.
  *
  * Built with -DDG_FORCE_SCALAR (kernels.c then uses simd.h's scalar
  * vocabulary) the same tests compare the scalar fallback with the reference.
@@ -197,69 +197,128 @@ static void test_gemm_thread_determinism(void) {
   dg_kernels_set_threads(saved);
 }
 
-/* ---- im2col / col2im --------------------------------------------------------- */
+/* ---- convolution -------------------------------------------------------------- */
 
-struct conv_shape { int n, h, w, c, k, pad; };
+struct conv_shape { int n, h, w, c, f, k, pad; };
 static const struct conv_shape conv_shapes[] = {
-    {1, 5, 5, 1, 3, 1},  {2, 7, 6, 3, 3, 1}, {3, 9, 11, 2, 5, 2},
-    {2, 8, 8, 5, 3, 0},  {1, 4, 3, 7, 1, 0}, {2, 3, 3, 1, 5, 2},
-    {1, 2, 9, 4, 3, 1},  {4, 28, 28, 1, 3, 1}, {2, 14, 14, 32, 3, 1},
-    {3, 12, 12, 17, 5, 0}};
+    {1, 5, 5, 1, 1, 3, 1},    {2, 7, 6, 3, 5, 3, 1},   {3, 9, 11, 2, 7, 5, 2},
+    {2, 8, 8, 5, 33, 3, 0},   {1, 4, 3, 7, 16, 1, 0},  {2, 3, 3, 1, 2, 5, 2},
+    {1, 2, 9, 4, 31, 3, 1},   {4, 28, 28, 1, 32, 3, 0}, {2, 14, 14, 32, 64, 3, 1},
+    {3, 12, 12, 17, 6, 5, 0}, {2, 12, 12, 24, 48, 3, 1}, {19, 6, 6, 48, 96, 3, 0},
+    {2, 28, 28, 1, 24, 5, 0}, {17, 10, 10, 64, 64, 3, 0}};
 
-static size_t conv_out_rows(const struct conv_shape *s) {
-  int oh = s->h + 2 * s->pad - s->k + 1, ow = s->w + 2 * s->pad - s->k + 1;
-  return oh > 0 && ow > 0 ? (size_t)s->n * oh * ow : 0;
+static int conv_dims(const struct conv_shape *s, int *oh, int *ow) {
+  *oh = s->h + 2 * s->pad - s->k + 1, *ow = s->w + 2 * s->pad - s->k + 1;
+  return *oh > 0 && *ow > 0;
 }
 
-static void test_im2col(void) {
-  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
-    const struct conv_shape *s = &conv_shapes[i];
-    size_t nin = (size_t)s->n * s->h * s->w * s->c;
-    size_t ncol = conv_out_rows(s) * s->k * s->k * s->c;
-    float *x = rnd_buf(nin), *cf = rnd_buf(ncol), *cr = rnd_buf(ncol);
-    dg_im2col(x, s->n, s->h, s->w, s->c, s->k, s->pad, cf);
-    dg_im2col_ref(x, s->n, s->h, s->w, s->c, s->k, s->pad, cr);
-    CHECK_MSG(memcmp(cf, cr, ncol * sizeof(float)) == 0, "shape %zu", i);
-    free(x); free(cf); free(cr);
-  }
+static float *abs_copy(const float *x, size_t n) {
+  float *p = malloc((n ? n : 1) * sizeof(float));
+  for (size_t i = 0; i < n; i++) p[i] = fabsf(x[i]);
+  return p;
 }
 
-static void test_col2im(void) {
-  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
-    const struct conv_shape *s = &conv_shapes[i];
-    size_t nin = (size_t)s->n * s->h * s->w * s->c;
-    size_t ncol = conv_out_rows(s) * s->k * s->k * s->c;
-    float *y = rnd_buf(ncol), *df = calloc(nin, sizeof(float)),
-          *dr = calloc(nin, sizeof(float));
-    dg_col2im(y, s->n, s->h, s->w, s->c, s->k, s->pad, df);
-    dg_col2im_ref(y, s->n, s->h, s->w, s->c, s->k, s->pad, dr);
-    /* same order of additions per element: exact */
-    CHECK_MSG(memcmp(df, dr, nin * sizeof(float)) == 0, "shape %zu", i);
-    free(y); free(df); free(dr);
-  }
-}
-
-/* <col2im(y), x> == <y, im2col(x)>: col2im is im2col's adjoint, which is
- * what makes the conv backward pass correct. */
-static void test_im2col_adjoint(void) {
-  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
-    const struct conv_shape *s = &conv_shapes[i];
-    size_t nin = (size_t)s->n * s->h * s->w * s->c;
-    size_t ncol = conv_out_rows(s) * s->k * s->k * s->c;
-    float *x = rnd_buf(nin), *y = rnd_buf(ncol);
-    float *cx = malloc((ncol ? ncol : 1) * sizeof(float));
-    float *dy = calloc(nin, sizeof(float));
-    dg_im2col(x, s->n, s->h, s->w, s->c, s->k, s->pad, cx);
-    dg_col2im(y, s->n, s->h, s->w, s->c, s->k, s->pad, dy);
-    double lhs = 0, rhs = 0, mag = 0;
-    for (size_t j = 0; j < nin; j++) lhs += (double)dy[j] * x[j];
-    for (size_t j = 0; j < ncol; j++) {
-      rhs += (double)y[j] * cx[j];
-      mag += fabs((double)y[j] * cx[j]);
+/* fast vs reference within 1e-6 * (terms + 2) * scale per element, scale
+ * being the same sum over absolute values (the reference on |operands|) */
+static int near_scaled(const float *f, const float *r, const float *scale,
+                       size_t n, int terms, const char *what, int shape) {
+  for (size_t i = 0; i < n; i++) {
+    double tol = 1e-6 * (terms + 2) * (scale[i] + 1.0 / 1048576.0);
+    if (!(fabs((double)f[i] - r[i]) <= tol)) {
+      fprintf(stderr, "  %s shape %d element %zu: %.9g vs ref %.9g\n", what,
+              shape, i, f[i], r[i]);
+      return 0;
     }
-    CHECK_MSG(fabs(lhs - rhs) <= 1e-6 * (mag + 1), "shape %zu: %.9g vs %.9g",
+  }
+  return 1;
+}
+
+static void test_conv2d(void) {
+  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
+    const struct conv_shape *s = &conv_shapes[i];
+    int oh, ow;
+    if (!conv_dims(s, &oh, &ow)) continue;
+    size_t nin = (size_t)s->n * s->h * s->w * s->c;
+    size_t nout = (size_t)s->n * oh * ow * s->f;
+    size_t nw = (size_t)s->k * s->k * s->c * s->f;
+    int kkc = s->k * s->k * s->c;
+    float *x = rnd_buf(nin), *wt = rnd_buf(nw), *bias = rnd_buf(s->f);
+    float *ax = abs_copy(x, nin), *aw = abs_copy(wt, nw),
+          *ab = abs_copy(bias, s->f);
+    float *work = malloc((dg_conv2d_work(s->n, s->h, s->w, s->c, s->f, s->k,
+                                         s->pad) + 1) * sizeof(float));
+    float *of = rnd_buf(nout), *orf = rnd_buf(nout), *sc = rnd_buf(nout);
+    for (int relu = 0; relu < 2; relu++) {
+      dg_conv2d(x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad, relu,
+                of, work);
+      dg_conv2d_ref(x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad,
+                    relu, orf);
+      dg_conv2d_ref(ax, s->n, s->h, s->w, s->c, aw, ab, s->f, s->k, s->pad, 0,
+                    sc);
+      CHECK_MSG(near_scaled(of, orf, sc, nout, kkc, "forward", (int)i),
+                "forward shape %zu relu %d", i, relu);
+    }
+    /* gradients */
+    float *dy = rnd_buf(nout), *ady = abs_copy(dy, nout);
+    float *dwf = rnd_buf(nw), *dwr = rnd_buf(nw), *dws = rnd_buf(nw);
+    float *dbf = rnd_buf(s->f), *dbr = rnd_buf(s->f), *dbs = rnd_buf(s->f);
+    dg_conv2d_grad_w(x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dwf,
+                     dbf, work);
+    dg_conv2d_grad_w_ref(x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                         dwr, dbr);
+    dg_conv2d_grad_w_ref(ax, ady, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                         dws, dbs);
+    int pix = s->n * oh * ow;
+    CHECK_MSG(near_scaled(dwf, dwr, dws, nw, pix, "dw", (int)i), "dw shape %zu",
+              i);
+    CHECK_MSG(near_scaled(dbf, dbr, dbs, s->f, pix, "db", (int)i),
+              "db shape %zu", i);
+    float *dxf = rnd_buf(nin), *dxr = rnd_buf(nin), *dxs = rnd_buf(nin);
+    for (size_t j = 0; j < nin; j++) dxf[j] = NAN; /* overwritten */
+    dg_conv2d_grad_in(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dxf,
+                      work);
+    dg_conv2d_grad_in_ref(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                          dxr);
+    dg_conv2d_grad_in_ref(ady, aw, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                          dxs);
+    CHECK_MSG(near_scaled(dxf, dxr, dxs, nin, s->k * s->k * s->f, "din",
+                          (int)i),
+              "din shape %zu", i);
+    free(x); free(wt); free(bias); free(ax); free(aw); free(ab); free(work);
+    free(of); free(orf); free(sc); free(dy); free(ady); free(dwf); free(dwr);
+    free(dws); free(dbf); free(dbr); free(dbs); free(dxf); free(dxr);
+    free(dxs);
+  }
+}
+
+/* <grad_in(dy), x> == <dy, conv(x) - bias>: the input gradient is the
+ * forward convolution's adjoint, which is what makes backward correct. */
+static void test_conv2d_adjoint(void) {
+  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
+    const struct conv_shape *s = &conv_shapes[i];
+    int oh, ow;
+    if (!conv_dims(s, &oh, &ow)) continue;
+    size_t nin = (size_t)s->n * s->h * s->w * s->c;
+    size_t nout = (size_t)s->n * oh * ow * s->f;
+    float *x = rnd_buf(nin), *dy = rnd_buf(nout);
+    float *wt = rnd_buf((size_t)s->k * s->k * s->c * s->f);
+    float *zero = calloc(s->f, sizeof(float));
+    float *y = malloc(nout * sizeof(float)), *dx = malloc(nin * sizeof(float));
+    float *work = malloc((dg_conv2d_work(s->n, s->h, s->w, s->c, s->f, s->k,
+                                         s->pad) + 1) * sizeof(float));
+    dg_conv2d(x, s->n, s->h, s->w, s->c, wt, zero, s->f, s->k, s->pad, 0, y,
+              work);
+    dg_conv2d_grad_in(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dx,
+                      work);
+    double lhs = 0, rhs = 0, mag = 0;
+    for (size_t j = 0; j < nin; j++) lhs += (double)dx[j] * x[j];
+    for (size_t j = 0; j < nout; j++) {
+      rhs += (double)dy[j] * y[j];
+      mag += fabs((double)dy[j] * y[j]);
+    }
+    CHECK_MSG(fabs(lhs - rhs) <= 1e-5 * (mag + 1), "shape %zu: %.9g vs %.9g",
               i, lhs, rhs);
-    free(x); free(y); free(cx); free(dy);
+    free(x); free(dy); free(wt); free(zero); free(y); free(dx); free(work);
   }
 }
 
@@ -383,19 +442,23 @@ static void test_relu(void) {
 /* Every other threaded kernel: 1 vs 2 threads, memcmp. */
 static void test_other_thread_determinism(void) {
   int saved = dg_kernels_threads();
-  int n = 16, h = 28, w = 28, c = 32, k = 3, pad = 1;
-  size_t nin = (size_t)n * h * w * c, ncol = nin * k * k;
+  int n = 16, h = 28, w = 28, c = 32, k = 3, pad = 1, f = 48;
+  size_t nin = (size_t)n * h * w * c, nout = (size_t)n * h * w * f;
+  size_t nw = (size_t)k * k * c * f;
   size_t npool = (size_t)n * (h / 2) * (w / 2) * c;
   float *x = rnd_buf(nin), *col[2], *din[2], *mp[2], *ap[2], *bd[2], *bg[2],
-        *rl[2];
+        *rl[2], *dw[2];
   int *arg[2];
-  float *bias = rnd_buf(c);
+  float *bias = rnd_buf(f), *wt = rnd_buf(nw), *dy = rnd_buf(nout);
+  float *work = malloc(dg_conv2d_work(n, h, w, c, f, k, pad) * sizeof(float));
   for (int t = 0; t < 2; t++) {
     dg_kernels_set_threads(t + 1);
-    col[t] = malloc(ncol * sizeof(float));
-    dg_im2col(x, n, h, w, c, k, pad, col[t]);
-    din[t] = calloc(nin, sizeof(float));
-    dg_col2im(col[t], n, h, w, c, k, pad, din[t]);
+    col[t] = malloc(nout * sizeof(float));
+    dg_conv2d(x, n, h, w, c, wt, bias, f, k, pad, 1, col[t], work);
+    dw[t] = malloc((nw + f) * sizeof(float));
+    dg_conv2d_grad_w(x, dy, n, h, w, c, f, k, pad, dw[t], dw[t] + nw, work);
+    din[t] = malloc(nin * sizeof(float));
+    dg_conv2d_grad_in(dy, wt, n, h, w, c, f, k, pad, din[t], work);
     mp[t] = malloc(npool * sizeof(float));
     arg[t] = malloc(npool * sizeof(int));
     dg_maxpool(x, n, h, w, c, 2, mp[t], arg[t]);
@@ -410,7 +473,8 @@ static void test_other_thread_determinism(void) {
     dg_relu(rl[t], rl[t], nin);
     dg_relu_backward(rl[t], x, rl[t], nin);
   }
-  CHECK(memcmp(col[0], col[1], ncol * sizeof(float)) == 0);
+  CHECK(memcmp(col[0], col[1], nout * sizeof(float)) == 0);
+  CHECK(memcmp(dw[0], dw[1], (nw + f) * sizeof(float)) == 0);
   CHECK(memcmp(din[0], din[1], nin * sizeof(float)) == 0);
   CHECK(memcmp(mp[0], mp[1], npool * sizeof(float)) == 0);
   CHECK(memcmp(arg[0], arg[1], npool * sizeof(int)) == 0);
@@ -419,10 +483,10 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(bg[0], bg[1], (size_t)c * sizeof(float)) == 0);
   CHECK(memcmp(rl[0], rl[1], nin * sizeof(float)) == 0);
   for (int t = 0; t < 2; t++) {
-    free(col[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
+    free(col[t]); free(dw[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
     free(bd[t]); free(bg[t]); free(rl[t]);
   }
-  free(x); free(bias);
+  free(x); free(bias); free(wt); free(dy); free(work);
   dg_kernels_set_threads(saved);
 }
 
@@ -517,9 +581,8 @@ int main(int argc, char **argv) {
   RUN(test_gemm_odd_shapes);
   RUN(test_gemm_large_shapes);
   RUN(test_gemm_thread_determinism);
-  RUN(test_im2col);
-  RUN(test_col2im);
-  RUN(test_im2col_adjoint);
+  RUN(test_conv2d);
+  RUN(test_conv2d_adjoint);
   RUN(test_maxpool);
   RUN(test_avgpool);
   RUN(test_bias);
