@@ -57,11 +57,22 @@ static const char *reason(void) {
   return r ? r : "unknown error";
 }
 
+/* The offset just past a JPEG's start-of-image marker, or 0. stb_image
+ * takes any number of 0xFF fill bytes before the D8 (a file of FF FF FF D8
+ * is a JPEG to it), so the checks below must too: that path once let a bad
+ * Huffman table past them (found by fuzzing). */
+static size_t jpeg_soi_end(const uint8_t *p, size_t n) {
+  size_t i = 1;
+  if (n < 3 || p[0] != 0xFF) return 0;
+  while (i < n && p[i] == 0xFF) i++;
+  return i < n && p[i] == 0xD8 ? i + 1 : 0;
+}
+
 /* Which format the bytes claim to be (for messages and the checks below
  * that stb leaves out), or NULL. */
 static const char *sniff(const uint8_t *p, size_t n) {
   if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0) return "PNG";
-  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "JPEG";
+  if (jpeg_soi_end(p, n)) return "JPEG";
   if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "BMP";
   if (n >= 6 && (memcmp(p, "GIF87a", 6) == 0 || memcmp(p, "GIF89a", 6) == 0))
     return "GIF";
@@ -69,10 +80,20 @@ static const char *sniff(const uint8_t *p, size_t n) {
   return NULL;
 }
 
-/* Offset of the pixel data of a binary PNM (P5/P6), or 0 if the header is
- * malformed: magic, width, height, maxval (comments allowed), then exactly
- * one whitespace byte. */
-static size_t pnm_data_offset(const uint8_t *p, size_t n) {
+/* The header of a binary PNM (P5/P6): magic, width, height, maxval
+ * (comments allowed), then exactly one whitespace byte before the pixels.
+ * Debian's stb_image 2.27 reads these numbers into an int without an
+ * overflow check (signed overflow, undefined behaviour, on a header like
+ * "P5 99999999999 1 255": found by fuzzing), so they are read here first,
+ * saturating, and checked before stb sees them. */
+typedef struct {
+  uint64_t w, h, maxval;
+  size_t data;  /* offset of the first pixel byte */
+} pnm_head;
+
+/* 1 if p holds a well-formed header (values not yet range-checked). */
+static int pnm_parse(const uint8_t *p, size_t n, pnm_head *hd) {
+  uint64_t v[3];
   size_t i = 2;
   for (int field = 0; field < 3; field++) {
     for (;;) {  /* whitespace and comments */
@@ -86,9 +107,14 @@ static size_t pnm_data_offset(const uint8_t *p, size_t n) {
       break;
     }
     if (i >= n || p[i] < '0' || p[i] > '9') return 0;
-    while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+    v[field] = 0;
+    for (; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+      if (v[field] < ((uint64_t)1 << 40)) v[field] = v[field] * 10 + (p[i] - '0');
   }
-  return i < n ? i + 1 : 0;
+  if (i >= n) return 0;
+  hd->w = v[0], hd->h = v[1], hd->maxval = v[2];
+  hd->data = i + 1;
+  return 1;
 }
 
 /* Debian's stb_image 2.27 trusts the symbol counts of a JPEG Huffman table
@@ -96,7 +122,7 @@ static size_t pnm_data_offset(const uint8_t *p, size_t n) {
  * by fuzzing with UBSan; newer stb checks this). Walk the JPEG segments the
  * way stb does first and refuse such tables. Returns 0 if one is found. */
 static int jpeg_tables_ok(const uint8_t *p, size_t n) {
-  size_t i = 2;
+  size_t i = jpeg_soi_end(p, n);
   while (i + 4 <= n) {
     if (p[i] != 0xFF) { i++; continue; }  /* stb resyncs on the next 0xFF */
     uint8_t m = p[i + 1];
@@ -148,6 +174,39 @@ static int png_chunks_fit(const uint8_t *p, size_t n) {
   return 1;  /* stb reports a missing IEND / short chunk header itself */
 }
 
+/* A GIF's first image (the one stb_image decodes) must be all there: stb
+ * ends its LZW decoding quietly at the end of the buffer and returns the
+ * picture with the missing part blank (found by the truncation sweep in
+ * tests/robust/sweep.c). Walks the blocks up to the end of the first
+ * image's data. Returns 0 if the file ends before that. */
+static int gif_complete(const uint8_t *p, size_t n) {
+  size_t i = 13;  /* signature (6) and logical screen descriptor (7) */
+  if (n < i) return 0;
+  if (p[10] & 0x80) i += 3 * ((size_t)2 << (p[10] & 7));  /* global colours */
+  for (;;) {
+    if (i >= n) return 0;
+    uint8_t b = p[i++];
+    if (b == 0x21) {          /* extension: label, then sub-blocks */
+      i++;
+    } else if (b == 0x2C) {   /* image: descriptor, colours, code size */
+      if (i + 9 > n) return 0;
+      uint8_t flags = p[i + 8];
+      i += 9;
+      if (flags & 0x80) i += 3 * ((size_t)2 << (flags & 7));
+      i++;
+    } else {
+      return 1;  /* trailer or garbage: stb says what is wrong */
+    }
+    for (;;) {                /* data sub-blocks up to a zero length */
+      if (i >= n) return 0;
+      uint8_t len = p[i++];
+      if (len == 0) break;
+      i += len;
+    }
+    if (b == 0x2C) return 1;
+  }
+}
+
 static int too_large(const char *name, const char *fmt, uint64_t w,
                      uint64_t h) {
   return dg_error(DG_ERR_FORMAT,
@@ -180,6 +239,32 @@ static int decode_named(const char *name, const void *buf, size_t len,
     return dg_error(DG_ERR_FORMAT,
                     "%s: truncated PNG: a chunk runs past the end of the "
                     "file (%zu bytes)",
+                    name, len);
+  /* PNM: the header's numbers, before stb parses them */
+  pnm_head pnm = {0, 0, 0, 0};
+  if (fmt && strcmp(fmt, "PNM") == 0) {
+    if (!pnm_parse(p, len, &pnm))
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: corrupt PNM image: the header is not \"P5|P6 width "
+                      "height maxval\"",
+                      name);
+    if (pnm.w > UINT32_MAX || pnm.h > UINT32_MAX)
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: PNM image too large: a side of more than %lu pixels "
+                      "(limits: %d per side, %u pixels)",
+                      name, (unsigned long)UINT32_MAX, DG_IMAGE_MAX_DIM,
+                      (unsigned)DG_IMAGE_MAX_PIXELS);
+    if (!dims_ok(pnm.w, pnm.h)) return too_large(name, fmt, pnm.w, pnm.h);
+    if (pnm.maxval < 1 || pnm.maxval > 65535)
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: corrupt PNM image: maximum value %llu is not in "
+                      "1..65535",
+                      name, (unsigned long long)pnm.maxval);
+  }
+  if (fmt && strcmp(fmt, "GIF") == 0 && !gif_complete(p, len))
+    return dg_error(DG_ERR_FORMAT,
+                    "%s: truncated GIF: the file ends inside its first image "
+                    "(%zu bytes)",
                     name, len);
   /* BMP: the header's file size (stb fills missing pixels with zeros) */
   if (fmt && strcmp(fmt, "BMP") == 0 && len >= 6) {
@@ -217,14 +302,18 @@ static int decode_named(const char *name, const void *buf, size_t len,
     return too_large(name, fmt ? fmt : "an", (uint64_t)iw, (uint64_t)ih);
   /* PNM: stb does not notice missing pixel bytes */
   if (fmt && strcmp(fmt, "PNM") == 0) {
-    size_t off = pnm_data_offset(p, len);
-    size_t need = (size_t)iw * ih * ic *
-                  (stbi_is_16_bit_from_memory(buf, (int)len) ? 2 : 1);
-    if (off == 0 || len - off < need)
+    if ((uint64_t)iw != pnm.w || (uint64_t)ih != pnm.h)
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: corrupt PNM image: unreadable header (%dx%d vs "
+                      "%llux%llu)",
+                      name, iw, ih, (unsigned long long)pnm.w,
+                      (unsigned long long)pnm.h);
+    size_t need = (size_t)iw * ih * ic * (pnm.maxval > 255 ? 2 : 1);
+    if (len - pnm.data < need)
       return dg_error(DG_ERR_FORMAT,
                       "%s: cannot decode %dx%d PNM image: truncated: %zu "
                       "pixel bytes expected, %zu present",
-                      name, iw, ih, need, off ? len - off : 0);
+                      name, iw, ih, need, len - pnm.data);
   }
   int dw = 0, dh = 0, dc = 0;
   stbi_uc *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 0);

@@ -1,0 +1,86 @@
+# tests/fuzz/fuzz.cmake: fuzzing, corpus replay, robustness and valgrind
+# tests (included once from the top-level CMakeLists.txt; uses its
+# dg_core_library(), DG_TEST_ENV and DG_SAN_ENV).
+#
+#   fuzz_replay_<target>   every file of tests/fuzz/corpus/<target>/ fed to
+#                          the fuzz target once, built with gcc (+ ASan and
+#                          UBSan with DG_SANITIZE_TESTS) and replay_main.c,
+#                          so ctest needs no clang                 (label fuzz)
+#   robust_*               bad inputs end to end (tests/robust/)   (label robust)
+#   valgrind_*             the CLI's predict / eval / train under memcheck
+#                                                                  (label valgrind)
+#
+# With -DDG_LIBFUZZER=ON and clang as the compiler (what `./build.sh fuzz`
+# configures in build-fuzz/), the same targets are built as libFuzzer
+# programs fuzz_<target> against a core compiled with
+# -fsanitize=fuzzer-no-link,address,undefined.
+
+set(DG_FUZZ_TARGETS model idx image preprocess)
+set(DG_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
+
+option(DG_LIBFUZZER "build the libFuzzer targets (needs clang)" OFF)
+if(DG_LIBFUZZER)
+  if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "DG_LIBFUZZER needs clang (cmake -DCMAKE_C_COMPILER=clang)")
+  endif()
+  set(DG_FUZZ_FLAGS -g -fno-omit-frame-pointer -fsanitize=address,undefined
+      -fno-sanitize-recover=all)
+  dg_core_library(digitscore_fuzz)
+  target_compile_options(digitscore_fuzz PUBLIC ${DG_FUZZ_FLAGS}
+                         -fsanitize=fuzzer-no-link)
+  target_link_options(digitscore_fuzz PUBLIC -fsanitize=address,undefined)
+  foreach(t ${DG_FUZZ_TARGETS})
+    add_executable(fuzz_${t} ${DG_FUZZ_DIR}/fuzz_${t}.c)
+    target_link_libraries(fuzz_${t} PRIVATE digitscore_fuzz)
+    target_link_options(fuzz_${t} PRIVATE -fsanitize=fuzzer)
+  endforeach()
+  return()  # a fuzzing build only: no tests from this folder
+endif()
+
+# ---- corpus replay ------------------------------------------------------------
+if(DG_SANITIZE_TESTS)
+  set(DG_REPLAY_CORE digitscore_asan)
+  set(DG_REPLAY_ENV ${DG_TEST_ENV} ${DG_SAN_ENV})
+else()
+  set(DG_REPLAY_CORE digitscore)
+  set(DG_REPLAY_ENV ${DG_TEST_ENV})
+endif()
+foreach(t ${DG_FUZZ_TARGETS})
+  add_executable(fuzz_replay_${t} ${DG_FUZZ_DIR}/fuzz_${t}.c
+                 ${DG_FUZZ_DIR}/replay_main.c)
+  target_link_libraries(fuzz_replay_${t} PRIVATE ${DG_REPLAY_CORE})
+  add_test(NAME fuzz_replay_${t}
+           COMMAND fuzz_replay_${t} ${DG_FUZZ_DIR}/corpus/${t})
+  set_tests_properties(fuzz_replay_${t} PROPERTIES
+    ENVIRONMENT "${DG_REPLAY_ENV}" LABELS "fuzz" TIMEOUT 120)
+endforeach()
+
+# ---- robustness: generated bad inputs --------------------------------------------
+# robust_gen writes the inputs the shell tests need (tests/robust/gen.c);
+# robust_sweep flips every bit and cuts every length of small files.
+set(DG_ROBUST_DIR ${CMAKE_SOURCE_DIR}/tests/robust)
+add_executable(robust_gen ${DG_ROBUST_DIR}/gen.c ${DG_ROBUST_DIR}/gen_lib.c)
+target_include_directories(robust_gen PRIVATE ${DG_ROBUST_DIR})
+target_link_libraries(robust_gen PRIVATE digitscore)
+set(DG_ROBUST_CORES digitscore)
+if(DG_SANITIZE_TESTS)
+  list(APPEND DG_ROBUST_CORES digitscore_asan)
+endif()
+foreach(core ${DG_ROBUST_CORES})
+  set(sfx "")
+  set(env ${DG_TEST_ENV})
+  set(label robust)
+  if(core STREQUAL "digitscore_asan")
+    set(sfx _asan)
+    set(env ${DG_TEST_ENV} ${DG_SAN_ENV})
+    set(label sanitize)
+  endif()
+  add_executable(robust_sweep${sfx} ${DG_ROBUST_DIR}/sweep.c
+                 ${DG_ROBUST_DIR}/gen_lib.c ${CMAKE_SOURCE_DIR}/tests/harness.c)
+  target_include_directories(robust_sweep${sfx} PRIVATE ${CMAKE_SOURCE_DIR}/tests
+                             ${DG_ROBUST_DIR})
+  target_link_libraries(robust_sweep${sfx} PRIVATE ${core})
+  add_test(NAME robust_sweep${sfx} COMMAND robust_sweep${sfx})
+  set_tests_properties(robust_sweep${sfx} PROPERTIES ENVIRONMENT "${env}"
+                       LABELS "${label}" TIMEOUT 300)
+endforeach()
