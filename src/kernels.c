@@ -1050,6 +1050,257 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
   }
 }
 
+/* ---- batch norm ------------------------------------------------------------ */
+
+/* A (rows, c) array is walked flat in blocks of P = lcm(c, DG_VW) floats
+ * (rp = P/c rows), so each vector of a block holds the same channels in the
+ * same lanes whatever c is, and per-channel values are tiled over a block
+ * once. Shapes whose block would pass BN_MAXP floats (c > BN_MAXP, or an
+ * odd lcm) take the reference path. Statistics are summed over chunks of
+ * about BN_CHUNK floats (whole blocks), which stay in L1 for their second
+ * pass; the chunking depends on rows and c only. */
+#define BN_MAXP 2048
+#define BN_CHUNK 8192
+
+typedef struct {
+  int P, rp;             /* floats and rows per block */
+  size_t cr, nchunks;    /* rows per chunk, chunks */
+} bn_plan;
+
+static bn_plan bn_plan_for(size_t rows, int c) {
+  bn_plan b = {0, 0, 0, 0};
+  int P = c;
+  while (P % DG_VW && P <= BN_MAXP) P += c;
+  if (P % DG_VW || P > BN_MAXP) return b; /* P == 0: reference path */
+  b.P = P;
+  b.rp = P / c;
+  b.cr = (size_t)(BN_CHUNK / P > 1 ? BN_CHUNK / P : 1) * b.rp;
+  b.nchunks = (rows + b.cr - 1) / b.cr;
+  return b;
+}
+
+size_t dg_bn_work(size_t rows, int c) {
+  bn_plan b = bn_plan_for(rows, c);
+  return b.nchunks * 2 * (size_t)(c > 0 ? c : 0);
+}
+
+static void bn_tile(const float *v, int c, int P, float *vp) {
+  for (int i = 0; i < P; i++) vp[i] = v[i % c];
+}
+
+/* out[j] = sum over the rp rows of a block of acc (P) at channel j, in
+ * row order. */
+static void bn_fold(const float *acc, int c, int rp, float *out) {
+  for (int j = 0; j < c; j++) {
+    float s = acc[j];
+    for (int i = 1; i < rp; i++) s += acc[i * c + j];
+    out[j] = s;
+  }
+}
+
+/* One chunk's statistics: the sum S (c) and M2 (c) = sum (x - S/n)^2 over
+ * n rows that start at a block boundary; two chains per vector (even and
+ * odd blocks), added at the end, then the rows past the last whole block. */
+static void bn_chunk_stats(const float *x, size_t n, int c, int P, int rp,
+                           float *S, float *M2) {
+  float acc[BN_MAXP], mp[BN_MAXP], mean[BN_MAXP];
+  size_t nb = n / rp, tail = n - nb * rp;
+  const float *xt = x + nb * P;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int j = 0; j < P; j += DG_VW) {
+      dg_vf s0 = dg_vzero(), s1 = dg_vzero();
+      const float *p = x + j;
+      size_t b = 0;
+      if (pass == 0) {
+        for (; b + 2 <= nb; b += 2, p += 2 * P) {
+          s0 = dg_vadd(s0, dg_vload(p));
+          s1 = dg_vadd(s1, dg_vload(p + P));
+        }
+        if (b < nb) s0 = dg_vadd(s0, dg_vload(p));
+      } else {
+        dg_vf m = dg_vload(mp + j); /* -mean: x + (-m) is x - m exactly */
+        for (; b + 2 <= nb; b += 2, p += 2 * P) {
+          dg_vf d0 = dg_vadd(dg_vload(p), m), d1 = dg_vadd(dg_vload(p + P), m);
+          s0 = dg_vfma(d0, d0, s0);
+          s1 = dg_vfma(d1, d1, s1);
+        }
+        if (b < nb) {
+          dg_vf d0 = dg_vadd(dg_vload(p), m);
+          s0 = dg_vfma(d0, d0, s0);
+        }
+      }
+      dg_vstore(acc + j, dg_vadd(s0, s1));
+    }
+    float *out = pass == 0 ? S : M2;
+    bn_fold(acc, c, rp, out);
+    for (size_t r = 0; r < tail; r++)
+      for (int j = 0; j < c; j++) {
+        float v = xt[r * c + j];
+        if (pass == 0) {
+          out[j] += v;
+        } else {
+          float d = v + mean[j];
+          out[j] += d * d;
+        }
+      }
+    if (pass == 0) {
+      for (int j = 0; j < c; j++) mean[j] = -(S[j] / (float)n);
+      bn_tile(mean, c, P, mp);
+    }
+  }
+}
+
+void dg_bn_stats(const float *x, size_t rows, int c, float *mean, float *var,
+                 float *work) {
+  bn_plan b = bn_plan_for(rows, c);
+  if (!b.P || !rows) {
+    dg_bn_stats_ref(x, rows, c, mean, var);
+    return;
+  }
+  int nt = threads_for((double)rows * c, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long k = 0; k < (long long)b.nchunks; k++) {
+    size_t r0 = (size_t)k * b.cr, n = rows - r0 < b.cr ? rows - r0 : b.cr;
+    float *S = work + (size_t)k * 2 * c;
+    bn_chunk_stats(x + r0 * c, n, c, b.P, b.rp, S, S + c);
+  }
+  /* Chan et al.: merge (count, mean, M2) chunk by chunk, in double */
+  for (int j = 0; j < c; j++) {
+    double N = 0, m = 0, M2 = 0;
+    for (size_t k = 0; k < b.nchunks; k++) {
+      const float *S = work + k * 2 * c;
+      double nk = (double)(rows - k * b.cr < b.cr ? rows - k * b.cr : b.cr);
+      double mk = S[j] / nk, d = mk - m, Nn = N + nk;
+      m += d * nk / Nn;
+      M2 += S[c + j] + d * d * N * nk / Nn;
+      N = Nn;
+    }
+    mean[j] = (float)m;
+    var[j] = (float)(M2 / N);
+  }
+}
+
+void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
+                    const float *shift, int relu, float *y) {
+  bn_plan b = bn_plan_for(rows, c);
+  if (!b.P) {
+    dg_scale_shift_ref(x, rows, c, scale, shift, relu, y);
+    return;
+  }
+  float sp[BN_MAXP], hp[BN_MAXP];
+  bn_tile(scale, c, b.P, sp);
+  bn_tile(shift, c, b.P, hp);
+  long long nb = (long long)(rows / b.rp);
+  int nt = threads_for((double)rows * c, 1 << 17);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long k = 0; k < nb; k++) {
+    const float *xp = x + (size_t)k * b.P;
+    float *yp = y + (size_t)k * b.P;
+    for (int j = 0; j < b.P; j += DG_VW) {
+      dg_vf v = dg_vfma(dg_vload(xp + j), dg_vload(sp + j), dg_vload(hp + j));
+      dg_vstore(yp + j, relu ? dg_vmax(v, dg_vzero()) : v);
+    }
+  }
+  size_t done = (size_t)nb * b.rp;
+  dg_scale_shift_ref(x + done * c, rows - done, c, scale, shift, relu,
+                     y + done * c);
+}
+
+void dg_bn_grad(const float *x, const float *dy, const float *y,
+                    size_t rows, int c, const float *mean, const float *invstd,
+                    const float *gamma, float *dgamma, float *dbeta, float *dx,
+                    float *work) {
+  bn_plan b = bn_plan_for(rows, c);
+  if (!b.P || !rows) {
+    dg_bn_grad_ref(x, dy, y, rows, c, mean, invstd, gamma, dgamma, dbeta,
+                       dx);
+    return;
+  }
+  int P = b.P, rp = b.rp;
+  float mp[BN_MAXP], ip[BN_MAXP];
+  for (int j = 0; j < c; j++) mp[j] = -mean[j];
+  bn_tile(mp, c, P, mp);
+  bn_tile(invstd, c, P, ip);
+  int nt = threads_for((double)rows * c, 1 << 16);
+  (void)nt;
+  /* sums of g and g*xhat per chunk */
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long k = 0; k < (long long)b.nchunks; k++) {
+    size_t r0 = (size_t)k * b.cr, n = rows - r0 < b.cr ? rows - r0 : b.cr;
+    size_t nb = n / rp, tail = n - nb * rp;
+    float acc[2][BN_MAXP];
+    float *S = work + (size_t)k * 2 * c;
+    const float *xc = x + r0 * c, *dc = dy + r0 * c, *yc = y ? y + r0 * c : NULL;
+    for (int j = 0; j < P; j += DG_VW) {
+      dg_vf sg = dg_vzero(), sx = dg_vzero();
+      dg_vf m = dg_vload(mp + j), is = dg_vload(ip + j);
+      for (size_t bb = 0; bb < nb; bb++) {
+        size_t o = bb * P + j;
+        dg_vf g = dg_vload(dc + o);
+        if (yc) g = dg_vkeep_pos(dg_vload(yc + o), g);
+        dg_vf xh = dg_vmul(dg_vadd(dg_vload(xc + o), m), is);
+        sg = dg_vadd(sg, g);
+        sx = dg_vfma(g, xh, sx);
+      }
+      dg_vstore(acc[0] + j, sg);
+      dg_vstore(acc[1] + j, sx);
+    }
+    bn_fold(acc[0], c, rp, S);
+    bn_fold(acc[1], c, rp, S + c);
+    for (size_t r = nb * rp; r < nb * rp + tail; r++)
+      for (int j = 0; j < c; j++) {
+        size_t o = r * c + j;
+        float g = yc && !(yc[o] > 0.0f) ? 0.0f : dc[o];
+        S[j] += g;
+        S[c + j] += g * ((xc[o] + mp[j]) * ip[j]);
+      }
+  }
+  for (int j = 0; j < c; j++) {
+    double sg = 0, sx = 0;
+    for (size_t k = 0; k < b.nchunks; k++) {
+      sg += work[k * 2 * c + j];
+      sx += work[k * 2 * c + c + j];
+    }
+    dbeta[j] = (float)sg;
+    dgamma[j] = (float)sx;
+  }
+  if (!dx) return;
+  /* dx = a*g - (a*dgamma/rows)*xhat - a*dbeta/rows, a = gamma*invstd */
+  float k1[BN_MAXP], k2[BN_MAXP], k3[BN_MAXP];
+  for (int j = 0; j < c; j++) {
+    float a = gamma[j] * invstd[j];
+    k1[j] = a;
+    k2[j] = -a * dgamma[j] / (float)rows;
+    k3[j] = -a * dbeta[j] / (float)rows;
+  }
+  size_t nb = rows / rp, done = nb * rp;
+  for (size_t r = done; r < rows; r++) /* rows past the last whole block */
+    for (int j = 0; j < c; j++) {
+      size_t o = r * c + j;
+      float g = y && !(y[o] > 0.0f) ? 0.0f : dy[o];
+      float xh = (x[o] + mp[j]) * ip[j];
+      dx[o] = k1[j] * g + (k2[j] * xh + k3[j]);
+    }
+  bn_tile(k1, c, P, k1);
+  bn_tile(k2, c, P, k2);
+  bn_tile(k3, c, P, k3);
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long bb = 0; bb < (long long)nb; bb++) {
+    size_t o0 = (size_t)bb * P;
+    for (int j = 0; j < P; j += DG_VW) {
+      size_t o = o0 + j;
+      dg_vf g = dg_vload(dy + o);
+      if (y) g = dg_vkeep_pos(dg_vload(y + o), g);
+      dg_vf xh = dg_vmul(dg_vadd(dg_vload(x + o), dg_vload(mp + j)),
+                         dg_vload(ip + j));
+      dg_vf t = dg_vfma(dg_vload(k2 + j), xh, dg_vload(k3 + j));
+      dg_vstore(dx + o, dg_vfma(dg_vload(k1 + j), g, t));
+    }
+  }
+}
+
 /* ---- pooling --------------------------------------------------------------- */
 
 /* Channels are innermost, so a window is p*p runs of c contiguous floats;

@@ -54,6 +54,36 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
 /* Floats of workspace the three fast kernels need for this shape. */
 size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad);
 
+/* Batch normalisation over rows of c channels (NHWC: rows = n*h*w).
+ * Statistics: per-channel mean and biased variance. The fast version sums
+ * fixed chunks of rows (set by rows and c alone) in float, two passes over
+ * each cache-resident chunk, and combines the chunks in ascending order in
+ * double (Chan's formula): results do not depend on the thread count.
+ * work holds dg_bn_work(rows, c) floats. */
+void dg_bn_stats_ref(const float *x, size_t rows, int c, float *mean,
+                     float *var);
+void dg_bn_stats(const float *x, size_t rows, int c, float *mean, float *var,
+                 float *work);
+size_t dg_bn_work(size_t rows, int c);
+/* y = x * scale + shift per channel, then ReLU if relu (y may equal x). */
+void dg_scale_shift_ref(const float *x, size_t rows, int c,
+                        const float *scale, const float *shift, int relu,
+                        float *y);
+void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
+                    const float *shift, int relu, float *y);
+/* Backward, from the input x: xhat = (x - mean) * invstd, g = dy, or
+ * (y > 0 ? dy : 0) when the ReLU output y is given. dgamma = sum g*xhat,
+ * dbeta = sum g; dx (if not NULL) = gamma*invstd*(g - (dbeta +
+ * xhat*dgamma)/rows). */
+void dg_bn_grad_ref(const float *x, const float *dy, const float *y,
+                        size_t rows, int c, const float *mean,
+                        const float *invstd, const float *gamma,
+                        float *dgamma, float *dbeta, float *dx);
+void dg_bn_grad(const float *x, const float *dy, const float *y,
+                    size_t rows, int c, const float *mean, const float *invstd,
+                    const float *gamma, float *dgamma, float *dbeta, float *dx,
+                    float *work);
+
 /* Max pooling p x p, stride p, valid (floor): in (n,h,w,c) -> out
  * (n,h/p,w/p,c); arg (n,h/p,w/p,c) holds the flat input index of each max
  * (first max wins on ties). */

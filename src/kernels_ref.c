@@ -4,6 +4,8 @@
  * single-threaded, compiled on every target. The fast kernels in kernels.c
  * are tested against them; nothing here is tuned.
  */
+#include <math.h>
+
 #include "kernels.h"
 
 void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
@@ -180,4 +182,54 @@ void dg_relu_ref(const float *x, float *y, size_t n) {
 void dg_relu_backward_ref(const float *y, const float *dy, float *dx,
                           size_t n) {
   for (size_t i = 0; i < n; i++) dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+void dg_bn_stats_ref(const float *x, size_t rows, int c, float *mean,
+                     float *var) {
+  for (int j = 0; j < c; j++) {
+    double s = 0, s2 = 0;
+    for (size_t r = 0; r < rows; r++) s += x[r * c + j];
+    double m = rows ? s / rows : 0;
+    for (size_t r = 0; r < rows; r++) {
+      double d = x[r * c + j] - m;
+      s2 += d * d;
+    }
+    mean[j] = (float)m;
+    var[j] = rows ? (float)(s2 / rows) : 0.0f;
+  }
+}
+
+void dg_scale_shift_ref(const float *x, size_t rows, int c,
+                        const float *scale, const float *shift, int relu,
+                        float *y) {
+  for (size_t r = 0; r < rows; r++)
+    for (int j = 0; j < c; j++) {
+      float v = x[r * c + j] * scale[j] + shift[j];
+      y[r * c + j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+    }
+}
+
+void dg_bn_grad_ref(const float *x, const float *dy, const float *y,
+                        size_t rows, int c, const float *mean,
+                        const float *invstd, const float *gamma,
+                        float *dgamma, float *dbeta, float *dx) {
+  for (int j = 0; j < c; j++) {
+    double sg = 0, sx = 0;
+    for (size_t r = 0; r < rows; r++) {
+      size_t i = r * c + j;
+      double g = y && !(y[i] > 0.0f) ? 0.0 : dy[i];
+      sg += g;
+      sx += g * ((x[i] - mean[j]) * invstd[j]);
+    }
+    dgamma[j] = (float)sx;
+    dbeta[j] = (float)sg;
+    if (!dx) continue;
+    for (size_t r = 0; r < rows; r++) {
+      size_t i = r * c + j;
+      float g = y && !(y[i] > 0.0f) ? 0.0f : dy[i];
+      float xh = (x[i] - mean[j]) * invstd[j];
+      dx[i] = gamma[j] * invstd[j] *
+              (g - (dbeta[j] + xh * dgamma[j]) / (float)rows);
+    }
+  }
 }

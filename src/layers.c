@@ -43,36 +43,19 @@ void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
 
 /* ---- batch norm -------------------------------------------------------------- */
 
-void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
+void dg_bn_forward_train(float *out, float *stat, const float *in,
                          const float *gamma, const float *beta, float *rmean,
-                         float *rvar, size_t rows, int C, int relu) {
+                         float *rvar, size_t rows, int C, int relu,
+                         float *work) {
   float *mean = stat, *invstd = stat + C, *var = stat + 2 * C;
-  /* two passes, accumulated in double row by row (cache friendly for
-   * NHWC); the order is fixed, so results do not depend on threads */
-  double acc[DG_BN_MAX_C];
-  for (int c = 0; c < C; c++) acc[c] = 0;
-  for (size_t r = 0; r < rows; r++)
-    for (int c = 0; c < C; c++) acc[c] += in[r * C + c];
-  for (int c = 0; c < C; c++) mean[c] = (float)(acc[c] / rows), acc[c] = 0;
-  for (size_t r = 0; r < rows; r++)
-    for (int c = 0; c < C; c++) {
-      double d = in[r * C + c] - mean[c];
-      acc[c] += d * d;
-    }
+  float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
+  dg_bn_stats(in, rows, C, mean, var, work);
   for (int c = 0; c < C; c++) {
-    var[c] = (float)(acc[c] / rows);
     invstd[c] = 1.0f / sqrtf(var[c] + DG_BN_EPS);
+    scale[c] = gamma[c] * invstd[c];
+    shift[c] = beta[c] - mean[c] * scale[c];
   }
-  for (size_t r = 0; r < rows; r++) {
-    const float *x = in + r * C;
-    float *xh = xhat + r * C, *y = out + r * C;
-    for (int c = 0; c < C; c++) {
-      xh[c] = (x[c] - mean[c]) * invstd[c];
-      y[c] = gamma[c] * xh[c] + beta[c];
-    }
-    if (relu)
-      for (int c = 0; c < C; c++) y[c] = y[c] > 0.0f ? y[c] : 0.0f;
-  }
+  dg_scale_shift(in, rows, C, scale, shift, relu, out);
   /* running variance is the unbiased estimate, as inference sees it */
   float unbias = rows > 1 ? (float)rows / (float)(rows - 1) : 1.0f;
   for (int c = 0; c < C; c++) {
@@ -86,44 +69,18 @@ void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
                          const float *rvar, size_t rows, int C, int relu) {
   /* fold into one scale and shift per channel */
   float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
-  for (int c0 = 0; c0 < C; c0 += DG_BN_MAX_C) {
-    int cc = C - c0 < DG_BN_MAX_C ? C - c0 : DG_BN_MAX_C;
-    for (int c = 0; c < cc; c++) {
-      scale[c] = gamma[c0 + c] / sqrtf(rvar[c0 + c] + DG_BN_EPS);
-      shift[c] = beta[c0 + c] - rmean[c0 + c] * scale[c];
-    }
-    for (size_t r = 0; r < rows; r++) {
-      const float *x = in + r * C + c0;
-      float *y = out + r * C + c0;
-      for (int c = 0; c < cc; c++) y[c] = x[c] * scale[c] + shift[c];
-      if (relu)
-        for (int c = 0; c < cc; c++) y[c] = y[c] > 0.0f ? y[c] : 0.0f;
-    }
+  for (int c = 0; c < C; c++) {
+    scale[c] = gamma[c] / sqrtf(rvar[c] + DG_BN_EPS);
+    shift[c] = beta[c] - rmean[c] * scale[c];
   }
+  dg_scale_shift(in, rows, C, scale, shift, relu, out);
 }
 
 void dg_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *xhat, const float *stat, const float *gamma,
-                    size_t rows, int C) {
-  const float *invstd = stat + C;
-  double sg[DG_BN_MAX_C], sb[DG_BN_MAX_C];
-  for (int c = 0; c < C; c++) sg[c] = sb[c] = 0;
-  for (size_t r = 0; r < rows; r++)
-    for (int c = 0; c < C; c++) {
-      sg[c] += (double)dout[r * C + c] * xhat[r * C + c];
-      sb[c] += dout[r * C + c];
-    }
-  for (int c = 0; c < C; c++) dgamma[c] = (float)sg[c], dbeta[c] = (float)sb[c];
-  if (!din) return;
-  /* dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat)) */
-  float inv_m = 1.0f / (float)rows;
-  for (size_t r = 0; r < rows; r++) {
-    const float *dy = dout + r * C, *xh = xhat + r * C;
-    float *dx = din + r * C;
-    for (int c = 0; c < C; c++)
-      dx[c] = gamma[c] * invstd[c] *
-              (dy[c] - (dbeta[c] + xh[c] * dgamma[c]) * inv_m);
-  }
+                    const float *in, const float *out, const float *stat,
+                    const float *gamma, size_t rows, int C, float *work) {
+  dg_bn_grad(in, dout, out, rows, C, stat, stat + C, gamma, dgamma, dbeta, din,
+             work);
 }
 
 /* ---- activations ------------------------------------------------------------- */

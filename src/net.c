@@ -208,17 +208,18 @@ int dg_net_reserve(dg_net *net, int n) {
     }
     ok &= (l->out = malloc(sz * sizeof(float))) != NULL;
     ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
-    if (l->kind == DG_L_BATCHNORM || l->kind == DG_L_DROPOUT)
+    if (l->kind == DG_L_DROPOUT)
       ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
     if (l->kind == DG_L_BATCHNORM)
       ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
     if (l->kind == DG_L_MAXPOOL)
       ok &= (l->arg = malloc(sz * sizeof(int))) != NULL;
-    if (l->kind == DG_L_CONV) {
-      size_t need =
-          dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
-      if (need > work_need) work_need = need;
-    }
+    size_t need = 0;
+    if (l->kind == DG_L_CONV)
+      need = dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
+    if (l->kind == DG_L_BATCHNORM)
+      need = dg_bn_work((size_t)n * l->oh * l->ow, l->oc);
+    if (need > work_need) work_need = need;
   }
   if (work_need)
     ok &= (net->work = malloc(work_need * sizeof(float))) != NULL;
@@ -347,9 +348,9 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
       case DG_L_BATCHNORM: {
         size_t rows = (size_t)n * l->oh * l->ow;
         if (train)
-          dg_bn_forward_train(l->out, l->aux, l->stat, in, W(net, l, 0),
+          dg_bn_forward_train(l->out, l->stat, in, W(net, l, 0),
                               W(net, l, 1), W(net, l, 2), W(net, l, 3), rows,
-                              l->oc, l->relu_after);
+                              l->oc, l->relu_after, net->work);
         else
           dg_bn_forward_infer(l->out, in, W(net, l, 0), W(net, l, 1),
                               W(net, l, 2), W(net, l, 3), rows, l->oc,
@@ -413,8 +414,9 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
                          l->k, l->pad, net->work);
         break;
       case DG_L_BATCHNORM:
-        dg_bn_backward(din, G(net, l, 0), G(net, l, 1), l->dout, l->aux,
-                       l->stat, W(net, l, 0), (size_t)n * l->oh * l->ow, l->oc);
+        dg_bn_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
+                       l->relu_after ? l->out : NULL, l->stat, W(net, l, 0),
+                       (size_t)n * l->oh * l->ow, l->oc, net->work);
         break;
       default:
         if (!din) break;
@@ -426,7 +428,11 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
           case DG_L_AVGPOOL:
             dg_avgpool_backward(l->dout, n, l->ih, l->iw, l->ic, l->pool, din);
             break;
-          case DG_L_RELU: dg_relu_backward(l->out, l->dout, din, total); break;
+          case DG_L_RELU:
+            /* a batch norm masks its gradient itself */
+            if (!(l->fused && net->layers[i - 1].kind == DG_L_BATCHNORM))
+              dg_relu_backward(l->out, l->dout, din, total);
+            break;
           case DG_L_SIGMOID: dg_sigmoid_backward(din, l->dout, l->out, total); break;
           case DG_L_TANH: dg_tanh_backward(din, l->dout, l->out, total); break;
           case DG_L_SOFTMAX:

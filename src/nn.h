@@ -48,7 +48,7 @@ typedef struct {
   /* per-batch buffers, allocated by dg_net_reserve */
   float *out;               /* (N, out_size) */
   float *dout;              /* (N, out_size) gradient of the loss wrt out */
-  float *aux;               /* bn: xhat (N, out_size); dropout: mask */
+  float *aux;               /* dropout: mask (N, out_size) */
   float *stat;              /* bn: mean (C), invstd (C), var (C) */
   int *arg;                 /* maxpool: argmax (N, out_size) */
 } dg_layer;
@@ -105,16 +105,20 @@ void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
 
 /* batch norm over rows = N*H*W of C channels. Training: batch statistics
  * (stat = mean, invstd, var), updates running mean/var; inference: running.
- * Then ReLU if relu. */
-void dg_bn_forward_train(float *out, float *xhat, float *stat, const float *in,
+ * Then ReLU if relu. Backward reads the layer's input (xhat is recomputed,
+ * not stored) and, when the layer applied a ReLU, its output as the mask.
+ * work: dg_bn_work(rows, C) floats. */
+void dg_bn_forward_train(float *out, float *stat, const float *in,
                          const float *gamma, const float *beta, float *rmean,
-                         float *rvar, size_t rows, int C, int relu);
+                         float *rvar, size_t rows, int C, int relu,
+                         float *work);
 void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
                          const float *beta, const float *rmean,
                          const float *rvar, size_t rows, int C, int relu);
+/* out: the layer's output if it applied a ReLU, else NULL */
 void dg_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *xhat, const float *stat, const float *gamma,
-                    size_t rows, int C);
+                    const float *in, const float *out, const float *stat,
+                    const float *gamma, size_t rows, int C, float *work);
 
 /* elementwise activations; backward from the forward's output y */
 void dg_sigmoid_forward(float *y, const float *x, size_t n);

@@ -322,6 +322,54 @@ static void test_conv2d_adjoint(void) {
   }
 }
 
+/* ---- batch norm ------------------------------------------------------------------ */
+
+static void test_bn(void) {
+  static const int cs[] = {1, 3, 16, 24, 32, 48, 96, 100, 300, 2049};
+  static const size_t rows[] = {1, 2, 7, 64, 1000, 5000};
+  for (size_t ci = 0; ci < sizeof cs / sizeof *cs; ci++)
+    for (size_t ri = 0; ri < sizeof rows / sizeof *rows; ri++) {
+      int c = cs[ci];
+      size_t r = rows[ri], n = r * c;
+      if (n > 200000) continue; /* the references are slow */
+      float *x = rnd_buf(n), *dy = rnd_buf(n), *y = rnd_buf(n);
+      /* an offset mean, as conv outputs have, and a scale per channel */
+      for (size_t i = 0; i < n; i++) x[i] = 3.0f + x[i] * (1 + (float)(i % c) / c);
+      float *work = malloc((dg_bn_work(r, c) + 1) * sizeof(float));
+      float *mf = rnd_buf(c), *vf = rnd_buf(c), *mr = rnd_buf(c), *vr = rnd_buf(c);
+      dg_bn_stats(x, r, c, mf, vf, work);
+      dg_bn_stats_ref(x, r, c, mr, vr);
+      CHECK_MSG(all_near(mf, mr, c, 1e-6f) && all_near(vf, vr, c, 1e-5f),
+                "stats c=%d rows=%zu", c, r);
+      float *g = rnd_buf(c), *sc = rnd_buf(c), *sh = rnd_buf(c), *is = rnd_buf(c);
+      for (int j = 0; j < c; j++) is[j] = 1.0f / sqrtf(vr[j] + 1e-3f);
+      for (int relu = 0; relu < 2; relu++) {
+        float *yf = rnd_buf(n), *yr = rnd_buf(n);
+        dg_scale_shift(x, r, c, sc, sh, relu, yf);
+        dg_scale_shift_ref(x, r, c, sc, sh, relu, yr);
+        CHECK_MSG(all_near(yf, yr, n, 1e-6f), "scale_shift c=%d rows=%zu", c, r);
+        /* a ReLU mask with zeros in it */
+        for (size_t i = 0; i < n; i++) y[i] = (i % 3 == 0) ? 0.0f : fabsf(y[i]);
+        const float *mask = relu ? y : NULL;
+        float *dgf = rnd_buf(c), *dbf = rnd_buf(c), *dgr = rnd_buf(c),
+              *dbr = rnd_buf(c), *dxf = rnd_buf(n), *dxr = rnd_buf(n);
+        dg_bn_grad(x, dy, mask, r, c, mr, is, g, dgf, dbf, dxf, work);
+        dg_bn_grad_ref(x, dy, mask, r, c, mr, is, g, dgr, dbr, dxr);
+        float tol = 2e-6f * (float)(r + 2);
+        CHECK_MSG(all_near(dgf, dgr, c, tol) && all_near(dbf, dbr, c, tol),
+                  "bn grad sums c=%d rows=%zu relu=%d", c, r, relu);
+        CHECK_MSG(all_near(dxf, dxr, n, 1e-4f), "bn dx c=%d rows=%zu relu=%d",
+                  c, r, relu);
+        dg_bn_grad(x, dy, mask, r, c, mr, is, g, dgf, dbf, NULL, work);
+        CHECK(all_near(dgf, dgr, c, tol));
+        free(yf); free(yr); free(dgf); free(dbf); free(dgr); free(dbr);
+        free(dxf); free(dxr);
+      }
+      free(x); free(dy); free(y); free(work); free(mf); free(vf); free(mr);
+      free(vr); free(g); free(sc); free(sh); free(is);
+    }
+}
+
 /* ---- pooling ------------------------------------------------------------------ */
 
 struct pool_shape { int n, h, w, c, p; };
@@ -447,7 +495,7 @@ static void test_other_thread_determinism(void) {
   size_t nw = (size_t)k * k * c * f;
   size_t npool = (size_t)n * (h / 2) * (w / 2) * c;
   float *x = rnd_buf(nin), *col[2], *din[2], *mp[2], *ap[2], *bd[2], *bg[2],
-        *rl[2], *dw[2];
+        *rl[2], *dw[2], *bn[2];
   int *arg[2];
   float *bias = rnd_buf(f), *wt = rnd_buf(nw), *dy = rnd_buf(nout);
   float *work = malloc(dg_conv2d_work(n, h, w, c, f, k, pad) * sizeof(float));
@@ -468,6 +516,15 @@ static void test_other_thread_determinism(void) {
     dg_avgpool_backward(ap[t], n, h, w, c, 2, bd[t]);
     bg[t] = malloc((size_t)c * sizeof(float));
     dg_bias_grad(x, nin / c, c, bg[t]);
+    bn[t] = malloc((2 * nin + 4 * c) * sizeof(float));
+    float *bw = malloc(dg_bn_work(nin / c, c) * sizeof(float));
+    float *st = bn[t] + 2 * nin;
+    dg_bn_stats(x, nin / c, c, st, st + c, bw);
+    for (int j = 0; j < c; j++) st[c + j] = 1.0f / sqrtf(st[c + j] + 1e-3f);
+    dg_scale_shift(x, nin / c, c, st, bias, 1, bn[t]);
+    dg_bn_grad(x, x, bn[t], nin / c, c, st, st + c, bias, st + 2 * c,
+               st + 3 * c, bn[t] + nin, bw);
+    free(bw);
     rl[t] = copy_buf(x, nin);
     dg_bias_add(rl[t], bias, nin / c, c);
     dg_relu(rl[t], rl[t], nin);
@@ -475,6 +532,7 @@ static void test_other_thread_determinism(void) {
   }
   CHECK(memcmp(col[0], col[1], nout * sizeof(float)) == 0);
   CHECK(memcmp(dw[0], dw[1], (nw + f) * sizeof(float)) == 0);
+  CHECK(memcmp(bn[0], bn[1], (2 * nin + 4 * c) * sizeof(float)) == 0);
   CHECK(memcmp(din[0], din[1], nin * sizeof(float)) == 0);
   CHECK(memcmp(mp[0], mp[1], npool * sizeof(float)) == 0);
   CHECK(memcmp(arg[0], arg[1], npool * sizeof(int)) == 0);
@@ -483,7 +541,7 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(bg[0], bg[1], (size_t)c * sizeof(float)) == 0);
   CHECK(memcmp(rl[0], rl[1], nin * sizeof(float)) == 0);
   for (int t = 0; t < 2; t++) {
-    free(col[t]); free(dw[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
+    free(col[t]); free(dw[t]); free(bn[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
     free(bd[t]); free(bg[t]); free(rl[t]);
   }
   free(x); free(bias); free(wt); free(dy); free(work);
@@ -583,6 +641,7 @@ int main(int argc, char **argv) {
   RUN(test_gemm_thread_determinism);
   RUN(test_conv2d);
   RUN(test_conv2d_adjoint);
+  RUN(test_bn);
   RUN(test_maxpool);
   RUN(test_avgpool);
   RUN(test_bias);
