@@ -27,9 +27,23 @@
  * Luminance and compositing are integer arithmetic, so the same bytes give
  * the same output natively and in WASM (up to float rounding in the
  * resampling). No allocation, no I/O: shared with the browser.
+ *
+ * Speed: a drawing is mostly long runs of equal pixels (paper, solid
+ * strokes). Runs are found 8 pixels at a time and each costs one luminance
+ * and O(1) sums (area averaging: O(dest columns it covers)), so a 280x280
+ * canvas costs little more than one SIMD compare per 8 pixels. The ink
+ * passes visit only the box of pixels that differ from the top-left one.
+ * Summing a run at once rounds differently from summing its pixels one by
+ * one, in the last bits of doubles only.
  */
 #include <math.h>
 #include <string.h>
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "digits.h"
 
@@ -99,34 +113,117 @@ static inline uint32_t px_key(const uint8_t *p, const int c) {
   return k;
 }
 
+/* The end of the run of pixels with key `key` that starts at x: the first
+ * x' in [x, end) whose key differs, or end. Drawings are long runs (paper,
+ * solid strokes): after two single steps (short runs of anti-aliased
+ * edges), RGBA rows are compared 8 pixels per step with SIMD where the
+ * target has it, else 2 per 64-bit word; gray rows 8 per word. */
+static inline int run_end(const uint8_t *row, int x, const int end,
+                          const int c, const uint32_t key) {
+  for (int i = 0; i < 2; i++, x++)
+    if (x >= end || px_key(row + (size_t)x * c, c) != key) return x;
+  if (c == 4) {
+#if defined(__wasm_simd128__)
+#define NE4(q) wasm_v128_xor(wasm_v128_load(p + 16 * (q)), r)
+    const v128_t r = wasm_i32x4_splat((int32_t)key);
+    for (; x + 16 <= end; x += 16) {
+      const uint8_t *p = row + (size_t)x * 4;
+      if (wasm_v128_any_true(wasm_v128_or(wasm_v128_or(NE4(0), NE4(1)),
+                                          wasm_v128_or(NE4(2), NE4(3)))))
+        break;
+    }
+    for (; x + 4 <= end; x += 4) {
+      const uint8_t *p = row + (size_t)x * 4;
+      if (wasm_v128_any_true(NE4(0))) break;
+    }
+#undef NE4
+#elif defined(__SSE2__)
+#define NE4(q) _mm_xor_si128(_mm_loadu_si128((const __m128i *)p + (q)), r)
+#define ZERO(v) (_mm_movemask_epi8(_mm_cmpeq_epi8((v), _mm_setzero_si128())) == 0xffff)
+    const __m128i r = _mm_set1_epi32((int32_t)key);
+    for (; x + 16 <= end; x += 16) {
+      const uint8_t *p = row + (size_t)x * 4;
+      if (!ZERO(_mm_or_si128(_mm_or_si128(NE4(0), NE4(1)),
+                             _mm_or_si128(NE4(2), NE4(3)))))
+        break;
+    }
+    for (; x + 4 <= end; x += 4) {
+      const uint8_t *p = row + (size_t)x * 4;
+      if (!ZERO(NE4(0))) break;
+    }
+#undef ZERO
+#undef NE4
+#endif
+    const uint64_t r2 = (uint64_t)key << 32 | key; /* both halves: any order */
+    for (; x + 2 <= end; x += 2) {
+      uint64_t a;
+      memcpy(&a, row + (size_t)x * 4, 8);
+      if (a != r2) break;
+    }
+  } else if (c == 1) {
+    const uint64_t r8 = (uint64_t)key * 0x0101010101010101u;
+    for (; x + 8 <= end; x += 8) {
+      uint64_t a;
+      memcpy(&a, row + x, 8);
+      if (a != r8) break;
+    }
+  }
+  while (x < end && px_key(row + (size_t)x * c, c) == key) x++;
+  return x;
+}
+
+/* l * 256 / (LMAX + 1) for l in 0..LMAX: an estimate in floating point,
+ * corrected to the exact quotient with integer products (a 64-bit
+ * division per border pixel was a tenth of a canvas's cost in WASM). */
+static inline int lum_bin(int32_t l) {
+  const int64_t num = (int64_t)l * 256, den = (int64_t)LMAX + 1;
+  int q = (int)((double)num * (1.0 / (double)den));
+  if (q * den > num) q--;
+  else if ((q + 1) * den <= num) q++;
+  return q;
+}
+
 /* Background: the median of the border pixels (the majority of the border
  * is paper even when a stroke touches an edge), refined to the mean of the
  * border pixels in the median's histogram bin so uniform backgrounds are
- * exact. */
+ * exact. The top and bottom rows are taken as runs of equal pixels, the
+ * side columns pixel by pixel (one luminance per change). */
 static int64_t border_background(const uint8_t *px, int w, int h, int c) {
   uint32_t hist[256];
   memset(hist, 0, sizeof hist);
   size_t n = 0;
-#define BORDER_FOR(BODY)                                      \
-  for (int y = 0; y < h; y++) {                               \
-    int step = (y == 0 || y == h - 1) ? 1 : (w > 1 ? w - 1 : 1); \
-    for (int x = 0; x < w; x += step) {                       \
-      int32_t l = lum(px, (size_t)y * w + x, c);              \
-      int bin = (int)((int64_t)l * 256 / (LMAX + 1));         \
-      BODY;                                                   \
-    }                                                         \
+#define BORDER_FOR(BODY)                                                  \
+  {                                                                       \
+    uint32_t last = ~px_key(px, c);                                       \
+    int32_t l = 0;                                                        \
+    int bin = 0;                                                          \
+    for (int y = 0; y < h; y++) {                                         \
+      const uint8_t *row = px + (size_t)y * w * c;                        \
+      int full = y == 0 || y == h - 1;                                    \
+      for (int x = 0; x < w;) {                                           \
+        uint32_t key = px_key(row + (size_t)x * c, c);                    \
+        int e = full ? run_end(row, x, w, c, key) : x + 1, cnt = e - x;  \
+        if (key != last) {                                                \
+          last = key;                                                     \
+          l = lum(row, (size_t)x, c);                                     \
+          bin = lum_bin(l);                                               \
+        }                                                                 \
+        BODY;                                                             \
+        x = full || x == w - 1 ? e : w - 1;                               \
+      }                                                                   \
+    }                                                                     \
   }
-  BORDER_FOR(hist[bin]++; n++)
+  BORDER_FOR(hist[bin] += cnt; n += cnt)
   size_t half = (n + 1) / 2, run = 0;
   int med = 0;
   for (med = 0; med < 256; med++) {
     run += hist[med];
     if (run >= half) break;
   }
-  int64_t sum = 0, cnt = 0;
-  BORDER_FOR(if (bin == med) { sum += l; cnt++; })
+  int64_t sum = 0, cnt_med = 0;
+  BORDER_FOR(if (bin == med) { sum += (int64_t)l * cnt; cnt_med += cnt; })
 #undef BORDER_FOR
-  return cnt ? sum / cnt : 0;
+  return cnt_med ? sum / cnt_med : 0;
 }
 
 /* The work after validation, inlined once per channel count (dg_preprocess
@@ -139,19 +236,35 @@ __attribute__((always_inline))
 static inline int preprocess_c(const uint8_t *pixels, int width, int height,
                                const int channels, float *out) {
   const int w = width, h = height, c = channels;
-  const size_t npx = (size_t)w * h;
 
-  /* 1-2: background and polarity */
+  /* 1-2: background and polarity: the luminance extremes, one luminance
+   * per run of equal pixels. [bx0, bx1] x [by0, by1] is the box holding
+   * every pixel that differs from the reference (the top-left pixel). */
   int64_t bg = border_background(pixels, w, h, c);
-  int32_t lmin = LMAX, lmax = 0;
-  uint32_t prev = ~px_key(pixels, c); /* differs from the first pixel */
-  for (size_t i = 0; i < npx; i++) {
-    uint32_t key = px_key(pixels + i * c, c);
-    if (key == prev) continue;
-    prev = key;
-    int32_t l = lum(pixels, i, c);
-    if (l < lmin) lmin = l;
-    if (l > lmax) lmax = l;
+  const uint32_t ref = px_key(pixels, c);
+  const int32_t lref = lum(pixels, 0, c);
+  int32_t lmin = lref, lmax = lref;
+  int bx0 = w, bx1 = -1, by0 = h, by1 = -1;
+  for (int y = 0; y < h; y++) {
+    const uint8_t *row = pixels + (size_t)y * w * c;
+    int first = -1, last = -1;
+    for (int x = 0; x < w;) {
+      uint32_t key = px_key(row + (size_t)x * c, c);
+      int e = run_end(row, x, w, c, key);
+      if (key != ref) {
+        int32_t l = lum(row, (size_t)x, c);
+        if (l < lmin) lmin = l;
+        if (l > lmax) lmax = l;
+        if (first < 0) first = x;
+        last = e - 1;
+      }
+      x = e;
+    }
+    if (first < 0) continue;
+    if (first < bx0) bx0 = first;
+    if (last > bx1) bx1 = last;
+    if (y < by0) by0 = y;
+    by1 = y;
   }
   int64_t dark_ext = bg - lmin, light_ext = lmax - bg;
   int dark = dark_ext > light_ext || (dark_ext == light_ext && bg * 2 >= LMAX);
@@ -162,26 +275,31 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
                     "%d/255)",
                     w, h, (int)(contrast / (LMAX / 255)));
   ink_src src = {pixels, w, h, c, bg, dark, 1.0 / (double)contrast};
+  /* Outside the box every pixel is the reference: no ink if it is paper
+   * (almost always); otherwise every pixel is visited. */
+  const double vref = ink_of(&src, lref);
+  if (vref > 0) bx0 = 0, bx1 = w - 1, by0 = 0, by1 = h - 1;
 
-  /* 3: bounding box and centre of mass of the ink (index coordinates) */
+  /* 3: bounding box and centre of mass of the ink (index coordinates), a
+   * run of equal pixels at a time: n pixels of ink v from xs add v*n to
+   * the mass and v*(xs + ... + xe) to its first moment */
   int x0 = w, x1 = -1, y0 = h, y1 = -1;
   double m = 0, mx = 0, my = 0;
-  for (int y = 0; y < h; y++) {
-    double rm = 0, rmx = 0, v = 0;
+  for (int y = by0; y <= by1; y++) {
+    double rm = 0, rmx = 0;
     const uint8_t *row = pixels + (size_t)y * w * c;
-    uint32_t prev = ~px_key(row, c); /* differs from the first pixel */
-    for (int x = 0; x < w; x++) {
+    for (int x = bx0; x <= bx1;) {
       uint32_t key = px_key(row + (size_t)x * c, c);
-      if (key != prev) {
-        prev = key;
-        v = ink_of(&src, lum(row, (size_t)x, c));
-      }
+      int e = run_end(row, x, bx1 + 1, c, key);
+      double v = key == ref ? vref : ink_of(&src, lum(row, (size_t)x, c));
       if (v > 0) {
         if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        rm += v;
-        rmx += v * x;
+        if (e - 1 > x1) x1 = e - 1;
+        double n = e - x;
+        rm += v * n;
+        rmx += v * (0.5 * n * (double)(x + e - 1)); /* exact integer sum */
       }
+      x = e;
     }
     if (rm > 0) {
       if (y < y0) y0 = y;
@@ -214,35 +332,35 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
   double acc[OUT * OUT];  /* (28, 28) */
   memset(acc, 0, sizeof acc);
   if (s <= 1) {
-    /* Area averaging: source pixel x covers [a, a + s) in dest units, which
-     * touches at most two dest columns since s <= 1; its ink is split by
-     * overlap length. Same for rows. A dest pixel's value is the ink inside
-     * it divided by its area (1). */
+    /* Area averaging: a run of source pixels xs..xe covers [A, B) in dest
+     * units (s per pixel); its ink is spread over the dest columns by
+     * overlap length, the last column taking what would fall past the
+     * edge. Same for rows. A dest pixel's value is the ink inside it
+     * divided by its area (1). */
     for (int y = y0; y <= y1; y++) {
       double row[OUT];  /* this source row spread over dest columns */
       memset(row, 0, sizeof row);
       int any = 0;
       const uint8_t *srow = pixels + (size_t)y * w * c;
-      uint32_t prev = ~px_key(srow + (size_t)x0 * c, c);
-      double v = 0;
-      for (int x = x0; x <= x1; x++) {
+      for (int x = x0; x <= x1;) {
         uint32_t key = px_key(srow + (size_t)x * c, c);
-        if (key != prev) {
-          prev = key;
-          v = ink_of(&src, lum(srow, (size_t)x, c));
+        int e = run_end(srow, x, x1 + 1, c, key);
+        double v = key == ref ? vref : ink_of(&src, lum(srow, (size_t)x, c));
+        if (v > 0) {
+          any = 1;
+          double A = offx + s * (x - x0), B = offx + s * (e - x0);
+          int X = (int)floor(A);
+          if (X < 0) X = 0;
+          if (X > OUT - 1) X = OUT - 1;
+          for (double lo = A;; lo = ++X) {
+            if (B <= X + 1 || X == OUT - 1) {
+              row[X] += v * (B - lo);
+              break;
+            }
+            row[X] += v * (X + 1 - lo);
+          }
         }
-        if (v == 0) continue;
-        any = 1;
-        double a = offx + s * (x - x0), b = a + s;
-        int X = (int)floor(a);
-        if (X < 0) X = 0;
-        if (X > OUT - 1) X = OUT - 1;
-        if (b <= X + 1 || X == OUT - 1) {
-          row[X] += v * s;
-        } else {
-          row[X] += v * (X + 1 - a);
-          row[X + 1] += v * (b - (X + 1));
-        }
+        x = e;
       }
       if (!any) continue;
       double a = offy + s * (y - y0), b = a + s, wy0, wy1 = 0;
