@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "digits.h"
+#include "nn.h" /* dg_arch_parse: an architecture's size before building it */
 
 #define JSMN_STATIC
 #define JSMN_STRICT
@@ -34,6 +35,7 @@
 #define MIO_MAX_META 4096
 #define MIO_MAX_DIMS 8
 #define MIO_MAX_FILE ((size_t)1 << 30)
+#define MIO_BIG_NET ((uint64_t)1 << 20) /* values: 4 MB of F32 */
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -700,6 +702,34 @@ static int decode(const mio_entry *e, const uint8_t *p, float *dst) {
 
 /* ---- reading: the whole file --------------------------------------------------- */
 
+/* Values (parameters and state) of an architecture, counted from its parsed
+ * layers without allocating them; 0 if it does not parse (dg_net_new then
+ * says why). The loader compares this with the size of the file's data
+ * before building the net: a 120-byte file naming a net of a billion
+ * weights made it allocate and initialise 4 GB before noticing that the
+ * tensors were missing (found in review; tests/robust/sweep.c). The count
+ * mirrors the tensors net.c creates; a layer kind it does not know counts
+ * 0, which only makes the check weaker, never wrong. */
+static uint64_t arch_values(const char *arch) {
+  const char *spec = dg_arch_spec(arch);
+  dg_net *tmp = calloc(1, sizeof *tmp);
+  uint64_t n = 0;
+  if (!tmp) return 0;
+  if (dg_arch_parse(tmp, spec ? spec : arch) == DG_OK)
+    for (int i = 0; i < tmp->nlayers; i++) {
+      const dg_layer *l = &tmp->layers[i];
+      if (l->kind == DG_L_DENSE)
+        n += (uint64_t)l->in_size * (uint64_t)l->units + (uint64_t)l->units;
+      else if (l->kind == DG_L_CONV)
+        n += (uint64_t)l->k * l->k * (uint64_t)l->ic * l->filters + (uint64_t)l->filters;
+      else if (l->kind == DG_L_BATCHNORM)
+        n += 4 * (uint64_t)l->ic;
+    }
+  free(tmp);
+  dg_error(DG_OK, "%s", ""); /* a parse failure is reported by dg_net_new */
+  return n;
+}
+
 static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
   int st;
   if (len < 8)
@@ -763,6 +793,15 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
   const char *arch = meta_get(L, "arch");
   if (!arch || !*arch)
     return dg_error(DG_ERR_FORMAT, "model metadata has no \"arch\" (architecture)");
+  /* a big net (over a million values) must have its bytes in the file,
+   * 2 per value at least (F16), before we build it; small ones go on to the
+   * tensor checks below, which say more precisely what is wrong */
+  uint64_t need = arch_values(arch);
+  if (need > MIO_BIG_NET && need > dlen / 2)
+    return dg_error(DG_ERR_FORMAT,
+                    "model architecture \"%.100s\" has %llu weights, more than "
+                    "the file's %zu bytes of tensor data can hold",
+                    arch, (unsigned long long)need, dlen);
   if ((st = dg_net_new(&L->net, arch, 0)) != DG_OK) {
     L->net = NULL;
     char ctx[160];

@@ -290,9 +290,9 @@ static void test_odd_images(void) {
   free(b);
 }
 
-/* ---- regressions of fuzzing findings ---------------------------------------------- */
+/* ---- regressions of fuzzing (and review) findings ---------------------------------------------- */
 
-static void test_fuzz_regressions(void) {
+static void test_regressions(void) {
   uint8_t *px = (uint8_t *)1;
   int w = -1, h = -1, c = -1;
   /* stb_image's PNM header numbers overflowed an int (UB) */
@@ -327,6 +327,18 @@ static void test_fuzz_regressions(void) {
                "a Huffman table has more than 256 symbols");
   free(b);
   CHECK(px == (uint8_t *)1 && w == -1 && h == -1 && c == -1);
+
+  /* a 120-byte model file naming a net of a billion weights made the loader
+   * allocate and initialise 4 GB before finding its tensors missing */
+  f = dg_test_path("DIGITS_SRC",
+                   "tests/fuzz/corpus/model/regress-huge-arch-tiny-file.safetensors");
+  CHECK_OK(dg_file_read(f, 1 << 20, &b, &n));
+  dg_net *net = NULL;
+  if (b)
+    CHECK_FAIL(dg_model_load_mem(&net, b, n, NULL, NULL), DG_ERR_FORMAT,
+               "has 1073741888 weights, more than the file's 0 bytes of tensor data");
+  free(b);
+  CHECK(net == NULL);
 }
 
 int main(void) {
@@ -340,7 +352,7 @@ int main(void) {
   RUN(test_idx_sweep);
   RUN(test_image_sweep);
   RUN(test_odd_images);
-  RUN(test_fuzz_regressions);
+  RUN(test_regressions);
   dg_net_free(g_model);
   return dg_test_finish();
 }
