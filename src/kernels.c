@@ -1303,13 +1303,15 @@ void dg_bn_grad(const float *x, const float *dy, const float *y,
 
 /* ---- pooling --------------------------------------------------------------- */
 
-/* Channels are innermost, so a window is p*p runs of c contiguous floats;
- * the comparison order is the reference's, so out and arg match it exactly. */
+/* Channels are innermost, so a window is p*p runs of c contiguous floats,
+ * compared a vector of channels at a time in the reference's order:
+ * dg_vmax(x, best) is its "x > best ? x : best" and the position moves on
+ * the same comparison, so out and arg match it exactly. */
 void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
-                int *arg) {
+                float *arg) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
-  int rows = n * oh;
+  int rows = n * oh, cv = c / DG_VW * DG_VW;
   int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
@@ -1317,33 +1319,75 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
     int b = row / oh, oy = row % oh;
     for (int ox = 0; ox < ow; ox++) {
       size_t o = ((size_t)row * ow + ox) * c;
-      float *best = out + o;
-      int *bi = arg + o;
-      size_t first = (((size_t)b * h + oy * p) * w + ox * p) * c;
-      for (int ch = 0; ch < c; ch++) {
-        best[ch] = in[first + ch];
-        bi[ch] = (int)(first + ch);
+      const float *x0 = in + (((size_t)b * h + oy * p) * w + ox * p) * c;
+      for (int ch = 0; ch < cv; ch += DG_VW) {
+        dg_vf best = dg_vload(x0 + ch), pos = dg_vzero();
+        for (int dy = 0; dy < p; dy++)
+          for (int dx = 0; dx < p; dx++) {
+            if (dy == 0 && dx == 0) continue;
+            dg_vf x = dg_vload(x0 + ((size_t)dy * w + dx) * c + ch);
+            pos = dg_vselect_gt(x, best, dg_vset1((float)(dy * p + dx)), pos);
+            best = dg_vmax(x, best);
+          }
+        dg_vstore(out + o + ch, best);
+        dg_vstore(arg + o + ch, pos);
       }
-      for (int dy = 0; dy < p; dy++)
-        for (int dx = 0; dx < p; dx++) {
-          if (dy == 0 && dx == 0) continue;
-          size_t base = (((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c;
-          const float *x = in + base;
-          for (int ch = 0; ch < c; ch++)
-            if (x[ch] > best[ch]) {
-              best[ch] = x[ch];
-              bi[ch] = (int)(base + ch);
-            }
-        }
+      for (int ch = cv; ch < c; ch++) {
+        float best = x0[ch];
+        int pos = 0;
+        for (int dy = 0; dy < p; dy++)
+          for (int dx = 0; dx < p; dx++) {
+            float x = x0[((size_t)dy * w + dx) * c + ch];
+            if (x > best) best = x, pos = dy * p + dx;
+          }
+        out[o + ch] = best;
+        arg[o + ch] = (float)pos;
+      }
     }
   }
 }
 
-/* A scatter through arg; serial because arg may (in general) route two
- * outputs to one input, and the sum order must stay fixed. */
-void dg_maxpool_backward(const float *dout, const int *arg, size_t nout,
-                         float *din) {
-  for (size_t i = 0; i < nout; i++) din[arg[i]] += dout[i];
+/* Each input row is written once, in full: the window cell k of a pooled
+ * value gets (arg == k) ? g : 0, with arg == k tested as k - 0.5 < arg <
+ * k + 0.5 (arg holds small whole numbers). No zeroing pass, no scatter. */
+void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
+                         int n, int h, int w, int c, int p, float *din) {
+  int oh = h / p, ow = w / p;
+  if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
+  int rows = n * h, cv = c / DG_VW * DG_VW;
+  int nt = threads_for((double)rows * w * c, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < rows; row++) {
+    int b = row / h, y = row % h, oy = y / p, dy = y % p;
+    float *d = din + (size_t)row * w * c; /* (w, c) */
+    if (oy >= oh) {
+      memset(d, 0, (size_t)w * c * sizeof(float));
+      continue;
+    }
+    size_t orow = ((size_t)b * oh + oy) * ow * c;
+    for (int ox = 0; ox < ow; ox++) {
+      const float *g = dout + orow + (size_t)ox * c;
+      const float *a = arg + orow + (size_t)ox * c;
+      const float *m = out ? out + orow + (size_t)ox * c : NULL;
+      for (int dx = 0; dx < p; dx++) {
+        float *dd = d + ((size_t)ox * p + dx) * c;
+        float k = (float)(dy * p + dx);
+        dg_vf lo = dg_vset1(k - 0.5f), hi = dg_vset1(k + 0.5f), z = dg_vzero();
+        for (int ch = 0; ch < cv; ch += DG_VW) {
+          dg_vf gv = dg_vload(g + ch), av = dg_vload(a + ch);
+          if (m) gv = dg_vkeep_pos(dg_vload(m + ch), gv);
+          dg_vstore(dd + ch, dg_vselect_gt(av, lo, dg_vselect_gt(hi, av, gv, z), z));
+        }
+        for (int ch = cv; ch < c; ch++) {
+          float gv = m && !(m[ch] > 0.0f) ? 0.0f : g[ch];
+          dd[ch] = a[ch] == k ? gv : 0.0f;
+        }
+      }
+    }
+    if (ow * p < w)
+      memset(d + (size_t)ow * p * c, 0, (size_t)(w - ow * p) * c * sizeof(float));
+  }
 }
 
 void dg_avgpool(const float *in, int n, int h, int w, int c, int p,

@@ -85,17 +85,20 @@ void dg_bn_grad(const float *x, const float *dy, const float *y,
                     float *work);
 
 /* Max pooling p x p, stride p, valid (floor): in (n,h,w,c) -> out
- * (n,h/p,w/p,c); arg (n,h/p,w/p,c) holds the flat input index of each max
- * (first max wins on ties). */
+ * (n,h/p,w/p,c); arg (n,h/p,w/p,c) holds the window position dy*p + dx of
+ * each max, as a float (first max wins on ties). */
 void dg_maxpool_ref(const float *in, int n, int h, int w, int c, int p,
-                    float *out, int *arg);
+                    float *out, float *arg);
 void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
-                int *arg);
-/* Backward: din (zeroed by the caller) += dout routed through arg. */
-void dg_maxpool_backward_ref(const float *dout, const int *arg, size_t nout,
-                             float *din);
-void dg_maxpool_backward(const float *dout, const int *arg, size_t nout,
-                         float *din);
+                float *arg);
+/* Backward: din (n,h,w,c) overwritten: each dout at its window's max, 0
+ * elsewhere. With out (the forward's output) given, dout passes only where
+ * out > 0: the gradient of a ReLU in front of the pool, folded in. */
+void dg_maxpool_backward_ref(const float *dout, const float *out,
+                             const float *arg, int n, int h, int w, int c,
+                             int p, float *din);
+void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
+                         int n, int h, int w, int c, int p, float *din);
 
 /* Average pooling p x p, stride p, valid. Backward spreads dout/p^2. */
 void dg_avgpool_ref(const float *in, int n, int h, int w, int c, int p,

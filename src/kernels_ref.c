@@ -99,33 +99,43 @@ void dg_conv2d_grad_in_ref(const float *dy, const float *wt, int n, int h,
 }
 
 void dg_maxpool_ref(const float *in, int n, int h, int w, int c, int p,
-                    float *out, int *arg) {
+                    float *out, float *arg) {
   int oh = h / p, ow = w / p;
   for (int b = 0; b < n; b++)
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++)
         for (int ch = 0; ch < c; ch++) {
-          size_t first = (((size_t)b * h + oy * p) * w + ox * p) * c + ch;
-          float best = in[first];
-          size_t besti = first;
+          float best = in[(((size_t)b * h + oy * p) * w + ox * p) * c + ch];
+          int besti = 0;
           for (int dy = 0; dy < p; dy++)
             for (int dx = 0; dx < p; dx++) {
               size_t i =
                   (((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch;
               if (in[i] > best) { /* strict: the first max wins ties */
                 best = in[i];
-                besti = i;
+                besti = dy * p + dx;
               }
             }
           size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
           out[o] = best;
-          arg[o] = (int)besti;
+          arg[o] = (float)besti;
         }
 }
 
-void dg_maxpool_backward_ref(const float *dout, const int *arg, size_t nout,
-                             float *din) {
-  for (size_t i = 0; i < nout; i++) din[arg[i]] += dout[i];
+void dg_maxpool_backward_ref(const float *dout, const float *out,
+                             const float *arg, int n, int h, int w, int c,
+                             int p, float *din) {
+  int oh = h / p, ow = w / p;
+  for (size_t i = 0; i < (size_t)n * h * w * c; i++) din[i] = 0.0f;
+  for (int b = 0; b < n; b++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        for (int ch = 0; ch < c; ch++) {
+          size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
+          int k = (int)arg[o], dy = k / p, dx = k % p;
+          float g = out && !(out[o] > 0.0f) ? 0.0f : dout[o];
+          din[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch] = g;
+        }
 }
 
 void dg_avgpool_ref(const float *in, int n, int h, int w, int c, int p,

@@ -168,11 +168,14 @@ static void free_buffers(dg_net *net) {
 static void mark_fusions(dg_net *net) {
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
-    l->relu_after = l->fused = 0;
+    l->relu_after = l->fused = l->masked = 0;
     if (l->kind == DG_L_RELU && i > 0) {
       dg_layer_kind prev = net->layers[i - 1].kind;
       if (prev == DG_L_DENSE || prev == DG_L_CONV || prev == DG_L_BATCHNORM)
         l->fused = net->layers[i - 1].relu_after = 1;
+      l->masked = l->fused && (prev == DG_L_BATCHNORM ||
+                               (i + 1 < net->nlayers &&
+                                net->layers[i + 1].kind == DG_L_MAXPOOL));
     }
   }
 }
@@ -213,7 +216,7 @@ int dg_net_reserve(dg_net *net, int n) {
     if (l->kind == DG_L_BATCHNORM)
       ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
     if (l->kind == DG_L_MAXPOOL)
-      ok &= (l->arg = malloc(sz * sizeof(int))) != NULL;
+      ok &= (l->arg = malloc(sz * sizeof(float))) != NULL;
     size_t need = 0;
     if (l->kind == DG_L_CONV)
       need = dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
@@ -421,17 +424,18 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
       default:
         if (!din) break;
         switch (l->kind) {
-          case DG_L_MAXPOOL:
-            memset(din, 0, l->in_size * n * sizeof(float));
-            dg_maxpool_backward(l->dout, l->arg, total, din);
+          case DG_L_MAXPOOL: {
+            /* a fused ReLU in front leaves its mask to the pool */
+            int relu = i > 0 && net->layers[i - 1].masked;
+            dg_maxpool_backward(l->dout, relu ? l->out : NULL, l->arg, n,
+                                l->ih, l->iw, l->ic, l->pool, din);
             break;
+          }
           case DG_L_AVGPOOL:
             dg_avgpool_backward(l->dout, n, l->ih, l->iw, l->ic, l->pool, din);
             break;
           case DG_L_RELU:
-            /* a batch norm masks its gradient itself */
-            if (!(l->fused && net->layers[i - 1].kind == DG_L_BATCHNORM))
-              dg_relu_backward(l->out, l->dout, din, total);
+            if (!l->masked) dg_relu_backward(l->out, l->dout, din, total);
             break;
           case DG_L_SIGMOID: dg_sigmoid_backward(din, l->dout, l->out, total); break;
           case DG_L_TANH: dg_tanh_backward(din, l->dout, l->out, total); break;

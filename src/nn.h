@@ -44,13 +44,17 @@ typedef struct {
   int relu_after;           /* dense/conv/bn: also applies the next layer,
                                a ReLU, whose out and dout are this layer's */
   int fused;                /* relu: computed by the previous layer */
+  int masked;               /* fused relu: its backward is done by its
+                               neighbours (a bn before or a maxpool after
+                               masks the gradient it passes) */
   int nt;                   /* tensors owned (param + state) */
   /* per-batch buffers, allocated by dg_net_reserve */
   float *out;               /* (N, out_size) */
   float *dout;              /* (N, out_size) gradient of the loss wrt out */
   float *aux;               /* dropout: mask (N, out_size) */
   float *stat;              /* bn: mean (C), invstd (C), var (C) */
-  int *arg;                 /* maxpool: argmax (N, out_size) */
+  float *arg;               /* maxpool: window position of each max
+                               (N, out_size) */
 } dg_layer;
 
 typedef struct {

@@ -18,6 +18,7 @@
  *                                 dg_vmax(x, 0) is exactly the reference ReLU
  *                                 (NaN -> 0, -0 -> +0) on every target
  *   dg_vkeep_pos(y, d)            lane-wise (y > 0) ? d : 0 (ReLU backward)
+ *   dg_vselect_gt(a, b, x, y)     lane-wise (a > b) ? x : y (false on NaN)
  *   dg_vhsum(v)                   sum of the lanes (order is target specific)
  *   dg_vcopy_n(d, s, n)           d[i] = s[i] for i < n, 0 < n < DG_VW (tails
  *                                 of short runs without a call to memcpy)
@@ -65,6 +66,9 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm512_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   __mmask16 m = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ);
   return _mm512_maskz_mov_ps(m, d);
+}
+static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
+  return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_GT_OQ), y, x);
 }
 static inline void dg_vcopy_n(float *d, const float *s, int n) {
   __mmask16 m = (__mmask16)((1u << n) - 1);
@@ -123,6 +127,9 @@ static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm256_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
+}
+static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
+  return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_GT_OQ));
 }
 static inline __m256i dg_vmask_n(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n),
@@ -184,6 +191,10 @@ static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm_max_ps(a, b); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm_and_ps(_mm_cmpgt_ps(y, _mm_setzero_ps()), d);
 }
+static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
+  __m128 m = _mm_cmpgt_ps(a, b);
+  return _mm_or_ps(_mm_and_ps(m, x), _mm_andnot_ps(m, y));
+}
 /* Width-4 targets: n is 1..3, written out (a loop here would be turned
  * into a memcpy call, the cost this exists to avoid). */
 static inline void dg_vcopy_n(float *d, const float *s, int n) {
@@ -226,6 +237,9 @@ static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return wasm_f32x4_pmax(b, a); }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return wasm_v128_and(wasm_f32x4_gt(y, wasm_f32x4_splat(0.0f)), d);
+}
+static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
+  return wasm_v128_bitselect(x, y, wasm_f32x4_gt(a, b));
 }
 /* Width-4 targets: n is 1..3, written out (a loop here would be turned
  * into a memcpy call, the cost this exists to avoid). */
@@ -272,6 +286,9 @@ static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return a * b; }
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) { return a * b + c; }
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return a > b ? a : b; }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) { return y > 0 ? d : 0.0f; }
+static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
+  return a > b ? x : y;
+}
 static inline float dg_vhsum(dg_vf v) { return v; }
 static inline void dg_vtranspose(dg_vf r[1]) { (void)r; }
 static inline void dg_vcopy_n(float *d, const float *s, int n) {

@@ -387,26 +387,31 @@ static void test_maxpool(void) {
       /* few distinct values: many ties, where the first max must win */
       if (ties)
         for (size_t j = 0; j < nin; j++) x[j] = (float)(rnd_u32() % 3);
+      /* NaN: never a max after the first cell, kept when first */
+      if (nin > 5) x[3] = NAN, x[nin / 2] = NAN;
       float *of = rnd_buf(nout), *orf = rnd_buf(nout);
-      int *af = malloc((nout ? nout : 1) * sizeof(int));
-      int *ar = malloc((nout ? nout : 1) * sizeof(int));
+      float *af = rnd_buf(nout), *ar = rnd_buf(nout);
       dg_maxpool(x, s->n, s->h, s->w, s->c, s->p, of, af);
       dg_maxpool_ref(x, s->n, s->h, s->w, s->c, s->p, orf, ar);
       CHECK_MSG(memcmp(of, orf, nout * sizeof(float)) == 0 &&
-                    memcmp(af, ar, nout * sizeof(int)) == 0,
+                    memcmp(af, ar, nout * sizeof(float)) == 0,
                 "shape %zu ties %d", i, ties);
-      float *g = rnd_buf(nout), *df = calloc(nin + 1, sizeof(float)),
-            *dr = calloc(nin + 1, sizeof(float));
-      dg_maxpool_backward(g, af, nout, df);
-      dg_maxpool_backward_ref(g, ar, nout, dr);
-      CHECK_MSG(memcmp(df, dr, nin * sizeof(float)) == 0, "bwd shape %zu", i);
-      free(x); free(of); free(orf); free(af); free(ar); free(g); free(df);
-      free(dr);
+      for (int relu = 0; relu < 2; relu++) {
+        /* din is overwritten, cells outside every window included */
+        float *g = rnd_buf(nout), *df = rnd_buf(nin + 1), *dr = rnd_buf(nin + 1);
+        for (size_t j = 0; j < nin; j++) df[j] = NAN;
+        const float *m = relu ? orf : NULL;
+        dg_maxpool_backward(g, m, af, s->n, s->h, s->w, s->c, s->p, df);
+        dg_maxpool_backward_ref(g, m, ar, s->n, s->h, s->w, s->c, s->p, dr);
+        CHECK_MSG(memcmp(df, dr, nin * sizeof(float)) == 0,
+                  "bwd shape %zu relu %d", i, relu);
+        free(g); free(df); free(dr);
+      }
+      free(x); free(of); free(orf); free(af); free(ar);
     }
   }
   /* a hand-made tie: a 2x2 window of equal values picks its first cell */
-  float x[4] = {5, 5, 5, 5}, o;
-  int a = -1;
+  float x[4] = {5, 5, 5, 5}, o, a = -1;
   dg_maxpool(x, 1, 2, 2, 1, 2, &o, &a);
   CHECK(o == 5 && a == 0);
   float y[4] = {1, 7, 3, 7};
@@ -496,7 +501,7 @@ static void test_other_thread_determinism(void) {
   size_t npool = (size_t)n * (h / 2) * (w / 2) * c;
   float *x = rnd_buf(nin), *col[2], *din[2], *mp[2], *ap[2], *bd[2], *bg[2],
         *rl[2], *dw[2], *bn[2];
-  int *arg[2];
+  float *arg[2];
   float *bias = rnd_buf(f), *wt = rnd_buf(nw), *dy = rnd_buf(nout);
   float *work = malloc(dg_conv2d_work(n, h, w, c, f, k, pad) * sizeof(float));
   for (int t = 0; t < 2; t++) {
@@ -508,7 +513,7 @@ static void test_other_thread_determinism(void) {
     din[t] = malloc(nin * sizeof(float));
     dg_conv2d_grad_in(dy, wt, n, h, w, c, f, k, pad, din[t], work);
     mp[t] = malloc(npool * sizeof(float));
-    arg[t] = malloc(npool * sizeof(int));
+    arg[t] = malloc(npool * sizeof(float));
     dg_maxpool(x, n, h, w, c, 2, mp[t], arg[t]);
     ap[t] = malloc(npool * sizeof(float));
     dg_avgpool(x, n, h, w, c, 2, ap[t]);
@@ -535,7 +540,7 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(bn[0], bn[1], (2 * nin + 4 * c) * sizeof(float)) == 0);
   CHECK(memcmp(din[0], din[1], nin * sizeof(float)) == 0);
   CHECK(memcmp(mp[0], mp[1], npool * sizeof(float)) == 0);
-  CHECK(memcmp(arg[0], arg[1], npool * sizeof(int)) == 0);
+  CHECK(memcmp(arg[0], arg[1], npool * sizeof(float)) == 0);
   CHECK(memcmp(ap[0], ap[1], npool * sizeof(float)) == 0);
   CHECK(memcmp(bd[0], bd[1], nin * sizeof(float)) == 0);
   CHECK(memcmp(bg[0], bg[1], (size_t)c * sizeof(float)) == 0);
