@@ -1525,3 +1525,65 @@ void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n) {
   for (size_t i = (size_t)nv * DG_VW; i < n; i++)
     dx[i] = y[i] > 0.0f ? dy[i] : 0.0f;
 }
+
+/* ---- optimizers -------------------------------------------------------------- */
+
+/* Element-wise, so threads may split anywhere; the tail past the last
+ * whole vector runs the same lane arithmetic through a padded vector. */
+void dg_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+             float b1, float b2, float eps, float r1, float r2, float decay) {
+  dg_vf vb1 = dg_vset1(b1), vc1 = dg_vset1(1 - b1), vb2 = dg_vset1(b2),
+        vc2 = dg_vset1(1 - b2), veps = dg_vset1(eps), vr1 = dg_vset1(r1),
+        vr2 = dg_vset1(r2), vlr = dg_vset1(lr), vdec = dg_vset1(decay);
+  long long nv = (long long)(n / DG_VW);
+  int nt = threads_for((double)n * 8, 1 << 18);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long i = 0; i <= nv; i++) {
+    size_t o = (size_t)i * DG_VW;
+    int cnt = i < nv ? DG_VW : (int)(n - o);
+    if (cnt == 0) continue;
+    float tp[DG_VW], tg[DG_VW], tm[DG_VW], tv[DG_VW];
+    float *pp = p + o, *mp = m + o, *vp = v + o;
+    const float *gp = g + o;
+    if (cnt < DG_VW) {
+      for (int j = 0; j < DG_VW; j++) {
+        int in = j < cnt;
+        tp[j] = in ? pp[j] : 0, tg[j] = in ? gp[j] : 0;
+        tm[j] = in ? mp[j] : 0, tv[j] = in ? vp[j] : 0;
+      }
+      pp = tp, gp = tg, mp = tm, vp = tv;
+    }
+    dg_vf gv = dg_vload(gp), pv = dg_vload(pp);
+    dg_vf mv = dg_vfma(vb1, dg_vload(mp), dg_vmul(vc1, gv));
+    dg_vf vv = dg_vfma(vb2, dg_vload(vp), dg_vmul(dg_vmul(vc2, gv), gv));
+    dg_vf step = dg_vdiv(dg_vmul(mv, vr1),
+                         dg_vadd(dg_vsqrt(dg_vmul(vv, vr2)), veps));
+    pv = dg_vsub(pv, dg_vmul(vlr, dg_vfma(vdec, pv, step)));
+    dg_vstore(mp, mv);
+    dg_vstore(vp, vv);
+    dg_vstore(pp, pv);
+    if (cnt < DG_VW)
+      for (int j = 0; j < cnt; j++)
+        p[o + j] = tp[j], m[o + j] = tm[j], v[o + j] = tv[j];
+  }
+}
+
+void dg_sgd(float *p, const float *g, float *m, size_t n, float lr, float mu,
+            float decay) {
+  dg_vf vmu = dg_vset1(mu), vlr = dg_vset1(lr), vld = dg_vset1(lr * decay);
+  long long nv = (long long)(n / DG_VW);
+  int nt = threads_for((double)n * 4, 1 << 18);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long i = 0; i < nv; i++) {
+    size_t o = (size_t)i * DG_VW;
+    dg_vf mv = dg_vsub(dg_vmul(vmu, dg_vload(m + o)),
+                       dg_vmul(vlr, dg_vload(g + o)));
+    dg_vf pv = dg_vload(p + o);
+    dg_vstore(m + o, mv);
+    dg_vstore(p + o, dg_vadd(pv, dg_vsub(mv, dg_vmul(vld, pv))));
+  }
+  size_t o = (size_t)nv * DG_VW;
+  dg_sgd_ref(p + o, g + o, m + o, n - o, lr, mu, decay);
+}

@@ -123,6 +123,22 @@ void dg_relu(const float *x, float *y, size_t n);
 void dg_relu_backward_ref(const float *y, const float *dy, float *dx, size_t n);
 void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n);
 
+/* Optimizer steps over n parameters p with gradients g (decay: decoupled
+ * weight decay rate, 0 for none).
+ * Adam: m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g;
+ *       p -= lr * ((m*r1) / (sqrt(v*r2) + eps) + decay*p)
+ * with r1, r2 the reciprocals of the bias corrections 1-b1^t, 1-b2^t.
+ * SGD:  m = mu*m - lr*g; p += m - lr*decay*p. */
+void dg_adam_ref(float *p, const float *g, float *m, float *v, size_t n,
+                 float lr, float b1, float b2, float eps, float r1, float r2,
+                 float decay);
+void dg_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+             float b1, float b2, float eps, float r1, float r2, float decay);
+void dg_sgd_ref(float *p, const float *g, float *m, size_t n, float lr,
+                float mu, float decay);
+void dg_sgd(float *p, const float *g, float *m, size_t n, float lr, float mu,
+            float decay);
+
 /* Name of the SIMD path compiled in: "avx512", "avx2+fma", "sse2", "wasm
  * simd128", "scalar". */
 const char *dg_kernels_simd(void);

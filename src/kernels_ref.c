@@ -243,3 +243,21 @@ void dg_bn_grad_ref(const float *x, const float *dy, const float *y,
     }
   }
 }
+
+void dg_adam_ref(float *p, const float *g, float *m, float *v, size_t n,
+                 float lr, float b1, float b2, float eps, float r1, float r2,
+                 float decay) {
+  for (size_t i = 0; i < n; i++) {
+    m[i] = b1 * m[i] + (1 - b1) * g[i];
+    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+    p[i] -= lr * ((m[i] * r1) / (sqrtf(v[i] * r2) + eps) + decay * p[i]);
+  }
+}
+
+void dg_sgd_ref(float *p, const float *g, float *m, size_t n, float lr,
+                float mu, float decay) {
+  for (size_t i = 0; i < n; i++) {
+    m[i] = mu * m[i] - lr * g[i];
+    p[i] += m[i] - lr * decay * p[i];
+  }
+}

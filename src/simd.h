@@ -12,7 +12,8 @@
  * Vocabulary (dg_vf is the vector of DG_VW floats):
  *   dg_vload(p) dg_vstore(p, v)   unaligned load/store of DG_VW floats
  *   dg_vset1(x) dg_vzero()        broadcast, all zeros
- *   dg_vadd dg_vmul               lane-wise a+b, a*b
+ *   dg_vadd dg_vsub dg_vmul dg_vdiv   lane-wise a+b, a-b, a*b, a/b
+ *   dg_vsqrt(a)                   lane-wise square root (correctly rounded)
  *   dg_vfma(a, b, c)              a*b + c (fused where the target has it)
  *   dg_vmax(a, b)                 lane-wise (a > b) ? a : b, so that
  *                                 dg_vmax(x, 0) is exactly the reference ReLU
@@ -58,6 +59,9 @@ static inline dg_vf dg_vset1(float x) { return _mm512_set1_ps(x); }
 static inline dg_vf dg_vzero(void) { return _mm512_setzero_ps(); }
 static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm512_add_ps(a, b); }
 static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm512_mul_ps(a, b); }
+static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return _mm512_sub_ps(a, b); }
+static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return _mm512_div_ps(a, b); }
+static inline dg_vf dg_vsqrt(dg_vf a) { return _mm512_sqrt_ps(a); }
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
   return _mm512_fmadd_ps(a, b, c);
 }
@@ -121,6 +125,9 @@ static inline dg_vf dg_vset1(float x) { return _mm256_set1_ps(x); }
 static inline dg_vf dg_vzero(void) { return _mm256_setzero_ps(); }
 static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm256_add_ps(a, b); }
 static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm256_mul_ps(a, b); }
+static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return _mm256_sub_ps(a, b); }
+static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return _mm256_div_ps(a, b); }
+static inline dg_vf dg_vsqrt(dg_vf a) { return _mm256_sqrt_ps(a); }
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
   return _mm256_fmadd_ps(a, b, c);
 }
@@ -184,6 +191,9 @@ static inline dg_vf dg_vset1(float x) { return _mm_set1_ps(x); }
 static inline dg_vf dg_vzero(void) { return _mm_setzero_ps(); }
 static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm_add_ps(a, b); }
 static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm_mul_ps(a, b); }
+static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return _mm_sub_ps(a, b); }
+static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return _mm_div_ps(a, b); }
+static inline dg_vf dg_vsqrt(dg_vf a) { return _mm_sqrt_ps(a); }
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
   return _mm_add_ps(_mm_mul_ps(a, b), c);
 }
@@ -229,6 +239,9 @@ static inline dg_vf dg_vset1(float x) { return wasm_f32x4_splat(x); }
 static inline dg_vf dg_vzero(void) { return wasm_f32x4_splat(0.0f); }
 static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return wasm_f32x4_add(a, b); }
 static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return wasm_f32x4_mul(a, b); }
+static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return wasm_f32x4_sub(a, b); }
+static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return wasm_f32x4_div(a, b); }
+static inline dg_vf dg_vsqrt(dg_vf a) { return wasm_f32x4_sqrt(a); }
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
   return wasm_f32x4_add(wasm_f32x4_mul(a, b), c);
 }
@@ -273,6 +286,7 @@ static inline float dg_vhsum(dg_vf v) {
 
 /* ---- scalar fallback ---------------------------------------------------- */
 #else
+#include <math.h>
 #define DG_SIMD_NAME "scalar"
 #define DG_VW 1
 #define DG_HAS_FMA 0
@@ -283,6 +297,9 @@ static inline dg_vf dg_vset1(float x) { return x; }
 static inline dg_vf dg_vzero(void) { return 0.0f; }
 static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return a + b; }
 static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return a * b; }
+static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return a - b; }
+static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return a / b; }
+static inline dg_vf dg_vsqrt(dg_vf a) { return sqrtf(a); }
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) { return a * b + c; }
 static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return a > b ? a : b; }
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) { return y > 0 ? d : 0.0f; }

@@ -492,6 +492,37 @@ static void test_relu(void) {
   }
 }
 
+/* ---- optimizers ------------------------------------------------------------------- */
+
+static void test_optim_kernels(void) {
+  static const size_t ns[] = {1, 5, 16, 17, 100, 1001, 70001};
+  for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+    size_t n = ns[i];
+    float *p = rnd_buf(n), *g = rnd_buf(n), *m = rnd_buf(n), *v = rnd_buf(n);
+    for (size_t j = 0; j < n; j++) v[j] = fabsf(v[j]) * 1e-3f;
+    float *pf = copy_buf(p, n), *mf = copy_buf(m, n), *vf = copy_buf(v, n);
+    float *pr = copy_buf(p, n), *mr = copy_buf(m, n), *vr = copy_buf(v, n);
+    for (int step = 0; step < 3; step++) {
+      float r1 = 1 / (1 - powf(0.9f, step + 1.0f)), r2 = 1 / (1 - powf(0.999f, step + 1.0f));
+      dg_adam(pf, g, mf, vf, n, 1e-2f, 0.9f, 0.999f, 1e-7f, r1, r2, 1e-3f);
+      dg_adam_ref(pr, g, mr, vr, n, 1e-2f, 0.9f, 0.999f, 1e-7f, r1, r2, 1e-3f);
+    }
+    CHECK_MSG(all_near(pf, pr, n, 1e-6f) && all_near(mf, mr, n, 1e-6f) &&
+                  all_near(vf, vr, n, 1e-6f),
+              "adam n=%zu", n);
+    memcpy(pf, p, n * sizeof(float)), memcpy(pr, p, n * sizeof(float));
+    memcpy(mf, m, n * sizeof(float)), memcpy(mr, m, n * sizeof(float));
+    for (int step = 0; step < 3; step++) {
+      dg_sgd(pf, g, mf, n, 0.1f, 0.9f, 1e-3f);
+      dg_sgd_ref(pr, g, mr, n, 0.1f, 0.9f, 1e-3f);
+    }
+    CHECK_MSG(all_near(pf, pr, n, 1e-6f) && all_near(mf, mr, n, 1e-6f),
+              "sgd n=%zu", n);
+    free(p); free(g); free(m); free(v); free(pf); free(mf); free(vf);
+    free(pr); free(mr); free(vr);
+  }
+}
+
 /* Every other threaded kernel: 1 vs 2 threads, memcmp. */
 static void test_other_thread_determinism(void) {
   int saved = dg_kernels_threads();
@@ -651,6 +682,7 @@ int main(int argc, char **argv) {
   RUN(test_avgpool);
   RUN(test_bias);
   RUN(test_relu);
+  RUN(test_optim_kernels);
   RUN(test_other_thread_determinism);
   return dg_test_finish();
 }
