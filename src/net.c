@@ -151,7 +151,7 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
 static void free_buffers(dg_net *net) {
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
-    if (!l->fused) free(l->out), free(l->dout);
+    if (!l->borrowed) free(l->out), free(l->dout);
     free(l->aux), free(l->stat), free(l->arg);
     l->out = l->dout = l->aux = l->stat = NULL;
     l->arg = NULL;
@@ -169,10 +169,11 @@ static void mark_fusions(dg_net *net) {
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
     l->relu_after = l->fused = l->masked = 0;
+    l->borrowed = l->kind == DG_L_FLATTEN;
     if (l->kind == DG_L_RELU && i > 0) {
       dg_layer_kind prev = net->layers[i - 1].kind;
       if (prev == DG_L_DENSE || prev == DG_L_CONV || prev == DG_L_BATCHNORM)
-        l->fused = net->layers[i - 1].relu_after = 1;
+        l->borrowed = l->fused = net->layers[i - 1].relu_after = 1;
       l->masked = l->fused && (prev == DG_L_BATCHNORM ||
                                (i + 1 < net->nlayers &&
                                 net->layers[i + 1].kind == DG_L_MAXPOOL));
@@ -204,9 +205,9 @@ int dg_net_reserve(dg_net *net, int n) {
     if (sz / n != l->out_size || sz > ((size_t)1 << 31))
       return dg_error(DG_ERR_NOMEM, "net: batch of %d too large for %s", n,
                       l->name);
-    if (l->fused) {
-      l->out = net->layers[i - 1].out;
-      l->dout = net->layers[i - 1].dout;
+    if (l->borrowed) { /* a flatten's are set below and per forward */
+      l->out = i ? net->layers[i - 1].out : NULL;
+      l->dout = i ? net->layers[i - 1].dout : NULL;
       continue;
     }
     ok &= (l->out = malloc(sz * sizeof(float))) != NULL;
@@ -230,6 +231,12 @@ int dg_net_reserve(dg_net *net, int n) {
   ok &= (net->probs = malloc(outs * sizeof(float))) != NULL;
   if (net->want_dinput)
     ok &= (net->dinput = malloc(net->layers[0].in_size * n * sizeof(float))) != NULL;
+  /* a flatten passes its gradient straight through: with no input
+   * gradient wanted, a flatten in front of everything makes the first real
+   * layer skip computing one */
+  for (int i = 0; i < net->nlayers; i++)
+    if (net->layers[i].kind == DG_L_FLATTEN)
+      net->layers[i].dout = i ? net->layers[i - 1].dout : net->dinput;
   if (!ok) {
     free_buffers(net);
     return dg_error(DG_ERR_NOMEM, "net: out of memory for a batch of %d", n);
@@ -368,7 +375,7 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
         else
           memcpy(l->out, in, total * sizeof(float));
         break;
-      case DG_L_FLATTEN: memcpy(l->out, in, total * sizeof(float)); break;
+      case DG_L_FLATTEN: l->out = (float *)in; break; /* NHWC: same data */
       default: break;
     }
     in = l->out;
@@ -447,7 +454,7 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
             if (net->train) dg_dropout_backward(din, l->dout, l->aux, total);
             else memcpy(din, l->dout, total * sizeof(float));
             break;
-          case DG_L_FLATTEN: memcpy(din, l->dout, total * sizeof(float)); break;
+          case DG_L_FLATTEN: break; /* dout is din */
           default: break;
         }
     }

@@ -44,6 +44,10 @@ typedef struct {
   int relu_after;           /* dense/conv/bn: also applies the next layer,
                                a ReLU, whose out and dout are this layer's */
   int fused;                /* relu: computed by the previous layer */
+  int borrowed;             /* out and dout are other buffers: a fused
+                               relu's are the previous layer's; a flatten's
+                               are its input and the previous layer's dout
+                               (or the input gradient, maybe NULL) */
   int masked;               /* fused relu: its backward is done by its
                                neighbours (a bn before or a maxpool after
                                masks the gradient it passes) */
