@@ -16,7 +16,10 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 # libc6-dev and make are only Recommends of gcc and cmake, so they are named.
 APT_PACKAGES=(cmake:cmake make:make gcc:gcc libc6-dev libstb-dev libjsmn-dev
               zlib1g-dev emscripten:emcc nodejs:node npm:npm chromium:chromium
-              dataset-fashion-mnist)
+              dataset-fashion-mnist valgrind:valgrind)
+# Only `./build.sh fuzz` needs these: clang, and its sanitizer and libFuzzer
+# runtimes (a Recommends of clang, so named).
+FUZZ_APT_PACKAGES=(clang:clang libclang-rt-14-dev)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
@@ -25,9 +28,10 @@ installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-deps_apt() {
+deps_apt() {  # [PACKAGE...] (default: APT_PACKAGES)
   local missing=() entry p c
-  for entry in "${APT_PACKAGES[@]}"; do
+  [ $# -gt 0 ] || set -- "${APT_PACKAGES[@]}"
+  for entry in "$@"; do
     p=${entry%%:*}
     c=${entry#*:}
     [ "$c" != "$entry" ] && command -v "$c" >/dev/null 2>&1 && continue
@@ -207,6 +211,56 @@ cmd_bench() {
   say "build.sh: bench is not implemented yet"
 }
 
+# ---- fuzzing ---------------------------------------------------------------
+# The libFuzzer targets of tests/fuzz/ (fuzz_<target>.c), built with clang
+# and ASan + UBSan in build-fuzz/ and run one after the other for SECONDS
+# each from their seed corpora (tests/fuzz/corpus/<target>/, read only).
+# What a run adds to the corpus stays in build-fuzz/corpus/<target>/, a
+# finding in build-fuzz/findings/<target>/ (copy it into the seed corpus
+# with the fix: ctest replays every seed). Exit status 1 on any finding.
+FUZZ_BUILD=build-fuzz
+FUZZ_TARGETS=(model idx image preprocess)
+
+cmd_fuzz() {
+  local secs=${1:-600} t log rc n execs found total=0 t0 t1
+  case $secs in ''|*[!0-9]*) die "usage: ./build.sh fuzz [SECONDS]" ;; esac
+  deps_apt cmake:cmake gcc:gcc libc6-dev libstb-dev libjsmn-dev zlib1g-dev \
+    "${FUZZ_APT_PACKAGES[@]}"
+  say "build.sh: building the fuzz targets with clang in $FUZZ_BUILD/"
+  cmake -S . -B "$FUZZ_BUILD" -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_BUILD_TYPE=Release -DDG_OPENMP=OFF -DDG_SANITIZE_TESTS=OFF \
+    -DDG_LIBFUZZER=ON >/dev/null
+  cmake --build "$FUZZ_BUILD" -j"$(nproc)" --target \
+    "${FUZZ_TARGETS[@]/#/fuzz_}" >"$FUZZ_BUILD/build.log" 2>&1 ||
+    { tail -n 30 "$FUZZ_BUILD/build.log" >&2; die "fuzz build failed"; }
+  printf '%-12s %8s %12s %9s  %s\n' target seconds executions findings log
+  for t in "${FUZZ_TARGETS[@]}"; do
+    mkdir -p "$FUZZ_BUILD/corpus/$t" "$FUZZ_BUILD/findings/$t"
+    log=$FUZZ_BUILD/fuzz_$t.log
+    local dict=()
+    [ -f "tests/fuzz/$t.dict" ] && dict=(-dict="tests/fuzz/$t.dict")
+    n=$(find "$FUZZ_BUILD/findings/$t" -type f | wc -l)
+    t0=$(date +%s)
+    set +e
+    "$FUZZ_BUILD/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
+      -timeout=60 -rss_limit_mb=2048 "${dict[@]}" \
+      -artifact_prefix="$FUZZ_BUILD/findings/$t/" \
+      "$FUZZ_BUILD/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1
+    rc=$?
+    set -e
+    t1=$(date +%s)
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    found=$(( $(find "$FUZZ_BUILD/findings/$t" -type f | wc -l) - n ))
+    [ $rc -ne 0 ] && [ $found -eq 0 ] && found=1
+    total=$((total + found))
+    printf '%-12s %8s %12s %9s  %s\n' "$t" $((t1 - t0)) "${execs:-?}" "$found" "$log"
+  done
+  if [ $total -ne 0 ]; then
+    say "build.sh: $total finding(s): see the logs and $FUZZ_BUILD/findings/"
+    exit 1
+  fi
+}
+
 cmd_clean() {
   rm -rf build build-* web/build
 }
@@ -223,6 +277,9 @@ usage: ./build.sh VERB [ARGS]
   train ARCH ..  train ARCH on MNIST into models/ARCH.safetensors
                  (extra arguments go to `digits train`)
   bench          run the benchmarks (bench/run)
+  fuzz [SECONDS] build the libFuzzer targets with clang (build-fuzz/) and
+                 run each for SECONDS (default 600); prints executions and
+                 findings per target
   clean          remove build folders
   help           this text
 TXT
@@ -237,6 +294,7 @@ case "$verb" in
   serve) cmd_serve "$@" ;;
   train) cmd_train "$@" ;;
   bench) cmd_bench "$@" ;;
+  fuzz) cmd_fuzz "$@" ;;
   clean) cmd_clean ;;
   help|-h|--help) usage ;;
   *) usage >&2; say "build.sh: unknown verb \"$verb\""; exit 2 ;;

@@ -57,7 +57,8 @@ endforeach()
 
 # ---- robustness: generated bad inputs --------------------------------------------
 # robust_gen writes the inputs the shell tests need (tests/robust/gen.c);
-# robust_sweep flips every bit and cuts every length of small files.
+# robust_sweep flips every bit and cuts every length of small files;
+# robust_diverge makes training go NaN mid-epoch (tests/robust/*.c).
 set(DG_ROBUST_DIR ${CMAKE_SOURCE_DIR}/tests/robust)
 add_executable(robust_gen ${DG_ROBUST_DIR}/gen.c ${DG_ROBUST_DIR}/gen_lib.c)
 target_include_directories(robust_gen PRIVATE ${DG_ROBUST_DIR})
@@ -75,12 +76,44 @@ foreach(core ${DG_ROBUST_CORES})
     set(env ${DG_TEST_ENV} ${DG_SAN_ENV})
     set(label sanitize)
   endif()
-  add_executable(robust_sweep${sfx} ${DG_ROBUST_DIR}/sweep.c
-                 ${DG_ROBUST_DIR}/gen_lib.c ${CMAKE_SOURCE_DIR}/tests/harness.c)
-  target_include_directories(robust_sweep${sfx} PRIVATE ${CMAKE_SOURCE_DIR}/tests
-                             ${DG_ROBUST_DIR})
-  target_link_libraries(robust_sweep${sfx} PRIVATE ${core})
-  add_test(NAME robust_sweep${sfx} COMMAND robust_sweep${sfx})
-  set_tests_properties(robust_sweep${sfx} PROPERTIES ENVIRONMENT "${env}"
-                       LABELS "${label}" TIMEOUT 300)
+  foreach(t sweep diverge)
+    add_executable(robust_${t}${sfx} ${DG_ROBUST_DIR}/${t}.c
+                   ${DG_ROBUST_DIR}/gen_lib.c ${CMAKE_SOURCE_DIR}/tests/harness.c)
+    target_include_directories(robust_${t}${sfx} PRIVATE
+                               ${CMAKE_SOURCE_DIR}/tests ${DG_ROBUST_DIR})
+    target_link_libraries(robust_${t}${sfx} PRIVATE ${core})
+    add_test(NAME robust_${t}${sfx} COMMAND robust_${t}${sfx})
+    set_tests_properties(robust_${t}${sfx} PROPERTIES ENVIRONMENT "${env}"
+                         LABELS "${label}" TIMEOUT 300)
+  endforeach()
 endforeach()
+
+# The shell tests of tests/robust/: never_lose.sh trains and interrupts
+# (plain build only: timing matters); inputs.sh feeds bad files to every
+# command, also under ASan + UBSan.
+add_test(NAME robust_never_lose COMMAND bash ${DG_ROBUST_DIR}/never_lose.sh)
+set_tests_properties(robust_never_lose PROPERTIES ENVIRONMENT
+  "${DG_TEST_ENV};DIGITS=$<TARGET_FILE:digits>" LABELS "robust" TIMEOUT 300)
+
+# ---- valgrind ---------------------------------------------------------------------
+# memcheck on the CLI's predict, eval and a one-epoch training run. valgrind
+# 3.19 cannot execute AVX-512, which -march=native turns on here (Zen 4),
+# so these run a build of the same sources with AVX-512 off (the AVX2/FMA
+# kernels of simd.h; everything else the same code as build/digits).
+find_program(DG_VALGRIND valgrind)
+if(DG_VALGRIND AND DG_CLI_SOURCES)
+  dg_core_library(digitscore_vg)
+  target_compile_options(digitscore_vg PUBLIC -g)
+  if(DG_NATIVE_ARCH AND CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    target_compile_options(digitscore_vg PUBLIC -mno-avx512f)
+  endif()
+  add_executable(digits_vg ${DG_CLI_SOURCES})
+  target_link_libraries(digits_vg PRIVATE digitscore_vg)
+  foreach(mode predict eval train)
+    add_test(NAME valgrind_${mode}
+             COMMAND bash ${DG_ROBUST_DIR}/valgrind.sh ${mode})
+    set_tests_properties(valgrind_${mode} PROPERTIES ENVIRONMENT
+      "${DG_TEST_ENV};DIGITS=$<TARGET_FILE:digits_vg>;VALGRIND=${DG_VALGRIND};DIGITS_SUPP=${DG_ROBUST_DIR}/valgrind.supp"
+      LABELS "valgrind" TIMEOUT 600)
+  endforeach()
+endif()
