@@ -92,8 +92,15 @@ WASM_EXPORTS=(malloc free last_error status_name build_info arch_name
 # reaches it).
 WASM_CFLAGS=(-O3 -std=gnu11 -Wall -Wextra -Wno-unused-parameter
   -DDG_NO_STB_IMAGE -DDG_NO_ZLIB)
+# wasm-opt inlines every function that has one caller, whatever its size:
+# train_batch absorbed the whole backward pass and optimizer step (30 KB of
+# code), and V8 runs a function in its baseline tier until its optimized
+# code is compiled, which for one that size took 0.3-0.8 s on this machine:
+# most of a first mlp epoch in the browser. Capped, hot functions stay small
+# enough to tier up within a few tens of milliseconds.
 WASM_LDFLAGS=(-sSTANDALONE_WASM=1 --no-entry -sALLOW_MEMORY_GROWTH=1
-  -sMAXIMUM_MEMORY=2147483648 -sINITIAL_MEMORY=16777216)
+  -sMAXIMUM_MEMORY=2147483648 -sINITIAL_MEMORY=16777216
+  -sBINARYEN_EXTRA_PASSES=--one-caller-inline-max-function-size=400)
 
 wasm_one() {  # OUTPUT [extra flags]
   local out=$1 inc=$BUILD/wasm-include list tmp
