@@ -1,5 +1,8 @@
 /* node_bench.mjs: bench/wasm_bench.mjs under Node; one JSON result per line.
- * usage: node bench/node_bench.mjs [--quick] [--reps N] [--only predict,train] */
+ * usage: node [--experimental-wasm-relaxed-simd] bench/node_bench.mjs
+ *        [--quick] [--reps N] [--archs a,b] [--no-train]
+ * (the flag lets Node 20 run the relaxed-SIMD peak loop; digits' own builds
+ * do not use relaxed SIMD) */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +19,6 @@ const digits = await import(join(root, 'web', 'digits.js'));
 
 const results = await runWasmBench({
   digits, target: 'node', wasmBase: join(root, 'web', 'build'),
-  peakBytes: readFileSync(join(here, 'build', 'peak.wasm')),
   modelBytes: readFileSync(join(root, 'models', 'default.safetensors')),
   archs: ai >= 0 ? args[ai + 1].split(',') : undefined,
   trainArchs: args.includes('--no-train') ? [] : undefined,

@@ -2,11 +2,14 @@
  * Node (bench/node_bench.mjs) and in headless Chromium (bench/page.html).
  * Everything goes through web/digits.js, as the page does.
  *
- * runWasmBench({digits, peakBytes, modelBytes, archs, reps, quick})
+ * runWasmBench({digits, modelBytes, archs, reps, quick})
  *   -> [{kind, target, arch, batch, mode, ms, min, max, mflop}, ...]
- * kinds: 'peak' (GFLOP/s of wasm_peak.c), 'predict' (ms per call), 'train'
- * (images/s of forward + backward + Adam).
+ * kinds: 'peak' (GFLOP/s of the loops of peak.mjs: loop muladd, fma, mul,
+ * add), 'predict' (ms per call), 'train' (images/s of forward + backward +
+ * Adam).
  */
+import { FLOPS, peakFunction } from './peak.mjs';
+
 
 /* The canvas bench_native.c draws: 280x280 white RGBA with a black ring. */
 export function drawCanvas() {
@@ -68,21 +71,26 @@ export function netMflop(info) {
   return f * 1e-6;
 }
 
-export async function runWasmBench({ digits, target, wasmBase, peakBytes, modelBytes,
+export async function runWasmBench({ digits, target, wasmBase, peak = true, modelBytes,
                                      archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'],
                                      trainArchs = ['mlp', 'cnn'], reps = 15, quick = false,
                                      log = () => {} }) {
   const results = [];
   const opt = quick ? { reps: 3, minMs: 5, warmMs: 30 } : { reps, minMs: 25, warmMs: 200 };
 
-  /* (a) the SIMD mul+add limit */
-  if (peakBytes) {
-    const { instance } = await WebAssembly.instantiate(peakBytes, {});
-    const peak = instance.exports.peak, iters = 100000;
-    const t = timeCalls(() => peak(iters, 0.999, 0.001), opt);
-    const gf = (ms) => iters * 96 / ms * 1e-6;
-    results.push({ kind: 'peak', target, gflops: gf(t.med), min: gf(t.max), max: gf(t.min) });
-    log(`peak ${gf(t.med).toFixed(1)} GFLOP/s`);
+  /* (a) the SIMD limit: mul+add (simd128), fused (relaxed SIMD), and the
+   * mul-only / add-only loops that show which one binds */
+  for (const loop of peak ? ['muladd', 'fma', 'mul', 'add'] : []) {
+    const fn = await peakFunction(loop), iters = 100000, chains = 12;
+    if (!fn) {
+      results.push({ kind: 'peak', target, loop, error: 'not available in this engine' });
+      log(`peak ${loop}: not available`);
+      continue;
+    }
+    const t = timeCalls(() => fn(iters, loop === 'mul' ? 1 : 0.999, 0.001), opt);
+    const gf = (ms) => iters * chains * FLOPS[loop] / ms * 1e-6;
+    results.push({ kind: 'peak', target, loop, gflops: gf(t.med), min: gf(t.max), max: gf(t.min) });
+    log(`peak ${loop} ${gf(t.med).toFixed(1)} GFLOP/s`);
   }
 
   /* (b) predict latency: the network on 28x28 inputs, and the whole
