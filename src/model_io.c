@@ -8,6 +8,14 @@
  * first the net's tensors in net order (params, then state), then the extra
  * "__..." blobs of a checkpoint (optimizer moments, best weights).
  *
+ * "crc32" in the metadata is the CRC-32 (IEEE, as zip and PNG), as 8 hex
+ * digits, of the "arch" string followed by all tensor bytes: safetensors
+ * has no checksum of its own, and a flipped bit in a weight, or in the
+ * architecture ("input 28 28" -> "input 29 28" still loads), is otherwise
+ * a valid file that computes something else. Saving always writes it;
+ * loading checks it when present (files of other tools, and ours from
+ * before it existed, have none).
+ *
  * Saving is deterministic (same net, same bytes). Loading parses the header
  * with jsmn and validates everything before it hands out a net: structure,
  * format and version, architecture, dtypes, shapes against the architecture,
@@ -48,7 +56,22 @@ static int host_is_le(void) {
 
 static int is_reserved_key(const char *k) {
   return !strcmp(k, "format") || !strcmp(k, "format_version") ||
-         !strcmp(k, "arch");
+         !strcmp(k, "arch") || !strcmp(k, "crc32");
+}
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of n bytes, continuing
+ * from crc (0 to start). The table is built per call: 2 KB of work, no
+ * globals, the same natively and in WASM (where there is no zlib). */
+static uint32_t crc32_of(uint32_t crc, const uint8_t *p, size_t n) {
+  uint32_t table[256];
+  for (uint32_t i = 0; i < 256; i++) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    table[i] = c;
+  }
+  crc = ~crc;
+  for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
 }
 
 /* dg_error() formats into the last-error buffer, so a message that wraps the
@@ -242,6 +265,9 @@ int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
   sb_puts(&h, "{\"__metadata__\":{\"format\":\"" MIO_FORMAT "\",\"format_version\":");
   sb_printf(&h, "\"%d\",\"arch\":", MIO_VERSION);
   sb_json_string(&h, arch);
+  sb_puts(&h, ",\"crc32\":\"");
+  size_t crc_at = h.n; /* 8 hex digits, filled in once the data is written */
+  sb_puts(&h, "00000000\"");
   int nm = dg_net_meta_count(net);
   for (int i = 0; i < nm; i++) {
     const char *k = NULL, *v = NULL;
@@ -291,6 +317,10 @@ int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
     put_f32s(p, extra[i].data, extra[i].size);
     p += extra[i].size * 4;
   }
+  char hex[9];
+  uint32_t crc = crc32_of(0, (const uint8_t *)arch, strlen(arch));
+  snprintf(hex, sizeof hex, "%08x", crc32_of(crc, out + 8 + hl, total));
+  memcpy(out + 8 + crc_at, hex, 8);
   *buf = out;
   *len = n;
   return DG_OK;
@@ -972,6 +1002,21 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
       continue;
     }
     if ((st = decode(e, data + e->begin, dst)) != DG_OK) return st;
+  }
+
+  /* the checksum last: a NaN or a bad shape is named more precisely above */
+  const char *crc = meta_get(L, "crc32");
+  if (crc) {
+    char want[9];
+    uint32_t c = crc32_of(0, (const uint8_t *)arch, strlen(arch));
+    snprintf(want, sizeof want, "%08x", crc32_of(c, data, dlen));
+    if (strlen(crc) != 8 || strspn(crc, "0123456789abcdef") != 8)
+      return dg_error(DG_ERR_FORMAT,
+                      "model metadata \"crc32\" is \"%.40s\", not 8 hex digits", crc);
+    if (strcmp(crc, want))
+      return dg_error(DG_ERR_FORMAT,
+                      "model file is damaged: the CRC-32 of its architecture and "
+                      "weights is %s, the header says %s", want, crc);
   }
 
   for (int k = 0; k < L->nkv; k++) {
