@@ -49,6 +49,17 @@
 
 #define DG_TLS _Thread_local
 
+/* WebAssembly: the GEMM's paths as separate functions. V8 compiles a
+ * function with its optimizing tier only once it runs hot, in the
+ * background, and the time grows with its size: dg_gemm with every path
+ * inlined (17 KB) kept a first in-browser epoch in the baseline tier for
+ * 0.15-0.35 s. Natively nothing changes. */
+#if defined(__wasm__)
+#define DG_WASM_NOINLINE __attribute__((noinline))
+#else
+#define DG_WASM_NOINLINE
+#endif
+
 static inline int imin(int a, int b) { return a < b ? a : b; }
 static inline int imax(int a, int b) { return a > b ? a : b; }
 
@@ -134,6 +145,7 @@ static float *tls_buffer(float **slot, size_t nfloats) {
 /* Pack rows [i0, i0+mc) x depth [p0, p0+kc) of op(A) into micro-panels of
  * MR rows: dst (ceil(mc/MR), kc, MR), zero rows past mc so that the
  * microkernel never needs a row mask. */
+DG_WASM_NOINLINE
 static void pack_a(int ta, const float *A, int lda, int i0, int mc, int p0,
                    int kc, float *dst) {
   for (int ir = 0; ir < mc; ir += MR) {
@@ -162,6 +174,7 @@ static void pack_a(int ta, const float *A, int lda, int i0, int mc, int p0,
 
 /* Pack one micro-panel: columns [j, j+nr) x depth [p0, p0+kc) of op(B) into
  * d (kc, NR), zero columns past nr. */
+DG_WASM_NOINLINE
 static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
                          int p0, int kc, float *d) {
   if (!tb) {
@@ -215,6 +228,8 @@ static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
 #define DG_INLINE static inline
 #endif
 
+
+
 /* The C update after one KC block, from the accumulator tile acc (MR, NR):
  *   first block, beta == 0:  C = alpha*acc           (old C never read)
  *   first block, beta != 0:  C = alpha*acc + beta*C
@@ -267,6 +282,7 @@ DG_INLINE void tile_update(dg_vf acc[MR][NV], float *restrict c, int ldc,
 /* The microkernel on packed A: acc (MR, NR) = sum over p < kc of the outer
  * product a[p] (MR) x b[p] (NR), one FMA chain per element in ascending p.
  * b[p] is at b + p*bs: bs = NR for a packed panel, ldb for B read in place. */
+DG_WASM_NOINLINE
 static void ukernel_packed(int kc, const float *restrict a,
                            const float *restrict b, int bs, float *restrict c,
                            int ldc, int mr, int nr, float alpha, float beta,
@@ -298,6 +314,7 @@ static void ukernel_packed(int kc, const float *restrict a,
  * much as the arithmetic when N is small; the MR rows of one KC block
  * (MR x KC floats) stay in L1 across the sweep over B anyway. Rows past mr
  * re-read row 0 and are discarded, so the arithmetic is identical. */
+DG_WASM_NOINLINE
 static void ukernel_rows(int kc, const float *a, int lda,
                          const float *restrict b, int bs, float *restrict c,
                          int ldc, int mr, int nr, float alpha, float beta,
@@ -343,6 +360,7 @@ static void scale_c(int M, int N, float beta, float *C, int ldc) {
  * block of the reduction, B is packed once, then for each MC-row block A is
  * packed and the microkernel sweeps the tiles with its A micro-panel (MR x
  * KC) held in L1 while B micro-panels stream from L2. */
+DG_WASM_NOINLINE
 static void gemm_region(int ta, int tb, int M, int N, int K, float alpha,
                         const float *A, int lda, const float *B, int ldb,
                         float beta, float *C, int ldc, float *apack,
@@ -400,6 +418,7 @@ static void gemm_region(int ta, int tb, int M, int N, int K, float alpha,
  * against M*N*K/threads of arithmetic), which buys a single fork/join per
  * call and no barriers inside, the thing that matters when cores are
  * shared with other processes. */
+DG_WASM_NOINLINE
 static void gemm_packed(int ta, int tb, int M, int N, int K, float alpha,
                         const float *A, int lda, const float *B, int ldb,
                         float beta, float *C, int ldc, int nt) {
@@ -548,6 +567,7 @@ DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
  * B). Column tails: single vectors, then scalars. Every element is one
  * FMA chain in ascending p, and which code handles a column depends only
  * on N, so the column chunks can be split between threads. */
+DG_WASM_NOINLINE
 static void gemm_small_nn(int ta, int M, int N, int K, float alpha,
                           const float *A, int lda, const float *B, int ldb,
                           float beta, float *C, int ldc, int nt) {
@@ -598,6 +618,7 @@ static void gemm_small_nn(int ta, int M, int N, int K, float alpha,
 
 /* tb, !ta: C(i,j) is a dot product of two contiguous rows of length K; four
  * rows of B at a time share each load of A. */
+DG_WASM_NOINLINE
 static void gemm_small_nt(int M, int N, int K, float alpha, const float *A,
                           int lda, const float *B, int ldb, float beta,
                           float *C, int ldc, int nt) {
