@@ -100,6 +100,7 @@ int dg_arch_parse(dg_net *net, const char *spec) {
                     sizeof buf - 1);
   strcpy(buf, spec);
   int h = 28, w = 28, c = 1, n = 0, counts[DG_L_KINDS] = {0};
+  size_t total = 0;  /* output values of all layers, per sample */
   int first = 1;
   char *save_layer = NULL;
   for (char *item = strtok_r(buf, ";\n", &save_layer); item;
@@ -199,6 +200,13 @@ int dg_arch_parse(dg_net *net, const char *spec) {
     l->out_size = (size_t)h * w * c;
     if (l->out_size > (1u << 24))
       return shape_error(l, n, "output larger than 16M values per sample");
+    /* and all outputs together: a net's buffers are a few times this per
+     * sample (a 200 KB model file of 60 wide layers took 0.7 GB to
+     * predict one image); the largest named net needs about 0.1M */
+    total += l->out_size;
+    if (total > (1u << 25))
+      return shape_error(l, n, "the layers' outputs add up to more than 32M "
+                               "values per sample");
     n++;
   }
   if (n == 0) return dg_error(DG_ERR_FORMAT, "architecture: no layers");

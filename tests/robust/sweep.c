@@ -370,6 +370,17 @@ static void test_regressions(void) {
                "has 1073741888 weights, more than the file's 0 bytes of tensor data");
   free(b);
   CHECK(net == NULL);
+
+  /* a net whose layers' outputs add up to GBs per sample: a 200 KB model
+   * file of 60 wide layers took 0.7 GB to predict one image */
+  f = dg_test_path("DIGITS_SRC",
+                   "tests/fuzz/corpus/model/regress-wide-activations.safetensors");
+  CHECK_OK(dg_file_read(f, 1 << 20, &b, &n));
+  if (b)
+    CHECK_FAIL(dg_model_load_mem(&net, b, n, NULL, NULL), DG_ERR_FORMAT,
+               "the layers' outputs add up to more than 32M values per sample");
+  free(b);
+  CHECK(net == NULL);
 }
 
 int main(void) {
