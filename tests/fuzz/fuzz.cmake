@@ -95,6 +95,17 @@ add_test(NAME robust_never_lose COMMAND bash ${DG_ROBUST_DIR}/never_lose.sh)
 set_tests_properties(robust_never_lose PROPERTIES ENVIRONMENT
   "${DG_TEST_ENV};DIGITS=$<TARGET_FILE:digits>" LABELS "robust" TIMEOUT 300)
 
+set(DG_INPUTS_ENV ${DG_TEST_ENV} ROBUST_GEN=$<TARGET_FILE:robust_gen>)
+add_test(NAME robust_inputs COMMAND bash ${DG_ROBUST_DIR}/inputs.sh)
+set_tests_properties(robust_inputs PROPERTIES ENVIRONMENT
+  "${DG_INPUTS_ENV};DIGITS=$<TARGET_FILE:digits>" LABELS "robust" TIMEOUT 300)
+if(DG_SANITIZE_TESTS)
+  add_test(NAME robust_inputs_asan COMMAND bash ${DG_ROBUST_DIR}/inputs.sh)
+  set_tests_properties(robust_inputs_asan PROPERTIES ENVIRONMENT
+    "${DG_INPUTS_ENV};${DG_SAN_ENV};DIGITS=$<TARGET_FILE:digits_asan>"
+    LABELS "sanitize" TIMEOUT 300)
+endif()
+
 # ---- valgrind ---------------------------------------------------------------------
 # memcheck on the CLI's predict, eval and a one-epoch training run. valgrind
 # 3.19 cannot execute AVX-512, which -march=native turns on here (Zen 4),
