@@ -697,6 +697,8 @@ static inline int tile_nv(int rem) { return rem > (NV - 1) * DG_VW ? NV : 1; }
 /* Images per weight-gradient partial: the batch is cut into at most this
  * many groups, whatever the thread count. */
 #define CONV_GROUPS 16
+/* Pixels per block of the weight gradient (see dg_conv2d_grad_w). */
+#define CONV_GW_PIX 64
 static int conv_groups(int n) { return n < CONV_GROUPS ? n : CONV_GROUPS; }
 
 /* dst (n, h+2p, w+2p, c) = in (n, h, w, c) framed by p zeros. */
@@ -840,9 +842,9 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
  * rows lie in one run (contig). Then the group partial pw (row stride ldp)
  * is set (first image) or added to. */
 DG_INLINE void conv_gw_tile(const int nv, const int contig, const float *img,
-                            int oh, int ow, size_t ss, int c, const int *off,
-                            const float *dy, int ldd, float *pw, int ldp,
-                            int mr, int first) {
+                            int nimg, size_t isz, int oh, int ow, size_t ss,
+                            int c, const int *off, const float *dy, int ldd,
+                            float *pw, int ldp, int mr, int first) {
   dg_vf acc[MR][NV];
   DG_UNROLL
   for (int r = 0; r < MR; r++) {
@@ -851,9 +853,11 @@ DG_INLINE void conv_gw_tile(const int nv, const int contig, const float *img,
   }
   int o[MR];
   DG_UNROLL
-  for (int r = 0; r < MR; r++) o[r] = contig ? off[0] + r : off[r];
+  for (int r = 0; r < MR; r++) o[r] = contig ? r : off[r];
+  if (contig) img += off[0]; /* then the MR entries are p[0..MR) */
+  for (int i = 0; i < nimg; i++)
   for (int oy = 0; oy < oh; oy++) {
-    const float *p = img + (size_t)oy * ss;
+    const float *p = img + i * isz + (size_t)oy * ss;
     DG_UNROLL4
     for (int ox = 0; ox < ow; ox++, p += c, dy += ldd) {
       dg_vf bv[NV];
@@ -911,46 +915,68 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
   float *part = wk; /* (G, kkc + 1, fp): dw rows, then the db row */
   size_t ss = (size_t)wp * c, psz = (size_t)(kkc + 1) * fp;
   int contig = kc % MR == 0, nmt = (kkc + MR - 1) / MR;
+  size_t isz = (size_t)hp * wp * c;
   int ntg = imin(nt, G);
   (void)ntg;
   DG_OMP(parallel for schedule(static) num_threads(ntg) if (ntg > 1))
   for (int g = 0; g < G; g++) {
     int b0 = (int)((long long)g * n / G), b1 = (int)((long long)(g + 1) * n / G);
     float *pw = part + g * psz, *pb = pw + (size_t)kkc * fp;
-    for (int b = b0; b < b1; b++) {
-      const float *img = src + (size_t)b * hp * wp * c;
+    int nbi = 1;
+    for (int b = b0; b < b1; b += nbi) {
+      /* blocks of about CONV_GW_PIX pixels, whose dy and input rows stay
+       * in L1 while every tile of dw sweeps them: rows of one image, or
+       * several whole small images */
+      nbi = opix >= CONV_GW_PIX ? 1 : imin(CONV_GW_PIX / opix, b1 - b);
+      int yb = nbi > 1 ? oh : imax(1, CONV_GW_PIX / ow);
+      const float *img = src + (size_t)b * isz;
       const float *dyi = D + (size_t)b * opix * fp;
-      int first = b == b0;
-      for (int mt = 0; mt < nmt; mt++) {
-        int kk0 = mt * MR, mr = imin(MR, kkc - kk0), off[MR];
-        for (int r = 0; r < MR; r++) {
-          int kk = kk0 + (r < mr ? r : 0);
-          off[r] = (int)((kk / kc) * ss + kk % kc);
-        }
-        float *q = pw + (size_t)kk0 * fp;
-        for (int j = 0; j < f;) {
-          int nv = tile_nv(f - j);
-          if (nv == NV && contig)
-            conv_gw_tile(NV, 1, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
-                         mr, first);
-          else if (nv == NV)
-            conv_gw_tile(NV, 0, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
-                         mr, first);
-          else if (contig)
-            conv_gw_tile(1, 1, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
-                         mr, first);
-          else
-            conv_gw_tile(1, 0, img, oh, ow, ss, c, off, dyi + j, fp, q + j, fp,
-                         mr, first);
-          j += nv * DG_VW;
+      for (int y0 = 0; y0 < oh; y0 += yb) {
+        int ny = imin(yb, oh - y0), first = b == b0 && y0 == 0;
+        const float *imb = img + (size_t)y0 * ss;
+        const float *dyb = dyi + (size_t)y0 * ow * fp;
+        for (int mt = 0; mt < nmt; mt++) {
+          int kk0 = mt * MR, mr = imin(MR, kkc - kk0), off[MR];
+          for (int r = 0; r < MR; r++) {
+            int kk = kk0 + (r < mr ? r : 0);
+            off[r] = (int)((kk / kc) * ss + kk % kc);
+          }
+          float *q = pw + (size_t)kk0 * fp;
+          for (int j = 0; j < f;) {
+            int nv = tile_nv(f - j);
+            if (nv == NV && contig)
+              conv_gw_tile(NV, 1, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
+                           fp, q + j, fp, mr, first);
+            else if (nv == NV)
+              conv_gw_tile(NV, 0, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
+                           fp, q + j, fp, mr, first);
+            else if (contig)
+              conv_gw_tile(1, 1, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
+                           fp, q + j, fp, mr, first);
+            else
+              conv_gw_tile(1, 0, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
+                           fp, q + j, fp, mr, first);
+            j += nv * DG_VW;
+          }
         }
       }
-      /* bias: the same pixels, in the same order */
-      if (first) memset(pb, 0, (size_t)fp * sizeof(float));
-      for (int i = 0; i < opix; i++)
-        for (int j = 0; j < fp; j += DG_VW)
-          dg_vstore(pb + j, dg_vadd(dg_vload(pb + j),
-                                    dg_vload(dyi + (size_t)i * fp + j)));
+      /* bias: each image's pixels in two chains (even, odd), then added
+       * to the group's partial */
+      for (int bi = b; bi < b + nbi; bi++) {
+        const float *dyp = D + (size_t)bi * opix * fp;
+        for (int j = 0; j < fp; j += DG_VW) {
+          dg_vf s0 = dg_vzero(), s1 = dg_vzero();
+          const float *q = dyp + j;
+          int i = 0;
+          for (; i + 2 <= opix; i += 2, q += 2 * (size_t)fp) {
+            s0 = dg_vadd(s0, dg_vload(q));
+            s1 = dg_vadd(s1, dg_vload(q + fp));
+          }
+          if (i < opix) s0 = dg_vadd(s0, dg_vload(q));
+          s0 = dg_vadd(s0, s1);
+          dg_vstore(pb + j, bi == b0 ? s0 : dg_vadd(dg_vload(pb + j), s0));
+        }
+      }
     }
   }
   /* dw, db = the G partials added in ascending order */
