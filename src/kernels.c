@@ -778,12 +778,75 @@ DG_INLINE void conv_fwd_tile(const int nv, const float *const *a, int k,
         dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
         dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
       }
-    } else { /* the same arithmetic, lane by lane */
-      float t[NV * DG_VW];
-      for (int v = 0; v < nv; v++) dg_vstore(t + v * DG_VW, acc[r][v]);
-      for (int j = 0; j < ncols; j++) {
-        float x = t[j] + bias[j];
-        o[j] = relu ? (x > 0.0f ? x : 0.0f) : x;
+    } else { /* the same arithmetic on partial vectors */
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        int cnt = ncols - v * DG_VW;
+        if (cnt <= 0) continue;
+        if (cnt > DG_VW) cnt = DG_VW;
+        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
+                                                  : dg_vload_n(bias + v * DG_VW, cnt));
+        x = relu ? dg_vmax(x, zero) : x;
+        if (cnt == DG_VW)
+          dg_vstore(o + v * DG_VW, x);
+        else
+          dg_vstore_n(o + v * DG_VW, x, cnt);
+      }
+    }
+  }
+}
+
+/* Forward tile for one input channel (first layers): MR consecutive
+ * pixels of an output row, so for every tap the MR inputs are p[0..MR)
+ * from one pointer. The same arithmetic as conv_fwd_tile (the window in
+ * order, then + bias, ReLU). */
+DG_INLINE void conv_fwd_c1_tile(const int nv, const float *p, int k, size_t ss,
+                                const float *b, int ldb, float *out, int ldo,
+                                int ncols, const float *bias, int relu) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
+  }
+  for (int ky = 0; ky < k; ky++) {
+    const float *pr = p + ky * ss;
+    DG_UNROLL4
+    for (int kx = 0; kx < k; kx++, b += ldb) {
+      dg_vf bv[NV];
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
+      DG_UNROLL
+      for (int r = 0; r < MR; r++) {
+        dg_vf av = dg_vset1(pr[kx + r]);
+        DG_UNROLL
+        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  dg_vf zero = dg_vzero();
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    float *o = out + (size_t)r * ldo;
+    if (ncols == nv * DG_VW) {
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
+        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
+      }
+    } else { /* the same arithmetic on partial vectors */
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        int cnt = ncols - v * DG_VW;
+        if (cnt <= 0) continue;
+        if (cnt > DG_VW) cnt = DG_VW;
+        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
+                                                  : dg_vload_n(bias + v * DG_VW, cnt));
+        x = relu ? dg_vmax(x, zero) : x;
+        if (cnt == DG_VW)
+          dg_vstore(o + v * DG_VW, x);
+        else
+          dg_vstore_n(o + v * DG_VW, x, cnt);
       }
     }
   }
@@ -814,6 +877,31 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
   }
   size_t ss = (size_t)wp * c;
   (void)nt;
+  if (c == 1 && ow >= MR) {
+    /* tiles along output rows; a row's last tile is shifted left to end at
+     * the row's end (its overlap recomputes the same values) */
+    int rt = (ow + MR - 1) / MR;
+    DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+    for (int row = 0; row < n * oh; row++) {
+      int b = row / oh, oy = row % oh;
+      for (int t = 0; t < rt; t++) {
+        int ox = imin(t * MR, ow - MR);
+        const float *p = src + ((size_t)b * hp + oy) * wp + ox;
+        float *o = out + ((size_t)row * ow + ox) * f;
+        for (int j = 0; j < f;) {
+          int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
+          if (nv == NV)
+            conv_fwd_c1_tile(NV, p, k, ss, B + j, fp, o + j, f, nc, bias + j,
+                             relu);
+          else
+            conv_fwd_c1_tile(1, p, k, ss, B + j, fp, o + j, f, nc, bias + j,
+                             relu);
+          j += nv * DG_VW;
+        }
+      }
+    }
+    return;
+  }
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
   for (int t = 0; t < tiles; t++) {
     int m0 = t * MR, mr = imin(MR, M - m0);
@@ -1031,9 +1119,7 @@ DG_INLINE void conv_gi_tile(const int nv, const float *const *a, int f,
       if (cnt >= DG_VW) {
         dg_vstore(q, dg_vadd(dg_vload(q), acc[r][v]));
       } else if (cnt > 0) {
-        float t[DG_VW];
-        dg_vstore(t, acc[r][v]);
-        dg_vaddto_n(q, t, cnt);
+        dg_vstore_n(q, dg_vadd(dg_vload_n(q, cnt), acc[r][v]), cnt);
       }
     }
   }

@@ -24,6 +24,9 @@
  *   dg_vcopy_n(d, s, n)           d[i] = s[i] for i < n, 0 < n < DG_VW (tails
  *                                 of short runs without a call to memcpy)
  *   dg_vaddto_n(d, s, n)          d[i] += s[i] for i < n, 0 < n < DG_VW
+ *   dg_vload_n(p, n)              the first n lanes from p, zeros above;
+ *   dg_vstore_n(p, v, n)          the first n lanes of v to p; 0 < n < DG_VW
+ *                                 (nothing past p[n-1] is touched)
  *   dg_vtranspose(r)              transpose the DG_VW x DG_VW block held in
  *                                 r[0..DG_VW) (row q in r[q]), in place
  *
@@ -82,6 +85,12 @@ static inline void dg_vaddto_n(float *d, const float *s, int n) {
   __mmask16 m = (__mmask16)((1u << n) - 1);
   _mm512_mask_storeu_ps(
       d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, d), _mm512_maskz_loadu_ps(m, s)));
+}
+static inline dg_vf dg_vload_n(const float *p, int n) {
+  return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+}
+static inline void dg_vstore_n(float *p, dg_vf v, int n) {
+  _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
 }
 /* Four block-swap stages (8, 4, 2, 1): stage s exchanges, between rows i
  * and i+s, the lanes whose column bit s differs from the row bit s. */
@@ -151,6 +160,12 @@ static inline void dg_vaddto_n(float *d, const float *s, int n) {
   _mm256_maskstore_ps(
       d, m, _mm256_add_ps(_mm256_maskload_ps(d, m), _mm256_maskload_ps(s, m)));
 }
+static inline dg_vf dg_vload_n(const float *p, int n) {
+  return _mm256_maskload_ps(p, dg_vmask_n(n));
+}
+static inline void dg_vstore_n(float *p, dg_vf v, int n) {
+  _mm256_maskstore_ps(p, dg_vmask_n(n), v);
+}
 /* Block swaps of 4 (128-bit halves), 2 (pairs), 1 (single lanes). */
 static inline void dg_vtranspose(dg_vf r[8]) {
   for (int i = 0; i < 4; i++) {
@@ -217,6 +232,17 @@ static inline void dg_vaddto_n(float *d, const float *s, int n) {
   if (n > 1) d[1] += s[1];
   if (n > 2) d[2] += s[2];
 }
+static inline dg_vf dg_vload_n(const float *p, int n) {
+  float t[4] = {p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f};
+  return dg_vload(t);
+}
+static inline void dg_vstore_n(float *p, dg_vf v, int n) {
+  float t[4];
+  dg_vstore(t, v);
+  p[0] = t[0];
+  if (n > 1) p[1] = t[1];
+  if (n > 2) p[2] = t[2];
+}
 static inline void dg_vtranspose(dg_vf r[4]) {
   _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]);
 }
@@ -266,6 +292,17 @@ static inline void dg_vaddto_n(float *d, const float *s, int n) {
   if (n > 1) d[1] += s[1];
   if (n > 2) d[2] += s[2];
 }
+static inline dg_vf dg_vload_n(const float *p, int n) {
+  float t[4] = {p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f};
+  return dg_vload(t);
+}
+static inline void dg_vstore_n(float *p, dg_vf v, int n) {
+  float t[4];
+  dg_vstore(t, v);
+  p[0] = t[0];
+  if (n > 1) p[1] = t[1];
+  if (n > 2) p[2] = t[2];
+}
 /* Block swaps of 2 (pairs) then 1 (single lanes). */
 static inline void dg_vtranspose(dg_vf r[4]) {
   for (int i = 0; i < 2; i++) {
@@ -313,6 +350,13 @@ static inline void dg_vcopy_n(float *d, const float *s, int n) {
 }
 static inline void dg_vaddto_n(float *d, const float *s, int n) {
   (void)d, (void)s, (void)n;
+}
+static inline dg_vf dg_vload_n(const float *p, int n) {
+  (void)p, (void)n; /* n < DG_VW = 1: never called */
+  return 0.0f;
+}
+static inline void dg_vstore_n(float *p, dg_vf v, int n) {
+  (void)p, (void)v, (void)n;
 }
 #endif
 
