@@ -1720,3 +1720,34 @@ void dg_sgd(float *p, const float *g, float *m, size_t n, float lr, float mu,
   size_t o = (size_t)nv * DG_VW;
   dg_sgd_ref(p + o, g + o, m + o, n - o, lr, mu, decay);
 }
+
+/* ---- dropout ---------------------------------------------------------------- */
+
+void dg_dropout(const float *x, float *y, float *mask, size_t n, float rate,
+                uint64_t seed) {
+  long long nc = (long long)((n + DG_DROPOUT_CHUNK - 1) / DG_DROPOUT_CHUNK);
+  int nt = threads_for((double)n * 8, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long j = 0; j < nc; j++) {
+    size_t i0 = (size_t)j * DG_DROPOUT_CHUNK;
+    size_t m = n - i0 < DG_DROPOUT_CHUNK ? n - i0 : DG_DROPOUT_CHUNK;
+    dg_dropout_mask_ref(mask + i0, i0, m, rate, seed);
+    size_t i = 0;
+    for (; i + DG_VW <= m; i += DG_VW)
+      dg_vstore(y + i0 + i,
+                dg_vmul(dg_vload(x + i0 + i), dg_vload(mask + i0 + i)));
+    for (; i < m; i++) y[i0 + i] = x[i0 + i] * mask[i0 + i];
+  }
+}
+
+void dg_mul(const float *a, const float *b, float *y, size_t n) {
+  long long nv = (long long)(n / DG_VW);
+  int nt = threads_for((double)n, 1 << 18);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (long long i = 0; i < nv; i++)
+    dg_vstore(y + i * DG_VW,
+              dg_vmul(dg_vload(a + i * DG_VW), dg_vload(b + i * DG_VW)));
+  for (size_t i = (size_t)nv * DG_VW; i < n; i++) y[i] = a[i] * b[i];
+}

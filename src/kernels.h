@@ -10,6 +10,7 @@
 #define DG_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* C(M,N) = alpha * op(A) * op(B) + beta * C.
  * op(A) is (M,K): A is (M,K) with lda >= K, or if ta, A is (K,M), lda >= M.
@@ -122,6 +123,22 @@ void dg_relu_ref(const float *x, float *y, size_t n);
 void dg_relu(const float *x, float *y, size_t n);
 void dg_relu_backward_ref(const float *y, const float *dy, float *dx, size_t n);
 void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n);
+
+/* Inverted dropout over n floats: mask[i] = 0 (dropped, probability
+ * rate) or 1/(1-rate), y = x * mask (y may equal x). The draws are
+ * counter-based: the elements of chunk j (DG_DROPOUT_CHUNK of them) come
+ * from a generator seeded by (seed, j), so any split between threads gives
+ * the same mask. dg_dropout_mask_ref fills mask[i0, i0+len) (i0 a chunk
+ * start) and is shared by both versions. Backward: dx = dy * mask. */
+#define DG_DROPOUT_CHUNK 4096
+void dg_dropout_mask_ref(float *mask, size_t i0, size_t len, float rate,
+                         uint64_t seed);
+void dg_dropout_ref(const float *x, float *y, float *mask, size_t n,
+                    float rate, uint64_t seed);
+void dg_dropout(const float *x, float *y, float *mask, size_t n, float rate,
+                uint64_t seed);
+void dg_mul_ref(const float *a, const float *b, float *y, size_t n);
+void dg_mul(const float *a, const float *b, float *y, size_t n);
 
 /* Optimizer steps over n parameters p with gradients g (decay: decoupled
  * weight decay rate, 0 for none).

@@ -261,3 +261,44 @@ void dg_sgd_ref(float *p, const float *g, float *m, size_t n, float lr,
     p[i] += m[i] - lr * decay * p[i];
   }
 }
+
+/* splitmix64 seeds a xorshift128+ per chunk; each 64-bit draw gives two
+ * 24-bit uniforms u, and an element is kept when u >= rate * 2^24 (the
+ * float test u * 2^-24 >= rate, done in integers). */
+static uint64_t splitmix(uint64_t *x) {
+  uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+void dg_dropout_mask_ref(float *mask, size_t i0, size_t len, float rate,
+                         uint64_t seed) {
+  float keep = 1.0f / (1.0f - rate);
+  uint32_t thr = (uint32_t)ceilf(rate * 16777216.0f);
+  for (size_t c0 = 0; c0 < len; c0 += DG_DROPOUT_CHUNK) {
+    uint64_t x = seed ^ ((i0 + c0) / DG_DROPOUT_CHUNK) * 0xD1B54A32D192ED03ull;
+    uint64_t s0 = splitmix(&x), s1 = splitmix(&x) | 1;
+    size_t m = len - c0 < DG_DROPOUT_CHUNK ? len - c0 : DG_DROPOUT_CHUNK;
+    float *mk = mask + c0;
+    for (size_t i = 0; i < m; i += 2) {
+      uint64_t a = s0, b = s1; /* xorshift128+ */
+      uint64_t r = a + b;
+      s0 = b;
+      a ^= a << 23;
+      s1 = a ^ b ^ (a >> 18) ^ (b >> 5);
+      mk[i] = (uint32_t)(r >> 40) >= thr ? keep : 0.0f;
+      if (i + 1 < m) mk[i + 1] = (uint32_t)(r >> 8 & 0xFFFFFF) >= thr ? keep : 0.0f;
+    }
+  }
+}
+
+void dg_dropout_ref(const float *x, float *y, float *mask, size_t n,
+                    float rate, uint64_t seed) {
+  dg_dropout_mask_ref(mask, 0, n, rate, seed);
+  for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
+}
+
+void dg_mul_ref(const float *a, const float *b, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = a[i] * b[i];
+}

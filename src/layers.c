@@ -120,14 +120,12 @@ void dg_softmax_backward(float *dx, const float *dy, const float *y, int rows,
 
 void dg_dropout_forward(float *y, float *mask, const float *x, size_t n,
                         float rate, dg_rng *rng) {
-  float keep = 1.0f / (1.0f - rate);
-  for (size_t i = 0; i < n; i++) {
-    mask[i] = dg_rng_uniform(rng) >= rate ? keep : 0.0f;
-    y[i] = x[i] * mask[i];
-  }
+  /* one 64-bit seed per call from the caller's generator */
+  uint64_t seed = (uint64_t)dg_rng_u32(rng) << 32 | dg_rng_u32(rng);
+  dg_dropout(x, y, mask, n, rate, seed);
 }
 
 void dg_dropout_backward(float *dx, const float *dy, const float *mask,
                          size_t n) {
-  for (size_t i = 0; i < n; i++) dx[i] = dy[i] * mask[i];
+  dg_mul(dy, mask, dx, n);
 }

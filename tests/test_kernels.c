@@ -492,6 +492,47 @@ static void test_relu(void) {
   }
 }
 
+/* ---- dropout ---------------------------------------------------------------------- */
+
+static void test_dropout(void) {
+  static const size_t ns[] = {1, 2, 17, 4095, 4096, 4097, 30001};
+  static const float rates[] = {0.25f, 0.5f, 0.9f};
+  for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
+    for (size_t ri = 0; ri < sizeof rates / sizeof *rates; ri++) {
+      size_t n = ns[i];
+      float rate = rates[ri];
+      float *x = rnd_buf(n), *yf = rnd_buf(n), *yr = rnd_buf(n);
+      float *mf = rnd_buf(n), *mr = rnd_buf(n);
+      dg_dropout(x, yf, mf, n, rate, 12345 + i);
+      dg_dropout_ref(x, yr, mr, n, rate, 12345 + i);
+      CHECK_MSG(!memcmp(mf, mr, n * sizeof(float)) &&
+                    !memcmp(yf, yr, n * sizeof(float)),
+                "dropout n=%zu rate=%g", n, rate);
+      size_t dropped = 0, odd = 0;
+      for (size_t j = 0; j < n; j++) {
+        dropped += mf[j] == 0.0f;
+        odd += mf[j] != 0.0f && mf[j] != 1.0f / (1.0f - rate);
+      }
+      CHECK(odd == 0);
+      if (n > 4000) /* the rate, within 5 standard deviations */
+        CHECK_MSG(fabs((double)dropped / n - rate) <=
+                      5 * sqrt(rate * (1 - rate) / n),
+                  "n=%zu rate=%g dropped %zu", n, rate, dropped);
+      dg_mul(x, mf, yf, n);
+      dg_mul_ref(x, mr, yr, n);
+      CHECK(!memcmp(yf, yr, n * sizeof(float)));
+      free(x); free(yf); free(yr); free(mf); free(mr);
+    }
+  /* another seed, another mask; the same seed, the same mask */
+  float x[64], m1[64], m2[64], y[64];
+  for (int i = 0; i < 64; i++) x[i] = 1;
+  dg_dropout(x, y, m1, 64, 0.5f, 1);
+  dg_dropout(x, y, m2, 64, 0.5f, 2);
+  CHECK(memcmp(m1, m2, sizeof m1) != 0);
+  dg_dropout(x, y, m2, 64, 0.5f, 1);
+  CHECK(memcmp(m1, m2, sizeof m1) == 0);
+}
+
 /* ---- optimizers ------------------------------------------------------------------- */
 
 static void test_optim_kernels(void) {
@@ -531,7 +572,7 @@ static void test_other_thread_determinism(void) {
   size_t nw = (size_t)k * k * c * f;
   size_t npool = (size_t)n * (h / 2) * (w / 2) * c;
   float *x = rnd_buf(nin), *col[2], *din[2], *mp[2], *ap[2], *bd[2], *bg[2],
-        *rl[2], *dw[2], *bn[2];
+        *rl[2], *dw[2], *bn[2], *dr[2];
   float *arg[2];
   float *bias = rnd_buf(f), *wt = rnd_buf(nw), *dy = rnd_buf(nout);
   float *work = malloc(dg_conv2d_work(n, h, w, c, f, k, pad) * sizeof(float));
@@ -561,6 +602,8 @@ static void test_other_thread_determinism(void) {
     dg_bn_grad(x, x, bn[t], nin / c, c, st, st + c, bias, st + 2 * c,
                st + 3 * c, bn[t] + nin, bw);
     free(bw);
+    dr[t] = malloc(2 * nin * sizeof(float));
+    dg_dropout(x, dr[t], dr[t] + nin, nin, 0.3f, 99);
     rl[t] = copy_buf(x, nin);
     dg_bias_add(rl[t], bias, nin / c, c);
     dg_relu(rl[t], rl[t], nin);
@@ -569,6 +612,7 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(col[0], col[1], nout * sizeof(float)) == 0);
   CHECK(memcmp(dw[0], dw[1], (nw + f) * sizeof(float)) == 0);
   CHECK(memcmp(bn[0], bn[1], (2 * nin + 4 * c) * sizeof(float)) == 0);
+  CHECK(memcmp(dr[0], dr[1], 2 * nin * sizeof(float)) == 0);
   CHECK(memcmp(din[0], din[1], nin * sizeof(float)) == 0);
   CHECK(memcmp(mp[0], mp[1], npool * sizeof(float)) == 0);
   CHECK(memcmp(arg[0], arg[1], npool * sizeof(float)) == 0);
@@ -577,7 +621,7 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(bg[0], bg[1], (size_t)c * sizeof(float)) == 0);
   CHECK(memcmp(rl[0], rl[1], nin * sizeof(float)) == 0);
   for (int t = 0; t < 2; t++) {
-    free(col[t]); free(dw[t]); free(bn[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
+    free(col[t]); free(dw[t]); free(bn[t]); free(dr[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
     free(bd[t]); free(bg[t]); free(rl[t]);
   }
   free(x); free(bias); free(wt); free(dy); free(work);
@@ -682,6 +726,7 @@ int main(int argc, char **argv) {
   RUN(test_avgpool);
   RUN(test_bias);
   RUN(test_relu);
+  RUN(test_dropout);
   RUN(test_optim_kernels);
   RUN(test_other_thread_determinism);
   return dg_test_finish();
