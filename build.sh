@@ -102,13 +102,52 @@ WASM_LDFLAGS=(-sSTANDALONE_WASM=1 --no-entry -sALLOW_MEMORY_GROWTH=1
   -sMAXIMUM_MEMORY=2147483648 -sINITIAL_MEMORY=16777216
   -sBINARYEN_EXTRA_PASSES=--one-caller-inline-max-function-size=400)
 
+# clang optimizes an always_inline function on its own before inlining it.
+# The kernels' tiles take their width as such a parameter (a constant at
+# every call): optimized with it unknown, their accumulator arrays stayed
+# in linear memory, loaded and stored on every step (conv layers 1.3-3x
+# slower in WASM; gcc, natively, inlines first). So each file goes to
+# unoptimized bitcode, LLVM's opt inlines the always_inline calls and then
+# runs -O3, and emcc compiles that to code without optimizing it again.
+# Without opt (not Debian's emscripten), plain emcc -c.
+WASM_OPT_PASSES='always-inline,default<O3>'
+
+wasm_obj() {  # SOURCE OBJDIR OPT [extra flags]: SOURCE -> OBJDIR/<path>.o
+  local src=$1 dir=$2 opt=$3 b
+  shift 3
+  b=$dir/$(printf '%s' "${src%.c}" | tr / _)
+  if [ -x "$opt" ]; then
+    nice emcc "${WASM_CFLAGS[@]}" "$@" -I"$BUILD/wasm-include" -Isrc \
+      -Xclang -disable-llvm-passes -emit-llvm -c "$src" -o "$b.bc" &&
+      nice "$opt" -passes="$WASM_OPT_PASSES" "$b.bc" -o "$b.opt.bc" &&
+      nice emcc "${WASM_CFLAGS[@]}" "$@" -Xclang -disable-llvm-optzns \
+        -c "$b.opt.bc" -o "$b.o"
+  else
+    nice emcc "${WASM_CFLAGS[@]}" "$@" -I"$BUILD/wasm-include" -Isrc \
+      -c "$src" -o "$b.o"
+  fi
+}
+
 wasm_one() {  # OUTPUT [extra flags]
-  local out=$1 inc=$BUILD/wasm-include list tmp
+  local out=$1 list tmp dir opt f p rc=0 pids=()
   shift
   tmp=${out%.wasm}.tmp.wasm  # a .wasm name: emcc then writes no JS glue
+  dir=$BUILD/wasm-obj/$(basename "$out" .wasm)
+  opt=$(em-config LLVM_ROOT 2>/dev/null)/opt
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for f in src/*.c src/wasm/*.c; do  # nproc files at a time
+    wasm_obj "$f" "$dir" "$opt" "$@" & pids+=($!)
+    if [ ${#pids[@]} -ge "$(nproc)" ]; then
+      wait "${pids[0]}" || rc=1
+      pids=("${pids[@]:1}")
+    fi
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ $rc -eq 0 ] || return 1
   list=$(printf '_%s,' "${WASM_EXPORTS[@]}")
-  nice emcc "${WASM_CFLAGS[@]}" "$@" -I"$inc" -Isrc src/*.c src/wasm/*.c \
-    "${WASM_LDFLAGS[@]}" -sEXPORTED_FUNCTIONS="${list%,}" -o "$tmp"
+  nice emcc "${WASM_CFLAGS[@]}" "$@" "$dir"/*.o "${WASM_LDFLAGS[@]}" \
+    -sEXPORTED_FUNCTIONS="${list%,}" -o "$tmp"
   mv "$tmp" "$out"
 }
 
