@@ -1,7 +1,8 @@
 /* train-worker.js: a module Web Worker that owns the training WebAssembly
  * instance (through digits.js createTrainer) so the page never waits on a
  * batch. Messages in (from train.js):
- *   {type:'init', simd}                      which build to use (true/false/'auto')
+ *   {type:'init', simd, warm}                which build to use (true/false/'auto'),
+ *                                            networks to warm up (arch specs)
  *   {type:'data', ntrain, ntest, raw}        the decompressed subset payload (subset.js)
  *   {type:'start', arch, epochs, batch, lr, seed}
  *   {type:'pause'} {type:'resume'} {type:'stop'}
@@ -16,6 +17,15 @@
  *   {type:'error', message}
  * Training runs one batch per call into WASM and yields to the message loop
  * every few milliseconds, so pause and stop take effect between batches.
+ *
+ * Warm-up: V8 runs WebAssembly first in its baseline tier (about 10x slower
+ * here) and compiles a function with its optimizing tier only once it has
+ * run hot, in the background. Left to the first epoch, that took its first
+ * second or so (mlp: 1.3-1.7 s for the first epoch, 0.7 s for the next).
+ * So on 'init', while the page downloads and decodes the subset, the worker
+ * trains each network of the panel for two small batches of zeros on a
+ * throwaway net: every hot kernel then gets compiled before 'start'. It
+ * stops as soon as real work arrives.
  */
 import { createTrainer, loadModule } from './digits.js';
 import { splitSubset } from './subset.js';
@@ -25,7 +35,7 @@ const YIELD_MS = 15;       /* work between looks at the message queue */
 const GRID = 48;           /* test digits shown with their guesses */
 
 let simd = 'auto';
-let mod = null;            /* one DigitsModule for every trainer */
+let mod = null;            /* Promise<DigitsModule>: one for every trainer */
 let data = null;           /* {ntrain, ntest, trainLabels, testLabels, trainImages, testImages,
                             * trainX, testX (floats 0..1, converted once: a batch is then a copy)} */
 let job = null;            /* {paused, stopped, wake} while training or fine-tuning */
@@ -35,15 +45,19 @@ const post = (m, transfer) => self.postMessage(m, transfer ?? []);
 /* Let queued messages (pause, stop) run: a MessageChannel round trip is not
  * clamped like setTimeout. */
 const channel = new MessageChannel();
-let wakeYield = null;
-channel.port1.onmessage = () => wakeYield?.();
+const wakers = [];         /* one per pending yield (training and warm-up may both wait) */
+channel.port1.onmessage = () => wakers.shift()?.();
 const yieldNow = () => new Promise((resolve) => {
-  wakeYield = resolve;
+  wakers.push(resolve);
   channel.port2.postMessage(0);
 });
 
-async function module() {
-  mod ??= await loadModule({ simd });
+/* The one module instance (a promise, so concurrent callers share it). */
+function module() {
+  if (!mod) {
+    mod = loadModule({ simd });
+    mod.catch(() => { mod = null; }); /* a failed load is tried again next time */
+  }
   return mod;
 }
 
@@ -82,6 +96,27 @@ async function checkpoint() {
     if (!job.stopped) post({ type: 'state', state: 'running' });
   }
   return job.stopped;
+}
+
+/* A few training steps of each network on zeros (see the header). */
+async function warmUp(archs) {
+  const m = await module();
+  const B = 8, x = new Float32Array(B * 784), labels = new Uint8Array(B);
+  for (const arch of archs) {
+    if (job) return;
+    let t = null;
+    try {
+      t = await createTrainer({ arch, module: m, lr: 1e-3 });
+      for (let i = 0; i < 2 && !job; i++) {
+        t.trainBatch(x, labels);
+        await yieldNow();
+      }
+    } catch {
+      /* a warm-up failure changes nothing: training reports its own errors */
+    } finally {
+      t?.free();
+    }
+  }
 }
 
 /* Test accuracy, loss, confusion matrix [true*10+guess] and the grid. */
@@ -251,6 +286,7 @@ self.onmessage = ({ data: msg }) => {
   switch (msg.type) {
     case 'init':
       simd = msg.simd;
+      if (msg.warm?.length) warmUp(msg.warm);
       break;
     case 'data':
       try {

@@ -122,7 +122,8 @@ export function mountTrainPanel(host, app) {
   function getWorker() {
     if (worker) return worker;
     worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-    worker.postMessage({ type: 'init', simd: app.simd });
+    worker.postMessage({ type: 'init', simd: app.simd,
+                         warm: Object.values(ARCHS).map((a) => a.arch) });
     worker.onmessage = ({ data: m }) => handlers[m.type]?.(m);
     worker.onerror = (e) => {
       note(`The training worker failed: ${e.message ?? 'could not start'}`);
