@@ -1453,28 +1453,25 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
     for (int ox = 0; ox < ow; ox++) {
       size_t o = ((size_t)row * ow + ox) * c;
       const float *x0 = in + (((size_t)b * h + oy * p) * w + ox * p) * c;
-      for (int ch = 0; ch < cv; ch += DG_VW) {
-        dg_vf best = dg_vload(x0 + ch), pos = dg_vzero();
+      for (int ch = 0; ch < c; ch += DG_VW) {
+        int cnt = ch < cv ? DG_VW : c - ch; /* a partial last vector */
+        dg_vf best = cnt == DG_VW ? dg_vload(x0 + ch) : dg_vload_n(x0 + ch, cnt);
+        dg_vf pos = dg_vzero();
         for (int dy = 0; dy < p; dy++)
           for (int dx = 0; dx < p; dx++) {
             if (dy == 0 && dx == 0) continue;
-            dg_vf x = dg_vload(x0 + ((size_t)dy * w + dx) * c + ch);
+            const float *xp = x0 + ((size_t)dy * w + dx) * c + ch;
+            dg_vf x = cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt);
             pos = dg_vselect_gt(x, best, dg_vset1((float)(dy * p + dx)), pos);
             best = dg_vmax(x, best);
           }
-        dg_vstore(out + o + ch, best);
-        dg_vstore(arg + o + ch, pos);
-      }
-      for (int ch = cv; ch < c; ch++) {
-        float best = x0[ch];
-        int pos = 0;
-        for (int dy = 0; dy < p; dy++)
-          for (int dx = 0; dx < p; dx++) {
-            float x = x0[((size_t)dy * w + dx) * c + ch];
-            if (x > best) best = x, pos = dy * p + dx;
-          }
-        out[o + ch] = best;
-        arg[o + ch] = (float)pos;
+        if (cnt == DG_VW) {
+          dg_vstore(out + o + ch, best);
+          dg_vstore(arg + o + ch, pos);
+        } else {
+          dg_vstore_n(out + o + ch, best, cnt);
+          dg_vstore_n(arg + o + ch, pos, cnt);
+        }
       }
     }
   }
@@ -1507,14 +1504,21 @@ void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
         float *dd = d + ((size_t)ox * p + dx) * c;
         float k = (float)(dy * p + dx);
         dg_vf lo = dg_vset1(k - 0.5f), hi = dg_vset1(k + 0.5f), z = dg_vzero();
-        for (int ch = 0; ch < cv; ch += DG_VW) {
-          dg_vf gv = dg_vload(g + ch), av = dg_vload(a + ch);
-          if (m) gv = dg_vkeep_pos(dg_vload(m + ch), gv);
-          dg_vstore(dd + ch, dg_vselect_gt(av, lo, dg_vselect_gt(hi, av, gv, z), z));
-        }
-        for (int ch = cv; ch < c; ch++) {
-          float gv = m && !(m[ch] > 0.0f) ? 0.0f : g[ch];
-          dd[ch] = a[ch] == k ? gv : 0.0f;
+        for (int ch = 0; ch < c; ch += DG_VW) {
+          int cnt = ch < cv ? DG_VW : c - ch;
+          dg_vf gv, av;
+          if (cnt == DG_VW) {
+            gv = dg_vload(g + ch), av = dg_vload(a + ch);
+            if (m) gv = dg_vkeep_pos(dg_vload(m + ch), gv);
+          } else {
+            gv = dg_vload_n(g + ch, cnt), av = dg_vload_n(a + ch, cnt);
+            if (m) gv = dg_vkeep_pos(dg_vload_n(m + ch, cnt), gv);
+          }
+          dg_vf d = dg_vselect_gt(av, lo, dg_vselect_gt(hi, av, gv, z), z);
+          if (cnt == DG_VW)
+            dg_vstore(dd + ch, d);
+          else
+            dg_vstore_n(dd + ch, d, cnt);
         }
       }
     }

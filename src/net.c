@@ -151,13 +151,13 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
 static void free_buffers(dg_net *net) {
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
-    if (!l->borrowed) free(l->out), free(l->dout);
-    free(l->aux), free(l->stat), free(l->arg);
-    l->out = l->dout = l->aux = l->stat = NULL;
+    if (!l->borrowed) free(l->dout);
+    free(l->buf), free(l->aux), free(l->stat), free(l->arg);
+    l->out = l->buf = l->dout = l->aux = l->stat = NULL;
     l->arg = NULL;
   }
-  free(net->work), free(net->dinput), free(net->probs);
-  net->work = net->dinput = net->probs = NULL;
+  free(net->work), free(net->fold), free(net->dinput), free(net->probs);
+  net->work = net->fold = net->dinput = net->probs = NULL;
   net->cap = 0;
 }
 
@@ -198,7 +198,7 @@ int dg_net_reserve(dg_net *net, int n) {
   free_buffers(net);
   mark_fusions(net);
   int ok = 1;
-  size_t work_need = 0;
+  size_t work_need = 0, fold_need = 0;
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
     size_t sz = l->out_size * (size_t)n;
@@ -210,7 +210,7 @@ int dg_net_reserve(dg_net *net, int n) {
       l->dout = i ? net->layers[i - 1].dout : NULL;
       continue;
     }
-    ok &= (l->out = malloc(sz * sizeof(float))) != NULL;
+    ok &= (l->out = l->buf = malloc(sz * sizeof(float))) != NULL;
     ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
     if (l->kind == DG_L_DROPOUT)
       ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
@@ -224,9 +224,16 @@ int dg_net_reserve(dg_net *net, int n) {
     if (l->kind == DG_L_BATCHNORM)
       need = dg_bn_work((size_t)n * l->oh * l->ow, l->oc);
     if (need > work_need) work_need = need;
+    if ((l->kind == DG_L_CONV || l->kind == DG_L_DENSE) &&
+        i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM) {
+      size_t wsz = net->tensors[l->t0].size + net->tensors[l->t0 + 1].size;
+      if (wsz > fold_need) fold_need = wsz;
+    }
   }
   if (work_need)
     ok &= (net->work = malloc(work_need * sizeof(float))) != NULL;
+  if (fold_need)
+    ok &= (net->fold = malloc(fold_need * sizeof(float))) != NULL;
   size_t outs = net->layers[net->nlayers - 1].out_size * (size_t)n;
   ok &= (net->probs = malloc(outs * sizeof(float))) != NULL;
   if (net->want_dinput)
@@ -320,6 +327,20 @@ static float *G(dg_net *net, const dg_layer *l, int t) {
   return net->grads + (net->tensors[l->t0 + t].data - net->params);
 }
 
+/* Weights wf and bias bf of a dense or conv layer (w: nw floats, F output
+ * channels innermost) followed by batch norm bn in inference mode: each
+ * output channel scaled by gamma/sqrt(var + eps), the bias shifted. */
+static void fold_bn(dg_net *net, const dg_layer *bn, const float *w,
+                    const float *b, size_t nw, int F, float *wf, float *bf) {
+  const float *gamma = W(net, bn, 0), *beta = W(net, bn, 1);
+  const float *rmean = W(net, bn, 2), *rvar = W(net, bn, 3);
+  float *scale = bf; /* the bias slots hold the scales until the end */
+  for (int f = 0; f < F; f++) scale[f] = gamma[f] / sqrtf(rvar[f] + DG_BN_EPS);
+  for (size_t i = 0; i < nw; i++) wf[i] = w[i] * scale[i % F];
+  for (int f = 0; f < F; f++)
+    bf[f] = (b[f] - rmean[f]) * scale[f] + beta[f];
+}
+
 int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
   if (!net || !x || n < 1) return dg_error(DG_ERR_ARG, "forward: bad argument");
   if (train && !rng) return dg_error(DG_ERR_ARG, "forward: training needs an rng");
@@ -331,6 +352,25 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
     size_t total = l->out_size * (size_t)n;
+    if (!train && net->fold && (l->kind == DG_L_DENSE || l->kind == DG_L_CONV) &&
+        i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM) {
+      /* inference: the batch norm's scale and shift folded into this
+       * layer's weights and bias, one pass instead of two */
+      dg_layer *bn = &net->layers[i + 1];
+      int F = l->kind == DG_L_DENSE ? l->units : l->filters;
+      size_t nw = net->tensors[l->t0].size;
+      float *wf = net->fold, *bf = net->fold + nw;
+      fold_bn(net, bn, W(net, l, 0), W(net, l, 1), nw, F, wf, bf);
+      if (l->kind == DG_L_DENSE)
+        dg_dense_forward(bn->out, in, wf, bf, n, (int)l->in_size, l->units,
+                         bn->relu_after);
+      else
+        dg_conv_forward(bn->out, in, wf, bf, n, l->ih, l->iw, l->ic,
+                        l->filters, l->k, l->pad, bn->relu_after, net->work);
+      in = bn->out;
+      i++;
+      continue;
+    }
     switch (l->kind) {
       case DG_L_DENSE:
         dg_dense_forward(l->out, in, W(net, l, 0), W(net, l, 1), n,
@@ -368,12 +408,11 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
         break;
       }
       case DG_L_DROPOUT:
+        l->out = train ? l->buf : (float *)in; /* inference: the identity */
         if (train && l->rate > 0)
           dg_dropout_forward(l->out, l->aux, in, total, l->rate, rng);
         else if (train)
           for (size_t j = 0; j < total; j++) l->out[j] = in[j], l->aux[j] = 1;
-        else
-          memcpy(l->out, in, total * sizeof(float));
         break;
       case DG_L_FLATTEN: l->out = (float *)in; break; /* NHWC: same data */
       default: break;

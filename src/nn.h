@@ -54,6 +54,9 @@ typedef struct {
   int nt;                   /* tensors owned (param + state) */
   /* per-batch buffers, allocated by dg_net_reserve */
   float *out;               /* (N, out_size) */
+  float *buf;               /* the buffer this layer owns for out, if any
+                               (out may point elsewhere: see borrowed;
+                               inference dropout passes its input on) */
   float *dout;              /* (N, out_size) gradient of the loss wrt out */
   float *aux;               /* dropout: mask (N, out_size) */
   float *stat;              /* bn: mean (C), invstd (C), var (C) */
@@ -83,7 +86,10 @@ struct dg_net {
   const float *input;       /* (n, in_size) borrowed from the last forward */
   float *dinput;            /* (cap, in_size) if want_dinput */
   int want_dinput;          /* tests: also compute d(loss)/d(input) */
-  float *work;              /* conv workspace (dg_conv2d_work) */
+  float *work;              /* conv and bn workspace */
+  float *fold;              /* inference: weights and bias of a dense or
+                               conv layer with the next batch norm folded
+                               in */
   float *probs;             /* (cap, out) softmax of logits for the loss */
   int threads;
   int nmeta;
