@@ -151,13 +151,34 @@ wasm_one() {  # OUTPUT [extra flags]
   mv "$tmp" "$out"
 }
 
+# tests/test_kernels.c (every fast kernel against the scalar reference)
+# for WebAssembly SIMD, linked from the objects of digits-simd.wasm, so
+# tests/wasm/kernels.mjs checks the kernels as the browser runs them.
+WASM_KTEST=$BUILD/wasm-tests/test_kernels.js
+
+wasm_kernel_tests() {
+  local dir=${WASM_KTEST%/*} obj=$BUILD/wasm-obj/digits-simd opt f pids=() rc=0
+  opt=$(em-config LLVM_ROOT 2>/dev/null)/opt
+  mkdir -p "$dir"
+  printf '{ "type": "commonjs" }\n' > "$dir/package.json"  # emcc's glue
+  for f in tests/test_kernels.c tests/harness.c; do
+    wasm_obj "$f" "$dir" "$opt" -msimd128 -Itests & pids+=($!)
+  done
+  for f in "${pids[@]}"; do wait "$f" || rc=1; done
+  [ $rc -eq 0 ] || return 1
+  nice emcc "${WASM_CFLAGS[@]}" -msimd128 "$dir"/tests_*.o \
+    $(ls "$obj"/*.o | grep -v '/src_wasm_') -sENVIRONMENT=node \
+    -sWASM_ASYNC_COMPILATION=0 -sALLOW_MEMORY_GROWTH=1 -o "$WASM_KTEST"
+}
+
 build_wasm() {
   command -v emcc >/dev/null 2>&1 || die "emcc not found (apt-get install emscripten)"
-  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm")
+  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm" "$WASM_KTEST")
   local stale=0 o
   for o in "${outs[@]}"; do
     [ -f "$o" ] || { stale=1; continue; }
-    [ -n "$(find src build.sh -newer "$o" \( -name '*.c' -o -name '*.h' -o -name build.sh \) -print -quit)" ] && stale=1
+    [ -n "$(find src tests/test_kernels.c tests/harness.c tests/harness.h build.sh \
+      -newer "$o" \( -name '*.c' -o -name '*.h' -o -name build.sh \) -print -quit)" ] && stale=1
   done
   [ $stale -eq 0 ] && return 0
   say "build.sh: WebAssembly (simd + plain) -> $WASM_OUT/"
@@ -171,6 +192,7 @@ build_wasm() {
   local p rc=0
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   [ $rc -eq 0 ] || die "WebAssembly build failed"
+  wasm_kernel_tests || die "WebAssembly kernel tests failed to build"
 }
 
 # ---- the page's build-time files ------------------------------------------
