@@ -474,10 +474,11 @@ static void small_update(float *c, float acc, float alpha, float beta) {
 
 #if defined(DG_SIMD_WASM)
 /* The same tile for WebAssembly with named accumulators (R * V <= 8)
- * instead of arrays: clang turns the array form's fixed-size loops into
- * memset/memcpy calls before it unrolls them, and the tile then lives in
- * linear memory (the batch-1 dense layer ran ~8x slower than a plain loop).
- * Same arithmetic: one mul+add chain per element in ascending p. */
+ * instead of arrays: clang kept the array form's tile in linear memory (its
+ * stores index acc by the run-time row count m), and the batch-1 dense
+ * layer ran ~8x slower than a plain loop. A narrow single row (V <= 2) is
+ * one mul+add latency per step of p, so it sums even and odd p apart and
+ * adds the two at the end (rounding differs from the one chain natively). */
 DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
                              size_t astep, int K, const float *b, int ldb,
                              float *c, int ldc, int m, float alpha,
@@ -486,7 +487,21 @@ DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
   dg_vf c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
   const float *a0 = arow[0], *a1 = arow[R > 1 ? 1 : 0];
   const float *a2 = arow[R > 2 ? 2 : 0], *a3 = arow[R > 3 ? 3 : 0];
-  for (int p = 0; p < K; p++) {
+  int p0 = 0;
+  if (R == 1 && V <= 2) { /* c0, c1 even p; c4, c5 odd p */
+    for (; p0 + 2 <= K; p0 += 2) {
+      const float *bp = b + (size_t)p0 * ldb;
+      dg_vf av = dg_vset1(a0[(size_t)p0 * astep]);
+      dg_vf aw = dg_vset1(a0[(size_t)(p0 + 1) * astep]);
+      c0 = dg_vfma(av, dg_vload(bp), c0);
+      c4 = dg_vfma(aw, dg_vload(bp + ldb), c4);
+      if (V > 1) {
+        c1 = dg_vfma(av, dg_vload(bp + DG_VW), c1);
+        c5 = dg_vfma(aw, dg_vload(bp + ldb + DG_VW), c5);
+      }
+    }
+  }
+  for (int p = p0; p < K; p++) {
     const float *bp = b + (size_t)p * ldb;
     size_t q = (size_t)p * astep;
     if (R == 1) { /* 1 x V, V <= 8: c0..c7 are the V vectors of the row */
@@ -515,6 +530,7 @@ DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
       if (V > 1) c7 = dg_vfma(av, b1, c7);
     }
   }
+  if (R == 1 && V <= 2) c0 = dg_vadd(c0, c4), c1 = dg_vadd(c1, c5);
   float t[8 * DG_VW]; /* (R, 8 / R vectors) */
   dg_vstore(t + 0 * DG_VW, c0), dg_vstore(t + 1 * DG_VW, c1);
   dg_vstore(t + 2 * DG_VW, c2), dg_vstore(t + 3 * DG_VW, c3);
@@ -608,7 +624,20 @@ static void gemm_small_nn(int ta, int M, int N, int K, float alpha,
       for (int r = 0; r < m; r++)
         for (int jj = j; jj < w; jj++) {
           float acc = 0.0f;
-          for (int p = 0; p < K; p++)
+          int p = 0;
+#if defined(DG_SIMD_WASM)
+          /* four partial sums: one chain is a mul+add latency per step */
+          float s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+          for (; p + 4 <= K; p += 4) {
+            const float *bp = B + (size_t)p * ldb + j0 + jj;
+            acc += arow[r][p * astep] * bp[0];
+            s1 += arow[r][(p + 1) * astep] * bp[ldb];
+            s2 += arow[r][(p + 2) * astep] * bp[2 * (size_t)ldb];
+            s3 += arow[r][(p + 3) * astep] * bp[3 * (size_t)ldb];
+          }
+          acc = (acc + s1) + (s2 + s3);
+#endif
+          for (; p < K; p++)
             acc += arow[r][p * astep] * B[(size_t)p * ldb + j0 + jj];
           small_update(c + (size_t)r * ldc + jj, acc, alpha, beta);
         }
