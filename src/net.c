@@ -463,9 +463,15 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
                          l->k, l->pad, net->work);
         break;
       case DG_L_BATCHNORM:
+      {
+        /* the ReLU after it masks through its output, unless a maxpool
+         * after that has already masked the gradient */
+        int mask = l->relu_after && !(i + 2 < L && net->layers[i + 2].kind ==
+                                                       DG_L_MAXPOOL);
         dg_bn_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
-                       l->relu_after ? l->out : NULL, l->stat, W(net, l, 0),
+                       mask ? l->out : NULL, l->stat, W(net, l, 0),
                        (size_t)n * l->oh * l->ow, l->oc, net->work);
+      }
         break;
       default:
         if (!din) break;
