@@ -207,6 +207,41 @@ static int gif_complete(const uint8_t *p, size_t n) {
   }
 }
 
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+/* Bytes an uncompressed BMP needs up to the end of its last pixel row
+ * (rows padded to 4 bytes, starting at the header's data offset), or 0 if
+ * the header is not one stb decodes (stb then says why). stb fills the
+ * pixels of missing rows with zeros: a 429-byte file declaring 1792x8197
+ * pixels decoded to a black picture, read as a "2" (found by fuzzing: it
+ * was slow). The file-size field of the header is no help: it is part of
+ * what is being checked. */
+static uint64_t bmp_need(const uint8_t *p, size_t n) {
+  if (n < 26) return 0;
+  uint32_t hsz = le32(p + 14);
+  uint64_t w, h, bpp, compress = 0;
+  if (hsz == 12) {
+    w = (uint64_t)(p[18] | p[19] << 8);
+    h = (uint64_t)(p[20] | p[21] << 8);
+    bpp = (uint64_t)(p[24] | p[25] << 8);
+  } else {
+    if (n < 34) return 0;
+    w = le32(p + 18);
+    int64_t sh = (int32_t)le32(p + 22);
+    h = (uint64_t)(sh < 0 ? -sh : sh);
+    bpp = (uint64_t)(p[28] | p[29] << 8);
+    compress = le32(p + 30);
+  }
+  if (compress != 0 && compress != 3) return 0;
+  if (bpp != 1 && bpp != 4 && bpp != 8 && bpp != 16 && bpp != 24 && bpp != 32) return 0;
+  if (w == 0 || h == 0 || w > DG_IMAGE_MAX_DIM || h > DG_IMAGE_MAX_DIM) return 0;
+  uint64_t stride = (w * bpp + 31) / 32 * 4, row = (w * bpp + 7) / 8;
+  return (uint64_t)le32(p + 10) + stride * (h - 1) + row;
+}
+
 static int too_large(const char *name, const char *fmt, uint64_t w,
                      uint64_t h) {
   return dg_error(DG_ERR_FORMAT,
@@ -275,11 +310,17 @@ static int decode_named(const char *name, const void *buf, size_t len,
                       "%s: truncated BMP: the header says %lu bytes but the "
                       "file has %zu",
                       name, (unsigned long)fs, len);
+    uint64_t need = bmp_need(p, len);
+    if (need > len)
+      return dg_error(DG_ERR_FORMAT,
+                      "%s: truncated BMP: its pixels end at byte %llu but the "
+                      "file has %zu",
+                      name, (unsigned long long)need, len);
   }
   if (fmt && strcmp(fmt, "JPEG") == 0 && !jpeg_tables_ok(p, len))
     return dg_error(DG_ERR_FORMAT,
                     "%s: corrupt JPEG image: a Huffman table has more than "
-                    "256 symbols",
+                    "256 symbols or runs past its segment (or the file)",
                     name);
   int iw = 0, ih = 0, ic = 0;
   if (!stbi_info_from_memory(buf, (int)len, &iw, &ih, &ic)) {

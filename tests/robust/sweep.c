@@ -357,6 +357,14 @@ static void test_regressions(void) {
     CHECK_FAIL(dg_image_decode(b, n, &px, &w, &h, &c), DG_ERR_FORMAT,
                "a Huffman table has more than 256 symbols");
   free(b);
+  /* a 429-byte BMP declaring 1792x8197 pixels decoded to a black picture
+   * (stb fills missing rows with zeros; found by fuzzing as a slow input) */
+  f = dg_test_path("DIGITS_SRC", "tests/fuzz/corpus/image/regress-bmp-missing-rows.bmp");
+  CHECK_OK(dg_file_read(f, 1 << 20, &b, &n));
+  if (b)
+    CHECK_FAIL(dg_image_decode(b, n, &px, &w, &h, &c), DG_ERR_FORMAT,
+               "truncated BMP: its pixels end at byte 58756218 but the file has 429");
+  free(b);
   CHECK(px == (uint8_t *)1 && w == -1 && h == -1 && c == -1);
 
   /* a 120-byte model file naming a net of a billion weights made the loader
