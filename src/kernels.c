@@ -1506,6 +1506,53 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
   }
 }
 
+/* dg_maxpool's loop on y = relu(x * scale + shift), computed as read:
+ * the same vector arithmetic as dg_scale_shift, the same comparisons as
+ * dg_maxpool. */
+void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
+                            const float *scale, const float *shift, int relu,
+                            int p, float *out, float *arg) {
+  int oh = h / p, ow = w / p;
+  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
+  int rows = n * oh, cv = c / DG_VW * DG_VW;
+  int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
+  (void)nt;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < rows; row++) {
+    int b = row / oh, oy = row % oh;
+    for (int ox = 0; ox < ow; ox++) {
+      size_t o = ((size_t)row * ow + ox) * c;
+      const float *x0 = x + (((size_t)b * h + oy * p) * w + ox * p) * c;
+      for (int ch = 0; ch < c; ch += DG_VW) {
+        int cnt = ch < cv ? DG_VW : c - ch;
+        dg_vf sc = cnt == DG_VW ? dg_vload(scale + ch) : dg_vload_n(scale + ch, cnt);
+        dg_vf sh = cnt == DG_VW ? dg_vload(shift + ch) : dg_vload_n(shift + ch, cnt);
+        dg_vf best = dg_vzero(), pos = dg_vzero();
+        for (int dy = 0; dy < p; dy++)
+          for (int dx = 0; dx < p; dx++) {
+            const float *xp = x0 + ((size_t)dy * w + dx) * c + ch;
+            dg_vf v = dg_vfma(cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt),
+                              sc, sh);
+            if (relu) v = dg_vmax(v, dg_vzero());
+            if (dy == 0 && dx == 0) {
+              best = v;
+              continue;
+            }
+            pos = dg_vselect_gt(v, best, dg_vset1((float)(dy * p + dx)), pos);
+            best = dg_vmax(v, best);
+          }
+        if (cnt == DG_VW) {
+          dg_vstore(out + o + ch, best);
+          dg_vstore(arg + o + ch, pos);
+        } else {
+          dg_vstore_n(out + o + ch, best, cnt);
+          dg_vstore_n(arg + o + ch, pos, cnt);
+        }
+      }
+    }
+  }
+}
+
 /* Each input row is written once, in full: the window cell k of a pooled
  * value gets (arg == k) ? g : 0, with arg == k tested as k - 0.5 < arg <
  * k + 0.5 (arg holds small whole numbers). No zeroing pass, no scatter. */

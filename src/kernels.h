@@ -72,6 +72,15 @@ void dg_scale_shift_ref(const float *x, size_t rows, int c,
                         float *y);
 void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
                     const float *shift, int relu, float *y);
+/* y = x * scale + shift per channel (ReLU if relu) on x (n, h, w, c),
+ * then max pooling p x p as dg_maxpool on y: out and arg; y itself is
+ * never stored (batch norm, ReLU and pooling in one pass). */
+void dg_scale_shift_maxpool_ref(const float *x, int n, int h, int w, int c,
+                                const float *scale, const float *shift,
+                                int relu, int p, float *out, float *arg);
+void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
+                            const float *scale, const float *shift, int relu,
+                            int p, float *out, float *arg);
 /* Backward, from the input x: xhat = (x - mean) * invstd, g = dy, or
  * (y > 0 ? dy : 0) when the ReLU output y is given. dgamma = sum g*xhat,
  * dbeta = sum g; dx (if not NULL) = gamma*invstd*(g - (dbeta +

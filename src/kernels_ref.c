@@ -302,3 +302,29 @@ void dg_dropout_ref(const float *x, float *y, float *mask, size_t n,
 void dg_mul_ref(const float *a, const float *b, float *y, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = a[i] * b[i];
 }
+
+void dg_scale_shift_maxpool_ref(const float *x, int n, int h, int w, int c,
+                                const float *scale, const float *shift,
+                                int relu, int p, float *out, float *arg) {
+  int oh = h / p, ow = w / p;
+  for (int b = 0; b < n; b++)
+    for (int oy = 0; oy < oh; oy++)
+      for (int ox = 0; ox < ow; ox++)
+        for (int ch = 0; ch < c; ch++) {
+          float best = 0.0f;
+          int besti = 0;
+          for (int dy = 0; dy < p; dy++)
+            for (int dx = 0; dx < p; dx++) {
+              float v = x[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c +
+                          ch] * scale[ch] + shift[ch];
+              if (relu) v = v > 0.0f ? v : 0.0f;
+              if ((dy == 0 && dx == 0) || v > best) {
+                best = v;
+                besti = dy * p + dx;
+              }
+            }
+          size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
+          out[o] = best;
+          arg[o] = (float)besti;
+        }
+}

@@ -43,25 +43,46 @@ void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
 
 /* ---- batch norm -------------------------------------------------------------- */
 
-void dg_bn_forward_train(float *out, float *stat, const float *in,
-                         const float *gamma, const float *beta, float *rmean,
-                         float *rvar, size_t rows, int C, int relu,
-                         float *work) {
+/* Batch statistics, the running averages, and the scale and shift that
+ * apply the normalisation: y = x * scale + shift. */
+static void bn_train_stats(float *stat, const float *in, const float *gamma,
+                           const float *beta, float *rmean, float *rvar,
+                           size_t rows, int C, float *work, float *scale,
+                           float *shift) {
   float *mean = stat, *invstd = stat + C, *var = stat + 2 * C;
-  float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
   dg_bn_stats(in, rows, C, mean, var, work);
   for (int c = 0; c < C; c++) {
     invstd[c] = 1.0f / sqrtf(var[c] + DG_BN_EPS);
     scale[c] = gamma[c] * invstd[c];
     shift[c] = beta[c] - mean[c] * scale[c];
   }
-  dg_scale_shift(in, rows, C, scale, shift, relu, out);
   /* running variance is the unbiased estimate, as inference sees it */
   float unbias = rows > 1 ? (float)rows / (float)(rows - 1) : 1.0f;
   for (int c = 0; c < C; c++) {
     rmean[c] = DG_BN_MOMENTUM * rmean[c] + (1 - DG_BN_MOMENTUM) * mean[c];
     rvar[c] = DG_BN_MOMENTUM * rvar[c] + (1 - DG_BN_MOMENTUM) * var[c] * unbias;
   }
+}
+
+void dg_bn_forward_train(float *out, float *stat, const float *in,
+                         const float *gamma, const float *beta, float *rmean,
+                         float *rvar, size_t rows, int C, int relu,
+                         float *work) {
+  float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
+  bn_train_stats(stat, in, gamma, beta, rmean, rvar, rows, C, work, scale,
+                 shift);
+  dg_scale_shift(in, rows, C, scale, shift, relu, out);
+}
+
+void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *stat,
+                                      const float *in, const float *gamma,
+                                      const float *beta, float *rmean,
+                                      float *rvar, int N, int H, int W, int C,
+                                      int P, float *work) {
+  float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
+  bn_train_stats(stat, in, gamma, beta, rmean, rvar, (size_t)N * H * W, C,
+                 work, scale, shift);
+  dg_scale_shift_maxpool(in, N, H, W, C, scale, shift, 1, P, pout, parg);
 }
 
 void dg_bn_forward_infer(float *out, const float *in, const float *gamma,

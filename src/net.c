@@ -397,6 +397,20 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
         break;
       case DG_L_BATCHNORM: {
         size_t rows = (size_t)n * l->oh * l->ow;
+        if (train && l->relu_after && i + 2 < net->nlayers &&
+            net->layers[i + 2].kind == DG_L_MAXPOOL) {
+          /* bn, relu, maxpool in one pass; the full-size activation is
+           * never stored (the pool's backward masks for the ReLU, and the
+           * bn's backward reads its input) */
+          dg_layer *mp = &net->layers[i + 2];
+          dg_bn_relu_maxpool_forward_train(
+              mp->out, mp->arg, l->stat, in, W(net, l, 0), W(net, l, 1),
+              W(net, l, 2), W(net, l, 3), n, l->oh, l->ow, l->oc, mp->pool,
+              net->work);
+          in = mp->out;
+          i += 2;
+          continue;
+        }
         if (train)
           dg_bn_forward_train(l->out, l->stat, in, W(net, l, 0),
                               W(net, l, 1), W(net, l, 2), W(net, l, 3), rows,

@@ -126,6 +126,13 @@ void dg_bn_forward_train(float *out, float *stat, const float *in,
                          const float *gamma, const float *beta, float *rmean,
                          float *rvar, size_t rows, int C, int relu,
                          float *work);
+/* Training: batch norm, ReLU and P x P max pooling in one pass over in
+ * (N, H, W, C): only the pool's out and arg are written. */
+void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *stat,
+                                      const float *in, const float *gamma,
+                                      const float *beta, float *rmean,
+                                      float *rvar, int N, int H, int W, int C,
+                                      int P, float *work);
 void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
                          const float *beta, const float *rmean,
                          const float *rvar, size_t rows, int C, int relu);

@@ -419,6 +419,43 @@ static void test_maxpool(void) {
   CHECK(o == 7 && a == 1);
 }
 
+/* bn + ReLU + pool in one pass equals scale_shift then maxpool: exactly
+ * on values whose arithmetic is exact (small integers, halves), ties
+ * included; within rounding on random values. */
+static void test_scale_shift_maxpool(void) {
+  for (size_t i = 0; i < sizeof pool_shapes / sizeof *pool_shapes; i++) {
+    const struct pool_shape *s = &pool_shapes[i];
+    size_t nin = (size_t)s->n * s->h * s->w * s->c;
+    size_t nout = (size_t)s->n * (s->h / s->p) * (s->w / s->p) * s->c;
+    for (int exact = 0; exact < 2; exact++) {
+      float *x = rnd_buf(nin), *sc = rnd_buf(s->c), *sh = rnd_buf(s->c);
+      if (exact) {
+        for (size_t j = 0; j < nin; j++) x[j] = (float)((int)(rnd_u32() % 7) - 3);
+        for (int j = 0; j < s->c; j++) sc[j] = 0.5f * (float)(j % 3 + 1), sh[j] = (float)(j % 2);
+      }
+      for (int relu = 0; relu < 2; relu++) {
+        float *y = rnd_buf(nin), *of = rnd_buf(nout), *af = rnd_buf(nout);
+        float *orf = rnd_buf(nout), *ar = rnd_buf(nout);
+        dg_scale_shift_maxpool(x, s->n, s->h, s->w, s->c, sc, sh, relu, s->p,
+                               of, af);
+        dg_scale_shift_maxpool_ref(x, s->n, s->h, s->w, s->c, sc, sh, relu,
+                                   s->p, orf, ar);
+        dg_scale_shift_ref(x, nin / s->c, s->c, sc, sh, relu, y);
+        float *o2 = rnd_buf(nout), *a2 = rnd_buf(nout);
+        dg_maxpool_ref(y, s->n, s->h, s->w, s->c, s->p, o2, a2);
+        CHECK_MSG(all_near(of, orf, nout, 1e-6f) && all_near(of, o2, nout, 1e-6f),
+                  "shape %zu exact %d relu %d", i, exact, relu);
+        if (exact)
+          CHECK_MSG(!memcmp(af, ar, nout * sizeof(float)) &&
+                        !memcmp(af, a2, nout * sizeof(float)),
+                    "arg shape %zu relu %d", i, relu);
+        free(y); free(of); free(af); free(orf); free(ar); free(o2); free(a2);
+      }
+      free(x); free(sc); free(sh);
+    }
+  }
+}
+
 static void test_avgpool(void) {
   for (size_t i = 0; i < sizeof pool_shapes / sizeof *pool_shapes; i++) {
     const struct pool_shape *s = &pool_shapes[i];
@@ -723,6 +760,7 @@ int main(int argc, char **argv) {
   RUN(test_conv2d_adjoint);
   RUN(test_bn);
   RUN(test_maxpool);
+  RUN(test_scale_shift_maxpool);
   RUN(test_avgpool);
   RUN(test_bias);
   RUN(test_relu);
