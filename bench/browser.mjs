@@ -2,7 +2,8 @@
  * top-level node_modules, Debian's /usr/bin/chromium); one JSON result per
  * line. A tiny static server on 127.0.0.1 serves the repository, with the
  * cross-origin isolation headers that give performance.now() 5 us
- * resolution. usage: node bench/browser.mjs [--quick] [--reps N] */
+ * resolution. usage: node bench/browser.mjs [--quick] [--reps N] [--archs a,b]
+ * [--no-train] [--no-peak] */
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -15,6 +16,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const ri = args.indexOf('--reps');
 const reps = ri >= 0 ? Number(args[ri + 1]) : 15;
+/* --archs a,b (predict only these), --no-train, --no-peak: focused runs */
+const ai = args.indexOf('--archs');
+const extra = (ai >= 0 ? `&archs=${encodeURIComponent(args[ai + 1])}` : '') +
+  (args.includes('--no-train') ? '&train=0' : '') + (args.includes('--no-peak') ? '&peak=0' : '');
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
                 '.wasm': 'application/wasm' };
@@ -43,7 +48,7 @@ let code = 0;
 try {
   const page = await browser.newPage();
   page.on('console', (m) => process.stderr.write(`  chromium: ${m.text()}\n`));
-  await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}`);
+  await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}${extra}`);
   await page.waitForFunction(() => window.benchResults || window.benchError,
                              null, { timeout: 600000, polling: 500 });
   const err = await page.evaluate(() => window.benchError);
