@@ -1511,7 +1511,7 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
  * dg_maxpool. */
 void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
                             const float *scale, const float *shift, int relu,
-                            int p, float *out, float *arg) {
+                            int p, float *out, float *arg, float *xk) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
   int rows = n * oh, cv = c / DG_VW * DG_VW;
@@ -1527,27 +1527,144 @@ void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
         int cnt = ch < cv ? DG_VW : c - ch;
         dg_vf sc = cnt == DG_VW ? dg_vload(scale + ch) : dg_vload_n(scale + ch, cnt);
         dg_vf sh = cnt == DG_VW ? dg_vload(shift + ch) : dg_vload_n(shift + ch, cnt);
-        dg_vf best = dg_vzero(), pos = dg_vzero();
+        dg_vf best = dg_vzero(), pos = dg_vzero(), bx = dg_vzero();
         for (int dy = 0; dy < p; dy++)
           for (int dx = 0; dx < p; dx++) {
             const float *xp = x0 + ((size_t)dy * w + dx) * c + ch;
-            dg_vf v = dg_vfma(cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt),
-                              sc, sh);
+            dg_vf xv = cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt);
+            dg_vf v = dg_vfma(xv, sc, sh);
             if (relu) v = dg_vmax(v, dg_vzero());
             if (dy == 0 && dx == 0) {
-              best = v;
+              best = v, bx = xv;
               continue;
             }
             pos = dg_vselect_gt(v, best, dg_vset1((float)(dy * p + dx)), pos);
+            bx = dg_vselect_gt(v, best, xv, bx);
             best = dg_vmax(v, best);
           }
         if (cnt == DG_VW) {
           dg_vstore(out + o + ch, best);
           dg_vstore(arg + o + ch, pos);
+          if (xk) dg_vstore(xk + o + ch, bx);
         } else {
           dg_vstore_n(out + o + ch, best, cnt);
           dg_vstore_n(arg + o + ch, pos, cnt);
+          if (xk) dg_vstore_n(xk + o + ch, bx, cnt);
         }
+      }
+    }
+  }
+}
+
+size_t dg_maxpool_bn_work(int n, int h, int w, int c, int p) {
+  (void)w;
+  return ((size_t)n * (h / p) * 2 + 5) * (size_t)(c > 0 ? c : 0);
+}
+
+void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
+                        const float *xk, const float *x, int n, int h, int w,
+                        int c, int p, const float *mean, const float *invstd,
+                        const float *gamma, float *dgamma, float *dbeta,
+                        float *dx, float *work) {
+  int oh = h / p, ow = w / p, prows = n * oh;
+  size_t rows = (size_t)n * h * w, wc = (size_t)w * c;
+  if (n <= 0 || c <= 0) return;
+  float *nm = work + (size_t)prows * 2 * c, *is = nm + c, *k1 = is + c,
+        *k2 = k1 + c, *k3 = k2 + c;
+  for (int j = 0; j < c; j++) nm[j] = -mean[j], is[j] = invstd[j];
+  int nt = threads_for((double)rows * c, 1 << 16);
+  (void)nt;
+  /* sums of g and g*xhat, one pooled row at a time, from pooled arrays */
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int pr = 0; pr < prows; pr++) {
+    float *S = work + (size_t)pr * 2 * c;
+    size_t orow = (size_t)pr * ow * c;
+    for (int ch = 0; ch < c; ch += DG_VW) {
+      int cnt = c - ch < DG_VW ? c - ch : DG_VW;
+      dg_vf m = cnt == DG_VW ? dg_vload(nm + ch) : dg_vload_n(nm + ch, cnt);
+      dg_vf iv = cnt == DG_VW ? dg_vload(is + ch) : dg_vload_n(is + ch, cnt);
+      dg_vf sg = dg_vzero(), sx = dg_vzero();
+      for (int ox = 0; ox < ow; ox++) {
+        size_t o = orow + (size_t)ox * c + ch;
+        dg_vf g, xv, ov;
+        if (cnt == DG_VW)
+          g = dg_vload(dout + o), xv = dg_vload(xk + o), ov = dg_vload(out + o);
+        else
+          g = dg_vload_n(dout + o, cnt), xv = dg_vload_n(xk + o, cnt),
+          ov = dg_vload_n(out + o, cnt);
+        g = dg_vkeep_pos(ov, g);
+        sg = dg_vadd(sg, g);
+        sx = dg_vfma(g, dg_vmul(dg_vadd(xv, m), iv), sx);
+      }
+      if (cnt == DG_VW) {
+        dg_vstore(S + ch, sg);
+        dg_vstore(S + c + ch, sx);
+      } else {
+        dg_vstore_n(S + ch, sg, cnt);
+        dg_vstore_n(S + c + ch, sx, cnt);
+      }
+    }
+  }
+  for (int j = 0; j < c; j++) {
+    double sg = 0, sx = 0;
+    for (int pr = 0; pr < prows; pr++) {
+      sg += work[(size_t)pr * 2 * c + j];
+      sx += work[(size_t)pr * 2 * c + c + j];
+    }
+    dbeta[j] = (float)sg;
+    dgamma[j] = (float)sx;
+  }
+  if (!dx) return;
+  for (int j = 0; j < c; j++) {
+    float a = gamma[j] * invstd[j];
+    k1[j] = a;
+    k2[j] = -a * dgamma[j] / (float)rows;
+    k3[j] = -a * dbeta[j] / (float)rows;
+  }
+  /* dx = k1*g + k2*xhat + k3, every cell; g from the pooled gradient,
+   * read once per window; rows and columns past the last whole window
+   * have g = 0 */
+  int xrows = n * h;
+  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  for (int row = 0; row < xrows; row++) {
+    int b = row / h, y = row % h, oy = y / p, dyc = y % p;
+    const float *xr = x + (size_t)row * wc;
+    float *d = dx + (size_t)row * wc;
+    size_t orow = ((size_t)b * oh + (oy < oh ? oy : 0)) * ow * c;
+    int wx = oy < oh ? ow * p : 0; /* columns inside windows */
+    for (int ch = 0; ch < c; ch += DG_VW) {
+      int cnt = c - ch < DG_VW ? c - ch : DG_VW;
+      dg_vf m, iv, a1, a2, a3, z = dg_vzero();
+      if (cnt == DG_VW) {
+        m = dg_vload(nm + ch), iv = dg_vload(is + ch), a1 = dg_vload(k1 + ch);
+        a2 = dg_vload(k2 + ch), a3 = dg_vload(k3 + ch);
+      } else {
+        m = dg_vload_n(nm + ch, cnt), iv = dg_vload_n(is + ch, cnt);
+        a1 = dg_vload_n(k1 + ch, cnt), a2 = dg_vload_n(k2 + ch, cnt);
+        a3 = dg_vload_n(k3 + ch, cnt);
+      }
+      for (int xx = 0; xx < w; xx++) {
+        size_t i = (size_t)xx * c + ch;
+        dg_vf g = z;
+        if (xx < wx) {
+          size_t o = orow + (size_t)(xx / p) * c + ch;
+          dg_vf gv, av, ov;
+          if (cnt == DG_VW)
+            gv = dg_vload(dout + o), av = dg_vload(arg + o), ov = dg_vload(out + o);
+          else
+            gv = dg_vload_n(dout + o, cnt), av = dg_vload_n(arg + o, cnt),
+            ov = dg_vload_n(out + o, cnt);
+          float k = (float)(dyc * p + xx % p);
+          g = dg_vselect_gt(av, dg_vset1(k - 0.5f),
+                            dg_vselect_gt(dg_vset1(k + 0.5f), av,
+                                          dg_vkeep_pos(ov, gv), z), z);
+        }
+        dg_vf xv = cnt == DG_VW ? dg_vload(xr + i) : dg_vload_n(xr + i, cnt);
+        dg_vf r = dg_vfma(a1, g, dg_vfma(a2, dg_vmul(dg_vadd(xv, m), iv), a3));
+        if (cnt == DG_VW)
+          dg_vstore(d + i, r);
+        else
+          dg_vstore_n(d + i, r, cnt);
       }
     }
   }

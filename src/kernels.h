@@ -73,14 +73,16 @@ void dg_scale_shift_ref(const float *x, size_t rows, int c,
 void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
                     const float *shift, int relu, float *y);
 /* y = x * scale + shift per channel (ReLU if relu) on x (n, h, w, c),
- * then max pooling p x p as dg_maxpool on y: out and arg; y itself is
- * never stored (batch norm, ReLU and pooling in one pass). */
+ * then max pooling p x p as dg_maxpool on y: out and arg, and xk (same
+ * shape, if not NULL) the x of each chosen cell; y itself is never stored
+ * (batch norm, ReLU and pooling in one pass). */
 void dg_scale_shift_maxpool_ref(const float *x, int n, int h, int w, int c,
                                 const float *scale, const float *shift,
-                                int relu, int p, float *out, float *arg);
+                                int relu, int p, float *out, float *arg,
+                                float *xk);
 void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
                             const float *scale, const float *shift, int relu,
-                            int p, float *out, float *arg);
+                            int p, float *out, float *arg, float *xk);
 /* Backward, from the input x: xhat = (x - mean) * invstd, g = dy, or
  * (y > 0 ? dy : 0) when the ReLU output y is given. dgamma = sum g*xhat,
  * dbeta = sum g; dx (if not NULL) = gamma*invstd*(g - (dbeta +
@@ -93,6 +95,27 @@ void dg_bn_grad(const float *x, const float *dy, const float *y,
                     size_t rows, int c, const float *mean, const float *invstd,
                     const float *gamma, float *dgamma, float *dbeta, float *dx,
                     float *work);
+
+/* Backward of batch norm -> ReLU -> p x p max pooling, from the pool's
+ * gradient dout, output out, arg and xk (n, h/p, w/p, c, as
+ * dg_scale_shift_maxpool gives them) and the batch norm's input x (n, h,
+ * w, c): g is dout routed to each window's max where out > 0 (0
+ * elsewhere), then as dg_bn_grad with that g: dgamma, dbeta, and dx (n,
+ * h, w, c) if not NULL. g itself is never stored; the sums need only the
+ * pooled arrays (g is non-zero only at the max cells, whose x is xk). They
+ * run over the pooled rows, merged in order in double. work holds
+ * dg_maxpool_bn_work(n, h, w, c, p) floats. */
+void dg_maxpool_bn_grad_ref(const float *dout, const float *out,
+                            const float *arg, const float *x, int n, int h,
+                            int w, int c, int p, const float *mean,
+                            const float *invstd, const float *gamma,
+                            float *dgamma, float *dbeta, float *dx);
+void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
+                        const float *xk, const float *x, int n, int h, int w,
+                        int c, int p, const float *mean, const float *invstd,
+                        const float *gamma, float *dgamma, float *dbeta,
+                        float *dx, float *work);
+size_t dg_maxpool_bn_work(int n, int h, int w, int c, int p);
 
 /* Max pooling p x p, stride p, valid (floor): in (n,h,w,c) -> out
  * (n,h/p,w/p,c); arg (n,h/p,w/p,c) holds the window position dy*p + dx of

@@ -305,26 +305,65 @@ void dg_mul_ref(const float *a, const float *b, float *y, size_t n) {
 
 void dg_scale_shift_maxpool_ref(const float *x, int n, int h, int w, int c,
                                 const float *scale, const float *shift,
-                                int relu, int p, float *out, float *arg) {
+                                int relu, int p, float *out, float *arg,
+                                float *xk) {
   int oh = h / p, ow = w / p;
   for (int b = 0; b < n; b++)
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++)
         for (int ch = 0; ch < c; ch++) {
-          float best = 0.0f;
+          float best = 0.0f, bx = 0.0f;
           int besti = 0;
           for (int dy = 0; dy < p; dy++)
             for (int dx = 0; dx < p; dx++) {
-              float v = x[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c +
-                          ch] * scale[ch] + shift[ch];
+              float xv =
+                  x[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch];
+              float v = xv * scale[ch] + shift[ch];
               if (relu) v = v > 0.0f ? v : 0.0f;
               if ((dy == 0 && dx == 0) || v > best) {
                 best = v;
                 besti = dy * p + dx;
+                bx = xv;
               }
             }
           size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
           out[o] = best;
           arg[o] = (float)besti;
+          if (xk) xk[o] = bx;
         }
+}
+
+void dg_maxpool_bn_grad_ref(const float *dout, const float *out,
+                            const float *arg, const float *x, int n, int h,
+                            int w, int c, int p, const float *mean,
+                            const float *invstd, const float *gamma,
+                            float *dgamma, float *dbeta, float *dx) {
+  int oh = h / p, ow = w / p;
+  size_t rows = (size_t)n * h * w;
+  for (int ch = 0; ch < c; ch++) {
+    double sg = 0, sx = 0;
+    for (int pass = 0; pass < 2; pass++) {
+      for (int b = 0; b < n; b++)
+        for (int y = 0; y < h; y++)
+          for (int xx = 0; xx < w; xx++) {
+            int oy = y / p, ox = xx / p;
+            float g = 0.0f;
+            if (oy < oh && ox < ow) {
+              size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
+              if ((int)arg[o] == (y % p) * p + xx % p && out[o] > 0.0f)
+                g = dout[o];
+            }
+            size_t i = (((size_t)b * h + y) * w + xx) * c + ch;
+            float xh = (x[i] - mean[ch]) * invstd[ch];
+            if (pass == 0) {
+              sg += g;
+              sx += (double)g * xh;
+            } else if (dx) {
+              dx[i] = gamma[ch] * invstd[ch] *
+                      (g - (dbeta[ch] + xh * dgamma[ch]) / (float)rows);
+            }
+          }
+      if (pass == 0) dgamma[ch] = (float)sx, dbeta[ch] = (float)sg;
+    }
+  }
 }

@@ -74,7 +74,8 @@ void dg_bn_forward_train(float *out, float *stat, const float *in,
   dg_scale_shift(in, rows, C, scale, shift, relu, out);
 }
 
-void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *stat,
+void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *pxk,
+                                      float *stat,
                                       const float *in, const float *gamma,
                                       const float *beta, float *rmean,
                                       float *rvar, int N, int H, int W, int C,
@@ -82,7 +83,7 @@ void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *stat,
   float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
   bn_train_stats(stat, in, gamma, beta, rmean, rvar, (size_t)N * H * W, C,
                  work, scale, shift);
-  dg_scale_shift_maxpool(in, N, H, W, C, scale, shift, 1, P, pout, parg);
+  dg_scale_shift_maxpool(in, N, H, W, C, scale, shift, 1, P, pout, parg, pxk);
 }
 
 void dg_bn_forward_infer(float *out, const float *in, const float *gamma,

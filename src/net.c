@@ -212,7 +212,9 @@ int dg_net_reserve(dg_net *net, int n) {
     }
     ok &= (l->out = l->buf = malloc(sz * sizeof(float))) != NULL;
     ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
-    if (l->kind == DG_L_DROPOUT)
+    if (l->kind == DG_L_DROPOUT ||
+        (l->kind == DG_L_MAXPOOL && i >= 2 && net->layers[i - 1].masked &&
+         net->layers[i - 2].kind == DG_L_BATCHNORM))
       ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
     if (l->kind == DG_L_BATCHNORM)
       ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
@@ -221,8 +223,14 @@ int dg_net_reserve(dg_net *net, int n) {
     size_t need = 0;
     if (l->kind == DG_L_CONV)
       need = dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
-    if (l->kind == DG_L_BATCHNORM)
+    if (l->kind == DG_L_BATCHNORM) {
       need = dg_bn_work((size_t)n * l->oh * l->ow, l->oc);
+      if (i + 2 < net->nlayers && net->layers[i + 2].kind == DG_L_MAXPOOL) {
+        size_t m = dg_maxpool_bn_work(n, l->oh, l->ow, l->oc,
+                                      net->layers[i + 2].pool);
+        if (m > need) need = m;
+      }
+    }
     if (need > work_need) work_need = need;
     if ((l->kind == DG_L_CONV || l->kind == DG_L_DENSE) &&
         i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM) {
@@ -404,7 +412,7 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
            * bn's backward reads its input) */
           dg_layer *mp = &net->layers[i + 2];
           dg_bn_relu_maxpool_forward_train(
-              mp->out, mp->arg, l->stat, in, W(net, l, 0), W(net, l, 1),
+              mp->out, mp->arg, mp->aux, l->stat, in, W(net, l, 0), W(net, l, 1),
               W(net, l, 2), W(net, l, 3), n, l->oh, l->ow, l->oc, mp->pool,
               net->work);
           in = mp->out;
@@ -487,16 +495,31 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
                        (size_t)n * l->oh * l->ow, l->oc, net->work);
       }
         break;
+      case DG_L_MAXPOOL: {
+        if (net->train && i >= 2 && net->layers[i - 1].masked &&
+            net->layers[i - 2].kind == DG_L_BATCHNORM) {
+          /* bn, relu, maxpool ran as one pass: their backward is one too,
+           * straight from the pooled gradient to the bn's input */
+          dg_layer *bn = &net->layers[i - 2];
+          const float *bin = i > 2 ? net->layers[i - 3].out : net->input;
+          float *bdin = i > 2 ? net->layers[i - 3].dout : net->dinput;
+          dg_maxpool_bn_grad(l->dout, l->out, l->arg, l->aux, bin, n, l->ih,
+                             l->iw, l->ic, l->pool, bn->stat,
+                             bn->stat + bn->oc, W(net, bn, 0), G(net, bn, 0),
+                             G(net, bn, 1), bdin, net->work);
+          i -= 2;
+          break;
+        }
+        if (!din) break;
+        /* a fused ReLU in front leaves its mask to the pool */
+        int relu = i > 0 && net->layers[i - 1].masked;
+        dg_maxpool_backward(l->dout, relu ? l->out : NULL, l->arg, n, l->ih,
+                            l->iw, l->ic, l->pool, din);
+        break;
+      }
       default:
         if (!din) break;
         switch (l->kind) {
-          case DG_L_MAXPOOL: {
-            /* a fused ReLU in front leaves its mask to the pool */
-            int relu = i > 0 && net->layers[i - 1].masked;
-            dg_maxpool_backward(l->dout, relu ? l->out : NULL, l->arg, n,
-                                l->ih, l->iw, l->ic, l->pool, din);
-            break;
-          }
           case DG_L_AVGPOOL:
             dg_avgpool_backward(l->dout, n, l->ih, l->iw, l->ic, l->pool, din);
             break;

@@ -58,7 +58,8 @@ typedef struct {
                                (out may point elsewhere: see borrowed;
                                inference dropout passes its input on) */
   float *dout;              /* (N, out_size) gradient of the loss wrt out */
-  float *aux;               /* dropout: mask (N, out_size) */
+  float *aux;               /* dropout: mask; maxpool after bn + relu: the
+                               bn input at each max (N, out_size) */
   float *stat;              /* bn: mean (C), invstd (C), var (C) */
   float *arg;               /* maxpool: window position of each max
                                (N, out_size) */
@@ -127,8 +128,10 @@ void dg_bn_forward_train(float *out, float *stat, const float *in,
                          float *rvar, size_t rows, int C, int relu,
                          float *work);
 /* Training: batch norm, ReLU and P x P max pooling in one pass over in
- * (N, H, W, C): only the pool's out and arg are written. */
-void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *stat,
+ * (N, H, W, C): only the pool's out, arg and pxk (the input at each max,
+ * for the backward) are written. */
+void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *pxk,
+                                      float *stat,
                                       const float *in, const float *gamma,
                                       const float *beta, float *rmean,
                                       float *rvar, int N, int H, int W, int C,

@@ -160,6 +160,7 @@ static void test_batchnorm(void) {
   gradcheck("input 6 6 2; conv 3 3 same; bn; relu; maxpool 2; flatten; dense 3",
             3, 3e-2);
   gradcheck("input 1 1 6; dense 5; bn; relu; dense 3", 4, 3e-2);
+  gradcheck("input 6 7 2; bn; relu; maxpool 3; flatten; dense 3", 3, 3e-2);
 }
 static void test_dropout_flatten(void) {
   gradcheck("input 1 1 8; dropout 0.3; dense 3", 3, 2e-2);

@@ -436,10 +436,11 @@ static void test_scale_shift_maxpool(void) {
       for (int relu = 0; relu < 2; relu++) {
         float *y = rnd_buf(nin), *of = rnd_buf(nout), *af = rnd_buf(nout);
         float *orf = rnd_buf(nout), *ar = rnd_buf(nout);
+        float *xf = rnd_buf(nout), *xr = rnd_buf(nout);
         dg_scale_shift_maxpool(x, s->n, s->h, s->w, s->c, sc, sh, relu, s->p,
-                               of, af);
+                               of, af, xf);
         dg_scale_shift_maxpool_ref(x, s->n, s->h, s->w, s->c, sc, sh, relu,
-                                   s->p, orf, ar);
+                                   s->p, orf, ar, xr);
         dg_scale_shift_ref(x, nin / s->c, s->c, sc, sh, relu, y);
         float *o2 = rnd_buf(nout), *a2 = rnd_buf(nout);
         dg_maxpool_ref(y, s->n, s->h, s->w, s->c, s->p, o2, a2);
@@ -447,12 +448,56 @@ static void test_scale_shift_maxpool(void) {
                   "shape %zu exact %d relu %d", i, exact, relu);
         if (exact)
           CHECK_MSG(!memcmp(af, ar, nout * sizeof(float)) &&
-                        !memcmp(af, a2, nout * sizeof(float)),
+                        !memcmp(af, a2, nout * sizeof(float)) &&
+                        !memcmp(xf, xr, nout * sizeof(float)),
                     "arg shape %zu relu %d", i, relu);
         free(y); free(of); free(af); free(orf); free(ar); free(o2); free(a2);
+        free(xf); free(xr);
       }
       free(x); free(sc); free(sh);
     }
+  }
+}
+
+/* maxpool + bn backward in one: against its reference, and against the
+ * two steps it replaces (dg_maxpool_backward with the ReLU mask, then
+ * dg_bn_grad). */
+static void test_maxpool_bn_grad(void) {
+  for (size_t i = 0; i < sizeof pool_shapes / sizeof *pool_shapes; i++) {
+    const struct pool_shape *s = &pool_shapes[i];
+    size_t nin = (size_t)s->n * s->h * s->w * s->c;
+    size_t nout = (size_t)s->n * (s->h / s->p) * (s->w / s->p) * s->c;
+    size_t rows = nin / s->c;
+    float *x = rnd_buf(nin), *pool = rnd_buf(nout), *xk = rnd_buf(nout),
+          *arg = rnd_buf(nout), *g = rnd_buf(nout), *dyf = rnd_buf(nin);
+    float *mean = rnd_buf(s->c), *is = rnd_buf(s->c), *gam = rnd_buf(s->c);
+    for (int j = 0; j < s->c; j++) is[j] = 1.5f + 0.1f * j;
+    /* the forward as training runs it (the ReLU leaves some zeros) */
+    dg_scale_shift_maxpool_ref(x, s->n, s->h, s->w, s->c, is, mean, 1, s->p,
+                               pool, arg, xk);
+    float *work = malloc((dg_maxpool_bn_work(s->n, s->h, s->w, s->c, s->p) +
+                          dg_bn_work(rows, s->c) + 1) * sizeof(float));
+    float *dgf = rnd_buf(s->c), *dbf = rnd_buf(s->c), *dgr = rnd_buf(s->c),
+          *dbr = rnd_buf(s->c), *dg2 = rnd_buf(s->c), *db2 = rnd_buf(s->c);
+    float *dxf = rnd_buf(nin), *dxr = rnd_buf(nin), *dx2 = rnd_buf(nin);
+    dg_maxpool_bn_grad(g, pool, arg, xk, x, s->n, s->h, s->w, s->c, s->p, mean,
+                       is, gam, dgf, dbf, dxf, work);
+    dg_maxpool_bn_grad_ref(g, pool, arg, x, s->n, s->h, s->w, s->c, s->p, mean,
+                           is, gam, dgr, dbr, dxr);
+    dg_maxpool_backward_ref(g, pool, arg, s->n, s->h, s->w, s->c, s->p, dyf);
+    dg_bn_grad_ref(x, dyf, NULL, rows, s->c, mean, is, gam, dg2, db2, dx2);
+    float tol = 2e-6f * (float)(rows + 2);
+    CHECK_MSG(all_near(dgf, dgr, s->c, tol) && all_near(dbf, dbr, s->c, tol) &&
+                  all_near(dgf, dg2, s->c, tol) && all_near(dbf, db2, s->c, tol),
+              "sums shape %zu", i);
+    CHECK_MSG(all_near(dxf, dxr, nin, 1e-4f) && all_near(dxf, dx2, nin, 1e-4f),
+              "dx shape %zu", i);
+    dg_maxpool_bn_grad(g, pool, arg, xk, x, s->n, s->h, s->w, s->c, s->p, mean,
+                       is, gam, dgf, dbf, NULL, work);
+    CHECK(all_near(dgf, dgr, s->c, tol));
+    free(x); free(xk); free(pool); free(arg); free(g); free(dyf); free(mean);
+    free(is); free(gam); free(work); free(dgf); free(dbf); free(dgr);
+    free(dbr); free(dg2); free(db2); free(dxf); free(dxr); free(dx2);
   }
 }
 
@@ -609,7 +654,7 @@ static void test_other_thread_determinism(void) {
   size_t nw = (size_t)k * k * c * f;
   size_t npool = (size_t)n * (h / 2) * (w / 2) * c;
   float *x = rnd_buf(nin), *col[2], *din[2], *mp[2], *ap[2], *bd[2], *bg[2],
-        *rl[2], *dw[2], *bn[2], *dr[2];
+        *rl[2], *dw[2], *bn[2], *dr[2], *pb[2];
   float *arg[2];
   float *bias = rnd_buf(f), *wt = rnd_buf(nw), *dy = rnd_buf(nout);
   float *work = malloc(dg_conv2d_work(n, h, w, c, f, k, pad) * sizeof(float));
@@ -639,6 +684,14 @@ static void test_other_thread_determinism(void) {
     dg_bn_grad(x, x, bn[t], nin / c, c, st, st + c, bias, st + 2 * c,
                st + 3 * c, bn[t] + nin, bw);
     free(bw);
+    /* bn + relu + pool, forward and backward in one */
+    pb[t] = malloc((3 * npool + nin + 2 * c) * sizeof(float));
+    float *pw = malloc(dg_maxpool_bn_work(n, h, w, c, 2) * sizeof(float));
+    float *po = pb[t], *pa = po + npool, *pk = pa + npool, *pd = pk + npool;
+    dg_scale_shift_maxpool(x, n, h, w, c, st, bias, 1, 2, po, pa, pk);
+    dg_maxpool_bn_grad(x, po, pa, pk, x, n, h, w, c, 2, st, st + c, bias,
+                       pd + nin, pd + nin + c, pd, pw);
+    free(pw);
     dr[t] = malloc(2 * nin * sizeof(float));
     dg_dropout(x, dr[t], dr[t] + nin, nin, 0.3f, 99);
     rl[t] = copy_buf(x, nin);
@@ -650,6 +703,7 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(dw[0], dw[1], (nw + f) * sizeof(float)) == 0);
   CHECK(memcmp(bn[0], bn[1], (2 * nin + 4 * c) * sizeof(float)) == 0);
   CHECK(memcmp(dr[0], dr[1], 2 * nin * sizeof(float)) == 0);
+  CHECK(memcmp(pb[0], pb[1], (3 * npool + nin + 2 * c) * sizeof(float)) == 0);
   CHECK(memcmp(din[0], din[1], nin * sizeof(float)) == 0);
   CHECK(memcmp(mp[0], mp[1], npool * sizeof(float)) == 0);
   CHECK(memcmp(arg[0], arg[1], npool * sizeof(float)) == 0);
@@ -658,7 +712,7 @@ static void test_other_thread_determinism(void) {
   CHECK(memcmp(bg[0], bg[1], (size_t)c * sizeof(float)) == 0);
   CHECK(memcmp(rl[0], rl[1], nin * sizeof(float)) == 0);
   for (int t = 0; t < 2; t++) {
-    free(col[t]); free(dw[t]); free(bn[t]); free(dr[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
+    free(col[t]); free(dw[t]); free(bn[t]); free(dr[t]); free(pb[t]); free(din[t]); free(mp[t]); free(arg[t]); free(ap[t]);
     free(bd[t]); free(bg[t]); free(rl[t]);
   }
   free(x); free(bias); free(wt); free(dy); free(work);
@@ -761,6 +815,7 @@ int main(int argc, char **argv) {
   RUN(test_bn);
   RUN(test_maxpool);
   RUN(test_scale_shift_maxpool);
+  RUN(test_maxpool_bn_grad);
   RUN(test_avgpool);
   RUN(test_bias);
   RUN(test_relu);

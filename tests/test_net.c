@@ -107,8 +107,8 @@ static void test_batch_invariance(void) {
 
 /* One training step on 1 and 2 threads gives identical bytes. */
 static void test_thread_determinism(void) {
-  const char *archs[] = {"mlp", "cnn"};
-  for (int a = 0; a < 2; a++) {
+  const char *archs[] = {"mlp", "cnn", "digitnet"};
+  for (int a = 0; a < 3; a++) {
     float *g[2] = {NULL, NULL};
     size_t np = 0;
     for (int t = 0; t < 2; t++) {
