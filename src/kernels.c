@@ -759,7 +759,7 @@ size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad) {
   size_t kkc = (size_t)k * k * c, fp = (size_t)round_up(f, DG_VW);
   size_t padded = pad ? (size_t)n * hp * wp * c : 0;
   size_t fwd = padded + (fp != (size_t)f ? kkc * fp : 0);
-  size_t gw = padded + (size_t)conv_groups(n) * (kkc + 1) * fp +
+  size_t gw = padded + (size_t)conv_groups(n) * (kkc + 1) * fp + kkc +
               (fp != (size_t)f ? (size_t)n * oh * ow * fp : 0);
   size_t gi = padded + (size_t)f * k * round_up(k * c, DG_VW);
   size_t m = fwd > gw ? fwd : gw;
@@ -935,9 +935,14 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
   for (int t = 0; t < tiles; t++) {
     int m0 = t * MR, mr = imin(MR, M - m0);
     const float *a[MR]; /* rows past mr repeat row 0 and are dropped */
+    /* (image, row, column) of pixel m0, then stepped: no division per row */
+    int b = m0 / opix, oy = m0 % opix / ow, ox = m0 % ow;
     for (int r = 0; r < MR; r++) {
-      int m = m0 + (r < mr ? r : 0), b = m / opix, pix = m % opix;
-      a[r] = src + (((size_t)b * hp + pix / ow) * wp + pix % ow) * c;
+      a[r] = r < mr ? src + (((size_t)b * hp + oy) * wp + ox) * c : a[0];
+      if (++ox == ow) {
+        ox = 0;
+        if (++oy == oh) oy = 0, b++;
+      }
     }
     float *o = out + (size_t)m0 * f;
     for (int j = 0; j < f;) {
@@ -1031,6 +1036,10 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
   }
   float *part = wk; /* (G, kkc + 1, fp): dw rows, then the db row */
   size_t ss = (size_t)wp * c, psz = (size_t)(kkc + 1) * fp;
+  /* offset of each window entry (ky, kx, ch) from the window's start */
+  int *kofs = (int *)(part + G * psz);
+  for (int kk = 0; kk < kkc; kk++)
+    kofs[kk] = (int)((kk / kc) * ss + kk % kc);
   int contig = kc % MR == 0, nmt = (kkc + MR - 1) / MR;
   size_t isz = (size_t)hp * wp * c;
   int ntg = imin(nt, G);
@@ -1054,10 +1063,7 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
         const float *dyb = dyi + (size_t)y0 * ow * fp;
         for (int mt = 0; mt < nmt; mt++) {
           int kk0 = mt * MR, mr = imin(MR, kkc - kk0), off[MR];
-          for (int r = 0; r < MR; r++) {
-            int kk = kk0 + (r < mr ? r : 0);
-            off[r] = (int)((kk / kc) * ss + kk % kc);
-          }
+          for (int r = 0; r < MR; r++) off[r] = kofs[kk0 + (r < mr ? r : 0)];
           float *q = pw + (size_t)kk0 * fp;
           for (int j = 0; j < f;) {
             int nv = tile_nv(f - j);
@@ -1186,10 +1192,11 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
       int mr = imin(MR, opix - m0);
       const float *a[MR];
       float *base[MR], *d[MR];
+      int oy = m0 / ow, ox = m0 % ow; /* then stepped, no division */
       for (int r = 0; r < MR; r++) {
-        int m = m0 + (r < mr ? r : 0);
-        a[r] = dyi + (size_t)m * f;
-        base[r] = img + ((size_t)(m / ow) * wp + m % ow) * c;
+        a[r] = r < mr ? dyi + (size_t)(m0 + r) * f : a[0];
+        base[r] = r < mr ? img + ((size_t)oy * wp + ox) * c : base[0];
+        if (++ox == ow) ox = 0, oy++;
       }
       for (int s = 0; s < k; s++)
         for (int q0 = 0; q0 < kc;) {
