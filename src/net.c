@@ -344,7 +344,8 @@ static void fold_bn(dg_net *net, const dg_layer *bn, const float *w,
   const float *rmean = W(net, bn, 2), *rvar = W(net, bn, 3);
   float *scale = bf; /* the bias slots hold the scales until the end */
   for (int f = 0; f < F; f++) scale[f] = gamma[f] / sqrtf(rvar[f] + DG_BN_EPS);
-  for (size_t i = 0; i < nw; i++) wf[i] = w[i] * scale[i % F];
+  for (size_t i = 0; i < nw; i += F) /* rows of F, no division */
+    for (int f = 0; f < F; f++) wf[i + f] = w[i + f] * scale[f];
   for (int f = 0; f < F; f++)
     bf[f] = (b[f] - rmean[f]) * scale[f] + beta[f];
 }
