@@ -362,9 +362,12 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
     dg_layer *l = &net->layers[i];
     size_t total = l->out_size * (size_t)n;
     if (!train && net->fold && (l->kind == DG_L_DENSE || l->kind == DG_L_CONV) &&
-        i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM) {
+        i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM &&
+        total >= net->tensors[l->t0].size) {
       /* inference: the batch norm's scale and shift folded into this
-       * layer's weights and bias, one pass instead of two */
+       * layer's weights and bias, one pass instead of two; done per call,
+       * so only when the outputs outnumber the weights (small batches of
+       * a wide layer would spend more on folding than on the bn pass) */
       dg_layer *bn = &net->layers[i + 1];
       int F = l->kind == DG_L_DENSE ? l->units : l->filters;
       size_t nw = net->tensors[l->t0].size;
