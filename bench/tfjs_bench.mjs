@@ -116,7 +116,7 @@ for (const backend of backends) {
       const t = timeCalls(() => { const o = tf.tidy(() => tf.softmax(forward(x, false)));
                                    o.dataSync(); o.dispose(); }, opt);
       results.push({ kind: 'predict', target, arch, batch, mode: 'net', ms: t.med, min: t.min,
-                     max: t.max, mflop: mflop * batch });
+                     max: t.max, cpu_ms: t.cpu, mflop: mflop * batch });
       log(`${arch} b${batch} ${t.med.toFixed(4)} ms`);
       x.dispose();
     }
@@ -141,7 +141,8 @@ for (const backend of backends) {
                                         : { reps: slow ? 3 : Math.min(reps, 7),
                                             minMs: slow ? 1 : 150, warmMs: slow ? 1 : 300 });
         results.push({ kind: 'train', target, arch, batch, threads: 1, ips: batch / t.med * 1e3,
-                       min: batch / t.max * 1e3, max: batch / t.min * 1e3 });
+                       min: batch / t.max * 1e3, max: batch / t.min * 1e3,
+                       cpu_ips: t.cpu ? batch / t.cpu * 1e3 : null });
         log(`train ${arch} b${batch} ${(batch / t.med * 1e3).toFixed(0)} img/s`);
       } catch (e) {
         results.push({ kind: 'train', target, arch, batch, threads: 1,

@@ -41,8 +41,15 @@ function summarize(v) {
   return { med, min: s[0], max: s[n - 1] };
 }
 
+/* The process's CPU time in ms where the engine tells it (Node), else null. */
+const cpuNow = typeof globalThis.process?.cpuUsage === 'function'
+  ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; } : () => null;
+
 /* ms per call of fn: calls per sample calibrated to ~minMs, reps samples,
- * after a warm-up long enough for V8 to tier the hot code up. */
+ * after a warm-up long enough for V8 to tier the hot code up. Under Node
+ * also cpu: the median CPU time per call, which a machine shared with other
+ * work inflates far less than wall time (bench/report.mjs takes same-engine
+ * ratios from it). */
 export function timeCalls(fn, { reps = 15, minMs = 20, warmMs = 150 } = {}) {
   let t0 = performance.now();
   while (performance.now() - t0 < warmMs) fn();
@@ -53,13 +60,15 @@ export function timeCalls(fn, { reps = 15, minMs = 20, warmMs = 150 } = {}) {
     if (performance.now() - t0 > minMs || inner > 1 << 20) break;
     inner *= 2;
   }
-  const ms = [];
+  const ms = [], cpu = [];
   for (let r = 0; r < reps; r++) {
+    const c0 = cpuNow();
     t0 = performance.now();
     for (let i = 0; i < inner; i++) fn();
     ms.push((performance.now() - t0) / inner);
+    if (c0 != null) cpu.push((cpuNow() - c0) / inner);
   }
-  return summarize(ms);
+  return { ...summarize(ms), cpu: cpu.length ? summarize(cpu).med : null };
 }
 
 /* Forward flops of one image: 2 x multiply-adds of dense and conv layers. */
@@ -111,7 +120,7 @@ export async function runWasmBench({ digits, target, wasmBase, peak = true, mode
       for (const [mode, fn] of [['net', netFn], ['canvas', canvasFn]]) {
         const t = timeCalls(fn, opt);
         results.push({ kind: 'predict', target, arch, batch, mode, ms: t.med, min: t.min,
-                       max: t.max, mflop: mflop * batch });
+                       max: t.max, cpu_ms: t.cpu, mflop: mflop * batch });
         log(`${arch} b${batch} ${mode} ${t.med.toFixed(4)} ms`);
       }
     }
@@ -133,7 +142,8 @@ export async function runWasmBench({ digits, target, wasmBase, peak = true, mode
       const t = timeCalls(step, quick ? { reps: 3, minMs: 20, warmMs: 50 }
                                       : { reps: Math.min(reps, 7), minMs: 150, warmMs: 400 });
       results.push({ kind: 'train', target, arch, batch, threads: 1, ips: batch / t.med * 1e3,
-                     min: batch / t.max * 1e3, max: batch / t.min * 1e3 });
+                     min: batch / t.max * 1e3, max: batch / t.min * 1e3,
+                     cpu_ips: t.cpu ? batch / t.cpu * 1e3 : null });
       log(`train ${arch} b${batch} ${(batch / t.med * 1e3).toFixed(0)} img/s`);
       tr.free();
     }
