@@ -198,10 +198,25 @@ export class DigitsModule {
     this.scratch = new Map(); /* role -> {ptr, bytes} */
   }
 
-  /* Views are made per use: a grown memory detaches the old buffer. */
+  /* Whole-memory views, remade when the memory has grown (growth detaches
+   * the old buffer): the per-call paths copy through them without making
+   * new view objects. */
+  heap() {
+    const b = this.memory.buffer;
+    if (b !== this.heapBuffer) {
+      this.heapBuffer = b;
+      this.heapU8 = new Uint8Array(b);
+      this.heapF32 = new Float32Array(b);
+    }
+    return this;
+  }
+
   u8(ptr, n) { return new Uint8Array(this.memory.buffer, ptr, n); }
   f32(ptr, n) { return new Float32Array(this.memory.buffer, ptr, n); }
   i32(ptr, n) { return new Int32Array(this.memory.buffer, ptr, n); }
+
+  /* A copy of n floats at ptr (4-aligned). */
+  floats(ptr, n) { return this.heap().heapF32.slice(ptr >> 2, (ptr >> 2) + n); }
 
   string(ptr) {
     if (!ptr) return null;
@@ -233,9 +248,12 @@ export class DigitsModule {
 
   /* Copy bytes or floats into a scratch buffer; returns its pointer. */
   put(role, data) {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    const ptr = this.scratchBuf(role, bytes.length);
-    this.u8(ptr, bytes.length).set(bytes);
+    const ptr = this.scratchBuf(role, data.byteLength); /* malloc: 8-aligned */
+    const h = this.heap();
+    /* same element type both sides: a plain memory copy */
+    if (data instanceof Float32Array) h.heapF32.set(data, ptr >> 2);
+    else if (data instanceof Uint8Array) h.heapU8.set(data, ptr);
+    else h.heapU8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ptr);
     return ptr;
   }
 
@@ -295,7 +313,7 @@ export class DigitsModule {
     const st = this.exports.preprocess(x, width, height, channels, out);
     if (st === Status.EMPTY) return null;
     this.check(st);
-    return this.f32(out, INPUT).slice();
+    return this.floats(out, INPUT);
   }
 }
 
@@ -400,7 +418,7 @@ export class Net {
   }
 
   result(digit, probsPtr, input, t0) {
-    const probs = this.mod.f32(probsPtr, this.outputSize).slice();
+    const probs = this.mod.floats(probsPtr, this.outputSize);
     return { digit, confidence: probs[digit], probs, input, empty: false,
              ms: performance.now() - t0 };
   }
@@ -419,14 +437,15 @@ export class Net {
     const probs = m.scratchBuf('probs', this.outputSize * 4);
     const inp = m.scratchBuf('input', INPUT * 4);
     const st = m.exports.predict(h, px, width, height, probs, inp);
-    const input = m.f32(inp, INPUT).slice();
+    const input = m.floats(inp, INPUT);
     if (st === Status.EMPTY)
       return { digit: null, confidence: 0, probs: new Float32Array(this.outputSize), input,
                empty: true, ms: performance.now() - t0 };
     return this.result(m.check(st), probs, input, t0);
   }
 
-  /* One input of inputSize floats (a 28x28 digit, ink = 1) -> result. */
+  /* One input of inputSize floats (a 28x28 digit, ink = 1) -> result; its
+   * input is x itself (a copy only if x was not a Float32Array). */
   predictInput(x) {
     const t0 = performance.now();
     x = checkFloats(x, 'predictInput');
@@ -437,7 +456,7 @@ export class Net {
     const xp = m.put('batch', x);
     const probs = m.scratchBuf('probs', this.outputSize * 4);
     const digit = m.check(m.exports.predict_input(this.h(), xp, probs));
-    return this.result(digit, probs, x.slice(), t0);
+    return this.result(digit, probs, x, t0);
   }
 
   /* n inputs (n * inputSize floats) -> probabilities (n * outputSize),
