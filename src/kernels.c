@@ -684,7 +684,7 @@ void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  int nt = threads_for((double)M * N * K, 1 << 20);
+  int nt = threads_for((double)M * N * K, 1 << 19); /* a few microseconds each */
   if (M <= SM && !tb) {
     gemm_small_nn(ta, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
     return;
