@@ -1,16 +1,20 @@
 /* kernels.c: the fast kernels of kernels.h, written once against simd.h.
  *
- * Owns: the packed, register-blocked GEMM (the hot spot of dense and conv
- * layers, forward and backward), im2col/col2im, pooling, bias, ReLU, the
- * kernel thread count and the name of the compiled SIMD path.
+ * Owns: the packed, register-blocked GEMM (dense layers), the implicit-GEMM
+ * convolution (forward, weight and input gradients), batch norm (statistics,
+ * scale+shift, backward, and its fusions with ReLU and max pooling),
+ * pooling, bias, ReLU, dropout, the optimizer updates, the kernel thread
+ * count and the name of the compiled SIMD path.
  *
  * Determinism: threads only ever split *output* elements between them. The
  * K reduction of every output element runs in one fixed order (depth blocks
  * fixed by K, in ascending order, each one FMA chain inside one microkernel
  * call, then one C update), and every route an element can take when the
  * output is cut differently (full or edge tile, packed or in-place B) does
- * exactly that arithmetic. So 1 and N threads give bit-identical results.
- */
+ * exactly that arithmetic. Reductions over a batch (weight gradients, batch
+ * statistics) sum fixed chunks set by the shapes alone into partials that
+ * are combined in ascending order. So 1 and N threads give bit-identical
+ * results. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1377,10 +1381,10 @@ void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
                      y + done * c);
 }
 
-void dg_bn_grad(const float *x, const float *dy, const float *y,
-                    size_t rows, int c, const float *mean, const float *invstd,
-                    const float *gamma, float *dgamma, float *dbeta, float *dx,
-                    float *work) {
+void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
+                int c, const float *mean, const float *invstd,
+                const float *gamma, float *dgamma, float *dbeta, float *dx,
+                float *work) {
   bn_plan b = bn_plan_for(rows, c);
   if (!b.P || !rows) {
     dg_bn_grad_ref(x, dy, y, rows, c, mean, invstd, gamma, dgamma, dbeta,

@@ -88,13 +88,13 @@ void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
  * dbeta = sum g; dx (if not NULL) = gamma*invstd*(g - (dbeta +
  * xhat*dgamma)/rows). */
 void dg_bn_grad_ref(const float *x, const float *dy, const float *y,
-                        size_t rows, int c, const float *mean,
-                        const float *invstd, const float *gamma,
-                        float *dgamma, float *dbeta, float *dx);
-void dg_bn_grad(const float *x, const float *dy, const float *y,
                     size_t rows, int c, const float *mean, const float *invstd,
-                    const float *gamma, float *dgamma, float *dbeta, float *dx,
-                    float *work);
+                    const float *gamma, float *dgamma, float *dbeta,
+                    float *dx);
+void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
+                int c, const float *mean, const float *invstd,
+                const float *gamma, float *dgamma, float *dbeta, float *dx,
+                float *work);
 
 /* Backward of batch norm -> ReLU -> p x p max pooling, from the pool's
  * gradient dout, output out, arg and xk (n, h/p, w/p, c, as

@@ -220,9 +220,9 @@ void dg_scale_shift_ref(const float *x, size_t rows, int c,
 }
 
 void dg_bn_grad_ref(const float *x, const float *dy, const float *y,
-                        size_t rows, int c, const float *mean,
-                        const float *invstd, const float *gamma,
-                        float *dgamma, float *dbeta, float *dx) {
+                    size_t rows, int c, const float *mean, const float *invstd,
+                    const float *gamma, float *dgamma, float *dbeta,
+                    float *dx) {
   for (int j = 0; j < c; j++) {
     double sg = 0, sx = 0;
     for (size_t r = 0; r < rows; r++) {
