@@ -10,11 +10,17 @@
  *       (canvas); ARCH may also be a model file (.safetensors)
  *   bench_native train ARCH BATCH THREADS REPS
  *       images/s of forward + backward + Adam step on random data
+ *   bench_native kernels BATCH REPS
+ *       one thread: GFLOP/s of each product of a training step at batch
+ *       BATCH, one JSON line per kernel and shape: the cnn's four
+ *       convolutions (forward, weight gradient, input gradient; the first
+ *       has none) and the mlp's first dense layer (forward, weight and
+ *       input gradients)
  *
  * Every figure is REPS samples (each long enough to time), reported as
  * median, min and max. Times are wall clock (CLOCK_MONOTONIC); the median of
  * the thread's CPU time is also given for single-thread runs, which stays
- * meaningful on a loaded machine.
+ * meaningful on a loaded machine (train: images per CPU-second).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -29,6 +35,7 @@
 #endif
 
 #include "digits.h"
+#include "kernels.h"
 
 static double now_s(clockid_t c) {
   struct timespec t;
@@ -243,19 +250,130 @@ static int cmd_train(const char *arch, int batch, int threads, int reps) {
     if (now_s(CLOCK_MONOTONIC) - t0 > 0.1 || inner > 1 << 16) break;
     inner *= 2;
   }
-  double *ips = malloc(sizeof(double) * reps);
+  double *ips = malloc(sizeof(double) * reps), *cips = malloc(sizeof(double) * reps);
   for (int r = 0; r < reps; r++) {
-    double t0 = now_s(CLOCK_MONOTONIC);
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
     for (int i = 0; i < inner; i++) STEP();
+    cips[r] = (double)batch * inner / (now_s(CLOCK_THREAD_CPUTIME_ID) - c0);
     ips[r] = (double)batch * inner / (now_s(CLOCK_MONOTONIC) - t0);
   }
-  stats s = summarize(ips, reps);
+  stats s = summarize(ips, reps), c = summarize(cips, reps);
   printf("{\"kind\":\"train\",\"target\":\"native\",\"arch\":\"%s\","
-         "\"batch\":%d,\"threads\":%d,\"ips\":%.1f,\"min\":%.1f,\"max\":%.1f}\n",
+         "\"batch\":%d,\"threads\":%d,\"ips\":%.1f,\"min\":%.1f,\"max\":%.1f",
          arch, batch, threads, s.med, s.min, s.max);
-  free(ips), free(x), free(y);
+  /* images per second of this thread's CPU time: with one thread, the
+   * rate a quiet machine would give (other threads' time is not counted) */
+  if (threads == 1) printf(",\"cpu_ips\":%.1f", c.med);
+  printf("}\n");
+  free(ips), free(cips), free(x), free(y);
   dg_optim_free(&opt);
   dg_net_free(net);
+  return 0;
+}
+
+/* ---- kernels ---------------------------------------------------------------------- */
+
+/* One kernel call, timed in thread CPU time (a loaded machine steals wall
+ * time, not this); calls per sample enough for ~20 ms. */
+typedef struct {
+  int kind; /* 0 conv fwd, 1 conv grad_w, 2 conv grad_in, 3..5 dense */
+  int n, h, w, c, f, k;
+  const float *x, *wt, *b, *dy;
+  float *out, *work;
+} kcall;
+
+static void kcall_run(const kcall *q) {
+  switch (q->kind) {
+    case 0:
+      dg_conv2d(q->x, q->n, q->h, q->w, q->c, q->wt, q->b, q->f, q->k, 0, 1,
+                q->out, q->work);
+      break;
+    case 1:
+      dg_conv2d_grad_w(q->x, q->dy, q->n, q->h, q->w, q->c, q->f, q->k, 0,
+                       q->out, q->out + (size_t)q->k * q->k * q->c * q->f,
+                       q->work);
+      break;
+    case 2:
+      dg_conv2d_grad_in(q->dy, q->wt, q->n, q->h, q->w, q->c, q->f, q->k, 0,
+                        q->out, q->work);
+      break;
+    /* dense, in (n, c) -> (n, f): as layers.c calls the GEMM */
+    case 3:
+      dg_gemm(0, 0, q->n, q->f, q->c, 1.0f, q->x, q->c, q->wt, q->f, 0.0f,
+              q->out, q->f);
+      break;
+    case 4:
+      dg_gemm(1, 0, q->c, q->f, q->n, 1.0f, q->x, q->c, q->dy, q->f, 0.0f,
+              q->out, q->f);
+      break;
+    case 5:
+      dg_gemm(0, 1, q->n, q->c, q->f, 1.0f, q->dy, q->f, q->wt, q->f, 0.0f,
+              q->out, q->c);
+      break;
+  }
+}
+
+static double kcall_seconds(const kcall *q, int reps) {
+  int inner = 1;
+  for (;;) {
+    double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+    for (int i = 0; i < inner; i++) kcall_run(q);
+    if (now_s(CLOCK_THREAD_CPUTIME_ID) - t0 > 0.02 || inner > 1 << 16) break;
+    inner *= 2;
+  }
+  double *t = malloc(sizeof(double) * reps);
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+    for (int i = 0; i < inner; i++) kcall_run(q);
+    t[r] = (now_s(CLOCK_THREAD_CPUTIME_ID) - t0) / inner;
+  }
+  stats s = summarize(t, reps);
+  free(t);
+  return s.med;
+}
+
+static float *frand_array(size_t n) {
+  float *a = malloc(sizeof(float) * (n ? n : 1));
+  for (size_t i = 0; i < n; i++) a[i] = frand() - 0.5f;
+  return a;
+}
+
+static int cmd_kernels(int batch, int reps) {
+  static const char *const kname[] = {"forward", "grad_w", "grad_in",
+                                      "forward", "grad_w", "grad_in"};
+  /* the cnn's convolutions (3x3 valid) and the mlp's 784 -> 128 layer */
+  static const struct {
+    const char *layer;
+    int dense, h, w, c, f, k;
+  } shapes[] = {{"cnn conv1 28x28x1->32", 0, 28, 28, 1, 32, 3},
+                {"cnn conv2 26x26x32->32", 0, 26, 26, 32, 32, 3},
+                {"cnn conv3 12x12x32->64", 0, 12, 12, 32, 64, 3},
+                {"cnn conv4 10x10x64->64", 0, 10, 10, 64, 64, 3},
+                {"mlp dense 784->128", 1, 1, 1, 784, 128, 1}};
+  dg_kernels_set_threads(1);
+  int n = batch;
+  for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+    int h = shapes[s].h, w = shapes[s].w, c = shapes[s].c, f = shapes[s].f;
+    int k = shapes[s].k, oh = h - k + 1, ow = w - k + 1;
+    size_t nin = (size_t)n * h * w * c, nout = (size_t)n * oh * ow * f;
+    size_t nw = (size_t)k * k * c * f;
+    size_t nwork = shapes[s].dense ? 1 : dg_conv2d_work(n, h, w, c, f, k, 0);
+    float *x = frand_array(nin), *wt = frand_array(nw), *b = frand_array(f);
+    float *dy = frand_array(nout), *work = frand_array(nwork);
+    float *out = frand_array(nin > nout ? (nin > nw + f ? nin : nw + f)
+                                        : (nout > nw + f ? nout : nw + f));
+    double flop = 2.0 * (double)n * oh * ow * f * k * k * c;
+    for (int kind = 0; kind < 3; kind++) {
+      if (kind == 2 && !shapes[s].dense && s == 0) continue; /* no din */
+      kcall q = {kind + 3 * shapes[s].dense, n, h, w, c, f, k, x, wt, b, dy,
+                 out, work};
+      double sec = kcall_seconds(&q, reps);
+      printf("{\"kind\":\"kernel\",\"target\":\"native\",\"layer\":\"%s\","
+             "\"op\":\"%s\",\"batch\":%d,\"ms\":%.4f,\"gflops\":%.2f}\n",
+             shapes[s].layer, kname[kind], n, sec * 1e3, flop / sec * 1e-9);
+    }
+    free(x), free(wt), free(b), free(dy), free(work), free(out);
+  }
   return 0;
 }
 
@@ -266,8 +384,10 @@ int main(int argc, char **argv) {
                        atoi(argv[5]));
   if (argc >= 6 && !strcmp(argv[1], "train"))
     return cmd_train(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+  if (argc >= 4 && !strcmp(argv[1], "kernels"))
+    return cmd_kernels(atoi(argv[2]), atoi(argv[3]));
   fprintf(stderr,
           "usage: bench_native peak REPS | predict ARCH BATCH net|canvas REPS"
-          " | train ARCH BATCH THREADS REPS\n");
+          " | train ARCH BATCH THREADS REPS | kernels BATCH REPS\n");
   return 2;
 }
