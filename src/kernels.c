@@ -730,8 +730,13 @@ static inline int tile_nv(int rem) { return rem > (NV - 1) * DG_VW ? NV : 1; }
 /* Images per weight-gradient partial: the batch is cut into at most this
  * many groups, whatever the thread count. */
 #define CONV_GROUPS 16
-/* Pixels per block of the weight gradient (see dg_conv2d_grad_w). */
-#define CONV_GW_PIX 64
+/* Floats of dy per block of the weight gradient (16 KB, half of L1; see
+ * dg_conv2d_grad_w): 128 pixels of 32 channels, 64 of 64. */
+#define CONV_GW_FLOATS 4096
+/* Pixel tiles per block of the input gradient: up to CONV_GI_TILES, and
+ * their rows of dy within CONV_GI_FLOATS (16 KB, half of L1). */
+#define CONV_GI_TILES 16
+#define CONV_GI_FLOATS 4096
 static int conv_groups(int n) { return n < CONV_GROUPS ? n : CONV_GROUPS; }
 
 /* dst (n, h+2p, w+2p, c) = in (n, h, w, c) framed by p zeros. */
@@ -1045,6 +1050,7 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
   for (int kk = 0; kk < kkc; kk++)
     kofs[kk] = (int)((kk / kc) * ss + kk % kc);
   int contig = kc % MR == 0, nmt = (kkc + MR - 1) / MR;
+  int gpix = imax(16, CONV_GW_FLOATS / fp);
   size_t isz = (size_t)hp * wp * c;
   int ntg = imin(nt, G);
   (void)ntg;
@@ -1054,11 +1060,11 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
     float *pw = part + g * psz, *pb = pw + (size_t)kkc * fp;
     int nbi = 1;
     for (int b = b0; b < b1; b += nbi) {
-      /* blocks of about CONV_GW_PIX pixels, whose dy and input rows stay
+      /* blocks of about gpix pixels, whose dy and input rows stay
        * in L1 while every tile of dw sweeps them: rows of one image, or
        * several whole small images */
-      nbi = opix >= CONV_GW_PIX ? 1 : imin(CONV_GW_PIX / opix, b1 - b);
-      int yb = nbi > 1 ? oh : imax(1, CONV_GW_PIX / ow);
+      nbi = opix >= gpix ? 1 : imin(gpix / opix, b1 - b);
+      int yb = nbi > 1 ? oh : imax(1, gpix / ow);
       const float *img = src + (size_t)b * isz;
       const float *dyi = D + (size_t)b * opix * fp;
       for (int y0 = 0; y0 < oh; y0 += yb) {
@@ -1185,6 +1191,8 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
   float *dpad = pad ? work + (size_t)f * k * segw : NULL; /* (n, hp, wp, c) */
   size_t ss = (size_t)wp * c, isz = (size_t)hp * wp * c;
   int nt = threads_for((double)n * opix * f * k * kc, 1 << 20);
+  int ntile = (opix + MR - 1) / MR;
+  int tpb = imax(1, imin(CONV_GI_TILES, CONV_GI_FLOATS / (MR * f)));
   if (nt > n) nt = n;
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
@@ -1192,25 +1200,34 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
     float *img = pad ? dpad + b * isz : din + b * isz;
     memset(img, 0, isz * sizeof(float));
     const float *dyi = dy + (size_t)b * opix * f;
-    for (int m0 = 0; m0 < opix; m0 += MR) {
-      int mr = imin(MR, opix - m0);
-      const float *a[MR];
-      float *base[MR], *d[MR];
-      int oy = m0 / ow, ox = m0 % ow; /* then stepped, no division */
-      for (int r = 0; r < MR; r++) {
-        a[r] = r < mr ? dyi + (size_t)(m0 + r) * f : a[0];
-        base[r] = r < mr ? img + ((size_t)oy * wp + ox) * c : base[0];
-        if (++ox == ow) ox = 0, oy++;
+    /* blocks of tiles whose dy rows stay in L1 while every block of wt^T
+     * (from L2) is applied to each of them in turn */
+    for (int t0 = 0; t0 < ntile; t0 += tpb) {
+      int nb = imin(tpb, ntile - t0);
+      const float *a[CONV_GI_TILES][MR];
+      float *base[CONV_GI_TILES][MR];
+      int oy = t0 * MR / ow, ox = t0 * MR % ow; /* then stepped */
+      for (int t = 0; t < nb; t++) {
+        int m0 = (t0 + t) * MR, mr = imin(MR, opix - m0);
+        for (int r = 0; r < MR; r++) {
+          a[t][r] = r < mr ? dyi + (size_t)(m0 + r) * f : a[t][0];
+          base[t][r] = r < mr ? img + ((size_t)oy * wp + ox) * c : base[t][0];
+          if (r < mr && ++ox == ow) ox = 0, oy++;
+        }
       }
       for (int s = 0; s < k; s++)
         for (int q0 = 0; q0 < kc;) {
           int nv = tile_nv(kc - q0), nc = imin(nv * DG_VW, kc - q0);
           const float *blk = wtt + ((size_t)s * segw + q0) * f;
-          for (int r = 0; r < MR; r++) d[r] = base[r] + s * ss + q0;
-          if (nv == NV)
-            conv_gi_tile(NV, a, f, blk, d, mr, nc);
-          else
-            conv_gi_tile(1, a, f, blk, d, mr, nc);
+          for (int t = 0; t < nb; t++) {
+            int mr = imin(MR, opix - (t0 + t) * MR);
+            float *d[MR];
+            for (int r = 0; r < MR; r++) d[r] = base[t][r] + s * ss + q0;
+            if (nv == NV)
+              conv_gi_tile(NV, a[t], f, blk, d, mr, nc);
+            else
+              conv_gi_tile(1, a[t], f, blk, d, mr, nc);
+          }
           q0 += nv * DG_VW;
         }
     }
