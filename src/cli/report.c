@@ -99,7 +99,9 @@ static void series_push(series *s, double v) {
 
 /* Collect the numbers of "key" in JSON text, in order. Accepts both shapes
  * a history may take: {"loss":[1,2,3],...} and [{"loss":1,...},...]. The
- * quote before the key keeps "loss" from matching inside "val_loss". */
+ * quote before the key keeps "loss" from matching inside "val_loss".
+ * Losses and accuracies are never negative: a negative value (training
+ * writes -1 when there was no validation set) or null is a gap. */
 static void history_series(const char *json, const char *key, series *s) {
   char pat[40];
   snprintf(pat, sizeof pat, "\"%s\"", key);
@@ -121,7 +123,7 @@ static void history_series(const char *json, const char *key, series *s) {
         char *end;
         double v = strtod(p, &end);
         if (end == p) break;
-        series_push(s, v);
+        series_push(s, v < 0 ? NAN : v);
         p = end;
       }
       if (!list) break;
@@ -146,7 +148,8 @@ static void svg_chart(FILE *f, const char *title, const series *a,
   if (n == 0 || !isfinite(lo)) return;
   if (hi - lo < 1e-9) hi = lo + 1e-3, lo -= 1e-3;
   double pad = (hi - lo) * 0.05;
-  lo -= pad, hi += pad;
+  lo = lo >= 0 && lo - pad < 0 ? 0 : lo - pad; /* no axis below zero */
+  hi += pad;
   double scale = percent ? 100 : 1;
   fprintf(f, "<svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
           "role=\"img\" aria-label=\"%s\">\n", W, H, W, H, title);
@@ -166,7 +169,9 @@ static void svg_chart(FILE *f, const char *title, const series *a,
                           "stroke=\"#d2691e\" stroke-dasharray=\"5 3\""};
   const char *names[2] = {an, bn};
   for (int k = 0; k < 2; k++) {
-    if (all[k]->n == 0) continue;
+    int finite = 0;
+    for (int i = 0; i < all[k]->n; i++) finite += isfinite(all[k]->v[i]) != 0;
+    if (finite == 0) continue;
     fprintf(f, "<polyline fill=\"none\" stroke-width=\"2\" %s points=\"", style[k]);
     for (int i = 0; i < all[k]->n; i++) {
       if (!isfinite(all[k]->v[i])) continue;

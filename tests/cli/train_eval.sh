@@ -79,6 +79,19 @@ if grep -q '^  history: ' <("$DIGITS" info "$M"); then
   grep -q '<polyline' "$R/index.html" || fail "model has a history but the report has no curves"
 fi
 
+# a model trained without validation: its curves have no validation line
+# (absent values are stored as -1) and no axis below zero
+M0=$T/noval.safetensors
+train_tiny "$M0" --val 0 --epochs 2
+R0=$T/report-noval
+run "$DIGITS" eval --model "$M0" --data "$DIGITS_DATA" --limit 500 --report "$R0"
+expect_rc 0 "eval --report of a model trained with --val 0"
+grep -q '<polyline' "$R0/index.html" || fail "no curves for a model trained with --val 0"
+grep -q 'validation</text>' "$R0/index.html" &&
+  fail "report draws a validation line for a model trained with --val 0"
+grep -q 'text-anchor="end">-[0-9]' "$R0/index.html" &&
+  fail "report's curve axes go below zero (absent validation values plotted)"
+
 # ---- ensemble of two models
 M2=$T/logreg2.safetensors
 train_tiny "$M2" --seed 8
