@@ -152,32 +152,39 @@ wasm_one() {  # OUTPUT [extra flags]
 }
 
 # tests/test_kernels.c (every fast kernel against the scalar reference)
-# for WebAssembly SIMD, linked from the objects of digits-simd.wasm, so
-# tests/wasm/kernels.mjs checks the kernels as the browser runs them.
+# and tests/test_infer.c (the inference kernels, and the network's
+# small-batch path) for WebAssembly SIMD, linked from the objects of
+# digits-simd.wasm, so tests/wasm/kernels.mjs and infer.mjs check the
+# kernels as the browser runs them.
 WASM_KTEST=$BUILD/wasm-tests/test_kernels.js
+WASM_ITEST=$BUILD/wasm-tests/test_infer.js
 
 wasm_kernel_tests() {
-  local dir=${WASM_KTEST%/*} obj=$BUILD/wasm-obj/digits-simd opt f pids=() rc=0
+  local dir=${WASM_KTEST%/*} obj=$BUILD/wasm-obj/digits-simd opt f t pids=() rc=0
   opt=$(em-config LLVM_ROOT 2>/dev/null)/opt
   mkdir -p "$dir"
   printf '{ "type": "commonjs" }\n' > "$dir/package.json"  # emcc's glue
-  for f in tests/test_kernels.c tests/harness.c; do
+  for f in tests/test_kernels.c tests/test_infer.c tests/harness.c; do
     wasm_obj "$f" "$dir" "$opt" -msimd128 -Itests & pids+=($!)
   done
   for f in "${pids[@]}"; do wait "$f" || rc=1; done
   [ $rc -eq 0 ] || return 1
-  nice emcc "${WASM_CFLAGS[@]}" -msimd128 "$dir"/tests_*.o \
-    $(ls "$obj"/*.o | grep -v '/src_wasm_') -sENVIRONMENT=node \
-    -sWASM_ASYNC_COMPILATION=0 -sALLOW_MEMORY_GROWTH=1 -o "$WASM_KTEST"
+  for t in test_kernels test_infer; do
+    nice emcc "${WASM_CFLAGS[@]}" -msimd128 "$dir/tests_$t.o" "$dir/tests_harness.o" \
+      $(ls "$obj"/*.o | grep -v '/src_wasm_') -sENVIRONMENT=node \
+      -sWASM_ASYNC_COMPILATION=0 -sALLOW_MEMORY_GROWTH=1 -o "$dir/$t.js" || return 1
+  done
 }
 
 build_wasm() {
   command -v emcc >/dev/null 2>&1 || die "emcc not found (apt-get install emscripten)"
-  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm" "$WASM_KTEST")
+  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm" "$WASM_KTEST"
+              "$WASM_ITEST")
   local stale=0 o
   for o in "${outs[@]}"; do
     [ -f "$o" ] || { stale=1; continue; }
-    [ -n "$(find src tests/test_kernels.c tests/harness.c tests/harness.h build.sh \
+    [ -n "$(find src tests/test_kernels.c tests/test_infer.c tests/harness.c \
+      tests/harness.h build.sh \
       -newer "$o" \( -name '*.c' -o -name '*.h' -o -name build.sh \) -print -quit)" ] && stale=1
   done
   [ $stale -eq 0 ] && return 0

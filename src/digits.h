@@ -190,7 +190,10 @@ int dg_net_want_input_grad(dg_net *net, int on);
 const float *dg_net_input_grad(const dg_net *net);
 
 /* Flat parameter / gradient / state arrays (kann style: one loop for the
- * optimizer, save and copy). */
+ * optimizer, save and copy). The net keeps packed copies of its weights
+ * for small-batch inference; these calls (and dg_net_tensor*) mark them
+ * stale, so write through a pointer before the next predict or fetch it
+ * again. */
 float *dg_net_params(dg_net *net);
 float *dg_net_grads(dg_net *net);
 float *dg_net_state(dg_net *net);

@@ -7,7 +7,11 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "kernels_infer.h"
 #include "nn.h"
+
+static void infer_stale(const dg_net *net);
+static void infer_free(dg_net *net);
 
 static int add_tensor(dg_net *net, const char *layer, const char *suffix,
                       int ndim, const int *shape, int trainable, int decay) {
@@ -184,6 +188,7 @@ static void mark_fusions(dg_net *net) {
 void dg_net_free(dg_net *net) {
   if (!net) return;
   free_buffers(net);
+  infer_free(net);
   free(net->params), free(net->grads), free(net->state), free(net->arch);
   for (int i = 0; i < net->nmeta; i++)
     free(net->meta[i].key), free(net->meta[i].value);
@@ -287,16 +292,26 @@ int dg_net_layer_count(const dg_net *net) { return net->nlayers; }
 size_t dg_net_param_count(const dg_net *net) { return net->nparams; }
 size_t dg_net_state_count(const dg_net *net) { return net->nstate; }
 const char *dg_net_arch(const dg_net *net) { return net->arch; }
-float *dg_net_params(dg_net *net) { return net->params; }
+/* Calls that hand out writable weights mark the packed inference copies
+ * stale: the next small-batch predict packs them again. */
+float *dg_net_params(dg_net *net) {
+  infer_stale(net);
+  return net->params;
+}
 float *dg_net_grads(dg_net *net) { return net->grads; }
-float *dg_net_state(dg_net *net) { return net->state; }
+float *dg_net_state(dg_net *net) {
+  infer_stale(net);
+  return net->state;
+}
 int dg_net_tensor_count(const dg_net *net) { return net->ntensors; }
 
 const dg_tensor *dg_net_tensor(const dg_net *net, int i) {
+  infer_stale(net);
   return i >= 0 && i < net->ntensors ? &net->tensors[i] : NULL;
 }
 
 const dg_tensor *dg_net_tensor_find(const dg_net *net, const char *name) {
+  infer_stale(net);
   for (int i = 0; i < net->ntensors; i++)
     if (!strcmp(net->tensors[i].name, name)) return &net->tensors[i];
   return NULL;
@@ -321,12 +336,18 @@ int dg_net_layer_info(const dg_net *net, int i, dg_layer_info *info) {
 int dg_net_copy_weights(dg_net *dst, const dg_net *src) {
   if (!dst || !src || strcmp(dst->arch, src->arch))
     return dg_error(DG_ERR_ARG, "net: copy between different architectures");
+  infer_stale(dst);
   memcpy(dst->params, src->params, src->nparams * sizeof(float));
   memcpy(dst->state, src->state, src->nstate * sizeof(float));
   return DG_OK;
 }
 
 /* ---- forward / backward ------------------------------------------------------ */
+
+#ifndef DG_INFER_MAX_N /* batches up to this run image by image (see
+                        * "small-batch inference" below) */
+#define DG_INFER_MAX_N 4
+#endif
 
 static float *W(dg_net *net, const dg_layer *l, int t) {
   return net->tensors[l->t0 + t].data;
@@ -350,6 +371,63 @@ static void fold_bn(dg_net *net, const dg_layer *bn, const float *w,
     bf[f] = (b[f] - rmean[f]) * scale[f] + beta[f];
 }
 
+/* Layer i of the generic path on in (n inputs); sets and returns its out. */
+static const float *forward_layer(dg_net *net, int i, const float *in, int n,
+                                  int train, dg_rng *rng) {
+  dg_layer *l = &net->layers[i];
+  size_t total = l->out_size * (size_t)n;
+  switch (l->kind) {
+    case DG_L_DENSE:
+      dg_dense_forward(l->out, in, W(net, l, 0), W(net, l, 1), n,
+                       (int)l->in_size, l->units, l->relu_after);
+      break;
+    case DG_L_CONV:
+      dg_conv_forward(l->out, in, W(net, l, 0), W(net, l, 1), n, l->ih,
+                      l->iw, l->ic, l->filters, l->k, l->pad,
+                      l->relu_after, net->work);
+      break;
+    case DG_L_MAXPOOL:
+      dg_maxpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out, l->arg);
+      break;
+    case DG_L_AVGPOOL:
+      dg_avgpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out);
+      break;
+    case DG_L_RELU:
+      if (!l->fused) dg_relu(in, l->out, total);
+      break;
+    case DG_L_SIGMOID: dg_sigmoid_forward(l->out, in, total); break;
+    case DG_L_TANH: dg_tanh_forward(l->out, in, total); break;
+    case DG_L_SOFTMAX:
+      dg_softmax_forward(l->out, in, (int)(n * (l->out_size / l->oc)), l->oc);
+      break;
+    case DG_L_BATCHNORM: {
+      size_t rows = (size_t)n * l->oh * l->ow;
+      if (train)
+        dg_bn_forward_train(l->out, l->stat, in, W(net, l, 0), W(net, l, 1),
+                            W(net, l, 2), W(net, l, 3), rows, l->oc,
+                            l->relu_after, net->work);
+      else
+        dg_bn_forward_infer(l->out, in, W(net, l, 0), W(net, l, 1),
+                            W(net, l, 2), W(net, l, 3), rows, l->oc,
+                            l->relu_after);
+      break;
+    }
+    case DG_L_DROPOUT:
+      l->out = train ? l->buf : (float *)in; /* inference: the identity */
+      if (train && l->rate > 0)
+        dg_dropout_forward(l->out, l->aux, in, total, l->rate, rng);
+      else if (train)
+        for (size_t j = 0; j < total; j++) l->out[j] = in[j], l->aux[j] = 1;
+      break;
+    case DG_L_FLATTEN: l->out = (float *)in; break; /* NHWC: same data */
+    default: break;
+  }
+  return l->out;
+}
+
+static int infer_ready(dg_net *net);
+static void infer_forward(dg_net *net, const float *x, int n);
+
 int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
   if (!net || !x || n < 1) return dg_error(DG_ERR_ARG, "forward: bad argument");
   if (train && !rng) return dg_error(DG_ERR_ARG, "forward: training needs an rng");
@@ -357,6 +435,11 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
   if (st) return st;
   dg_kernels_set_threads(net->threads);
   net->n = n, net->train = train, net->input = x;
+  if (train) infer_stale(net); /* the weights are about to change */
+  else if (n <= DG_INFER_MAX_N && infer_ready(net)) {
+    infer_forward(net, x, n);
+    return DG_OK;
+  }
   const float *in = x;
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
@@ -383,69 +466,151 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
       i++;
       continue;
     }
-    switch (l->kind) {
-      case DG_L_DENSE:
-        dg_dense_forward(l->out, in, W(net, l, 0), W(net, l, 1), n,
-                         (int)l->in_size, l->units, l->relu_after);
-        break;
-      case DG_L_CONV:
-        dg_conv_forward(l->out, in, W(net, l, 0), W(net, l, 1), n, l->ih,
-                        l->iw, l->ic, l->filters, l->k, l->pad,
-                        l->relu_after, net->work);
-        break;
-      case DG_L_MAXPOOL:
-        dg_maxpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out, l->arg);
-        break;
-      case DG_L_AVGPOOL:
-        dg_avgpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out);
-        break;
-      case DG_L_RELU:
-        if (!l->fused) dg_relu(in, l->out, total);
-        break;
-      case DG_L_SIGMOID: dg_sigmoid_forward(l->out, in, total); break;
-      case DG_L_TANH: dg_tanh_forward(l->out, in, total); break;
-      case DG_L_SOFTMAX:
-        dg_softmax_forward(l->out, in, (int)(n * (l->out_size / l->oc)), l->oc);
-        break;
-      case DG_L_BATCHNORM: {
-        size_t rows = (size_t)n * l->oh * l->ow;
-        if (train && l->relu_after && i + 2 < net->nlayers &&
-            net->layers[i + 2].kind == DG_L_MAXPOOL) {
-          /* bn, relu, maxpool in one pass; the full-size activation is
-           * never stored (the pool's backward masks for the ReLU, and the
-           * bn's backward reads its input) */
-          dg_layer *mp = &net->layers[i + 2];
-          dg_bn_relu_maxpool_forward_train(
-              mp->out, mp->arg, mp->aux, l->stat, in, W(net, l, 0), W(net, l, 1),
-              W(net, l, 2), W(net, l, 3), n, l->oh, l->ow, l->oc, mp->pool,
-              net->work);
-          in = mp->out;
-          i += 2;
-          continue;
-        }
-        if (train)
-          dg_bn_forward_train(l->out, l->stat, in, W(net, l, 0),
-                              W(net, l, 1), W(net, l, 2), W(net, l, 3), rows,
-                              l->oc, l->relu_after, net->work);
-        else
-          dg_bn_forward_infer(l->out, in, W(net, l, 0), W(net, l, 1),
-                              W(net, l, 2), W(net, l, 3), rows, l->oc,
-                              l->relu_after);
-        break;
-      }
-      case DG_L_DROPOUT:
-        l->out = train ? l->buf : (float *)in; /* inference: the identity */
-        if (train && l->rate > 0)
-          dg_dropout_forward(l->out, l->aux, in, total, l->rate, rng);
-        else if (train)
-          for (size_t j = 0; j < total; j++) l->out[j] = in[j], l->aux[j] = 1;
-        break;
-      case DG_L_FLATTEN: l->out = (float *)in; break; /* NHWC: same data */
-      default: break;
+    if (train && l->kind == DG_L_BATCHNORM && l->relu_after &&
+        i + 2 < net->nlayers && net->layers[i + 2].kind == DG_L_MAXPOOL) {
+      /* bn, relu, maxpool in one pass; the full-size activation is never
+       * stored (the pool's backward masks for the ReLU, and the bn's
+       * backward reads its input) */
+      dg_layer *mp = &net->layers[i + 2];
+      dg_bn_relu_maxpool_forward_train(
+          mp->out, mp->arg, mp->aux, l->stat, in, W(net, l, 0), W(net, l, 1),
+          W(net, l, 2), W(net, l, 3), n, l->oh, l->ow, l->oc, mp->pool,
+          net->work);
+      in = mp->out;
+      i += 2;
+      continue;
     }
-    in = l->out;
+    in = forward_layer(net, i, in, n, train, rng);
   }
   return DG_OK;
+}
+
+/* ---- small-batch inference ---------------------------------------------------- */
+
+/* Batches up to this size run image by image through kernels_infer.c:
+ * each conv or dense layer with the batch norm after it folded into
+ * weights packed once (not per call), its ReLU and a following 2 x 2 max
+ * pool in the kernel's epilogue. The packed copies are rebuilt on the
+ * first such call after anything could have changed the weights: a
+ * training forward, or a call handing out writable weights
+ * (dg_net_params, dg_net_state, dg_net_tensor*, dg_net_copy_weights). */
+typedef struct {
+  int first, last; /* layers covered; the output is layers[last].out */
+  int kind;        /* DG_L_CONV, DG_L_DENSE, or -1: layer `first` alone
+                      through forward_layer */
+  int bn;          /* the folded batch norm's layer, or -1 */
+  int relu, pool;  /* pool: 2 for a fused 2 x 2 max pool, else 0 */
+  size_t off;      /* packed weights at plan->w + off */
+} infer_step;
+
+struct dg_infer_plan {
+  int ok;          /* packed weights match the net's */
+  int nsteps;
+  infer_step steps[DG_MAX_LAYERS];
+  float *w;        /* every step's packed weights */
+  float *work;     /* dg_infer_conv's padded image */
+};
+
+static void infer_stale(const dg_net *net) {
+  if (net && net->infer) net->infer->ok = 0;
+}
+
+static void infer_free(dg_net *net) {
+  if (!net->infer) return;
+  free(net->infer->w), free(net->infer->work), free(net->infer);
+  net->infer = NULL;
+}
+
+/* The steps, from the layer kinds alone. 0 when out of memory (the
+ * generic path then serves). */
+static int infer_plan(dg_net *net) {
+  struct dg_infer_plan *p = calloc(1, sizeof *p);
+  if (!p) return 0;
+  size_t wsize = 0, work = 1;
+  int L = net->nlayers;
+  for (int i = 0; i < L;) {
+    dg_layer *l = &net->layers[i];
+    infer_step *s = &p->steps[p->nsteps++];
+    s->first = s->last = i, s->kind = -1, s->bn = -1;
+    if (l->kind == DG_L_CONV || l->kind == DG_L_DENSE) {
+      int j = i;
+      s->kind = l->kind;
+      if (j + 1 < L && net->layers[j + 1].kind == DG_L_BATCHNORM) s->bn = ++j;
+      s->relu = net->layers[j].relu_after;
+      if (s->relu) j++; /* the fused ReLU layer */
+      if (l->kind == DG_L_CONV && j + 1 < L &&
+          net->layers[j + 1].kind == DG_L_MAXPOOL && net->layers[j + 1].pool == 2)
+        s->pool = 2, j++;
+      s->last = j;
+      s->off = wsize;
+      if (l->kind == DG_L_CONV) {
+        wsize += dg_infer_conv_packed_size(l->ic, l->filters, l->k);
+        size_t wk = dg_infer_conv_work(l->ih, l->iw, l->ic, l->pad);
+        if (wk > work) work = wk;
+      } else {
+        wsize += dg_infer_dense_packed_size((int)l->in_size, l->units);
+      }
+    }
+    i = s->last + 1;
+  }
+  p->w = malloc((wsize ? wsize : 1) * sizeof(float));
+  p->work = malloc(work * sizeof(float));
+  if (!p->w || !p->work) {
+    free(p->w), free(p->work), free(p);
+    return 0;
+  }
+  net->infer = p;
+  return 1;
+}
+
+/* Plan made and weights packed; 0 if the generic path must serve. */
+static int infer_ready(dg_net *net) {
+  if (!net->infer && !infer_plan(net)) return 0;
+  struct dg_infer_plan *p = net->infer;
+  if (p->ok) return 1;
+  for (int k = 0; k < p->nsteps; k++) {
+    infer_step *s = &p->steps[k];
+    if (s->kind < 0) continue;
+    dg_layer *l = &net->layers[s->first];
+    const float *w = W(net, l, 0), *b = W(net, l, 1);
+    int F = l->kind == DG_L_DENSE ? l->units : l->filters;
+    if (s->bn >= 0) { /* net->fold is sized for this (dg_net_reserve) */
+      size_t nw = net->tensors[l->t0].size;
+      fold_bn(net, &net->layers[s->bn], w, b, nw, F, net->fold,
+              net->fold + nw);
+      w = net->fold, b = net->fold + nw;
+    }
+    if (l->kind == DG_L_CONV)
+      dg_infer_conv_pack(w, b, l->ic, F, l->k, p->w + s->off);
+    else
+      dg_infer_dense_pack(w, b, (int)l->in_size, F, p->w + s->off);
+  }
+  p->ok = 1;
+  return 1;
+}
+
+static void infer_forward(dg_net *net, const float *x, int n) {
+  struct dg_infer_plan *p = net->infer;
+  const float *in = x;
+  for (int k = 0; k < p->nsteps; k++) {
+    infer_step *s = &p->steps[k];
+    dg_layer *l = &net->layers[s->first], *e = &net->layers[s->last];
+    if (s->kind < 0) {
+      in = forward_layer(net, s->first, in, n, 0, NULL);
+      continue;
+    }
+    const float *w = p->w + s->off;
+    for (int b = 0; b < n; b++) {
+      const float *xi = in + (size_t)b * l->in_size;
+      float *yi = e->out + (size_t)b * e->out_size;
+      if (s->kind == DG_L_CONV)
+        dg_infer_conv(xi, l->ih, l->iw, l->ic, w, l->filters, l->k, l->pad,
+                      s->relu, s->pool, yi, p->work);
+      else
+        dg_infer_dense(xi, (int)l->in_size, w, l->units, s->relu, yi);
+    }
+    in = e->out;
+  }
 }
 
 const float *dg_net_output(const dg_net *net) {

@@ -92,6 +92,8 @@ struct dg_net {
                                conv layer with the next batch norm folded
                                in */
   float *probs;             /* (cap, out) softmax of logits for the loss */
+  struct dg_infer_plan *infer; /* small-batch inference: packed weights
+                               (net.c), rebuilt after the weights change */
   int threads;
   int nmeta;
   dg_meta *meta;

@@ -1,0 +1,331 @@
+/* kernels_infer.c: the one-image inference kernels of kernels_infer.h,
+ * written once against simd.h, and their scalar references.
+ *
+ * Why separate kernels: at batch 1 the batched convolution (kernels.c)
+ * pads the image, pads the weights to whole vectors and writes the full
+ * activation before a separate pooling pass, every call. Here the weights
+ * are packed once per model into blocks of CB output channels (CB = CV
+ * vectors, zero-padded), so the inner loop reads them at a fixed stride;
+ * a tile keeps IMP output pixels x CV vectors of channels in registers
+ * and reads the input rows in place; bias, ReLU and a 2 x 2 max pool are
+ * applied to the registers, so only the pooled output is stored.
+ *
+ * Arithmetic: each output is one multiply-add chain over the window in
+ * (ky, kx, c) order starting from zero, then + bias, as in kernels.c's
+ * conv, so results match the batched path exactly on the same target.
+ * The pool takes the max of the four sums before the bias and ReLU, which
+ * are monotonic, so that is the max of the four activations. */
+#include <string.h>
+
+#include "kernels_infer.h"
+#include "simd.h"
+
+#define DG_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define DG_UNROLL DG_PRAGMA(unroll)
+#define DG_UNROLL4 DG_PRAGMA(unroll 4)
+#elif defined(__GNUC__)
+#define DG_UNROLL DG_PRAGMA(GCC unroll 16)
+#define DG_UNROLL4 DG_PRAGMA(GCC unroll 4)
+#else
+#define DG_UNROLL
+#define DG_UNROLL4
+#endif
+#define DG_INLINE static inline __attribute__((always_inline))
+
+/* Register tile: IMP pixels x CV vectors of output channels. simd128 and
+ * SSE have 16 registers and no fused multiply-add (a product needs a
+ * temporary): 4 x 2 = 8 accumulators. Wider targets: one vector of 8 or
+ * 16 channels already covers the small layers' channel counts. */
+#define IMP 4
+#if defined(DG_SIMD_WASM) || defined(DG_SIMD_SSE2)
+#define CV 2
+#elif defined(DG_SIMD_SCALAR)
+#define CV 4
+#else
+#define CV 1
+#endif
+#define CB (CV * DG_VW)
+/* Dense: blocks of DV vectors of outputs, two partial sums (even and odd
+ * inputs) each, so a narrow layer still has independent chains. */
+#if CV >= 2
+#define DV 4
+#else
+#define DV 2
+#endif
+
+static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* ---- convolution ----------------------------------------------------------- */
+
+size_t dg_infer_conv_packed_size(int c, int f, int k) {
+  size_t fp = (size_t)round_up(f, CB);
+  return (size_t)k * k * c * fp + fp;
+}
+
+/* Block j0 of CB channels: (k*k*c, CB) at packed + j0 * kkc; bias (fp)
+ * after the last block. */
+void dg_infer_conv_pack(const float *wt, const float *bias, int c, int f,
+                        int k, float *packed) {
+  int kkc = k * k * c, fp = round_up(f, CB);
+  for (int j0 = 0; j0 < fp; j0 += CB) {
+    float *d = packed + (size_t)j0 * kkc;
+    int nc = imin(CB, f - j0);
+    for (int t = 0; t < kkc; t++, d += CB) {
+      memcpy(d, wt + (size_t)t * f + j0, (size_t)nc * sizeof(float));
+      memset(d + nc, 0, (size_t)(CB - nc) * sizeof(float));
+    }
+  }
+  float *b = packed + (size_t)kkc * fp;
+  memcpy(b, bias, (size_t)f * sizeof(float));
+  memset(b + f, 0, (size_t)(fp - f) * sizeof(float));
+}
+
+size_t dg_infer_conv_work(int h, int w, int c, int pad) {
+  return pad ? (size_t)(h + 2 * pad) * (w + 2 * pad) * c : 0;
+}
+
+/* acc[r][v] = sum over the window of pixel r (rows a[r], a[r] + rs, ...,
+ * kc floats each) times the block's weights b (kkc, CB). */
+DG_INLINE void conv_tile(const float *const *a, int k, int kc, size_t rs,
+                         const float *b, dg_vf acc[IMP][CV]) {
+  DG_UNROLL
+  for (int r = 0; r < IMP; r++) {
+    DG_UNROLL
+    for (int v = 0; v < CV; v++) acc[r][v] = dg_vzero();
+  }
+  for (int s = 0; s < k; s++) {
+    const float *ar[IMP];
+    DG_UNROLL
+    for (int r = 0; r < IMP; r++) ar[r] = a[r] + s * rs;
+    DG_UNROLL4
+    for (int q = 0; q < kc; q++, b += CB) {
+      dg_vf bv[CV];
+      DG_UNROLL
+      for (int v = 0; v < CV; v++) bv[v] = dg_vload(b + v * DG_VW);
+      DG_UNROLL
+      for (int r = 0; r < IMP; r++) {
+        dg_vf av = dg_vset1(ar[r][q]);
+        DG_UNROLL
+        for (int v = 0; v < CV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+}
+
+/* x + bias, ReLU if relu, stored to the nc (<= CB) channels at o. */
+DG_INLINE void conv_store(const dg_vf *x, const float *bias, int relu,
+                          float *o, int nc) {
+  dg_vf zero = dg_vzero();
+  DG_UNROLL
+  for (int v = 0; v < CV; v++) {
+    int cnt = nc - v * DG_VW;
+    if (cnt <= 0) break;
+    dg_vf y = dg_vadd(x[v], dg_vload(bias + v * DG_VW));
+    y = relu ? dg_vmax(y, zero) : y;
+    if (cnt >= DG_VW)
+      dg_vstore(o + v * DG_VW, y);
+    else
+      dg_vstore_n(o + v * DG_VW, y, cnt);
+  }
+}
+
+/* One block of CB channels over the whole image. k and kc are constants
+ * where the caller specializes (small first layers: the window loop then
+ * unrolls completely). */
+DG_INLINE void conv_block(const float *src, int wp, int c, int k, int kc,
+                          int oh, int ow, const float *b, const float *bias,
+                          int f, int relu, int pool, float *out, int nc) {
+  size_t rs = (size_t)wp * c;
+  dg_vf acc[IMP][CV];
+  if (pool == 2) {
+    int ph = oh / 2, pw = ow / 2;
+    for (int py = 0; py < ph; py++)
+      for (int px = 0; px < pw; px++) {
+        const float *p = src + ((size_t)2 * py * wp + 2 * px) * c;
+        const float *a[IMP] = {p, p + c, p + rs, p + rs + c};
+        conv_tile(a, k, kc, rs, b, acc);
+        dg_vf m[CV];
+        DG_UNROLL
+        for (int v = 0; v < CV; v++)
+          m[v] = dg_vmax(dg_vmax(acc[0][v], acc[1][v]),
+                         dg_vmax(acc[2][v], acc[3][v]));
+        conv_store(m, bias, relu, out + ((size_t)py * pw + px) * f, nc);
+      }
+    return;
+  }
+  int opix = oh * ow;
+  for (int m0 = 0; m0 < opix; m0 += IMP) {
+    /* the last tile ends at the last pixel (its overlap recomputes the
+     * same values); with fewer pixels than IMP, rows repeat the last */
+    int s0 = opix >= IMP ? imin(m0, opix - IMP) : 0;
+    const float *a[IMP];
+    int oy = s0 / ow, ox = s0 % ow;
+    DG_UNROLL
+    for (int r = 0; r < IMP; r++) {
+      a[r] = src + ((size_t)oy * wp + ox) * c;
+      if (s0 + r + 1 < opix && ++ox == ow) ox = 0, oy++;
+    }
+    conv_tile(a, k, kc, rs, b, acc);
+    DG_UNROLL
+    for (int r = 0; r < IMP; r++)
+      conv_store(acc[r], bias, relu, out + (size_t)imin(s0 + r, opix - 1) * f,
+                 nc);
+  }
+}
+
+void dg_infer_conv(const float *in, int h, int w, int c, const float *packed,
+                   int f, int k, int pad, int relu, int pool, float *out,
+                   float *work) {
+  int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
+  if (oh <= 0 || ow <= 0 || f <= 0) return;
+  const float *src = in;
+  if (pad) { /* the image framed by pad zeros */
+    size_t row = (size_t)wp * c;
+    memset(work, 0, (size_t)pad * row * sizeof(float));
+    for (int y = 0; y < h; y++) {
+      float *d = work + (size_t)(y + pad) * row;
+      memset(d, 0, (size_t)pad * c * sizeof(float));
+      memcpy(d + (size_t)pad * c, in + (size_t)y * w * c,
+             (size_t)w * c * sizeof(float));
+      memset(d + (size_t)(pad + w) * c, 0, (size_t)pad * c * sizeof(float));
+    }
+    memset(work + (size_t)(h + pad) * row, 0, (size_t)pad * row * sizeof(float));
+    src = work;
+  }
+  int kc = k * c, kkc = k * kc, fp = round_up(f, CB);
+  const float *bias = packed + (size_t)kkc * fp;
+  for (int j0 = 0; j0 < f; j0 += CB) {
+    const float *b = packed + (size_t)j0 * kkc;
+    int nc = imin(CB, f - j0);
+    float *o = out + j0;
+    if (c == 1 && k == 5)
+      conv_block(src, wp, 1, 5, 5, oh, ow, b, bias + j0, f, relu, pool, o, nc);
+    else if (c == 1 && k == 3)
+      conv_block(src, wp, 1, 3, 3, oh, ow, b, bias + j0, f, relu, pool, o, nc);
+    else
+      conv_block(src, wp, c, k, kc, oh, ow, b, bias + j0, f, relu, pool, o, nc);
+  }
+}
+
+void dg_infer_conv_ref(const float *in, int h, int w, int c, const float *wt,
+                       const float *bias, int f, int k, int pad, int relu,
+                       int pool, float *out) {
+  int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
+  int p = pool == 2 ? 2 : 1, ph = oh / p, pw = ow / p;
+  for (int py = 0; py < ph; py++)
+    for (int px = 0; px < pw; px++)
+      for (int o = 0; o < f; o++) {
+        float best = 0.0f;
+        for (int dy = 0; dy < p; dy++)
+          for (int dx = 0; dx < p; dx++) {
+            int oy = py * p + dy, ox = px * p + dx;
+            float acc = 0.0f;
+            for (int ky = 0; ky < k; ky++)
+              for (int kx = 0; kx < k; kx++)
+                for (int ch = 0; ch < c; ch++) {
+                  int iy = oy + ky - pad, ix = ox + kx - pad;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                  acc += in[((size_t)iy * w + ix) * c + ch] *
+                         wt[((size_t)(ky * k + kx) * c + ch) * f + o];
+                }
+            float x = acc + bias[o];
+            x = relu ? (x > 0.0f ? x : 0.0f) : x;
+            if ((dy == 0 && dx == 0) || x > best) best = x;
+          }
+        out[((size_t)py * pw + px) * f + o] = best;
+      }
+}
+
+/* ---- dense ------------------------------------------------------------------ */
+
+size_t dg_infer_dense_packed_size(int i, int u) {
+  size_t up = (size_t)round_up(u, DG_VW);
+  return (size_t)i * up + up;
+}
+
+/* Blocks of DV vectors of outputs (the last one narrower, whole vectors,
+ * zero-padded): block j0 is (i, width) at packed + j0 * i; bias (up) after
+ * the last block. */
+void dg_infer_dense_pack(const float *w, const float *bias, int i, int u,
+                         float *packed) {
+  int up = round_up(u, DG_VW);
+  for (int j0 = 0; j0 < up; j0 += DV * DG_VW) {
+    int bw = imin(DV * DG_VW, up - j0), nc = imin(bw, u - j0);
+    float *d = packed + (size_t)j0 * i;
+    for (int t = 0; t < i; t++, d += bw) {
+      memcpy(d, w + (size_t)t * u + j0, (size_t)nc * sizeof(float));
+      memset(d + nc, 0, (size_t)(bw - nc) * sizeof(float));
+    }
+  }
+  float *b = packed + (size_t)i * up;
+  memcpy(b, bias, (size_t)u * sizeof(float));
+  memset(b + u, 0, (size_t)(up - u) * sizeof(float));
+}
+
+/* nv vectors of outputs: even and odd inputs summed apart, then added. */
+DG_INLINE void dense_block(const int nv, const float *x, int i,
+                           const float *b, const float *bias, int relu,
+                           float *y, int nc) {
+  dg_vf a0[DV], a1[DV];
+  DG_UNROLL
+  for (int v = 0; v < nv; v++) a0[v] = a1[v] = dg_vzero();
+  int bw = nv * DG_VW, t = 0;
+  for (; t + 1 < i; t += 2, b += 2 * bw) {
+    dg_vf x0 = dg_vset1(x[t]), x1 = dg_vset1(x[t + 1]);
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) {
+      a0[v] = dg_vfma(x0, dg_vload(b + v * DG_VW), a0[v]);
+      a1[v] = dg_vfma(x1, dg_vload(b + bw + v * DG_VW), a1[v]);
+    }
+  }
+  if (t < i) {
+    dg_vf x0 = dg_vset1(x[t]);
+    DG_UNROLL
+    for (int v = 0; v < nv; v++)
+      a0[v] = dg_vfma(x0, dg_vload(b + v * DG_VW), a0[v]);
+  }
+  dg_vf zero = dg_vzero();
+  DG_UNROLL
+  for (int v = 0; v < nv; v++) {
+    int cnt = nc - v * DG_VW;
+    if (cnt <= 0) break;
+    dg_vf s = dg_vadd(dg_vadd(a0[v], a1[v]), dg_vload(bias + v * DG_VW));
+    s = relu ? dg_vmax(s, zero) : s;
+    if (cnt >= DG_VW)
+      dg_vstore(y + v * DG_VW, s);
+    else
+      dg_vstore_n(y + v * DG_VW, s, cnt);
+  }
+}
+
+void dg_infer_dense(const float *x, int i, const float *packed, int u,
+                    int relu, float *y) {
+  int up = round_up(u, DG_VW);
+  const float *bias = packed + (size_t)i * up;
+  for (int j0 = 0; j0 < up; j0 += DV * DG_VW) {
+    int nv = imin(DV * DG_VW, up - j0) / DG_VW, nc = imin(DV * DG_VW, u - j0);
+    const float *b = packed + (size_t)j0 * i;
+    switch (nv) { /* each width its own fully unrolled loop */
+#if DV >= 4
+      case 4: dense_block(4, x, i, b, bias + j0, relu, y + j0, nc); break;
+      case 3: dense_block(3, x, i, b, bias + j0, relu, y + j0, nc); break;
+#endif
+#if DV >= 2
+      case 2: dense_block(2, x, i, b, bias + j0, relu, y + j0, nc); break;
+#endif
+      default: dense_block(1, x, i, b, bias + j0, relu, y + j0, nc); break;
+    }
+  }
+}
+
+void dg_infer_dense_ref(const float *x, int i, const float *w,
+                        const float *bias, int u, int relu, float *y) {
+  for (int o = 0; o < u; o++) {
+    float acc = 0.0f;
+    for (int t = 0; t < i; t++) acc += x[t] * w[(size_t)t * u + o];
+    float s = acc + bias[o];
+    y[o] = relu ? (s > 0.0f ? s : 0.0f) : s;
+  }
+}
