@@ -577,7 +577,7 @@ static void test_relu(void) {
 /* ---- dropout ---------------------------------------------------------------------- */
 
 static void test_dropout(void) {
-  static const size_t ns[] = {1, 2, 17, 4095, 4096, 4097, 30001};
+  static const size_t ns[] = {1, 2, 17, 4095, 4096, 4097, 30001, 65536, 73729};
   static const float rates[] = {0.25f, 0.5f, 0.9f};
   for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
     for (size_t ri = 0; ri < sizeof rates / sizeof *rates; ri++) {
