@@ -14,7 +14,12 @@
  * exactly that arithmetic. Reductions over a batch (weight gradients, batch
  * statistics) sum fixed chunks set by the shapes alone into partials that
  * are combined in ascending order. So 1 and N threads give bit-identical
- * results. */
+ * results.
+ *
+ * Loops over those outputs are scheduled dynamically, in chunks: on cores
+ * shared with other work, a thread that is descheduled holds up one chunk
+ * instead of a fixed half of the loop. Which thread takes a chunk never
+ * changes its arithmetic. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -920,7 +925,7 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
     /* tiles along output rows; a row's last tile is shifted left to end at
      * the row's end (its overlap recomputes the same values) */
     int rt = (ow + MR - 1) / MR;
-    DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+    DG_OMP(parallel for schedule(dynamic, 8) num_threads(nt) if (nt > 1))
     for (int row = 0; row < n * oh; row++) {
       int b = row / oh, oy = row % oh;
       for (int t = 0; t < rt; t++) {
@@ -941,7 +946,7 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
     }
     return;
   }
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 32) num_threads(nt) if (nt > 1))
   for (int t = 0; t < tiles; t++) {
     int m0 = t * MR, mr = imin(MR, M - m0);
     const float *a[MR]; /* rows past mr repeat row 0 and are dropped */
@@ -1055,7 +1060,7 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
   size_t isz = (size_t)hp * wp * c;
   int ntg = imin(nt, G);
   (void)ntg;
-  DG_OMP(parallel for schedule(static) num_threads(ntg) if (ntg > 1))
+  DG_OMP(parallel for schedule(dynamic, 1) num_threads(ntg) if (ntg > 1))
   for (int g = 0; g < G; g++) {
     int b0 = (int)((long long)g * n / G), b1 = (int)((long long)(g + 1) * n / G);
     float *pw = part + g * psz, *pb = pw + (size_t)kkc * fp;
@@ -1196,7 +1201,7 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
   int tpb = imax(1, imin(CONV_GI_TILES, CONV_GI_FLOATS / (MR * f)));
   if (nt > n) nt = n;
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1))
   for (int b = 0; b < n; b++) {
     float *img = pad ? dpad + b * isz : din + b * isz;
     memset(img, 0, isz * sizeof(float));
@@ -1350,7 +1355,7 @@ void dg_bn_stats(const float *x, size_t rows, int c, float *mean, float *var,
   }
   int nt = threads_for((double)rows * c, 1 << 16);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 4) num_threads(nt) if (nt > 1))
   for (long long k = 0; k < (long long)b.nchunks; k++) {
     size_t r0 = (size_t)k * b.cr, n = rows - r0 < b.cr ? rows - r0 : b.cr;
     float *S = work + (size_t)k * 2 * c;
@@ -1385,7 +1390,7 @@ void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
   long long nb = (long long)(rows / b.rp);
   int nt = threads_for((double)rows * c, 1 << 17);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long k = 0; k < nb; k++) {
     const float *xp = x + (size_t)k * b.P;
     float *yp = y + (size_t)k * b.P;
@@ -1417,7 +1422,7 @@ void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
   int nt = threads_for((double)rows * c, 1 << 16);
   (void)nt;
   /* sums of g and g*xhat per chunk */
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 4) num_threads(nt) if (nt > 1))
   for (long long k = 0; k < (long long)b.nchunks; k++) {
     size_t r0 = (size_t)k * b.cr, n = rows - r0 < b.cr ? rows - r0 : b.cr;
     size_t nb = n / rp, tail = n - nb * rp;
@@ -1477,7 +1482,7 @@ void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
   bn_tile(k1, c, P, k1);
   bn_tile(k2, c, P, k2);
   bn_tile(k3, c, P, k3);
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long bb = 0; bb < (long long)nb; bb++) {
     size_t o0 = (size_t)bb * P;
     for (int j = 0; j < P; j += DG_VW) {
@@ -1505,7 +1510,7 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
   int rows = n * oh, cv = c / DG_VW * DG_VW;
   int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
     int b = row / oh, oy = row % oh;
     for (int ox = 0; ox < ow; ox++) {
@@ -1546,7 +1551,7 @@ void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
   int rows = n * oh, cv = c / DG_VW * DG_VW;
   int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
     int b = row / oh, oy = row % oh;
     for (int ox = 0; ox < ow; ox++) {
@@ -1604,7 +1609,7 @@ void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
   int nt = threads_for((double)rows * c, 1 << 16);
   (void)nt;
   /* sums of g and g*xhat, one pooled row at a time, from pooled arrays */
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
   for (int pr = 0; pr < prows; pr++) {
     float *S = work + (size_t)pr * 2 * c;
     size_t orow = (size_t)pr * ow * c;
@@ -1654,7 +1659,7 @@ void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
    * read once per window; rows and columns past the last whole window
    * have g = 0 */
   int xrows = n * h;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 32) num_threads(nt) if (nt > 1))
   for (int row = 0; row < xrows; row++) {
     int b = row / h, y = row % h, oy = y / p, dyc = y % p;
     const float *xr = x + (size_t)row * wc;
@@ -1709,7 +1714,7 @@ void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
   int rows = n * h, cv = c / DG_VW * DG_VW;
   int nt = threads_for((double)rows * w * c, 1 << 16);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 32) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
     int b = row / h, y = row % h, oy = y / p, dy = y % p;
     float *d = din + (size_t)row * w * c; /* (w, c) */
@@ -1819,7 +1824,7 @@ void dg_bias_add(float *y, const float *b, size_t rows, int c) {
   if (c <= 0) return;
   int nt = threads_for((double)rows * c, 1 << 17);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 64) num_threads(nt) if (nt > 1))
   for (long long r = 0; r < (long long)rows; r++) {
     float *yr = y + (size_t)r * c;
     int j = 0;
@@ -1866,7 +1871,7 @@ void dg_relu(const float *x, float *y, size_t n) {
   int nt = threads_for((double)n, 1 << 18);
   long long nv = (long long)(n / DG_VW);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 2048) num_threads(nt) if (nt > 1))
   for (long long i = 0; i < nv; i++)
     dg_vstore(y + i * DG_VW, dg_vmax(dg_vload(x + i * DG_VW), dg_vzero()));
   for (size_t i = (size_t)nv * DG_VW; i < n; i++)
@@ -1877,7 +1882,7 @@ void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n) {
   int nt = threads_for((double)n, 1 << 18);
   long long nv = (long long)(n / DG_VW);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 2048) num_threads(nt) if (nt > 1))
   for (long long i = 0; i < nv; i++)
     dg_vstore(dx + i * DG_VW,
               dg_vkeep_pos(dg_vload(y + i * DG_VW), dg_vload(dy + i * DG_VW)));
@@ -1897,7 +1902,7 @@ void dg_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
   long long nv = (long long)(n / DG_VW);
   int nt = threads_for((double)n * 8, 1 << 18);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long i = 0; i <= nv; i++) {
     size_t o = (size_t)i * DG_VW;
     int cnt = i < nv ? DG_VW : (int)(n - o);
@@ -1934,7 +1939,7 @@ void dg_sgd(float *p, const float *g, float *m, size_t n, float lr, float mu,
   long long nv = (long long)(n / DG_VW);
   int nt = threads_for((double)n * 4, 1 << 18);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long i = 0; i < nv; i++) {
     size_t o = (size_t)i * DG_VW;
     dg_vf mv = dg_vsub(dg_vmul(vmu, dg_vload(m + o)),
@@ -2012,7 +2017,7 @@ void dg_dropout(const float *x, float *y, float *mask, size_t n, float rate,
   long long ng = (nc + DROP_LANES - 1) / DROP_LANES;
   int nt = threads_for((double)n * 8, 1 << 16);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1))
   for (long long gi = 0; gi < ng; gi++) {
     size_t i0 = (size_t)gi * DROP_LANES * DG_DROPOUT_CHUNK;
     size_t len = (size_t)DROP_LANES * DG_DROPOUT_CHUNK;
@@ -2035,7 +2040,7 @@ void dg_mul(const float *a, const float *b, float *y, size_t n) {
   long long nv = (long long)(n / DG_VW);
   int nt = threads_for((double)n, 1 << 18);
   (void)nt;
-  DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
+  DG_OMP(parallel for schedule(dynamic, 2048) num_threads(nt) if (nt > 1))
   for (long long i = 0; i < nv; i++)
     dg_vstore(y + i * DG_VW,
               dg_vmul(dg_vload(a + i * DG_VW), dg_vload(b + i * DG_VW)));
