@@ -4,9 +4,9 @@
  * Why separate kernels: at batch 1 the batched convolution (kernels.c)
  * pads the image, pads the weights to whole vectors and writes the full
  * activation before a separate pooling pass, every call. Here the weights
- * are packed once per model into blocks of CB output channels (CB = CV
+ * are packed once per model into blocks of output channels (whole
  * vectors, zero-padded), so the inner loop reads them at a fixed stride;
- * a tile keeps IMP output pixels x CV vectors of channels in registers
+ * a tile keeps IMP output pixels x cv vectors of channels in registers
  * and reads the input rows in place; bias, ReLU and a 2 x 2 max pool are
  * applied to the registers, so only the pooled output is stored.
  *
@@ -23,36 +23,55 @@
 #define DG_PRAGMA(x) _Pragma(#x)
 #if defined(__clang__)
 #define DG_UNROLL DG_PRAGMA(unroll)
-#define DG_UNROLL4 DG_PRAGMA(unroll 4)
 #elif defined(__GNUC__)
 #define DG_UNROLL DG_PRAGMA(GCC unroll 16)
-#define DG_UNROLL4 DG_PRAGMA(GCC unroll 4)
 #else
 #define DG_UNROLL
-#define DG_UNROLL4
 #endif
 #define DG_INLINE static inline __attribute__((always_inline))
+#define DG_NOINLINE __attribute__((noinline))
+/* The window loop is not unrolled: unrolled 4 times, clang interleaves
+ * the steps and the 8 accumulators, their B vectors and broadcasts no
+ * longer fit V8's 15 vector registers (spills on every step: 0.75-0.9x
+ * the speed of the plain loop, measured in Node). */
+#if defined(__clang__)
+#define DG_TILE_UNROLL DG_PRAGMA(unroll 1)
+#elif defined(__GNUC__)
+#define DG_TILE_UNROLL DG_PRAGMA(GCC unroll 1)
+#else
+#define DG_TILE_UNROLL
+#endif
 
-/* Register tile: IMP pixels x CV vectors of output channels. simd128 and
- * SSE have 16 registers and no fused multiply-add (a product needs a
- * temporary): 4 x 2 = 8 accumulators. Wider targets: one vector of 8 or
- * 16 channels already covers the small layers' channel counts. */
+/* Register tile: IMP pixels x cv vectors of output channels, cv chosen
+ * per layer (conv_cv) and at most CVMAX. simd128 and SSE have 16
+ * registers and no fused multiply-add (a product needs a temporary): 4 x
+ * 3 = 12 accumulators where the channels come in twelves, else 4 x 2.
+ * Wider targets: one vector of 8 or 16 channels already covers the small
+ * layers' channel counts. */
 #define IMP 4
 #if defined(DG_SIMD_WASM) || defined(DG_SIMD_SSE2)
-#define CV 2
+#define CVMAX 3
 #elif defined(DG_SIMD_SCALAR)
-#define CV 4
+#define CVMAX 4
 #else
-#define CV 1
+#define CVMAX 1
 #endif
-#define CB (CV * DG_VW)
 /* Dense: blocks of DV vectors of outputs, two partial sums (even and odd
  * inputs) each, so a narrow layer still has independent chains. */
-#if CV >= 2
+#if CVMAX >= 2
 #define DV 4
 #else
 #define DV 2
 #endif
+
+static int conv_cv(int f) {
+#if CVMAX == 3
+  return f % 12 == 0 ? 3 : 2;
+#else
+  (void)f;
+  return CVMAX;
+#endif
+}
 
 static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
@@ -60,21 +79,21 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 /* ---- convolution ----------------------------------------------------------- */
 
 size_t dg_infer_conv_packed_size(int c, int f, int k) {
-  size_t fp = (size_t)round_up(f, CB);
+  size_t fp = (size_t)round_up(f, conv_cv(f) * DG_VW);
   return (size_t)k * k * c * fp + fp;
 }
 
-/* Block j0 of CB channels: (k*k*c, CB) at packed + j0 * kkc; bias (fp)
- * after the last block. */
+/* Block j0 of cb = conv_cv(f) vectors of channels: (k*k*c, cb) at packed
+ * + j0 * kkc; bias (fp) after the last block. */
 void dg_infer_conv_pack(const float *wt, const float *bias, int c, int f,
                         int k, float *packed) {
-  int kkc = k * k * c, fp = round_up(f, CB);
-  for (int j0 = 0; j0 < fp; j0 += CB) {
+  int kkc = k * k * c, cb = conv_cv(f) * DG_VW, fp = round_up(f, cb);
+  for (int j0 = 0; j0 < fp; j0 += cb) {
     float *d = packed + (size_t)j0 * kkc;
-    int nc = imin(CB, f - j0);
-    for (int t = 0; t < kkc; t++, d += CB) {
+    int nc = imin(cb, f - j0);
+    for (int t = 0; t < kkc; t++, d += cb) {
       memcpy(d, wt + (size_t)t * f + j0, (size_t)nc * sizeof(float));
-      memset(d + nc, 0, (size_t)(CB - nc) * sizeof(float));
+      memset(d + nc, 0, (size_t)(cb - nc) * sizeof(float));
     }
   }
   float *b = packed + (size_t)kkc * fp;
@@ -87,39 +106,39 @@ size_t dg_infer_conv_work(int h, int w, int c, int pad) {
 }
 
 /* acc[r][v] = sum over the window of pixel r (rows a[r], a[r] + rs, ...,
- * kc floats each) times the block's weights b (kkc, CB). */
-DG_INLINE void conv_tile(const float *const *a, int k, int kc, size_t rs,
-                         const float *b, dg_vf acc[IMP][CV]) {
+ * kc floats each) times the block's weights b (kkc, cv vectors). */
+DG_INLINE void conv_tile(const int cv, const float *const *a, int k, int kc,
+                         size_t rs, const float *b, dg_vf acc[IMP][CVMAX]) {
   DG_UNROLL
   for (int r = 0; r < IMP; r++) {
     DG_UNROLL
-    for (int v = 0; v < CV; v++) acc[r][v] = dg_vzero();
+    for (int v = 0; v < cv; v++) acc[r][v] = dg_vzero();
   }
   for (int s = 0; s < k; s++) {
     const float *ar[IMP];
     DG_UNROLL
     for (int r = 0; r < IMP; r++) ar[r] = a[r] + s * rs;
-    DG_UNROLL4
-    for (int q = 0; q < kc; q++, b += CB) {
-      dg_vf bv[CV];
+    DG_TILE_UNROLL
+    for (int q = 0; q < kc; q++, b += cv * DG_VW) {
+      dg_vf bv[CVMAX];
       DG_UNROLL
-      for (int v = 0; v < CV; v++) bv[v] = dg_vload(b + v * DG_VW);
+      for (int v = 0; v < cv; v++) bv[v] = dg_vload(b + v * DG_VW);
       DG_UNROLL
       for (int r = 0; r < IMP; r++) {
         dg_vf av = dg_vset1(ar[r][q]);
         DG_UNROLL
-        for (int v = 0; v < CV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+        for (int v = 0; v < cv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
       }
     }
   }
 }
 
-/* x + bias, ReLU if relu, stored to the nc (<= CB) channels at o. */
-DG_INLINE void conv_store(const dg_vf *x, const float *bias, int relu,
-                          float *o, int nc) {
+/* x + bias, ReLU if relu, stored to the nc (<= cv vectors) channels at o. */
+DG_INLINE void conv_store(const int cv, const dg_vf *x, const float *bias,
+                          int relu, float *o, int nc) {
   dg_vf zero = dg_vzero();
   DG_UNROLL
-  for (int v = 0; v < CV; v++) {
+  for (int v = 0; v < cv; v++) {
     int cnt = nc - v * DG_VW;
     if (cnt <= 0) break;
     dg_vf y = dg_vadd(x[v], dg_vload(bias + v * DG_VW));
@@ -131,27 +150,28 @@ DG_INLINE void conv_store(const dg_vf *x, const float *bias, int relu,
   }
 }
 
-/* One block of CB channels over the whole image. k and kc are constants
- * where the caller specializes (small first layers: the window loop then
- * unrolls completely). */
-DG_INLINE void conv_block(const float *src, int wp, int c, int k, int kc,
-                          int oh, int ow, const float *b, const float *bias,
-                          int f, int relu, int pool, float *out, int nc) {
+/* One block of cv vectors of channels over the whole image. k and kc are
+ * constants where the caller specializes (small first layers: the window
+ * loop then unrolls completely). */
+DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
+                          int k, int kc, int oh, int ow, const float *b,
+                          const float *bias, int f, int relu, int pool,
+                          float *out, int nc) {
   size_t rs = (size_t)wp * c;
-  dg_vf acc[IMP][CV];
+  dg_vf acc[IMP][CVMAX];
   if (pool == 2) {
     int ph = oh / 2, pw = ow / 2;
     for (int py = 0; py < ph; py++)
       for (int px = 0; px < pw; px++) {
         const float *p = src + ((size_t)2 * py * wp + 2 * px) * c;
         const float *a[IMP] = {p, p + c, p + rs, p + rs + c};
-        conv_tile(a, k, kc, rs, b, acc);
-        dg_vf m[CV];
+        conv_tile(cv, a, k, kc, rs, b, acc);
+        dg_vf m[CVMAX];
         DG_UNROLL
-        for (int v = 0; v < CV; v++)
+        for (int v = 0; v < cv; v++)
           m[v] = dg_vmax(dg_vmax(acc[0][v], acc[1][v]),
                          dg_vmax(acc[2][v], acc[3][v]));
-        conv_store(m, bias, relu, out + ((size_t)py * pw + px) * f, nc);
+        conv_store(cv, m, bias, relu, out + ((size_t)py * pw + px) * f, nc);
       }
     return;
   }
@@ -167,12 +187,58 @@ DG_INLINE void conv_block(const float *src, int wp, int c, int k, int kc,
       a[r] = src + ((size_t)oy * wp + ox) * c;
       if (s0 + r + 1 < opix && ++ox == ow) ox = 0, oy++;
     }
-    conv_tile(a, k, kc, rs, b, acc);
+    conv_tile(cv, a, k, kc, rs, b, acc);
     DG_UNROLL
     for (int r = 0; r < IMP; r++)
-      conv_store(acc[r], bias, relu, out + (size_t)imin(s0 + r, opix - 1) * f,
-                 nc);
+      conv_store(cv, acc[r], bias, relu,
+                 out + (size_t)imin(s0 + r, opix - 1) * f, nc);
   }
+}
+
+/* conv_block with cv a constant, and one input channel with 5 x 5 or 3 x 3
+ * windows specialized, each its own function: V8 compiles a smaller
+ * function with fewer spills than one holding every variant. */
+#define CONV_VARIANT(name, CVV, CC, KK)                                       \
+  static DG_NOINLINE void name(const float *src, int wp, int c, int k,       \
+                               int oh, int ow, const float *b,               \
+                               const float *bias, int f, int relu, int pool, \
+                               float *out, int nc) {                         \
+    conv_block(CVV, src, wp, CC ? CC : c, KK ? KK : k,                       \
+               (KK ? KK : k) * (CC ? CC : c), oh, ow, b, bias, f, relu,      \
+               pool, out, nc);                                               \
+  }
+typedef void conv_fn(const float *, int, int, int, int, int, const float *,
+                     const float *, int, int, int, float *, int);
+#if CVMAX >= 3
+CONV_VARIANT(conv_3_k5c1, 3, 1, 5)
+CONV_VARIANT(conv_3_k3c1, 3, 1, 3)
+CONV_VARIANT(conv_3, 3, 0, 0)
+#endif
+#if CVMAX >= 2
+CONV_VARIANT(conv_2_k5c1, 2, 1, 5)
+CONV_VARIANT(conv_2_k3c1, 2, 1, 3)
+CONV_VARIANT(conv_2, 2, 0, 0)
+#endif
+#if CVMAX != 2 && CVMAX != 3
+CONV_VARIANT(conv_n_k5c1, CVMAX, 1, 5)
+CONV_VARIANT(conv_n_k3c1, CVMAX, 1, 3)
+CONV_VARIANT(conv_n, CVMAX, 0, 0)
+#endif
+
+static conv_fn *conv_variant(int cv, int c, int k) {
+  int v = c == 1 && k == 5 ? 0 : c == 1 && k == 3 ? 1 : 2;
+#if CVMAX >= 3
+  if (cv == 3) return v == 0 ? conv_3_k5c1 : v == 1 ? conv_3_k3c1 : conv_3;
+#endif
+#if CVMAX >= 2
+  if (cv == 2) return v == 0 ? conv_2_k5c1 : v == 1 ? conv_2_k3c1 : conv_2;
+#endif
+#if CVMAX != 2 && CVMAX != 3
+  (void)cv;
+  return v == 0 ? conv_n_k5c1 : v == 1 ? conv_n_k3c1 : conv_n;
+#else
+  return conv_2;
+#endif
 }
 
 void dg_infer_conv(const float *in, int h, int w, int c, const float *packed,
@@ -194,19 +260,12 @@ void dg_infer_conv(const float *in, int h, int w, int c, const float *packed,
     memset(work + (size_t)(h + pad) * row, 0, (size_t)pad * row * sizeof(float));
     src = work;
   }
-  int kc = k * c, kkc = k * kc, fp = round_up(f, CB);
+  int cv = conv_cv(f), cb = cv * DG_VW, fp = round_up(f, cb), kkc = k * k * c;
   const float *bias = packed + (size_t)kkc * fp;
-  for (int j0 = 0; j0 < f; j0 += CB) {
-    const float *b = packed + (size_t)j0 * kkc;
-    int nc = imin(CB, f - j0);
-    float *o = out + j0;
-    if (c == 1 && k == 5)
-      conv_block(src, wp, 1, 5, 5, oh, ow, b, bias + j0, f, relu, pool, o, nc);
-    else if (c == 1 && k == 3)
-      conv_block(src, wp, 1, 3, 3, oh, ow, b, bias + j0, f, relu, pool, o, nc);
-    else
-      conv_block(src, wp, c, k, kc, oh, ow, b, bias + j0, f, relu, pool, o, nc);
-  }
+  conv_fn *fn = conv_variant(cv, c, k);
+  for (int j0 = 0; j0 < f; j0 += cb)
+    fn(src, wp, c, k, oh, ow, packed + (size_t)j0 * kkc, bias + j0, f, relu,
+       pool, out + j0, imin(cb, f - j0));
 }
 
 void dg_infer_conv_ref(const float *in, int h, int w, int c, const float *wt,
