@@ -151,13 +151,165 @@ static int parse(int argc, char **argv, train_args *t) {
     }
     if (rc) return rc;
   }
-  if (!t->data) return cli_usage(verb, "--data DIR is required");
+  /* --resume FILE may hold --data (see merge_resume_options) */
+  if (!t->data && !t->resume) return cli_usage(verb, "--data DIR is required");
   if (!t->arch && !t->resume && !t->init)
     return cli_usage(verb, "--arch NAME is required (or --resume FILE or --init FILE)");
   if (t->init && (t->arch || t->resume))
     return cli_usage(verb, "--init FILE takes the architecture from FILE: "
                      "no --arch or --resume with it");
   return 0;
+}
+
+/* ---- the run's options in its checkpoints -----------------------------------
+ *
+ * Every checkpoint stores the options its run was started with (metadata
+ * "train_options": flags and values separated by tabs). `--resume FILE` starts from
+ * them and lets the command line override any: `digits train --resume
+ * m.ckpt` alone continues the run as it was, and an option that would make
+ * the resumed run differ from an uninterrupted one is said out loud. */
+
+/* The flags whose value shapes the run (not --epochs, which a resume may
+ * raise, nor --threads, which never changes results, nor file names). */
+static int shapes_run(const char *flag) {
+  static const char *const f[] = {"--batch", "--lr", "--optimizer", "--schedule",
+                                  "--augment", "--augment-thickness", "--ema",
+                                  "--keep", "--patience", "--val", "--limit",
+                                  "--weight-decay", NULL};
+  for (int i = 0; f[i]; i++)
+    if (strcmp(flag, f[i]) == 0) return 1;
+  return 0;
+}
+
+static void opt_add(char *buf, size_t n, const char *flag, const char *value) {
+  size_t len = strlen(buf);
+  snprintf(buf + len, n - len, "%s%s%s%s", len ? "\t" : "", flag,
+           value ? "\t" : "", value ? value : "");
+}
+
+static void opt_addf(char *buf, size_t n, const char *flag, const char *fmt,
+                     double v) {
+  char value[64];
+  snprintf(value, sizeof value, fmt, v);
+  opt_add(buf, n, flag, value);
+}
+
+/* The effective options of a run, tokens separated by tabs; 0 if a path
+ * holds a tab or a newline (then nothing is stored and a resume needs the
+ * options again). */
+static int options_text(const train_args *t, const dg_train_opts *o,
+                        const char *out, const char *ckpt, char *buf, size_t n) {
+  const char *paths[3] = {t->data, out, ckpt};
+  for (int i = 0; i < 3; i++)
+    if (paths[i] && strpbrk(paths[i], "\t\n")) return 0;
+  buf[0] = '\0';
+  opt_add(buf, n, "--data", t->data);
+  opt_addf(buf, n, "--epochs", "%.0f", o->epochs);
+  opt_addf(buf, n, "--batch", "%.0f", o->batch);
+  opt_add(buf, n, "--optimizer", o->optimizer == DG_OPT_SGD ? "sgd" : "adam");
+  opt_addf(buf, n, "--lr", "%.7g", o->lr);
+  opt_add(buf, n, "--schedule", o->cosine ? "cosine" : "plateau");
+  if (o->augment && o->aug.thickness > 0)
+    opt_addf(buf, n, "--augment-thickness", "%.7g", o->aug.thickness);
+  else if (o->augment)
+    opt_add(buf, n, "--augment", NULL);
+  if (o->ema > 0) opt_addf(buf, n, "--ema", "%.7g", o->ema);
+  opt_add(buf, n, "--keep", o->keep_last ? "last" : "best");
+  opt_addf(buf, n, "--patience", "%.0f", o->patience);
+  opt_addf(buf, n, "--val", "%.0f", o->val_count);
+  if (t->limit > 0) opt_addf(buf, n, "--limit", "%.0f", (double)t->limit);
+  opt_addf(buf, n, "--weight-decay", "%.7g", o->weight_decay);
+  opt_add(buf, n, "--out", out);
+  /* a checkpoint named apart from --out stays apart; else it follows
+   * --out, also when a resume gives a new one */
+  if (t->checkpoint) opt_add(buf, n, "--checkpoint", ckpt);
+  return strlen(buf) + 1 < n;
+}
+
+/* The value `flag` has in a token list (argv-like, from index `from`), or
+ * NULL; "" for a flag without a value. The last occurrence wins. */
+static const char *token_value(char **tok, int ntok, int from, const char *flag) {
+  const char *v = NULL;
+  for (int i = from; i < ntok; i++) {
+    const char *eq = strchr(tok[i], '=');
+    size_t len = eq ? (size_t)(eq - tok[i]) : strlen(tok[i]);
+    if (tok[i][0] != '-' || strlen(flag) != len || strncmp(tok[i], flag, len))
+      continue;
+    if (eq) v = eq + 1;
+    else if (strcmp(flag, "--augment") == 0) v = "";
+    else if (i + 1 < ntok) v = tok[++i];
+  }
+  return v;
+}
+
+static char *resume_text, **resume_tok; /* merge_resume_options' tokens */
+
+/* Re-parse the command line after the options stored in the checkpoint
+ * that --resume names. Returns 0 (t updated, or untouched when the file
+ * has none) or a CLI status. */
+static int merge_resume_options(int argc, char **argv, train_args *t) {
+  dg_net *ck = NULL;
+  if (dg_model_load(&ck, t->resume, NULL, NULL) != DG_OK)
+    return cli_fail_lib("train", t->resume);
+  const char *stored = dg_net_meta_get(ck, "train_options");
+  if (!stored) {
+    dg_net_free(ck);
+    return 0;
+  }
+  char *text = strdup(stored);
+  int cap = argc + 64, n = 0;
+  char **tok = malloc((size_t)cap * sizeof *tok);
+  if (!text || !tok) {
+    free(text), free(tok), dg_net_free(ck);
+    return cli_fail("train", "out of memory");
+  }
+  tok[n++] = argv[0];
+  for (char *line = text, *next; line && *line && n < cap - argc; line = next) {
+    next = strchr(line, '\t');
+    if (next) *next++ = '\0';
+    tok[n++] = line;
+  }
+  int first_user = n;
+  for (int i = 1; i < argc; i++) tok[n++] = argv[i];
+  dg_net_free(ck);
+  /* t will point into text and tok: they live until cmd_train returns */
+  resume_text = text;
+  resume_tok = tok;
+  /* what the checkpoint's state decides, an option cannot change */
+  const char *opt_was = token_value(tok, first_user, 1, "--optimizer");
+  const char *opt_now = token_value(tok, n, first_user, "--optimizer");
+  if (opt_was && opt_now && strcmp(opt_was, opt_now) != 0)
+    return cli_usage("train", "--optimizer %s: the run in %s uses %s, and its "
+                     "checkpoint holds that optimizer's state (start from its "
+                     "weights with --init FILE instead)", opt_now, t->resume,
+                     opt_was);
+  const char *sched = token_value(tok, n, 1, "--schedule");
+  const char *lr_was = token_value(tok, first_user, 1, "--lr");
+  const char *lr_now = token_value(tok, n, first_user, "--lr");
+  if (lr_now && lr_was && strcmp(lr_was, lr_now) != 0 &&
+      !(sched && strcmp(sched, "cosine") == 0))
+    return cli_usage("train", "--lr %s: a resumed run with the plateau schedule "
+                     "goes on at its checkpoint's rate (start from the weights "
+                     "with --init FILE --lr %s instead)", lr_now, lr_now);
+  /* say which of the given options change the run */
+  for (int i = first_user; i < n; i++) {
+    if (tok[i][0] != '-') continue;
+    char flag[32];
+    snprintf(flag, sizeof flag, "%.*s", (int)strcspn(tok[i], "="), tok[i]);
+    if (!shapes_run(flag)) continue;
+    const char *was = token_value(tok, first_user, 1, flag);
+    const char *now = token_value(tok, n, first_user, flag);
+    if (!now || (was && strcmp(was, now) == 0)) continue;
+    if (was)
+      fprintf(stderr, "digits: train: note: %s %s instead of the interrupted "
+              "run's %s: the resumed run will not match an uninterrupted one\n",
+              flag, now, was);
+    else
+      fprintf(stderr, "digits: train: note: %s%s%s was not set in the "
+              "interrupted run: the resumed run will not match an uninterrupted "
+              "one\n", flag, *now ? " " : "", now);
+  }
+  return parse(n, tok, t);
 }
 
 /* A name for files: the arch name if it is a named architecture. */
@@ -188,6 +340,12 @@ int cmd_train(int argc, char **argv) {
   train_args t;
   int rc = parse(argc, argv, &t);
   if (rc) return rc;
+  if (t.resume && (rc = merge_resume_options(argc, argv, &t))) goto out;
+  if (!t.data) {
+    rc = cli_usage(verb, "--data DIR is required (%s does not say which data "
+                   "its run used)", t.resume);
+    goto out;
+  }
 
   /* the network first: an unknown architecture is a usage error */
   dg_net *net = NULL;
@@ -310,6 +468,11 @@ int cmd_train(int argc, char **argv) {
   o.val_count = (int)t.val;
   o.checkpoint = ckpt;
   o.resume = t.resume;
+  {
+    char opts[4096];
+    if (options_text(&t, &o, out, ckpt, opts, sizeof opts))
+      dg_net_meta_set(net, "train_options", opts);
+  }
 
   /* checkpoints carry where they came from, so --resume alone works */
   dg_net_meta_set(net, "arch_name", arch_name);
@@ -372,7 +535,10 @@ int cmd_train(int argc, char **argv) {
 
   /* early stopping and best-weight restoring are the loop's; say so */
   const char *best = dg_net_meta_get(net, "best_epoch");
-  if (ps.epochs_done < o.epochs)
+  if (ps.epochs_done == 0 && t.resume)
+    printf("nothing to train: %s has already run %d epochs (raise --epochs to "
+           "continue)\n", t.resume, o.epochs);
+  else if (ps.epochs_done < o.epochs)
     printf("stopped early after epoch %d: no validation-loss gain for %d "
            "epochs\n", ps.epochs_done, o.patience);
   if (best && atoi(best) != ps.epochs_done)
@@ -413,5 +579,8 @@ done:
   dg_dataset_free(&train);
   dg_dataset_free(&test);
   dg_net_free(net);
+out:
+  free(resume_text), free(resume_tok);
+  resume_text = NULL, resume_tok = NULL;
   return rc;
 }

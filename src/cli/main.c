@@ -46,7 +46,7 @@ static const char help_train[] =
     "last --val training images for validation, evaluates on the t10k test set\n"
     "and saves the model with its metadata (data, accuracy, date, command).\n"
     "\n"
-    "  --data DIR          MNIST-format folder (required)\n"
+    "  --data DIR          MNIST-format folder (required unless --resume)\n"
     "  --arch NAME         architecture: a name (see below) or a spec string\n"
     "                      (required unless --resume gives one)\n"
     "  --epochs N          epochs (default 10)\n"
@@ -76,7 +76,10 @@ static const char help_train[] =
     "  --threads N         threads (default: all cores; results do not depend on it)\n"
     "  --out FILE          model file (default ARCH.safetensors)\n"
     "  --checkpoint FILE   checkpoint written each epoch (default OUT.ckpt)\n"
-    "  --resume FILE       continue from a checkpoint (--epochs is the total)\n"
+    "  --resume FILE       continue from a checkpoint with its run's options\n"
+    "                      (data, batch, rate, augmentation, ...: all stored\n"
+    "                      in it); options given again override them, with a\n"
+    "                      note if that changes the run. --epochs is the total\n"
     "\n"
     "Ctrl-C stops after the current batch and leaves a checkpoint to resume.\n";
 

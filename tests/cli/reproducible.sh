@@ -15,11 +15,12 @@ tensor_bytes() {
   tail -c +$((9 + n)) "$1"
 }
 # meta FILE: `digits info` without what names the file or measures time:
-# the file name, the command line (it names the output), the date and the
-# seconds (per epoch in the history, and in all).
+# the file name, the command line and the --out of the stored options (they
+# name the output), the date and the seconds (per epoch in the history, and
+# in all).
 meta() {
   "$DIGITS" info "$1" | grep -Ev '^Model: |^  (date|train_seconds|command):' |
-    sed -E 's/"seconds":[0-9.]+/"seconds":-/g'
+    sed -E 's/"seconds":[0-9.]+/"seconds":-/g; s/--out\t[^\t]*/--out -/'
 }
 
 ARCH="input 28 28 1; conv 4 3 same; bn; relu; maxpool 2; dropout 0.25; flatten; dense 10; softmax"

@@ -19,8 +19,8 @@ source "$DIGITS_SRC/tests/cli/lib.bash"
 need_data
 
 # the same run each time: a small MLP with dropout, augmented, one thread.
-# A checkpoint holds the weights, optimizer and loop state, not the
-# options: --resume gets the same ones again (batch, augmentation, data).
+# A checkpoint holds the weights, optimizer and loop state and the run's
+# options: --resume alone continues the run; options given again override.
 NET="input 28 28 1; flatten; dense 100; relu; dropout 0.3; dense 10; softmax"
 ARGS=(--data "$DIGITS_DATA" --arch "$NET" --limit 20000 --val 2000
       --batch 32 --seed 11 --augment --threads 1)
@@ -96,6 +96,7 @@ expect_err 'stopped by SIGTERM after 1 epoch; checkpoint in .*b\.safetensors\.ck
 OUT=$T/stdout ERR=$T/stderr
 run "$DIGITS" info "$B.ckpt"
 expect_out '^  train_state: epoch=1 batch=[1-9]'  # in the middle of epoch 2
+cp "$B.ckpt" "$T/b-copy.ckpt"
 run "$DIGITS" train "${ARGS[@]}" --resume "$B.ckpt" --epochs 2 --out "$B"
 expect_rc 0 "resume after SIGTERM"
 expect_out '^epoch 2/2 '
@@ -105,7 +106,28 @@ for k in test_accuracy test_loss val_loss best_epoch; do
   a=$("$DIGITS" info "$A" | grep "^  $k: ") b=$("$DIGITS" info "$B" | grep "^  $k: ")
   [ -n "$a" ] && [ "$a" = "$b" ] || fail "$k: '$a' vs '$b'"
 done
-echo "SIGTERM mid-epoch + resume: the same weights as the uninterrupted run"
+# the checkpoint knows its run's options: --resume alone gives the same weights
+C=$T/c.safetensors
+run "$DIGITS" train --resume "$T/b-copy.ckpt" --out "$C"
+expect_rc 0 "resume with the options stored in the checkpoint"
+expect_out '^resuming .* 20000 images \(2000 for validation\), up to epoch 2$'
+expect_out '^epoch 2/2 '
+[ -s "$ERR" ] && fail "resume with the stored options printed: $(cat "$ERR")"
+cmp -s <(tensors "$A") <(tensors "$C") ||
+  fail "resumed with the checkpoint's own options: weights differ from the uninterrupted run's"
+# an option that changes the run is allowed, and said out loud
+run "$DIGITS" train --resume "$T/b-copy.ckpt" --batch 64 --epochs 2 --out "$T/d.safetensors"
+expect_rc 0 "resume with another --batch"
+expect_err 'note: --batch 64 instead of the interrupted run.s 32: the resumed run will not match an uninterrupted one'
+# what the checkpoint's state holds cannot change: refused, nothing trained
+run "$DIGITS" train --resume "$T/b-copy.ckpt" --optimizer sgd --out "$T/e.safetensors"
+expect_rc 2 "resume with another optimizer"
+expect_err '--optimizer sgd: the run in .*b-copy\.ckpt uses adam.*--init'
+run "$DIGITS" train --resume "$T/b-copy.ckpt" --lr 0.01 --out "$T/e.safetensors"
+expect_rc 2 "resume with another rate under the plateau schedule"
+expect_err '--lr 0.01: a resumed run with the plateau schedule goes on at its checkpoint.s rate'
+[ -e "$T/e.safetensors" ] && fail "a refused resume wrote a model"
+echo "SIGTERM mid-epoch + resume: the same weights as the uninterrupted run, with or without the options again"
 
 # ---- 3. a full disk ------------------------------------------------------------
 M=$T/m.safetensors
