@@ -42,36 +42,26 @@
 #define DG_TILE_UNROLL
 #endif
 
-/* Register tile: IMP pixels x cv vectors of output channels, cv chosen
- * per layer (conv_cv) and at most CVMAX. simd128 and SSE have 16
- * registers and no fused multiply-add (a product needs a temporary): 4 x
- * 3 = 12 accumulators where the channels come in twelves, else 4 x 2.
- * Wider targets: one vector of 8 or 16 channels already covers the small
- * layers' channel counts. */
+/* Register tile: IMP pixels x CV vectors of output channels. simd128 and
+ * SSE have 16 registers and no fused multiply-add (a product needs a
+ * temporary): 4 x 2 = 8 accumulators (4 x 3 = 12 measured no faster in
+ * Node: V8 then spills). Wider targets: one vector of 8 or 16 channels
+ * already covers the small layers' channel counts. */
 #define IMP 4
 #if defined(DG_SIMD_WASM) || defined(DG_SIMD_SSE2)
-#define CVMAX 3
+#define CV 2
 #elif defined(DG_SIMD_SCALAR)
-#define CVMAX 4
+#define CV 4
 #else
-#define CVMAX 1
+#define CV 1
 #endif
 /* Dense: blocks of DV vectors of outputs, two partial sums (even and odd
  * inputs) each, so a narrow layer still has independent chains. */
-#if CVMAX >= 2
+#if CV >= 2
 #define DV 4
 #else
 #define DV 2
 #endif
-
-static int conv_cv(int f) {
-#if CVMAX == 3
-  return f % 12 == 0 ? 3 : 2;
-#else
-  (void)f;
-  return CVMAX;
-#endif
-}
 
 static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
@@ -79,15 +69,15 @@ static inline int imin(int a, int b) { return a < b ? a : b; }
 /* ---- convolution ----------------------------------------------------------- */
 
 size_t dg_infer_conv_packed_size(int c, int f, int k) {
-  size_t fp = (size_t)round_up(f, conv_cv(f) * DG_VW);
+  size_t fp = (size_t)round_up(f, CV * DG_VW);
   return (size_t)k * k * c * fp + fp;
 }
 
-/* Block j0 of cb = conv_cv(f) vectors of channels: (k*k*c, cb) at packed
+/* Block j0 of cb = CV vectors of channels: (k*k*c, cb) at packed
  * + j0 * kkc; bias (fp) after the last block. */
 void dg_infer_conv_pack(const float *wt, const float *bias, int c, int f,
                         int k, float *packed) {
-  int kkc = k * k * c, cb = conv_cv(f) * DG_VW, fp = round_up(f, cb);
+  int kkc = k * k * c, cb = CV * DG_VW, fp = round_up(f, cb);
   for (int j0 = 0; j0 < fp; j0 += cb) {
     float *d = packed + (size_t)j0 * kkc;
     int nc = imin(cb, f - j0);
@@ -108,7 +98,7 @@ size_t dg_infer_conv_work(int h, int w, int c, int pad) {
 /* acc[r][v] = sum over the window of pixel r (rows a[r], a[r] + rs, ...,
  * kc floats each) times the block's weights b (kkc, cv vectors). */
 DG_INLINE void conv_tile(const int cv, const float *const *a, int k, int kc,
-                         size_t rs, const float *b, dg_vf acc[IMP][CVMAX]) {
+                         size_t rs, const float *b, dg_vf acc[IMP][CV]) {
   DG_UNROLL
   for (int r = 0; r < IMP; r++) {
     DG_UNROLL
@@ -120,7 +110,7 @@ DG_INLINE void conv_tile(const int cv, const float *const *a, int k, int kc,
     for (int r = 0; r < IMP; r++) ar[r] = a[r] + s * rs;
     DG_TILE_UNROLL
     for (int q = 0; q < kc; q++, b += cv * DG_VW) {
-      dg_vf bv[CVMAX];
+      dg_vf bv[CV];
       DG_UNROLL
       for (int v = 0; v < cv; v++) bv[v] = dg_vload(b + v * DG_VW);
       DG_UNROLL
@@ -158,7 +148,7 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
                           const float *bias, int f, int relu, int pool,
                           float *out, int nc) {
   size_t rs = (size_t)wp * c;
-  dg_vf acc[IMP][CVMAX];
+  dg_vf acc[IMP][CV];
   if (pool == 2) {
     int ph = oh / 2, pw = ow / 2;
     for (int py = 0; py < ph; py++)
@@ -166,7 +156,7 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
         const float *p = src + ((size_t)2 * py * wp + 2 * px) * c;
         const float *a[IMP] = {p, p + c, p + rs, p + rs + c};
         conv_tile(cv, a, k, kc, rs, b, acc);
-        dg_vf m[CVMAX];
+        dg_vf m[CV];
         DG_UNROLL
         for (int v = 0; v < cv; v++)
           m[v] = dg_vmax(dg_vmax(acc[0][v], acc[1][v]),
@@ -195,8 +185,8 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
   }
 }
 
-/* conv_block with cv a constant, and one input channel with 5 x 5 or 3 x 3
- * windows specialized, each its own function: V8 compiles a smaller
+/* conv_block with one input channel and 5 x 5 or 3 x 3 windows
+ * specialized, each variant its own function: V8 compiles a smaller
  * function with fewer spills than one holding every variant. */
 #define CONV_VARIANT(name, CVV, CC, KK)                                       \
   static DG_NOINLINE void name(const float *src, int wp, int c, int k,       \
@@ -209,36 +199,12 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
   }
 typedef void conv_fn(const float *, int, int, int, int, int, const float *,
                      const float *, int, int, int, float *, int);
-#if CVMAX >= 3
-CONV_VARIANT(conv_3_k5c1, 3, 1, 5)
-CONV_VARIANT(conv_3_k3c1, 3, 1, 3)
-CONV_VARIANT(conv_3, 3, 0, 0)
-#endif
-#if CVMAX >= 2
-CONV_VARIANT(conv_2_k5c1, 2, 1, 5)
-CONV_VARIANT(conv_2_k3c1, 2, 1, 3)
-CONV_VARIANT(conv_2, 2, 0, 0)
-#endif
-#if CVMAX != 2 && CVMAX != 3
-CONV_VARIANT(conv_n_k5c1, CVMAX, 1, 5)
-CONV_VARIANT(conv_n_k3c1, CVMAX, 1, 3)
-CONV_VARIANT(conv_n, CVMAX, 0, 0)
-#endif
+CONV_VARIANT(conv_k5c1, CV, 1, 5)
+CONV_VARIANT(conv_k3c1, CV, 1, 3)
+CONV_VARIANT(conv_any, CV, 0, 0)
 
-static conv_fn *conv_variant(int cv, int c, int k) {
-  int v = c == 1 && k == 5 ? 0 : c == 1 && k == 3 ? 1 : 2;
-#if CVMAX >= 3
-  if (cv == 3) return v == 0 ? conv_3_k5c1 : v == 1 ? conv_3_k3c1 : conv_3;
-#endif
-#if CVMAX >= 2
-  if (cv == 2) return v == 0 ? conv_2_k5c1 : v == 1 ? conv_2_k3c1 : conv_2;
-#endif
-#if CVMAX != 2 && CVMAX != 3
-  (void)cv;
-  return v == 0 ? conv_n_k5c1 : v == 1 ? conv_n_k3c1 : conv_n;
-#else
-  return conv_2;
-#endif
+static conv_fn *conv_variant(int c, int k) {
+  return c == 1 && k == 5 ? conv_k5c1 : c == 1 && k == 3 ? conv_k3c1 : conv_any;
 }
 
 void dg_infer_conv(const float *in, int h, int w, int c, const float *packed,
@@ -260,9 +226,9 @@ void dg_infer_conv(const float *in, int h, int w, int c, const float *packed,
     memset(work + (size_t)(h + pad) * row, 0, (size_t)pad * row * sizeof(float));
     src = work;
   }
-  int cv = conv_cv(f), cb = cv * DG_VW, fp = round_up(f, cb), kkc = k * k * c;
+  int cb = CV * DG_VW, fp = round_up(f, cb), kkc = k * k * c;
   const float *bias = packed + (size_t)kkc * fp;
-  conv_fn *fn = conv_variant(cv, c, k);
+  conv_fn *fn = conv_variant(c, k);
   for (int j0 = 0; j0 < f; j0 += cb)
     fn(src, wp, c, k, oh, ow, packed + (size_t)j0 * kkc, bias + j0, f, relu,
        pool, out + j0, imin(cb, f - j0));
