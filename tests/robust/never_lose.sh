@@ -71,8 +71,20 @@ set -e
 run "$DIGITS" info "$K.ckpt"
 expect_rc 0 "the checkpoint left by kill -9 loads"
 expect_out '^  train_state: '
+# temporary files of killed writers (NAME.tmpPID) go with the next write of
+# NAME; one of a live process (this shell's) stays, as does a foreign name
+sleep 30 & DEAD=$!; kill -KILL $DEAD; wait $DEAD 2>/dev/null || true
+echo partial > "$K.ckpt.tmp$DEAD"
+echo partial > "$K.tmp$DEAD"
+echo partial > "$K.ckpt.tmp$$"
+echo mine > "$K.ckpt.tmpfile"
 run "$DIGITS" train "${ARGS[@]}" --resume "$K.ckpt" --epochs 3 --out "$K"
 expect_rc 0 "--resume after kill -9"
+[ -e "$K.ckpt.tmp$DEAD" ] && fail "a dead writer's temporary checkpoint was left"
+[ -e "$K.tmp$DEAD" ] && fail "a dead writer's temporary model was left"
+[ -e "$K.ckpt.tmp$$" ] || fail "a live process's temporary file was removed"
+[ -e "$K.ckpt.tmpfile" ] || fail "a file not named NAME.tmpPID was removed"
+rm -f "$K.ckpt.tmp$$" "$K.ckpt.tmpfile"
 grep -q '^epoch 1/3 ' "$OUT" && fail "--resume after kill -9 ran epoch 1 again"
 expect_out '^epoch 3/3 '
 [ -s "$K" ] || fail "no model after resuming"
