@@ -165,23 +165,41 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
       }
     return;
   }
+  if (ow >= IMP) { /* tiles along each row, the last shifted left to end
+                     at the row's end (its overlap recomputes the same
+                     values) */
+    for (int oy = 0; oy < oh; oy++) {
+      const float *row = src + (size_t)oy * rs;
+      float *orow = out + (size_t)oy * ow * f;
+      for (int x0 = 0;; x0 += IMP) {
+        int ox = imin(x0, ow - IMP);
+        const float *a[IMP];
+        DG_UNROLL
+        for (int r = 0; r < IMP; r++) a[r] = row + (size_t)(ox + r) * c;
+        conv_tile(cv, a, k, kc, rs, b, acc);
+        DG_UNROLL
+        for (int r = 0; r < IMP; r++)
+          conv_store(cv, acc[r], bias, relu, orow + (size_t)(ox + r) * f, nc);
+        if (ox + IMP >= ow) break;
+      }
+    }
+    return;
+  }
+  /* narrow images: tiles over the pixels in order, rows past the last
+   * pixel repeating it */
   int opix = oh * ow;
   for (int m0 = 0; m0 < opix; m0 += IMP) {
-    /* the last tile ends at the last pixel (its overlap recomputes the
-     * same values); with fewer pixels than IMP, rows repeat the last */
-    int s0 = opix >= IMP ? imin(m0, opix - IMP) : 0;
     const float *a[IMP];
-    int oy = s0 / ow, ox = s0 % ow;
     DG_UNROLL
     for (int r = 0; r < IMP; r++) {
-      a[r] = src + ((size_t)oy * wp + ox) * c;
-      if (s0 + r + 1 < opix && ++ox == ow) ox = 0, oy++;
+      int m = imin(m0 + r, opix - 1);
+      a[r] = src + ((size_t)(m / ow) * wp + m % ow) * c;
     }
     conv_tile(cv, a, k, kc, rs, b, acc);
     DG_UNROLL
     for (int r = 0; r < IMP; r++)
       conv_store(cv, acc[r], bias, relu,
-                 out + (size_t)imin(s0 + r, opix - 1) * f, nc);
+                 out + (size_t)imin(m0 + r, opix - 1) * f, nc);
   }
 }
 
