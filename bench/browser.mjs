@@ -3,7 +3,8 @@
  * line. A tiny static server on 127.0.0.1 serves the repository, with the
  * cross-origin isolation headers that give performance.now() 5 us
  * resolution. usage: node bench/browser.mjs [--quick] [--reps N] [--archs a,b]
- * [--no-train] [--no-peak] */
+ * [--no-train] [--no-peak] [--wasm-base DIR] (DIR's .wasm builds served as
+ * web/build's, to compare builds) */
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -23,9 +24,13 @@ const extra = (ai >= 0 ? `&archs=${encodeURIComponent(args[ai + 1])}` : '') +
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
                 '.wasm': 'application/wasm' };
+const wi = args.indexOf('--wasm-base');
+const wasmDir = wi >= 0 ? args[wi + 1] : null;
 const server = createServer(async (req, res) => {
-  const p = normalize(join(root, decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  let p = normalize(join(root, path));
   if (!p.startsWith(root + sep)) { res.writeHead(403); return res.end(); }
+  if (wasmDir && /^\/web\/build\/[\w-]+\.wasm$/.test(path)) p = join(wasmDir, path.slice(11));
   try {
     const data = await readFile(p);
     res.writeHead(200, { 'content-type': types[extname(p)] || 'application/octet-stream',
