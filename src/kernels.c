@@ -19,7 +19,9 @@
  * Loops over those outputs are scheduled dynamically, in chunks: on cores
  * shared with other work, a thread that is descheduled holds up one chunk
  * instead of a fixed half of the loop. Which thread takes a chunk never
- * changes its arithmetic. */
+ * changes its arithmetic, and neither does how many threads a call uses:
+ * threads_for picks that from the call's size and from how recent calls
+ * fared with and without the team (see there). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -93,12 +95,107 @@ const char *dg_kernels_simd(void) { return DG_SIMD_NAME; }
 
 /* Threads worth using for `work` multiply-adds (or element operations):
  * forking a team costs a few microseconds, so small calls stay serial. The
- * choice can depend on anything: it never changes the arithmetic. */
-static int threads_for(double work, double min_work_per_thread) {
-  int nt = dg_kernels_threads();
-  if (nt > 1 && work < min_work_per_thread * 2) return 1;
-  return nt;
+ * choice can depend on anything: it never changes the arithmetic.
+ *
+ * And it does depend on how the calls fare. Every parallel region waits
+ * for all its threads, so when another process keeps one of the cores
+ * busy, a region waits for the scheduler to give a thread its turn (a
+ * time slice, milliseconds), and 2 threads trained the cnn at half the
+ * speed of 1. So calls run in one of two modes, the team or one thread,
+ * for stretches of calls (mixing them per call would make the team pay for
+ * waking its sleeping threads every time): after TUNE_RUN calls in one
+ * mode, TUNE_TRY calls try the other, and the mode whose calls were faster
+ * continues. Each call site and size (a small per-thread table) keeps its
+ * time in each mode; the modes are compared on the sites timed in both. A
+ * call's time runs from its threads_for to the next one's (a kernel's
+ * threads_for comes first in it, and training repeats the same sequence of
+ * calls), so only threads_for reads the clock. The stretch before the next
+ * try doubles while the mode stays (up to 64 times), so a quiet machine
+ * spends little time trying one thread. */
+#if defined(_OPENMP)
+#define TUNE_SLOTS 256
+#define TUNE_TRY 64
+#define TUNE_RUN (16 * TUNE_TRY)
+typedef struct {
+  int site;       /* source line of the threads_for call; 0 = free */
+  double work;    /* the call's size */
+  double t[2];    /* average seconds: 1 thread, the team; 0 = unmeasured */
+} tune_slot;
+typedef struct {
+  tune_slot tab[TUNE_SLOTS];
+  tune_slot *prev;   /* the call being timed, if any */
+  int prev_team;     /* whether it ran with the team */
+  double t0;         /* when it started */
+  int team;          /* the mode */
+  int trying;        /* in a stretch that tries the other mode */
+  long left;         /* calls left in this stretch */
+  long run;          /* length of the next stretch in the mode */
+} tune_state;
+static DG_TLS tune_state tune = {.team = 1, .left = TUNE_RUN, .run = TUNE_RUN};
+
+static tune_slot *tune_slot_for(int site, double work) {
+  uint64_t h = ((uint64_t)work + (uint64_t)site) * 0x9E3779B97F4A7C15ull;
+  h = (h ^ h >> 31) * 0xBF58476D1CE4E5B9ull;
+  tune_slot *sl = NULL;
+  for (int i = 0; i < 4 && !sl; i++) { /* its slot, or a free one */
+    tune_slot *q = &tune.tab[((h >> 40) + i) % TUNE_SLOTS];
+    if (!q->site || (q->site == site && q->work == work)) sl = q;
+  }
+  if (!sl) sl = &tune.tab[(h >> 40) % TUNE_SLOTS]; /* full: evict */
+  if (sl->site != site || sl->work != work) {
+    memset(sl, 0, sizeof *sl);
+    sl->site = site, sl->work = work;
+  }
+  return sl;
 }
+
+/* After a try: the mode whose calls took less time, on the sites timed in
+ * both modes. */
+static void tune_decide(void) {
+  double one = 0, team = 0;
+  for (int i = 0; i < TUNE_SLOTS; i++) {
+    const tune_slot *q = &tune.tab[i];
+    if (q->site && q->t[0] > 0 && q->t[1] > 0) one += q->t[0], team += q->t[1];
+  }
+  int best = team <= one;
+  tune.run = best == tune.team ? (tune.run < 64 * TUNE_RUN ? 2 * tune.run
+                                                           : tune.run)
+                               : TUNE_RUN;
+  tune.team = best;
+}
+
+static int threads_tuned(int site, double work, double min_work_per_thread) {
+  int nt = dg_kernels_threads();
+  if (nt > 1 && work < min_work_per_thread * 2) nt = 1;
+  if (nt == 1 && !tune.prev) return 1;
+  double now = omp_get_wtime();
+  if (tune.prev) { /* the previous tuned call ends here */
+    double dt = now - tune.t0, *t = &tune.prev->t[tune.prev_team];
+    if (*t > 0 && dt > 4 * *t) dt = 4 * *t; /* a pause, not the kernel */
+    *t = *t > 0 ? 0.5 * *t + 0.5 * dt : dt;
+    tune.prev = NULL;
+  }
+  if (nt == 1) return 1;
+  if (--tune.left <= 0) { /* the end of a stretch */
+    if (tune.trying) tune_decide();
+    tune.trying = !tune.trying;
+    tune.left = tune.trying ? TUNE_TRY : tune.run;
+  }
+  int team = tune.team ^ tune.trying;
+  /* the first calls of a stretch wake threads up or let them go idle:
+   * not timed */
+  long done = (tune.trying ? TUNE_TRY : tune.run) - tune.left;
+  tune.prev = done >= 8 ? tune_slot_for(site, work) : NULL;
+  tune.prev_team = team, tune.t0 = now;
+  return team ? nt : 1;
+}
+#define threads_for(work, min) threads_tuned(__LINE__, (work), (min))
+#else
+static int threads_for(double work, double min_work_per_thread) {
+  (void)work, (void)min_work_per_thread;
+  return 1;
+}
+#endif
 
 /* ---- GEMM blocking ------------------------------------------------------- */
 
