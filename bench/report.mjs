@@ -152,10 +152,14 @@ if (!bt.length) p('| (not measured in this run) | | | | | | | |');
 p();
 p('## Time to 99.0% MNIST test accuracy (native)');
 p();
-const a = find({ kind: 'accuracy' });
-if (a) {
-  p(`- command: \`${a.command}\``);
-  p(`- wall clock of the training: ${f(a.seconds, 1)} s; test accuracy ${a.accuracy ?? '?'}%${a.accuracy != null && a.accuracy >= 99.0 ? ' (reached 99.0%)' : ' (did not reach 99.0%)'}`);
+const accRuns = rows.filter((r) => r.kind === 'accuracy' && r.target === 'native');
+if (accRuns.length) {
+  p('The recipe is in bench/run (why this one, and what else was tried). Wall clock of `digits train` (data loading, 2 epochs, validation and test evaluation included), one run per seed; the trained model does not depend on the thread count, only its time does.');
+  p();
+  p('| seed | seconds | test accuracy | load (1 min) | command |');
+  p('|---|---|---|---|---|');
+  for (const r of accRuns)
+    p(`| ${r.seed ?? '–'} | ${f(r.seconds, 1)} | ${r.accuracy ?? '?'}%${r.accuracy != null && r.accuracy >= 99.0 ? '' : ' (below 99.0%)'} | ${r.load ?? '–'} | \`${r.command}\` |`);
 } else {
   p('- not measured in this run (--quick or --no-accuracy)');
 }
@@ -205,9 +209,12 @@ for (const arch of ['logreg', 'mlp', 'lenet5']) {
   T('native training, mlp: ≥ 100,000 images/s', mb.length ? f(Math.max(...mb)) : '–', mb.length ? Math.max(...mb) >= 100000 : null);
 }
 {
-  const acc = find({ kind: 'accuracy' });
-  T('time to 99.0% test accuracy, native, 2 threads: < 30 s', acc ? `${f(acc.seconds, 1)} s (${acc.accuracy ?? '?'}%)` : '–',
-    acc ? acc.seconds < 30 && acc.accuracy >= 99 : null);
+  /* the median time over the seeds, and every seed at 99.0% or more */
+  const acc = rows.filter((r) => r.kind === 'accuracy' && r.target === 'native');
+  const ts = med(acc.map((r) => r.seconds)), amin = Math.min(...acc.map((r) => r.accuracy ?? 0));
+  T('time to 99.0% test accuracy, native, 2 threads: < 30 s',
+    acc.length ? `${f(ts, 1)} s median over ${acc.length} seed${acc.length > 1 ? 's' : ''} (${f(Math.min(...acc.map((r) => r.seconds)), 1)}–${f(Math.max(...acc.map((r) => r.seconds)), 1)} s); test accuracy ${acc.map((r) => `${r.accuracy ?? '?'}%`).join(', ')}` : '–',
+    acc.length ? ts < 30 && amin >= 99 : null);
 }
 T('in-browser training, one epoch of mlp over 10,000 images: < 1 s', btEpoch.mlp ? `${f(btEpoch.mlp, 2)} s` : '–', btEpoch.mlp ? btEpoch.mlp < 1 : null);
 T('in-browser training, one epoch of the small CNN: < 10 s', btEpoch['small-cnn'] ? `${f(btEpoch['small-cnn'], 2)} s` : '–', btEpoch['small-cnn'] ? btEpoch['small-cnn'] < 10 : null);
