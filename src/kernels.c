@@ -830,6 +830,16 @@ static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
  * operands it reads are then zero-padded to whole vectors. */
 static inline int tile_nv(int rem) { return rem > (NV - 1) * DG_VW ? NV : 1; }
 
+/* The input gradient's tile (see conv_gi_tile), also the weight
+ * gradient's for wide layers: GI_MR pixels x GI_NV vectors. */
+#if defined(DG_SIMD_AVX512) && !defined(DG_GEMM_MR)
+#define GI_MR 6
+#define GI_NV 4
+#else
+#define GI_MR MR
+#define GI_NV NV
+#endif
+
 /* Images per weight-gradient partial: the batch is cut into at most this
  * many groups, whatever the thread count. */
 #define CONV_GROUPS 16
@@ -1070,35 +1080,42 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
   }
 }
 
-/* Weight-gradient tile: rows kk0..kk0+MR of dw against nv vectors of
+/* Weight-gradient tiles: R rows of dw x nv vectors, R x nv <= MR x
+ * GW_NVMAX. With 64 or more filters in whole GI_NV-vector tiles, AVX-512
+ * takes the input gradient's 6 x 4 shape (a third fewer broadcasts per
+ * multiply-add); otherwise MR x NV. */
+#define GW_NVMAX (GI_NV > NV ? GI_NV : NV)
+
+/* Weight-gradient tile: rows kk0..kk0+R of dw against nv vectors of
  * columns, summed over one image's pixels (oy, ox ascending): A's entry is
  * p[off[r]] for the pixel's window start p, or p[off[0] + r] when the MR
  * rows lie in one run (contig). Then the group partial pw (row stride ldp)
  * is set (first image) or added to. */
-DG_INLINE void conv_gw_tile(const int nv, const int contig, const float *img,
-                            int nimg, size_t isz, int oh, int ow, size_t ss,
-                            int c, const int *off, const float *dy, int ldd,
-                            float *pw, int ldp, int mr, int first) {
-  dg_vf acc[MR][NV];
+DG_INLINE void conv_gw_tile(const int R, const int nv, const int contig,
+                            const float *img, int nimg, size_t isz, int oh,
+                            int ow, size_t ss, int c, const int *off,
+                            const float *dy, int ldd, float *pw, int ldp,
+                            int mr, int first) {
+  dg_vf acc[MR][GW_NVMAX];
   DG_UNROLL
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     DG_UNROLL
     for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
   }
   int o[MR];
   DG_UNROLL
-  for (int r = 0; r < MR; r++) o[r] = contig ? r : off[r];
-  if (contig) img += off[0]; /* then the MR entries are p[0..MR) */
+  for (int r = 0; r < R; r++) o[r] = contig ? r : off[r];
+  if (contig) img += off[0]; /* then the R entries are p[0..R) */
   for (int i = 0; i < nimg; i++)
   for (int oy = 0; oy < oh; oy++) {
     const float *p = img + i * isz + (size_t)oy * ss;
     DG_UNROLL4
     for (int ox = 0; ox < ow; ox++, p += c, dy += ldd) {
-      dg_vf bv[NV];
+      dg_vf bv[GW_NVMAX];
       DG_UNROLL
       for (int v = 0; v < nv; v++) bv[v] = dg_vload(dy + v * DG_VW);
       DG_UNROLL
-      for (int r = 0; r < MR; r++) {
+      for (int r = 0; r < R; r++) {
         dg_vf av = dg_vset1(p[o[r]]);
         DG_UNROLL
         for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
@@ -1106,7 +1123,7 @@ DG_INLINE void conv_gw_tile(const int nv, const int contig, const float *img,
     }
   }
   DG_UNROLL
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     if (r >= mr) continue;
     float *q = pw + (size_t)r * ldp;
     DG_UNROLL
@@ -1152,7 +1169,9 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
   int *kofs = (int *)(part + G * psz);
   for (int kk = 0; kk < kkc; kk++)
     kofs[kk] = (int)((kk / kc) * ss + kk % kc);
-  int contig = kc % MR == 0, nmt = (kkc + MR - 1) / MR;
+  int wide = GI_NV > NV && f % (GI_NV * DG_VW) == 0;
+  int R = wide ? GI_MR : MR; /* rows per tile */
+  int contig = kc % R == 0, nmt = (kkc + R - 1) / R;
   int gpix = imax(16, CONV_GW_FLOATS / fp);
   size_t isz = (size_t)hp * wp * c;
   int ntg = imin(nt, G);
@@ -1175,23 +1194,33 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
         const float *imb = img + (size_t)y0 * ss;
         const float *dyb = dyi + (size_t)y0 * ow * fp;
         for (int mt = 0; mt < nmt; mt++) {
-          int kk0 = mt * MR, mr = imin(MR, kkc - kk0), off[MR];
-          for (int r = 0; r < MR; r++) off[r] = kofs[kk0 + (r < mr ? r : 0)];
+          int kk0 = mt * R, mr = imin(R, kkc - kk0), off[MR];
+          for (int r = 0; r < R; r++) off[r] = kofs[kk0 + (r < mr ? r : 0)];
           float *q = pw + (size_t)kk0 * fp;
+          if (wide) {
+            for (int j = 0; j < f; j += GI_NV * DG_VW)
+              if (contig)
+                conv_gw_tile(GI_MR, GI_NV, 1, imb, nbi, isz, ny, ow, ss, c,
+                             off, dyb + j, fp, q + j, fp, mr, first);
+              else
+                conv_gw_tile(GI_MR, GI_NV, 0, imb, nbi, isz, ny, ow, ss, c,
+                             off, dyb + j, fp, q + j, fp, mr, first);
+            continue;
+          }
           for (int j = 0; j < f;) {
             int nv = tile_nv(f - j);
             if (nv == NV && contig)
-              conv_gw_tile(NV, 1, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
-                           fp, q + j, fp, mr, first);
+              conv_gw_tile(MR, NV, 1, imb, nbi, isz, ny, ow, ss, c, off,
+                           dyb + j, fp, q + j, fp, mr, first);
             else if (nv == NV)
-              conv_gw_tile(NV, 0, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
-                           fp, q + j, fp, mr, first);
+              conv_gw_tile(MR, NV, 0, imb, nbi, isz, ny, ow, ss, c, off,
+                           dyb + j, fp, q + j, fp, mr, first);
             else if (contig)
-              conv_gw_tile(1, 1, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
-                           fp, q + j, fp, mr, first);
+              conv_gw_tile(MR, 1, 1, imb, nbi, isz, ny, ow, ss, c, off,
+                           dyb + j, fp, q + j, fp, mr, first);
             else
-              conv_gw_tile(1, 0, imb, nbi, isz, ny, ow, ss, c, off, dyb + j,
-                           fp, q + j, fp, mr, first);
+              conv_gw_tile(MR, 1, 0, imb, nbi, isz, ny, ow, ss, c, off,
+                           dyb + j, fp, q + j, fp, mr, first);
             j += nv * DG_VW;
           }
         }
@@ -1239,13 +1268,6 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
  * products: AVX-512 takes 6 x 4 vectors (24 of its 32 registers) instead
  * of 8 x 2, a third fewer broadcasts per multiply-add and half the tiles.
  * Elsewhere the GEMM's tile. */
-#if defined(DG_SIMD_AVX512) && !defined(DG_GEMM_MR)
-#define GI_MR 6
-#define GI_NV 4
-#else
-#define GI_MR MR
-#define GI_NV NV
-#endif
 /* vectors in a tile with rem columns left: GI_NV, 2 or 1 (whole tiles
  * cover round_up(rem, DG_VW) columns, zero-padded) */
 static inline int gi_tile_nv(int rem) {
