@@ -839,6 +839,7 @@ static inline int tile_nv(int rem) { return rem > (NV - 1) * DG_VW ? NV : 1; }
 #define GI_MR MR
 #define GI_NV NV
 #endif
+#define GW_NVMAX (GI_NV > NV ? GI_NV : NV) /* widest conv tile */
 
 /* Images per weight-gradient partial: the batch is cut into at most this
  * many groups, whatever the thread count. */
@@ -888,30 +889,32 @@ size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad) {
   return m > gi ? m : gi;
 }
 
-/* Forward tile: rows a[r] (MR output pixels), k runs of kc floats ss
- * apart; b (kkc, ldb) the weights at this tile's first column. One FMA
- * chain per element over (run, position) ascending, then + bias, ReLU. */
-DG_INLINE void conv_fwd_tile(const int nv, const float *const *a, int k,
-                             int kc, size_t ss, const float *b, int ldb,
+/* Forward tile: rows a[r] (R output pixels, R <= MR), k runs of kc floats
+ * ss apart; b (kkc, ldb) the weights at this tile's first column. One FMA
+ * chain per element over (run, position) ascending, then + bias, ReLU.
+ * R x nv is MR x NV, or GI_MR x GI_NV for layers whose filters come in
+ * whole GI_NV-vector tiles (AVX-512: 6 x 4, fewer broadcasts). */
+DG_INLINE void conv_fwd_tile(const int R, const int nv, const float *const *a,
+                             int k, int kc, size_t ss, const float *b, int ldb,
                              float *out, int ldo, int mr, int ncols,
                              const float *bias, int relu) {
-  dg_vf acc[MR][NV];
+  dg_vf acc[MR][GW_NVMAX];
   DG_UNROLL
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     DG_UNROLL
     for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
   }
   for (int s = 0; s < k; s++) {
     const float *ar[MR];
     DG_UNROLL
-    for (int r = 0; r < MR; r++) ar[r] = a[r] + s * ss;
+    for (int r = 0; r < R; r++) ar[r] = a[r] + s * ss;
     DG_UNROLL4
     for (int q = 0; q < kc; q++, b += ldb) {
-      dg_vf bv[NV];
+      dg_vf bv[GW_NVMAX];
       DG_UNROLL
       for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
       DG_UNROLL
-      for (int r = 0; r < MR; r++) {
+      for (int r = 0; r < R; r++) {
         dg_vf av = dg_vset1(ar[r][q]);
         DG_UNROLL
         for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
@@ -920,7 +923,7 @@ DG_INLINE void conv_fwd_tile(const int nv, const float *const *a, int k,
   }
   dg_vf zero = dg_vzero();
   DG_UNROLL
-  for (int r = 0; r < MR; r++) {
+  for (int r = 0; r < R; r++) {
     if (r >= mr) continue;
     float *o = out + (size_t)r * ldo;
     if (ncols == nv * DG_VW) {
@@ -1053,13 +1056,17 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
     }
     return;
   }
+  /* tile rows: the wide tile's where all of f is in wide tiles */
+  int wide = GI_NV > NV && f % (GI_NV * DG_VW) == 0;
+  int R = wide ? GI_MR : MR;
+  tiles = (M + R - 1) / R;
   DG_OMP(parallel for schedule(dynamic, 32) num_threads(nt) if (nt > 1))
   for (int t = 0; t < tiles; t++) {
-    int m0 = t * MR, mr = imin(MR, M - m0);
+    int m0 = t * R, mr = imin(R, M - m0);
     const float *a[MR]; /* rows past mr repeat row 0 and are dropped */
     /* (image, row, column) of pixel m0, then stepped: no division per row */
     int b = m0 / opix, oy = m0 % opix / ow, ox = m0 % ow;
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < R; r++) {
       a[r] = r < mr ? src + (((size_t)b * hp + oy) * wp + ox) * c : a[0];
       if (++ox == ow) {
         ox = 0;
@@ -1067,14 +1074,20 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
       }
     }
     float *o = out + (size_t)m0 * f;
+    if (wide) {
+      for (int j = 0; j < f; j += GI_NV * DG_VW)
+        conv_fwd_tile(GI_MR, GI_NV, a, k, kc, ss, B + j, fp, o + j, f, mr,
+                      GI_NV * DG_VW, bias + j, relu);
+      continue;
+    }
     for (int j = 0; j < f;) {
       int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
       if (nv == NV)
-        conv_fwd_tile(NV, a, k, kc, ss, B + j, fp, o + j, f, mr, nc, bias + j,
-                      relu);
+        conv_fwd_tile(MR, NV, a, k, kc, ss, B + j, fp, o + j, f, mr, nc,
+                      bias + j, relu);
       else
-        conv_fwd_tile(1, a, k, kc, ss, B + j, fp, o + j, f, mr, nc, bias + j,
-                      relu);
+        conv_fwd_tile(MR, 1, a, k, kc, ss, B + j, fp, o + j, f, mr, nc,
+                      bias + j, relu);
       j += nv * DG_VW;
     }
   }
@@ -1084,7 +1097,6 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
  * GW_NVMAX. With 64 or more filters in whole GI_NV-vector tiles, AVX-512
  * takes the input gradient's 6 x 4 shape (a third fewer broadcasts per
  * multiply-add); otherwise MR x NV. */
-#define GW_NVMAX (GI_NV > NV ? GI_NV : NV)
 
 /* Weight-gradient tile: rows kk0..kk0+R of dw against nv vectors of
  * columns, summed over one image's pixels (oy, ox ascending): A's entry is
