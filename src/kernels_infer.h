@@ -15,6 +15,9 @@
 
 #include <stddef.h>
 
+/* 1 if dg_infer_conv is the faster way to run this layer for one image
+ * on this target (else the batched dg_conv2d of kernels.h is). */
+int dg_infer_conv_preferred(int c, int f, int k);
 /* Floats of a packed conv layer: weights (k, k, c, f) and bias (f). */
 size_t dg_infer_conv_packed_size(int c, int f, int k);
 /* packed <- wt (k, k, c, f) and bias (f). */

@@ -490,7 +490,9 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
 /* Batches up to this size run image by image through kernels_infer.c:
  * each conv or dense layer with the batch norm after it folded into
  * weights packed once (not per call), its ReLU and a following 2 x 2 max
- * pool in the kernel's epilogue. The packed copies are rebuilt on the
+ * pool in the kernel's epilogue (a conv layer that the batched kernel
+ * runs faster on this target, dg_infer_conv_preferred, goes to it with
+ * the folded weights, pooled separately). The packed copies are rebuilt on the
  * first such call after anything could have changed the weights: a
  * training forward, or a call handing out writable weights
  * (dg_net_params, dg_net_state, dg_net_tensor*, dg_net_copy_weights). */
@@ -499,6 +501,8 @@ typedef struct {
   int kind;        /* DG_L_CONV, DG_L_DENSE, or -1: layer `first` alone
                       through forward_layer */
   int bn;          /* the folded batch norm's layer, or -1 */
+  int direct;      /* conv: dg_infer_conv (else dg_conv2d on the folded,
+                      unpacked weights, the whole batch at once) */
   int relu, pool;  /* pool: 2 for a fused 2 x 2 max pool, else 0 */
   size_t off;      /* packed weights at plan->w + off */
 } infer_step;
@@ -538,15 +542,19 @@ static int infer_plan(dg_net *net) {
       if (j + 1 < L && net->layers[j + 1].kind == DG_L_BATCHNORM) s->bn = ++j;
       s->relu = net->layers[j].relu_after;
       if (s->relu) j++; /* the fused ReLU layer */
-      if (l->kind == DG_L_CONV && j + 1 < L &&
-          net->layers[j + 1].kind == DG_L_MAXPOOL && net->layers[j + 1].pool == 2)
+      s->direct = l->kind == DG_L_CONV &&
+                  dg_infer_conv_preferred(l->ic, l->filters, l->k);
+      if (s->direct && j + 1 < L && net->layers[j + 1].kind == DG_L_MAXPOOL &&
+          net->layers[j + 1].pool == 2)
         s->pool = 2, j++;
       s->last = j;
       s->off = wsize;
-      if (l->kind == DG_L_CONV) {
+      if (s->direct) {
         wsize += dg_infer_conv_packed_size(l->ic, l->filters, l->k);
         size_t wk = dg_infer_conv_work(l->ih, l->iw, l->ic, l->pad);
         if (wk > work) work = wk;
+      } else if (l->kind == DG_L_CONV) {
+        wsize += net->tensors[l->t0].size + l->filters;
       } else {
         wsize += dg_infer_dense_packed_size((int)l->in_size, l->units);
       }
@@ -580,9 +588,13 @@ static int infer_ready(dg_net *net) {
               net->fold + nw);
       w = net->fold, b = net->fold + nw;
     }
-    if (l->kind == DG_L_CONV)
+    if (s->direct)
       dg_infer_conv_pack(w, b, l->ic, F, l->k, p->w + s->off);
-    else
+    else if (l->kind == DG_L_CONV) { /* as folded, unpacked */
+      size_t nw = net->tensors[l->t0].size;
+      memcpy(p->w + s->off, w, nw * sizeof(float));
+      memcpy(p->w + s->off + nw, b, (size_t)F * sizeof(float));
+    } else
       dg_infer_dense_pack(w, b, (int)l->in_size, F, p->w + s->off);
   }
   p->ok = 1;
@@ -600,10 +612,17 @@ static void infer_forward(dg_net *net, const float *x, int n) {
       continue;
     }
     const float *w = p->w + s->off;
+    if (s->kind == DG_L_CONV && !s->direct) {
+      dg_conv_forward(e->out, in, w, w + net->tensors[l->t0].size, n, l->ih,
+                      l->iw, l->ic, l->filters, l->k, l->pad, s->relu,
+                      net->work);
+      in = e->out;
+      continue;
+    }
     for (int b = 0; b < n; b++) {
       const float *xi = in + (size_t)b * l->in_size;
       float *yi = e->out + (size_t)b * e->out_size;
-      if (s->kind == DG_L_CONV)
+      if (s->direct)
         dg_infer_conv(xi, l->ih, l->iw, l->ic, w, l->filters, l->k, l->pad,
                       s->relu, s->pool, yi, p->work);
       else
