@@ -289,7 +289,7 @@ cmd_bench() {
 # ---- fuzzing ---------------------------------------------------------------
 # The libFuzzer targets of tests/fuzz/ (fuzz_<target>.c), built with clang
 # and ASan + UBSan in build-fuzz/ and run one after the other for SECONDS
-# each from their seed corpora (tests/fuzz/corpus/<target>/, read only).
+# each (or only the TARGETs named after SECONDS) from their seed corpora (tests/fuzz/corpus/<target>/, read only).
 # What a run adds to the corpus stays in build-fuzz/corpus/<target>/, a
 # finding in build-fuzz/findings/<target>/ (copy it into the seed corpus
 # with the fix: ctest replays every seed). Exit status 1 on any finding.
@@ -297,8 +297,15 @@ FUZZ_BUILD=build-fuzz
 FUZZ_TARGETS=(model idx image preprocess)
 
 cmd_fuzz() {
-  local secs=${1:-600} t log rc n execs found total=0 t0 t1
-  case $secs in ''|*[!0-9]*) die "usage: ./build.sh fuzz [SECONDS]" ;; esac
+  local secs=${1:-600} t log rc n execs found total=0 t0 t1 targets=()
+  case $secs in ''|*[!0-9]*) die "usage: ./build.sh fuzz [SECONDS] [TARGET...]" ;; esac
+  [ $# -gt 0 ] && shift
+  targets=("$@")
+  [ ${#targets[@]} -gt 0 ] || targets=("${FUZZ_TARGETS[@]}")
+  for t in "${targets[@]}"; do
+    [[ " ${FUZZ_TARGETS[*]} " == *" $t "* ]] ||
+      die "unknown fuzz target \"$t\" (targets: ${FUZZ_TARGETS[*]})"
+  done
   deps_apt cmake:cmake gcc:gcc libc6-dev libstb-dev libjsmn-dev zlib1g-dev \
     "${FUZZ_APT_PACKAGES[@]}"
   say "build.sh: building the fuzz targets with clang in $FUZZ_BUILD/"
@@ -306,10 +313,10 @@ cmd_fuzz() {
     -DCMAKE_BUILD_TYPE=Release -DDG_OPENMP=OFF -DDG_SANITIZE_TESTS=OFF \
     -DDG_LIBFUZZER=ON >/dev/null
   cmake --build "$FUZZ_BUILD" -j"$(nproc)" --target \
-    "${FUZZ_TARGETS[@]/#/fuzz_}" >"$FUZZ_BUILD/build.log" 2>&1 ||
+    "${targets[@]/#/fuzz_}" >"$FUZZ_BUILD/build.log" 2>&1 ||
     { tail -n 30 "$FUZZ_BUILD/build.log" >&2; die "fuzz build failed"; }
   printf '%-12s %8s %12s %9s  %s\n' target seconds executions findings log
-  for t in "${FUZZ_TARGETS[@]}"; do
+  for t in "${targets[@]}"; do
     mkdir -p "$FUZZ_BUILD/corpus/$t" "$FUZZ_BUILD/findings/$t"
     log=$FUZZ_BUILD/fuzz_$t.log
     local dict=()
@@ -352,9 +359,10 @@ usage: ./build.sh VERB [ARGS]
   train ARCH ..  train ARCH on MNIST into models/ARCH.safetensors
                  (extra arguments go to `digits train`)
   bench          run the benchmarks (bench/run)
-  fuzz [SECONDS] build the libFuzzer targets with clang (build-fuzz/) and
-                 run each for SECONDS (default 600); prints executions and
-                 findings per target
+  fuzz [SECONDS] [TARGET...]
+                 build the libFuzzer targets with clang (build-fuzz/) and
+                 run each (model idx image preprocess, default all) for
+                 SECONDS (default 600); prints executions and findings
   clean          remove build folders
   help           this text
 TXT
