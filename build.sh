@@ -289,7 +289,8 @@ cmd_bench() {
 # ---- fuzzing ---------------------------------------------------------------
 # The libFuzzer targets of tests/fuzz/ (fuzz_<target>.c), built with clang
 # and ASan + UBSan in build-fuzz/ and run one after the other for SECONDS
-# each (or only the TARGETs named after SECONDS) from their seed corpora (tests/fuzz/corpus/<target>/, read only).
+# each (only the TARGETs named after SECONDS, if any) from their seed
+# corpora (tests/fuzz/corpus/<target>/, read only).
 # What a run adds to the corpus stays in build-fuzz/corpus/<target>/, a
 # finding in build-fuzz/findings/<target>/ (copy it into the seed corpus
 # with the fix: ctest replays every seed). Exit status 1 on any finding.
