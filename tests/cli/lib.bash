@@ -7,7 +7,9 @@ export LC_ALL=C
 mkdir -p "$DIGITS_TMP"
 T=$(mktemp -d "$DIGITS_TMP/$(basename "$0" .sh).XXXXXX")
 # keep the scratch folder only when the test failed, for a look afterwards
-trap 'st=$?; if [ $st -eq 0 ]; then rm -rf "$T"; else echo "scratch kept: $T" >&2; fi' EXIT
+NB=
+trap 'st=$?; if [ -n "$NB" ]; then chmod -R u+rwX "$NB"; rm -rf "$NB"; fi
+      if [ $st -eq 0 ]; then rm -rf "$T"; else echo "scratch kept: $T" >&2; fi' EXIT
 
 OUT=$T/stdout
 ERR=$T/stderr
@@ -36,6 +38,32 @@ expect_out() { grep -Eq -- "$1" "$OUT" || fail "stdout lacks /$1/"; }
 expect_one_line_err() {
   [ "$(wc -l <"$ERR")" -eq 1 ] || fail "expected one line on stderr, got $(wc -l <"$ERR")"
   grep -q '^digits: ' "$ERR" || fail "stderr line does not start with 'digits: '"
+}
+
+# as_nobody FILE...: for the permission cases. As root, file permissions do
+# not stop reads or writes, so those cases run the program as nobody (uid
+# 65534): AS becomes the command prefix, and since the clone may sit under a
+# folder nobody cannot enter (mktemp -d makes 0700 ones), the program and
+# FILE... are copied to NB, a fresh world-readable folder in /tmp, where
+# NB_DIGITS is the program. Not root: AS is empty and NB the scratch folder.
+# Returns 1 (the caller says skipped) when nobody cannot run the copy.
+as_nobody() {
+  AS=()
+  if [ "$(id -u)" -ne 0 ]; then
+    NB_DIGITS=$DIGITS
+    NB=$(mktemp -d "$T/nb.XXXXXX")
+    cp -r "$@" "$NB/"
+    return 0
+  fi
+  command -v setpriv >/dev/null || fail "setpriv (util-linux) is needed as root"
+  AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  NB=$(mktemp -d /tmp/digits-nobody.XXXXXX)
+  chmod 755 "$NB"
+  NB_DIGITS=$NB/$(basename "$DIGITS")
+  cp "$DIGITS" "$NB_DIGITS"
+  cp -r "$@" "$NB/"
+  chmod -R a+rX "$NB"
+  "${AS[@]}" "$NB_DIGITS" --version >/dev/null 2>&1
 }
 
 need_data() {
