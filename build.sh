@@ -76,9 +76,13 @@ build_native() {
 # ---- WebAssembly --------------------------------------------------------
 # The C core + src/wasm/api.c as a standalone module (no Emscripten JS glue):
 # web/digits.js instantiates it itself, the same way in Node and browsers,
-# and provides its one import (env.emscripten_notify_memory_growth). Two
-# builds from the same sources: -msimd128 and plain (phones without SIMD,
-# Safari 16.4-16.x), chosen at run time by web/digits.js.
+# and provides its one import (env.emscripten_notify_memory_growth). Three
+# builds from the same sources, chosen at run time by web/digits.js:
+# relaxed (-mrelaxed-simd: simd128 plus the fused multiply-add of relaxed
+# SIMD; Chromium 114+, Firefox 120+, Node 22+), simd (-msimd128) and plain
+# (phones without SIMD, Safari 16.4-16.x). emcc 3.1.6 writes relaxed SIMD's
+# multiply-add with its prototype opcode: web/tools/relax-wasm.mjs gives it
+# the standard one, and the result must validate (tools/validate-wasm.mjs).
 WASM_OUT=web/build
 # What the module exports, kept as data: api.c's calls plus malloc/free.
 WASM_EXPORTS=(malloc free last_error status_name build_info arch_name
@@ -147,48 +151,62 @@ wasm_one() {  # OUTPUT [extra flags]
   [ $rc -eq 0 ] || return 1
   list=$(printf '_%s,' "${WASM_EXPORTS[@]}")
   nice emcc "${WASM_CFLAGS[@]}" "$@" "$dir"/*.o "${WASM_LDFLAGS[@]}" \
-    -sEXPORTED_FUNCTIONS="${list%,}" -o "$tmp"
+    -sEXPORTED_FUNCTIONS="${list%,}" -o "$tmp" || return 1
+  if [[ " $* " == *" -mrelaxed-simd "* ]]; then relax_wasm "$tmp" || return 1; fi
   mv "$tmp" "$out"
+}
+
+relax_wasm() {  # FILE.wasm: the standard relaxed-SIMD opcode, then validate
+  node web/tools/relax-wasm.mjs "$1" "$1" >/dev/null || return 1
+  node web/tools/validate-wasm.mjs --relaxed "$1"
+  case $? in 0|3) return 0 ;; *) return 1 ;; esac  # 3: this Node cannot check
 }
 
 # tests/test_kernels.c (every fast kernel against the scalar reference)
 # and tests/test_infer.c (the inference kernels, and the network's
 # small-batch path) for WebAssembly SIMD, linked from the objects of
-# digits-simd.wasm, so tests/wasm/kernels.mjs and infer.mjs check the
+# digits-simd.wasm (in wasm-tests/) and of digits-relaxed.wasm (in
+# wasm-tests-relaxed/), so tests/wasm/kernels.mjs and infer.mjs check the
 # kernels as the browser runs them.
 WASM_KTEST=$BUILD/wasm-tests/test_kernels.js
 WASM_ITEST=$BUILD/wasm-tests/test_infer.js
 
-wasm_kernel_tests() {
-  local dir=${WASM_KTEST%/*} obj=$BUILD/wasm-obj/digits-simd opt f t pids=() rc=0
+wasm_kernel_tests() {  # VARIANT (simd | relaxed)
+  local v=$1 dir obj opt f t pids=() rc=0 flags=(-msimd128)
+  dir=$BUILD/wasm-tests
+  [ "$v" = relaxed ] && { dir=$BUILD/wasm-tests-relaxed; flags+=(-mrelaxed-simd); }
+  obj=$BUILD/wasm-obj/digits-$v
   opt=$(em-config LLVM_ROOT 2>/dev/null)/opt
   mkdir -p "$dir"
   printf '{ "type": "commonjs" }\n' > "$dir/package.json"  # emcc's glue
   for f in tests/test_kernels.c tests/test_infer.c tests/harness.c; do
-    wasm_obj "$f" "$dir" "$opt" -msimd128 -Itests & pids+=($!)
+    wasm_obj "$f" "$dir" "$opt" "${flags[@]}" -Itests & pids+=($!)
   done
   for f in "${pids[@]}"; do wait "$f" || rc=1; done
   [ $rc -eq 0 ] || return 1
   for t in test_kernels test_infer; do
-    nice emcc "${WASM_CFLAGS[@]}" -msimd128 "$dir/tests_$t.o" "$dir/tests_harness.o" \
+    nice emcc "${WASM_CFLAGS[@]}" "${flags[@]}" "$dir/tests_$t.o" "$dir/tests_harness.o" \
       $(ls "$obj"/*.o | grep -v '/src_wasm_') -sENVIRONMENT=node \
       -sWASM_ASYNC_COMPILATION=0 -sALLOW_MEMORY_GROWTH=1 -o "$dir/$t.js" || return 1
+    if [ "$v" = relaxed ]; then relax_wasm "$dir/$t.wasm" || return 1; fi
   done
 }
 
 build_wasm() {
   command -v emcc >/dev/null 2>&1 || die "emcc not found (apt-get install emscripten)"
-  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm" "$WASM_KTEST"
-              "$WASM_ITEST")
+  local outs=("$WASM_OUT/digits-simd.wasm" "$WASM_OUT/digits-plain.wasm"
+              "$WASM_OUT/digits-relaxed.wasm" "$WASM_KTEST" "$WASM_ITEST"
+              "$BUILD/wasm-tests-relaxed/test_kernels.js")
   local stale=0 o
   for o in "${outs[@]}"; do
     [ -f "$o" ] || { stale=1; continue; }
     [ -n "$(find src tests/test_kernels.c tests/test_infer.c tests/harness.c \
-      tests/harness.h build.sh \
-      -newer "$o" \( -name '*.c' -o -name '*.h' -o -name build.sh \) -print -quit)" ] && stale=1
+      tests/harness.h build.sh web/tools/relax-wasm.mjs web/tools/validate-wasm.mjs \
+      -newer "$o" \( -name '*.c' -o -name '*.h' -o -name build.sh -o -name '*.mjs' \) \
+      -print -quit)" ] && stale=1
   done
   [ $stale -eq 0 ] && return 0
-  say "build.sh: WebAssembly (simd + plain) -> $WASM_OUT/"
+  say "build.sh: WebAssembly (relaxed + simd + plain) -> $WASM_OUT/"
   mkdir -p "$WASM_OUT" "$BUILD/wasm-include"
   # emcc does not search /usr/include (and -I/usr/include breaks its libc):
   # the header-only jsmn is copied beside the build instead.
@@ -198,8 +216,13 @@ build_wasm() {
   wasm_one "${outs[1]}" & pids+=($!)
   local p rc=0
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  wasm_one "${outs[2]}" -msimd128 -mrelaxed-simd || rc=1
   [ $rc -eq 0 ] || die "WebAssembly build failed"
-  wasm_kernel_tests || die "WebAssembly kernel tests failed to build"
+  pids=()
+  wasm_kernel_tests simd & pids+=($!)
+  wasm_kernel_tests relaxed & pids+=($!)
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  [ $rc -eq 0 ] || die "WebAssembly kernel tests failed to build"
 }
 
 # ---- the page's build-time files ------------------------------------------

@@ -9,8 +9,9 @@
  * (use a trained model, list a saved one, back to the default); each new
  * reading is also announced as a "digits:reading" event on document.
  *
- * URL parameters: ?simd=0 forces the plain build, ?simd=1 the SIMD build
- * (default: feature detection); ?model=NAME picks a shipped model.
+ * URL parameters: ?simd=0 forces the plain build, ?simd=1 the simd128 build,
+ * ?simd=relaxed the relaxed-SIMD build (default: feature detection, which
+ * picks relaxed where the engine has it); ?model=NAME picks a shipped model.
  */
 import { createRecognizer } from './digits.js';
 import { Pad, parseColor } from './draw.js';
@@ -300,6 +301,8 @@ function addModel(entry) {
 
 const appHooks = {
   get simd() { return recognizer.simd; },
+  /* the build in use, as loadModule's simd option (for the worker) */
+  get simdOption() { return { relaxed: 'relaxed', simd: true, plain: false }[recognizer.variant]; },
   addModel,
   /* list the entry and make it the pad's model; a model that does not load
    * is taken off the list again and the promise rejects */
@@ -406,7 +409,8 @@ async function main() {
   showEmpty();
   updateOnline();
   const simdParam = params.get('simd');
-  const simd = simdParam === '0' ? false : simdParam === '1' ? true : 'auto';
+  const simd = simdParam === '0' ? false : simdParam === '1' ? true
+    : simdParam === 'relaxed' ? 'relaxed' : 'auto';
   const m = await loadModels();
   try {
     recognizer = await createRecognizer({ model: m.file, simd });
@@ -416,7 +420,9 @@ async function main() {
     return;
   }
   document.documentElement.dataset.simd = recognizer.simd ? '1' : '0';
-  ui.build.textContent = recognizer.simd ? 'WASM SIMD' : 'WASM plain';
+  document.documentElement.dataset.build = recognizer.variant;
+  ui.build.textContent = { relaxed: 'WASM SIMD+FMA', simd: 'WASM SIMD', plain: 'WASM plain' }[
+    recognizer.variant];
   ui.build.title = recognizer.buildInfo || ui.build.title;
   showModelInfo(m);
   ui.model.disabled = false;

@@ -11,10 +11,12 @@
  *
  * The module is a standalone .wasm (no Emscripten JS glue): this file
  * compiles it (streaming in browsers, from disk under Node), supplies its one
- * import and calls the exports of src/wasm/api.c. Two builds exist,
- * digits-simd.wasm and digits-plain.wasm; 'auto' picks SIMD when the engine
- * validates a SIMD module and is not Safari 16.x (which reports SIMD but
- * computes some of its operations wrongly).
+ * import and calls the exports of src/wasm/api.c. Three builds exist,
+ * digits-relaxed.wasm (SIMD with fused multiply-add), digits-simd.wasm and
+ * digits-plain.wasm; 'auto' picks the relaxed one where the engine validates
+ * relaxed SIMD, else SIMD where it validates SIMD and is not Safari 16.x
+ * (which reports SIMD but computes some of its operations wrongly), else
+ * plain.
  *
  * Errors from C become thrown DigitsError objects carrying the C message,
  * the status code and its name.
@@ -57,10 +59,31 @@ const SIMD_PROBE = new Uint8Array([
   ...new Array(16).fill(0), 0x0b,
 ]);
 
+/* The smallest module that needs relaxed SIMD: f32x4.relaxed_madd of three
+ * v128.const 0 (0xfd 0x85 0x02, the standard opcode). Exported for
+ * web/tools/validate-wasm.mjs. */
+const ZERO_V128 = [0xfd, 0x0c, ...new Array(16).fill(0)];
+export const RELAXED_PROBE = new Uint8Array([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b,
+  0x03, 0x02, 0x01, 0x00,
+  0x0a, 0x3d, 0x01, 0x3b, 0x00, ...ZERO_V128, ...ZERO_V128, ...ZERO_V128,
+  0xfd, 0x85, 0x02, 0x0b,
+]);
+
 /* Does this engine validate WebAssembly SIMD? */
 export function simdSupported() {
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/* Does it validate relaxed SIMD (Chromium 114+, Firefox 120+, Node 22+)? */
+export function relaxedSupported() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_PROBE);
   } catch {
     return false;
   }
@@ -76,9 +99,21 @@ export function simdBroken(userAgent = globalThis.navigator?.userAgent ?? '') {
   return /\((iPhone|iPad|iPod);.* OS 16_\d/.test(ua) && /AppleWebKit\//.test(ua);
 }
 
-/* Which build 'auto' chooses here. */
+/* Whether 'auto' chooses a SIMD build here. */
 export function preferSimd(userAgent) {
   return simdSupported() && !simdBroken(userAgent);
+}
+
+/* The builds: relaxed SIMD (simd128 plus fused multiply-add), simd128,
+ * and plain WebAssembly. */
+const BUILDS = Object.freeze({
+  relaxed: 'digits-relaxed.wasm', simd: 'digits-simd.wasm', plain: 'digits-plain.wasm',
+});
+
+/* Which build 'auto' chooses here: 'relaxed', 'simd' or 'plain'. */
+export function preferredBuild(userAgent) {
+  if (!preferSimd(userAgent)) return 'plain';
+  return relaxedSupported() ? 'relaxed' : 'simd';
 }
 
 /* ---- fetching bytes, in browsers and under Node ------------------------ */
@@ -150,17 +185,21 @@ async function compile(url) {
 
 /* ---- the module ---------------------------------------------------------- */
 
-/* Load (and compile once per URL) one of the two builds.
- * simd: 'auto' | true | false; wasmBase: folder (URL or path) of the builds. */
+/* Load (and compile once per URL) one of the builds. simd: 'auto' (the
+ * best this engine runs well, preferredBuild), 'relaxed', true (simd128)
+ * or false (plain); wasmBase: folder (URL or path) of the builds. */
 export async function loadModule({ simd = 'auto', wasmBase } = {}) {
-  let useSimd;
-  if (simd === 'auto') useSimd = preferSimd();
-  else if (simd === true || simd === false) useSimd = simd;
-  else throw new TypeError(`simd: expected 'auto', true or false, not ${simd}`);
-  if (useSimd && !simdSupported())
+  const variant = simd === 'auto' ? preferredBuild()
+    : simd === 'relaxed' ? 'relaxed' : simd === true ? 'simd' : simd === false ? 'plain' : null;
+  if (variant === null)
+    throw new TypeError(`simd: expected 'auto', 'relaxed', true or false, not ${simd}`);
+  if (variant !== 'plain' && !simdSupported())
     throw new DigitsError('this engine has no WebAssembly SIMD', Status.ARG, 'bad argument');
+  if (variant === 'relaxed' && !relaxedSupported())
+    throw new DigitsError('this engine has no relaxed WebAssembly SIMD', Status.ARG,
+                          'bad argument');
   const base = wasmBase == null ? defaultBase() : await toUrl(wasmBase, true);
-  const url = new URL(useSimd ? 'digits-simd.wasm' : 'digits-plain.wasm', base);
+  const url = new URL(BUILDS[variant], base);
   const key = url.href;
   if (!compiled.has(key)) {
     const p = compile(url);
@@ -178,7 +217,7 @@ export async function loadModule({ simd = 'auto', wasmBase } = {}) {
       : () => { throw new Error(`digits.js: unexpected import ${imp.module}.${imp.name}`); };
   }
   const instance = await WebAssembly.instantiate(module, imports);
-  return new DigitsModule(instance, useSimd, url);
+  return new DigitsModule(instance, variant, url);
 }
 
 const enc = new TextEncoder();
@@ -187,12 +226,14 @@ const dec = new TextDecoder();
 /* One instance of the core. Low level: most code wants createRecognizer or
  * createTrainer. Its methods throw DigitsError on failure. */
 export class DigitsModule {
-  constructor(instance, simd, url) {
+  constructor(instance, variant, url) {
     this.exports = instance.exports;
     this.memory = instance.exports.memory;
     this.exports._initialize?.();
-    /** true if this is the SIMD build */
-    this.simd = simd;
+    /** which build: 'relaxed', 'simd' or 'plain' */
+    this.variant = variant;
+    /** true for the SIMD builds (relaxed and simd) */
+    this.simd = variant !== 'plain';
     this.url = url;
     this.buildInfo = this.string(this.exports.build_info()).trim();
     this.scratch = new Map(); /* role -> {ptr, bytes} */
@@ -530,8 +571,10 @@ export class Recognizer {
     this.net = null;
   }
 
-  /** true if the SIMD build is in use */
+  /** true if a SIMD build is in use */
   get simd() { return this.mod.simd; }
+  /** which build is in use: 'relaxed', 'simd' or 'plain' */
+  get variant() { return this.mod.variant; }
   /** the core's build string (SIMD path, compiler) */
   get buildInfo() { return this.mod.buildInfo; }
 
@@ -579,7 +622,7 @@ export class Recognizer {
 }
 
 /* Create a recognizer: model (URL, path or bytes; default the shipped
- * models/default.safetensors), simd ('auto' | true | false), wasmBase
+ * models/default.safetensors), simd ('auto' | 'relaxed' | true | false), wasmBase
  * (folder of the .wasm builds), module (share an existing DigitsModule). */
 export async function createRecognizer({ model, simd = 'auto', wasmBase, module } = {}) {
   const mod = module ?? await loadModule({ simd, wasmBase });
@@ -614,6 +657,7 @@ export class Trainer {
   }
 
   get simd() { return this.mod.simd; }
+  get variant() { return this.mod.variant; }
   get buildInfo() { return this.mod.buildInfo; }
 
   setLearningRate(lr) {

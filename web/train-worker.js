@@ -1,7 +1,7 @@
 /* train-worker.js: a module Web Worker that owns the training WebAssembly
  * instance (through digits.js createTrainer) so the page never waits on a
  * batch. Messages in (from train.js):
- *   {type:'init', simd, warm}                which build to use (true/false/'auto'),
+ *   {type:'init', simd, warm}                which build to use ('relaxed'/true/false/'auto'),
  *                                            networks to warm up (arch specs)
  *   {type:'data', ntrain, ntest, raw}        the decompressed subset payload (subset.js)
  *   {type:'start', arch, epochs, batch, lr, seed}

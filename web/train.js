@@ -122,7 +122,7 @@ export function mountTrainPanel(host, app) {
   function getWorker() {
     if (worker) return worker;
     worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-    worker.postMessage({ type: 'init', simd: app.simd,
+    worker.postMessage({ type: 'init', simd: app.simdOption,
                          warm: Object.values(ARCHS).map((a) => a.arch) });
     worker.onmessage = ({ data: m }) => handlers[m.type]?.(m);
     worker.onerror = (e) => {

@@ -84,6 +84,8 @@ try {
     await openPage(page, `http://127.0.0.1:${port}/`);
     const badge = await page.isVisible('[data-testid="network"]');
     assert(badge, 'offline badge not shown');
+    const build = await page.getAttribute('html', 'data-build');
+    assert(build === 'relaxed', `offline: the relaxed-SIMD build from the cache, not ${build}`);
     await drawMouse(page, 7);
     const r = await reading(page);
     assert(r.digit === 7, `offline: ${JSON.stringify(r)}`);

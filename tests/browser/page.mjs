@@ -19,10 +19,12 @@ try {
     assert(r.state === 'empty' && r.digit === null && r.text === '', `got ${JSON.stringify(r)}`);
   });
 
-  await t.test('uses the SIMD build by default here', async () => {
+  await t.test('uses the relaxed-SIMD build by default here (Chromium 114+)', async () => {
     const simd = await page.getAttribute('html', 'data-simd');
+    const build = await page.getAttribute('html', 'data-build');
     const badge = await page.textContent('[data-testid="build"]');
-    assert(simd === '1' && /SIMD/.test(badge), `data-simd=${simd}, badge "${badge}"`);
+    assert(simd === '1' && build === 'relaxed' && /SIMD\+FMA/.test(badge),
+           `data-simd=${simd}, data-build=${build}, badge "${badge}"`);
   });
 
   for (const d of [1, 7, 0]) {
@@ -117,6 +119,16 @@ try {
     assert(r.digit === 7, `with ${await page.getAttribute('html', 'data-model')}: ${JSON.stringify(r)}`);
     await page.selectOption('[data-testid="model"]', '0');
     await page.waitForFunction((b0) => document.documentElement.dataset.model === b0, before);
+  });
+
+  await t.test('?simd=1 uses the simd128 build and still predicts', async () => {
+    await openPage(page, `${srv.url}?simd=1`);
+    const build = await page.getAttribute('html', 'data-build');
+    const badge = await page.textContent('[data-testid="build"]');
+    assert(build === 'simd' && badge.trim() === 'WASM SIMD', `data-build=${build}, badge "${badge}"`);
+    await drawMouse(page, 7);
+    const r = await reading(page);
+    assert(r.digit === 7, `simd128 build: ${JSON.stringify(r)}`);
   });
 
   await t.test('?simd=0 uses the plain build and still predicts', async () => {

@@ -6,7 +6,11 @@
  * and the Safari 16 rule behave. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUILDS, buildName, check, digits, env, native, rejects, run, scratch } from './lib/harness.mjs';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import {
+  BUILDS, RELAXED, ROOT, buildName, check, digits, env, native, rejects, run, scratch,
+} from './lib/harness.mjs';
 
 const model = join(env.models, 'default.safetensors');
 const isErr = (code) => (e) => e instanceof digits.DigitsError && e.code === code && e.message.length > 5;
@@ -119,9 +123,26 @@ await run(async () => {
     check(digits.simdBroken(ua[k]) === true, `plain build on ${k}`);
   for (const k of ['safari17', 'chrome', 'android', 'firefox'])
     check(digits.simdBroken(ua[k]) === false, `SIMD allowed on ${k}`);
+  check(digits.relaxedSupported() === RELAXED, 'the relaxed-SIMD probe agrees with the harness');
   const auto = await digits.createRecognizer({ model, wasmBase: env.wasm });
-  check(auto.simd === true, "simd: 'auto' picks SIMD under Node 20");
+  check(auto.variant === (RELAXED ? 'relaxed' : 'simd') && auto.simd === true,
+        `simd: 'auto' picks the ${RELAXED ? 'relaxed-SIMD' : 'SIMD'} build here`, auto.variant);
   auto.free();
+  check(digits.preferredBuild(ua.safari166) === 'plain', 'preferredBuild: plain on Safari 16');
+  /* an engine without relaxed SIMD: this process, or (when it runs with
+   * the flag) a Node without it */
+  const noRelaxed = `import * as d from ${JSON.stringify(pathToFileURL(join(ROOT, 'web/digits.js')).href)};
+    const wasmBase = ${JSON.stringify(env.wasm)};
+    const m = await d.loadModule({ wasmBase });
+    let code = 'resolved';
+    try { await d.loadModule({ simd: 'relaxed', wasmBase }); } catch (e) { code = e.codeName; }
+    console.log(JSON.stringify({ probe: d.relaxedSupported(), auto: m.variant, code }));`;
+  if (!RELAXED || process.execArgv.includes('--experimental-wasm-relaxed-simd')) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', noRelaxed], { encoding: 'utf8' });
+    const got = r.status === 0 ? JSON.parse(r.stdout) : { error: r.stderr };
+    check(got.probe === false && got.auto === 'simd' && got.code === 'bad argument',
+          "without relaxed SIMD: 'auto' picks simd128, simd: 'relaxed' rejects", JSON.stringify(got));
+  }
   await rejects(() => digits.loadModule({ simd: 'yes', wasmBase: env.wasm }), "simd: 'yes' rejects",
                 (e) => e instanceof TypeError);
   await rejects(() => digits.loadModule({ simd: false, wasmBase: join(tmp, 'nowhere') }),

@@ -5,7 +5,7 @@
 //   node web/tools/build-sw.mjs
 //
 // Precached: the app shell (index.html, the page's ES modules, style.css,
-// the manifest, icons), both .wasm builds, models.json, the MNIST sample
+// the manifest, icons), the three .wasm builds, models.json, the MNIST sample
 // and the default model, each with a content hash; the version (the cache
 // name's suffix) is a hash of all of them, so any change is a new version
 // that the page offers as an update.
@@ -47,7 +47,8 @@ function hash(data) {
 
 function main() {
   const files = precacheFiles();
-  for (const need of ['build/digits-simd.wasm', 'build/digits-plain.wasm', 'build/models.json',
+  for (const need of ['build/digits-relaxed.wasm', 'build/digits-simd.wasm',
+                      'build/digits-plain.wasm', 'build/models.json',
                       'models/default.safetensors'])
     if (!files.some(([u]) => u === need)) throw new Error(`${need} is missing: build it first`);
   let bytes = 0;

@@ -3,7 +3,7 @@
  *
  * Environment from ctest (defaults relative to the repository, so a test
  * also runs as `node tests/wasm/NAME.mjs` after ./build.sh build):
- *   DIGITS_WASM     folder of digits-simd.wasm / digits-plain.wasm
+ *   DIGITS_WASM     folder of digits-{relaxed,simd,plain}.wasm
  *   DIGITS_MODELS   models/ (default.safetensors)
  *   DIGITS_DATA     the four MNIST idx files (raw or .gz)
  *   DIGITS_TESTDATA tests/data fixtures
@@ -29,10 +29,39 @@ export const env = {
 
 /* The wrapper under test, from the source tree. */
 export const digits = await import(pathToFileURL(join(ROOT, 'web/digits.js')).href);
-export const BUILDS = [true, false]; /* SIMD, plain */
-export const buildName = (simd) => (simd ? 'simd' : 'plain');
+
+/* Node 20 runs the relaxed-SIMD build only with a V8 flag: every WASM test
+ * runs itself again with it (web/tools/relaxed-node.mjs), so that build is
+ * tested too; a Node without relaxed SIMD at all tests the other two. */
+const { withRelaxedSimd } = await import(pathToFileURL(join(ROOT, 'web/tools/relaxed-node.mjs')).href);
+export const RELAXED = withRelaxedSimd();
+if (!RELAXED) console.log(`note: Node ${process.version} has no relaxed SIMD: digits-relaxed.wasm not tested`);
+/* the builds, as loadModule's simd option: relaxed, simd128, plain */
+export const BUILDS = RELAXED ? ['relaxed', true, false] : [true, false];
+/* the build's name (DigitsModule.variant) for an entry of BUILDS */
+export const buildName = (simd) => (simd === 'relaxed' ? 'relaxed' : simd ? 'simd' : 'plain');
 
 let passed = 0, failed = 0;
+
+/* Run a C test program that build.sh linked to WebAssembly (NAME.js in
+ * build/wasm-tests from the objects of digits-simd.wasm, and in
+ * build/wasm-tests-relaxed from those of digits-relaxed.wasm); one check
+ * per build that it exits 0. */
+export function runCTestWasm(name) {
+  const dirs = [['simd', 'wasm-tests'], ...(RELAXED ? [['relaxed', 'wasm-tests-relaxed']] : [])];
+  for (const [build, dir] of dirs) {
+    const js = join(dirname(env.digits), dir, `${name}.js`);
+    if (!check(existsSync(js), `${build}: ${name} is built for WebAssembly`,
+               `${js} is missing (./build.sh build)`))
+      continue;
+    const r = spawnSync(process.execPath, [...process.execArgv, js],
+                        { encoding: 'utf8', timeout: 600000 });
+    const out = `${r.stdout}${r.stderr}`.trim().split('\n');
+    console.log(`${build}: ${out.slice(-2).join(' / ')}`);
+    check(r.status === 0, `${build}: ${name} passes in WebAssembly`,
+          `exit status ${r.status}${r.error ? ` (${r.error.message})` : ''}\n${out.slice(-20).join('\n')}`);
+  }
+}
 
 /* Record one check; print a line for a failure. */
 export function check(ok, what, detail = '') {
