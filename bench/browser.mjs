@@ -4,9 +4,13 @@
  * cross-origin isolation headers that give performance.now() 5 us
  * resolution. usage: node bench/browser.mjs [--quick] [--reps N] [--archs a,b]
  * [--no-train] [--no-peak] [--wasm-base DIR] (DIR's .wasm builds served as
- * web/build's, to compare builds) */
+ * web/build's, to compare builds)
+ * First (unless --wasm-base) the page's first load: web/index.html in a
+ * fresh profile with service workers blocked, every response until the page
+ * is ready and the network idle, raw and gzip -9 sizes -> {kind: 'firstload'} */
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize, extname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +34,8 @@ const server = createServer(async (req, res) => {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
   let p = normalize(join(root, path));
   if (!p.startsWith(root + sep)) { res.writeHead(403); return res.end(); }
+  /* the page's models/ are the repository's, as web/serve.mjs serves them */
+  if (path.startsWith('/web/models/')) p = normalize(join(root, path.slice(5)));
   if (wasmDir && /^\/web\/build\/[\w-]+\.wasm$/.test(path)) p = join(wasmDir, path.slice(11));
   try {
     const data = await readFile(p);
@@ -49,8 +55,41 @@ const browser = await chromium.launch({
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
          '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
+const gz = (b) => gzipSync(b, { level: 9 }).length;
+
+/* What a first visit downloads before the pad reads a drawing. */
+async function firstLoad() {
+  const ctx = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await ctx.newPage(), bodies = [];
+  page.on('console', (m) => process.stderr.write(`  first load: ${m.text()}\n`));
+  page.on('requestfailed', (r) => process.stderr.write(`  first load: failed ${r.url()}\n`));
+  page.on('response', (r) => r.status() !== 200 && process.stderr.write(`  first load: ${r.status()} ${r.url()}\n`));
+  page.on('pageerror', (e) => process.stderr.write(`  first load: ${e.message}\n`));
+  page.on('response', (r) => bodies.push(r.body().then((b) => ({
+    path: new URL(r.url()).pathname.replace(/^\/web\//, '').replace(/^\/models\//, 'models/'), status: r.status(), raw: b.length, gzip: gz(b),
+  })).catch(() => null)));
+  await page.goto(`http://127.0.0.1:${port}/web/index.html?sw=0`);
+  await page.waitForSelector('html[data-ready="1"]', { state: 'attached', timeout: 60000 });
+  await page.waitForLoadState('networkidle');
+  /* a file asked for twice (the icon: <link rel=icon> and the pad's image)
+   * comes from the browser's cache the second time: counted once */
+  const seen = new Set();
+  const files = (await Promise.all(bodies)).filter((f) => f && f.status === 200 && !seen.has(f.path) &&
+                                                   seen.add(f.path));
+  await ctx.close();
+  /* everything the service worker precaches, from web/sw.js's list */
+  const sw = await readFile(join(root, 'web', 'sw.js'), 'utf8');
+  const list = JSON.parse(sw.match(/const PRECACHE = \/\*[^*]*\*\/ (\[[\s\S]*?\]);/)[1]);
+  const pre = await Promise.all(list.map(([u]) => readFile(join(root, u.startsWith('models/') ? '' : 'web', u))));
+  const sum = (a, k) => a.reduce((s, v) => s + v[k], 0);
+  return { kind: 'firstload', target: 'chromium', files, raw: sum(files, 'raw'), gzip: sum(files, 'gzip'),
+           precache: { files: pre.length, raw: pre.reduce((s, b) => s + b.length, 0),
+                       gzip: pre.reduce((s, b) => s + gz(b), 0) } };
+}
+
 let code = 0;
 try {
+  if (!wasmDir) console.log(JSON.stringify(await firstLoad()));
   const page = await browser.newPage();
   page.on('console', (m) => process.stderr.write(`  chromium: ${m.text()}\n`));
   await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}${extra}`);

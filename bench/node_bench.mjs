@@ -4,8 +4,9 @@
  *        [--wasm-base DIR]
  * (--wasm-base: the .wasm builds from DIR instead of web/build, to compare
  * builds)
- * (the flag lets Node 20 run the relaxed-SIMD peak loop; digits' own builds
- * do not use relaxed SIMD) */
+ * (Node 20 needs the flag to run relaxed SIMD: the FMA peak loop and
+ * digits-relaxed.wasm, which the benchmark then measures as the build the
+ * page picks, with simd128 beside it at batch 1) */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -53,7 +53,7 @@ p('Times are medians of repeated samples (min–max in brackets); each sample ti
 p();
 p('## Machine peak (single core)');
 p();
-p('WASM loops are hand-assembled (bench/peak.mjs): 12 independent f32x4 accumulators, one step each per iteration. `mul+add` is all that simd128 offers and the ceiling of our builds; `fma` is `f32x4.relaxed_madd` (relaxed SIMD), one fused instruction, which emcc 3.1.6 cannot emit in its standard encoding, so our builds do not use it. `mul` and `add` alone reaching the same vector operations per second as `mul+add` shows the mul+add loop is bound by the FP ports (on this CPU each 128-bit mul or add takes one of the two FMA ports), not by its dependency chains.');
+p('WASM loops are hand-assembled (bench/peak.mjs): 12 independent f32x4 accumulators, one step each per iteration. `mul+add` is all that simd128 offers (the ceiling of digits-simd.wasm); `fma` is `f32x4.relaxed_madd` (relaxed SIMD), one fused instruction, which digits-relaxed.wasm uses (emcc 3.1.6 emits its prototype encoding; web/tools/relax-wasm.mjs rewrites it to the standard one) and the page picks where the engine has it. `mul` and `add` alone reaching the same vector operations per second as `mul+add` shows the mul+add loop is bound by the FP ports (on this CPU each 128-bit mul or add takes one of the two FMA ports), not by its dependency chains.');
 p();
 p('| target | loop | GFLOP/s (min–max) | vector ops/ns |');
 p('|---|---|---|---|');
@@ -71,12 +71,14 @@ for (const t of ['node', 'chromium'])
   }
 p();
 const pm = (t) => find({ kind: 'peak', target: t, loop: 'muladd' })?.gflops;
-p(`%peak below is against the native FMA peak natively and against the relaxed-SIMD FMA peak in WASM (the machine's limit there${pm('chromium') && peak('chromium') ? `; the simd128 mul+add ceiling of our builds is ${(100 * pm('chromium') / peak('chromium')).toFixed(0)}% of it in Chromium` : ''}).`);
+p(`%peak below is against the native FMA peak natively and against the relaxed-SIMD FMA peak in WASM (the machine's limit there${pm('chromium') && peak('chromium') ? `; the simd128 mul+add ceiling of digits-simd.wasm is ${(100 * pm('chromium') / peak('chromium')).toFixed(0)}% of it in Chromium` : ''}).`);
 p();
 const archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'];
+const builds = [...new Set(rows.filter((r) => r.kind === 'predict' && (r.target === 'node' || r.target === 'chromium'))
+  .map((r) => `${r.target}: ${r.build ?? 'simd'}`))].join(', ') || '–';
 p('## Predict latency: the network alone on 28×28 inputs (ms per call)');
 p();
-p('`default` is the shipped models/default.safetensors (arch digitnet). Ours: native = C library (one thread), node/chromium = the WASM SIMD build through web/digits.js. tfjs: same layer shapes, random weights, under the same Node; tfjs-wasm is @tensorflow/tfjs-backend-wasm (SIMD, 1 thread). The last two columns: how many times faster ours (WASM, Node) is, from the median CPU time per call of each (less disturbed by other work on the machine than the wall-clock times shown).');
+p('`default` is the shipped models/default.safetensors (arch digitnet). Ours: native = C library (one thread), node/chromium = WASM through web/digits.js, the build the page picks (' + builds + '; relaxed = digits-relaxed.wasm, relaxed SIMD FMA). tfjs: same layer shapes, random weights, under the same Node; tfjs-wasm is @tensorflow/tfjs-backend-wasm (SIMD, 1 thread). The last two columns: how many times faster ours (WASM, Node) is, from the median CPU time per call of each (less disturbed by other work on the machine than the wall-clock times shown).');
 p();
 p('| net | batch | MFLOP | native ms | GF/s | %peak | node ms | GF/s | %peak | chromium ms | GF/s | %peak | tfjs-wasm ms | tfjs-cpu ms | vs tfjs-wasm | vs tfjs-cpu |');
 p('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -102,6 +104,35 @@ for (const arch of archs)
     p(`| ${arch} | ${batch} | ${range(find({ ...q, target: 'native' }))} | ${range(find({ ...q, target: 'node' }))} | ${range(find({ ...q, target: 'chromium' }))} |`);
   }
 p();
+if (rows.some((r) => r.kind === 'predict' && r.target.endsWith('-simd128'))) {
+  p('## WASM builds side by side: relaxed SIMD (FMA) vs simd128 (mul+add), batch 1 (ms)');
+  p();
+  p('The same calls in the same run with digits-relaxed.wasm (what the page loads where the engine has relaxed SIMD) and digits-simd.wasm (the fallback; Safari and Firefox before relaxed SIMD).');
+  p();
+  p('| net | input | node relaxed | node simd128 | speed-up | chromium relaxed | chromium simd128 | speed-up |');
+  p('|---|---|---|---|---|---|---|---|');
+  for (const arch of archs)
+    for (const mode of ['net', 'canvas']) {
+      const q = { kind: 'predict', arch, batch: 1, mode };
+      const nr = find({ ...q, target: 'node' }), ns = find({ ...q, target: 'node-simd128' });
+      const cr = find({ ...q, target: 'chromium' }), cs = find({ ...q, target: 'chromium-simd128' });
+      p(`| ${arch} | ${mode === 'net' ? '28×28' : 'canvas'} | ${range(nr)} | ${range(ns)} | ${ratio(ns?.ms, nr?.ms)} | ${range(cr)} | ${range(cs)} | ${ratio(cs?.ms, cr?.ms)} |`);
+    }
+  p();
+}
+const fl = find({ kind: 'firstload' });
+if (fl) {
+  p('## First load of the page');
+  p();
+  p('bench/browser.mjs opens web/index.html in a fresh Chromium profile with service workers blocked and records every response until the page is ready to read a drawing (`html[data-ready="1"]`); sizes are the bodies as served (raw) and gzip -9 of each (what a compressing server sends). The service worker then precaches the rest for offline use (the other two WASM builds, the training worker, the manifest and icons); that is not part of the first load.');
+  p();
+  p('| file | raw KB | gzip KB |');
+  p('|---|---|---|');
+  for (const fr of fl.files) p(`| ${fr.path} | ${f(fr.raw / 1024, 1)} | ${f(fr.gzip / 1024, 1)} |`);
+  p(`| **total (${fl.files.length} files)** | **${f(fl.raw / 1024, 1)}** | **${f(fl.gzip / 1024, 1)}** |`);
+  if (fl.precache) p(`\nEverything the service worker precaches: ${fl.precache.files} files, ${f(fl.precache.raw / 1024, 1)} KB raw, ${f(fl.precache.gzip / 1024, 1)} KB gzip.`);
+  p();
+}
 p('## Training throughput (images/s, forward + backward + Adam, random data)');
 p();
 const ips = (r) => r ? (r.error ? `cannot: ${r.error}` : `${f(r.ips)} (${f(r.min)}–${f(r.max)})`) : '–';
@@ -216,6 +247,7 @@ for (const arch of ['logreg', 'mlp', 'lenet5']) {
     acc.length ? `${f(ts, 1)} s median over ${acc.length} seed${acc.length > 1 ? 's' : ''} (${f(Math.min(...acc.map((r) => r.seconds)), 1)}–${f(Math.max(...acc.map((r) => r.seconds)), 1)} s); test accuracy ${acc.map((r) => `${r.accuracy ?? '?'}%`).join(', ')}` : '–',
     acc.length ? ts < 30 && amin >= 99 : null);
 }
+T('first load of the page (HTML, JS, CSS, WASM, default model): < 500 KB compressed', fl ? `${f(fl.gzip / 1024, 1)} KB gzip (${fl.files.length} files, ${f(fl.raw / 1024, 1)} KB raw)` : '–', fl ? fl.gzip < 500 * 1024 : null);
 T('in-browser training, one epoch of mlp over 10,000 images: < 1 s', btEpoch.mlp ? `${f(btEpoch.mlp, 2)} s` : '–', btEpoch.mlp ? btEpoch.mlp < 1 : null);
 T('in-browser training, one epoch of the small CNN: < 10 s', btEpoch['small-cnn'] ? `${f(btEpoch['small-cnn'], 2)} s` : '–', btEpoch['small-cnn'] ? btEpoch['small-cnn'] < 10 : null);
 p();

@@ -80,6 +80,32 @@ export function netMflop(info) {
   return f * 1e-6;
 }
 
+/* Predict rows for one build: ms per call of the network alone and of the
+ * whole predict from the canvas, per arch and batch. */
+function predictRows(results, { mod, target, archs, modelBytes, canvas, opt, log, batches }) {
+  for (const arch of archs) {
+    const net = arch === 'default' ? mod.loadNet(modelBytes) : mod.newNet(arch, 1);
+    const mflop = netMflop(net.info());
+    for (const batch of batches) {
+      const x = randoms(784 * batch, 7);
+      const netFn = batch === 1 ? () => net.predictInput(x)
+                                : () => net.predictBatch(x, { batch: 64 });
+      const canvasFn = batch === 1 ? () => net.predictImage(canvas) : () => {
+        for (let b = 0; b < batch; b++) x.set(mod.preprocess(canvas), b * 784);
+        net.predictBatch(x, { batch: 64 });
+      };
+      for (const [mode, fn] of [['net', netFn], ['canvas', canvasFn]]) {
+        const t = timeCalls(fn, opt);
+        results.push({ kind: 'predict', target, build: mod.variant, arch, batch, mode, ms: t.med, min: t.min,
+                       max: t.max, cpu_ms: t.cpu, mflop: mflop * batch });
+        log(`${target} ${arch} b${batch} ${mode} ${t.med.toFixed(4)} ms`);
+      }
+    }
+    net.free();
+  }
+
+}
+
 export async function runWasmBench({ digits, target, wasmBase, peak = true, modelBytes,
                                      archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'],
                                      trainArchs = ['mlp', 'cnn'], reps = 15, quick = false,
@@ -103,28 +129,17 @@ export async function runWasmBench({ digits, target, wasmBase, peak = true, mode
   }
 
   /* (b) predict latency: the network on 28x28 inputs, and the whole
-   * predict from a 280x280 canvas (preprocess + network) */
-  const mod = await digits.loadModule({ simd: true, wasmBase });
+   * predict from a 280x280 canvas (preprocess + network), with the build
+   * the page picks here (relaxed SIMD where the engine has it); then
+   * batch 1 with the simd128 build too, as target TARGET-simd128 */
+  const mod = await digits.loadModule({ simd: 'auto', wasmBase });
+  log(`build ${mod.variant}`);
   const canvas = drawCanvas();
-  for (const arch of archs) {
-    const net = arch === 'default' ? mod.loadNet(modelBytes) : mod.newNet(arch, 1);
-    const mflop = netMflop(net.info());
-    for (const batch of [1, 64]) {
-      const x = randoms(784 * batch, 7);
-      const netFn = batch === 1 ? () => net.predictInput(x)
-                                : () => net.predictBatch(x, { batch: 64 });
-      const canvasFn = batch === 1 ? () => net.predictImage(canvas) : () => {
-        for (let b = 0; b < batch; b++) x.set(mod.preprocess(canvas), b * 784);
-        net.predictBatch(x, { batch: 64 });
-      };
-      for (const [mode, fn] of [['net', netFn], ['canvas', canvasFn]]) {
-        const t = timeCalls(fn, opt);
-        results.push({ kind: 'predict', target, arch, batch, mode, ms: t.med, min: t.min,
-                       max: t.max, cpu_ms: t.cpu, mflop: mflop * batch });
-        log(`${arch} b${batch} ${mode} ${t.med.toFixed(4)} ms`);
-      }
-    }
-    net.free();
+  predictRows(results, { mod, target, archs, modelBytes, canvas, opt, log, batches: [1, 64] });
+  if (mod.variant === 'relaxed') {
+    const m128 = await digits.loadModule({ simd: true, wasmBase });
+    predictRows(results, { mod: m128, target: `${target}-simd128`, archs, modelBytes, canvas, opt,
+                           log, batches: [1] });
   }
 
   /* (d) training throughput, one thread */
@@ -141,7 +156,7 @@ export async function runWasmBench({ digits, target, wasmBase, peak = true, mode
       };
       const t = timeCalls(step, quick ? { reps: 3, minMs: 20, warmMs: 50 }
                                       : { reps: Math.min(reps, 7), minMs: 150, warmMs: 400 });
-      results.push({ kind: 'train', target, arch, batch, threads: 1, ips: batch / t.med * 1e3,
+      results.push({ kind: 'train', target, build: mod.variant, arch, batch, threads: 1, ips: batch / t.med * 1e3,
                      min: batch / t.max * 1e3, max: batch / t.min * 1e3,
                      cpu_ips: t.cpu ? batch / t.cpu * 1e3 : null });
       log(`train ${arch} b${batch} ${(batch / t.med * 1e3).toFixed(0)} img/s`);
