@@ -44,10 +44,12 @@ p(`- date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC`);
 p(`- CPU: ${cpu}, ${sh('nproc')} logical cores`);
 p(`- compilers: ${sh('cc --version | head -1')}; ${sh('emcc --version | head -1').replace(/ \(Emscripten[^)]*\)/, '').replace(/ \(\)$/, '')}; node ${process.version}; ${sh('/usr/bin/chromium --version')}`);
 p(`- native SIMD path: ${sh(`${opt('--build', 'build')}/digits --version 2>/dev/null | head -1`) || '?'}`);
-p(`- load average (1, 5, 15 min) before: ${opt('--load-before', '?')}, after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
-const lb = Number(String(opt('--load-before', '0')).split(' ')[0]);
-if (lb > 1.0)
-  p(`- **the machine was busy (load ${lb} on ${sh('nproc')} cores): wall-clock figures are pessimistic and noisy; ratios measured in the same run hold better than absolute values. Re-run on a quiet machine before quoting.**`);
+const busy = opt('--busy-before', null);
+p(`- CPU busy just before the first measurement: ${busy ?? '?'}% (all cores, over 3 s); load average (1, 5, 15 min) before: ${opt('--load-before', '?')} (it still counts the build just run), after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
+/* other work running now, not the load average's memory of the build */
+const lb = busy != null ? Number(busy) / 100 * Number(sh('nproc')) : Number(String(opt('--load-before', '0')).split(' ')[0]);
+if (lb > 0.5)
+  p(`- **the machine was busy (${busy != null ? `${busy}% of the CPU` : `load ${lb}`} on ${sh('nproc')} cores before the run): wall-clock figures are pessimistic and noisy; ratios measured in the same run hold better than absolute values. Re-run on a quiet machine before quoting.**`);
 p();
 p('Times are medians of repeated samples (min–max in brackets); each sample times enough calls for ~25 ms. GFLOP/s counts the multiply-adds of dense and convolution layers (×2), per target against the peak measured in the same run.');
 p();
