@@ -20,7 +20,9 @@ const range = (r) => r ? `${f(r.ms)} (${f(r.min)}–${f(r.max)})` : '–';
 /* The peak a target's %peak is against: natively the FMA loop; in WASM the
  * relaxed-SIMD FMA loop where the engine runs it (the machine's limit),
  * else the simd128 mul+add loop. */
-const peakRow = (t) => t === 'native' ? find({ kind: 'peak', target: t })
+/* natively measured twice (first, and again beside the kernels): the higher */
+const nativePeaks = rows.filter((r) => r.kind === 'peak' && r.target === 'native' && r.gflops);
+const peakRow = (t) => t === 'native' ? nativePeaks.reduce((a, r) => !a || r.gflops > a.gflops ? r : a, null)
   : [find({ kind: 'peak', target: t, loop: 'fma' }), find({ kind: 'peak', target: t, loop: 'muladd' })]
     .find((r) => r?.gflops);
 const peak = (t) => peakRow(t)?.gflops;
@@ -60,8 +62,8 @@ p();
 p('| target | loop | GFLOP/s (min–max) | vector ops/ns |');
 p('|---|---|---|---|');
 {
-  const r = find({ kind: 'peak', target: 'native' });
-  p(`| native | FMA, 12 independent chains (bench/bench_native.c) | ${r ? `${f(r.gflops)} (${f(r.min)}–${f(r.max)})` : '–'} | |`);
+  const cell = (r) => `${f(r.gflops)} (${f(r.min)}–${f(r.max)})`;
+  p(`| native | FMA, 12 independent chains (bench/bench_native.c)${nativePeaks.length > 1 ? '; at the start and again before the kernels, %peak against the higher' : ''} | ${nativePeaks.length ? nativePeaks.map(cell).join('; ') : '–'} | |`);
 }
 for (const t of ['node', 'chromium'])
   for (const [loop, what] of [['muladd', 'f32x4 mul+add (simd128)'], ['fma', 'f32x4.relaxed_madd (relaxed SIMD)'],
