@@ -25,6 +25,11 @@ run logreg      --arch logreg --epochs 20 --seed 1
 run mlp50       --arch mlp50 --epochs 40 --seed 1 --patience 8
 run mlp         --arch mlp --epochs 40 --seed 1 --patience 8
 run mlp-dropout --arch mlp-dropout --epochs 40 --seed 1 --patience 8
+# 670k weights: shipped as F16 (1.3 MB instead of 2.6; the same 98.32% on
+# the test set), rounded by models/f16.mjs
+if [ -f models/mlp-dropout.safetensors ] && { [ ${#ALL[@]} -eq 0 ] || printf '%s\n' "${ALL[@]}" | grep -qx mlp-dropout; }; then
+  node models/f16.mjs models/mlp-dropout.safetensors models/mlp-dropout.safetensors
+fi
 run lenet5      --arch lenet5 --epochs 15 --batch 64 --lr 0.002 --schedule cosine --augment --patience 0 --seed 1
 # the default model: 30 epochs on all 60,000 training images (no validation
 # split: --val 0), augmented (rotation, zoom, shift, shear, stroke thickness),

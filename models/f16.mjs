@@ -1,0 +1,70 @@
+/* f16.mjs IN OUT: a model file with its F32 tensors rounded to F16 (to
+ * nearest, ties to even), half the size; the loader reads both dtypes.
+ * Metadata is kept, with "storage" added to say so. Refuses values beyond
+ * F16's range rather than turning them into infinities.
+ *   node models/f16.mjs models/mlp-dropout.safetensors models/mlp-dropout.safetensors */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+
+/* IEEE 754 binary16 bits of x (a float32), rounded to nearest even. */
+export function toHalf(x) {
+  f32[0] = x;
+  const b = u32[0], sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff, man = b & 0x7fffff;
+  if (exp === 0xff || Math.abs(x) >= 65520) throw new Error(`value ${x} does not fit F16`);
+  const e = exp - 127 + 15;
+  if (e >= 1) {                                     /* normal */
+    let h = (e << 10) | (man >>> 13);
+    const rest = man & 0x1fff;
+    if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++;
+    return sign | h;
+  }
+  if (e < -10) return sign;                         /* rounds to zero */
+  const m = man | 0x800000, shift = 14 - e;         /* subnormal */
+  let h = m >>> shift;
+  const rest = m & ((1 << shift) - 1), half = 1 << (shift - 1);
+  if (rest > half || (rest === half && (h & 1))) h++;
+  return sign | h;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [inp, out] = process.argv.slice(2);
+  if (!inp || !out) {
+    console.error('usage: node models/f16.mjs IN.safetensors OUT.safetensors');
+    process.exit(2);
+  }
+  try {
+    const b = readFileSync(inp);
+    const n = Number(b.readBigUInt64LE(0));
+    if (n <= 0 || 8 + n > b.length) throw new Error('not a safetensors file');
+    const head = JSON.parse(b.subarray(8, 8 + n).toString('utf8'));
+    const data = b.subarray(8 + n), outHead = {}, blobs = [];
+    let off = 0;
+    for (const [name, t] of Object.entries(head)) {
+      if (name === '__metadata__') {
+        outHead[name] = { ...t, storage: 'F16 (models/f16.mjs, from the F32 training output)' };
+        continue;
+      }
+      const [s, e] = t.data_offsets;
+      let bytes = data.subarray(s, e);
+      if (t.dtype === 'F32') {
+        const h = Buffer.alloc(bytes.length / 2);
+        for (let i = 0; i < bytes.length / 4; i++) h.writeUInt16LE(toHalf(bytes.readFloatLE(4 * i)), 2 * i);
+        bytes = h;
+      } else if (t.dtype !== 'F16') throw new Error(`tensor ${name}: dtype ${t.dtype}`);
+      outHead[name] = { dtype: 'F16', shape: t.shape, data_offsets: [off, off + bytes.length] };
+      blobs.push(bytes);
+      off += bytes.length;
+    }
+    let json = JSON.stringify(outHead);
+    json += ' '.repeat((8 - (json.length % 8)) % 8);  /* data 8-byte aligned */
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    writeFileSync(`${out}.tmp`, Buffer.concat([len, Buffer.from(json), ...blobs]));
+    renameSync(`${out}.tmp`, out);
+    console.log(`f16: ${inp} (${b.length} bytes) -> ${out} (${8 + Buffer.byteLength(json) + off} bytes)`);
+  } catch (e) {
+    console.error(`f16: ${inp}: ${e.message}`);
+    process.exit(1);
+  }
+}
