@@ -14,6 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
 import { dirname, join, normalize, extname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { precacheFiles } from '../web/tools/build-sw.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { chromium } = createRequire(join(root, 'package.json'))('playwright-core');
@@ -61,13 +62,15 @@ const gz = (b) => gzipSync(b, { level: 9 }).length;
 async function firstLoad() {
   const ctx = await browser.newContext({ serviceWorkers: 'block' });
   const page = await ctx.newPage(), bodies = [];
-  page.on('console', (m) => process.stderr.write(`  first load: ${m.text()}\n`));
-  page.on('requestfailed', (r) => process.stderr.write(`  first load: failed ${r.url()}\n`));
-  page.on('response', (r) => r.status() !== 200 && process.stderr.write(`  first load: ${r.status()} ${r.url()}\n`));
-  page.on('pageerror', (e) => process.stderr.write(`  first load: ${e.message}\n`));
-  page.on('response', (r) => bodies.push(r.body().then((b) => ({
-    path: new URL(r.url()).pathname.replace(/^\/web\//, '').replace(/^\/models\//, 'models/'), status: r.status(), raw: b.length, gzip: gz(b),
-  })).catch(() => null)));
+  const say = (s) => process.stderr.write(`  first load: ${s}\n`);
+  page.on('console', (m) => say(m.text()));
+  page.on('pageerror', (e) => say(e.message));
+  page.on('response', (r) => {
+    if (r.status() !== 200) say(`${r.status()} ${r.url()}`);
+    bodies.push(r.body().then((b) => ({
+      path: new URL(r.url()).pathname.replace(/^\/web\//, ''), status: r.status(), raw: b.length, gzip: gz(b),
+    })).catch(() => null));
+  });
   await page.goto(`http://127.0.0.1:${port}/web/index.html?sw=0`);
   await page.waitForSelector('html[data-ready="1"]', { state: 'attached', timeout: 60000 });
   await page.waitForLoadState('networkidle');
@@ -77,14 +80,14 @@ async function firstLoad() {
   const files = (await Promise.all(bodies)).filter((f) => f && f.status === 200 && !seen.has(f.path) &&
                                                    seen.add(f.path));
   await ctx.close();
-  /* everything the service worker precaches, from web/sw.js's list */
-  const sw = await readFile(join(root, 'web', 'sw.js'), 'utf8');
-  const list = JSON.parse(sw.match(/const PRECACHE = \/\*[^*]*\*\/ (\[[\s\S]*?\]);/)[1]);
-  const pre = await Promise.all(list.map(([u]) => readFile(join(root, u.startsWith('models/') ? '' : 'web', u))));
+  /* everything the service worker precaches (the list build-sw.mjs writes) */
+  const pre = await Promise.all(precacheFiles().map(async ([, file]) => {
+    const b = await readFile(file);
+    return { raw: b.length, gzip: gz(b) };
+  }));
   const sum = (a, k) => a.reduce((s, v) => s + v[k], 0);
   return { kind: 'firstload', target: 'chromium', files, raw: sum(files, 'raw'), gzip: sum(files, 'gzip'),
-           precache: { files: pre.length, raw: pre.reduce((s, b) => s + b.length, 0),
-                       gzip: pre.reduce((s, b) => s + gz(b), 0) } };
+           precache: { files: pre.length, raw: sum(pre, 'raw'), gzip: sum(pre, 'gzip') } };
 }
 
 let code = 0;

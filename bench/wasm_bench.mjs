@@ -103,7 +103,6 @@ function predictRows(results, { mod, target, archs, modelBytes, canvas, opt, log
     }
     net.free();
   }
-
 }
 
 export async function runWasmBench({ digits, target, wasmBase, peak = true, modelBytes,

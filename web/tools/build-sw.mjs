@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = path.dirname(WEB);
 
-// [URL relative to the page, file on disk]
-function precacheFiles() {
+// [URL relative to the page, file on disk] (bench/browser.mjs sizes them)
+export function precacheFiles() {
   const list = [['index.html', path.join(WEB, 'index.html')]];
   const add = (dir, re) => {
     const d = path.join(WEB, dir);
@@ -70,9 +70,11 @@ function main() {
               `(${(bytes / 1024).toFixed(0)} KiB)`);
 }
 
-try {
-  main();
-} catch (e) {
-  console.error(`build-sw: ${e.message}`);
-  process.exit(1);
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`build-sw: ${e.message}`);
+    process.exit(1);
+  }
 }
