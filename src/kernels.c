@@ -57,7 +57,17 @@
 #endif
 /* DG_UNROLL4 goes on the depth loops of microkernels that walk several row
  * pointers: each pointer costs an add per step, and without unrolling
- * those adds, not the FMAs, limit the loop (they share the issue width). */
+ * those adds, not the FMAs, limit the loop (they share the issue width).
+ * Not in WebAssembly: there clang hoists the loads of all four steps to the
+ * top of the unrolled body (24 live vectors for a 4 x 2 tile), and V8,
+ * which allocates registers in that order and has 16 of them, spills
+ * accumulators to the stack on every step. Unrolled, the convolution and
+ * dense products ran at 13-14 GFLOP/s under Node; not unrolled, 20-30
+ * (the same loop in kernels_infer.c found this first). */
+#if defined(__wasm__)
+#undef DG_UNROLL4
+#define DG_UNROLL4 DG_PRAGMA(unroll 1)
+#endif
 
 #define DG_TLS _Thread_local
 
