@@ -864,8 +864,8 @@ static inline int tile_nv(int rem) { return rem > (NV - 1) * DG_VW ? NV : 1; }
 static int conv_groups(int n) { return n < CONV_GROUPS ? n : CONV_GROUPS; }
 
 /* dst (n, h+2p, w+2p, c) = in (n, h, w, c) framed by p zeros. */
-static void pad_images(const float *in, int n, int h, int w, int c, int p,
-                       float *dst, int nt) {
+void dg_pad_images(const float *in, int n, int h, int w, int c, int p,
+                   float *dst, int nt) {
   int hp = h + 2 * p, wp = w + 2 * p;
   size_t row = (size_t)wp * c;
   (void)nt;
@@ -896,7 +896,12 @@ size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad) {
               (fp != (size_t)f ? (size_t)n * oh * ow * fp : 0);
   size_t gi = padded + (size_t)f * k * round_up(k * c, DG_VW);
   size_t m = fwd > gw ? fwd : gw;
-  return m > gi ? m : gi;
+  m = m > gi ? m : gi;
+  if (dg_wino_shape(c, f, k)) { /* whether or not Winograd is on now */
+    size_t wn = dg_wino_work(n, h, w, c, f, pad);
+    m = m > wn ? m : wn;
+  }
+  return m;
 }
 
 /* Forward tile: rows a[r] (R output pixels, R <= MR), k runs of kc floats
@@ -1021,13 +1026,17 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
                float *work) {
   int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
   if (n <= 0 || oh <= 0 || ow <= 0 || f <= 0) return;
+  if (dg_wino_applies(c, f, k)) {
+    dg_wino_conv2d(in, n, h, w, c, wt, bias, f, pad, relu, out, work);
+    return;
+  }
   int kc = k * c, kkc = k * kc, fp = round_up(f, DG_VW), opix = oh * ow;
   int M = n * opix, tiles = (M + MR - 1) / MR;
   int nt = threads_for((double)M * f * kkc, 1 << 20);
   const float *src = in;
   float *wk = work;
   if (pad) {
-    pad_images(in, n, h, w, c, pad, wk, nt);
+    dg_pad_images(in, n, h, w, c, pad, wk, nt);
     src = wk;
     wk += (size_t)n * hp * wp * c;
   }
@@ -1166,12 +1175,16 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
     memset(db, 0, (size_t)f * sizeof(float));
     return;
   }
+  if (dg_wino_applies(c, f, k)) {
+    dg_wino_conv2d_grad_w(in, dy, n, h, w, c, f, pad, dw, db, work);
+    return;
+  }
   int opix = oh * ow, G = conv_groups(n);
   int nt = threads_for((double)n * opix * f * kkc, 1 << 20);
   const float *src = in;
   float *wk = work;
   if (pad) {
-    pad_images(in, n, h, w, c, pad, wk, nt);
+    dg_pad_images(in, n, h, w, c, pad, wk, nt);
     src = wk;
     wk += (size_t)n * hp * wp * c;
   }
@@ -1340,6 +1353,10 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
                        int c, int f, int k, int pad, float *din, float *work) {
   int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
+  if (dg_wino_applies(c, f, k)) {
+    dg_wino_conv2d_grad_in(dy, wt, n, h, w, c, f, pad, din, work);
+    return;
+  }
   int kc = k * c, segw = round_up(kc, DG_VW), opix = oh * ow;
   /* wt^T, tile by tile: for run s and the tile at column q0 of the run,
    * (f, nv*DG_VW) at wtt + (s*segw + q0)*f, zero past the run's end */

@@ -55,6 +55,29 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
 /* Floats of workspace the three fast kernels need for this shape. */
 size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad);
 
+/* 3x3 convolutions by Winograd's minimal filtering (winograd.c): the same
+ * three products in 2.25 times fewer multiplies, one thread. dg_conv2d and
+ * its gradients take this path for shapes dg_wino_shape accepts while it
+ * is on: by default in WebAssembly (one thread), off natively, where the
+ * direct kernels use every thread. dg_conv2d_work covers both paths. */
+void dg_kernels_set_winograd(int on);
+int dg_kernels_winograd(void);
+int dg_wino_shape(int c, int f, int k);
+int dg_wino_applies(int c, int f, int k);
+size_t dg_wino_work(int n, int h, int w, int c, int f, int pad);
+void dg_wino_conv2d(const float *in, int n, int h, int w, int c,
+                    const float *wt, const float *bias, int f, int pad,
+                    int relu, float *out, float *work);
+void dg_wino_conv2d_grad_w(const float *in, const float *dy, int n, int h,
+                           int w, int c, int f, int pad, float *dw, float *db,
+                           float *work);
+void dg_wino_conv2d_grad_in(const float *dy, const float *wt, int n, int h,
+                            int w, int c, int f, int pad, float *din,
+                            float *work);
+/* dst (n, h+2p, w+2p, c) = in (n, h, w, c) framed by p zeros. */
+void dg_pad_images(const float *in, int n, int h, int w, int c, int p,
+                   float *dst, int nt);
+
 /* Batch normalisation over rows of c channels (NHWC: rows = n*h*w).
  * Statistics: per-channel mean and biased variance. The fast version sums
  * fixed chunks of rows (set by rows and c alone) in float, two passes over

@@ -11,6 +11,7 @@
 
 #include "digits.h"
 #include "harness.h"
+#include "kernels.h"
 #include "nn.h"
 
 #define SEED 1234
@@ -140,6 +141,17 @@ static void test_conv(void) {
   gradcheck("input 7 6 2; conv 3 5 same; flatten; dense 3", 2, 2e-2);
   gradcheck("input 5 5 1; conv 2 1 valid; flatten; dense 3", 2, 2e-2);
 }
+/* 3x3 convolutions by Winograd (winograd.c: forward, weight and input
+ * gradients), which natively only run when asked for: 16 channels both
+ * ways, a whole AVX-512 vector. */
+static void test_conv_winograd(void) {
+  int was = dg_kernels_winograd();
+  dg_kernels_set_winograd(1);
+  CHECK(dg_wino_applies(16, 16, 3));
+  gradcheck("input 6 6 16; conv 16 3 same; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 7 5 16; conv 16 3 valid; relu; flatten; dense 3", 2, 2e-2);
+  dg_kernels_set_winograd(was);
+}
 static void test_pool(void) {
   gradcheck("input 6 6 3; maxpool 2; flatten; dense 3", 2, 2e-2);
   gradcheck("input 7 6 2; maxpool 3; flatten; dense 3", 2, 2e-2);
@@ -204,6 +216,7 @@ int main(void) {
   RUN(test_loss);
   RUN(test_dense);
   RUN(test_conv);
+  RUN(test_conv_winograd);
   RUN(test_pool);
   RUN(test_activations);
   RUN(test_batchnorm);

@@ -206,7 +206,11 @@ static const struct conv_shape conv_shapes[] = {
     {1, 2, 9, 4, 31, 3, 1},   {4, 28, 28, 1, 32, 3, 0}, {2, 14, 14, 32, 64, 3, 1},
     {3, 12, 12, 17, 6, 5, 0}, {2, 12, 12, 24, 48, 3, 1}, {19, 6, 6, 48, 96, 3, 0},
     {2, 28, 28, 1, 24, 5, 0}, {17, 10, 10, 64, 64, 3, 0}, {3, 7, 5, 16, 5, 3, 2},
-    {2, 9, 9, 32, 7, 5, 1},   {2, 9, 8, 5, 64, 3, 1}};
+    {2, 9, 9, 32, 7, 5, 1},   {2, 9, 8, 5, 64, 3, 1},
+    /* Winograd's shapes (see test_conv2d_winograd): odd output sizes cut
+     * its 2x2 tiles, a 1x1 output, the cnn's second layer */
+    {3, 9, 7, 16, 32, 3, 0},  {2, 7, 5, 32, 16, 3, 1}, {2, 3, 3, 16, 48, 3, 0},
+    {2, 26, 26, 32, 32, 3, 0}};
 
 static int conv_dims(const struct conv_shape *s, int *oh, int *ow) {
   *oh = s->h + 2 * s->pad - s->k + 1, *ow = s->w + 2 * s->pad - s->k + 1;
@@ -234,6 +238,13 @@ static int near_scaled(const float *f, const float *r, const float *scale,
   return 1;
 }
 
+/* Winograd's path reassociates more: its transforms add up to 16 inputs
+ * and 9 products before and after the sum over channels, and its
+ * intermediate values are bounded by a few times the direct terms'. */
+static int conv_terms(const struct conv_shape *s, int terms) {
+  return dg_wino_applies(s->c, s->f, s->k) ? 4 * (terms + 32) : terms;
+}
+
 static void test_conv2d(void) {
   for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
     const struct conv_shape *s = &conv_shapes[i];
@@ -256,7 +267,7 @@ static void test_conv2d(void) {
                     relu, orf);
       dg_conv2d_ref(ax, s->n, s->h, s->w, s->c, aw, ab, s->f, s->k, s->pad, 0,
                     sc);
-      CHECK_MSG(near_scaled(of, orf, sc, nout, kkc, "forward", (int)i),
+      CHECK_MSG(near_scaled(of, orf, sc, nout, conv_terms(s, kkc), "forward", (int)i),
                 "forward shape %zu relu %d", i, relu);
     }
     /* gradients */
@@ -270,7 +281,7 @@ static void test_conv2d(void) {
     dg_conv2d_grad_w_ref(ax, ady, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
                          dws, dbs);
     int pix = s->n * oh * ow;
-    CHECK_MSG(near_scaled(dwf, dwr, dws, nw, pix, "dw", (int)i), "dw shape %zu",
+    CHECK_MSG(near_scaled(dwf, dwr, dws, nw, conv_terms(s, pix), "dw", (int)i), "dw shape %zu",
               i);
     CHECK_MSG(near_scaled(dbf, dbr, dbs, s->f, pix, "db", (int)i),
               "db shape %zu", i);
@@ -282,7 +293,7 @@ static void test_conv2d(void) {
                           dxr);
     dg_conv2d_grad_in_ref(ady, aw, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
                           dxs);
-    CHECK_MSG(near_scaled(dxf, dxr, dxs, nin, s->k * s->k * s->f, "din",
+    CHECK_MSG(near_scaled(dxf, dxr, dxs, nin, conv_terms(s, s->k * s->k * s->f), "din",
                           (int)i),
               "din shape %zu", i);
     free(x); free(wt); free(bias); free(ax); free(aw); free(ab); free(work);
@@ -321,6 +332,25 @@ static void test_conv2d_adjoint(void) {
               i, lhs, rhs);
     free(x); free(dy); free(wt); free(zero); free(y); free(dx); free(work);
   }
+}
+
+/* Both paths of the 3x3 convolutions, whichever is this target's default:
+ * Winograd's (the WebAssembly default) and the direct one, each against
+ * the reference and its own adjoint. */
+static void test_conv2d_winograd(void) {
+  int saved = dg_kernels_winograd(), shapes = 0;
+  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++)
+    shapes += dg_wino_shape(conv_shapes[i].c, conv_shapes[i].f, conv_shapes[i].k);
+  CHECK_MSG(shapes >= 5, "only %d shapes take the Winograd path", shapes);
+  CHECK(!dg_wino_shape(32, 32, 5) && !dg_wino_shape(1, 32, 3));
+  for (int on = 0; on < 2; on++) {
+    dg_kernels_set_winograd(on);
+    CHECK(dg_kernels_winograd() == on);
+    CHECK(dg_wino_applies(32, 64, 3) == on);
+    test_conv2d();
+    test_conv2d_adjoint();
+  }
+  dg_kernels_set_winograd(saved);
 }
 
 /* ---- batch norm ------------------------------------------------------------------ */
@@ -813,6 +843,7 @@ int main(int argc, char **argv) {
   RUN(test_gemm_thread_determinism);
   RUN(test_conv2d);
   RUN(test_conv2d_adjoint);
+  RUN(test_conv2d_winograd);
   RUN(test_bn);
   RUN(test_maxpool);
   RUN(test_scale_shift_maxpool);
