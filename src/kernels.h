@@ -68,6 +68,13 @@ size_t dg_wino_work(int n, int h, int w, int c, int f, int pad);
 void dg_wino_conv2d(const float *in, int n, int h, int w, int c,
                     const float *wt, const float *bias, int f, int pad,
                     int relu, float *out, float *work);
+/* The forward pass with the weights transformed once (dg_wino_pack into
+ * dg_wino_packed_size floats); its work is dg_wino_work's. */
+size_t dg_wino_packed_size(int c, int f);
+void dg_wino_pack(const float *wt, int c, int f, float *U);
+void dg_wino_conv2d_packed(const float *in, int n, int h, int w, int c,
+                           const float *U, const float *bias, int f, int pad,
+                           int relu, float *out, float *work);
 void dg_wino_conv2d_grad_w(const float *in, const float *dy, int n, int h,
                            int w, int c, int f, int pad, float *dw, float *db,
                            float *work);

@@ -492,7 +492,8 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
  * weights packed once (not per call), its ReLU and a following 2 x 2 max
  * pool in the kernel's epilogue (a conv layer that the batched kernel
  * runs faster on this target, dg_infer_conv_preferred, goes to it with
- * the folded weights, pooled separately). The packed copies are rebuilt on the
+ * the folded weights, pooled separately; a 3x3 one that Winograd takes,
+ * dg_wino_applies, goes to it with the folded weights transformed once). The packed copies are rebuilt on the
  * first such call after anything could have changed the weights: a
  * training forward, or a call handing out writable weights
  * (dg_net_params, dg_net_state, dg_net_tensor*, dg_net_copy_weights). */
@@ -503,6 +504,8 @@ typedef struct {
   int bn;          /* the folded batch norm's layer, or -1 */
   int direct;      /* conv: dg_infer_conv (else dg_conv2d on the folded,
                       unpacked weights, the whole batch at once) */
+  int wino;        /* conv: 3x3 by Winograd (winograd.c), the folded
+                      weights transformed once, the whole batch at once */
   int relu, pool;  /* pool: 2 for a fused 2 x 2 max pool, else 0 */
   size_t off;      /* packed weights at plan->w + off */
 } infer_step;
@@ -544,12 +547,16 @@ static int infer_plan(dg_net *net) {
       if (s->relu) j++; /* the fused ReLU layer */
       s->direct = l->kind == DG_L_CONV &&
                   dg_infer_conv_preferred(l->ic, l->filters, l->k);
+      s->wino = l->kind == DG_L_CONV && dg_wino_applies(l->ic, l->filters, l->k);
+      if (s->wino) s->direct = 0;
       if (s->direct && j + 1 < L && net->layers[j + 1].kind == DG_L_MAXPOOL &&
           net->layers[j + 1].pool == 2)
         s->pool = 2, j++;
       s->last = j;
       s->off = wsize;
-      if (s->direct) {
+      if (s->wino) {
+        wsize += dg_wino_packed_size(l->ic, l->filters) + l->filters;
+      } else if (s->direct) {
         wsize += dg_infer_conv_packed_size(l->ic, l->filters, l->k);
         size_t wk = dg_infer_conv_work(l->ih, l->iw, l->ic, l->pad);
         if (wk > work) work = wk;
@@ -588,7 +595,11 @@ static int infer_ready(dg_net *net) {
               net->fold + nw);
       w = net->fold, b = net->fold + nw;
     }
-    if (s->direct)
+    if (s->wino) { /* transformed weights, then the bias */
+      size_t nu = dg_wino_packed_size(l->ic, F);
+      dg_wino_pack(w, l->ic, F, p->w + s->off);
+      memcpy(p->w + s->off + nu, b, (size_t)F * sizeof(float));
+    } else if (s->direct)
       dg_infer_conv_pack(w, b, l->ic, F, l->k, p->w + s->off);
     else if (l->kind == DG_L_CONV) { /* as folded, unpacked */
       size_t nw = net->tensors[l->t0].size;
@@ -612,6 +623,13 @@ static void infer_forward(dg_net *net, const float *x, int n) {
       continue;
     }
     const float *w = p->w + s->off;
+    if (s->wino) { /* the whole batch at once, weights transformed */
+      dg_wino_conv2d_packed(in, n, l->ih, l->iw, l->ic, w,
+                            w + dg_wino_packed_size(l->ic, l->filters),
+                            l->filters, l->pad, s->relu, e->out, net->work);
+      in = e->out;
+      continue;
+    }
     if (s->kind == DG_L_CONV && !s->direct) {
       dg_conv_forward(e->out, in, w, w + net->tensors[l->t0].size, n, l->ih,
                       l->iw, l->ic, l->filters, l->k, l->pad, s->relu,

@@ -300,9 +300,15 @@ size_t dg_wino_work(int n, int h, int w, int c, int f, int pad) {
   return m > gw ? m : gw;
 }
 
-void dg_wino_conv2d(const float *in, int n, int h, int w, int c,
-                    const float *wt, const float *bias, int f, int pad,
-                    int relu, float *out, float *work) {
+size_t dg_wino_packed_size(int c, int f) { return (size_t)16 * c * f; }
+
+void dg_wino_pack(const float *wt, int c, int f, float *U) {
+  transform_weights(wt, c, f, U);
+}
+
+void dg_wino_conv2d_packed(const float *in, int n, int h, int w, int c,
+                           const float *U, const float *bias, int f, int pad,
+                           int relu, float *out, float *work) {
   int hp = h + 2 * pad, wp = w + 2 * pad;
   if (n <= 0 || hp < 3 || wp < 3) return;
   const float *src = in;
@@ -311,9 +317,16 @@ void dg_wino_conv2d(const float *in, int n, int h, int w, int c,
     src = work;
     work += (size_t)n * hp * wp * c;
   }
+  conv_valid(src, n, hp, wp, c, U, f, bias, relu, out, work);
+}
+
+void dg_wino_conv2d(const float *in, int n, int h, int w, int c,
+                    const float *wt, const float *bias, int f, int pad,
+                    int relu, float *out, float *work) {
   float *U = work;
   transform_weights(wt, c, f, U);
-  conv_valid(src, n, hp, wp, c, U, f, bias, relu, out, U + (size_t)16 * c * f);
+  dg_wino_conv2d_packed(in, n, h, w, c, U, bias, f, pad, relu, out,
+                        U + dg_wino_packed_size(c, f));
 }
 
 /* ---- input gradient --------------------------------------------------------- */

@@ -15,6 +15,7 @@
 
 #include "digits.h"
 #include "harness.h"
+#include "kernels.h"
 #include "kernels_infer.h"
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
@@ -200,9 +201,52 @@ static void test_net_paths(void) {
   }
 }
 
+/* Winograd (on by default in WebAssembly, off natively) against the
+ * direct kernels: the same nets' probabilities at batches 1 (the
+ * small-batch path, transformed weights packed once) and 9. */
+static void test_net_winograd(void) {
+  static const char *specs[] = {"cnn", "digitnet",
+                                "input 9 8 16; conv 16 3 same; bn; relu; "
+                                "conv 32 3 valid; relu; flatten; dense 5"};
+  int was = dg_kernels_winograd();
+  for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+    dg_net *net[2] = {NULL, NULL};
+    float *p[2][2];
+    int in = 0, k = 0;
+    float *x = NULL;
+    for (int on = 0; on < 2; on++) {
+      dg_kernels_set_winograd(on);
+      CHECK_OK(dg_net_new(&net[on], specs[s], 11));
+      if (!net[on]) goto done;
+      float *st = dg_net_state(net[on]);
+      for (size_t i = 0; i < dg_net_state_count(net[on]); i++)
+        st[i] = 0.5f + 0.5f * (float)(i * 37 % 17) / 17; /* the same in both */
+      in = dg_net_input_size(net[on]), k = dg_net_output_size(net[on]);
+      if (!x) {
+        x = rnd_buf((size_t)9 * in);
+        for (int i = 0; i < 9 * in; i++) x[i] = 0.5f * (x[i] + 1);
+      }
+      p[on][0] = malloc(sizeof(float) * k);
+      p[on][1] = malloc(sizeof(float) * 9 * k);
+      CHECK_OK(dg_net_predict(net[on], x, 1, p[on][0]));
+      CHECK_OK(dg_net_predict(net[on], x, 9, p[on][1]));
+    }
+    float d = 0;
+    for (int j = 0; j < k; j++) d = fmaxf(d, fabsf(p[0][0][j] - p[1][0][j]));
+    for (int j = 0; j < 9 * k; j++) d = fmaxf(d, fabsf(p[0][1][j] - p[1][1][j]));
+    CHECK_MSG(d <= 1e-5f, "%s: Winograd and direct differ by %g", specs[s], d);
+    for (int on = 0; on < 2; on++) free(p[on][0]), free(p[on][1]);
+  done:
+    free(x);
+    dg_net_free(net[0]), dg_net_free(net[1]);
+  }
+  dg_kernels_set_winograd(was);
+}
+
 int main(void) {
   RUN(test_conv);
   RUN(test_dense);
   RUN(test_net_paths);
+  RUN(test_net_winograd);
   return dg_test_finish();
 }
