@@ -214,6 +214,14 @@ for (const arch of ['logreg', 'mlp', 'lenet5']) {
     r ? `${x(r)} (Node, ${w.cpu_ms && tw.cpu_ms ? `CPU time: ${f(w.cpu_ms)} vs ${f(tw.cpu_ms)} ms; wall: ` : ''}${f(w.ms)} vs ${f(tw.ms)} ms; Chromium ${f(c?.ms)} ms)` : '–',
     r ? r >= 3 : null);
 }
+/* onnxruntime-web is not run here: issue 6 quotes its batch-1 forward
+ * times measured on this machine kind (ms, one thread, medians) */
+for (const [arch, ort] of [['mlp', 0.029], ['lenet5', 0.085]]) {
+  const w = pr('node', arch, 1), c = pr('chromium', arch, 1);
+  T(`WASM forward, batch 1, ${arch}: ≥ 2× faster than onnxruntime-web's ${ort} ms (issue 6's figure)`,
+    w ? `${x(ort / w.ms)} (Node ${f(w.ms)} ms; Chromium ${f(c?.ms)} ms, ${c ? x(ort / c.ms) : '–'})` : '–',
+    w ? ort / w.ms >= 2 : null);
+}
 {
   const c = pr('chromium', 'cnn', 1), w = pr('node', 'cnn', 1);
   T('WASM forward, batch 1, cnn: ≥ 60% of the measured WASM SIMD peak',
