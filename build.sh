@@ -117,14 +117,15 @@ WASM_LDFLAGS=(-sSTANDALONE_WASM=1 --no-entry -sALLOW_MEMORY_GROWTH=1
 WASM_OPT_PASSES='always-inline,default<O3>'
 
 wasm_obj() {  # SOURCE OBJDIR OPT [extra flags]: SOURCE -> OBJDIR/<path>.o
-  local src=$1 dir=$2 opt=$3 b
+  local src=$1 dir=$2 opt=$3 b a cg=()
   shift 3
   b=$dir/$(printf '%s' "${src%.c}" | tr / _)
+  for a in "$@"; do [[ $a == -I* ]] || cg+=("$a"); done  # bitcode: no headers
   if [ -x "$opt" ]; then
     nice emcc "${WASM_CFLAGS[@]}" "$@" -I"$BUILD/wasm-include" -Isrc \
       -Xclang -disable-llvm-passes -emit-llvm -c "$src" -o "$b.bc" &&
       nice "$opt" -passes="$WASM_OPT_PASSES" "$b.bc" -o "$b.opt.bc" &&
-      nice emcc "${WASM_CFLAGS[@]}" "$@" -Xclang -disable-llvm-optzns \
+      nice emcc "${WASM_CFLAGS[@]}" "${cg[@]}" -Xclang -disable-llvm-optzns \
         -c "$b.opt.bc" -o "$b.o"
   else
     nice emcc "${WASM_CFLAGS[@]}" "$@" -I"$BUILD/wasm-include" -Isrc \

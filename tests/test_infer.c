@@ -205,9 +205,10 @@ static void test_net_paths(void) {
  * direct kernels: the same nets' probabilities at batches 1 (the
  * small-batch path, transformed weights packed once) and 9. */
 static void test_net_winograd(void) {
-  static const char *specs[] = {"cnn", "digitnet",
-                                "input 9 8 16; conv 16 3 same; bn; relu; "
-                                "conv 32 3 valid; relu; flatten; dense 5"};
+  static const char *specs[] = {
+      "cnn", "digitnet",
+      ("input 9 8 16; conv 16 3 same; bn; relu; conv 32 3 valid; relu; "
+       "flatten; dense 5")};
   int was = dg_kernels_winograd();
   for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
     dg_net *net[2] = {NULL, NULL};
