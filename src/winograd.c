@@ -180,14 +180,16 @@ static void transform_weights(const float *wt, int c, int f, float *U) {
 
 /* ---- the 16 products ------------------------------------------------------------ */
 
-/* o (R <= 4 rows, nv vectors) = a (rows lda apart) @ b (K, ldb): one
- * accumulator chain per element over the depth in order. Rows past mr
- * repeat row 0 and are not stored. */
-DG_INLINE void gemm_tile(const int nv, const float *a, int lda, int mr,
-                         const float *b, int ldb, int K, float *o, int ldo) {
+/* o (R <= 4 rows, nv vectors) = (or, add: +=) a @ b (K, ldb), where row r
+ * of a is at a + r * rs and its depth steps ps apart: one accumulator
+ * chain per element over the depth in order. Rows past mr repeat row 0
+ * and are not stored. */
+DG_INLINE void gemm_tile(const int nv, const float *a, size_t rs, size_t ps,
+                         int mr, const float *b, int ldb, int K, float *o,
+                         int ldo, int add) {
   const float *ar[4];
   DG_UNROLL
-  for (int r = 0; r < 4; r++) ar[r] = a + (r < mr ? r : 0) * (size_t)lda;
+  for (int r = 0; r < 4; r++) ar[r] = a + (r < mr ? r : 0) * rs;
   dg_vf acc[4][2];
   DG_UNROLL
   for (int r = 0; r < 4; r++) {
@@ -201,7 +203,7 @@ DG_INLINE void gemm_tile(const int nv, const float *a, int lda, int mr,
     for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
     DG_UNROLL
     for (int r = 0; r < 4; r++) {
-      dg_vf av = dg_vset1(ar[r][p]);
+      dg_vf av = dg_vset1(ar[r][p * ps]);
       DG_UNROLL
       for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
     }
@@ -210,7 +212,10 @@ DG_INLINE void gemm_tile(const int nv, const float *a, int lda, int mr,
   for (int r = 0; r < 4; r++) {
     if (r >= mr) continue;
     DG_UNROLL
-    for (int v = 0; v < nv; v++) dg_vstore(o + (size_t)r * ldo + v * DG_VW, acc[r][v]);
+    for (int v = 0; v < nv; v++) {
+      float *q = o + (size_t)r * ldo + v * DG_VW;
+      dg_vstore(q, add ? dg_vadd(dg_vload(q), acc[r][v]) : acc[r][v]);
+    }
   }
 }
 
@@ -222,8 +227,8 @@ static void products(const float *V, int nt, int c, const float *U, int f, float
     float *o = M + (size_t)t * f;
     int j = 0;
     for (; j + 2 * DG_VW <= f; j += 2 * DG_VW)
-      gemm_tile(2, a, c, mr, U + j, f, c, o + j, f);
-    if (j < f) gemm_tile(1, a, c, mr, U + j, f, c, o + j, f);
+      gemm_tile(2, a, c, 1, mr, U + j, f, c, o + j, f, 0);
+    if (j < f) gemm_tile(1, a, c, 1, mr, U + j, f, c, o + j, f, 0);
   }
 }
 
@@ -394,41 +399,6 @@ static void transform_dy(const float *dy, int oh, int ow, int f, int th, int tw,
   }
 }
 
-/* acc (R = 4 channels, nv vectors of f) (+)= sum over nt tiles of V (nt, c)
- * at channel ch0 times Y (nt, f): the 4 entries of a step are consecutive
- * floats of one row of V. */
-DG_INLINE void gw_tile(const int nv, const float *a, int lda, int mr,
-                       const float *b, int ldb, int nt, float *o, int ldo,
-                       int first) {
-  dg_vf acc[4][2];
-  DG_UNROLL
-  for (int r = 0; r < 4; r++) {
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
-  }
-  DG_NOUNROLL
-  for (int t = 0; t < nt; t++, a += lda, b += ldb) {
-    dg_vf bv[2];
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
-    DG_UNROLL
-    for (int r = 0; r < 4; r++) {
-      dg_vf av = dg_vset1(a[r]);
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-    }
-  }
-  DG_UNROLL
-  for (int r = 0; r < 4; r++) {
-    if (r >= mr) continue;
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) {
-      float *q = o + (size_t)r * ldo + v * DG_VW;
-      dg_vstore(q, first ? acc[r][v] : dg_vadd(dg_vload(q), acc[r][v]));
-    }
-  }
-}
-
 void dg_wino_conv2d_grad_w(const float *in, const float *dy, int n, int h,
                            int w, int c, int f, int pad, float *dw, float *db,
                            float *work) {
@@ -448,7 +418,9 @@ void dg_wino_conv2d_grad_w(const float *in, const float *dy, int n, int h,
   int th = (oh + 1) / 2, tw = (ow + 1) / 2, T = n * th * tw;
   int tc = chunk_tiles(c, f);
   float *V = work, *Y = V + (size_t)16 * tc * c, *acc = Y + (size_t)16 * tc * f;
-  /* c % 4 == 0 (c is a multiple of DG_VW >= 4): whole 4-channel tiles */
+  /* acc[xi] (c, f) += V[xi]^T @ Y[xi]: a row of V^T is a channel (rows 1
+   * float apart), its depth the tiles (c floats apart); c % 4 == 0 (a
+   * multiple of DG_VW >= 4): whole 4-channel tiles */
   for (int t0 = 0; t0 < T; t0 += tc) {
     int nt = imin(tc, T - t0);
     transform_inputs(src, hp, wp, c, th, tw, t0, nt, tc, -1, V);
@@ -459,9 +431,9 @@ void dg_wino_conv2d_grad_w(const float *in, const float *dy, int n, int h,
       for (int ch = 0; ch < c; ch += 4) {
         int j = 0;
         for (; j + 2 * DG_VW <= f; j += 2 * DG_VW)
-          gw_tile(2, vx + ch, c, 4, yx + j, f, nt, ax + (size_t)ch * f + j, f, t0 == 0);
+          gemm_tile(2, vx + ch, 1, c, 4, yx + j, f, nt, ax + (size_t)ch * f + j, f, t0 > 0);
         if (j < f)
-          gw_tile(1, vx + ch, c, 4, yx + j, f, nt, ax + (size_t)ch * f + j, f, t0 == 0);
+          gemm_tile(1, vx + ch, 1, c, 4, yx + j, f, nt, ax + (size_t)ch * f + j, f, t0 > 0);
       }
     }
   }
