@@ -36,23 +36,19 @@
 
 /* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) when the
  * build has no OpenMP, e.g. the WASM builds. */
-#define DG_PRAGMA(x) _Pragma(#x)
 #ifdef _OPENMP
 #define DG_OMP(x) DG_PRAGMA(omp x)
 #else
 #define DG_OMP(x)
 #endif
 
-/* Full unrolling of the microkernel's fixed-size loops is what lets the
- * compiler keep the accumulator tile in registers. */
+/* Full unrolling of the microkernel's fixed-size loops (DG_UNROLL, simd.h)
+ * is what lets the compiler keep the accumulator tile in registers. */
 #if defined(__clang__)
-#define DG_UNROLL DG_PRAGMA(unroll)
 #define DG_UNROLL4 DG_PRAGMA(unroll 4)
 #elif defined(__GNUC__)
-#define DG_UNROLL DG_PRAGMA(GCC unroll 16)
 #define DG_UNROLL4 DG_PRAGMA(GCC unroll 4)
 #else
-#define DG_UNROLL
 #define DG_UNROLL4
 #endif
 /* DG_UNROLL4 goes on the depth loops of microkernels that walk several row
@@ -66,7 +62,7 @@
  * (the same loop in kernels_infer.c found this first). */
 #if defined(__wasm__)
 #undef DG_UNROLL4
-#define DG_UNROLL4 DG_PRAGMA(unroll 1)
+#define DG_UNROLL4 DG_NOUNROLL
 #endif
 
 #define DG_TLS _Thread_local
@@ -339,11 +335,6 @@ static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
   }
 }
 
-#if defined(__GNUC__)
-#define DG_INLINE static inline __attribute__((always_inline))
-#else
-#define DG_INLINE static inline
-#endif
 
 
 

@@ -20,27 +20,12 @@
 #include "kernels_infer.h"
 #include "simd.h"
 
-#define DG_PRAGMA(x) _Pragma(#x)
-#if defined(__clang__)
-#define DG_UNROLL DG_PRAGMA(unroll)
-#elif defined(__GNUC__)
-#define DG_UNROLL DG_PRAGMA(GCC unroll 16)
-#else
-#define DG_UNROLL
-#endif
-#define DG_INLINE static inline __attribute__((always_inline))
 #define DG_NOINLINE __attribute__((noinline))
 /* The window loop is not unrolled: unrolled 4 times, clang interleaves
  * the steps and the 8 accumulators, their B vectors and broadcasts no
  * longer fit V8's 15 vector registers (spills on every step: 0.75-0.9x
  * the speed of the plain loop, measured in Node). */
-#if defined(__clang__)
-#define DG_TILE_UNROLL DG_PRAGMA(unroll 1)
-#elif defined(__GNUC__)
-#define DG_TILE_UNROLL DG_PRAGMA(GCC unroll 1)
-#else
-#define DG_TILE_UNROLL
-#endif
+#define DG_TILE_UNROLL DG_NOUNROLL
 
 /* Register tile: IMP pixels x CV vectors of output channels. simd128 and
  * SSE have 16 registers and no fused multiply-add (a product needs a

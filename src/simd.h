@@ -33,10 +33,32 @@
  *   dg_vtranspose(r)              transpose the DG_VW x DG_VW block held in
  *                                 r[0..DG_VW) (row q in r[q]), in place
  *
- * Only kernels.c includes this header; nothing here is public API.
+ * The kernel files (kernels.c, kernels_infer.c, winograd.c) include this
+ * header; nothing here is public API.
  */
 #ifndef DG_SIMD_H
 #define DG_SIMD_H
+
+/* Loop and inlining hints of the kernels: DG_UNROLL unrolls a fixed-size
+ * loop fully (what keeps a register tile in registers), DG_NOUNROLL keeps
+ * a loop rolled, DG_INLINE inlines a tile function at every call (its
+ * width a constant there). */
+#define DG_PRAGMA(x) _Pragma(#x)
+#if defined(__clang__)
+#define DG_UNROLL DG_PRAGMA(unroll)
+#define DG_NOUNROLL DG_PRAGMA(unroll 1)
+#elif defined(__GNUC__)
+#define DG_UNROLL DG_PRAGMA(GCC unroll 16)
+#define DG_NOUNROLL DG_PRAGMA(GCC unroll 1)
+#else
+#define DG_UNROLL
+#define DG_NOUNROLL
+#endif
+#if defined(__GNUC__)
+#define DG_INLINE static inline __attribute__((always_inline))
+#else
+#define DG_INLINE static inline
+#endif
 
 #if defined(DG_FORCE_SCALAR)
 #define DG_SIMD_SCALAR 1

@@ -32,21 +32,6 @@
 #include "kernels.h"
 #include "simd.h"
 
-#if defined(__clang__)
-#define DG_UNROLL _Pragma("unroll")
-#define DG_NOUNROLL _Pragma("unroll 1")
-#elif defined(__GNUC__)
-#define DG_UNROLL _Pragma("GCC unroll 16")
-#define DG_NOUNROLL _Pragma("GCC unroll 1")
-#else
-#define DG_UNROLL
-#define DG_NOUNROLL
-#endif
-#if defined(__GNUC__)
-#define DG_INLINE static inline __attribute__((always_inline))
-#else
-#define DG_INLINE static inline
-#endif
 
 #ifndef DG_WINOGRAD_DEFAULT
 #if defined(__wasm__)
