@@ -26,6 +26,7 @@ enum {
   DG_ERR_EMPTY = -5,    /* an image with no ink */
   DG_ERR_NUMERIC = -6,  /* NaN or infinity where numbers must be finite */
   DG_ERR_STOPPED = -7,  /* a caller asked the work to stop */
+  DG_ERR_UNCERTAIN = -8, /* several digit-sized shapes, no clear winner */
 };
 
 /* The message of the last failure on this thread ("" if none). */
@@ -89,14 +90,36 @@ int dg_dataset_slice(dg_dataset *dst, const dg_dataset *src, int from, int count
 #define DG_IMAGE_MAX_DIM 16384
 #define DG_IMAGE_MAX_PIXELS (64u * 1024u * 1024u)
 
+/* What dg_preprocess_ex found and did. Boxes are in the source image's
+ * pixels (x, y, w, h). Filled on success and on DG_ERR_EMPTY /
+ * DG_ERR_UNCERTAIN (box then covers the candidates, or is all zero). */
+typedef struct {
+  int box[4];      /* the ink that was read as the digit */
+  int scale;       /* early downscale factor (1: the image as given) */
+  int photo;       /* 0: flat paper (a drawing), 1: paper illumination
+                    * estimated and normalised (a photo or scan) */
+  int dark_ink;    /* 1: ink darker than the paper */
+  int kept;        /* ink components kept as the digit */
+  int dropped;     /* components dropped (specks, shadows, edges) */
+  int lines;       /* straight lines removed (ruled, grid, margin, box) */
+  int candidates;  /* digit-sized shapes seen (> 1 with DG_ERR_UNCERTAIN) */
+} dg_preprocess_info;
+
 /* Turn any image (channels 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; 8-bit) into
- * an MNIST-style 28x28 input: ink polarity from the border, crop to ink,
- * longest side to 20 px keeping aspect (area averaging), centre of mass at
- * pixel index (14,14) by whole-pixel placement (the MNIST recipe), floats
- * 0..1 with ink = 1. Transparent pixels read as white paper.
- * Returns DG_ERR_EMPTY for an image with no ink. out: (28*28). */
+ * an MNIST-style 28x28 input, for drawings and photos alike: paper
+ * illumination estimated and divided out, ink polarity, ink vs paper by an
+ * adaptive threshold, lines / boxes / specks dropped by connected
+ * components, then crop to the digit, longest side to 20 px keeping aspect
+ * (area averaging), centre of mass at pixel index (14,14) by whole-pixel
+ * placement (the MNIST recipe), floats 0..1 with ink = 1. Transparent
+ * pixels read as white paper. Big images are downscaled first.
+ * Returns DG_ERR_EMPTY for an image with no usable ink, DG_ERR_UNCERTAIN
+ * when several digit-sized shapes compete. out: (28*28). */
 int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
                   float *out);
+/* The same, also saying what was found (info may be NULL). */
+int dg_preprocess_ex(const uint8_t *pixels, int width, int height,
+                     int channels, float *out, dg_preprocess_info *info);
 
 /* ---- images from files (image.c; native only) ---------------------------- */
 

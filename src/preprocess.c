@@ -466,3 +466,12 @@ int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
     default: return preprocess_c(pixels, width, height, 4, out);
   }
 }
+
+int dg_preprocess_ex(const uint8_t *pixels, int width, int height,
+                     int channels, float *out, dg_preprocess_info *info) {
+  if (info) {
+    memset(info, 0, sizeof *info);
+    info->scale = 1;
+  }
+  return dg_preprocess(pixels, width, height, channels, out);
+}

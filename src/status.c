@@ -33,6 +33,7 @@ const char *dg_status_name(int code) {
     case DG_ERR_EMPTY: return "empty image";
     case DG_ERR_NUMERIC: return "numeric error";
     case DG_ERR_STOPPED: return "stopped";
+    case DG_ERR_UNCERTAIN: return "uncertain";
     default: return "unknown error";
   }
 }

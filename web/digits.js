@@ -28,7 +28,7 @@ const IS_NODE = typeof globalThis.process === 'object' &&
 /* Status codes of src/digits.h. */
 export const Status = Object.freeze({
   OK: 0, ARG: -1, NOMEM: -2, IO: -3, FORMAT: -4, EMPTY: -5, NUMERIC: -6,
-  STOPPED: -7,
+  STOPPED: -7, UNCERTAIN: -8,
 });
 
 /* Image limits of dg_preprocess (DG_IMAGE_MAX_DIM, DG_IMAGE_MAX_PIXELS). */
