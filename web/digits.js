@@ -3,7 +3,8 @@
  * dependencies). It owns every access to the module's memory.
  *
  *   const r = await createRecognizer({ model: 'models/default.safetensors' });
- *   const { digit, confidence, probs, input, empty, ms } = await r.predict(imageData);
+ *   const { digit, confidence, probs, input, empty, uncertain, box, ms } =
+ *     await r.predict(imageData);
  *
  *   const t = await createTrainer({ arch: 'mlp', lr: 1e-3 });
  *   const { loss, accuracy } = t.trainBatch(x, labels);   // one batch per call
@@ -35,6 +36,19 @@ export const Status = Object.freeze({
 const MAX_DIM = 16384;
 const MAX_PIXELS = 64 * 1024 * 1024;
 const INPUT = 28 * 28;
+/* predict's info: dg_preprocess_info as ints (box[4], scale, photo,
+ * dark_ink, kept, dropped, lines, candidates; src/wasm/api.c). */
+const INFO_INTS = 11;
+/* Pixel buffers above this (bytes: a 2-megapixel RGBA image) are freed
+ * after the call instead of kept for the next one. */
+const BIG_SCRATCH = 8 << 20;
+
+/* predict's info ints -> an object; box null when all zero. */
+function readInfo(v) {
+  const box = v[2] > 0 && v[3] > 0 ? [v[0], v[1], v[2], v[3]] : null;
+  return { box, scale: v[4], photo: v[5] === 1, darkInk: v[6] === 1, kept: v[7],
+           dropped: v[8], lines: v[9], candidates: v[10] };
+}
 
 /* A failed call into the core: message from C, code a negative status. */
 export class DigitsError extends Error {
@@ -287,6 +301,14 @@ export class DigitsModule {
     return ptr;
   }
 
+  /* Free one role's scratch buffer (the next scratchBuf allocates anew). */
+  dropScratch(role) {
+    const s = this.scratch.get(role);
+    if (!s) return;
+    this.free(s.ptr);
+    this.scratch.delete(role);
+  }
+
   /* Copy bytes or floats into a scratch buffer; returns its pointer. */
   put(role, data) {
     const ptr = this.scratchBuf(role, data.byteLength); /* malloc: 8-aligned */
@@ -458,14 +480,20 @@ export class Net {
     }
   }
 
-  result(digit, probsPtr, input, t0) {
+  result(digit, probsPtr, input, t0, info = null) {
     const probs = this.mod.floats(probsPtr, this.outputSize);
-    return { digit, confidence: probs[digit], probs, input, empty: false,
+    return { digit, confidence: probs[digit], probs, input, empty: false, uncertain: false,
+             box: info?.box ?? null, photo: info?.photo ?? false, info,
              ms: performance.now() - t0 };
   }
 
-  /* Canvas pixels {data, width, height} (RGBA) -> result; an empty drawing
-   * gives {digit: null, empty: true}. */
+  /* Canvas or photo pixels {data, width, height} (RGBA) -> result:
+   * {digit, confidence, probs, input, empty, uncertain, box, photo, info, ms}.
+   * No usable ink gives {digit: null, empty: true}; several digit-sized
+   * shapes with no clear winner {digit: null, uncertain: true}: the page
+   * says so rather than guess. box is [x, y, w, h] of the ink read, in the
+   * image's pixels (null when nothing was found); photo is true when the
+   * paper's illumination was estimated and divided out. */
   predictImage(image) {
     const t0 = performance.now();
     const m = this.mod, h = this.h();
@@ -477,12 +505,18 @@ export class Net {
     const px = m.put('pixels', data);
     const probs = m.scratchBuf('probs', this.outputSize * 4);
     const inp = m.scratchBuf('input', INPUT * 4);
-    const st = m.exports.predict(h, px, width, height, probs, inp);
+    const ip = m.scratchBuf('pinfo', INFO_INTS * 4);
+    const st = m.exports.predict(h, px, width, height, probs, inp, ip);
     const input = m.floats(inp, INPUT);
-    if (st === Status.EMPTY)
+    const info = readInfo(m.i32(ip, INFO_INTS));
+    /* a photo leaves a big pixel buffer behind: give it back to malloc so
+     * other buffers can reuse the space (WebAssembly memory never shrinks) */
+    if (data.length > BIG_SCRATCH) m.dropScratch('pixels');
+    if (st === Status.EMPTY || st === Status.UNCERTAIN)
       return { digit: null, confidence: 0, probs: new Float32Array(this.outputSize), input,
-               empty: true, ms: performance.now() - t0 };
-    return this.result(m.check(st), probs, input, t0);
+               empty: st === Status.EMPTY, uncertain: st === Status.UNCERTAIN,
+               box: info.box, photo: info.photo, info, ms: performance.now() - t0 };
+    return this.result(m.check(st), probs, input, t0, info);
   }
 
   /* One input of inputSize floats (a 28x28 digit, ink = 1) -> result; its
@@ -601,7 +635,8 @@ export class Recognizer {
 
   info() { return this.need().info(); }
 
-  /* Canvas pixels -> {digit, confidence, probs, input, empty, ms}. */
+  /* Canvas or photo pixels -> {digit, confidence, probs, input, empty,
+   * uncertain, box, photo, info, ms} (Net.predictImage). */
   async predict(imageData) { return this.predictSync(imageData); }
   predictSync(imageData) { return this.need().predictImage(imageData); }
 

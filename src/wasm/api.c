@@ -133,6 +133,17 @@ static int check_probs(const float *p, int n) {
   return DG_OK;
 }
 
+/* dg_preprocess_info as 11 ints, box first (the layout digits.js reads). */
+enum { DG_INFO_INTS = 11 };
+_Static_assert(sizeof(dg_preprocess_info) == DG_INFO_INTS * sizeof(int),
+               "dg_preprocess_info changed: update info_out and digits.js");
+static void info_out(const dg_preprocess_info *pi, int32_t *out) {
+  for (int i = 0; i < 4; i++) out[i] = pi->box[i];
+  out[4] = pi->scale, out[5] = pi->photo, out[6] = pi->dark_ink;
+  out[7] = pi->kept, out[8] = pi->dropped, out[9] = pi->lines;
+  out[10] = pi->candidates;
+}
+
 /* Classify one 28x28 input (784 floats, ink = 1): the digit or a status.
  * probs: (output size), normally 10. */
 DG_EXPORT int predict_input(dg_net *net, const float *x, float *probs) {
@@ -146,19 +157,31 @@ DG_EXPORT int predict_input(dg_net *net, const float *x, float *probs) {
 
 /* The browser's entry point: canvas pixels rgba (height, width, 4) bytes ->
  * preprocess -> network -> probs (10); the digit or a status
- * (DG_ERR_EMPTY for a drawing without ink). input (784 floats, may be NULL)
- * receives the 28x28 picture the network saw. */
+ * (DG_ERR_EMPTY for an image without ink, DG_ERR_UNCERTAIN when several
+ * digit-sized shapes compete). input (784 floats, may be NULL) receives the
+ * 28x28 picture the network saw (blank when nothing was read). info (11 ints,
+ * may be NULL) receives what preprocessing found, in dg_preprocess_info's
+ * order: box x, y, w, h (source pixels), scale, photo, dark_ink, kept,
+ * dropped, lines, candidates; it is filled on success and on EMPTY and
+ * UNCERTAIN (all zero on other failures), so the page can draw the region
+ * it read even when it declines to guess. */
 DG_EXPORT int predict(dg_net *net, const uint8_t *rgba, int width, int height,
-                      float *probs, float *input) {
+                      float *probs, float *input, int32_t *info) {
+  if (info) memset(info, 0, sizeof(int32_t) * DG_INFO_INTS);
   if (!net || !rgba || !probs)
     return dg_error(DG_ERR_ARG, "predict: null argument");
   if (dg_net_input_size(net) != 28 * 28)
     return dg_error(DG_ERR_ARG, "predict: the model takes %d inputs, not a "
                     "28x28 image", dg_net_input_size(net));
   float x[28 * 28];
-  int st = dg_preprocess(rgba, width, height, 4, x);
+  dg_preprocess_info pi;
+  memset(&pi, 0, sizeof pi);
+  int st = dg_preprocess_ex(rgba, width, height, 4, x, &pi);
+  if (info && (st == DG_OK || st == DG_ERR_EMPTY || st == DG_ERR_UNCERTAIN))
+    info_out(&pi, info);
   if (input && st == DG_OK) memcpy(input, x, sizeof x);
-  if (input && st == DG_ERR_EMPTY) memset(input, 0, sizeof x); /* shown blank */
+  if (input && (st == DG_ERR_EMPTY || st == DG_ERR_UNCERTAIN))
+    memset(input, 0, sizeof x); /* shown blank */
   if (st) return st;
   return predict_input(net, x, probs);
 }
