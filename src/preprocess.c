@@ -46,6 +46,7 @@
 #endif
 
 #include "digits.h"
+#include "ink.h"
 
 #define OUT 28
 #define BOX 20.0
@@ -229,6 +230,45 @@ static int64_t border_background(const uint8_t *px, int w, int h, int c) {
   return cnt_med ? sum / cnt_med : 0;
 }
 
+/* Steps 5 (end) and 6 of the recipe on the 28x28 accumulator. */
+static int finish(const double *acc, float *out) {
+  /* 5 (end): measure the centre of mass; a whole-pixel correction if it
+   * is more than half a pixel off and the ink can move */
+  double am = 0, amx = 0, amy = 0;
+  int ax0 = OUT, ax1 = -1, ay0 = OUT, ay1 = -1;
+  for (int Y = 0; Y < OUT; Y++)
+    for (int X = 0; X < OUT; X++) {
+      double v = acc[Y * OUT + X];
+      if (v <= 0) continue;
+      am += v;
+      amx += v * X;
+      amy += v * Y;
+      if (X < ax0) ax0 = X;
+      if (X > ax1) ax1 = X;
+      if (Y < ay0) ay0 = Y;
+      if (Y > ay1) ay1 = Y;
+    }
+  if (am <= 0)
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink after scaling");
+  int dx = (int)floor(14 - amx / am + 0.5 + TIE);
+  int dy = (int)floor(14 - amy / am + 0.5 + TIE);
+  if (ax0 + dx < 0 || ax1 + dx > OUT - 1) dx = 0;
+  if (ay0 + dy < 0 || ay1 + dy > OUT - 1) dy = 0;
+
+  /* 6: the strongest pixel becomes 1 */
+  double peak = 0;
+  for (int i = 0; i < OUT * OUT; i++) peak = acc[i] > peak ? acc[i] : peak;
+  for (int Y = 0; Y < OUT; Y++)
+    for (int X = 0; X < OUT; X++) {
+      int sx = X - dx, sy = Y - dy;
+      double v = sx < 0 || sy < 0 || sx >= OUT || sy >= OUT
+                     ? 0
+                     : acc[sy * OUT + sx] / peak;
+      out[Y * OUT + X] = (float)(v < 1e-6 ? 0 : v);
+    }
+  return DG_OK;
+}
+
 /* The work after validation, inlined once per channel count (dg_preprocess
  * calls it with a constant): the per-pixel luminance then needs no switch,
  * which was most of the cost on a 280x280 canvas. Same arithmetic for every
@@ -403,46 +443,100 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
     }
   }
 
-  /* 5 (end): measure the centre of mass; a whole-pixel correction if it
-   * is more than half a pixel off and the ink can move */
-  double am = 0, amx = 0, amy = 0;
-  int ax0 = OUT, ax1 = -1, ay0 = OUT, ay1 = -1;
-  for (int Y = 0; Y < OUT; Y++)
-    for (int X = 0; X < OUT; X++) {
-      double v = acc[Y * OUT + X];
-      if (v <= 0) continue;
-      am += v;
-      amx += v * X;
-      amy += v * Y;
-      if (X < ax0) ax0 = X;
-      if (X > ax1) ax1 = X;
-      if (Y < ay0) ay0 = Y;
-      if (Y > ay1) ay1 = Y;
-    }
-  if (am <= 0)
-    return dg_error(DG_ERR_EMPTY, "preprocess: no ink after scaling the "
-                    "%dx%d image", w, h);
-  int dx = (int)floor(14 - amx / am + 0.5 + TIE);
-  int dy = (int)floor(14 - amy / am + 0.5 + TIE);
-  if (ax0 + dx < 0 || ax1 + dx > OUT - 1) dx = 0;
-  if (ay0 + dy < 0 || ay1 + dy > OUT - 1) dy = 0;
-
-  /* 6: the strongest pixel becomes 1 */
-  double peak = 0;
-  for (int i = 0; i < OUT * OUT; i++) peak = acc[i] > peak ? acc[i] : peak;
-  for (int Y = 0; Y < OUT; Y++)
-    for (int X = 0; X < OUT; X++) {
-      int sx = X - dx, sy = Y - dy;
-      double v = sx < 0 || sy < 0 || sx >= OUT || sy >= OUT
-                     ? 0
-                     : acc[sy * OUT + sx] / peak;
-      out[Y * OUT + X] = (float)(v < 1e-6 ? 0 : v);
-    }
-  return DG_OK;
+  return finish(acc, out);
 }
 
-int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
-                  float *out) {
+/* The MNIST recipe (steps 4-6 above) on a work map of ink (H, W) whose
+ * ink lies in box (x, y, w, h): the same arithmetic as preprocess_c, a
+ * pixel at a time. */
+static int recipe_map(const float *ink, int W, int H, const int box[4],
+                      float *out) {
+  const int x0 = box[0], y0 = box[1], x1 = box[0] + box[2] - 1,
+            y1 = box[1] + box[3] - 1;
+  double m = 0, mx = 0, my = 0;
+  for (int y = y0; y <= y1; y++)
+    for (int x = x0; x <= x1; x++) {
+      double v = ink[(size_t)y * W + x];
+      m += v, mx += v * x, my += v * y;
+    }
+  if (m <= 0)
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink in the digit's box");
+  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  const double cx = mx / m, cy = my / m;
+  const double s = BOX / (bw > bh ? bw : bh);
+  double offx = floor(14.5 - s * (cx + 0.5 - x0) + 0.5 + TIE);
+  double offy = floor(14.5 - s * (cy + 0.5 - y0) + 0.5 + TIE);
+  double maxx = floor(OUT - s * bw + 1e-9), maxy = floor(OUT - s * bh + 1e-9);
+  if (offx > maxx) offx = maxx;
+  if (offx < 0) offx = 0;
+  if (offy > maxy) offy = maxy;
+  if (offy < 0) offy = 0;
+  double acc[OUT * OUT];  /* (28, 28) */
+  memset(acc, 0, sizeof acc);
+  if (s <= 1) {
+    for (int y = y0; y <= y1; y++) {
+      double row[OUT];
+      memset(row, 0, sizeof row);
+      int any = 0;
+      for (int x = x0; x <= x1; x++) {
+        double v = ink[(size_t)y * W + x];
+        if (v <= 0) continue;
+        any = 1;
+        double A = offx + s * (x - x0), B = A + s;
+        int X = (int)floor(A);
+        if (X < 0) X = 0;
+        if (X > OUT - 1) X = OUT - 1;
+        if (B <= X + 1 || X == OUT - 1) {
+          row[X] += v * (B - A);
+        } else {
+          row[X] += v * (X + 1 - A);
+          row[X + 1] += v * (B - (X + 1));
+        }
+      }
+      if (!any) continue;
+      double a = offy + s * (y - y0), b = a + s, wy0, wy1 = 0;
+      int Y = (int)floor(a);
+      if (Y < 0) Y = 0;
+      if (Y > OUT - 1) Y = OUT - 1;
+      if (b <= Y + 1 || Y == OUT - 1) {
+        wy0 = s;
+      } else {
+        wy0 = Y + 1 - a;
+        wy1 = b - (Y + 1);
+      }
+      for (int X = 0; X < OUT; X++) {
+        acc[Y * OUT + X] += row[X] * wy0;
+        if (wy1 > 0) acc[(Y + 1) * OUT + X] += row[X] * wy1;
+      }
+    }
+  } else {
+#define AT(xx, yy)                                                   \
+  ((xx) < x0 || (yy) < y0 || (xx) > x1 || (yy) > y1                 \
+       ? 0.0                                                         \
+       : (double)ink[(size_t)(yy) * W + (xx)])
+    for (int Y = 0; Y < OUT; Y++) {
+      double sy = y0 + (Y + 0.5 - offy) / s - 0.5;
+      if (sy <= y0 - 1 || sy >= y1 + 1) continue;
+      int iy = (int)floor(sy);
+      double fy = sy - iy;
+      for (int X = 0; X < OUT; X++) {
+        double sx = x0 + (X + 0.5 - offx) / s - 0.5;
+        if (sx <= x0 - 1 || sx >= x1 + 1) continue;
+        int ix = (int)floor(sx);
+        double fx = sx - ix;
+        double top = AT(ix, iy) * (1 - fx) + AT(ix + 1, iy) * fx;
+        double bot = AT(ix, iy + 1) * (1 - fx) + AT(ix + 1, iy + 1) * fx;
+        acc[Y * OUT + X] = top * (1 - fy) + bot * fy;
+      }
+    }
+#undef AT
+  }
+  (void)H;
+  return finish(acc, out);
+}
+
+static int check_args(const uint8_t *pixels, int width, int height,
+                      int channels, const float *out) {
   if (!pixels || !out) return dg_error(DG_ERR_ARG, "preprocess: null argument");
   if (channels < 1 || channels > 4)
     return dg_error(DG_ERR_ARG,
@@ -459,6 +553,13 @@ int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
                     "preprocess: image of %dx%d has more than the %u pixels "
                     "allowed",
                     width, height, (unsigned)DG_IMAGE_MAX_PIXELS);
+  return DG_OK;
+}
+
+/* Flat paper with every ink pixel kept: the source pixels themselves, as
+ * drawings were always read. */
+static int flat_recipe(const uint8_t *pixels, int width, int height,
+                       int channels, float *out) {
   switch (channels) {
     case 1: return preprocess_c(pixels, width, height, 1, out);
     case 2: return preprocess_c(pixels, width, height, 2, out);
@@ -469,9 +570,40 @@ int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
 
 int dg_preprocess_ex(const uint8_t *pixels, int width, int height,
                      int channels, float *out, dg_preprocess_info *info) {
+  int st = check_args(pixels, width, height, channels, out);
   if (info) {
     memset(info, 0, sizeof *info);
     info->scale = 1;
   }
-  return dg_preprocess(pixels, width, height, channels, out);
+  if (st) return st;
+  dg_ink ink;
+  int flat_all = 0;
+  st = dg_ink_find(pixels, width, height, channels, &ink, &flat_all);
+  if (info) {
+    const int f = ink.f > 0 ? ink.f : 1;
+    info->scale = f;
+    info->photo = ink.photo;
+    info->dark_ink = ink.dark;
+    info->kept = ink.kept;
+    info->dropped = ink.dropped;
+    info->lines = ink.lines;
+    info->candidates = ink.candidates;
+    if (st == DG_OK) {
+      int x = ink.box[0] * f, y = ink.box[1] * f;
+      int bw = ink.box[2] * f, bh = ink.box[3] * f;
+      info->box[0] = x, info->box[1] = y;
+      info->box[2] = x + bw > width ? width - x : bw;
+      info->box[3] = y + bh > height ? height - y : bh;
+    }
+  }
+  if (st == DG_OK)
+    st = flat_all ? flat_recipe(pixels, width, height, channels, out)
+                  : recipe_map(ink.ink, ink.W, ink.H, ink.box, out);
+  dg_ink_free(&ink);
+  return st;
+}
+
+int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
+                  float *out) {
+  return dg_preprocess_ex(pixels, width, height, channels, out, NULL);
 }

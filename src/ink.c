@@ -1,0 +1,852 @@
+/* ink.c: which pixels of an image are the digit's ink, for drawings, scans
+ * and photos of paper alike. The steps, in the work map (the image
+ * downscaled early by an integer factor so a 12-megapixel photo costs
+ * little more than a small one):
+ *
+ *   1. luminance, alpha composited over white paper;
+ *   2. paper: flat paper (every border pixel the same bytes: a drawing, an
+ *      MNIST digit) is one level, as before; anything else is a photo or a
+ *      scan, whose paper brightness is estimated at a scale larger than a
+ *      stroke (a morphological closing: max then min filter over a window
+ *      a fifth of the image, on a mean-pooled copy) and divided out, so a
+ *      gradient, a vignette or a shadow leaves paper at 1; ink is
+ *      1 - luminance / paper (the same for a stroke in the light and in
+ *      the shadow). Polarity (dark ink on light paper, or light on dark)
+ *      from the distribution's two tails;
+ *   3. thresholds that adapt to the image: the ink's contrast is a high
+ *      quantile, the paper's noise a lower one; strong ink is above Otsu's
+ *      level between them, weak ink (the anti-aliased or blurred edge of a
+ *      stroke) above the noise;
+ *   4. straight lines that cross most of the image (ruled paper, squared
+ *      paper, a margin) are found by a Hough transform that counts covered
+ *      columns (or rows), over +-20 degrees; the short runs across each
+ *      line are erased, the long ones (a stroke crossing it) kept;
+ *   5. connected components of strong ink: a component that encloses the
+ *      digit and is thin is a box drawn around it; a box the digit touches
+ *      shows as three or four straight sides of one component, erased like
+ *      lines; specks are small; pieces that overlap in x or nearly touch
+ *      are one digit (a 5's flag, a broken 4); components touching the
+ *      border (a shadow's or the page's edge) count for little. The
+ *      biggest digit-sized group wins, unless another of similar size
+ *      competes (uncertain);
+ *   6. the kept ink: weak and strong ink within two pixels of the winner's
+ *      strong ink.
+ *
+ * Sizes in the work map are bounded (DG_INK_WORK a side), so every buffer
+ * is allocated once per call; the library never prints.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ink.h"
+
+/* Hough angles: +-LINE_DEG in steps of 1 degree; bins LINE_BIN px. */
+#define LINE_DEG 20
+#define LINE_BIN 3
+/* a line across the image covers at least this share of it */
+#define LINE_COVER 0.85
+/* smallest contrast (1 - ink / paper) that counts as ink in a photo */
+#define MIN_INK 0.08
+/* ink below this fraction of the contrast is paper (as in drawings) */
+#define INK_NOISE 0.1
+
+typedef struct {
+  int x0, y0, x1, y1;  /* inclusive box */
+  int area;            /* strong pixels */
+  double mass;         /* sum of ink over them */
+  int border;          /* touches the image's edge */
+  int group;           /* cluster id after grouping */
+  int drop;            /* 0 keep, 1 speck, 2 frame, 3 other */
+} comp;
+
+typedef struct {
+  int W, H;
+  uint8_t *mask;   /* (H, W) strong ink 1, else 0 */
+  int32_t *lab;    /* (H, W) component label + 1, 0 = none */
+  comp *cs;        /* components, index = label */
+  int n;
+} cc_map;
+
+static inline float lum_f(const uint8_t *p, int c) {
+  /* Rec. 601, alpha over white; 0..255 */
+  switch (c) {
+    case 1: return p[0];
+    case 2: return (p[0] * p[1] + 255.0f * (255 - p[1])) * (1.0f / 255);
+    case 3: return (p[0] * 299 + p[1] * 587 + p[2] * 114) * 0.001f;
+    default: {
+      float y = (p[0] * 299 + p[1] * 587 + p[2] * 114) * 0.001f;
+      return (y * p[3] + 255.0f * (255 - p[3])) * (1.0f / 255);
+    }
+  }
+}
+
+/* Flat paper: at least half of the border pixels have exactly the bytes
+ * of one corner (a drawing, an MNIST digit, a clean render; a digit may
+ * touch the edge). Returns that pixel's offset + 1, or 0. A photo's paper
+ * is never that uniform. */
+static size_t flat_border(const uint8_t *px, int w, int h, int c) {
+  const size_t corner[4] = {0, (size_t)(w - 1), (size_t)(h - 1) * w,
+                            (size_t)h * w - 1};
+  const size_t nb = w == 1 || h == 1 ? (size_t)w * h : 2 * (size_t)(w + h) - 4;
+  for (int k = 0; k < 4; k++) {
+    const uint8_t *ref = px + corner[k] * c;
+    size_t same = 0;
+    for (int x = 0; x < w; x++) {
+      same += !memcmp(px + (size_t)x * c, ref, c);
+      if (h > 1) same += !memcmp(px + ((size_t)(h - 1) * w + x) * c, ref, c);
+    }
+    for (int y = 1; y < h - 1; y++) {
+      same += !memcmp(px + (size_t)y * w * c, ref, c);
+      if (w > 1) same += !memcmp(px + ((size_t)y * w + w - 1) * c, ref, c);
+    }
+    if (same * 2 >= nb) return corner[k] + 1;
+  }
+  return 0;
+}
+
+/* Work-map luminance: the mean of each f x f block (sampled every st
+ * pixels inside it when f is large: a 4000x3000 photo reads 1 pixel in 3
+ * each way; strokes there are many pixels wide). */
+static void work_lum(const uint8_t *px, int w, int h, int c, int f, int W,
+                     int H, float *L) {
+  if (f == 1) {
+    for (size_t i = 0; i < (size_t)w * h; i++) L[i] = lum_f(px + i * c, c);
+    return;
+  }
+  int st = f / 3 > 1 ? f / 3 : 1;
+  int ns = (f - 1) / st + 1, o = (f - 1 - (ns - 1) * st) / 2;
+  for (int Y = 0; Y < H; Y++) {
+    float *row = L + (size_t)Y * W;
+    int cnt[DG_INK_WORK + 1];
+    for (int X = 0; X < W; X++) row[X] = 0, cnt[X] = 0;
+    for (int yy = Y * f + o; yy < Y * f + f && yy < h; yy += st) {
+      const uint8_t *srow = px + (size_t)yy * w * c;
+      for (int X = 0; X < W; X++) {
+        float s = 0;
+        int k = 0;
+        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++)
+          s += lum_f(srow + (size_t)xx * c, c);
+        row[X] += s;
+        cnt[X] += k;
+      }
+    }
+    for (int X = 0; X < W; X++) {
+      if (!cnt[X]) { /* a last partial block past every sample: nearest */
+        int yy = Y * f < h ? Y * f : h - 1, xx = X * f < w ? X * f : w - 1;
+        row[X] = lum_f(px + ((size_t)yy * w + xx) * c, c);
+      } else {
+        row[X] /= (float)cnt[X];
+      }
+    }
+  }
+}
+
+/* 1-D running max (sign 1) or min (sign -1) over [i-r, i+r], n values at
+ * stride s, in place via tmp (n floats). */
+static void run_extreme(float *v, int n, int s, int r, int sign, float *tmp) {
+  for (int i = 0; i < n; i++) tmp[i] = v[(size_t)i * s];
+  for (int i = 0; i < n; i++) {
+    int a = i - r < 0 ? 0 : i - r, b = i + r >= n ? n - 1 : i + r;
+    float m = tmp[a];
+    for (int j = a + 1; j <= b; j++)
+      m = sign > 0 ? (tmp[j] > m ? tmp[j] : m) : (tmp[j] < m ? tmp[j] : m);
+    v[(size_t)i * s] = m;
+  }
+}
+
+/* Paper brightness B (H, W) under dark ink: mean-pool to at most 160 px a
+ * side, close (max filter, then min filter) with a window a fifth of the
+ * image (wider than any stroke), then bilinear back up. Returns 0 or
+ * DG_ERR_NOMEM. */
+static int paper_level(const float *L, int W, int H, float *B) {
+  int g = (int)ceil((W > H ? W : H) / 160.0);
+  if (g < 1) g = 1;
+  int Wp = (W + g - 1) / g, Hp = (H + g - 1) / g;
+  int big = Wp > Hp ? Wp : Hp;
+  float *P = malloc(sizeof(float) * ((size_t)Wp * Hp + big));
+  if (!P) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  float *tmp = P + (size_t)Wp * Hp;
+  for (int y = 0; y < Hp; y++)
+    for (int x = 0; x < Wp; x++) {
+      double s = 0;
+      int n = 0;
+      for (int yy = y * g; yy < y * g + g && yy < H; yy++)
+        for (int xx = x * g; xx < x * g + g && xx < W; xx++, n++)
+          s += L[(size_t)yy * W + xx];
+      P[(size_t)y * Wp + x] = (float)(s / n);
+    }
+  int r = big / 10 > 1 ? big / 10 : 1;
+  for (int pass = 0; pass < 2; pass++) {
+    int sign = pass == 0 ? 1 : -1;
+    for (int y = 0; y < Hp; y++) run_extreme(P + (size_t)y * Wp, Wp, 1, r, sign, tmp);
+    for (int x = 0; x < Wp; x++) run_extreme(P + x, Hp, Wp, r, sign, tmp);
+  }
+  for (int y = 0; y < H; y++) {
+    float sy = (y + 0.5f) / g - 0.5f;
+    int y0 = (int)floorf(sy);
+    float fy = sy - y0;
+    int ya = y0 < 0 ? 0 : y0, yb = y0 + 1 > Hp - 1 ? Hp - 1 : y0 + 1;
+    if (ya > Hp - 1) ya = Hp - 1;
+    for (int x = 0; x < W; x++) {
+      float sx = (x + 0.5f) / g - 0.5f;
+      int x0 = (int)floorf(sx);
+      float fx = sx - x0;
+      int xa = x0 < 0 ? 0 : x0, xb = x0 + 1 > Wp - 1 ? Wp - 1 : x0 + 1;
+      if (xa > Wp - 1) xa = Wp - 1;
+      float t = P[(size_t)ya * Wp + xa] * (1 - fx) + P[(size_t)ya * Wp + xb] * fx;
+      float b = P[(size_t)yb * Wp + xa] * (1 - fx) + P[(size_t)yb * Wp + xb] * fx;
+      B[(size_t)y * W + x] = t * (1 - fy) + b * fy;
+    }
+  }
+  free(P);
+  return 0;
+}
+
+/* The value below which a share q of the histogram's mass lies (bins of
+ * width 1/nb over 0..1). */
+static float quantile(const uint32_t *hist, int nb, uint64_t total, double q) {
+  uint64_t want = (uint64_t)(q * (double)total), run = 0;
+  for (int i = 0; i < nb; i++) {
+    run += hist[i];
+    if (run > want) return (i + 0.5f) / nb;
+  }
+  return 1;
+}
+
+/* Otsu's level over bins [lo, nb) of the histogram, as a value 0..1. */
+static float otsu(const uint32_t *hist, int nb, int lo) {
+  double sum = 0, n = 0;
+  for (int i = lo; i < nb; i++) sum += (double)i * hist[i], n += hist[i];
+  if (n <= 0) return (lo + 0.5f) / nb;
+  double w0 = 0, s0 = 0, best = -1;
+  int bi = lo;
+  for (int i = lo; i < nb; i++) {
+    w0 += hist[i];
+    s0 += (double)i * hist[i];
+    double w1 = n - w0;
+    if (w0 <= 0 || w1 <= 0) continue;
+    double m0 = s0 / w0, m1 = (sum - s0) / w1;
+    double v = w0 * w1 * (m0 - m1) * (m0 - m1);
+    if (v > best) best = v, bi = i;
+  }
+  return (bi + 1.0f) / nb;
+}
+
+/* ---- connected components (8-connected, two passes, union-find) ---- */
+
+static int32_t uf_find(int32_t *p, int32_t a) {
+  while (p[a] != a) a = p[a] = p[p[a]];
+  return a;
+}
+
+/* Label m->mask into m->lab and m->cs (mass from ink). */
+static int label(cc_map *m, const float *ink) {
+  const int W = m->W, H = m->H;
+  size_t cap = (size_t)W * H / 2 + 2;
+  int32_t *par = malloc(sizeof(int32_t) * cap);
+  if (!par) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  int32_t next = 1;
+  par[0] = 0;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      size_t i = (size_t)y * W + x;
+      if (!m->mask[i]) { m->lab[i] = 0; continue; }
+      int32_t nb[4], k = 0;
+      if (x > 0 && m->lab[i - 1]) nb[k++] = m->lab[i - 1];
+      if (y > 0) {
+        const int32_t *up = m->lab + i - W;
+        if (x > 0 && up[-1]) nb[k++] = up[-1];
+        if (up[0]) nb[k++] = up[0];
+        if (x < W - 1 && up[1]) nb[k++] = up[1];
+      }
+      if (!k) {
+        if ((size_t)next >= cap) { /* cannot happen: a label per 2 px */
+          free(par);
+          return dg_error(DG_ERR_NOMEM, "preprocess: too many components");
+        }
+        par[next] = next;
+        m->lab[i] = next++;
+        continue;
+      }
+      int32_t r = uf_find(par, nb[0]);
+      for (int j = 1; j < k; j++) {
+        int32_t s = uf_find(par, nb[j]);
+        if (s < r) par[r] = s, r = s;
+        else if (s > r) par[s] = r;
+      }
+      m->lab[i] = r;
+    }
+  /* every label to its root (the smallest label of its set), then the
+   * roots, in order, to -1, -2, ...: a non-root's root comes before it */
+  for (int32_t a = 1; a < next; a++) par[a] = uf_find(par, a);
+  int32_t n = 0;
+  for (int32_t a = 1; a < next; a++)
+    par[a] = par[a] == a ? -(++n) : par[par[a]];
+  free(m->cs);
+  m->cs = calloc((size_t)n + 1, sizeof(comp));
+  if (!m->cs) {
+    free(par);
+    return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  }
+  m->n = n;
+  for (int32_t a = 1; a <= n; a++) {
+    comp *q = &m->cs[a];
+    q->x0 = W, q->y0 = H, q->x1 = -1, q->y1 = -1;
+  }
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      size_t i = (size_t)y * W + x;
+      if (!m->lab[i]) continue;
+      int32_t l = -par[m->lab[i]];
+      m->lab[i] = l;
+      comp *q = &m->cs[l];
+      if (x < q->x0) q->x0 = x;
+      if (x > q->x1) q->x1 = x;
+      if (y < q->y0) q->y0 = y;
+      if (y > q->y1) q->y1 = y;
+      q->area++;
+      q->mass += ink[i];
+    }
+  for (int32_t a = 1; a <= n; a++) {
+    comp *q = &m->cs[a];
+    q->border = q->x0 == 0 || q->y0 == 0 || q->x1 == W - 1 || q->y1 == H - 1;
+  }
+  free(par);
+  return 0;
+}
+
+/* ---- straight lines ------------------------------------------------- */
+
+/* A view of the mask along lines: u runs along them (NU positions), v
+ * across (NV); pixel (u, v) is mask[u * su + v * sv]. Horizontal lines:
+ * u = x, v = y; vertical: u = y, v = x. */
+typedef struct {
+  uint8_t *mask;
+  const int32_t *lab;  /* with want > 0: only pixels of that label */
+  int32_t want;
+  int NU, NV;
+  size_t su, sv;
+  int u0, u1, v0, v1;  /* region, inclusive */
+} line_view;
+
+typedef struct {
+  float rho, tn;  /* v = rho + u * tn at the line's centre */
+  int cover;
+} line_t;
+
+static inline int lv_on(const line_view *L, int u, int v) {
+  size_t i = (size_t)u * L->su + (size_t)v * L->sv;
+  return L->mask[i] && (L->want <= 0 || L->lab[i] == L->want);
+}
+
+/* Straight lines covering at least min_cover positions of u in the
+ * region, best first, at most maxl; returns how many. */
+static int find_lines(const line_view *L, int min_cover, line_t *out,
+                      int maxl) {
+  const int NA = 2 * LINE_DEG + 1;
+  float tn[2 * LINE_DEG + 1];
+  for (int a = 0; a < NA; a++) tn[a] = (float)tan((a - LINE_DEG) * M_PI / 180);
+  int du = L->u1 - L->u0 + 1;
+  float off = du * tn[NA - 1] + 2 * LINE_BIN;  /* rho >= -off */
+  int nb = (int)((L->v1 - L->v0 + 1 + 2 * off) / LINE_BIN) + 3;
+  int32_t *cov = calloc((size_t)NA * nb * 2, sizeof(int32_t));
+  if (!cov) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  int32_t *stamp = cov + (size_t)NA * nb;
+  for (int u = L->u0; u <= L->u1; u++) {
+    float uu = (float)(u - L->u0);
+    for (int v = L->v0; v <= L->v1; v++) {
+      if (!lv_on(L, u, v)) continue;
+      for (int a = 0; a < NA; a++) {
+        int b = (int)((v - L->v0 - uu * tn[a] + off) / LINE_BIN);
+        int32_t *cv = cov + (size_t)a * nb, *st = stamp + (size_t)a * nb;
+        for (int k = b - 1; k <= b + 1; k++)
+          if (k >= 0 && k < nb && st[k] != u + 1) st[k] = u + 1, cv[k]++;
+      }
+    }
+  }
+  int n = 0;
+  for (;;) {
+    int best = min_cover - 1, ba = -1, bb = -1;
+    for (int a = 0; a < NA; a++)
+      for (int b = 0; b < nb; b++)
+        if (cov[(size_t)a * nb + b] > best)
+          best = cov[(size_t)a * nb + b], ba = a, bb = b;
+    if (ba < 0 || n >= maxl) break;
+    line_t ln;
+    ln.tn = tn[ba];
+    ln.rho = L->v0 + (bb + 0.5f) * LINE_BIN - off - L->u0 * tn[ba];
+    ln.cover = best;
+    out[n++] = ln;
+    /* suppress this line's neighbourhood: bins within 3 (9 px), angles
+     * within 3 degrees */
+    for (int a = ba - 3; a <= ba + 3; a++)
+      for (int b = bb - 3; b <= bb + 3; b++)
+        if (a >= 0 && a < NA && b >= 0 && b < nb) cov[(size_t)a * nb + b] = 0;
+  }
+  free(cov);
+  return n;
+}
+
+/* Check and erase a line found by find_lines: follow it along u (the
+ * run across v nearest its predicted centre, within 5 px, the centre
+ * tracking what it finds). It is a line if runs are found at min_cover
+ * positions and their median length is at most thin_max px (a ruled line
+ * is thin; a digit's stroke as long as that is thick). Then runs up to
+ * the median + a margin are erased and longer ones (a stroke crossing
+ * it) kept. Returns -1 if it is no line, else the pixels erased (0 when
+ * dry). */
+static long erase_line(line_view *L, const line_t *ln, int thin_max,
+                       int min_cover, int dry) {
+  int hist[64] = {0}, nrun = 0, tmax = 0;
+  long erased = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) {
+      int half = (nrun + 1) / 2, run = 0, med;
+      for (med = 1; med < 63; med++)
+        if ((run += hist[med]) >= half) break;
+      if (nrun < min_cover || med > thin_max) return -1;
+      if (dry) return 0;
+      tmax = med + (med / 2 > 2 ? med / 2 : 2);
+    }
+    float adj = 0;
+    for (int u = L->u0; u <= L->u1; u++) {
+      float vc = ln->rho + u * ln->tn + adj;
+      int best = -1, c0 = (int)lrintf(vc);
+      for (int d = 0; d <= 5 && best < 0; d++) {
+        int v1 = c0 - d, v2 = c0 + d;
+        if (v1 >= L->v0 && v1 <= L->v1 && lv_on(L, u, v1)) best = v1;
+        else if (v2 >= L->v0 && v2 <= L->v1 && lv_on(L, u, v2)) best = v2;
+      }
+      if (best < 0) continue;
+      int va = best, vb = best;
+      while (va > L->v0 && lv_on(L, u, va - 1)) va--;
+      while (vb < L->v1 && lv_on(L, u, vb + 1)) vb++;
+      int len = vb - va + 1;
+      if (len <= thin_max + 2) /* follow the line, not a stroke across it */
+        adj += 0.3f * (0.5f * (va + vb) - (ln->rho + u * ln->tn) - adj);
+      if (pass == 0) {
+        hist[len < 63 ? len : 63]++;
+        nrun++;
+      } else if (len <= tmax) {
+        for (int v = va; v <= vb; v++)
+          L->mask[(size_t)u * L->su + (size_t)v * L->sv] = 0;
+        erased += len;
+      }
+    }
+  }
+  return erased;
+}
+
+/* Find and erase lines in both orientations inside box (x0..x1, y0..y1)
+ * of mask, only among pixels of label `want` (0: all); lines cover at
+ * least `cover` of the box's extent along them. With edge_frac > 0 only
+ * lines within that fraction of the box's edges count (the sides of a
+ * box), and sides found are reported in *sides as bits (1 top, 2 bottom,
+ * 4 left, 8 right); with dry set nothing is erased. Lines are at most
+ * thin_max px thick. Returns the number of
+ * lines erased (or found, when dry), or a negative status. */
+static int lines_in(cc_map *m, int32_t want, int x0, int y0, int x1, int y1,
+                    double cover, int thin_max, double edge_frac, int dry,
+                    int *sides) {
+  line_t lines[64];
+  int total = 0;
+  if (sides) *sides = 0;
+  for (int o = 0; o < 2; o++) {
+    line_view L = {m->mask, m->lab, want, 0, 0, 0, 0, 0, 0, 0, 0};
+    if (o == 0) { /* horizontal: u = x, v = y */
+      L.su = 1, L.sv = (size_t)m->W;
+      L.u0 = x0, L.u1 = x1, L.v0 = y0, L.v1 = y1;
+    } else {
+      L.su = (size_t)m->W, L.sv = 1;
+      L.u0 = y0, L.u1 = y1, L.v0 = x0, L.v1 = x1;
+    }
+    int du = L.u1 - L.u0 + 1, dv = L.v1 - L.v0 + 1;
+    const int min_cover = (int)ceil(cover * du);
+    int n = find_lines(&L, min_cover, lines, 64);
+    if (n < 0) return n;
+    for (int i = 0; i < n; i++) {
+      if (edge_frac > 0) {
+        float vm = lines[i].rho + 0.5f * (L.u0 + L.u1) * lines[i].tn;
+        int side = 0;
+        if (vm - L.v0 <= edge_frac * dv) side = o == 0 ? 1 : 4;
+        else if (L.v1 - vm <= edge_frac * dv) side = o == 0 ? 2 : 8;
+        if (!side) continue;
+        if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) continue;
+        if (sides) *sides |= side;
+      } else if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) {
+        continue;
+      }
+      total++;
+    }
+  }
+  return total;
+}
+
+/* ---- choosing the digit --------------------------------------------- */
+
+static int box_inside(const comp *in, const comp *out) {
+  return in->x0 > out->x0 && in->x1 < out->x1 && in->y0 > out->y0 &&
+         in->y1 < out->y1;
+}
+
+/* Groups of components that are pieces of one digit: boxes that overlap
+ * or nearly touch (a gap under an eighth of the taller's height), or that
+ * overlap in x by half the narrower one with a vertical gap under half
+ * the taller's height, or (weak, per component: its label in the weak
+ * ink, in drawings) that weak ink joins: a stroke that fades. */
+static void group(comp *cs, int n, const int32_t *weak) {
+  for (int i = 1; i <= n; i++) cs[i].group = i;
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (int i = 1; i <= n; i++) {
+      if (cs[i].drop) continue;
+      for (int j = i + 1; j <= n; j++) {
+        if (cs[j].drop || cs[i].group == cs[j].group) continue;
+        const comp *a = &cs[i], *b = &cs[j];
+        int ha = a->y1 - a->y0 + 1, hb = b->y1 - b->y0 + 1;
+        int hm = ha > hb ? ha : hb;
+        int gx = (a->x0 > b->x1 ? a->x0 - b->x1 : b->x0 > a->x1 ? b->x0 - a->x1 : 0);
+        int gy = (a->y0 > b->y1 ? a->y0 - b->y1 : b->y0 > a->y1 ? b->y0 - a->y1 : 0);
+        int ox = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0) + 1;
+        int wa = a->x1 - a->x0 + 1, wb = b->x1 - b->x0 + 1;
+        int wn = wa < wb ? wa : wb;
+        int join = (gx <= hm / 8 && gy <= hm / 8) ||
+                   (ox * 2 >= wn && gy * 2 <= hm) ||
+                   (weak && weak[i] && weak[i] == weak[j]);
+        if (!join) continue;
+        int from = cs[j].group, to = cs[i].group;
+        if (from < to) { int t = from; from = to; to = t; }
+        for (int k = 1; k <= n; k++)
+          if (cs[k].group == from) cs[k].group = to;
+        changed = 1;
+      }
+    }
+  }
+}
+
+/* ---- the whole -------------------------------------------------------- */
+
+void dg_ink_free(dg_ink *ink) {
+  if (!ink) return;
+  free(ink->ink);
+  ink->ink = NULL;
+}
+
+typedef struct {
+  double mass;  /* weighted ink */
+  int x0, y0, x1, y1;
+  int border;
+} grp;
+
+int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
+                int *flat_all) {
+  memset(out, 0, sizeof *out);
+  *flat_all = 0;
+  const int big = w > h ? w : h;
+  const int f = (big + DG_INK_WORK - 1) / DG_INK_WORK;
+  const int W = (w + f - 1) / f, H = (h + f - 1) / f;
+  const size_t N = (size_t)W * H;
+  out->W = W, out->H = H, out->f = f;
+  int st = 0;
+  float *L = malloc(sizeof(float) * N * 2);
+  uint8_t *mask = malloc(N);
+  int32_t *lab = malloc(sizeof(int32_t) * N);
+  cc_map m = {W, H, mask, lab, NULL, 0};
+  grp *gs = NULL;
+  if (!L || !mask || !lab) {
+    st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory for a %dx%d map", W, H);
+    goto done;
+  }
+  float *ink = L + N;  /* (H, W) */
+  work_lum(px, w, h, c, f, W, H, L);
+
+  /* 2: paper and polarity */
+  const size_t flat_at = flat_border(px, w, h, c);
+  const int flat = flat_at > 0;
+  float lo_thr, contrast;
+  if (flat) {
+    /* as drawings always were: the border is the paper; ink is the
+     * direction with the larger excursion, relative to it */
+    float bg = lum_f(px + (flat_at - 1) * c, c), lmin = bg, lmax = bg;
+    for (size_t i = 0; i < N; i++) {
+      if (L[i] < lmin) lmin = L[i];
+      if (L[i] > lmax) lmax = L[i];
+    }
+    float de = bg - lmin, le = lmax - bg;
+    out->dark = de > le || (de == le && bg * 2 >= 255);
+    contrast = out->dark ? de : le;
+    if (contrast < 10) {
+      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
+                    "blank (contrast %d/255)", w, h, (int)contrast);
+      goto done;
+    }
+    for (size_t i = 0; i < N; i++) {
+      float v = (out->dark ? bg - L[i] : L[i] - bg) / contrast;
+      ink[i] = v < INK_NOISE ? 0 : v > 1 ? 1 : v;
+    }
+    contrast = 1;
+    lo_thr = INK_NOISE;
+  } else {
+    out->photo = 1;
+    uint32_t hl[256] = {0};
+    for (size_t i = 0; i < N; i++) hl[(int)L[i] > 255 ? 255 : (int)L[i]]++;
+    float med = quantile(hl, 256, N, 0.5) * 256, plo = quantile(hl, 256, N, 0.003) * 256,
+          phi = quantile(hl, 256, N, 0.997) * 256;
+    double dext = log((med + 8) / (plo + 8)), lext = log((phi + 8) / (med + 8));
+    out->dark = dext >= 0.8 * lext;
+    if (!out->dark)
+      for (size_t i = 0; i < N; i++) L[i] = 255 - L[i];
+    if ((st = paper_level(L, W, H, ink)) < 0) goto done;
+    for (size_t i = 0; i < N; i++) {
+      float b = ink[i] < 1 ? 1 : ink[i];
+      float v = 1 - L[i] / b;
+      ink[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    }
+    enum { NB = 1024 };
+    uint32_t hd[NB] = {0};
+    for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
+    contrast = quantile(hd, NB, N, 1 - (N / 2000 + 1) / (double)N);
+    float noise = quantile(hd, NB, N, 0.9);
+    if (contrast < MIN_INK) {
+      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing in the "
+                    "%dx%d image is more than %d%% darker than the paper", w, h,
+                    (int)(contrast * 100 + 0.5));
+      goto done;
+    }
+    lo_thr = INK_NOISE * contrast;
+    if (lo_thr < 1.5f * noise) lo_thr = 1.5f * noise;
+    for (size_t i = 0; i < N; i++)
+      if (ink[i] < lo_thr) ink[i] = 0;
+  }
+
+  /* 3: strong ink by Otsu above the weak level */
+  {
+    enum { NB = 1024 };
+    uint32_t hd[NB] = {0};
+    for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
+    float t = otsu(hd, NB, (int)(lo_thr * (NB - 1)) + 1);
+    float tmin = 0.25f * contrast, tmax = 0.6f * contrast;
+    if (tmin < lo_thr) tmin = lo_thr;
+    t = t < tmin ? tmin : t > tmax ? tmax : t;
+    for (size_t i = 0; i < N; i++) mask[i] = ink[i] >= t;
+  }
+
+  /* 4: lines across the image (kept out of the way of a lone "1": a line
+   * must cross LINE_COVER of the image) */
+  uint8_t *mask0 = NULL;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    if (attempt == 0 && W >= 32 && H >= 32) {
+      mask0 = malloc(N);
+      if (!mask0) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); goto done; }
+      memcpy(mask0, mask, N);
+      int thin = (W > H ? W : H) / 100 > 3 ? (W > H ? W : H) / 100 : 3;
+      int nl = lines_in(&m, 0, 0, 0, W - 1, H - 1, LINE_COVER, thin, 0, 0, NULL);
+      if (nl < 0) { st = nl; free(mask0); goto done; }
+      out->lines = nl;
+    } else if (attempt == 1) {
+      if (!mask0) break;
+      memcpy(mask, mask0, N);  /* lines took everything: try without */
+      out->lines = 0;
+    }
+    if ((st = label(&m, ink)) < 0) break;
+    comp *cs = m.cs;
+    int n = m.n;
+
+    /* 5: frames (a box drawn around the digit, alone or touching it),
+     * specks, groups */
+    int restart = 1;
+    while (restart && st == 0) {
+      restart = 0;
+      cs = m.cs, n = m.n;
+      int amax = 0;
+      for (int i = 1; i <= n; i++) amax = cs[i].area > amax ? cs[i].area : amax;
+      for (int i = 1; i <= n; i++) {
+        int bw = cs[i].x1 - cs[i].x0 + 1, bh = cs[i].y1 - cs[i].y0 + 1;
+        if (cs[i].area * 50 < amax || (bw < 3 && bh < 3 && amax > 8))
+          cs[i].drop = 1;
+      }
+      for (int i = 1; i <= n && !restart; i++) {
+        comp *a = &cs[i];
+        int bw = a->x1 - a->x0 + 1, bh = a->y1 - a->y0 + 1;
+        if (a->drop || bw < 24 || bh < 24 || (double)a->area > 0.3 * bw * bh)
+          continue;
+        int sides = 0;
+        int thin = (bw < bh ? bw : bh) / 10 > 3 ? (bw < bh ? bw : bh) / 10 : 3;
+        int k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, 0.7, thin, 0.25, 1, &sides);
+        if (k < 0) { st = k; break; }
+        int ns = (sides & 1) + (sides >> 1 & 1) + (sides >> 2 & 1) + (sides >> 3 & 1);
+        if (ns < 3) continue;
+        double inner = 0;  /* other ink inside it: a box around the digit */
+        for (int j = 1; j <= n; j++)
+          if (j != i && !cs[j].drop && box_inside(&cs[j], a)) inner += cs[j].mass;
+        if (inner >= 0.1 * a->mass) {
+          a->drop = 2;
+          out->lines += ns;
+          continue;
+        }
+        /* the digit touches the box: erase the sides, keep that only if
+         * a digit's worth of the component is left */
+        uint8_t *save = malloc((size_t)bw * bh);
+        if (!save) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
+        for (int y = 0; y < bh; y++)
+          memcpy(save + (size_t)y * bw, mask + (size_t)(a->y0 + y) * W + a->x0, bw);
+        k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, 0.7, thin, 0.25, 0, NULL);
+        long left = 0;
+        for (int y = a->y0; y <= a->y1; y++)
+          for (int x = a->x0; x <= a->x1; x++)
+            left += mask[(size_t)y * W + x] && lab[(size_t)y * W + x] == i;
+        if (k > 0 && left * 4 >= a->area && left * 5 <= a->area * 4) {
+          out->lines += k;
+          free(save);
+          if ((st = label(&m, ink)) < 0) break;
+          restart = 1;
+          break;
+        }
+        for (int y = 0; y < bh; y++)
+          memcpy(mask + (size_t)(a->y0 + y) * W + a->x0, save + (size_t)y * bw, bw);
+        free(save);
+      }
+    }
+    if (st < 0) break;
+    cs = m.cs, n = m.n;
+
+    int32_t *weak = NULL;
+    if (flat) { /* which weak-ink component each strong one lies in */
+      cc_map wm = {W, H, NULL, NULL, NULL, 0};
+      wm.mask = malloc(N);
+      wm.lab = malloc(sizeof(int32_t) * N);
+      weak = calloc((size_t)n + 1, sizeof(int32_t));
+      if (!wm.mask || !wm.lab || !weak) {
+        st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+      } else {
+        for (size_t i = 0; i < N; i++) wm.mask[i] = ink[i] > 0;
+        if ((st = label(&wm, ink)) == 0)
+          for (size_t i = 0; i < N; i++)
+            if (lab[i] && mask[i]) weak[lab[i]] = wm.lab[i];
+      }
+      free(wm.mask);
+      free(wm.lab);
+      free(wm.cs);
+      if (st < 0) { free(weak); break; }
+    }
+    group(cs, n, weak);
+    free(weak);
+    free(gs);
+    gs = calloc((size_t)n + 1, sizeof(grp));
+    if (!gs) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
+    for (int g = 1; g <= n; g++) gs[g].x0 = W, gs[g].y0 = H, gs[g].x1 = gs[g].y1 = -1;
+    for (int i = 1; i <= n; i++) {
+      if (cs[i].drop) continue;
+      grp *g = &gs[cs[i].group];
+      g->mass += cs[i].mass;
+      g->border |= cs[i].border;
+      if (cs[i].x0 < g->x0) g->x0 = cs[i].x0;
+      if (cs[i].y0 < g->y0) g->y0 = cs[i].y0;
+      if (cs[i].x1 > g->x1) g->x1 = cs[i].x1;
+      if (cs[i].y1 > g->y1) g->y1 = cs[i].y1;
+    }
+    /* digit-sized groups; in photos, ones touching the border (a
+     * shadow's or the page's edge, a digit cut off) count a quarter */
+    int side = W < H ? W : H;
+    int minside = side / 25 > 5 ? side / 25 : side / 5 < 5 ? side / 5 : 5;
+    int best = 0, ncand = 0;
+    double bestm = 0;
+    for (int g = 1; g <= n; g++) {
+      if (gs[g].mass <= 0) continue;
+      int gw = gs[g].x1 - gs[g].x0 + 1, gh = gs[g].y1 - gs[g].y0 + 1;
+      if ((gw > gh ? gw : gh) < minside) { gs[g].mass = 0; continue; }
+      if (gs[g].border && !flat) gs[g].mass *= 0.25;
+      if (gs[g].mass > bestm) bestm = gs[g].mass, best = g;
+    }
+    if (!best) {
+      if (attempt == 0 && out->lines > 0) continue;
+      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing digit-sized "
+                    "stands out from the paper in the %dx%d image", w, h);
+      break;
+    }
+    /* competitors: as tall (60%), as heavy (35%) and beside the winner,
+     * apart by a tenth of its height */
+    const grp *gb = &gs[best];
+    int bh = gb->y1 - gb->y0 + 1;
+    for (int g = 1; g <= n; g++) {
+      if (gs[g].mass <= 0) continue;
+      int gh = gs[g].y1 - gs[g].y0 + 1;
+      int gap = gs[g].x0 > gb->x1 ? gs[g].x0 - gb->x1 : gb->x0 > gs[g].x1 ? gb->x0 - gs[g].x1 : -1;
+      if (g == best || (gh * 10 >= bh * 6 && gs[g].mass >= 0.35 * bestm && gap * 10 >= bh))
+        ncand++;
+    }
+    out->candidates = ncand;
+    if (ncand > 1) {
+      st = dg_error(DG_ERR_UNCERTAIN, "preprocess: %d digit-sized shapes in "
+                    "the %dx%d image and no clear winner", ncand, w, h);
+      break;
+    }
+    /* 6: the winner's ink; small pieces inside its box stay. Drawings
+     * keep every piece but boxes and lines, as they always did. */
+    int kept = 0, dropped = 0;
+    for (int i = 1; i <= n; i++) {
+      comp *q = &cs[i];
+      int in = q->x0 >= gb->x0 && q->x1 <= gb->x1 && q->y0 >= gb->y0 && q->y1 <= gb->y1;
+      if ((!q->drop && (flat || q->group == best)) || (q->drop == 1 && (in || flat))) {
+        q->drop = 0, q->group = best, kept++;
+      } else {
+        q->drop = q->drop ? q->drop : 3, dropped++;
+      }
+    }
+    out->kept = kept, out->dropped = dropped;
+    break;
+  }
+  free(mask0);
+  if (st < 0) goto done;
+
+  /* the winner's strong pixels, grown by r px, take the ink there */
+  {
+    const int r = W < 64 || H < 64 ? 1 : 2;
+    int keepall = out->dropped == 0 && out->lines == 0;
+    if (flat && keepall) *flat_all = 1;
+    /* mark strong kept pixels in mask (1), others 0 */
+    for (size_t i = 0; i < N; i++)
+      mask[i] = lab[i] && mask[i] && !m.cs[lab[i]].drop;
+    /* grow: horizontal then vertical max over r */
+    uint8_t *tmp = (uint8_t *)lab;  /* labels no longer needed */
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        uint8_t v = 0;
+        for (int k = -r; k <= r && !v; k++)
+          if (x + k >= 0 && x + k < W) v = mask[(size_t)y * W + x + k];
+        tmp[(size_t)y * W + x] = v;
+      }
+    int x0 = W, y0 = H, x1 = -1, y1 = -1;
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        uint8_t v = 0;
+        for (int k = -r; k <= r && !v; k++)
+          if (y + k >= 0 && y + k < H) v = tmp[(size_t)(y + k) * W + x];
+        size_t i = (size_t)y * W + x;
+        if (!v) { ink[i] = 0; continue; }
+        if (ink[i] > 0) {
+          if (x < x0) x0 = x;
+          if (x > x1) x1 = x;
+          if (y < y0) y0 = y;
+          if (y > y1) y1 = y;
+        }
+      }
+    if (x1 < x0) {
+      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink left in the %dx%d image", w, h);
+      goto done;
+    }
+    out->box[0] = x0, out->box[1] = y0, out->box[2] = x1 - x0 + 1, out->box[3] = y1 - y0 + 1;
+    /* hand over the ink map (the first half of L's allocation is free) */
+    memmove(L, ink, sizeof(float) * N);
+    out->ink = L;
+    L = NULL;
+  }
+done:
+  free(L);
+  free(mask);
+  free(lab);
+  free(m.cs);
+  free(gs);
+  return st < 0 ? st : DG_OK;
+}

@@ -1,0 +1,34 @@
+/* ink.h: separating ink from paper in any image (ink.c), internal to the
+ * library. preprocess.c asks for an ink map, then runs the MNIST recipe on
+ * it; the numbers reader can ask for the same map and its components. */
+#ifndef DG_INK_H
+#define DG_INK_H
+
+#include <stdint.h>
+
+#include "digits.h"
+
+/* The ink of one image at working resolution: the source downscaled by an
+ * integer factor f (1 for images up to DG_INK_WORK pixels a side). */
+#define DG_INK_WORK 640
+
+typedef struct {
+  int W, H, f;       /* work map size; source pixel (x, y) is work (x/f, y/f) */
+  float *ink;        /* (H, W) ink 0..1 of the kept digit, 0 elsewhere */
+  int box[4];        /* kept ink's box in work pixels (x, y, w, h) */
+  int photo;         /* 1: paper illumination estimated (not flat paper) */
+  int dark;          /* 1: ink darker than paper */
+  int kept, dropped, lines, candidates;
+} dg_ink;
+
+/* Find the digit's ink in pixels (h, w, c): on success ink->ink holds the
+ * kept ink (free with dg_ink_free). Returns DG_ERR_EMPTY when nothing
+ * digit-sized stands out, DG_ERR_UNCERTAIN when several digit-sized shapes
+ * compete (ink->candidates says how many), DG_ERR_NOMEM. *flat_all is set
+ * to 1 when the image has flat paper and every ink pixel was kept: the
+ * caller may then read the source pixels directly (exactly as before). */
+int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *ink,
+                int *flat_all);
+void dg_ink_free(dg_ink *ink);
+
+#endif
