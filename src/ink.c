@@ -51,6 +51,25 @@
 /* ink below this fraction of the contrast is paper (as in drawings) */
 #define INK_NOISE 0.1
 
+#ifdef DG_INK_DEBUG
+#include <stdio.h>
+/* debugging aid: a float map (0..1) or byte mask as a PNG in /tmp */
+static void dbg_pgm(const char *name, const float *f, const uint8_t *b, int W,
+                    int H) {
+  char path[256];
+  snprintf(path, sizeof path, "/tmp/ink_%s.png", name);
+  uint8_t *g = malloc((size_t)W * H);
+  if (!g) return;
+  for (size_t i = 0; i < (size_t)W * H; i++)
+    g[i] = f ? (uint8_t)(255 * (f[i] < 0 ? 0 : f[i] > 1 ? 1 : f[i])) : b[i] ? 255 : 0;
+  dg_image_write_png(path, g, W, H, 1);
+  free(g);
+}
+#define DBG(name, f, b) dbg_pgm(name, f, b, W, H)
+#else
+#define DBG(name, f, b) ((void)0)
+#endif
+
 typedef struct {
   int x0, y0, x1, y1;  /* inclusive box */
   int area;            /* strong pixels */
@@ -105,13 +124,46 @@ static size_t flat_border(const uint8_t *px, int w, int h, int c) {
   return 0;
 }
 
+/* The box (x, y, w, h) of the pixels whose bytes differ from ref; 0 if
+ * there are none. */
+static int paper_box(const uint8_t *px, int w, int h, int c,
+                     const uint8_t *ref, int *bx, int *by, int *bw, int *bh) {
+  int x0 = w, x1 = -1, y0 = h, y1 = -1;
+  uint32_t key = 0;
+  memcpy(&key, ref, c);
+  for (int y = 0; y < h; y++) {
+    const uint8_t *row = px + (size_t)y * w * c;
+    int first = -1, last = -1;
+    if (c == 4) {
+      for (int x = 0; x < w; x++) {
+        uint32_t k;
+        memcpy(&k, row + (size_t)x * 4, 4);
+        if (k != key) { if (first < 0) first = x; last = x; }
+      }
+    } else {
+      for (int x = 0; x < w; x++)
+        if (memcmp(row + (size_t)x * c, ref, c)) { if (first < 0) first = x; last = x; }
+    }
+    if (first < 0) continue;
+    if (first < x0) x0 = first;
+    if (last > x1) x1 = last;
+    if (y < y0) y0 = y;
+    y1 = y;
+  }
+  if (x1 < 0) return 0;
+  *bx = x0, *by = y0, *bw = x1 - x0 + 1, *bh = y1 - y0 + 1;
+  return 1;
+}
+
 /* Work-map luminance: the mean of each f x f block (sampled every st
  * pixels inside it when f is large: a 4000x3000 photo reads 1 pixel in 3
  * each way; strokes there are many pixels wide). */
-static void work_lum(const uint8_t *px, int w, int h, int c, int f, int W,
-                     int H, float *L) {
+static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
+                     int f, int W, int H, float *L) {
   if (f == 1) {
-    for (size_t i = 0; i < (size_t)w * h; i++) L[i] = lum_f(px + i * c, c);
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        L[(size_t)y * w + x] = lum_f(px + ((size_t)y * stride + x) * c, c);
     return;
   }
   int st = f / 3 > 1 ? f / 3 : 1;
@@ -121,7 +173,7 @@ static void work_lum(const uint8_t *px, int w, int h, int c, int f, int W,
     int cnt[DG_INK_WORK + 1];
     for (int X = 0; X < W; X++) row[X] = 0, cnt[X] = 0;
     for (int yy = Y * f + o; yy < Y * f + f && yy < h; yy += st) {
-      const uint8_t *srow = px + (size_t)yy * w * c;
+      const uint8_t *srow = px + (size_t)yy * stride * c;
       for (int X = 0; X < W; X++) {
         float s = 0;
         int k = 0;
@@ -134,7 +186,7 @@ static void work_lum(const uint8_t *px, int w, int h, int c, int f, int W,
     for (int X = 0; X < W; X++) {
       if (!cnt[X]) { /* a last partial block past every sample: nearest */
         int yy = Y * f < h ? Y * f : h - 1, xx = X * f < w ? X * f : w - 1;
-        row[X] = lum_f(px + ((size_t)yy * w + xx) * c, c);
+        row[X] = lum_f(px + ((size_t)yy * stride + xx) * c, c);
       } else {
         row[X] /= (float)cnt[X];
       }
@@ -152,6 +204,20 @@ static void run_extreme(float *v, int n, int s, int r, int sign, float *tmp) {
     for (int j = a + 1; j <= b; j++)
       m = sign > 0 ? (tmp[j] > m ? tmp[j] : m) : (tmp[j] < m ? tmp[j] : m);
     v[(size_t)i * s] = m;
+  }
+}
+
+/* 1-D mean over [i-r, i+r] (clipped at the ends), n values at stride s,
+ * in place via tmp (n floats). */
+static void box_blur(float *v, int n, int s, int r, float *tmp) {
+  for (int i = 0; i < n; i++) tmp[i] = v[(size_t)i * s];
+  double acc = 0;
+  int a = 0, b = -1;
+  for (int i = 0; i < n; i++) {
+    int lo = i - r < 0 ? 0 : i - r, hi = i + r >= n ? n - 1 : i + r;
+    while (b < hi) acc += tmp[++b];
+    while (a < lo) acc -= tmp[a++];
+    v[(size_t)i * s] = (float)(acc / (b - a + 1));
   }
 }
 
@@ -182,6 +248,11 @@ static int paper_level(const float *L, int W, int H, float *B) {
     for (int y = 0; y < Hp; y++) run_extreme(P + (size_t)y * Wp, Wp, 1, r, sign, tmp);
     for (int x = 0; x < Wp; x++) run_extreme(P + x, Hp, Wp, r, sign, tmp);
   }
+  /* the closing is flat in steps of the window: a box blur of half its
+   * width smooths them */
+  int rb = r / 2 > 1 ? r / 2 : 1;
+  for (int y = 0; y < Hp; y++) box_blur(P + (size_t)y * Wp, Wp, 1, rb, tmp);
+  for (int x = 0; x < Wp; x++) box_blur(P + x, Hp, Wp, rb, tmp);
   for (int y = 0; y < H; y++) {
     float sy = (y + 0.5f) / g - 0.5f;
     int y0 = (int)floorf(sy);
@@ -440,15 +511,15 @@ static long erase_line(line_view *L, const line_t *ln, int thin_max,
 
 /* Find and erase lines in both orientations inside box (x0..x1, y0..y1)
  * of mask, only among pixels of label `want` (0: all); lines cover at
- * least `cover` of the box's extent along them. With edge_frac > 0 only
+ * least cover[0] columns (horizontal lines) or cover[1] rows (vertical). With edge_frac > 0 only
  * lines within that fraction of the box's edges count (the sides of a
  * box), and sides found are reported in *sides as bits (1 top, 2 bottom,
  * 4 left, 8 right); with dry set nothing is erased. Lines are at most
  * thin_max px thick. Returns the number of
  * lines erased (or found, when dry), or a negative status. */
 static int lines_in(cc_map *m, int32_t want, int x0, int y0, int x1, int y1,
-                    double cover, int thin_max, double edge_frac, int dry,
-                    int *sides) {
+                    const int cover[2], int thin_max, double edge_frac,
+                    int dry, int *sides) {
   line_t lines[64];
   int total = 0;
   if (sides) *sides = 0;
@@ -461,8 +532,13 @@ static int lines_in(cc_map *m, int32_t want, int x0, int y0, int x1, int y1,
       L.su = (size_t)m->W, L.sv = 1;
       L.u0 = y0, L.u1 = y1, L.v0 = x0, L.v1 = x1;
     }
-    int du = L.u1 - L.u0 + 1, dv = L.v1 - L.v0 + 1;
-    const int min_cover = (int)ceil(cover * du);
+    const int dv = L.v1 - L.v0 + 1, min_cover = cover[o];
+    /* cheap and exact: a line needs that many positions with ink at all */
+    int occupied = 0;
+    for (int u = L.u0; u <= L.u1; u++)
+      for (int v = L.v0; v <= L.v1; v++)
+        if (lv_on(&L, u, v)) { occupied++; break; }
+    if (occupied < min_cover) continue;
     int n = find_lines(&L, min_cover, lines, 64);
     if (n < 0) return n;
     for (int i = 0; i < n; i++) {
@@ -493,9 +569,8 @@ static int box_inside(const comp *in, const comp *out) {
 /* Groups of components that are pieces of one digit: boxes that overlap
  * or nearly touch (a gap under an eighth of the taller's height), or that
  * overlap in x by half the narrower one with a vertical gap under half
- * the taller's height, or (weak, per component: its label in the weak
- * ink, in drawings) that weak ink joins: a stroke that fades. */
-static void group(comp *cs, int n, const int32_t *weak) {
+ * the taller's height. */
+static void group(comp *cs, int n) {
   for (int i = 1; i <= n; i++) cs[i].group = i;
   for (int changed = 1; changed;) {
     changed = 0;
@@ -512,8 +587,7 @@ static void group(comp *cs, int n, const int32_t *weak) {
         int wa = a->x1 - a->x0 + 1, wb = b->x1 - b->x0 + 1;
         int wn = wa < wb ? wa : wb;
         int join = (gx <= hm / 8 && gy <= hm / 8) ||
-                   (ox * 2 >= wn && gy * 2 <= hm) ||
-                   (weak && weak[i] && weak[i] == weak[j]);
+                   (ox * 2 >= wn && gy * 2 <= hm);
         if (!join) continue;
         int from = cs[j].group, to = cs[i].group;
         if (from < to) { int t = from; from = to; to = t; }
@@ -543,11 +617,20 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
                 int *flat_all) {
   memset(out, 0, sizeof *out);
   *flat_all = 0;
-  const int big = w > h ? w : h;
-  const int f = (big + DG_INK_WORK - 1) / DG_INK_WORK;
-  const int W = (w + f - 1) / f, H = (h + f - 1) / f;
+  /* flat paper: only the box of pixels that differ from it matters */
+  const size_t flat_at = flat_border(px, w, h, c);
+  const int flat = flat_at > 0;
+  int ox = 0, oy = 0, cw = w, ch = h;
+  if (flat && !paper_box(px, w, h, c, px + (flat_at - 1) * c, &ox, &oy, &cw, &ch))
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
+                    "blank", w, h);
+  const int big = cw > ch ? cw : ch, work = flat ? DG_INK_WORK_FLAT : DG_INK_WORK;
+  const int f = (big + work - 1) / work;
+  const int W = (cw + f - 1) / f, H = (ch + f - 1) / f;
   const size_t N = (size_t)W * H;
-  out->W = W, out->H = H, out->f = f;
+  /* the whole image's size in work pixels (lines cross all of it) */
+  const int IW = (w + f - 1) / f, IH = (h + f - 1) / f;
+  out->W = W, out->H = H, out->f = f, out->ox = ox, out->oy = oy;
   int st = 0;
   float *L = malloc(sizeof(float) * N * 2);
   uint8_t *mask = malloc(N);
@@ -559,11 +642,9 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     goto done;
   }
   float *ink = L + N;  /* (H, W) */
-  work_lum(px, w, h, c, f, W, H, L);
+  work_lum(px + ((size_t)oy * w + ox) * c, (size_t)w, cw, ch, c, f, W, H, L);
 
   /* 2: paper and polarity */
-  const size_t flat_at = flat_border(px, w, h, c);
-  const int flat = flat_at > 0;
   float lo_thr, contrast;
   if (flat) {
     /* as drawings always were: the border is the paper; ink is the
@@ -598,6 +679,12 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     if (!out->dark)
       for (size_t i = 0; i < N; i++) L[i] = 255 - L[i];
     if ((st = paper_level(L, W, H, ink)) < 0) goto done;
+#ifdef DG_INK_DEBUG
+    for (size_t i = 0; i < N; i++) ink[i] /= 255, L[i] /= 255;
+    DBG("paper", ink, NULL);
+    DBG("lum", L, NULL);
+    for (size_t i = 0; i < N; i++) ink[i] *= 255, L[i] *= 255;
+#endif
     for (size_t i = 0; i < N; i++) {
       float b = ink[i] < 1 ? 1 : ink[i];
       float v = 1 - L[i] / b;
@@ -624,12 +711,20 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
   {
     enum { NB = 1024 };
     uint32_t hd[NB] = {0};
-    for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
-    float t = otsu(hd, NB, (int)(lo_thr * (NB - 1)) + 1);
+    if (!flat)
+      for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
+    /* drawings: every ink pixel is strong (their strokes are solid) */
+    float t = flat ? 1e-6f : otsu(hd, NB, (int)(lo_thr * (NB - 1)) + 1);
     float tmin = 0.25f * contrast, tmax = 0.6f * contrast;
     if (tmin < lo_thr) tmin = lo_thr;
-    t = t < tmin ? tmin : t > tmax ? tmax : t;
+    if (!flat) t = t < tmin ? tmin : t > tmax ? tmax : t;
     for (size_t i = 0; i < N; i++) mask[i] = ink[i] >= t;
+#ifdef DG_INK_DEBUG
+    fprintf(stderr, "ink: %dx%d f=%d flat=%d dark=%d contrast=%.3f lo=%.3f t=%.3f\n",
+            W, H, f, flat, out->dark, contrast, lo_thr, t);
+#endif
+    DBG("ink", ink, NULL);
+    DBG("strong", NULL, mask);
   }
 
   /* 4: lines across the image (kept out of the way of a lone "1": a line
@@ -640,8 +735,9 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
       mask0 = malloc(N);
       if (!mask0) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); goto done; }
       memcpy(mask0, mask, N);
-      int thin = (W > H ? W : H) / 100 > 3 ? (W > H ? W : H) / 100 : 3;
-      int nl = lines_in(&m, 0, 0, 0, W - 1, H - 1, LINE_COVER, thin, 0, 0, NULL);
+      int thin = (IW > IH ? IW : IH) / 100 > 3 ? (IW > IH ? IW : IH) / 100 : 3;
+      const int cover[2] = {(int)ceil(LINE_COVER * IW), (int)ceil(LINE_COVER * IH)};
+      int nl = lines_in(&m, 0, 0, 0, W - 1, H - 1, cover, thin, 0, 0, NULL);
       if (nl < 0) { st = nl; free(mask0); goto done; }
       out->lines = nl;
     } else if (attempt == 1) {
@@ -671,15 +767,17 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         int bw = a->x1 - a->x0 + 1, bh = a->y1 - a->y0 + 1;
         if (a->drop || bw < 24 || bh < 24 || (double)a->area > 0.3 * bw * bh)
           continue;
-        int sides = 0;
-        int thin = (bw < bh ? bw : bh) / 10 > 3 ? (bw < bh ? bw : bh) / 10 : 3;
-        int k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, 0.7, thin, 0.25, 1, &sides);
-        if (k < 0) { st = k; break; }
-        int ns = (sides & 1) + (sides >> 1 & 1) + (sides >> 2 & 1) + (sides >> 3 & 1);
-        if (ns < 3) continue;
         double inner = 0;  /* other ink inside it: a box around the digit */
         for (int j = 1; j <= n; j++)
           if (j != i && !cs[j].drop && box_inside(&cs[j], a)) inner += cs[j].mass;
+        if (flat && inner < 0.1 * a->mass) continue;  /* drawings: rare */
+        int sides = 0;
+        int thin = (bw < bh ? bw : bh) / 10 > 3 ? (bw < bh ? bw : bh) / 10 : 3;
+        const int cover[2] = {(int)ceil(0.7 * bw), (int)ceil(0.7 * bh)};
+        int k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, cover, thin, 0.25, 1, &sides);
+        if (k < 0) { st = k; break; }
+        int ns = (sides & 1) + (sides >> 1 & 1) + (sides >> 2 & 1) + (sides >> 3 & 1);
+        if (ns < 3) continue;
         if (inner >= 0.1 * a->mass) {
           a->drop = 2;
           out->lines += ns;
@@ -691,7 +789,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         if (!save) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
         for (int y = 0; y < bh; y++)
           memcpy(save + (size_t)y * bw, mask + (size_t)(a->y0 + y) * W + a->x0, bw);
-        k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, 0.7, thin, 0.25, 0, NULL);
+        k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, cover, thin, 0.25, 0, NULL);
         long left = 0;
         for (int y = a->y0; y <= a->y1; y++)
           for (int x = a->x0; x <= a->x1; x++)
@@ -711,27 +809,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     if (st < 0) break;
     cs = m.cs, n = m.n;
 
-    int32_t *weak = NULL;
-    if (flat) { /* which weak-ink component each strong one lies in */
-      cc_map wm = {W, H, NULL, NULL, NULL, 0};
-      wm.mask = malloc(N);
-      wm.lab = malloc(sizeof(int32_t) * N);
-      weak = calloc((size_t)n + 1, sizeof(int32_t));
-      if (!wm.mask || !wm.lab || !weak) {
-        st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
-      } else {
-        for (size_t i = 0; i < N; i++) wm.mask[i] = ink[i] > 0;
-        if ((st = label(&wm, ink)) == 0)
-          for (size_t i = 0; i < N; i++)
-            if (lab[i] && mask[i]) weak[lab[i]] = wm.lab[i];
-      }
-      free(wm.mask);
-      free(wm.lab);
-      free(wm.cs);
-      if (st < 0) { free(weak); break; }
-    }
-    group(cs, n, weak);
-    free(weak);
+    group(cs, n);
     free(gs);
     gs = calloc((size_t)n + 1, sizeof(grp));
     if (!gs) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
@@ -748,7 +826,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     }
     /* digit-sized groups; in photos, ones touching the border (a
      * shadow's or the page's edge, a digit cut off) count a quarter */
-    int side = W < H ? W : H;
+    int side = IW < IH ? IW : IH;
     int minside = side / 25 > 5 ? side / 25 : side / 5 < 5 ? side / 5 : 5;
     int best = 0, ncand = 0;
     double bestm = 0;
@@ -803,8 +881,20 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
   /* the winner's strong pixels, grown by r px, take the ink there */
   {
     const int r = W < 64 || H < 64 ? 1 : 2;
-    int keepall = out->dropped == 0 && out->lines == 0;
-    if (flat && keepall) *flat_all = 1;
+    if (flat && out->dropped == 0 && out->lines == 0) {
+      /* the caller reads the source itself; the box is the components' */
+      int x0 = W, y0 = H, x1 = -1, y1 = -1;
+      for (int i = 1; i <= m.n; i++) {
+        const comp *q = &m.cs[i];
+        if (q->x0 < x0) x0 = q->x0;
+        if (q->y0 < y0) y0 = q->y0;
+        if (q->x1 > x1) x1 = q->x1;
+        if (q->y1 > y1) y1 = q->y1;
+      }
+      out->box[0] = x0, out->box[1] = y0, out->box[2] = x1 - x0 + 1, out->box[3] = y1 - y0 + 1;
+      *flat_all = 1;
+      goto done;
+    }
     /* mark strong kept pixels in mask (1), others 0 */
     for (size_t i = 0; i < N; i++)
       mask[i] = lab[i] && mask[i] && !m.cs[lab[i]].drop;

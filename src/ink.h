@@ -11,9 +11,12 @@
 /* The ink of one image at working resolution: the source downscaled by an
  * integer factor f (1 for images up to DG_INK_WORK pixels a side). */
 #define DG_INK_WORK 640
+/* Flat paper (drawings): components are found on a coarser map. */
+#define DG_INK_WORK_FLAT 192
 
 typedef struct {
-  int W, H, f;       /* work map size; source pixel (x, y) is work (x/f, y/f) */
+  int W, H, f;       /* work map size and scale */
+  int ox, oy;        /* source pixel (ox + x*f, oy + y*f) is work (x, y) */
   float *ink;        /* (H, W) ink 0..1 of the kept digit, 0 elsewhere */
   int box[4];        /* kept ink's box in work pixels (x, y, w, h) */
   int photo;         /* 1: paper illumination estimated (not flat paper) */

@@ -589,7 +589,7 @@ int dg_preprocess_ex(const uint8_t *pixels, int width, int height,
     info->lines = ink.lines;
     info->candidates = ink.candidates;
     if (st == DG_OK) {
-      int x = ink.box[0] * f, y = ink.box[1] * f;
+      int x = ink.ox + ink.box[0] * f, y = ink.oy + ink.box[1] * f;
       int bw = ink.box[2] * f, bh = ink.box[3] * f;
       info->box[0] = x, info->box[1] = y;
       info->box[2] = x + bw > width ? width - x : bw;
