@@ -4,6 +4,10 @@
  * digit button, online/offline state and the service worker's
  * "update available" prompt.
  *
+ * Photos (photo.js: a file, a dropped or pasted image, the camera) are read
+ * by the same recogniser and shown in the same reading; the photo takes the
+ * pad's square until the pad is touched again.
+ *
  * The training panel (train.js) mounts in the "extra" area once the
  * recogniser is ready and reaches the page through the hooks at the end
  * (use a trained model, list a saved one, back to the default); each new
@@ -15,6 +19,7 @@
  */
 import { createRecognizer } from './digits.js';
 import { Pad, parseColor } from './draw.js';
+import { mountPhoto } from './photo.js';
 
 const UNSURE = 0.6;        /* below this confidence the guess is shown as "?" */
 const INTERVAL = 50;       /* ms between live predictions while drawing */
@@ -34,6 +39,8 @@ let recognizer = null;
 let models = [];
 let sample = null;           /* {labels, images, count, px} once fetched */
 let busy = false, pending = false, lastRun = 0, frame = 0;
+let photoShown = false;      /* the reading is a photo's, not the pad's */
+let quietPad = false;        /* the pad is being cleared for a photo */
 
 /* ---- reading display ---- */
 
@@ -53,18 +60,45 @@ function pct(p) {
   return p >= 0.995 ? `${(p * 100).toFixed(0)}%` : `${(p * 100).toFixed(1)}%`;
 }
 
+function clearBars() {
+  for (const li of ui.bars.children) {
+    li.classList.remove('top');
+    li.querySelector('.fill').style.transform = 'scaleX(0)';
+    li.querySelector('.p').textContent = '';
+  }
+}
+
 function showEmpty() {
   ui.pred.dataset.state = 'empty';
   ui.pred.dataset.digit = '';
   ui.pred.textContent = '';
   ui.conf.textContent = '';
   ui.msg.textContent = 'Draw a digit.';
-  for (const li of ui.bars.children) {
-    li.classList.remove('top');
-    li.querySelector('.fill').style.transform = 'scaleX(0)';
-    li.querySelector('.p').textContent = '';
-  }
+  clearBars();
   drawInput(null);
+}
+
+/* A photo's reading: as the pad's, except that no ink and several
+ * competing shapes show "?" and say what to do, since a photo that reads
+ * as nothing is a result, not an empty pad. */
+function showPhotoResult(res) {
+  if (!res.empty && !res.uncertain) {
+    showResult(res);
+    if (ui.pred.dataset.state === 'sure') ui.msg.textContent = `The photo reads as ${res.digit}.`;
+    return;
+  }
+  ui.pred.dataset.state = res.uncertain ? 'uncertain' : 'none';
+  ui.pred.dataset.digit = '';
+  ui.pred.dataset.confidence = '0';
+  ui.pred.textContent = '?';
+  ui.pred.setAttribute('aria-label', res.uncertain ? 'several shapes, no reading'
+                                                   : 'no digit found');
+  ui.conf.textContent = res.uncertain ? 'several candidates' : 'no digit found';
+  ui.msg.textContent = res.uncertain
+    ? 'More than one shape could be the digit: photograph one digit, closer, filling the frame.'
+    : 'No digit found: write darker or photograph it closer, on plain paper.';
+  clearBars();
+  drawInput(res.input);
 }
 
 function showResult(res) {
@@ -133,6 +167,7 @@ function tick(t) {
 
 async function run() {
   if (!recognizer) return;
+  if (photoShown) return rereadPhoto();
   busy = true;
   try {
     const res = pad.isEmpty() ? { empty: true } : await recognizer.predict(pad.snapshot(SNAP));
@@ -155,6 +190,8 @@ const pad = new Pad($('pad'), {
   onChange(kind) {
     ui.undo.disabled = !pad.canUndo();
     ui.hint.hidden = !pad.isEmpty();
+    if (quietPad) return;
+    leavePhoto();
     if (kind !== 'image' && kind !== 'undo') setSampleNote(null);
     if (kind === 'draw') schedule();
     else schedule(true);
@@ -180,6 +217,49 @@ document.addEventListener('keydown', (e) => {
     pad.clear();
   }
 });
+
+/* ---- photos: files, drops, pastes, the camera (photo.js) ---- */
+
+const photo = mountPhoto({
+  wrap: $('pad').parentElement, shot: $('shot'), shotCanvas: $('shot-canvas'),
+  shotClose: $('shot-close'), take: $('photo-take'), file: $('photo-file'),
+  cameraButton: $('camera'), cameraView: $('camera-view'), video: $('camera-video'),
+  shutter: $('shutter'), cameraClose: $('camera-close'), message: $('photo-message'),
+  panel: $('photo'),
+}, {
+  ready: () => recognizer !== null,
+  read: (img) => recognizer.predict(img),
+  show(res) {
+    /* the photo replaces the drawing: a pad cleared now starts fresh when
+     * the user goes back to drawing */
+    quietPad = true;
+    try {
+      if (!pad.isEmpty()) pad.clear();
+    } finally {
+      quietPad = false;
+    }
+    setSampleNote(null);
+    photoShown = true;
+    showPhotoResult(res);
+    document.dispatchEvent(new CustomEvent('digits:reading', { detail: res }));
+  },
+  close: () => pad.clear(),
+});
+
+/* The pad is touched (or cleared): its reading takes over again. */
+function leavePhoto() {
+  photo.hideShot();
+  photoShown = false;
+}
+
+/* Another model: read the shown photo with it. */
+async function rereadPhoto() {
+  try {
+    await photo.reread();
+  } catch (e) {
+    showError(`Prediction failed: ${e.message}`);
+  }
+}
 
 /* ---- random MNIST test digit ---- */
 

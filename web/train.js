@@ -439,7 +439,7 @@ export function mountTrainPanel(host, app) {
 
   document.addEventListener('digits:reading', (e) => {
     reading = e.detail;
-    const has = reading && !reading.empty;
+    const has = reading != null && reading.digit != null;  /* not empty, not uncertain */
     for (const b of ui.labels.children) {
       b.disabled = !has;
       b.classList.toggle('guess', has && Number(b.dataset.label) === reading.digit);
@@ -448,7 +448,7 @@ export function mountTrainPanel(host, app) {
 
   ui.labels.addEventListener('click', async (e) => {
     const b = e.target.closest('button[data-label]');
-    if (!b || !reading || reading.empty) return;
+    if (!b || !reading || reading.digit == null) return;
     const label = Number(b.dataset.label);
     try {
       await store.addExample(label, store.toPixels(reading.input));
