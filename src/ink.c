@@ -685,16 +685,29 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     DBG("lum", L, NULL);
     for (size_t i = 0; i < N; i++) ink[i] *= 255, L[i] *= 255;
 #endif
+    /* r = 1 - L / paper: 0 on paper up to its noise (both ways), up
+     * to 1 on ink. The paper's own level and noise come from the lower
+     * half of r, which ink never reaches: its median and the distance
+     * down to the 16th percentile (one sigma for Gaussian noise). */
+    enum { NR = 2048 };
+    uint32_t hr[NR] = {0};
     for (size_t i = 0; i < N; i++) {
       float b = ink[i] < 1 ? 1 : ink[i];
-      float v = 1 - L[i] / b;
-      ink[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      float r = 1 - L[i] / b;
+      r = r < -1 ? -1 : r > 1 ? 1 : r;
+      ink[i] = r;
+      hr[(int)((r + 1) * 0.5f * (NR - 1))]++;
     }
+    float pmed = quantile(hr, NR, N, 0.5) * 2 - 1, p16 = quantile(hr, NR, N, 0.16) * 2 - 1;
+    float noise = pmed - p16;
     enum { NB = 1024 };
     uint32_t hd[NB] = {0};
-    for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
+    for (size_t i = 0; i < N; i++) {
+      float v = ink[i] - pmed;
+      ink[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+      hd[(int)(ink[i] * (NB - 1))]++;
+    }
     contrast = quantile(hd, NB, N, 1 - (N / 2000 + 1) / (double)N);
-    float noise = quantile(hd, NB, N, 0.9);
     if (contrast < MIN_INK) {
       st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing in the "
                     "%dx%d image is more than %d%% darker than the paper", w, h,
@@ -702,7 +715,8 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
       goto done;
     }
     lo_thr = INK_NOISE * contrast;
-    if (lo_thr < 1.5f * noise) lo_thr = 1.5f * noise;
+    if (lo_thr < 3 * noise) lo_thr = 3 * noise;
+    if (lo_thr > 0.5f * contrast) lo_thr = 0.5f * contrast;
     for (size_t i = 0; i < N; i++)
       if (ink[i] < lo_thr) ink[i] = 0;
   }
