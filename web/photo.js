@@ -210,6 +210,10 @@ export function mountPhoto(el, hooks) {
                            res.box, shot.preview.width / shot.pixels.width, accent);
     el.shotCanvas.dataset.box = res.box ? res.box.join(',') : '';
     el.shotCanvas.dataset.drawnBox = drawn ? drawn.join(',') : '';
+    /* what was handed to the core, and its early downscale (for tests) */
+    el.shotCanvas.dataset.size = `${shot.pixels.width}x${shot.pixels.height}`;
+    el.shotCanvas.dataset.scale = String(res.info?.scale ?? '');
+    el.panel.dataset.ms = String(Math.round(performance.now() - shot.t0));
     setMessage(describe(shot.kind, shot.pixels, res),
                res.uncertain ? 'uncertain' : res.empty ? 'empty' : 'read');
     bumpReads();
@@ -218,7 +222,7 @@ export function mountPhoto(el, hooks) {
 
   /* A file, a dropped or a pasted image. */
   async function readBlob(blob, name = blob.name || 'the image') {
-    const my = ++seq;
+    const my = ++seq, t0 = performance.now();
     setState('reading');
     setMessage(`Reading ${name}…`, 'busy');
     let img;
@@ -242,7 +246,7 @@ export function mountPhoto(el, hooks) {
       const pctx = preview.getContext('2d');
       pctx.imageSmoothingQuality = 'high';
       pctx.drawImage(img.image, 0, 0, preview.width, preview.height);
-      await readShot(my, { preview, pixels, kind: 'Photo' });
+      await readShot(my, { preview, pixels, kind: 'Photo', t0 });
     } catch (e) {
       setState('error');
       setMessage(`Cannot read ${name}: ${e.message}`, 'error');
@@ -343,6 +347,7 @@ export function mountPhoto(el, hooks) {
   }
 
   function shutter() {
+    const t0 = performance.now();
     const v = el.video, vw = v.videoWidth, vh = v.videoHeight;
     if (!stream || !vw || !vh) return;
     const [x, y, w, h] = guideCrop(vw, vh);
@@ -351,7 +356,7 @@ export function mountPhoto(el, hooks) {
     ctx.drawImage(v, x, y, w, h, 0, 0, w, h);
     const pixels = ctx.getImageData(0, 0, w, h);
     stopCamera();
-    readShot(++seq, { preview: frame, pixels, kind: 'Camera frame' }).catch((e) => {
+    readShot(++seq, { preview: frame, pixels, kind: 'Camera frame', t0 }).catch((e) => {
       setState('error');
       setMessage(`Cannot read the camera frame: ${e.message}`, 'error');
       bumpReads();
@@ -397,7 +402,7 @@ export function mountPhoto(el, hooks) {
     },
     /* read the shown photo again (the model changed) */
     reread() {
-      return last ? readShot(++seq, last) : Promise.resolve();
+      return last ? readShot(++seq, { ...last, t0: performance.now() }) : Promise.resolve();
     },
     get shown() { return !el.shot.hidden; },
     stopCamera,
