@@ -1,5 +1,10 @@
 /* cmd_predict.c: `digits predict`: image files -> preprocess -> network(s)
- * -> one line per image (TSV or JSON). A bad file is reported and skipped. */
+ * -> one line per image (TSV or JSON). A bad file is reported and skipped
+ * (with --json it still gets a line, with "digit":null and the error, so
+ * the output stays one line per image). --save-input DIR writes the 28x28
+ * input each image became, as a picture a person can look at. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,28 +12,193 @@
 #include "cli.h"
 
 #define MAX_MODELS 64
+/* --save-input pictures: the 28x28 input magnified this many times
+ * (nearest neighbour: each input pixel a SAVE_ZOOM x SAVE_ZOOM square) */
+#define SAVE_ZOOM 10
+#define SAVE_SIDE (28 * SAVE_ZOOM)
 
-/* Read, preprocess and classify one image; probs (10). Prints the error and
- * returns non-zero on failure. */
-static int predict_one(cli_models *models, const char *path, float *probs) {
-  uint8_t *pixels = NULL;
-  int w = 0, h = 0, c = 0;
-  float x[28 * 28]; /* (28, 28) */
-  if (dg_image_load(path, &pixels, &w, &h, &c) != DG_OK)
-    return cli_fail_lib("predict", path);
-  int st = dg_preprocess(pixels, w, h, c, x);
-  free(pixels);
-  if (st == DG_ERR_EMPTY)
-    return cli_fail("predict", "%s: empty image: no ink found (%dx%d)", path, w,
-                    h);
-  if (st != DG_OK) return cli_fail_lib("predict", path);
-  if (cli_models_predict(models, x, 1, probs) != DG_OK)
-    return cli_fail_lib("predict", path);
-  for (int k = 0; k < 10; k++)
-    if (!isfinite(probs[k]))
-      return cli_fail("predict", "%s: the model gave a non-finite probability",
-                      path);
+/* What became of one image. */
+typedef struct {
+  int status;               /* DG_OK or the failing DG_ERR_* */
+  const char *reason;       /* on failure: "empty", "uncertain", "unreadable",
+                             * "failed" (the model or --save-input) */
+  char msg[1024];           /* on failure: the message, without the file */
+  int w, h;                 /* decoded size (0 if not decoded) */
+  int have_info;            /* preprocessing ran: info is valid */
+  dg_preprocess_info info;
+  float x[28 * 28];         /* (28, 28) the network's input */
+  float probs[10];
+  char saved[PATH_MAX];     /* --save-input file written, or "" */
+} result;
+
+/* --save-input: the folder and the names used so far in this run. */
+typedef struct {
+  const char *dir;
+  char **names;
+  int n;
+} save_ctx;
+
+/* msg = the last library error without a leading "PATH: " (the file is
+ * named separately in every output). */
+static void lib_message(result *r, const char *path) {
+  const char *e = dg_last_error();
+  if (!e || !*e) e = "unknown error";
+  size_t n = strlen(path);
+  if (strncmp(e, path, n) == 0 && e[n] == ':' && e[n + 1] == ' ') e += n + 2;
+  snprintf(r->msg, sizeof r->msg, "%s", e);
+}
+
+/* DIR/<image's file name without its extension>.png, "-2", "-3", ... when
+ * an earlier image of this run took that name. 0 ok, else non-zero with
+ * r->msg set. */
+static int save_name(save_ctx *s, const char *path, char *out, size_t cap,
+                     result *r) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  char stem[NAME_MAX + 1];
+  snprintf(stem, sizeof stem, "%s", *base ? base : "image");
+  char *dot = strrchr(stem, '.');
+  if (dot && dot != stem) *dot = '\0';
+  for (int k = 1; k < 100000; k++) {
+    char name[NAME_MAX + 16];
+    if (k == 1) snprintf(name, sizeof name, "%s.png", stem);
+    else snprintf(name, sizeof name, "%s-%d.png", stem, k);
+    int taken = 0;
+    for (int i = 0; i < s->n && !taken; i++) taken = !strcmp(s->names[i], name);
+    if (taken) continue;
+    char *copy = strdup(name);
+    if (!copy) break;
+    s->names[s->n++] = copy;
+    if (snprintf(out, cap, "%s/%s", s->dir, name) >= (int)cap) {
+      snprintf(r->msg, sizeof r->msg, "--save-input: path too long in %s",
+               s->dir);
+      return -1;
+    }
+    return 0;
+  }
+  snprintf(r->msg, sizeof r->msg, "--save-input: out of memory");
+  return -1;
+}
+
+/* The 28x28 input as a SAVE_SIDE x SAVE_SIDE gray PNG, ink white on black
+ * as the network sees it (MNIST's own polarity). */
+static int save_input(save_ctx *s, const char *path, result *r) {
+  char out[PATH_MAX];
+  if (save_name(s, path, out, sizeof out, r)) return -1;
+  static uint8_t px[SAVE_SIDE * SAVE_SIDE]; /* (280, 280) */
+  for (int y = 0; y < SAVE_SIDE; y++)
+    for (int x = 0; x < SAVE_SIDE; x++) {
+      float v = r->x[(y / SAVE_ZOOM) * 28 + x / SAVE_ZOOM];
+      v = v < 0 ? 0 : v > 1 ? 1 : v;
+      px[y * SAVE_SIDE + x] = (uint8_t)lrintf(v * 255.0f);
+    }
+  if (dg_image_write_png(out, px, SAVE_SIDE, SAVE_SIDE, 1) != DG_OK) {
+    snprintf(r->msg, sizeof r->msg, "--save-input: %s", dg_last_error());
+    return -1;
+  }
+  snprintf(r->saved, sizeof r->saved, "%s", out);
   return 0;
+}
+
+/* Read, preprocess and classify one image into r. 0 ok, else non-zero
+ * with r->status, r->reason and r->msg set. */
+static int predict_one(cli_models *models, save_ctx *save, const char *path,
+                       result *r) {
+  uint8_t *pixels = NULL;
+  int c = 0;
+  r->status = dg_image_load(path, &pixels, &r->w, &r->h, &c);
+  if (r->status != DG_OK) {
+    r->reason = "unreadable";
+    lib_message(r, path);
+    return -1;
+  }
+  r->status = dg_preprocess_ex(pixels, r->w, r->h, c, r->x, &r->info);
+  r->have_info = 1;
+  free(pixels);
+  if (r->status == DG_ERR_EMPTY) {
+    r->reason = "empty";
+    snprintf(r->msg, sizeof r->msg, "empty image: no ink found (%dx%d)", r->w,
+             r->h);
+    return -1;
+  }
+  if (r->status == DG_ERR_UNCERTAIN) {
+    r->reason = "uncertain";
+    snprintf(r->msg, sizeof r->msg,
+             "uncertain: %d digit-sized shapes and none stands out (%dx%d); "
+             "give an image of one digit",
+             r->info.candidates, r->w, r->h);
+    return -1;
+  }
+  if (r->status != DG_OK) {
+    r->reason = "unreadable";
+    lib_message(r, path);
+    return -1;
+  }
+  r->reason = "failed";
+  if (save->dir && save_input(save, path, r)) {
+    r->status = DG_ERR_IO;
+    return -1;
+  }
+  if ((r->status = cli_models_predict(models, r->x, 1, r->probs)) != DG_OK) {
+    lib_message(r, path);
+    return -1;
+  }
+  for (int k = 0; k < 10; k++)
+    if (!isfinite(r->probs[k])) {
+      r->status = DG_ERR_NUMERIC;
+      snprintf(r->msg, sizeof r->msg,
+               "the model gave a non-finite probability");
+      return -1;
+    }
+  return 0;
+}
+
+/* The fields every JSON line shares after "file": the box read (in the
+ * upright image's pixels) and whether the photo path was taken. */
+static void json_info(const result *r) {
+  if (!r->have_info) return;
+  const int *b = r->info.box;
+  if (b[2] > 0 && b[3] > 0)
+    printf(",\"box\":[%d,%d,%d,%d]", b[0], b[1], b[2], b[3]);
+  else
+    fputs(",\"box\":null", stdout);
+  printf(",\"photo\":%s", r->info.photo ? "true" : "false");
+}
+
+static void print_result(const char *path, const result *r, int ok,
+                         int json) {
+  if (!json) {
+    int best = 0;
+    for (int k = 1; k < 10; k++)
+      if (r->probs[k] > r->probs[best]) best = k;
+    if (ok) printf("%s\t%d\t%.4f\n", path, best, (double)r->probs[best]);
+    return;
+  }
+  fputs("{\"file\":", stdout);
+  cli_json_string(stdout, path);
+  if (ok) {
+    int best = 0;
+    for (int k = 1; k < 10; k++)
+      if (r->probs[k] > r->probs[best]) best = k;
+    printf(",\"digit\":%d,\"confidence\":%.6f,\"probs\":[", best,
+           (double)r->probs[best]);
+    for (int k = 0; k < 10; k++)
+      printf("%s%.6f", k ? "," : "", (double)r->probs[k]);
+    putchar(']');
+  } else {
+    fputs(",\"digit\":null,\"confidence\":0,\"probs\":null,\"error\":",
+          stdout);
+    cli_json_string(stdout, r->msg);
+    printf(",\"reason\":\"%s\"", r->reason);
+    if (r->status == DG_ERR_UNCERTAIN)
+      printf(",\"candidates\":%d", r->info.candidates);
+  }
+  json_info(r);
+  if (r->saved[0]) {
+    fputs(",\"input\":", stdout);
+    cli_json_string(stdout, r->saved);
+  }
+  fputs("}\n", stdout);
 }
 
 int cmd_predict(int argc, char **argv) {
@@ -38,8 +208,14 @@ int cmd_predict(int argc, char **argv) {
   int nmodels = 0, json = 0;
   long threads = 1;
   const char **files = calloc((size_t)argc, sizeof *files);
+  char **names = calloc((size_t)argc, sizeof *names);
+  save_ctx save = {NULL, names, 0};
   int nfiles = 0;
-  if (!files) return cli_fail("predict", "out of memory");
+  if (!files || !names) {
+    free(files);
+    free(names);
+    return cli_fail("predict", "out of memory");
+  }
   cli_args_init(&a, argc, argv);
   int rc = 0;
   while (!rc && cli_args_next(&a, &flag, &pos)) {
@@ -54,6 +230,10 @@ int cmd_predict(int argc, char **argv) {
     } else if (strcmp(flag, "--json") == 0) {
       rc = cli_args_no_value(&a);
       json = 1;
+    } else if (strcmp(flag, "--save-input") == 0) {
+      if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
+      else if (!*v) rc = cli_usage("predict", "--save-input needs a folder");
+      else save.dir = v;
     } else if (strcmp(flag, "--threads") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
       else rc = cli_parse_int("predict", flag, v, 1, 1024, &threads);
@@ -64,37 +244,34 @@ int cmd_predict(int argc, char **argv) {
   }
   if (!rc && nfiles == 0)
     rc = cli_usage("predict", "no image files given");
+  if (!rc && save.dir && cli_mkdirs(save.dir) != DG_OK)
+    rc = cli_fail("predict", "--save-input: %s", dg_last_error());
   cli_models models;
   if (!rc) rc = cli_models_load("predict", &models, model_paths, nmodels,
                                 (int)threads);
   if (rc) {
     free(files);
+    free(names);
     return rc;
   }
   int failed = 0;
-  for (int i = 0; i < nfiles; i++) {
-    float probs[10];
-    if (predict_one(&models, files[i], probs) != 0) {
+  result *r = malloc(sizeof *r);
+  if (!r) failed = cli_fail("predict", "out of memory");
+  for (int i = 0; r && i < nfiles; i++) {
+    memset(r, 0, sizeof *r);
+    int ok = predict_one(&models, &save, files[i], r) == 0;
+    if (!ok) {
       failed = 1;
-      continue;
+      cli_fail("predict", "%s: %s", files[i], r->msg);
+      fflush(stderr);
     }
-    int best = 0;
-    for (int k = 1; k < 10; k++)
-      if (probs[k] > probs[best]) best = k;
-    if (json) {
-      fputs("{\"file\":", stdout);
-      cli_json_string(stdout, files[i]);
-      printf(",\"digit\":%d,\"confidence\":%.6f,\"probs\":[", best,
-             (double)probs[best]);
-      for (int k = 0; k < 10; k++)
-        printf("%s%.6f", k ? "," : "", (double)probs[k]);
-      fputs("]}\n", stdout);
-    } else {
-      printf("%s\t%d\t%.4f\n", files[i], best, (double)probs[best]);
-    }
+    print_result(files[i], r, ok, json);
     fflush(stdout); /* keep stdout and stderr lines in order */
   }
+  free(r);
   cli_models_free(&models);
+  for (int i = 0; i < save.n; i++) free(save.names[i]);
+  free(names);
   free(files);
   return failed ? CLI_FAIL : CLI_OK;
 }
