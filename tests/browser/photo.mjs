@@ -199,6 +199,32 @@ try {
     assert(r.digit === 6 && r.shown, `pasted 6: ${JSON.stringify(r)}`);
   });
 
+  await t.test('without createImageBitmap the <img> fallback decodes, EXIF respected', async () => {
+    const stored = await composePhoto(page, { digit: 7, rotate: 1 });
+    const old = await b.context.newPage();
+    try {
+      await old.addInitScript(() => { delete window.createImageBitmap; });
+      await openPage(old, srv.url);
+      assert(await old.evaluate(() => typeof createImageBitmap) === 'undefined', 'not removed');
+      let r = await give(old, 'exif-7.jpg', withExifOrientation(stored, 6));
+      assert(r.digit === 7 && r.size === '1600x1200', `<img> path: ${JSON.stringify(r)}`);
+      r = await give(old, 'broken.jpg', Buffer.from('not an image'));
+      assert(r.kind === 'decode', `<img> path, broken file: ${r.kind} "${r.message}"`);
+    } finally {
+      await old.close();
+    }
+  });
+
+  await t.test('images past the core\'s caps are downscaled to fit them, others kept whole', async () => {
+    const fits = await page.evaluate(async () => {
+      const { fitCaps } = await import('/photo.js');
+      return [[4000, 3000], [16384, 4096], [20000, 1000], [9000, 9000], [1, 40000]]
+        .map(([w, h]) => fitCaps(w, h));
+    });
+    const want = [[4000, 3000], [16384, 4096], [16384, 819], [8192, 8192], [1, 16384]];
+    assert(JSON.stringify(fits) === JSON.stringify(want), `fitCaps: ${JSON.stringify(fits)}`);
+  });
+
   await t.test('the service worker precaches photo.js', async () => {
     const sw = fs.readFileSync(path.join(ROOT, 'web', 'sw.js'), 'utf8');
     assert(/"photo\.js"/.test(sw), 'web/sw.js does not list photo.js (run ./build.sh build)');
