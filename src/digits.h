@@ -132,6 +132,10 @@ int dg_image_decode(const void *buf, size_t len, uint8_t **pixels, int *w,
 /* Same from a file path. */
 int dg_image_load(const char *path, uint8_t **pixels, int *w, int *h,
                   int *channels);
+/* A JPEG's EXIF orientation (1..8; 1 when the bytes are not a JPEG, have no
+ * Exif APP1 segment or a malformed one). dg_image_decode and dg_image_load
+ * already apply it: their pixels are upright, w and h swapped for 5..8. */
+int dg_image_exif_orientation(const void *buf, size_t len);
 /* Write 8-bit pixels as PNG (atomic: temp file + rename). */
 int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
                        int channels);

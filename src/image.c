@@ -6,8 +6,12 @@
  * decoded, so a small file declaring 100000x100000 pixels costs nothing.
  * stb_image itself is also built with STBI_MAX_DIMENSIONS and only the
  * formats we need (PNG, JPEG, BMP, GIF, PNM), which keeps its attack surface
- * small. 16-bit PNGs come out as 8-bit. Define DG_NO_STB_IMAGE (the WASM
- * build, where the browser decodes images) to compile this file to nothing.
+ * small. 16-bit PNGs come out as 8-bit. A JPEG's EXIF orientation (a
+ * phone's way of saying "this photo was taken sideways") is read by a small
+ * bounds-checked TIFF reader and applied while the pixels are copied out of
+ * stb, so every caller gets the picture upright, as a browser shows it.
+ * Define DG_NO_STB_IMAGE (the WASM build, where the browser decodes images)
+ * to compile this file to nothing.
  */
 #ifndef DG_NO_STB_IMAGE
 
@@ -155,9 +159,118 @@ static int jpeg_tables_ok(const uint8_t *p, size_t n) {
   return 1;
 }
 
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
 static uint32_t be32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
          p[3];
+}
+
+/* ---- EXIF orientation ---------------------------------------------------- */
+
+/* The TIFF structure inside a JPEG's APP1 "Exif\0\0" segment: a byte-order
+ * mark ("II" little-endian, "MM" big-endian), 42, the offset of IFD0, then
+ * IFD0: a 16-bit entry count and 12-byte entries (tag, type, count, value).
+ * Orientation is tag 0x0112, one SHORT, 1..8. Everything here comes from
+ * the file: every offset is checked against the segment's end before it is
+ * read, nothing is followed twice (IFD0 only, no chains), and anything odd
+ * means "no orientation", never an error: the picture itself is fine. */
+typedef struct {
+  const uint8_t *p;  /* the TIFF header */
+  size_t n;          /* bytes from p to the end of the APP1 segment */
+  int le;            /* little-endian ("II") */
+} tiff_view;
+
+static unsigned tiff16(const tiff_view *t, size_t at) {
+  const uint8_t *q = t->p + at;
+  return t->le ? (unsigned)q[0] | (unsigned)q[1] << 8
+               : (unsigned)q[0] << 8 | (unsigned)q[1];
+}
+
+static uint32_t tiff32(const tiff_view *t, size_t at) {
+  const uint8_t *q = t->p + at;
+  return t->le ? le32(q) : be32(q);
+}
+
+/* Orientation 1..8 from a TIFF block of n bytes, or 0. */
+static int tiff_orientation(const uint8_t *p, size_t n) {
+  tiff_view t = {p, n, 0};
+  if (n < 8) return 0;
+  if (p[0] == 'I' && p[1] == 'I') t.le = 1;
+  else if (!(p[0] == 'M' && p[1] == 'M')) return 0;
+  if (tiff16(&t, 2) != 42) return 0;
+  uint32_t ifd = tiff32(&t, 4);
+  if (ifd < 8 || ifd > n || n - ifd < 2) return 0;
+  unsigned count = tiff16(&t, ifd);
+  size_t e = (size_t)ifd + 2;
+  for (unsigned i = 0; i < count && n - e >= 12; i++, e += 12) {
+    if (tiff16(&t, e) != 0x0112) continue;
+    /* SHORT, one value, stored in the first two bytes of the value field */
+    if (tiff16(&t, e + 2) != 3 || tiff32(&t, e + 4) != 1) return 0;
+    unsigned v = tiff16(&t, e + 8);
+    return v >= 1 && v <= 8 ? (int)v : 0;
+  }
+  return 0;
+}
+
+int dg_image_exif_orientation(const void *buf, size_t len) {
+  const uint8_t *p = buf;
+  if (!p) return 1;
+  size_t i = jpeg_soi_end(p, len);
+  if (!i) return 1;
+  /* the segments before the image data (SOS); APP1 may come anywhere
+   * among them, and only the first Exif one counts */
+  while (i + 4 <= len) {
+    if (p[i] != 0xFF) return 1;  /* not a marker where one must be */
+    uint8_t m = p[i + 1];
+    if (m == 0xFF) { i++; continue; }  /* fill byte */
+    if (m == 0xD8 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) { i += 2; continue; }
+    if (m == 0xD9 || m == 0xDA) return 1;  /* end of image, start of scan */
+    size_t seg = (size_t)p[i + 2] << 8 | p[i + 3];
+    if (seg < 2 || seg > len - i - 2) return 1;  /* runs past the file */
+    const uint8_t *d = p + i + 4;
+    size_t dn = seg - 2;
+    if (m == 0xE1 && dn >= 6 && memcmp(d, "Exif\0\0", 6) == 0) {
+      int o = tiff_orientation(d + 6, dn - 6);
+      return o ? o : 1;
+    }
+    i += 2 + seg;
+  }
+  return 1;
+}
+
+/* Copy w x h pixels of c channels from src (as stored) to dst upright for
+ * EXIF orientation o (dst is h x w for 5..8). For an upright pixel (X, Y)
+ * the stored one is: 1 (X, Y); 2 mirrored (w-1-X, Y); 3 turned 180
+ * (w-1-X, h-1-Y); 4 flipped (X, h-1-Y); 5 transposed (Y, X); 6 turned 90
+ * clockwise to view (Y, h-1-X); 7 transverse (w-1-Y, h-1-X); 8 turned 90
+ * counter-clockwise to view (w-1-Y, X). */
+static void orient_copy(uint8_t *dst, const uint8_t *src, int w, int h, int c,
+                        int o) {
+  const int ow = o >= 5 ? h : w, oh = o >= 5 ? w : h;
+  if (o < 2 || o > 8) {
+    memcpy(dst, src, (size_t)w * h * c);
+    return;
+  }
+  for (int Y = 0; Y < oh; Y++) {
+    uint8_t *d = dst + (size_t)Y * ow * c;
+    for (int X = 0; X < ow; X++, d += c) {
+      int x, y;
+      switch (o) {
+        case 2: x = w - 1 - X, y = Y; break;
+        case 3: x = w - 1 - X, y = h - 1 - Y; break;
+        case 4: x = X, y = h - 1 - Y; break;
+        case 5: x = Y, y = X; break;
+        case 6: x = Y, y = h - 1 - X; break;
+        case 7: x = w - 1 - Y, y = h - 1 - X; break;
+        default: x = w - 1 - Y, y = X; break;  /* 8 */
+      }
+      memcpy(d, src + ((size_t)y * w + x) * c, (size_t)c);
+    }
+  }
 }
 
 /* PNG chunks must fit in the file: stb would otherwise grow its buffer to
@@ -205,11 +318,6 @@ static int gif_complete(const uint8_t *p, size_t n) {
     }
     if (b == 0x2C) return 1;
   }
-}
-
-static uint32_t le32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-         (uint32_t)p[3] << 24;
 }
 
 /* Bytes an uncompressed BMP needs up to the end of its last pixel row
@@ -369,7 +477,8 @@ static int decode_named(const char *name, const void *buf, size_t len,
                     name, dw, dh, dc, iw, ih);
   }
   /* stbi_image_free is free() with the default allocator, as documented in
-   * digits.h; copy into our own buffer anyway so that holds regardless. */
+   * digits.h; copy into our own buffer anyway so that holds regardless,
+   * turned upright on the way for a JPEG with an EXIF orientation */
   size_t n = (size_t)dw * dh * dc;
   uint8_t *out = malloc(n);
   if (!out) {
@@ -377,11 +486,12 @@ static int decode_named(const char *name, const void *buf, size_t len,
     return dg_error(DG_ERR_NOMEM, "%s: out of memory for a %dx%d image", name,
                     dw, dh);
   }
-  memcpy(out, px, n);
+  int o = fmt && strcmp(fmt, "JPEG") == 0 ? dg_image_exif_orientation(p, len) : 1;
+  orient_copy(out, px, dw, dh, dc, o);
   stbi_image_free(px);
   *pixels = out;
-  *w = dw;
-  *h = dh;
+  *w = o >= 5 ? dh : dw;
+  *h = o >= 5 ? dw : dh;
   *channels = dc;
   return DG_OK;
 }
