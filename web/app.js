@@ -242,9 +242,19 @@ const photo = mountPhoto({
     photoShown = true;
     showPhotoResult(res);
     document.dispatchEvent(new CustomEvent('digits:reading', { detail: res }));
+    revealReading();
   },
   close: () => pad.clear(),
 });
+
+/* On a phone the reading sits under the pad: after a photo (the user's
+ * own action, unlike drawing) bring it into view if it is off screen. */
+function revealReading() {
+  const r = ui.pred.getBoundingClientRect();
+  if (r.top >= 0 && r.bottom <= innerHeight) return;
+  const calm = matchMedia('(prefers-reduced-motion: reduce)').matches;
+  ui.pred.scrollIntoView({ block: 'nearest', behavior: calm ? 'auto' : 'smooth' });
+}
 
 /* The pad is touched (or cleared): its reading takes over again. */
 function leavePhoto() {
