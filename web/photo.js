@@ -374,7 +374,10 @@ export function mountPhoto(el, hooks) {
   });
   /* give the camera back when the page is hidden (tab switch, phone locked) */
   document.addEventListener('visibilitychange', () => {
-    if (document.hidden && stream) stopCamera();
+    if (!document.hidden || !stream) return;
+    stopCamera();
+    setMessage('The camera closed while the page was hidden; press Camera to open it again.',
+               'camera-closed');
   });
 
   /* ---- the shot ---- */

@@ -140,6 +140,16 @@ try {
     assert(/No digit found|More than one shape/.test(msg), `reading message "${msg}"`);
   });
 
+  await t.test('two digits far apart: "?" and "more than one shape", no guess', async () => {
+    const r = await give(page, 'two.jpg', await composePhoto(page, {
+      digit: 3, box: [150, 350, 480], second: { digit: 8, box: [970, 350, 480] } }));
+    assert(r.digit === null && r.text === '?' && r.state === 'uncertain', `two digits: ${JSON.stringify(r)}`);
+    assert(r.kind === 'uncertain', `message kind ${r.kind}: ${r.message}`);
+    const msg = await page.textContent('#msg');
+    assert(/More than one shape/.test(msg), `reading message "${msg}"`);
+    assert(r.inputContrast === 0, 'the 28x28 input is not blank');
+  });
+
   await t.test('a file that is not an image: a clear message, and the pad still reads', async () => {
     const junk = Buffer.alloc(3000);
     for (let i = 0, s = 7; i < junk.length; i++) junk[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;

@@ -50,16 +50,19 @@ export function photoGen(cond, k, dir) {
  * digit's 280x280 cell in the photo, shade (0..1: light falling off across
  * the page), ruled (line spacing in px, 0 for none), rotate (quarter turns
  * counter-clockwise of the stored pixels, for EXIF tests), ink colour,
- * blank (no digit), quality, type ('image/jpeg' | 'image/png'). */
+ * blank (no digit), second ({digit, box}: another digit elsewhere), quality,
+ * type ('image/jpeg' | 'image/png'). */
 export async function composePhoto(page, opts) {
   const o = { digit: 7, width: 1600, height: 1200, box: null, shade: 0.35, ruled: 0,
               rotate: 0, ink: '#1b2a6b', blank: false, quality: 0.85, type: 'image/jpeg',
               ...opts };
   o.box ??= [Math.round(o.width * 0.4), Math.round(o.height * 0.25), Math.round(o.height * 0.5)];
-  const png = fs.readFileSync(path.join(ROOT, 'docs', 'examples', `drawn-${o.digit}.png`));
-  const b64 = await page.evaluate(async ({ o, png }) => {
-    const bin = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
-    const digit = await createImageBitmap(new Blob([bin], { type: 'image/png' }));
+  const drawn = (d) => fs.readFileSync(path.join(ROOT, 'docs', 'examples', `drawn-${d}.png`))
+    .toString('base64');
+  const png = drawn(o.digit), png2 = o.second ? drawn(o.second.digit) : null;
+  const b64 = await page.evaluate(async ({ o, png, png2 }) => {
+    const bitmap = (b64) => createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))],
+                                                       { type: 'image/png' }));
     const W = o.width, H = o.height;
     const c = new OffscreenCanvas(W, H);
     const g = c.getContext('2d');
@@ -79,9 +82,8 @@ export async function composePhoto(page, opts) {
         g.stroke();
       }
     }
-    if (!o.blank) {
-      /* the drawing as ink: its dark pixels become alpha of the ink colour */
-      const [x, y, s] = o.box;
+    /* a drawing as ink: its dark pixels become alpha of the ink colour */
+    const write = (digit, [x, y, s]) => {
       const m = new OffscreenCanvas(s, s);
       const mg = m.getContext('2d');
       mg.drawImage(digit, 0, 0, s, s);
@@ -93,7 +95,9 @@ export async function composePhoto(page, opts) {
       }
       mg.putImageData(d, 0, 0);
       g.drawImage(m, x, y);
-    }
+    };
+    if (!o.blank) write(await bitmap(png), o.box);
+    if (png2) write(await bitmap(png2), o.second.box);
     /* sensor noise, deterministic */
     const img = g.getImageData(0, 0, W, H);
     let seed = 12345;
@@ -119,7 +123,7 @@ export async function composePhoto(page, opts) {
     let s = '';
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
     return btoa(s);
-  }, { o, png: png.toString('base64') });
+  }, { o, png, png2 });
   return Buffer.from(b64, 'base64');
 }
 
