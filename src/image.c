@@ -159,6 +159,38 @@ static int jpeg_tables_ok(const uint8_t *p, size_t n) {
   return 1;
 }
 
+/* Whether a JPEG is all there, walking its segments as stb does (resync on
+ * the next 0xFF, entropy-coded data skipped to the next real marker): NULL
+ * if an end-of-image marker is reached, else what is missing. stb itself
+ * refuses such files too, but with a message that does not say "cut short"
+ * ("Corrupt JPEG", or a Huffman table "past its segment", or even "Not a
+ * PNG", the last format it tried). A file whose structure is broken in
+ * other ways passes here and is left to the other checks and to stb. */
+static const char *jpeg_truncated(const uint8_t *p, size_t n) {
+  size_t i = jpeg_soi_end(p, n);
+  int scan = 0;
+  while (i + 2 <= n) {
+    if (p[i] != 0xFF) { i++; continue; }
+    uint8_t m = p[i + 1];
+    if (m == 0xFF) { i++; continue; }
+    if (m == 0xD9) return NULL;
+    if (m == 0x01 || (m >= 0xD0 && m <= 0xD8)) { i += 2; continue; }
+    if (i + 4 > n) break;
+    size_t len = (size_t)p[i + 2] << 8 | p[i + 3];
+    if (len < 2) return NULL;  /* malformed, not short: stb says so */
+    if (len > n - i - 2) return "a segment runs past the end of the file";
+    i += 2 + len;
+    if (m == 0xDA) {
+      scan = 1;
+      while (i + 1 < n && !(p[i] == 0xFF && p[i + 1] != 0 &&
+                            !(p[i + 1] >= 0xD0 && p[i + 1] <= 0xD7)))
+        i++;
+    }
+  }
+  return scan ? "the file ends inside the image data, before its end marker"
+              : "the file ends before the image data";
+}
+
 static uint32_t le32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
          (uint32_t)p[3] << 24;
@@ -425,6 +457,10 @@ static int decode_named(const char *name, const void *buf, size_t len,
                       "file has %zu",
                       name, (unsigned long long)need, len);
   }
+  const char *cut = fmt && strcmp(fmt, "JPEG") == 0 ? jpeg_truncated(p, len) : NULL;
+  if (cut)
+    return dg_error(DG_ERR_FORMAT, "%s: truncated JPEG: %s (%zu bytes)", name,
+                    cut, len);
   if (fmt && strcmp(fmt, "JPEG") == 0 && !jpeg_tables_ok(p, len))
     return dg_error(DG_ERR_FORMAT,
                     "%s: corrupt JPEG image: a Huffman table has more than "

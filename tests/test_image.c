@@ -558,6 +558,30 @@ static void test_exif_malformed(void) {
   CHECK_MSG(status_bad == 0, "%d decodes with a wrong status or size", status_bad);
 }
 
+/* A JPEG cut anywhere says so: "truncated JPEG" (stb's own messages for
+ * these were "Corrupt JPEG", a Huffman table "past its segment", even "Not
+ * a PNG"), and one with bytes after its end marker still reads. */
+static void test_jpeg_truncated(void) {
+  bytes j;
+  exif_base_jpeg(&j);
+  int bad = 0;
+  uint8_t *px = NULL;
+  int w, h, c;
+  for (size_t k = 3; k < j.n; k++) {
+    int st = dg_image_decode(j.b, k, &px, &w, &h, &c);
+    if (!(st == DG_ERR_FORMAT && strstr(dg_last_error(), "truncated JPEG")) && bad++ < 3)
+      CHECK_MSG(0, "cut at %zu of %zu: status %d: %s", k, j.n, st, dg_last_error());
+  }
+  CHECK_MSG(bad == 0, "%d cuts not reported as truncated", bad);
+  CHECK_FAIL(dg_image_decode(j.b, j.n / 2, &px, &w, &h, &c), DG_ERR_FORMAT,
+             "image: truncated JPEG: ");
+  CHECK_FAIL(dg_image_decode(j.b, j.n - 1, &px, &w, &h, &c), DG_ERR_FORMAT,
+             "inside the image data");
+  memcpy(j.b + j.n, "trailing", 8);
+  CHECK_OK(dg_image_decode(j.b, j.n + 8, &px, &w, &h, &c));
+  free(px);
+}
+
 /* Decoded images feed the preprocessor: a PNG of an RGBA canvas drawing. */
 static void test_decode_preprocess(void) {
   static uint8_t canvas[120 * 100 * 4];
@@ -634,6 +658,7 @@ int main(int argc, char **argv) {
   RUN(test_rejects);
   RUN(test_exif_orientations);
   RUN(test_exif_malformed);
+  RUN(test_jpeg_truncated);
   RUN(test_decode_preprocess);
   return dg_test_finish();
 }

@@ -60,7 +60,7 @@ static int save_name(save_ctx *s, const char *path, char *out, size_t cap,
   char *dot = strrchr(stem, '.');
   if (dot && dot != stem) *dot = '\0';
   for (int k = 1; k < 100000; k++) {
-    char name[NAME_MAX + 16];
+    char name[NAME_MAX + 32];
     if (k == 1) snprintf(name, sizeof name, "%s.png", stem);
     else snprintf(name, sizeof name, "%s-%d.png", stem, k);
     int taken = 0;
