@@ -10,6 +10,15 @@
  *       (canvas); ARCH may also be a model file (.safetensors)
  *   bench_native train ARCH BATCH THREADS REPS
  *       images/s of forward + backward + Adam step on random data
+ *   bench_native photo OUT.jpg
+ *       write the procedural 12-megapixel photo (4000x3000 JPEG: a "0" in
+ *       dark ink on ruled paper lit from one side, vignetting, sensor
+ *       noise), for when tests/photos' photo_gen is not built
+ *   bench_native preprocess FILE REPS [SOURCE]
+ *       latency of dg_preprocess_ex on FILE's decoded pixels (RGB as a
+ *       JPEG decodes, then the same pixels as RGBA, as a canvas gives
+ *       them): one JSON line each, with what preprocessing found; SOURCE
+ *       names where FILE came from in the results
  *   bench_native kernels BATCH REPS
  *       one thread: GFLOP/s of each product of a training step at batch
  *       BATCH, one JSON line per kernel and shape: the cnn's four
@@ -215,6 +224,100 @@ static int cmd_predict(const char *arch, int batch, int canvas, int reps) {
   return 0;
 }
 
+/* ---- photo preprocessing ------------------------------------------------------ */
+
+/* stb_image_write's JPEG writer, compiled into the library by image.c */
+int stbi_write_jpg(char const *filename, int w, int h, int comp,
+                   const void *data, int quality);
+
+/* The procedural photo: 4000x3000 RGB, cream paper lit from the left and
+ * darker towards the corners, faint blue ruled lines every 260 px, sensor
+ * noise, and a "0" (an ellipse 660x960 px, stroke 55 px, anti-aliased) in
+ * dark blue-black ink a little off centre. Deterministic. */
+static int cmd_photo(const char *out) {
+  const int W = 4000, H = 3000;
+  uint8_t *px = malloc((size_t)W * H * 3); /* (H, W, 3) */
+  if (!px) return 1;
+  uint64_t s = 0x9E3779B97F4A7C15ull;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      double u = (x - W / 2.0) / W, v = (y - H / 2.0) / H;
+      double light = (0.72 + 0.28 * x / (double)W) * (1 - 0.45 * (u * u + v * v));
+      double paper[3] = {238, 232, 218}, ink[3] = {38, 42, 70}, rule[3] = {165, 185, 220};
+      /* ruled lines: 6 px, every 260 px */
+      double r = (y % 260) < 6 ? 0.7 : 0;
+      /* the "0": distance to the ellipse's outline, in stroke units */
+      double ex = (x - 2100.0) / 330, ey = (y - 1450.0) / 480;
+      double d = fabs(sqrt(ex * ex + ey * ey) - 1) * 390 - 27.5;
+      double a = d < -1 ? 1 : d > 1 ? 0 : (1 - d) / 2;
+      s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+      double noise = ((double)(s >> 40) / 16777216.0 - 0.5) * 12;
+      for (int k = 0; k < 3; k++) {
+        double c = paper[k] * (1 - r) + rule[k] * r;
+        c = c * (1 - a) + ink[k] * a;
+        c = c * light + noise;
+        px[((size_t)y * W + x) * 3 + k] = (uint8_t)(c < 0 ? 0 : c > 255 ? 255 : c + 0.5);
+      }
+    }
+  int ok = stbi_write_jpg(out, W, H, 3, px, 85);
+  free(px);
+  if (!ok) fprintf(stderr, "bench_native: cannot write %s\n", out);
+  return ok ? 0 : 1;
+}
+
+/* One JSON line: REPS single calls of dg_preprocess_ex after two warm-up
+ * calls (each call is tens of ms: long enough to time alone). */
+static void time_preprocess(const uint8_t *px, int w, int h, int c, int reps,
+                            const char *file, const char *source) {
+  float out[28 * 28];
+  dg_preprocess_info info;
+  int st = 0;
+  for (int i = 0; i < 2; i++) st = dg_preprocess_ex(px, w, h, c, out, &info);
+  double *ms = malloc(sizeof(double) * reps), *cpu = malloc(sizeof(double) * reps);
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+    dg_preprocess_ex(px, w, h, c, out, &info);
+    cpu[r] = (now_s(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e3;
+    ms[r] = (now_s(CLOCK_MONOTONIC) - t0) * 1e3;
+  }
+  stats m = summarize(ms, reps), cp = summarize(cpu, reps);
+  printf("{\"kind\":\"preprocess\",\"target\":\"native\",\"channels\":%d,"
+         "\"width\":%d,\"height\":%d,\"ms\":%.3f,\"min\":%.3f,\"max\":%.3f,"
+         "\"cpu_ms\":%.3f,\"reps\":%d,\"status\":\"%s\",\"box\":[%d,%d,%d,%d],"
+         "\"scale\":%d,\"photo\":%s,\"candidates\":%d,\"file\":\"%s\","
+         "\"source\":\"%s\"}\n",
+         c, w, h, m.med, m.min, m.max, cp.med, reps,
+         st == DG_OK ? "ok" : dg_status_name(st), info.box[0], info.box[1],
+         info.box[2], info.box[3], info.scale, info.photo ? "true" : "false",
+         info.candidates, file, source);
+  fflush(stdout);
+  free(ms), free(cpu);
+}
+
+static int cmd_preprocess(const char *file, int reps, const char *source) {
+  uint8_t *px = NULL;
+  int w = 0, h = 0, c = 0;
+  if (dg_image_load(file, &px, &w, &h, &c) != DG_OK) {
+    fprintf(stderr, "bench_native: %s\n", dg_last_error());
+    return 1;
+  }
+  time_preprocess(px, w, h, c, reps, file, source);
+  /* the same picture as RGBA, the layout a canvas hands over */
+  uint8_t *rgba = malloc((size_t)w * h * 4);
+  if (!rgba) {
+    free(px);
+    return 1;
+  }
+  for (size_t i = 0; i < (size_t)w * h; i++) {
+    for (int k = 0; k < 4; k++)
+      rgba[i * 4 + k] = k == 3 ? 255 : px[i * c + (c >= 3 ? k : 0)];
+  }
+  free(px);
+  time_preprocess(rgba, w, h, 4, reps, file, source);
+  free(rgba);
+  return 0;
+}
+
 /* ---- train ----------------------------------------------------------------------- */
 
 static int cmd_train(const char *arch, int batch, int threads, int reps) {
@@ -386,8 +489,13 @@ int main(int argc, char **argv) {
     return cmd_train(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
   if (argc >= 4 && !strcmp(argv[1], "kernels"))
     return cmd_kernels(atoi(argv[2]), atoi(argv[3]));
+  if (argc >= 3 && !strcmp(argv[1], "photo")) return cmd_photo(argv[2]);
+  if (argc >= 4 && !strcmp(argv[1], "preprocess"))
+    return cmd_preprocess(argv[2], atoi(argv[3]) > 0 ? atoi(argv[3]) : 1,
+                          argc >= 5 ? argv[4] : "");
   fprintf(stderr,
           "usage: bench_native peak REPS | predict ARCH BATCH net|canvas REPS"
-          " | train ARCH BATCH THREADS REPS | kernels BATCH REPS\n");
+          " | train ARCH BATCH THREADS REPS | kernels BATCH REPS"
+          " | photo OUT.jpg | preprocess FILE REPS [SOURCE]\n");
   return 2;
 }

@@ -4,7 +4,10 @@
  * cross-origin isolation headers that give performance.now() 5 us
  * resolution. usage: node bench/browser.mjs [--quick] [--reps N] [--archs a,b]
  * [--no-train] [--no-peak] [--wasm-base DIR] (DIR's .wasm builds served as
- * web/build's, to compare builds)
+ * web/build's, to compare builds) [--photo FILE [--photo-source TEXT]]
+ * (FILE, a photo under the repository, preprocessed at full size by
+ * bench/photo_bench.mjs) [--only-photo] (that alone: no first load, no
+ * predict or training)
  * First (unless --wasm-base) the page's first load: web/index.html in a
  * fresh profile with service workers blocked, every response until the page
  * is ready and the network idle, raw and gzip -9 sizes -> {kind: 'firstload'} */
@@ -12,7 +15,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { dirname, join, normalize, extname, sep } from 'node:path';
+import { dirname, join, normalize, extname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { precacheFiles } from '../web/tools/build-sw.mjs';
 
@@ -27,8 +30,16 @@ const ai = args.indexOf('--archs');
 const extra = (ai >= 0 ? `&archs=${encodeURIComponent(args[ai + 1])}` : '') +
   (args.includes('--no-train') ? '&train=0' : '') + (args.includes('--no-peak') ? '&peak=0' : '');
 
+/* --photo FILE: served from the repository root */
+const phi = args.indexOf('--photo'), psi = args.indexOf('--photo-source');
+const onlyPhoto = args.includes('--only-photo');
+const photoQuery = phi >= 0
+  ? `&photo=${encodeURIComponent('/' + relative(root, resolve(args[phi + 1])).split(sep).join('/'))}` +
+    (psi >= 0 ? `&source=${encodeURIComponent(args[psi + 1])}` : '') + (onlyPhoto ? '&only=photo' : '')
+  : '';
+
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
-                '.wasm': 'application/wasm' };
+                '.wasm': 'application/wasm', '.jpg': 'image/jpeg', '.png': 'image/png' };
 const wi = args.indexOf('--wasm-base');
 const wasmDir = wi >= 0 ? args[wi + 1] : null;
 const server = createServer(async (req, res) => {
@@ -92,10 +103,10 @@ async function firstLoad() {
 
 let code = 0;
 try {
-  if (!wasmDir) console.log(JSON.stringify(await firstLoad()));
+  if (!wasmDir && !onlyPhoto) console.log(JSON.stringify(await firstLoad()));
   const page = await browser.newPage();
   page.on('console', (m) => process.stderr.write(`  chromium: ${m.text()}\n`));
-  await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}${extra}`);
+  await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}${extra}${photoQuery}`);
   await page.waitForFunction(() => window.benchResults || window.benchError,
                              null, { timeout: 600000, polling: 500 });
   const err = await page.evaluate(() => window.benchError);
