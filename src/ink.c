@@ -869,7 +869,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         ncand++;
     }
     out->candidates = ncand;
-    if (ncand > 1) {
+    if (ncand > 1 && side >= 16) {  /* smaller: one digit, as always */
       st = dg_error(DG_ERR_UNCERTAIN, "preprocess: %d digit-sized shapes in "
                     "the %dx%d image and no clear winner", ncand, w, h);
       break;

@@ -66,7 +66,7 @@ static int load_image(const uint8_t *b, size_t n, void *user, uint64_t *digest) 
     *digest = fnv(px, (size_t)w * h * c, fnv(dims, sizeof dims, *digest));
     float out[784];
     int pst = dg_preprocess(px, w, h, c, out);
-    if (pst != DG_OK && pst != DG_ERR_EMPTY) st = 98;
+    if (pst != DG_OK && pst != DG_ERR_EMPTY && pst != DG_ERR_UNCERTAIN) st = 98;
     free(px);
   }
   (void)user;
