@@ -80,14 +80,14 @@ static double smoothstep(double a, double b, double x) {
 
 enum {
   C_CLEAN, C_GRADIENT, C_VIGNETTE, C_SHADOW, C_TEXTURE, C_BLUR, C_RULED,
-  C_SQUARED, C_MARGIN, C_BOX, C_SPECKS, C_PENCIL, C_MARKER, C_BLUE, C_RED,
+  C_SQUARED, C_MARGIN, C_BOX, C_SPECKS, C_EDGE, C_PENCIL, C_MARKER, C_BLUE, C_RED,
   C_YELLOW, C_GREY, C_ROTATION, C_PERSPECTIVE, C_JPEG, C_LARGE, C_SMALL,
   C_OFFCENTRE, C_BIG, C_COUNT
 };
 static const char *const cond_names[C_COUNT] = {
     "clean",  "gradient",     "vignette",   "shadow",      "texture",
     "blur",   "ruled",        "squared",    "margin",      "box",
-    "specks", "pencil",       "marker",     "blue_ink",    "red_ink",
+    "specks", "edge",   "pencil",       "marker",     "blue_ink",    "red_ink",
     "yellow_paper", "grey_paper", "rotation", "perspective", "jpeg",
     "large",  "small",        "offcentre",  "big"};
 
@@ -438,6 +438,8 @@ typedef struct {
   int box;
   double box_m[4], box_wob, box_over, box_pen;
   int specks;
+  int edges;        /* sheet edges in the frame (0-2), a table beyond */
+  double e_side, e_corner, e_gap[2], e_tilt[2], table[3], table_tex;
   /* light */
   double exposure, grad_amt, grad_dir, grad_k, vig_amt, vig_dx, vig_dy;
   int shadow, sh_curved;
@@ -613,6 +615,22 @@ static void scene_make(scene *sc, const photo_set *set, int cond, int k,
   case C_SPECKS:
     sc->specks = 1;
     break;
+  case C_EDGE: {
+    static const double tables[4][3] = {
+        {0.36, 0.25, 0.17}, {0.62, 0.48, 0.34}, {0.40, 0.41, 0.44}, {0.13, 0.13, 0.14}};
+    const double *t = tables[pr_below(&r, 4)];
+    double b = pr_range(&r, 0.85, 1.15);
+    for (int c = 0; c < 3; c++) sc->table[c] = t[c] * b;
+    sc->table_tex = pr_range(&r, 0.04, 0.10);
+    sc->edges = pr_unif(&r) < 0.5 ? 2 : 1;
+    sc->e_side = pr_below(&r, 4);
+    sc->e_corner = pr_unif(&r) < 0.5 ? 1 : 3; /* which neighbour side */
+    for (int i = 0; i < 2; i++) {
+      sc->e_gap[i] = pr_range(&r, 0.15, 0.85);
+      sc->e_tilt[i] = pr_range(&r, -8, 8) * PI / 180;
+    }
+    break;
+  }
   case C_PENCIL: {
     double g = pr_range(&r, 0.42, 0.58);
     sc->ink[0] = g, sc->ink[1] = g, sc->ink[2] = g + 0.03;
@@ -808,9 +826,25 @@ static int draw_digit(const scene *sc, const glyph *gl, double dh, double pr,
   /* the iso-level whose stroke width (2 area / perimeter) is nearest the
    * pen's; what is left over is grown or thinned along the edge */
   const double target = sc->wfrac * (gl->by1 - gl->by0) * F; /* field px */
-  double iso = 0.5, wbest = target, ebest = 1e18;
+  /* no higher than most of the digit's inked pixels reach once smoothed,
+   * so that its thin strokes stay: 0.85 x the 10th percentile */
+  int ncore = 0, hist[101] = {0};
+  for (int y = 0; y < 28; y++)
+    for (int x = 0; x < 28; x++)
+      if (gl->img[y * 28 + x] >= 128) {
+        float fv = field[(y * F + FO + F / 2) * FN + x * F + FO + F / 2];
+        hist[(int)(fv * 100 + 0.5)]++, ncore++;
+      }
+  double iso_max = 0.7;
+  for (int b = 0, acc = 0; b <= 100 && ncore; b++)
+    if ((acc += hist[b]) >= ncore / 10) {
+      iso_max = fmin(iso_max, 0.85 * b / 100.0);
+      break;
+    }
+  double iso = fmin(0.5, iso_max), wbest = target, ebest = 1e18;
   for (int ti = 0; ti <= 11; ti++) {
     double t = 0.15 + 0.05 * ti;
+    if (t > iso_max + 1e-9) break;
     long area = 0, edges = 0;
     for (int j = 0; j < FN; j++)
       for (int i = 0; i < FN; i++) {
@@ -964,7 +998,7 @@ static int render(const photo_set *set, int cond, int k, uint64_t seed,
   if (clean) {
     sc.paper[0] = sc.paper[1] = sc.paper[2] = 1;
     sc.tex_fine = sc.tex_mid = sc.tex_coarse = sc.tex_fibre = 0;
-    sc.lines = sc.margin = sc.box = sc.specks = sc.shadow = 0;
+    sc.lines = sc.margin = sc.box = sc.specks = sc.shadow = sc.edges = 0;
     sc.ink[0] = sc.ink[1] = sc.ink[2] = 0;
     sc.alpha = 1, sc.grain = 0;
     sc.exposure = 1, sc.grad_amt = 0, sc.vig_amt = 0;
@@ -1140,6 +1174,24 @@ static int render(const photo_set *set, int cond, int k, uint64_t seed,
   const double mu = sc.m_side < 0 ? pb[0] - sc.m_off * dh - mw / 2
                                   : pb[1] + sc.m_off * dh + mw / 2;
   const double mgap = sc.m_gap * dh;
+  /* the sheet's edges (condition edge): the sheet is q.n < o in paper
+   * pixels, placed between the digit and the frame on that side */
+  double en[2][2] = {{0, 0}, {0, 0}}, eo[2] = {1e18, 1e18};
+  for (int i = 0; i < sc.edges; i++) {
+    static const double dirs[4][2] = {{-1, 0}, {0, -1}, {1, 0}, {0, 1}};
+    int side = ((int)sc.e_side + (i ? (int)sc.e_corner : 0)) & 3;
+    double room = side == 0   ? cam.tx + ex0
+                  : side == 1 ? cam.ty + ey0
+                  : side == 2 ? W - (cam.tx + ex1)
+                              : H - (cam.ty + ey1);
+    if (room < 0.04 * S) continue; /* no room: that edge is out of frame */
+    double a = atan2(dirs[side][1], dirs[side][0]) - sc.rot + sc.e_tilt[i];
+    en[i][0] = cos(a), en[i][1] = sin(a);
+    double ext = -1e18;
+    for (int c = 0; c < 4; c++)
+      ext = fmax(ext, pb[c & 1] * en[i][0] + pb[2 + (c >> 1)] * en[i][1]);
+    eo[i] = ext + sc.e_gap[i] * room;
+  }
   /* light */
   const double gdx = cos(sc.grad_dir), gdy = sin(sc.grad_dir);
   const double gspan = 0.5 * (fabs(W * gdx) + fabs(H * gdy));
@@ -1201,6 +1253,20 @@ static int render(const photo_set *set, int cond, int k, uint64_t seed,
         a *= sc.alpha;
         for (int ch = 0; ch < 3; ch++) c[ch] *= 1 - a * (1 - sc.ink[ch]);
       }
+      /* beyond the sheet's edge: the table, darker where the sheet's
+       * shadow falls */
+      if (sc.edges) {
+        double inside = fmin(eo[0] - (u * en[0][0] + v * en[0][1]),
+                             eo[1] - (u * en[1][0] + v * en[1][1]));
+        double bg = clampd(0.5 - inside, 0, 1);
+        if (bg > 0) {
+          double tt = 1 + sc.table_tex * tile_sample(tile, u * s_mid * 0.4 + 5.5,
+                                                     v * s_mid * 3 + 9.1);
+          double sh = 1 - 0.35 * (1 - smoothstep(0, 0.05 * dh, -inside));
+          for (int ch = 0; ch < 3; ch++)
+            c[ch] = c[ch] * (1 - bg) + bg * sc.table[ch] * tt * sh;
+        }
+      }
       /* light */
       double L = sc.exposure * 255;
       if (sc.grad_amt > 0) {
@@ -1216,7 +1282,7 @@ static int render(const photo_set *set, int cond, int k, uint64_t seed,
         double sd = sc.sh_curved
                         ? srad - sqrt((px - sccx) * (px - sccx) + (py - sccy) * (py - sccy))
                         : (px - spx) * snx + (py - spy) * sny;
-        double f = smoothstep(-spen, spen, -sd);
+        double f = smoothstep(-spen, spen, sd);
         L *= 1 - (1 - sc.sh_depth) * f;
         for (int ch = 0; ch < 3; ch++) c[ch] *= 1 - f * (1 - sc.sh_tint[ch]);
       }
