@@ -43,20 +43,31 @@ try {
   /* the fake camera's file: a photo, filling a 640x480 frame */
   let label = 3, source = 'composed';
   b = await launch();
+  /* the first clean photo of a digit with some shape to it (not 0, 1 or 7) */
   let photo = null;
   try {
-    photo = photoGen('clean', 3, tmp);
+    for (let k = 0; k < 20 && (!photo || [0, 1, 7].includes(photo.label)); k++)
+      photo = photoGen('clean', k, tmp);
   } catch (e) {
     console.log(`     photo_gen failed (${e.message}); using a composed photo`);
+    photo = null;
   }
-  let bytes;
+  let bytes, aim = {};
   if (photo) {
     ({ label, bytes } = photo);
-    source = `photo_gen clean 3 (${path.basename(photo.file)})`;
+    source = `photo_gen ${path.basename(photo.file, '.jpg')}`;
+    if (photo.box && photo.size) {
+      /* held over the digit: its centre in the middle of the frame, its
+       * longer side about half the guide's (0.7 * 480) */
+      const [x, y, w, h] = photo.box, [W, H] = photo.size;
+      const cover = Math.max(640 / W, 480 / H);
+      aim = { cx: (x + w / 2) / W, cy: (y + h / 2) / H,
+              zoom: Math.max(1, (0.5 * 336) / (Math.max(w, h) * cover)) };
+    }
   } else {
     bytes = await composePhoto(b.page, { digit: label, ruled: 60, shade: 0.4 });
   }
-  const frame = await cameraFrame(b.page, bytes, { w: 640, h: 480 });
+  const frame = await cameraFrame(b.page, bytes, { w: 640, h: 480, ...aim });
   await b.close();
   b = null;
   const video = path.join(tmp, 'camera.y4m');

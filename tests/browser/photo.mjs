@@ -59,6 +59,14 @@ async function give(page, name, buffer, mimeType = 'image/jpeg') {
 const inside = (a, [x, y, s], m) => a[0] >= x - m && a[1] >= y - m &&
   a[0] + a[2] <= x + s + m && a[1] + a[3] <= y + s + m && a[3] >= s / 5;
 
+/* Intersection over union of two [x, y, w, h] boxes. */
+function iou(a, b) {
+  const w = Math.min(a[0] + a[2], b[0] + b[2]) - Math.max(a[0], b[0]);
+  const h = Math.min(a[1] + a[3], b[1] + b[3]) - Math.max(a[1], b[1]);
+  const i = Math.max(0, w) * Math.max(0, h);
+  return i / (a[2] * a[3] + b[2] * b[3] - i);
+}
+
 const srv = await startServer();
 let b = null;
 try {
@@ -94,12 +102,18 @@ try {
   await t.test(`photos of the generator read as their labels (${gen ?? 'photo_gen not built: skipped'})`, async () => {
     if (!gen) return;
     const wrong = [];
-    for (const [cond, k] of [['clean', 1], ['clean', 2], ['ruled', 1], ['shadow', 1], ['large', 1]]) {
+    for (const [cond, k] of [['clean', 0], ['ruled', 1], ['squared', 2], ['shadow', 1], ['box', 0],
+                             ['large', 0], ['rotation', 2], ['perspective', 2]]) {
       const p = photoGen(cond, k, tmp);
       const mime = p.file.endsWith('.png') ? 'image/png' : 'image/jpeg';
       const r = await give(page, path.basename(p.file), p.bytes, mime);
       if (r.digit !== p.label) wrong.push(`${cond} ${k}: label ${p.label}, page ${JSON.stringify(r)}`);
-      else assert(r.box && r.shown, `${cond} ${k}: no box drawn`);
+      else {
+        assert(r.box && r.shown, `${cond} ${k}: no box drawn`);
+        assert(!p.size || r.size === p.size.join('x'), `${cond} ${k}: handed over as ${r.size}`);
+        /* the region read is the generator's ink box, in the photo's pixels */
+        if (p.box) assert(iou(r.box, p.box) > 0.5, `${cond} ${k}: box ${r.box}, the ink is at ${p.box}`);
+      }
     }
     assert(wrong.length === 0, wrong.join('; '));
   });

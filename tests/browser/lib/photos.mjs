@@ -23,24 +23,25 @@ export function photoGenPath() {
   return cands.find((p) => p && fs.existsSync(p)) ?? null;
 }
 
-/* One photo from photo_gen into dir: {file, label, bytes}; the label is
- * the first digit 0-9 standing alone in what the generator prints, or,
- * failing that, read from a label=N / "label": N field. null when the
- * generator is not built. Throws when it fails. */
+/* One photo from photo_gen into dir: {file, label, box, size, bytes}.
+ * photo_gen prints "FILE label=N condition=C k=K source=S box=x,y,w,h
+ * size=WxH quality=Q"; box is the digit's ink in the photo's pixels (null
+ * if not printed). null when the generator is not built; throws when it
+ * fails. */
 export function photoGen(cond, k, dir) {
   const bin = photoGenPath();
   if (!bin) return null;
   const file = path.join(dir, `${cond}-${k}.jpg`);
   const r = spawnSync(bin, ['--one', cond, String(k), file], { encoding: 'utf8', timeout: 30000 });
   if (r.status !== 0) throw new Error(`photo_gen --one ${cond} ${k}: ${r.stderr || r.status}`);
-  const out = `${r.stdout}\n${r.stderr}`;
-  const m = /"?label"?\s*[:=]\s*(\d)\b/.exec(out) ?? /(?:^|\s)(\d)(?:\s|$)/.exec(out);
-  if (!m) throw new Error(`photo_gen --one ${cond} ${k}: no label in its output "${out.trim()}"`);
-  /* the generator may pick the extension; take what it wrote */
-  const written = fs.existsSync(file) ? file
-    : fs.readdirSync(dir).map((f) => path.join(dir, f)).find((f) => f.startsWith(file.slice(0, -4)));
-  if (!written) throw new Error(`photo_gen --one ${cond} ${k}: no file written`);
-  return { file: written, label: Number(m[1]), bytes: fs.readFileSync(written) };
+  const out = `${r.stdout}`.slice(file.length);
+  const label = /\blabel=(\d)\b/.exec(out);
+  if (!label) throw new Error(`photo_gen --one ${cond} ${k}: no label in "${r.stdout.trim()}"`);
+  const box = /\bbox=(\d+),(\d+),(\d+),(\d+)/.exec(out);
+  const size = /\bsize=(\d+)x(\d+)/.exec(out);
+  if (!fs.existsSync(file)) throw new Error(`photo_gen --one ${cond} ${k}: ${file} not written`);
+  return { file, label: Number(label[1]), box: box ? box.slice(1).map(Number) : null,
+           size: size ? size.slice(1).map(Number) : null, bytes: fs.readFileSync(file) };
 }
 
 /* ---- photos composed in the page ---- */
