@@ -941,7 +941,7 @@ static void box_v(const float *src, float *dst, int w, int h, int r,
 
 static int blur_plane(float *p, int w, int h, double sigma, float *tmp) {
   if (sigma < 0.3) return DG_OK;
-  if (sigma <= 3.0) {
+  if (sigma <= 1.5) {
     int r = (int)ceil(3 * sigma);
     double k[32], sum = 0;
     for (int i = -r; i <= r; i++) sum += k[i + r] = exp(-0.5 * i * i / (sigma * sigma));
