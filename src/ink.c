@@ -394,8 +394,8 @@ static int label(cc_map *m, const float *ink) {
  * u = x, v = y; vertical: u = y, v = x. */
 typedef struct {
   uint8_t *mask;
-  const int32_t *lab;  /* with want > 0: only pixels of that label */
-  int32_t want;
+  const int32_t *lab;  /* with sel: only pixels whose label has sel 1 */
+  const uint8_t *sel;
   int NU, NV;
   size_t su, sv;
   int u0, u1, v0, v1;  /* region, inclusive */
@@ -408,7 +408,7 @@ typedef struct {
 
 static inline int lv_on(const line_view *L, int u, int v) {
   size_t i = (size_t)u * L->su + (size_t)v * L->sv;
-  return L->mask[i] && (L->want <= 0 || L->lab[i] == L->want);
+  return L->mask[i] && (!L->sel || L->sel[L->lab[i]]);
 }
 
 /* Straight lines covering at least min_cover positions of u in the
@@ -470,21 +470,49 @@ static int find_lines(const line_view *L, int min_cover, line_t *out,
 static long erase_line(line_view *L, const line_t *ln, int thin_max,
                        int min_cover, int dry) {
   int hist[64] = {0}, nrun = 0, tmax = 0;
+  /* the centres of the thin runs (not strokes across the line), to see
+   * that they lie on a straight line: an arc's sagitta leaves residues */
+  enum { MAXU = 2 * DG_INK_WORK + 2 };
+  float cu[MAXU], cv[MAXU];
+  int nthin = 0;
+  double fit_c = 0, fit_s = 0;
   long erased = 0;
   for (int pass = 0; pass < 2; pass++) {
     if (pass == 1) {
       int half = (nrun + 1) / 2, run = 0, med;
       for (med = 1; med < 63; med++)
         if ((run += hist[med]) >= half) break;
-      if (nrun < min_cover || med > thin_max) return -1;
+      if (nrun < min_cover || med > thin_max || nthin < 2) return -1;
+      /* least-squares line through the centres; the middle 80% of the
+       * residues must fit in 2 + du/40 px */
+      double su = 0, sv = 0, suu = 0, suv = 0;
+      for (int k = 0; k < nthin; k++)
+        su += cu[k], sv += cv[k], suu += (double)cu[k] * cu[k], suv += (double)cu[k] * cv[k];
+      double den = nthin * suu - su * su;
+      double slope = den != 0 ? (nthin * suv - su * sv) / den : 0;
+      double icpt = (sv - slope * su) / nthin;
+      int res[64] = {0};
+      for (int k = 0; k < nthin; k++) {
+        int r = (int)lrint(2 * (cv[k] - (icpt + slope * cu[k]))) + 32;
+        res[r < 0 ? 0 : r > 63 ? 63 : r]++;
+      }
+      int du = L->u1 - L->u0 + 1, lo = -1, hi = 0, acc = 0;
+      for (int k = 0; k < 64; k++) {
+        acc += res[k];
+        if (lo < 0 && acc * 10 > nthin) lo = k;
+        if (acc * 10 < nthin * 9) hi = k + 1;
+      }
+      if (0.5 * (hi - lo) > 2 + du / 40) return -1;
       if (dry) return 0;
+      fit_c = icpt, fit_s = slope;
       tmax = med + (med / 2 > 2 ? med / 2 : 2);
     }
-    float adj = 0;
     for (int u = L->u0; u <= L->u1; u++) {
-      float vc = ln->rho + u * ln->tn + adj;
-      int best = -1, c0 = (int)lrintf(vc);
-      for (int d = 0; d <= 5 && best < 0; d++) {
+      /* pass 0 searches 5 px around the line found, pass 1 3 px around
+       * the line fitted to its runs */
+      float vc = pass == 0 ? ln->rho + u * ln->tn : (float)(fit_c + fit_s * u);
+      int best = -1, c0 = (int)lrintf(vc), reach = pass == 0 ? 5 : 3;
+      for (int d = 0; d <= reach && best < 0; d++) {
         int v1 = c0 - d, v2 = c0 + d;
         if (v1 >= L->v0 && v1 <= L->v1 && lv_on(L, u, v1)) best = v1;
         else if (v2 >= L->v0 && v2 <= L->v1 && lv_on(L, u, v2)) best = v2;
@@ -494,11 +522,11 @@ static long erase_line(line_view *L, const line_t *ln, int thin_max,
       while (va > L->v0 && lv_on(L, u, va - 1)) va--;
       while (vb < L->v1 && lv_on(L, u, vb + 1)) vb++;
       int len = vb - va + 1;
-      if (len <= thin_max + 2) /* follow the line, not a stroke across it */
-        adj += 0.3f * (0.5f * (va + vb) - (ln->rho + u * ln->tn) - adj);
       if (pass == 0) {
         hist[len < 63 ? len : 63]++;
         nrun++;
+        if (len <= thin_max && nthin < MAXU)
+          cu[nthin] = (float)u, cv[nthin++] = 0.5f * (va + vb);
       } else if (len <= tmax) {
         for (int v = va; v <= vb; v++)
           L->mask[(size_t)u * L->su + (size_t)v * L->sv] = 0;
@@ -510,21 +538,21 @@ static long erase_line(line_view *L, const line_t *ln, int thin_max,
 }
 
 /* Find and erase lines in both orientations inside box (x0..x1, y0..y1)
- * of mask, only among pixels of label `want` (0: all); lines cover at
+ * of mask, only among pixels whose label has sel 1 (NULL: all); lines cover at
  * least cover[0] columns (horizontal lines) or cover[1] rows (vertical). With edge_frac > 0 only
  * lines within that fraction of the box's edges count (the sides of a
  * box), and sides found are reported in *sides as bits (1 top, 2 bottom,
  * 4 left, 8 right); with dry set nothing is erased. Lines are at most
  * thin_max px thick. Returns the number of
  * lines erased (or found, when dry), or a negative status. */
-static int lines_in(cc_map *m, int32_t want, int x0, int y0, int x1, int y1,
+static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y1,
                     const int cover[2], int thin_max, double edge_frac,
                     int dry, int *sides) {
   line_t lines[64];
   int total = 0;
   if (sides) *sides = 0;
   for (int o = 0; o < 2; o++) {
-    line_view L = {m->mask, m->lab, want, 0, 0, 0, 0, 0, 0, 0, 0};
+    line_view L = {m->mask, m->lab, sel, 0, 0, 0, 0, 0, 0, 0, 0};
     if (o == 0) { /* horizontal: u = x, v = y */
       L.su = 1, L.sv = (size_t)m->W;
       L.u0 = x0, L.u1 = x1, L.v0 = y0, L.v1 = y1;
@@ -561,16 +589,13 @@ static int lines_in(cc_map *m, int32_t want, int x0, int y0, int x1, int y1,
 
 /* ---- choosing the digit --------------------------------------------- */
 
-static int box_inside(const comp *in, const comp *out) {
-  return in->x0 > out->x0 && in->x1 < out->x1 && in->y0 > out->y0 &&
-         in->y1 < out->y1;
-}
 
 /* Groups of components that are pieces of one digit: boxes that overlap
  * or nearly touch (a gap under an eighth of the taller's height), or that
  * overlap in x by half the narrower one with a vertical gap under half
- * the taller's height. */
-static void group(comp *cs, int n) {
+ * the taller's height. In photos a piece touching the border never
+ * joins one inside (the table beyond the page is no 5's flag). */
+static void group(comp *cs, int n, int flat) {
   for (int i = 1; i <= n; i++) cs[i].group = i;
   for (int changed = 1; changed;) {
     changed = 0;
@@ -579,6 +604,7 @@ static void group(comp *cs, int n) {
       for (int j = i + 1; j <= n; j++) {
         if (cs[j].drop || cs[i].group == cs[j].group) continue;
         const comp *a = &cs[i], *b = &cs[j];
+        if (!flat && a->border != b->border) continue;  /* the page's edge */
         int ha = a->y1 - a->y0 + 1, hb = b->y1 - b->y0 + 1;
         int hm = ha > hb ? ha : hb;
         int gx = (a->x0 > b->x1 ? a->x0 - b->x1 : b->x0 > a->x1 ? b->x0 - a->x1 : 0);
@@ -751,7 +777,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
       memcpy(mask0, mask, N);
       int thin = (IW > IH ? IW : IH) / 100 > 3 ? (IW > IH ? IW : IH) / 100 : 3;
       const int cover[2] = {(int)ceil(LINE_COVER * IW), (int)ceil(LINE_COVER * IH)};
-      int nl = lines_in(&m, 0, 0, 0, W - 1, H - 1, cover, thin, 0, 0, NULL);
+      int nl = lines_in(&m, NULL, 0, 0, W - 1, H - 1, cover, thin, 0, 0, NULL);
       if (nl < 0) { st = nl; free(mask0); goto done; }
       out->lines = nl;
     } else if (attempt == 1) {
@@ -763,11 +789,12 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     comp *cs = m.cs;
     int n = m.n;
 
-    /* 5: frames (a box drawn around the digit, alone or touching it),
-     * specks, groups */
-    int restart = 1;
-    while (restart && st == 0) {
-      restart = 0;
+    /* 5: specks; groups; a box drawn around the digit (one stroke or
+     * four, touching the digit or not): a sparse group with straight
+     * sides along three or four edges of its box. Its sides are erased
+     * like lines; that stands only if ink is left inside (else it was a
+     * square 0). Then everything again on the new components. */
+    for (int round = 0; st == 0; round++) {
       cs = m.cs, n = m.n;
       int amax = 0;
       for (int i = 1; i <= n; i++) amax = cs[i].area > amax ? cs[i].area : amax;
@@ -776,54 +803,68 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         if (cs[i].area * 50 < amax || (bw < 3 && bh < 3 && amax > 8))
           cs[i].drop = 1;
       }
-      for (int i = 1; i <= n && !restart; i++) {
-        comp *a = &cs[i];
-        int bw = a->x1 - a->x0 + 1, bh = a->y1 - a->y0 + 1;
-        if (a->drop || bw < 24 || bh < 24 || (double)a->area > 0.3 * bw * bh)
-          continue;
-        double inner = 0;  /* other ink inside it: a box around the digit */
-        for (int j = 1; j <= n; j++)
-          if (j != i && !cs[j].drop && box_inside(&cs[j], a)) inner += cs[j].mass;
-        if (flat && inner < 0.1 * a->mass) continue;  /* drawings: rare */
-        int sides = 0;
-        int thin = (bw < bh ? bw : bh) / 10 > 3 ? (bw < bh ? bw : bh) / 10 : 3;
+      group(cs, n, flat);
+      int erased = 0;
+      uint8_t *sel = calloc((size_t)n + 1, 1);
+      if (!sel) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
+      for (int g = 1; g <= n && !erased && round < 8; g++) {
+        int x0 = W, y0 = H, x1 = -1, y1 = -1;
+        long area = 0;
+        for (int i = 1; i <= n; i++) {
+          sel[i] = !cs[i].drop && cs[i].group == g;
+          if (!sel[i]) continue;
+          comp *q = &cs[i];
+          x0 = q->x0 < x0 ? q->x0 : x0, y0 = q->y0 < y0 ? q->y0 : y0;
+          x1 = q->x1 > x1 ? q->x1 : x1, y1 = q->y1 > y1 ? q->y1 : y1;
+          area += q->area;
+        }
+        int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+        if (!area || bw < 24 || bh < 24 || (double)area > 0.45 * bw * bh) continue;
+        if (flat) { /* drawings: only a stroke around another one */
+          int around = 0;
+          for (int i = 1; i <= n && !around; i++)
+            for (int j = 1; j <= n && sel[i] && !around; j++)
+              around = j != i && sel[j] && cs[j].x0 > cs[i].x0 && cs[j].x1 < cs[i].x1 &&
+                       cs[j].y0 > cs[i].y0 && cs[j].y1 < cs[i].y1;
+          if (!around) continue;
+        }
+        int thin = (bw < bh ? bw : bh) / 8 > 3 ? (bw < bh ? bw : bh) / 8 : 3;
         const int cover[2] = {(int)ceil(0.7 * bw), (int)ceil(0.7 * bh)};
-        int k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, cover, thin, 0.25, 1, &sides);
+        int sides = 0;
+        int k = lines_in(&m, sel, x0, y0, x1, y1, cover, thin, 0.25, 1, &sides);
         if (k < 0) { st = k; break; }
         int ns = (sides & 1) + (sides >> 1 & 1) + (sides >> 2 & 1) + (sides >> 3 & 1);
         if (ns < 3) continue;
-        if (inner >= 0.1 * a->mass) {
-          a->drop = 2;
-          out->lines += ns;
-          continue;
-        }
-        /* the digit touches the box: erase the sides, keep that only if
-         * a digit's worth of the component is left */
         uint8_t *save = malloc((size_t)bw * bh);
         if (!save) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
         for (int y = 0; y < bh; y++)
-          memcpy(save + (size_t)y * bw, mask + (size_t)(a->y0 + y) * W + a->x0, bw);
-        k = lines_in(&m, i, a->x0, a->y0, a->x1, a->y1, cover, thin, 0.25, 0, NULL);
+          memcpy(save + (size_t)y * bw, mask + (size_t)(y0 + y) * W + x0, bw);
+        k = lines_in(&m, sel, x0, y0, x1, y1, cover, thin, 0.25, 0, NULL);
         long left = 0;
-        for (int y = a->y0; y <= a->y1; y++)
-          for (int x = a->x0; x <= a->x1; x++)
-            left += mask[(size_t)y * W + x] && lab[(size_t)y * W + x] == i;
-        if (k > 0 && left * 4 >= a->area && left * 5 <= a->area * 4) {
+        for (int y = y0; y <= y1; y++)
+          for (int x = x0; x <= x1; x++) {
+            size_t i = (size_t)y * W + x;
+            left += mask[i] && lab[i] && sel[lab[i]];
+          }
+#ifdef DG_INK_DEBUG
+        fprintf(stderr, "frame sides %x erased %d left %ld of %ld\n", sides, k, left, area);
+        DBG("frame", NULL, mask);
+#endif
+        if (k > 0 && left * 30 >= area && left * 5 <= area * 4) {
           out->lines += k;
-          free(save);
-          if ((st = label(&m, ink)) < 0) break;
-          restart = 1;
-          break;
+          erased = 1;
+        } else {
+          for (int y = 0; y < bh; y++)
+            memcpy(mask + (size_t)(y0 + y) * W + x0, save + (size_t)y * bw, bw);
         }
-        for (int y = 0; y < bh; y++)
-          memcpy(mask + (size_t)(a->y0 + y) * W + a->x0, save + (size_t)y * bw, bw);
         free(save);
       }
+      free(sel);
+      if (!erased || st < 0) break;
+      if ((st = label(&m, ink)) < 0) break;
     }
     if (st < 0) break;
     cs = m.cs, n = m.n;
-
-    group(cs, n);
     free(gs);
     gs = calloc((size_t)n + 1, sizeof(grp));
     if (!gs) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
@@ -838,17 +879,28 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
       if (cs[i].x1 > g->x1) g->x1 = cs[i].x1;
       if (cs[i].y1 > g->y1) g->y1 = cs[i].y1;
     }
-    /* digit-sized groups; in photos, ones touching the border (a
-     * shadow's or the page's edge, a digit cut off) count a quarter */
+    /* digit-sized groups. In photos, groups touching the border (the
+     * page's edge and the table beyond, a shadow's edge, a digit cut
+     * off) compete only when no group inside the frame is a tenth of
+     * the image's side; then at a quarter of their mass. */
     int side = IW < IH ? IW : IH;
     int minside = side / 25 > 5 ? side / 25 : side / 5 < 5 ? side / 5 : 5;
+    int inner_ok = 0;
+    for (int g = 1; g <= n; g++) {
+      if (gs[g].mass <= 0) continue;
+      int gw = gs[g].x1 - gs[g].x0 + 1, gh = gs[g].y1 - gs[g].y0 + 1;
+      int gm = gw > gh ? gw : gh;
+      if (gm < minside) { gs[g].mass = 0; continue; }
+      if (!gs[g].border && gm * 10 >= side) inner_ok = 1;
+    }
     int best = 0, ncand = 0;
     double bestm = 0;
     for (int g = 1; g <= n; g++) {
       if (gs[g].mass <= 0) continue;
-      int gw = gs[g].x1 - gs[g].x0 + 1, gh = gs[g].y1 - gs[g].y0 + 1;
-      if ((gw > gh ? gw : gh) < minside) { gs[g].mass = 0; continue; }
-      if (gs[g].border && !flat) gs[g].mass *= 0.25;
+      if (gs[g].border && !flat) {
+        if (inner_ok) { gs[g].mass = 0; continue; }
+        gs[g].mass *= 0.25;
+      }
       if (gs[g].mass > bestm) bestm = gs[g].mass, best = g;
     }
     if (!best) {
