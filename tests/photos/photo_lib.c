@@ -120,18 +120,19 @@ void photo_set_free(photo_set *s) {
   free(s);
 }
 
-int photo_set_open(photo_set **out, const char *dir) {
+/* Digits of one MNIST split ("t10k" or "train") from dir. */
+static int open_split(photo_set **out, const char *dir, const char *split) {
   if (!out || !dir) return dg_error(DG_ERR_ARG, "photo set: null argument");
   char path[4096];
   photo_set *s = calloc(1, sizeof *s);
   if (!s) return dg_error(DG_ERR_NOMEM, "photo set: out of memory");
   int n, h, w, nl, lh, lw, st;
-  snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte", dir);
+  snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, split);
   if ((st = dg_idx_read(path, 3, &s->images, &n, &h, &w))) goto fail;
-  snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte", dir);
+  snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, split);
   if ((st = dg_idx_read(path, 1, &s->labels, &nl, &lh, &lw))) goto fail;
   if (h != 28 || w != 28 || n != nl || n < 10) {
-    st = dg_error(DG_ERR_FORMAT, "%s: expected 28x28 MNIST test digits", dir);
+    st = dg_error(DG_ERR_FORMAT, "%s: expected 28x28 MNIST %s digits", dir, split);
     goto fail;
   }
   s->n = n;
@@ -157,6 +158,14 @@ int photo_set_open(photo_set **out, const char *dir) {
 fail:
   photo_set_free(s);
   return st;
+}
+
+int photo_set_open(photo_set **out, const char *dir) {
+  return open_split(out, dir, "t10k");
+}
+
+int photo_set_open_train(photo_set **out, const char *dir) {
+  return open_split(out, dir, "train");
 }
 
 /* ---- pen skeletons ---------------------------------------------------------

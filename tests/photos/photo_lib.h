@@ -44,6 +44,9 @@ typedef struct photo_set photo_set;
 /* Read t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (raw or .gz) from
  * dir. Only the test split is ever opened. */
 int photo_set_open(photo_set **out, const char *dir);
+/* The TRAINING split instead (train-images-idx3-ubyte ...): only for
+ * making training data (photo_trainset), never for the test set. */
+int photo_set_open_train(photo_set **out, const char *dir);
 /* Free a set (NULL is fine). */
 void photo_set_free(photo_set *s);
 
