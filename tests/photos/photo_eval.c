@@ -4,7 +4,7 @@
  *
  *   photo_eval MANIFEST [--model FILE] [--min-acc X] [--min-cond-acc Y]
  *              [--sheet FILE [--sheet-per N] [--sheet-pick first|wrong]]
- *              [--save-inputs DIR] [--misses]
+ *              [--cond-floor COND=X[,COND=X...]] [--save-inputs DIR] [--misses]
  *
  * MANIFEST is photo_gen's manifest.csv (file,label,condition,source,x,y,w,h;
  * files relative to it). The table has per condition: images, correct,
@@ -12,11 +12,14 @@
  * count as wrong), how often the box preprocessing read overlaps the
  * digit's true box (IoU >= 0.5), and the median preprocessing time.
  * --min-acc / --min-cond-acc: exit status 1 when the overall accuracy or any
- * condition's accuracy is below the floor (ctest photos_sample).
+ * condition's accuracy is below the floor (ctest photos_sample);
+ * --cond-floor sets a condition's own floor instead of --min-cond-acc.
  * --sheet: a PNG with, per entry, the photo (downscaled, the box read in
  * orange), the 28x28 input the network saw (4x) and the reading, framed in
- * green when right and red when wrong; N entries per condition (1), the
- * condition's first images, or with --sheet-pick wrong its misreads first.
+ * green when right and red when wrong; N entries per condition (1): the
+ * condition's first images (first), its misreads first (wrong), or images
+ * c%4, c%4+4, ... of the c-th condition (varied: MNIST and pen digits
+ * alternate down the sheet).
  * --save-inputs DIR: each image's 28x28 input as DIR/<name>.png (4x).
  * --misses: one line per misread image on stderr.
  */
@@ -275,7 +278,10 @@ static int parse_double(const char *s, double *out) {
 int main(int argc, char **argv) {
   const char *manifest = NULL, *model = PHOTO_DEFAULT_MODEL, *sheet = NULL, *inputs = NULL;
   double min_acc = -1, min_cond = -1;
-  int sheet_per = 1, pick_wrong = 0, misses = 0;
+  char floor_name[MAXCOND][64];
+  double floor_val[MAXCOND];
+  int nfloor = 0;
+  int sheet_per = 1, pick = 0, misses = 0; /* pick: 0 first, 1 wrong, 2 varied */
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int more = i + 1 < argc;
@@ -291,11 +297,11 @@ int main(int argc, char **argv) {
       }
     } else if (strcmp(a, "--sheet-pick") == 0 && more) {
       const char *p = argv[++i];
-      if (strcmp(p, "first") && strcmp(p, "wrong")) {
-        fprintf(stderr, "photo_eval: --sheet-pick: first or wrong\n");
+      if (strcmp(p, "first") && strcmp(p, "wrong") && strcmp(p, "varied")) {
+        fprintf(stderr, "photo_eval: --sheet-pick: first, wrong or varied\n");
         return 2;
       }
-      pick_wrong = strcmp(p, "wrong") == 0;
+      pick = strcmp(p, "wrong") == 0 ? 1 : strcmp(p, "varied") == 0 ? 2 : 0;
     } else if (strcmp(a, "--save-inputs") == 0 && more) {
       inputs = argv[++i];
     } else if ((strcmp(a, "--min-acc") == 0 || strcmp(a, "--min-cond-acc") == 0) && more) {
@@ -305,13 +311,27 @@ int main(int argc, char **argv) {
         return 2;
       }
       *(strcmp(a, "--min-acc") == 0 ? &min_acc : &min_cond) = v;
+    } else if (strcmp(a, "--cond-floor") == 0 && more) {
+      char buf[4096];
+      snprintf(buf, sizeof buf, "%s", argv[++i]);
+      for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+        char *eq = strchr(t, '=');
+        double v;
+        if (!eq || eq == t || nfloor == MAXCOND || parse_double(eq + 1, &v) || v < 0 || v > 1) {
+          fprintf(stderr, "photo_eval: --cond-floor: expected COND=X (X in 0..1), got %s\n", t);
+          return 2;
+        }
+        *eq = 0;
+        snprintf(floor_name[nfloor], sizeof floor_name[0], "%s", t);
+        floor_val[nfloor++] = v;
+      }
     } else if (strcmp(a, "--misses") == 0) {
       misses = 1;
     } else if (a[0] == '-' || manifest) {
       fprintf(stderr,
               "usage: photo_eval MANIFEST [--model FILE] [--min-acc X] [--min-cond-acc Y]\n"
-              "       [--sheet FILE [--sheet-per N] [--sheet-pick first|wrong]]\n"
-              "       [--save-inputs DIR] [--misses]\n");
+              "       [--sheet FILE [--sheet-per N] [--sheet-pick first|wrong|varied]]\n"
+              "       [--cond-floor COND=X[,...]] [--save-inputs DIR] [--misses]\n");
       return 2;
     } else {
       manifest = a;
@@ -427,13 +447,14 @@ int main(int argc, char **argv) {
       if (dg_image_write_png(op, img, 112, 112, 1))
         fprintf(stderr, "photo_eval: %s\n", dg_last_error());
     }
-    if (sheet) {
-      /* the condition's first images; with "wrong", misreads replace
-       * right readings as they come */
+    int pos = s->n - 1; /* this image's place within its condition */
+    if (sheet && (pick != 2 || (pos % 4 == c % 4 && pos / 4 < sheet_per))) {
+      /* the condition's first (or chosen) images; with "wrong", misreads
+       * replace right readings as they come */
       entry *slot = NULL;
       for (int k = 0; k < sheet_per && !slot; k++)
         if (!ent[c * sheet_per + k].used) slot = &ent[c * sheet_per + k];
-      if (!slot && pick_wrong && !right)
+      if (!slot && pick == 1 && !right)
         for (int k = 0; k < sheet_per && !slot; k++) {
           entry *e = &ent[c * sheet_per + k];
           if (e->status == DG_OK && e->pred == e->label) slot = e;
@@ -465,9 +486,11 @@ int main(int argc, char **argv) {
     double acc = s->n ? (double)s->correct / s->n : 0;
     printf("| %s | %d | %d | %.1f%% | %d | %d | %.2f |\n", s->name, s->n, s->correct, 100 * acc,
            s->empty, s->boxok, m ? s->ms[m / 2] : 0.0);
-    if (min_cond >= 0 && acc < min_cond) {
-      fprintf(stderr, "photo_eval: %s: accuracy %.3f below the floor %.3f\n", s->name, acc,
-              min_cond);
+    double fl = min_cond;
+    for (int k = 0; k < nfloor; k++)
+      if (strcmp(floor_name[k], s->name) == 0) fl = floor_val[k];
+    if (fl >= 0 && acc < fl) {
+      fprintf(stderr, "photo_eval: %s: accuracy %.3f below the floor %.3f\n", s->name, acc, fl);
       below = 1;
     }
     tn += s->n, tc += s->correct, te += s->empty, tb += s->boxok, terr += s->errors;
