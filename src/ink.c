@@ -482,27 +482,39 @@ static long erase_line(line_view *L, const line_t *ln, int thin_max,
       int half = (nrun + 1) / 2, run = 0, med;
       for (med = 1; med < 63; med++)
         if ((run += hist[med]) >= half) break;
+#ifdef DG_INK_DEBUG
+      if (nrun < min_cover || med > thin_max || nthin < 2)
+        fprintf(stderr, "    runs %d/%d med %d/%d thin %d\n", nrun, min_cover, med, thin_max, nthin);
+#endif
       if (nrun < min_cover || med > thin_max || nthin < 2) return -1;
-      /* least-squares line through the centres; the middle 80% of the
-       * residues must fit in 2 + du/40 px */
-      double su = 0, sv = 0, suu = 0, suv = 0;
+      /* a least-squares line through the centres, fitted again to those
+       * within 3 px of the first (a stroke touching the line pulls the
+       * first fit); 85% of the centres must lie within
+       * 1.5 + du/80 px of it */
+      double icpt = 0, slope = 0;
+      const int du = L->u1 - L->u0 + 1;
+      const double tol = 1.5 + du / 80.0;
+      int inl = 0;
+      for (int it = 0; it < 2; it++) {
+        double su = 0, sv = 0, suu = 0, suv = 0;
+        int m = 0;
+        for (int k = 0; k < nthin; k++) {
+          if (it && fabs(cv[k] - (icpt + slope * cu[k])) > 3) continue;
+          su += cu[k], sv += cv[k], suu += (double)cu[k] * cu[k], suv += (double)cu[k] * cv[k];
+          m++;
+        }
+        if (m < 2) return -1;
+        double den = m * suu - su * su;
+        slope = den != 0 ? (m * suv - su * sv) / den : 0;
+        icpt = (sv - slope * su) / m;
+      }
       for (int k = 0; k < nthin; k++)
-        su += cu[k], sv += cv[k], suu += (double)cu[k] * cu[k], suv += (double)cu[k] * cv[k];
-      double den = nthin * suu - su * su;
-      double slope = den != 0 ? (nthin * suv - su * sv) / den : 0;
-      double icpt = (sv - slope * su) / nthin;
-      int res[64] = {0};
-      for (int k = 0; k < nthin; k++) {
-        int r = (int)lrint(2 * (cv[k] - (icpt + slope * cu[k]))) + 32;
-        res[r < 0 ? 0 : r > 63 ? 63 : r]++;
-      }
-      int du = L->u1 - L->u0 + 1, lo = -1, hi = 0, acc = 0;
-      for (int k = 0; k < 64; k++) {
-        acc += res[k];
-        if (lo < 0 && acc * 10 > nthin) lo = k;
-        if (acc * 10 < nthin * 9) hi = k + 1;
-      }
-      if (0.5 * (hi - lo) > 2 + du / 40) return -1;
+        inl += fabs(cv[k] - (icpt + slope * cu[k])) <= tol;
+#ifdef DG_INK_DEBUG
+      fprintf(stderr, "    runs %d/%d thin %d med %d/%d straight %d/%d\n", nrun, min_cover,
+              nthin, med, thin_max, inl, nthin);
+#endif
+      if (inl * 20 < nthin * 17) return -1;
       if (dry) return 0;
       fit_c = icpt, fit_s = slope;
       tmax = med + (med / 2 > 2 ? med / 2 : 2);
@@ -576,6 +588,10 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
         if (vm - L.v0 <= edge_frac * dv) side = o == 0 ? 1 : 4;
         else if (L.v1 - vm <= edge_frac * dv) side = o == 0 ? 2 : 8;
         if (!side) continue;
+#ifdef DG_INK_DEBUG
+        fprintf(stderr, "  side %d? o%d vm %.1f cover %d -> %ld\n", side, o, vm, lines[i].cover,
+                erase_line(&L, &lines[i], thin_max, min_cover, 1));
+#endif
         if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) continue;
         if (sides) *sides |= side;
       } else if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) {
@@ -593,7 +609,8 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
 /* Groups of components that are pieces of one digit: boxes that overlap
  * or nearly touch (a gap under an eighth of the taller's height), or that
  * overlap in x by half the narrower one with a vertical gap under half
- * the taller's height. In photos a piece touching the border never
+ * the taller's height if the smaller is a fifth of that height (a
+ * stroke, not a dot). In photos a piece touching the border never
  * joins one inside (the table beyond the page is no 5's flag). */
 static void group(comp *cs, int n, int flat) {
   for (int i = 1; i <= n; i++) cs[i].group = i;
@@ -612,8 +629,11 @@ static void group(comp *cs, int n, int flat) {
         int ox = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0) + 1;
         int wa = a->x1 - a->x0 + 1, wb = b->x1 - b->x0 + 1;
         int wn = wa < wb ? wa : wb;
+        /* the smaller piece's longest side, for the x-overlap rule: a
+         * 5's flag is a stroke, a pen dot above a 0 is not */
+        int ma = wa > ha ? wa : ha, mb = wb > hb ? wb : hb;
         int join = (gx <= hm / 8 && gy <= hm / 8) ||
-                   (ox * 2 >= wn && gy * 2 <= hm);
+                   (ox * 2 >= wn && gy * 2 <= hm && (ma < mb ? ma : mb) * 5 >= hm);
         if (!join) continue;
         int from = cs[j].group, to = cs[i].group;
         if (from < to) { int t = from; from = to; to = t; }
@@ -775,7 +795,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
       mask0 = malloc(N);
       if (!mask0) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); goto done; }
       memcpy(mask0, mask, N);
-      int thin = (IW > IH ? IW : IH) / 100 > 3 ? (IW > IH ? IW : IH) / 100 : 3;
+      int thin = (IW > IH ? IW : IH) / 80 > 4 ? (IW > IH ? IW : IH) / 80 : 4;
       const int cover[2] = {(int)ceil(LINE_COVER * IW), (int)ceil(LINE_COVER * IH)};
       int nl = lines_in(&m, NULL, 0, 0, W - 1, H - 1, cover, thin, 0, 0, NULL);
       if (nl < 0) { st = nl; free(mask0); goto done; }
@@ -819,7 +839,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
           area += q->area;
         }
         int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-        if (!area || bw < 24 || bh < 24 || (double)area > 0.45 * bw * bh) continue;
+        if (!area || bw < 24 || bh < 24 || (double)area > 0.6 * bw * bh) continue;
         if (flat) { /* drawings: only a stroke around another one */
           int around = 0;
           for (int i = 1; i <= n && !around; i++)
@@ -840,17 +860,22 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         for (int y = 0; y < bh; y++)
           memcpy(save + (size_t)y * bw, mask + (size_t)(y0 + y) * W + x0, bw);
         k = lines_in(&m, sel, x0, y0, x1, y1, cover, thin, 0.25, 0, NULL);
-        long left = 0;
+        /* what is left, and how much of it lies inside, away from the
+         * sides (a digit in a box; a flat 0's remains hug its box) */
+        long left = 0, inside = 0;
+        const int mx = bw * 3 / 20, my = bh * 3 / 20;
         for (int y = y0; y <= y1; y++)
           for (int x = x0; x <= x1; x++) {
             size_t i = (size_t)y * W + x;
-            left += mask[i] && lab[i] && sel[lab[i]];
+            int on = mask[i] && lab[i] && sel[lab[i]];
+            left += on;
+            inside += on && x > x0 + mx && x < x1 - mx && y > y0 + my && y < y1 - my;
           }
 #ifdef DG_INK_DEBUG
         fprintf(stderr, "frame sides %x erased %d left %ld of %ld\n", sides, k, left, area);
         DBG("frame", NULL, mask);
 #endif
-        if (k > 0 && left * 30 >= area && left * 5 <= area * 4) {
+        if (k > 0 && left * 30 >= area && left * 5 <= area * 4 && inside * 2 >= left) {
           out->lines += k;
           erased = 1;
         } else {
