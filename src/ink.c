@@ -561,6 +561,7 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
                     const int cover[2], int thin_max, double edge_frac,
                     int dry, int *sides) {
   line_t lines[64];
+  float side_at[4] = {-1e9f, -1e9f, -1e9f, -1e9f};
   int total = 0;
   if (sides) *sides = 0;
   for (int o = 0; o < 2; o++) {
@@ -588,11 +589,16 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
         if (vm - L.v0 <= edge_frac * dv) side = o == 0 ? 1 : 4;
         else if (L.v1 - vm <= edge_frac * dv) side = o == 0 ? 2 : 8;
         if (!side) continue;
+        /* one side is one line: others there must be the same line seen
+         * at another angle (a 7's bar below the top side is no side) */
+        int si = side == 1 ? 0 : side == 2 ? 1 : side == 4 ? 2 : 3;
+        if (side_at[si] > -1e8f && fabsf(vm - side_at[si]) > thin_max) continue;
 #ifdef DG_INK_DEBUG
         fprintf(stderr, "  side %d? o%d vm %.1f cover %d -> %ld\n", side, o, vm, lines[i].cover,
                 erase_line(&L, &lines[i], thin_max, min_cover, 1));
 #endif
         if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) continue;
+        if (side_at[si] <= -1e8f) side_at[si] = vm;
         if (sides) *sides |= side;
       } else if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) {
         continue;
