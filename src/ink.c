@@ -51,24 +51,6 @@
 /* ink below this fraction of the contrast is paper (as in drawings) */
 #define INK_NOISE 0.1
 
-#ifdef DG_INK_DEBUG
-#include <stdio.h>
-/* debugging aid: a float map (0..1) or byte mask as a PNG in /tmp */
-static void dbg_pgm(const char *name, const float *f, const uint8_t *b, int W,
-                    int H) {
-  char path[256];
-  snprintf(path, sizeof path, "/tmp/ink_%s.png", name);
-  uint8_t *g = malloc((size_t)W * H);
-  if (!g) return;
-  for (size_t i = 0; i < (size_t)W * H; i++)
-    g[i] = f ? (uint8_t)(255 * (f[i] < 0 ? 0 : f[i] > 1 ? 1 : f[i])) : b[i] ? 255 : 0;
-  dg_image_write_png(path, g, W, H, 1);
-  free(g);
-}
-#define DBG(name, f, b) dbg_pgm(name, f, b, W, H)
-#else
-#define DBG(name, f, b) ((void)0)
-#endif
 
 typedef struct {
   int x0, y0, x1, y1;  /* inclusive box */
@@ -482,10 +464,6 @@ static long erase_line(line_view *L, const line_t *ln, int thin_max,
       int half = (nrun + 1) / 2, run = 0, med;
       for (med = 1; med < 63; med++)
         if ((run += hist[med]) >= half) break;
-#ifdef DG_INK_DEBUG
-      if (nrun < min_cover || med > thin_max || nthin < 2)
-        fprintf(stderr, "    runs %d/%d med %d/%d thin %d\n", nrun, min_cover, med, thin_max, nthin);
-#endif
       if (nrun < min_cover || med > thin_max || nthin < 2) return -1;
       /* a least-squares line through the centres, fitted again to those
        * within 3 px of the first (a stroke touching the line pulls the
@@ -510,10 +488,6 @@ static long erase_line(line_view *L, const line_t *ln, int thin_max,
       }
       for (int k = 0; k < nthin; k++)
         inl += fabs(cv[k] - (icpt + slope * cu[k])) <= tol;
-#ifdef DG_INK_DEBUG
-      fprintf(stderr, "    runs %d/%d thin %d med %d/%d straight %d/%d\n", nrun, min_cover,
-              nthin, med, thin_max, inl, nthin);
-#endif
       if (inl * 20 < nthin * 17) return -1;
       if (dry) return 0;
       fit_c = icpt, fit_s = slope;
@@ -593,10 +567,6 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
          * at another angle (a 7's bar below the top side is no side) */
         int si = side == 1 ? 0 : side == 2 ? 1 : side == 4 ? 2 : 3;
         if (side_at[si] > -1e8f && fabsf(vm - side_at[si]) > thin_max) continue;
-#ifdef DG_INK_DEBUG
-        fprintf(stderr, "  side %d? o%d vm %.1f cover %d -> %ld\n", side, o, vm, lines[i].cover,
-                erase_line(&L, &lines[i], thin_max, min_cover, 1));
-#endif
         if (erase_line(&L, &lines[i], thin_max, min_cover, dry) < 0) continue;
         if (side_at[si] <= -1e8f) side_at[si] = vm;
         if (sides) *sides |= side;
@@ -731,12 +701,6 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     if (!out->dark)
       for (size_t i = 0; i < N; i++) L[i] = 255 - L[i];
     if ((st = paper_level(L, W, H, ink)) < 0) goto done;
-#ifdef DG_INK_DEBUG
-    for (size_t i = 0; i < N; i++) ink[i] /= 255, L[i] /= 255;
-    DBG("paper", ink, NULL);
-    DBG("lum", L, NULL);
-    for (size_t i = 0; i < N; i++) ink[i] *= 255, L[i] *= 255;
-#endif
     /* r = 1 - L / paper: 0 on paper up to its noise (both ways), up
      * to 1 on ink. The paper's own level and noise come from the lower
      * half of r, which ink never reaches: its median and the distance
@@ -785,12 +749,6 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     if (tmin < lo_thr) tmin = lo_thr;
     if (!flat) t = t < tmin ? tmin : t > tmax ? tmax : t;
     for (size_t i = 0; i < N; i++) mask[i] = ink[i] >= t;
-#ifdef DG_INK_DEBUG
-    fprintf(stderr, "ink: %dx%d f=%d flat=%d dark=%d contrast=%.3f lo=%.3f t=%.3f\n",
-            W, H, f, flat, out->dark, contrast, lo_thr, t);
-#endif
-    DBG("ink", ink, NULL);
-    DBG("strong", NULL, mask);
   }
 
   /* 4: lines across the image (kept out of the way of a lone "1": a line
@@ -877,10 +835,6 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
             left += on;
             inside += on && x > x0 + mx && x < x1 - mx && y > y0 + my && y < y1 - my;
           }
-#ifdef DG_INK_DEBUG
-        fprintf(stderr, "frame sides %x erased %d left %ld of %ld\n", sides, k, left, area);
-        DBG("frame", NULL, mask);
-#endif
         if (k > 0 && left * 30 >= area && left * 5 <= area * 4 && inside * 2 >= left) {
           out->lines += k;
           erased = 1;
