@@ -36,5 +36,19 @@ run lenet5      --arch lenet5 --epochs 15 --batch 64 --lr 0.002 --schedule cosin
 # cosine schedule, with an exponential moving average of the weights
 # (--ema 0.999; the average is what is saved) and the last epoch kept.
 run default     --arch digitnet --epochs 30 --batch 128 --lr 0.002 --schedule cosine --augment-thickness 1 --ema 0.999 --keep last --patience 0 --val 0 --seed 5 --threads 1
+# the default model, step 2 (issue 18): fine-tuned for photos on the 60,000
+# training digits plus 20,000 of them photographed on synthetic paper
+# (tests/photos/photo_trainset: every photo condition but large, MNIST
+# training digits only) and read back by the preprocessing; 10 epochs from
+# step 1's weights. Step 1's file is the --init.
+if [ ${#ALL[@]} -eq 0 ] || printf '%s\n' "${ALL[@]}" | grep -qx default; then
+  build/photo_trainset build/photo-train --data "$D" --count 20000 --seed 1000
+  build/digits train --data build/photo-train --init models/default.safetensors \
+    --epochs 10 --batch 128 --lr 0.001 --schedule cosine --augment-thickness 1 \
+    --ema 0.999 --keep last --patience 0 --val 0 --seed 7 --threads 2 \
+    --out models/default-photo.safetensors > models/logs/default-photo.log 2>&1
+  mv models/default-photo.safetensors models/default.safetensors
+  tail -n 3 models/logs/default-photo.log
+fi
 run cnn         --arch cnn --epochs 15 --batch 64 --seed 1 --patience 5
 run cnn-aug     --arch cnn --augment --epochs 12 --batch 128 --lr 0.002 --schedule cosine --patience 0 --seed 2
