@@ -50,6 +50,8 @@
 #define MIN_INK 0.08
 /* ink below this fraction of the contrast is paper (as in drawings) */
 #define INK_NOISE 0.1
+/* pieces that take part in grouping at most (the biggest) */
+#define MAX_PIECES 256
 
 
 typedef struct {
@@ -581,6 +583,11 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
 
 /* ---- choosing the digit --------------------------------------------- */
 
+static int cmp_int_desc(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x < y) - (x > y);
+}
+
 
 /* Groups of components that are pieces of one digit: boxes that overlap
  * or nearly touch (a gap under an eighth of the taller's height), or that
@@ -589,13 +596,17 @@ static int lines_in(cc_map *m, const uint8_t *sel, int x0, int y0, int x1, int y
  * stroke, not a dot). In photos a piece touching the border never
  * joins one inside (the table beyond the page is no 5's flag). */
 static void group(comp *cs, int n, int flat) {
-  for (int i = 1; i <= n; i++) cs[i].group = i;
+  int live[MAX_PIECES], nl = 0;  /* the pieces not dropped */
+  for (int i = 1; i <= n; i++) {
+    cs[i].group = i;
+    if (!cs[i].drop && nl < MAX_PIECES) live[nl++] = i;
+  }
   for (int changed = 1; changed;) {
     changed = 0;
-    for (int i = 1; i <= n; i++) {
-      if (cs[i].drop) continue;
-      for (int j = i + 1; j <= n; j++) {
-        if (cs[j].drop || cs[i].group == cs[j].group) continue;
+    for (int p = 0; p < nl; p++) {
+      for (int q = p + 1; q < nl; q++) {
+        const int i = live[p], j = live[q];
+        if (cs[i].group == cs[j].group) continue;
         const comp *a = &cs[i], *b = &cs[j];
         if (!flat && a->border != b->border) continue;  /* the page's edge */
         int ha = a->y1 - a->y0 + 1, hb = b->y1 - b->y0 + 1;
@@ -613,8 +624,8 @@ static void group(comp *cs, int n, int flat) {
         if (!join) continue;
         int from = cs[j].group, to = cs[i].group;
         if (from < to) { int t = from; from = to; to = t; }
-        for (int k = 1; k <= n; k++)
-          if (cs[k].group == from) cs[k].group = to;
+        for (int k = 0; k < nl; k++)
+          if (cs[live[k]].group == from) cs[live[k]].group = to;
         changed = 1;
       }
     }
@@ -787,15 +798,40 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         if (cs[i].area * 50 < amax || (bw < 3 && bh < 3 && amax > 8))
           cs[i].drop = 1;
       }
+      /* grouping is quadratic: a noisy page's hundreds of specks beyond
+       * the MAX_PIECES biggest pieces are specks too */
+      int alive = 0;
+      for (int i = 1; i <= n; i++) alive += !cs[i].drop;
+      if (alive > MAX_PIECES) {
+        int *ar = malloc(sizeof(int) * (size_t)alive), k = 0;
+        if (!ar) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
+        for (int i = 1; i <= n; i++)
+          if (!cs[i].drop) ar[k++] = cs[i].area;
+        qsort(ar, (size_t)k, sizeof(int), cmp_int_desc);
+        int cut = ar[MAX_PIECES - 1];
+        free(ar);
+        for (int i = 1, kept = 0; i <= n; i++)
+          if (!cs[i].drop && (cs[i].area < cut || (cs[i].area == cut && kept >= MAX_PIECES)))
+            cs[i].drop = 1;
+          else if (!cs[i].drop)
+            kept++;
+      }
       group(cs, n, flat);
       int erased = 0;
       uint8_t *sel = calloc((size_t)n + 1, 1);
       if (!sel) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
-      for (int g = 1; g <= n && !erased && round < 8; g++) {
+      int live[MAX_PIECES], nl = 0;
+      for (int i = 1; i <= n && nl < MAX_PIECES; i++)
+        if (!cs[i].drop) live[nl++] = i;
+      for (int gi = 0; gi < nl && !erased && round < 8; gi++) {
+        const int g = live[gi];
+        if (cs[g].group != g) continue;  /* not the group's first piece */
+        for (int p = 0; p < nl; p++) sel[live[p]] = 0;
         int x0 = W, y0 = H, x1 = -1, y1 = -1;
         long area = 0;
-        for (int i = 1; i <= n; i++) {
-          sel[i] = !cs[i].drop && cs[i].group == g;
+        for (int p = 0; p < nl; p++) {
+          const int i = live[p];
+          sel[i] = cs[i].group == g;
           if (!sel[i]) continue;
           comp *q = &cs[i];
           x0 = q->x0 < x0 ? q->x0 : x0, y0 = q->y0 < y0 ? q->y0 : y0;
@@ -806,10 +842,12 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
         if (!area || bw < 24 || bh < 24 || (double)area > 0.6 * bw * bh) continue;
         if (flat) { /* drawings: only a stroke around another one */
           int around = 0;
-          for (int i = 1; i <= n && !around; i++)
-            for (int j = 1; j <= n && sel[i] && !around; j++)
-              around = j != i && sel[j] && cs[j].x0 > cs[i].x0 && cs[j].x1 < cs[i].x1 &&
-                       cs[j].y0 > cs[i].y0 && cs[j].y1 < cs[i].y1;
+          for (int p = 0; p < nl && !around; p++)
+            for (int q = 0; q < nl && sel[live[p]] && !around; q++) {
+              const comp *a = &cs[live[p]], *b = &cs[live[q]];
+              around = q != p && sel[live[q]] && b->x0 > a->x0 && b->x1 < a->x1 &&
+                       b->y0 > a->y0 && b->y1 < a->y1;
+            }
           if (!around) continue;
         }
         int thin = (bw < bh ? bw : bh) / 8 > 3 ? (bw < bh ? bw : bh) / 8 : 3;
