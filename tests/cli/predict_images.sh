@@ -22,7 +22,7 @@ fi
 CORPUS=$DIGITS_SRC/tests/fuzz/corpus/image
 
 # ---- tools: PNG writing/reading and JSON checks in node ----------------------
-cat >"$T/tools.js" <<'EOF'
+cat >"$T/tools.cjs" <<'EOF'
 const fs = require("fs"), zlib = require("zlib");
 const [cmd, ...a] = process.argv.slice(2);
 const crcTable = Array.from({length: 256}, (_, n) => {
@@ -160,10 +160,10 @@ switch (cmd) {
       die(`${a[1]}: expected digit null, reason ${a[2]}: ${JSON.stringify(o)}`);
     break;
   }
-  default: die(`tools.js: unknown command ${cmd}`);
+  default: die(`tools.cjs: unknown command ${cmd}`);
 }
 EOF
-tool() { node "$T/tools.js" "$@"; }
+tool() { node "$T/tools.cjs" "$@"; }
 
 # the first four MNIST test digits (7 2 1 0) as 280x280 dark-on-white PGMs;
 # the first one again as a PNG under the same file name in another folder
