@@ -191,6 +191,36 @@ static void test_dark_lines(void) {
     }
 }
 
+/* Hostile pages: random bytes, salt and pepper, a near-flat grey: no
+ * digit to read, so empty or uncertain (never a confident digit from
+ * noise), quickly (a page of noise has tens of thousands of pieces: only
+ * the biggest 256 are grouped). */
+static void test_noise_pages(void) {
+  static const int dims[][2] = {{640, 640}, {1500, 1000}, {7, 900}, {900, 5}};
+  uint32_t r = 99;
+  for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++)
+    for (int mode = 0; mode < 3; mode++) {
+      const int w = dims[d][0], h = dims[d][1];
+      uint8_t *px = malloc((size_t)w * h * 3);
+      if (!px) continue;
+      for (size_t i = 0; i < (size_t)w * h * 3; i++) {
+        r = r * 1664525u + 1013904223u;
+        int v = (int)(r >> 24);
+        px[i] = (uint8_t)(mode == 0 ? v : mode == 1 ? (v < 128 ? 0 : 255) : 200 + (v & 7));
+      }
+      float x[784];
+      dg_preprocess_info pi;
+      int st = dg_preprocess_ex(px, w, h, 3, x, &pi);
+      if (w >= 100 && h >= 100)
+        CHECK_MSG(st == DG_ERR_EMPTY || st == DG_ERR_UNCERTAIN, "%dx%d noise %d: "
+                  "status %d (%s)", w, h, mode, st, dg_last_error());
+      else  /* a strip: anything but a failure */
+        CHECK_MSG(st == DG_OK || st == DG_ERR_EMPTY || st == DG_ERR_UNCERTAIN,
+                  "%dx%d noise %d: status %d (%s)", w, h, mode, st, dg_last_error());
+      free(px);
+    }
+}
+
 /* The clean drawings themselves are flat paper (pure white, black ink):
  * read as drawings always were, every component kept. */
 static void test_clean_is_flat(void) {
@@ -220,6 +250,7 @@ int main(void) {
   }
   RUN(test_conditions);
   RUN(test_dark_lines);
+  RUN(test_noise_pages);
   RUN(test_clean_is_flat);
   photo_set_free(g_set);
   return dg_test_finish();
