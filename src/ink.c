@@ -4,31 +4,36 @@
  * little more than a small one):
  *
  *   1. luminance, alpha composited over white paper;
- *   2. paper: flat paper (every border pixel the same bytes: a drawing, an
- *      MNIST digit) is one level, as before; anything else is a photo or a
- *      scan, whose paper brightness is estimated at a scale larger than a
- *      stroke (a morphological closing: max then min filter over a window
- *      a fifth of the image, on a mean-pooled copy) and divided out, so a
- *      gradient, a vignette or a shadow leaves paper at 1; ink is
- *      1 - luminance / paper (the same for a stroke in the light and in
- *      the shadow). Polarity (dark ink on light paper, or light on dark)
- *      from the distribution's two tails;
- *   3. thresholds that adapt to the image: the ink's contrast is a high
- *      quantile, the paper's noise a lower one; strong ink is above Otsu's
- *      level between them, weak ink (the anti-aliased or blurred edge of a
- *      stroke) above the noise;
+ *   2. paper. Flat paper (half the border pixels with the same bytes: a
+ *      drawing, an MNIST digit) is one level, and only the box of pixels
+ *      that differ from it is looked at, on a map of at most 192 px a side.
+ *      Anything else is a photo or a scan: its paper brightness is
+ *      estimated at a scale larger than a stroke (a morphological closing,
+ *      max then min filter over a window a fifth of the image, on a
+ *      mean-pooled copy, then blurred) and divided out, so a gradient, a
+ *      vignette or a shadow leaves paper at 1; ink is 1 - luminance /
+ *      paper (the same for a stroke in the light and in the shadow).
+ *      Polarity (dark ink on light paper, or light on dark) from the
+ *      distribution's two tails;
+ *   3. thresholds that adapt to the image: the paper's level and noise
+ *      from the lower half of 1 - L/paper (ink never reaches it), the
+ *      ink's contrast a high quantile; weak ink (a stroke's anti-aliased
+ *      or blurred edge) is above the noise, strong ink above Otsu's level;
  *   4. straight lines that cross most of the image (ruled paper, squared
  *      paper, a margin) are found by a Hough transform that counts covered
- *      columns (or rows), over +-20 degrees; the short runs across each
+ *      columns (or rows) over +-20 degrees, and checked: thin, straight
+ *      (a least-squares fit of their runs); the short runs across each
  *      line are erased, the long ones (a stroke crossing it) kept;
- *   5. connected components of strong ink: a component that encloses the
- *      digit and is thin is a box drawn around it; a box the digit touches
- *      shows as three or four straight sides of one component, erased like
- *      lines; specks are small; pieces that overlap in x or nearly touch
- *      are one digit (a 5's flag, a broken 4); components touching the
- *      border (a shadow's or the page's edge) count for little. The
+ *   5. connected components of strong ink: specks are small; pieces that
+ *      nearly touch, or overlap in x when both are strokes, are one group
+ *      (a 5's flag, a broken 4); a group with three or four straight sides
+ *      along its box is a box drawn around the digit (touching it or not)
+ *      and its sides are erased like lines if ink is left inside; in
+ *      photos, groups touching the border (the page's edge, a shadow's)
+ *      compete only when nothing inside the frame is big enough. The
  *      biggest digit-sized group wins, unless another of similar size
- *      competes (uncertain);
+ *      stands beside it (uncertain); drawings keep every piece but boxes
+ *      and lines, as they always did;
  *   6. the kept ink: weak and strong ink within two pixels of the winner's
  *      strong ink.
  *
