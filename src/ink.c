@@ -6,7 +6,7 @@
  *   1. luminance, alpha composited over white paper;
  *   2. paper. Flat paper (half the border pixels with the same bytes: a
  *      drawing, an MNIST digit) is one level, and only the box of pixels
- *      that differ from it is looked at, on a map of at most 192 px a side.
+ *      that differ from it is looked at, on a map of at most 96 px a side.
  *      Anything else is a photo or a scan: its paper brightness is
  *      estimated at a scale larger than a stroke (a morphological closing,
  *      max then min filter over a window a fifth of the image, on a
@@ -45,6 +45,7 @@
 #include <string.h>
 
 #include "ink.h"
+#include "pixels.h"
 
 /* Hough angles: +-LINE_DEG in steps of 1 degree; bins LINE_BIN px. */
 #define LINE_DEG 20
@@ -114,24 +115,23 @@ static size_t flat_border(const uint8_t *px, int w, int h, int c) {
 }
 
 /* The box (x, y, w, h) of the pixels whose bytes differ from ref; 0 if
- * there are none. */
-static int paper_box(const uint8_t *px, int w, int h, int c,
-                     const uint8_t *ref, int *bx, int *by, int *bw, int *bh) {
+ * there are none. A run of paper at a time (pixels.h). */
+static inline int paper_box_c(const uint8_t *px, int w, int h, const int c,
+                              const uint8_t *ref, int *bx, int *by, int *bw,
+                              int *bh) {
   int x0 = w, x1 = -1, y0 = h, y1 = -1;
-  uint32_t key = 0;
-  memcpy(&key, ref, c);
+  const uint32_t rk = px_key(ref, c);
   for (int y = 0; y < h; y++) {
     const uint8_t *row = px + (size_t)y * w * c;
     int first = -1, last = -1;
-    if (c == 4) {
-      for (int x = 0; x < w; x++) {
-        uint32_t k;
-        memcpy(&k, row + (size_t)x * 4, 4);
-        if (k != key) { if (first < 0) first = x; last = x; }
+    for (int x = 0; x < w;) {
+      uint32_t k = px_key(row + (size_t)x * c, c);
+      int e = run_end(row, x, w, c, k);
+      if (k != rk) {
+        if (first < 0) first = x;
+        last = e - 1;
       }
-    } else {
-      for (int x = 0; x < w; x++)
-        if (memcmp(row + (size_t)x * c, ref, c)) { if (first < 0) first = x; last = x; }
+      x = e;
     }
     if (first < 0) continue;
     if (first < x0) x0 = first;
@@ -144,15 +144,30 @@ static int paper_box(const uint8_t *px, int w, int h, int c,
   return 1;
 }
 
+static int paper_box(const uint8_t *px, int w, int h, int c,
+                     const uint8_t *ref, int *bx, int *by, int *bw, int *bh) {
+  switch (c) {
+    case 1: return paper_box_c(px, w, h, 1, ref, bx, by, bw, bh);
+    case 2: return paper_box_c(px, w, h, 2, ref, bx, by, bw, bh);
+    case 3: return paper_box_c(px, w, h, 3, ref, bx, by, bw, bh);
+    default: return paper_box_c(px, w, h, 4, ref, bx, by, bw, bh);
+  }
+}
+
 /* Work-map luminance: the mean of each f x f block (sampled every st
  * pixels inside it when f is large: a 4000x3000 photo reads 1 pixel in 3
  * each way; strokes there are many pixels wide). */
 static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
-                     int f, int W, int H, float *L) {
+                     int f, int W, int H, const uint8_t *paper, float *L) {
+  /* flat paper: its own bytes need no arithmetic (most of a drawing) */
+  const uint32_t pk = paper ? px_key(paper, c) : 0;
+  const float pl = paper ? lum_f(paper, c) : 0;
   if (f == 1) {
     for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        L[(size_t)y * w + x] = lum_f(px + ((size_t)y * stride + x) * c, c);
+      for (int x = 0; x < w; x++) {
+        const uint8_t *q = px + ((size_t)y * stride + x) * c;
+        L[(size_t)y * w + x] = paper && px_key(q, c) == pk ? pl : lum_f(q, c);
+      }
     return;
   }
   int st = f / 3 > 1 ? f / 3 : 1;
@@ -166,8 +181,10 @@ static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
       for (int X = 0; X < W; X++) {
         float s = 0;
         int k = 0;
-        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++)
-          s += lum_f(srow + (size_t)xx * c, c);
+        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++) {
+          const uint8_t *q = srow + (size_t)xx * c;
+          s += paper && px_key(q, c) == pk ? pl : lum_f(q, c);
+        }
         row[X] += s;
         cnt[X] += k;
       }
@@ -680,7 +697,8 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     goto done;
   }
   float *ink = L + N;  /* (H, W) */
-  work_lum(px + ((size_t)oy * w + ox) * c, (size_t)w, cw, ch, c, f, W, H, L);
+  work_lum(px + ((size_t)oy * w + ox) * c, (size_t)w, cw, ch, c, f, W, H,
+           flat ? px + (flat_at - 1) * c : NULL, L);
 
   /* 2: paper and polarity */
   float lo_thr, contrast;

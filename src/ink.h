@@ -12,7 +12,7 @@
  * integer factor f (1 for images up to DG_INK_WORK pixels a side). */
 #define DG_INK_WORK 640
 /* Flat paper (drawings): components are found on a coarser map. */
-#define DG_INK_WORK_FLAT 192
+#define DG_INK_WORK_FLAT 96
 
 typedef struct {
   int W, H, f;       /* work map size and scale */
