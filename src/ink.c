@@ -157,9 +157,14 @@ static int paper_box(const uint8_t *px, int w, int h, int c,
 /* Work-map luminance: the mean of each f x f block (sampled every st
  * pixels inside it when f is large: a 4000x3000 photo reads 1 pixel in 3
  * each way; strokes there are many pixels wide). */
-static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
-                     int f, int W, int H, const uint8_t *paper, float *L) {
-  /* flat paper: its own bytes need no arithmetic (most of a drawing) */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void work_lum_c(const uint8_t *px, size_t stride, int w, int h,
+                              const int c, int f, int W, int H,
+                              const uint8_t *paper, float *L) {
+  /* flat paper (a constant per instance): its own bytes need no
+   * arithmetic (most of a drawing) */
   const uint32_t pk = paper ? px_key(paper, c) : 0;
   const float pl = paper ? lum_f(paper, c) : 0;
   if (f == 1) {
@@ -198,6 +203,22 @@ static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
       }
     }
   }
+}
+
+/* work_lum_c with the channel count and the flat-paper case constant, so
+ * the photo path's inner loop has no test in it. */
+static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
+                     int f, int W, int H, const uint8_t *paper, float *L) {
+#define WL(C)                                                           \
+  (paper ? work_lum_c(px, stride, w, h, C, f, W, H, paper, L)           \
+         : work_lum_c(px, stride, w, h, C, f, W, H, NULL, L))
+  switch (c) {
+    case 1: WL(1); break;
+    case 2: WL(2); break;
+    case 3: WL(3); break;
+    default: WL(4); break;
+  }
+#undef WL
 }
 
 /* 1-D running max (sign 1) or min (sign -1) over [i-r, i+r], n values at
