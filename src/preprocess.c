@@ -150,6 +150,27 @@ static int64_t border_background(const uint8_t *px, int w, int h, int c) {
   return cnt_med ? sum / cnt_med : 0;
 }
 
+/* Area averaging, rows: a source row spread over dest columns (row)
+ * covers dest rows [a, a + s); add it to acc by overlap, the last row
+ * taking what would fall past the edge. */
+static inline void add_row(double *acc, const double *row, double a,
+                           double s) {
+  double b = a + s, wy0, wy1 = 0;
+  int Y = (int)floor(a);
+  if (Y < 0) Y = 0;
+  if (Y > OUT - 1) Y = OUT - 1;
+  if (b <= Y + 1 || Y == OUT - 1) {
+    wy0 = s;
+  } else {
+    wy0 = Y + 1 - a;
+    wy1 = b - (Y + 1);
+  }
+  for (int X = 0; X < OUT; X++) {
+    acc[Y * OUT + X] += row[X] * wy0;
+    if (wy1 > 0) acc[(Y + 1) * OUT + X] += row[X] * wy1;
+  }
+}
+
 /* Steps 5 (end) and 6 of the recipe on the 28x28 accumulator. */
 static int finish(const double *acc, float *out) {
   /* 5 (end): measure the centre of mass; a whole-pixel correction if it
@@ -325,21 +346,7 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
         }
         x = e;
       }
-      if (!any) continue;
-      double a = offy + s * (y - y0), b = a + s, wy0, wy1 = 0;
-      int Y = (int)floor(a);
-      if (Y < 0) Y = 0;
-      if (Y > OUT - 1) Y = OUT - 1;
-      if (b <= Y + 1 || Y == OUT - 1) {
-        wy0 = s;
-      } else {
-        wy0 = Y + 1 - a;
-        wy1 = b - (Y + 1);
-      }
-      for (int X = 0; X < OUT; X++) {
-        acc[Y * OUT + X] += row[X] * wy0;
-        if (wy1 > 0) acc[(Y + 1) * OUT + X] += row[X] * wy1;
-      }
+      if (any) add_row(acc, row, offy + s * (y - y0), s);
     }
   } else {
     /* Enlarging: bilinear sampling at each dest pixel centre; the ink is 0
@@ -413,21 +420,7 @@ static int recipe_map(const float *ink, int W, int H, const int box[4],
           row[X + 1] += v * (B - (X + 1));
         }
       }
-      if (!any) continue;
-      double a = offy + s * (y - y0), b = a + s, wy0, wy1 = 0;
-      int Y = (int)floor(a);
-      if (Y < 0) Y = 0;
-      if (Y > OUT - 1) Y = OUT - 1;
-      if (b <= Y + 1 || Y == OUT - 1) {
-        wy0 = s;
-      } else {
-        wy0 = Y + 1 - a;
-        wy1 = b - (Y + 1);
-      }
-      for (int X = 0; X < OUT; X++) {
-        acc[Y * OUT + X] += row[X] * wy0;
-        if (wy1 > 0) acc[(Y + 1) * OUT + X] += row[X] * wy1;
-      }
+      if (any) add_row(acc, row, offy + s * (y - y0), s);
     }
   } else {
 #define AT(xx, yy)                                                   \
