@@ -150,6 +150,33 @@ static int64_t border_background(const uint8_t *px, int w, int h, int c) {
   return cnt_med ? sum / cnt_med : 0;
 }
 
+/* Step 5's whole-pixel placement along one axis: the dest edge of the
+ * box's first pixel, so that the centre of mass c (source index
+ * coordinates, box from x0, n pixels, scale s) lands on 14, kept inside
+ * the field. TIE breaks exact halves the same way whatever the summation
+ * order. */
+static inline double place(double c, int x0, int n, double s) {
+  double off = floor(14.5 - s * (c + 0.5 - x0) + 0.5 + TIE);
+  double max = floor(OUT - s * n + 1e-9);
+  if (off > max) off = max;
+  return off < 0 ? 0 : off;
+}
+
+/* Area averaging, columns: ink v spread over dest columns [A, B) by
+ * overlap length, the last column taking what would fall past the edge. */
+static inline void spread_cols(double *row, double v, double A, double B) {
+  int X = (int)floor(A);
+  if (X < 0) X = 0;
+  if (X > OUT - 1) X = OUT - 1;
+  for (double lo = A;; lo = ++X) {
+    if (B <= X + 1 || X == OUT - 1) {
+      row[X] += v * (B - lo);
+      return;
+    }
+    row[X] += v * (X + 1 - lo);
+  }
+}
+
 /* Area averaging, rows: a source row spread over dest columns (row)
  * covers dest rows [a, a + s); add it to acc by overlap, the last row
  * taking what would fall past the edge. */
@@ -304,14 +331,7 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
   /* 4-5: scale and offset. Dest edge coordinate u = off + s * (x - x0) for a
    * source edge coordinate x; a pixel's centre is its edge + 0.5. */
   const double s = BOX / (bw > bh ? bw : bh);
-  /* TIE breaks exact halves the same way whatever the summation order */
-  double offx = floor(14.5 - s * (cx + 0.5 - x0) + 0.5 + TIE);
-  double offy = floor(14.5 - s * (cy + 0.5 - y0) + 0.5 + TIE);
-  double maxx = floor(OUT - s * bw + 1e-9), maxy = floor(OUT - s * bh + 1e-9);
-  if (offx > maxx) offx = maxx;
-  if (offx < 0) offx = 0;
-  if (offy > maxy) offy = maxy;
-  if (offy < 0) offy = 0;
+  const double offx = place(cx, x0, bw, s), offy = place(cy, y0, bh, s);
 
   double acc[OUT * OUT];  /* (28, 28) */
   memset(acc, 0, sizeof acc);
@@ -332,17 +352,7 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
         double v = key == ref ? vref : ink_of(&src, lum(srow, (size_t)x, c));
         if (v > 0) {
           any = 1;
-          double A = offx + s * (x - x0), B = offx + s * (e - x0);
-          int X = (int)floor(A);
-          if (X < 0) X = 0;
-          if (X > OUT - 1) X = OUT - 1;
-          for (double lo = A;; lo = ++X) {
-            if (B <= X + 1 || X == OUT - 1) {
-              row[X] += v * (B - lo);
-              break;
-            }
-            row[X] += v * (X + 1 - lo);
-          }
+          spread_cols(row, v, offx + s * (x - x0), offx + s * (e - x0));
         }
         x = e;
       }
@@ -391,13 +401,7 @@ static int recipe_map(const float *ink, int W, int H, const int box[4],
   const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
   const double cx = mx / m, cy = my / m;
   const double s = BOX / (bw > bh ? bw : bh);
-  double offx = floor(14.5 - s * (cx + 0.5 - x0) + 0.5 + TIE);
-  double offy = floor(14.5 - s * (cy + 0.5 - y0) + 0.5 + TIE);
-  double maxx = floor(OUT - s * bw + 1e-9), maxy = floor(OUT - s * bh + 1e-9);
-  if (offx > maxx) offx = maxx;
-  if (offx < 0) offx = 0;
-  if (offy > maxy) offy = maxy;
-  if (offy < 0) offy = 0;
+  const double offx = place(cx, x0, bw, s), offy = place(cy, y0, bh, s);
   double acc[OUT * OUT];  /* (28, 28) */
   memset(acc, 0, sizeof acc);
   if (s <= 1) {
@@ -409,16 +413,7 @@ static int recipe_map(const float *ink, int W, int H, const int box[4],
         double v = ink[(size_t)y * W + x];
         if (v <= 0) continue;
         any = 1;
-        double A = offx + s * (x - x0), B = A + s;
-        int X = (int)floor(A);
-        if (X < 0) X = 0;
-        if (X > OUT - 1) X = OUT - 1;
-        if (B <= X + 1 || X == OUT - 1) {
-          row[X] += v * (B - A);
-        } else {
-          row[X] += v * (X + 1 - A);
-          row[X + 1] += v * (B - (X + 1));
-        }
+        spread_cols(row, v, offx + s * (x - x0), offx + s * (x + 1 - x0));
       }
       if (any) add_row(acc, row, offy + s * (y - y0), s);
     }
