@@ -139,6 +139,9 @@ int dg_image_exif_orientation(const void *buf, size_t len);
 /* Write 8-bit pixels as PNG (atomic: temp file + rename). */
 int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
                        int channels);
+/* Write 8-bit pixels as JPEG at quality 1..100 (atomic, as above). */
+int dg_image_write_jpeg(const char *path, const uint8_t *pixels, int w, int h,
+                        int channels, int quality);
 
 /* ---- augmentation (augment.c) -------------------------------------------- */
 

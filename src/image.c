@@ -573,10 +573,13 @@ static void membuf_put(void *ctx, void *data, int size) {
   m->n += (size_t)size;
 }
 
-int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
-                       int channels) {
+/* Encode pixels as PNG (quality 0) or JPEG (quality 1..100) into memory,
+ * then write the file atomically. */
+static int write_encoded(const char *path, const uint8_t *pixels, int w,
+                         int h, int channels, int quality) {
+  const char *kind = quality ? "JPEG" : "PNG";
   if (!path || !pixels)
-    return dg_error(DG_ERR_ARG, "png write: null argument");
+    return dg_error(DG_ERR_ARG, "%s write: null argument", kind);
   if (channels < 1 || channels > 4)
     return dg_error(DG_ERR_ARG, "%s: %d channels, expected 1..4", path,
                     channels);
@@ -584,16 +587,32 @@ int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
       (uint64_t)w * (uint64_t)h > DG_IMAGE_MAX_PIXELS)
     return dg_error(DG_ERR_ARG, "%s: cannot write a %dx%d image", path, w, h);
   membuf m = {NULL, 0, 0, 0};
-  int ok = stbi_write_png_to_func(membuf_put, &m, w, h, channels, pixels,
-                                  w * channels);
+  int ok = quality
+               ? stbi_write_jpg_to_func(membuf_put, &m, w, h, channels, pixels,
+                                        quality)
+               : stbi_write_png_to_func(membuf_put, &m, w, h, channels, pixels,
+                                        w * channels);
   if (!ok || m.failed || m.n == 0) {
     free(m.b);
-    return dg_error(DG_ERR_NOMEM, "%s: PNG encoding of %dx%d failed", path, w,
-                    h);
+    return dg_error(DG_ERR_NOMEM, "%s: %s encoding of %dx%d failed", path,
+                    kind, w, h);
   }
   int st = dg_file_write_atomic(path, m.b, m.n);
   free(m.b);
   return st;
+}
+
+int dg_image_write_png(const char *path, const uint8_t *pixels, int w, int h,
+                       int channels) {
+  return write_encoded(path, pixels, w, h, channels, 0);
+}
+
+int dg_image_write_jpeg(const char *path, const uint8_t *pixels, int w, int h,
+                        int channels, int quality) {
+  if (quality < 1 || quality > 100)
+    return dg_error(DG_ERR_ARG, "%s: JPEG quality %d, expected 1..100",
+                    path ? path : "JPEG write", quality);
+  return write_encoded(path, pixels, w, h, channels, quality);
 }
 
 #else

@@ -25,10 +25,6 @@
 #include "digits.h"
 #include "photo_lib.h"
 
-/* Declarations only: the implementation is compiled into the digits core
- * (src/image.c), whose symbols this file links against. */
-#include "stb_image_write.h"
-
 #define PI 3.14159265358979323846
 
 /* ---- random numbers --------------------------------------------------- */
@@ -1373,29 +1369,6 @@ int photo_render_clean(const photo_set *s, int cond, int k, uint64_t seed,
 
 /* ---- files -------------------------------------------------------------------- */
 
-typedef struct {
-  uint8_t *p;
-  size_t n, cap;
-  int failed;
-} membuf;
-
-static void membuf_put(void *ctx, void *data, int size) {
-  membuf *m = ctx;
-  if (m->failed || size <= 0) return;
-  if (m->n + (size_t)size > m->cap) {
-    size_t cap = m->cap ? m->cap * 2 : 1 << 16;
-    while (cap < m->n + (size_t)size) cap *= 2;
-    uint8_t *p = realloc(m->p, cap);
-    if (!p) {
-      m->failed = 1;
-      return;
-    }
-    m->p = p, m->cap = cap;
-  }
-  memcpy(m->p + m->n, data, (size_t)size);
-  m->n += (size_t)size;
-}
-
 int photo_write(const char *path, const uint8_t *rgb, int w, int h,
                 int quality) {
   if (!path || !rgb || w < 1 || h < 1)
@@ -1403,14 +1376,5 @@ int photo_write(const char *path, const uint8_t *rgb, int w, int h,
   size_t n = strlen(path);
   if (n >= 4 && (strcmp(path + n - 4, ".png") == 0 || strcmp(path + n - 4, ".PNG") == 0))
     return dg_image_write_png(path, rgb, w, h, 3);
-  membuf m = {0};
-  if (!stbi_write_jpg_to_func(membuf_put, &m, w, h, 3, rgb,
-                              quality > 0 ? quality : 90) ||
-      m.failed) {
-    free(m.p);
-    return dg_error(DG_ERR_NOMEM, "%s: JPEG encoding failed", path);
-  }
-  int st = dg_file_write_atomic(path, m.p, m.n);
-  free(m.p);
-  return st;
+  return dg_image_write_jpeg(path, rgb, w, h, 3, quality > 0 ? quality : 90);
 }
