@@ -75,9 +75,9 @@ build_native() {
 
 # ---- WebAssembly --------------------------------------------------------
 # The C core + src/wasm/api.c as a standalone module (no Emscripten JS glue):
-# web/digits.js instantiates it itself, the same way in Node and browsers,
+# web/lib/digits.js instantiates it itself, the same way in Node and browsers,
 # and provides its one import (env.emscripten_notify_memory_growth). Three
-# builds from the same sources, chosen at run time by web/digits.js:
+# builds from the same sources, chosen at run time by web/lib/digits.js:
 # relaxed (-mrelaxed-simd: simd128 plus the fused multiply-add of relaxed
 # SIMD; Chromium 114+, Firefox 120+, Node 22+), simd (-msimd128) and plain
 # (phones without SIMD, Safari 16.4-16.x). emcc 3.1.6 writes relaxed SIMD's
@@ -141,7 +141,7 @@ wasm_one() {  # OUTPUT [extra flags]
   opt=$(em-config LLVM_ROOT 2>/dev/null)/opt
   rm -rf "$dir"
   mkdir -p "$dir"
-  for f in src/*.c src/wasm/*.c; do  # nproc files at a time
+  for f in src/*.c src/{kernels,nn,io,train,preprocess}/*.c src/wasm/*.c; do  # nproc files at a time
     wasm_obj "$f" "$dir" "$opt" "$@" & pids+=($!)
     if [ ${#pids[@]} -ge "$(nproc)" ]; then
       wait "${pids[0]}" || rc=1

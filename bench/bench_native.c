@@ -44,7 +44,7 @@
 #endif
 
 #include "digits.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 static double now_s(clockid_t c) {
   struct timespec t;

@@ -20,7 +20,7 @@ const ri = args.indexOf('--reps');
 const reps = ri >= 0 ? Number(args[ri + 1]) : 15;
 const ai = args.indexOf('--archs');
 const wi = args.indexOf('--wasm-base');
-const digits = await import(join(root, 'web', 'digits.js'));
+const digits = await import(join(root, 'web', 'lib', 'digits.js'));
 
 const results = await runWasmBench({
   digits, target: 'node', wasmBase: wi >= 0 ? args[wi + 1] : join(root, 'web', 'build'),

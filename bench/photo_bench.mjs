@@ -3,7 +3,7 @@
  * JPEG that bench/run made (photo_gen's `--one large 0`, or bench_native's
  * procedural one): decoded in the page as the page's photo control does it
  * (createImageBitmap with the EXIF orientation, drawn to a canvas, read
- * back as RGBA), then the page's own module (web/digits.js, the build it
+ * back as RGBA), then the page's own module (web/lib/digits.js, the build it
  * picks here) preprocesses the full-size pixels, repeated, median.
  *
  * runPhotoBench({digits, target, wasmBase, url, source, reps, quick, log})

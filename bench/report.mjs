@@ -53,7 +53,7 @@ const lb = busy != null ? Number(busy) / 100 * Number(sh('nproc')) : Number(Stri
 if (lb > 0.5)
   p(`- **the machine was busy (${busy != null ? `${busy}% of the CPU` : `load ${lb}`} on ${sh('nproc')} cores before the run): wall-clock figures are pessimistic and noisy; ratios measured in the same run hold better than absolute values. Re-run on a quiet machine before quoting.**`);
 p();
-p('Times are medians of repeated samples (min–max in brackets); each sample times enough calls for ~25 ms. GFLOP/s counts the multiply-adds of dense and convolution layers (×2), per target against the peak measured in the same run. In WebAssembly the 3×3 convolutions with 8 or more channels both ways (cnn conv2-4, the default model\'s) run by Winograd\'s minimal filtering (src/winograd.c), 2.25 times fewer multiplies than the direct product: their GFLOP/s and %peak are effective rates, counted as the direct product, and can pass 100%.');
+p('Times are medians of repeated samples (min–max in brackets); each sample times enough calls for ~25 ms. GFLOP/s counts the multiply-adds of dense and convolution layers (×2), per target against the peak measured in the same run. In WebAssembly the 3×3 convolutions with 8 or more channels both ways (cnn conv2-4, the default model\'s) run by Winograd\'s minimal filtering (src/kernels/winograd.c), 2.25 times fewer multiplies than the direct product: their GFLOP/s and %peak are effective rates, counted as the direct product, and can pass 100%.');
 p();
 p('## Machine peak (single core)');
 p();
@@ -82,7 +82,7 @@ const builds = [...new Set(rows.filter((r) => r.kind === 'predict' && (r.target 
   .map((r) => `${r.target}: ${r.build ?? 'simd'}`))].join(', ') || '–';
 p('## Predict latency: the network alone on 28×28 inputs (ms per call)');
 p();
-p('`default` is the shipped models/default.safetensors (arch digitnet). Ours: native = C library (one thread), node/chromium = WASM through web/digits.js, the build the page picks (' + builds + '; relaxed = digits-relaxed.wasm, relaxed SIMD FMA). tfjs: same layer shapes, random weights, under the same Node; tfjs-wasm is @tensorflow/tfjs-backend-wasm (SIMD, 1 thread). The last two columns: how many times faster ours (WASM, Node) is, from the median CPU time per call of each (less disturbed by other work on the machine than the wall-clock times shown).');
+p('`default` is the shipped models/default.safetensors (arch digitnet). Ours: native = C library (one thread), node/chromium = WASM through web/lib/digits.js, the build the page picks (' + builds + '; relaxed = digits-relaxed.wasm, relaxed SIMD FMA). tfjs: same layer shapes, random weights, under the same Node; tfjs-wasm is @tensorflow/tfjs-backend-wasm (SIMD, 1 thread). The last two columns: how many times faster ours (WASM, Node) is, from the median CPU time per call of each (less disturbed by other work on the machine than the wall-clock times shown).');
 p();
 p('| net | batch | MFLOP | native ms | GF/s | %peak | node ms | GF/s | %peak | chromium ms | GF/s | %peak | tfjs-wasm ms | tfjs-cpu ms | vs tfjs-wasm | vs tfjs-cpu |');
 p('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -116,7 +116,7 @@ p('## Preprocessing a 12-megapixel photo (4000×3000)');
 p();
 if (ppRows.length) {
   const r0 = ppRows[0];
-  p(`The photo: ${r0.source || 'bench/build/photo-large.jpg'} (bench/build/photo-large.jpg), decoded once; then \`dg_preprocess_ex\` on the full-size pixels, one call per sample after warm-up calls (median of ${r0.reps ?? '?'}, min–max). Natively: the RGB pixels the JPEG decodes to, and the same pixels as RGBA. In Chromium: the page's module (web/digits.js, ${ppChromium ? `the ${ppChromium.build} build` : 'the build it picks'}) on the RGBA pixels of \`createImageBitmap\` drawn to a canvas${ppChromium ? ` (decoding took ${f(ppChromium.decode_ms, 0)} ms, not counted)` : ''}: the whole call (the 48 MB copied into WebAssembly memory, then C) and the C call alone. "Found" is what preprocessing reported: the box read (x, y, w, h in the photo's pixels) and the early downscale factor.`);
+  p(`The photo: ${r0.source || 'bench/build/photo-large.jpg'} (bench/build/photo-large.jpg), decoded once; then \`dg_preprocess_ex\` on the full-size pixels, one call per sample after warm-up calls (median of ${r0.reps ?? '?'}, min–max). Natively: the RGB pixels the JPEG decodes to, and the same pixels as RGBA. In Chromium: the page's module (web/lib/digits.js, ${ppChromium ? `the ${ppChromium.build} build` : 'the build it picks'}) on the RGBA pixels of \`createImageBitmap\` drawn to a canvas${ppChromium ? ` (decoding took ${f(ppChromium.decode_ms, 0)} ms, not counted)` : ''}: the whole call (the 48 MB copied into WebAssembly memory, then C) and the C call alone. "Found" is what preprocessing reported: the box read (x, y, w, h in the photo's pixels) and the early downscale factor.`);
   p();
   p('| target | pixels | ms (min–max) | C call alone | CPU ms | found |');
   p('|---|---|---|---|---|---|');

@@ -1,7 +1,7 @@
 /* tfjs_bench.mjs: the same networks in TensorFlow.js under the same Node, for
  * the ratios in bench/results.md: @tensorflow/tfjs-backend-wasm (SIMD, one
  * thread) and the plain-JS cpu backend, random weights, the layer shapes of
- * src/arch.c. One JSON result per line, shaped like node_bench.mjs's.
+ * src/nn/arch.c. One JSON result per line, shaped like node_bench.mjs's.
  * usage: node bench/tfjs_bench.mjs [--quick] [--reps N] [--backends wasm,cpu] */
 import * as tf from '@tensorflow/tfjs'; /* core + cpu + the gradients */
 import * as tfwasm from '@tensorflow/tfjs-backend-wasm';
@@ -17,7 +17,7 @@ const bi = args.indexOf('--backends');
 const backends = bi >= 0 ? args[bi + 1].split(',') : ['wasm', 'cpu'];
 const log = (s) => process.stderr.write(`  tfjs: ${s}\n`);
 
-/* Layer lists as in src/arch.c ("default" is digitnet). */
+/* Layer lists as in src/nn/arch.c ("default" is digitnet). */
 const ARCHS = {
   logreg: 'flatten; dense 10',
   mlp: 'flatten; dense 128; relu; dense 64; relu; dense 10',

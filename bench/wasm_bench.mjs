@@ -1,6 +1,6 @@
 /* wasm_bench.mjs: the WebAssembly half of bench/run, the same code under
  * Node (bench/node_bench.mjs) and in headless Chromium (bench/page.html).
- * Everything goes through web/digits.js, as the page does.
+ * Everything goes through web/lib/digits.js, as the page does.
  *
  * runWasmBench({digits, modelBytes, archs, reps, quick})
  *   -> [{kind, target, arch, batch, mode, ms, min, max, mflop}, ...]

@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "digits.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 #if defined(_MSC_VER)
 #define DG_THREAD_LOCAL __declspec(thread)

@@ -11,8 +11,8 @@
 
 #include "digits.h"
 #include "harness.h"
-#include "kernels.h"
-#include "nn.h"
+#include "kernels/kernels.h"
+#include "nn/nn.h"
 
 #define SEED 1234
 

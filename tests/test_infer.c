@@ -15,8 +15,8 @@
 
 #include "digits.h"
 #include "harness.h"
-#include "kernels.h"
-#include "kernels_infer.h"
+#include "kernels/kernels.h"
+#include "kernels/kernels_infer.h"
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "harness.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -17,7 +17,7 @@
  * ?simd=relaxed the relaxed-SIMD build (default: feature detection, which
  * picks relaxed where the engine has it); ?model=NAME picks a shipped model.
  */
-import { createRecognizer } from './digits.js';
+import { createRecognizer } from './lib/digits.js';
 import { Pad, parseColor } from './draw.js';
 import { mountPhoto } from './photo.js';
 

@@ -27,8 +27,8 @@
  * throwaway net: every hot kernel then gets compiled before 'start'. It
  * stops as soon as real work arrives.
  */
-import { createTrainer, loadModule } from './digits.js';
-import { splitSubset } from './subset.js';
+import { createTrainer, loadModule } from './lib/digits.js';
+import { splitSubset } from './lib/subset.js';
 
 const PROGRESS_MS = 100;   /* at most this often a progress message */
 const YIELD_MS = 15;       /* work between looks at the message queue */

@@ -10,7 +10,7 @@
  *
  *   mountTrainPanel(host, app)   app: the page's hooks (see app.js)
  */
-import { decodeSubset } from './subset.js';
+import { decodeSubset } from './lib/subset.js';
 import * as store from './store.js';
 
 const SUBSET_URL = new URL('./build/mnist-subset.bin', import.meta.url).href;

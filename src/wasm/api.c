@@ -1,5 +1,5 @@
 /* wasm/api.c: the exports of the WebAssembly module, a thin layer over the
- * C library for web/digits.js (the only code that calls them).
+ * C library for web/lib/digits.js (the only code that calls them).
  *
  * Conventions (the ABI between this file and digits.js):
  *   - every fallible call returns an int: >= 0 success (a digit, a count or

@@ -41,7 +41,7 @@ try {
     assert(names.includes(`digits-precache-${v1}`), `caches: ${names.join(', ')}`);
     const n = await page.evaluate((name) => caches.open(name).then((c) => c.keys())
       .then((k) => k.map((r) => new URL(r.url).pathname)), `digits-precache-${v1}`);
-    for (const need of ['/index.html', '/app.js', '/digits.js', '/build/digits-simd.wasm',
+    for (const need of ['/index.html', '/app.js', '/lib/digits.js', '/build/digits-simd.wasm',
                         '/build/digits-plain.wasm', '/models/default.safetensors',
                         '/manifest.webmanifest', '/icons/icon-512.png'])
       assert(n.includes(need), `${need} not precached (${n.join(' ')})`);

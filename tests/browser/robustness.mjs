@@ -24,7 +24,7 @@ const sel = (id) => `[data-testid="${id}"]`;
 
 /* A model file with a checksum, made by the WASM build itself (the shipped
  * models predate the checksum). */
-const { createTrainer } = await import(pathToFileURL(path.join(ROOT, 'web', 'digits.js')).href);
+const { createTrainer } = await import(pathToFileURL(path.join(ROOT, 'web', 'lib', 'digits.js')).href);
 const trainer = await createTrainer({ arch: 'logreg', seed: 3, wasmBase: WASM });
 const good = trainer.saveModel({ note: 'robustness test' });
 trainer.free();
@@ -54,7 +54,7 @@ try {
     assert(/Draw a digit/.test(msg), `message "${msg}"`);
     /* the API on a blank canvas, transparent and white */
     const res = await page.evaluate(async () => {
-      const { createRecognizer } = await import('/digits.js');
+      const { createRecognizer } = await import('/lib/digits.js');
       const r = await createRecognizer({ model: '/models/default.safetensors', wasmBase: '/build/' });
       const clear = await r.predict({ data: new Uint8ClampedArray(280 * 280 * 4), width: 280, height: 280 });
       const white = await r.predict({ data: new Uint8ClampedArray(280 * 280 * 4).fill(255), width: 280, height: 280 });
@@ -66,7 +66,7 @@ try {
 
   await t.test('gigantic canvases: read when within the limits, refused with a message beyond', async () => {
     const res = await page.evaluate(async () => {
-      const { createRecognizer } = await import('/digits.js');
+      const { createRecognizer } = await import('/lib/digits.js');
       const r = await createRecognizer({ model: '/models/default.safetensors', wasmBase: '/build/' });
       const out = {};
       /* a 7 drawn on a 4096x4096 canvas (64 MB of RGBA) */

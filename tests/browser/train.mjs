@@ -16,7 +16,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { ROOT, startServer, launch, openPage, drawMouse, reading, runner, assert }
   from './lib/harness.mjs';
-import { checkSubset, splitSubset } from '../../web/subset.js';
+import { checkSubset, splitSubset } from '../../web/lib/subset.js';
 
 const t = runner('browser train');
 const DIGITS = process.env.DIGITS || path.join(ROOT, 'build', 'digits');

@@ -131,7 +131,7 @@ await run(async () => {
   check(digits.preferredBuild(ua.safari166) === 'plain', 'preferredBuild: plain on Safari 16');
   /* an engine without relaxed SIMD: this process, or (when it runs with
    * the flag) a Node without it */
-  const noRelaxed = `import * as d from ${JSON.stringify(pathToFileURL(join(ROOT, 'web/digits.js')).href)};
+  const noRelaxed = `import * as d from ${JSON.stringify(pathToFileURL(join(ROOT, 'web/lib/digits.js')).href)};
     const wasmBase = ${JSON.stringify(env.wasm)};
     const m = await d.loadModule({ wasmBase });
     let code = 'resolved';

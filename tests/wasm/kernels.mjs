@@ -3,7 +3,7 @@
  * shapes, every GEMM route, determinism. build.sh links it from the same
  * objects as web/build/digits-simd.wasm and digits-relaxed.wasm, so this
  * checks the kernels exactly as the browser runs them, including the
- * WebAssembly-only code in src/kernels.c and the build's own optimization
+ * WebAssembly-only code in src/kernels/kernels.c and the build's own optimization
  * pipeline. */
 import { run, runCTestWasm } from './lib/harness.mjs';
 

@@ -32,6 +32,7 @@ export function precacheFiles() {
   };
   // the page's modules: every .js in web/ except the worker itself
   add('', /^(?!sw(-src)?\.js$).+\.js$/);
+  add('lib', /\.js$/);
   add('', /^(style\.css|manifest\.webmanifest)$/);
   add('icons', /\.png$/);
   // the training subset is not precached: train.js fetches it when the

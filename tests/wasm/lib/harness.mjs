@@ -28,7 +28,7 @@ export const env = {
 };
 
 /* The wrapper under test, from the source tree. */
-export const digits = await import(pathToFileURL(join(ROOT, 'web/digits.js')).href);
+export const digits = await import(pathToFileURL(join(ROOT, 'web/lib/digits.js')).href);
 
 /* Node 20 runs the relaxed-SIMD build only with a V8 flag: every WASM test
  * runs itself again with it (web/tools/relaxed-node.mjs), so that build is

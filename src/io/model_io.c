@@ -29,7 +29,7 @@
 #include <string.h>
 
 #include "digits.h"
-#include "nn.h" /* dg_arch_parse: an architecture's size before building it */
+#include "nn/nn.h" /* dg_arch_parse: an architecture's size before building it */
 
 #define JSMN_STATIC
 #define JSMN_STRICT

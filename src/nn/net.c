@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
-#include "kernels_infer.h"
-#include "nn.h"
+#include "kernels/kernels.h"
+#include "kernels/kernels_infer.h"
+#include "nn/nn.h"
 
 static void infer_stale(const dg_net *net);
 static void infer_free(dg_net *net);

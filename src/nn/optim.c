@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "digits.h"
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 int dg_optim_init(dg_optim *o, dg_opt_kind kind, float lr, const dg_net *net) {
   if (!o || !net || !(lr > 0))

@@ -31,8 +31,8 @@
 #include <omp.h>
 #endif
 
-#include "kernels.h"
-#include "simd.h"
+#include "kernels/kernels.h"
+#include "kernels/simd.h"
 
 /* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) when the
  * build has no OpenMP, e.g. the WASM builds. */

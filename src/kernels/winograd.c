@@ -29,8 +29,8 @@
  * (dg_kernels_set_winograd), which the tests do. */
 #include <string.h>
 
-#include "kernels.h"
-#include "simd.h"
+#include "kernels/kernels.h"
+#include "kernels/simd.h"
 
 
 #ifndef DG_WINOGRAD_DEFAULT

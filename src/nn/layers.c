@@ -4,8 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
-#include "nn.h"
+#include "kernels/kernels.h"
+#include "nn/nn.h"
 
 /* ---- dense ----------------------------------------------------------------- */
 

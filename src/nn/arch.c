@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
+#include "nn/nn.h"
 
 const char *const dg_layer_keyword[DG_L_KINDS] = {
     "dense", "conv",    "maxpool", "avgpool", "relu",   "sigmoid",

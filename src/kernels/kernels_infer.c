@@ -17,8 +17,8 @@
  * are monotonic, so that is the max of the four activations. */
 #include <string.h>
 
-#include "kernels_infer.h"
-#include "simd.h"
+#include "kernels/kernels_infer.h"
+#include "kernels/simd.h"
 
 #define DG_NOINLINE __attribute__((noinline))
 /* The window loop is not unrolled: unrolled 4 times, clang interleaves

@@ -6,7 +6,7 @@
  */
 #include <math.h>
 
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta,

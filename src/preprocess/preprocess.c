@@ -40,8 +40,8 @@
 #include <string.h>
 
 #include "digits.h"
-#include "ink.h"
-#include "pixels.h"
+#include "preprocess/ink.h"
+#include "preprocess/pixels.h"
 
 #define OUT 28
 #define BOX 20.0

@@ -44,8 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ink.h"
-#include "pixels.h"
+#include "preprocess/ink.h"
+#include "preprocess/pixels.h"
 
 /* Hough angles: +-LINE_DEG in steps of 1 degree; bins LINE_BIN px. */
 #define LINE_DEG 20

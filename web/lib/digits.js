@@ -133,7 +133,7 @@ export function preferredBuild(userAgent) {
 /* ---- fetching bytes, in browsers and under Node ------------------------ */
 
 function defaultBase() {
-  return new URL('./build/', import.meta.url);
+  return new URL('../build/', import.meta.url);
 }
 
 /* A URL from a URL, a URL string, or (Node) a file path; relative strings
@@ -662,7 +662,7 @@ export class Recognizer {
 export async function createRecognizer({ model, simd = 'auto', wasmBase, module } = {}) {
   const mod = module ?? await loadModule({ simd, wasmBase });
   const r = new Recognizer(mod);
-  await r.loadModel(model ?? new URL('../models/default.safetensors', import.meta.url));
+  await r.loadModel(model ?? new URL('../../models/default.safetensors', import.meta.url));
   return r;
 }
 
