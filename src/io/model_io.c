@@ -24,6 +24,7 @@
  * that half-size models exported by other tools load too).
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,11 @@ static uint32_t crc32_of(uint32_t crc, const uint8_t *p, size_t n) {
   crc = ~crc;
   for (size_t i = 0; i < n; i++) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
   return ~crc;
+}
+
+/* The file's "crc32": of the architecture string, then all tensor bytes. */
+static uint32_t model_crc(const char *arch, const uint8_t *data, size_t n) {
+  return crc32_of(crc32_of(0, (const uint8_t *)arch, strlen(arch)), data, n);
 }
 
 /* dg_error() formats into the last-error buffer, so a message that wraps the
@@ -318,8 +324,7 @@ int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
     p += extra[i].size * 4;
   }
   char hex[9];
-  uint32_t crc = crc32_of(0, (const uint8_t *)arch, strlen(arch));
-  snprintf(hex, sizeof hex, "%08x", crc32_of(crc, out + 8 + hl, total));
+  snprintf(hex, sizeof hex, "%08x", model_crc(arch, out + 8 + hl, total));
   memcpy(out + 8 + crc_at, hex, 8);
   *buf = out;
   *len = n;
@@ -359,6 +364,9 @@ typedef struct {
   const char *js;        /* the header text (not NUL-terminated) */
   jsmntok_t *tok;
   int ntok;
+  const uint8_t *data;   /* the tensor bytes after the header */
+  size_t dlen;
+  const char *arch;      /* the "arch" metadata (a value in kv) */
   mio_entry *e;
   int ne;
   mio_kv *kv;
@@ -527,18 +535,31 @@ static void shape_str(char *b, size_t cap, const uint64_t *s, int nd) {
 
 /* ---- reading: header structure --------------------------------------------- */
 
-static int cmp_kv(const void *a, const void *b) {
-  return strcmp((*(const mio_kv *const *)a)->key, (*(const mio_kv *const *)b)->key);
-}
-static int cmp_entry_name(const void *a, const void *b) {
-  return strcmp((*(const mio_entry *const *)a)->name,
-                (*(const mio_entry *const *)b)->name);
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 static int cmp_entry_begin(const void *a, const void *b) {
   const mio_entry *x = *(const mio_entry *const *)a, *y = *(const mio_entry *const *)b;
   if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
   if (x->end != y->end) return x->end < y->end ? -1 : 1;
   return x->order - y->order;
+}
+
+/* A name that appears twice among n records of `stride` bytes, each with
+ * its name (a char *) at byte `at`: *dup is one of them, or NULL. Sorting
+ * a copy of the pointers keeps a header of many tensors n log n. */
+static int find_twice(const void *recs, int n, size_t stride, size_t at,
+                      const char **dup) {
+  const char **v = malloc(((size_t)n + 1) * sizeof *v);
+  if (!v) return dg_error(DG_ERR_NOMEM, "model header: out of memory");
+  for (int k = 0; k < n; k++)
+    memcpy(&v[k], (const char *)recs + (size_t)k * stride + at, sizeof *v);
+  qsort(v, (size_t)n, sizeof *v, cmp_str);
+  *dup = NULL;
+  for (int k = 1; k < n && !*dup; k++)
+    if (!strcmp(v[k - 1], v[k])) *dup = v[k];
+  free(v);
+  return DG_OK;
 }
 
 static const char *meta_get(const mio_load *L, const char *key) {
@@ -572,19 +593,13 @@ static int parse_meta(mio_load *L, int i) {
     if ((st = tok_string(L, j + 1, &kv->value, what)) != DG_OK) return st;
     j = tok_skip(L, j + 1);
   }
-  /* duplicate keys: sort pointers, compare neighbours */
-  mio_kv **idx = malloc(((size_t)L->nkv + 1) * sizeof *idx);
-  if (!idx) return dg_error(DG_ERR_NOMEM, "model header: out of memory");
-  for (int k = 0; k < L->nkv; k++) idx[k] = &L->kv[k];
-  qsort(idx, (size_t)L->nkv, sizeof *idx, cmp_kv);
-  for (int k = 1; k < L->nkv; k++)
-    if (!strcmp(idx[k - 1]->key, idx[k]->key)) {
-      st = dg_error(DG_ERR_FORMAT, "model header: metadata key \"%.80s\" appears twice",
-                    idx[k]->key);
-      free(idx);
-      return st;
-    }
-  free(idx);
+  const char *dup;
+  if ((st = find_twice(L->kv, L->nkv, sizeof *L->kv, offsetof(mio_kv, key),
+                       &dup)) != DG_OK)
+    return st;
+  if (dup)
+    return dg_error(DG_ERR_FORMAT,
+                    "model header: metadata key \"%.80s\" appears twice", dup);
   return DG_OK;
 }
 
@@ -760,8 +775,9 @@ static uint64_t arch_values(const char *arch) {
   return n;
 }
 
-static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
-  int st;
+/* The 8-byte header length, checked against the file; sets the header
+ * text and the tensor data that follows it. */
+static int split_file(mio_load *L, const uint8_t *b, size_t len, size_t *hlen) {
   if (len < 8)
     return dg_error(DG_ERR_FORMAT,
                     "model file too short (%zu bytes; a safetensors file starts with "
@@ -776,28 +792,54 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
     return dg_error(DG_ERR_FORMAT,
                     "model header length %llu goes beyond the end of the file (%zu bytes): "
                     "truncated?", (unsigned long long)hl, len);
-  size_t hlen = (size_t)hl;
+  *hlen = (size_t)hl;
   L->js = (const char *)b + 8;
-  const uint8_t *data = b + 8 + hlen;
-  size_t dlen = len - 8 - hlen;
-  if ((st = parse_json(L, hlen)) != DG_OK) return st;
+  L->data = b + 8 + *hlen;
+  L->dlen = len - 8 - *hlen;
+  return DG_OK;
+}
 
-  /* pass 1: the metadata, so that a foreign file is named as such first */
-  int j = 1, meta = -1;
+/* Pass 1 over the top-level keys: *meta is the token of "__metadata__"'s
+ * value, found before any tensor is looked at so that a foreign file is
+ * named as such first. */
+static int find_meta(const mio_load *L, int *meta) {
+  int j = 1;
+  *meta = -1;
   for (int k = 0; k < L->tok[0].size; k++) {
     if (j < 0 || j + 1 >= L->ntok || L->tok[j].size != 1 || L->tok[j].type != JSMN_STRING)
       return dg_error(DG_ERR_FORMAT, "model header is not valid JSON: a key without a value");
     int n = L->tok[j].end - L->tok[j].start;
     if (n == 12 && !memcmp(L->js + L->tok[j].start, "__metadata__", 12)) {
-      if (meta >= 0)
+      if (*meta >= 0)
         return dg_error(DG_ERR_FORMAT, "model header: \"__metadata__\" appears twice");
-      meta = j + 1;
+      *meta = j + 1;
     }
     j = tok_skip(L, j + 1);
   }
-  if (meta < 0)
+  if (*meta < 0)
     return dg_error(DG_ERR_FORMAT, "not a digits model file: no \"__metadata__\" in the header");
-  if ((st = parse_meta(L, meta)) != DG_OK) return st;
+  return DG_OK;
+}
+
+/* "format_version": a plain decimal number no newer than ours. */
+static int check_version(const char *ver) {
+  uint64_t v = 0;
+  size_t n = strlen(ver), k;
+  for (k = 0; k < n && k < 9 && ver[k] >= '0' && ver[k] <= '9'; k++)
+    v = v * 10 + (uint64_t)(ver[k] - '0');
+  if (n == 0 || k != n || v == 0 || (n > 1 && ver[0] == '0'))
+    return dg_error(DG_ERR_FORMAT,
+                    "model format_version \"%.40s\" is not a version number", ver);
+  if (v > MIO_VERSION)
+    return dg_error(DG_ERR_FORMAT,
+                    "model format version %llu is newer than this program (%d)",
+                    (unsigned long long)v, MIO_VERSION);
+  return DG_OK;
+}
+
+/* The metadata says this is one of our files, of a version we read, with
+ * an architecture (L->arch). */
+static int check_meta(mio_load *L) {
   const char *fmt = meta_get(L, "format");
   if (!fmt)
     return dg_error(DG_ERR_FORMAT, "not a digits model file: metadata has no \"format\"");
@@ -807,43 +849,42 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
                     "\"", fmt);
   const char *ver = meta_get(L, "format_version");
   if (!ver) return dg_error(DG_ERR_FORMAT, "model metadata has no \"format_version\"");
-  {
-    uint64_t v = 0;
-    size_t n = strlen(ver), k;
-    for (k = 0; k < n && k < 9 && ver[k] >= '0' && ver[k] <= '9'; k++)
-      v = v * 10 + (uint64_t)(ver[k] - '0');
-    if (n == 0 || k != n || v == 0 || (n > 1 && ver[0] == '0'))
-      return dg_error(DG_ERR_FORMAT,
-                      "model format_version \"%.40s\" is not a version number", ver);
-    if (v > MIO_VERSION)
-      return dg_error(DG_ERR_FORMAT,
-                      "model format version %llu is newer than this program (%d)",
-                      (unsigned long long)v, MIO_VERSION);
-  }
-  const char *arch = meta_get(L, "arch");
-  if (!arch || !*arch)
+  int st = check_version(ver);
+  if (st != DG_OK) return st;
+  L->arch = meta_get(L, "arch");
+  if (!L->arch || !*L->arch)
     return dg_error(DG_ERR_FORMAT, "model metadata has no \"arch\" (architecture)");
-  /* a big net (over a million values) must have its bytes in the file,
-   * 2 per value at least (F16), before we build it; small ones go on to the
-   * tensor checks below, which say more precisely what is wrong */
+  return DG_OK;
+}
+
+/* The net the architecture describes, with fresh weights to overwrite. A
+ * big net (over a million values) must have its bytes in the file, 2 per
+ * value at least (F16), before we build it; small ones go on to the tensor
+ * checks, which say more precisely what is wrong. */
+static int build_net(mio_load *L) {
+  const char *arch = L->arch;
   uint64_t need = arch_values(arch);
-  if (need > MIO_BIG_NET && need > dlen / 2)
+  if (need > MIO_BIG_NET && need > L->dlen / 2)
     return dg_error(DG_ERR_FORMAT,
                     "model architecture \"%.100s\" has %llu weights, more than "
                     "the file's %zu bytes of tensor data can hold",
-                    arch, (unsigned long long)need, dlen);
-  if ((st = dg_net_new(&L->net, arch, 0)) != DG_OK) {
+                    arch, (unsigned long long)need, L->dlen);
+  int st = dg_net_new(&L->net, arch, 0);
+  if (st != DG_OK) {
     L->net = NULL;
     char ctx[160];
     snprintf(ctx, sizeof ctx, "model architecture \"%.100s\"", arch);
     return wrap_error(st == DG_ERR_NOMEM ? st : DG_ERR_FORMAT, ctx);
   }
+  return DG_OK;
+}
 
-  /* pass 2: tensor entries */
-  int ne = L->tok[0].size - 1;
-  L->e = calloc((size_t)ne + 1, sizeof *L->e);
+/* Pass 2: every top-level key but "__metadata__" (token meta) is a tensor
+ * entry; names are unique. */
+static int parse_entries(mio_load *L, int meta) {
+  int st, j = 1;
+  L->e = calloc((size_t)L->tok[0].size, sizeof *L->e);
   if (!L->e) return dg_error(DG_ERR_NOMEM, "model header: out of memory");
-  j = 1;
   for (int k = 0; k < L->tok[0].size; k++) {
     if (j + 1 != meta) {
       mio_entry *e = &L->e[L->ne];
@@ -853,112 +894,122 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
     }
     j = tok_skip(L, j + 1);
   }
-  mio_entry **idx = malloc(((size_t)L->ne + 1) * sizeof *idx);
-  if (!idx) return dg_error(DG_ERR_NOMEM, "model header: out of memory");
-  for (int k = 0; k < L->ne; k++) idx[k] = &L->e[k];
-  qsort(idx, (size_t)L->ne, sizeof *idx, cmp_entry_name);
-  for (int k = 1; k < L->ne; k++)
-    if (!strcmp(idx[k - 1]->name, idx[k]->name)) {
-      st = dg_error(DG_ERR_FORMAT, "model header: tensor \"%.80s\" appears twice",
-                    idx[k]->name);
-      free(idx);
-      return st;
-    }
+  const char *dup;
+  if ((st = find_twice(L->e, L->ne, sizeof *L->e, offsetof(mio_entry, name),
+                       &dup)) != DG_OK)
+    return st;
+  if (dup)
+    return dg_error(DG_ERR_FORMAT, "model header: tensor \"%.80s\" appears twice", dup);
+  return DG_OK;
+}
 
-  /* each entry against the architecture, in file order */
+/* One entry against the architecture: a dtype we read, a shape whose size
+ * fits, and either a tensor of the net with exactly its shape or a 1-D
+ * extra blob ("__..."; counted in *nblobs). */
+static int check_entry(const mio_load *L, mio_entry *e, int *nblobs) {
   char s1[160], s2[160];
-  int nt = dg_net_tensor_count(L->net), nblobs = 0;
-  for (int k = 0; k < L->ne && st == DG_OK; k++) {
-    mio_entry *e = &L->e[k];
-    if (!strcmp(e->dtype, "F32")) {
-      e->elsize = 4;
-    } else if (!strcmp(e->dtype, "F16")) {
-      e->elsize = 2;
-    } else {
-      st = dg_error(DG_ERR_FORMAT,
+  if (!strcmp(e->dtype, "F32")) {
+    e->elsize = 4;
+  } else if (!strcmp(e->dtype, "F16")) {
+    e->elsize = 2;
+  } else {
+    return dg_error(DG_ERR_FORMAT,
                     "tensor \"%.80s\": dtype \"%.20s\" is not supported (F32 or F16)",
                     e->name, e->dtype);
-      break;
+  }
+  e->nelem = 1;
+  for (int d = 0; d < e->ndim; d++) {
+    if (e->shape[d] && e->nelem > (UINT64_MAX / 4) / e->shape[d]) {
+      shape_str(s1, sizeof s1, e->shape, e->ndim);
+      return dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": shape %s is too large", e->name, s1);
     }
-    e->nelem = 1;
-    for (int d = 0; d < e->ndim; d++) {
-      if (e->shape[d] && e->nelem > (UINT64_MAX / 4) / e->shape[d]) {
-        shape_str(s1, sizeof s1, e->shape, e->ndim);
-        st = dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": shape %s is too large", e->name, s1);
-        break;
-      }
-      e->nelem *= e->shape[d];
+    e->nelem *= e->shape[d];
+  }
+  e->t = dg_net_tensor_find(L->net, e->name);
+  if (e->t) {
+    uint64_t want[MIO_MAX_DIMS];
+    int same = e->t->ndim == e->ndim;
+    for (int d = 0; d < e->t->ndim && d < MIO_MAX_DIMS; d++) {
+      want[d] = (uint64_t)(e->t->shape[d] > 0 ? e->t->shape[d] : 0);
+      if (same && want[d] != e->shape[d]) same = 0;
     }
-    if (st != DG_OK) break;
-    e->t = dg_net_tensor_find(L->net, e->name);
-    if (e->t) {
-      uint64_t want[MIO_MAX_DIMS];
-      int same = e->t->ndim == e->ndim;
-      for (int d = 0; d < e->t->ndim && d < MIO_MAX_DIMS; d++) {
-        want[d] = (uint64_t)(e->t->shape[d] > 0 ? e->t->shape[d] : 0);
-        if (same && want[d] != e->shape[d]) same = 0;
-      }
-      if (!same) {
-        shape_str(s1, sizeof s1, e->shape, e->ndim);
-        shape_str(s2, sizeof s2, want, e->t->ndim);
-        st = dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": shape %s, expected %s", e->name,
+    if (!same) {
+      shape_str(s1, sizeof s1, e->shape, e->ndim);
+      shape_str(s2, sizeof s2, want, e->t->ndim);
+      return dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": shape %s, expected %s", e->name,
                       s1, s2);
-      } else if (e->nelem != e->t->size) {
-        st = dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": the net holds %zu values, not %llu",
-                      e->name, e->t->size, (unsigned long long)e->nelem);
-      }
-    } else if (!strncmp(e->name, "__", 2)) {
-      if (e->ndim != 1) {
-        shape_str(s1, sizeof s1, e->shape, e->ndim);
-        st = dg_error(DG_ERR_FORMAT, "extra blob \"%.80s\": shape %s, expected 1-D",
-                      e->name, s1);
-      }
-      nblobs++;
-    } else {
-      st = dg_error(DG_ERR_FORMAT,
-                    "unknown tensor \"%.80s\" (not part of architecture \"%.100s\")",
-                    e->name, arch);
     }
+    if (e->nelem != e->t->size)
+      return dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": the net holds %zu values, not %llu",
+                      e->name, e->t->size, (unsigned long long)e->nelem);
+    return DG_OK;
   }
-  if (st != DG_OK) {
-    free(idx);
-    return st;
+  if (strncmp(e->name, "__", 2))
+    return dg_error(DG_ERR_FORMAT,
+                    "unknown tensor \"%.80s\" (not part of architecture \"%.100s\")",
+                    e->name, L->arch);
+  (*nblobs)++;
+  if (e->ndim != 1) {
+    shape_str(s1, sizeof s1, e->shape, e->ndim);
+    return dg_error(DG_ERR_FORMAT, "extra blob \"%.80s\": shape %s, expected 1-D",
+                    e->name, s1);
   }
+  return DG_OK;
+}
+
+/* Every entry checked in file order, then every tensor of the net found. */
+static int check_entries(mio_load *L, int *nblobs) {
+  int st;
+  *nblobs = 0;
+  for (int k = 0; k < L->ne; k++)
+    if ((st = check_entry(L, &L->e[k], nblobs)) != DG_OK) return st;
+  int nt = dg_net_tensor_count(L->net);
   for (int i = 0; i < nt; i++) {
     const dg_tensor *t = dg_net_tensor(L->net, i);
     int found = 0;
     for (int k = 0; k < L->ne && !found; k++) found = L->e[k].t == t;
-    if (!found) {
-      free(idx);
+    if (!found)
       return dg_error(DG_ERR_FORMAT,
                       "tensor \"%.80s\" is missing (architecture \"%.100s\" needs it)",
-                      t->name, arch);
-    }
+                      t->name, L->arch);
   }
+  return DG_OK;
+}
 
-  /* offsets: in range, sized right, then exactly tiling the data */
-  for (int k = 0; k < L->ne; k++) {
-    const mio_entry *e = &L->e[k];
-    unsigned long long eb = e->begin, ee = e->end;
-    if (ee < eb) st = dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": data_offsets [%llu,%llu] end before they begin", e->name, eb, ee);
-    else if (ee > dlen)
-      st = dg_error(DG_ERR_FORMAT,
+/* One entry's data_offsets: in range and sized for its shape and dtype. */
+static int check_range(const mio_load *L, const mio_entry *e) {
+  char s1[160];
+  unsigned long long eb = e->begin, ee = e->end;
+  if (ee < eb)
+    return dg_error(DG_ERR_FORMAT,
+                    "tensor \"%.80s\": data_offsets [%llu,%llu] end before they begin",
+                    e->name, eb, ee);
+  if (ee > L->dlen)
+    return dg_error(DG_ERR_FORMAT,
                     "tensor \"%.80s\": data_offsets [%llu,%llu] out of range (the data is "
-                    "%zu bytes)", e->name, eb, ee, dlen);
-    else if (ee - eb != e->nelem * (uint64_t)e->elsize) {
-      shape_str(s1, sizeof s1, e->shape, e->ndim);
-      st = dg_error(DG_ERR_FORMAT,
+                    "%zu bytes)", e->name, eb, ee, L->dlen);
+  if (ee - eb != e->nelem * (uint64_t)e->elsize) {
+    shape_str(s1, sizeof s1, e->shape, e->ndim);
+    return dg_error(DG_ERR_FORMAT,
                     "tensor \"%.80s\": data_offsets [%llu,%llu] hold %llu bytes, shape %s "
                     "of %s needs %llu", e->name, eb, ee, ee - eb, s1, e->dtype,
                     (unsigned long long)(e->nelem * (uint64_t)e->elsize));
-    }
-    if (st != DG_OK) {
-      free(idx);
-      return st;
-    }
   }
+  return DG_OK;
+}
+
+/* Offsets: each in range and sized right, then together tiling the data
+ * exactly (no overlap, no gap, no trailing bytes). */
+static int check_offsets(const mio_load *L) {
+  int st;
+  for (int k = 0; k < L->ne; k++)
+    if ((st = check_range(L, &L->e[k])) != DG_OK) return st;
+  const mio_entry **idx = malloc(((size_t)L->ne + 1) * sizeof *idx);
+  if (!idx) return dg_error(DG_ERR_NOMEM, "model header: out of memory");
+  for (int k = 0; k < L->ne; k++) idx[k] = &L->e[k];
   qsort(idx, (size_t)L->ne, sizeof *idx, cmp_entry_begin);
   uint64_t pos = 0;
+  st = DG_OK;
   for (int k = 0; k < L->ne && st == DG_OK; k++) {
     const mio_entry *e = idx[k];
     if (e->begin < pos)
@@ -972,12 +1023,17 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
   }
   free(idx);
   if (st != DG_OK) return st;
-  if (pos != dlen)
+  if (pos != L->dlen)
     return dg_error(DG_ERR_FORMAT,
                     "%llu trailing bytes after the last tensor are not covered by any "
-                    "tensor", (unsigned long long)(dlen - pos));
+                    "tensor", (unsigned long long)(L->dlen - pos));
+  return DG_OK;
+}
 
-  /* values: into the net, or into new blobs */
+/* Values: into the net's tensors, and into new blobs when the caller wants
+ * the extras (else the blobs are only checked for NaN and infinity). */
+static int read_values(mio_load *L, int want_extra, int nblobs) {
+  int st;
   if (want_extra && nblobs) {
     L->blobs = calloc((size_t)nblobs, sizeof *L->blobs);
     if (!L->blobs) return dg_error(DG_ERR_NOMEM, "model load: out of memory");
@@ -990,7 +1046,7 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
     } else if (L->blobs) {
       float *v = malloc(e->nelem ? (size_t)e->nelem * 4 : 1);
       if (!v) return dg_error(DG_ERR_NOMEM, "model load: out of memory");
-      if ((st = decode(e, data + e->begin, v)) != DG_OK) {
+      if ((st = decode(e, L->data + e->begin, v)) != DG_OK) {
         free(v);
         return st;
       }
@@ -1001,33 +1057,59 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
       bl->size = (size_t)e->nelem;
       continue;
     }
-    if ((st = decode(e, data + e->begin, dst)) != DG_OK) return st;
+    if ((st = decode(e, L->data + e->begin, dst)) != DG_OK) return st;
   }
+  return DG_OK;
+}
 
-  /* the checksum last: a NaN or a bad shape is named more precisely above */
+/* The checksum, when the file has one. */
+static int check_crc(const mio_load *L) {
   const char *crc = meta_get(L, "crc32");
-  if (crc) {
-    char want[9];
-    uint32_t c = crc32_of(0, (const uint8_t *)arch, strlen(arch));
-    snprintf(want, sizeof want, "%08x", crc32_of(c, data, dlen));
-    if (strlen(crc) != 8 || strspn(crc, "0123456789abcdef") != 8)
-      return dg_error(DG_ERR_FORMAT,
-                      "model metadata \"crc32\" is \"%.40s\", not 8 hex digits", crc);
-    if (strcmp(crc, want))
-      return dg_error(DG_ERR_FORMAT,
-                      "model file is damaged: the CRC-32 of its architecture and "
-                      "weights is %s, the header says %s", want, crc);
-  }
+  if (!crc) return DG_OK;
+  char want[9];
+  snprintf(want, sizeof want, "%08x", model_crc(L->arch, L->data, L->dlen));
+  if (strlen(crc) != 8 || strspn(crc, "0123456789abcdef") != 8)
+    return dg_error(DG_ERR_FORMAT,
+                    "model metadata \"crc32\" is \"%.40s\", not 8 hex digits", crc);
+  if (strcmp(crc, want))
+    return dg_error(DG_ERR_FORMAT,
+                    "model file is damaged: the CRC-32 of its architecture and "
+                    "weights is %s, the header says %s", want, crc);
+  return DG_OK;
+}
 
+/* The file's own metadata onto the net (the reserved keys are the file's). */
+static int copy_meta(mio_load *L) {
   for (int k = 0; k < L->nkv; k++) {
     if (is_reserved_key(L->kv[k].key)) continue;
-    if ((st = dg_net_meta_set(L->net, L->kv[k].key, L->kv[k].value)) != DG_OK) {
+    int st = dg_net_meta_set(L->net, L->kv[k].key, L->kv[k].value);
+    if (st != DG_OK) {
       char ctx[120];
       snprintf(ctx, sizeof ctx, "model metadata \"%.80s\"", L->kv[k].key);
       return wrap_error(st, ctx);
     }
   }
   return DG_OK;
+}
+
+/* The whole file, in the order that names a problem most precisely: the
+ * header's structure, what file it is, the architecture, each tensor's
+ * entry, the offsets, the values (a NaN, an infinity), then the checksum. */
+static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
+  size_t hlen = 0;
+  int st, meta, nblobs;
+  if ((st = split_file(L, b, len, &hlen)) != DG_OK) return st;
+  if ((st = parse_json(L, hlen)) != DG_OK) return st;
+  if ((st = find_meta(L, &meta)) != DG_OK) return st;
+  if ((st = parse_meta(L, meta)) != DG_OK) return st;
+  if ((st = check_meta(L)) != DG_OK) return st;
+  if ((st = build_net(L)) != DG_OK) return st;
+  if ((st = parse_entries(L, meta)) != DG_OK) return st;
+  if ((st = check_entries(L, &nblobs)) != DG_OK) return st;
+  if ((st = check_offsets(L)) != DG_OK) return st;
+  if ((st = read_values(L, want_extra, nblobs)) != DG_OK) return st;
+  if ((st = check_crc(L)) != DG_OK) return st;
+  return copy_meta(L);
 }
 
 int dg_model_load_mem(dg_net **out, const void *buf, size_t len,
