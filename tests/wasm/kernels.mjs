@@ -5,6 +5,6 @@
  * checks the kernels exactly as the browser runs them, including the
  * WebAssembly-only code in src/kernels/kernels.c and the build's own optimization
  * pipeline. */
-import { run, runCTestWasm } from './lib/harness.mjs';
+import { runCTestWasm } from './lib/harness.mjs';
 
-await run(async () => runCTestWasm('test_kernels'));
+runCTestWasm('test_kernels');

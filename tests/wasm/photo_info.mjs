@@ -5,8 +5,10 @@
  * digit-sized shapes, digit null, a blank input). The same pictures as PGM
  * through `digits predict --json` give the same box, photo flag and verdict,
  * since both run dg_preprocess_ex. */
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BUILDS, buildName, check, digits, env, native, run, scratch, writePgm } from './lib/harness.mjs';
+import { after, before, describe, test } from 'node:test';
+import { BUILDS, buildName, digits, env, native, scratch, writePgm } from './lib/harness.mjs';
 
 const model = join(env.models, 'default.safetensors');
 
@@ -40,56 +42,67 @@ const CASES = {
   blank: { pic: picture(300, 200, []), empty: true },
 };
 
-await run(async () => {
-  const tmp = scratch('photo-info');
-  const files = {};
-  for (const [name, c] of Object.entries(CASES)) {
-    files[name] = join(tmp, `${name}.pgm`);
-    writePgm(files[name], c.pic.width, c.pic.height, c.pic.gray);
-  }
+const tmp = scratch('photo-info');
+const files = {};
+for (const [name, c] of Object.entries(CASES)) {
+  files[name] = join(tmp, `${name}.pgm`);
+  writePgm(files[name], c.pic.width, c.pic.height, c.pic.gray);
+}
+let nat = new Map();   /* file -> the CLI's JSON line */
+
+test('native predict --json: a line per image', () => {
   const r = native(['predict', '--json', '--model', model, ...Object.values(files)]);
   const lines = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const nat = new Map(lines.map((o) => [o.file, o]));
-  check(nat.size === Object.keys(CASES).length, 'native predict --json: a line per image',
-        `${nat.size} lines; stderr ${r.stderr}`);
+  nat = new Map(lines.map((o) => [o.file, o]));
+  assert.ok(nat.size === Object.keys(CASES).length, 'native predict --json: a line per image: ' +
+            `${nat.size} lines; stderr ${r.stderr}`);
+});
 
-  for (const simd of BUILDS) {
-    const b = buildName(simd);
-    const rec = await digits.createRecognizer({ model, simd, wasmBase: env.wasm });
-    for (const [name, c] of Object.entries(CASES)) {
-      const res = await rec.predict(rgba(c.pic));
-      const what = `${b}: ${name}`;
-      const i = res.info;
-      check(i && Number.isInteger(i.kept) && Number.isInteger(i.candidates) && i.scale >= 1,
-            `${what}: info has the counts`, JSON.stringify(i));
-      if (c.empty) {
-        check(res.empty && !res.uncertain && res.digit === null && res.box === null,
-              `${what}: empty, no digit, no box`, JSON.stringify(res.info));
-      } else if (c.uncertain) {
-        check(res.uncertain && !res.empty && res.digit === null, `${what}: uncertain, no digit`,
+/* What predict() says about one case, then the CLI on the same pixels:
+ * the same verdict, box and path. */
+function checkCase(what, c, res, n) {
+  const i = res.info;
+  assert.ok(i && Number.isInteger(i.kept) && Number.isInteger(i.candidates) && i.scale >= 1,
+            `${what}: info has the counts: ${JSON.stringify(i)}`);
+  if (c.empty) {
+    assert.ok(res.empty && !res.uncertain && res.digit === null && res.box === null,
+              `${what}: empty, no digit, no box: ${JSON.stringify(res.info)}`);
+  } else if (c.uncertain) {
+    assert.ok(res.uncertain && !res.empty && res.digit === null, `${what}: uncertain, no digit: ` +
               `digit ${res.digit}, empty ${res.empty}, uncertain ${res.uncertain}`);
-        check(i.candidates > 1, `${what}: more than one candidate`, `${i.candidates}`);
-        check(res.input.every((v) => v === 0), `${what}: the input shown is blank`);
-      } else {
-        check(res.digit === 1 && !res.empty && !res.uncertain, `${what}: reads 1`, `${res.digit}`);
-        check(JSON.stringify(res.box) === JSON.stringify(c.box), `${what}: box is the bar`,
+    assert.ok(i.candidates > 1, `${what}: more than one candidate: ${i.candidates}`);
+    assert.ok(res.input.every((v) => v === 0), `${what}: the input shown is blank`);
+  } else {
+    assert.ok(res.digit === 1 && !res.empty && !res.uncertain, `${what}: reads 1: ${res.digit}`);
+    assert.ok(JSON.stringify(res.box) === JSON.stringify(c.box), `${what}: box is the bar: ` +
               `${JSON.stringify(res.box)}, want ${JSON.stringify(c.box)}`);
-        check(res.photo === c.photo, `${what}: photo ${c.photo}`, `${res.photo}`);
-        check(i.kept >= 1 && i.candidates >= 1, `${what}: one shape kept`, JSON.stringify(i));
-      }
-      /* the CLI, from the same pixels: same verdict, box and path */
-      const n = nat.get(files[name]);
-      if (!check(n != null, `${what}: native line present`)) continue;
-      check(n.digit === res.digit, `${what}: native digit ${n.digit}`, `wasm ${res.digit}`);
-      if (res.box) {
-        check(JSON.stringify(n.box) === JSON.stringify(res.box), `${what}: native box`,
+    assert.ok(res.photo === c.photo, `${what}: photo ${c.photo}: ${res.photo}`);
+    assert.ok(i.kept >= 1 && i.candidates >= 1, `${what}: one shape kept: ${JSON.stringify(i)}`);
+  }
+  assert.ok(n != null, `${what}: native line present`);
+  assert.ok(n.digit === res.digit, `${what}: native digit ${n.digit}: wasm ${res.digit}`);
+  if (res.box) {
+    assert.ok(JSON.stringify(n.box) === JSON.stringify(res.box), `${what}: native box: ` +
               `${JSON.stringify(n.box)} vs ${JSON.stringify(res.box)}`);
-        check(Boolean(n.photo) === res.photo, `${what}: native photo flag`, `${n.photo}`);
-      }
+    assert.ok(Boolean(n.photo) === res.photo, `${what}: native photo flag: ${n.photo}`);
+  }
+}
+
+for (const simd of BUILDS) {
+  const b = buildName(simd);
+  describe(b, () => {
+    let rec;
+    before(async () => { rec = await digits.createRecognizer({ model, simd, wasmBase: env.wasm }); });
+    after(() => rec?.free());
+    for (const [name, c] of Object.entries(CASES)) {
+      test(name, async () => {
+        checkCase(`${b}: ${name}`, c, await rec.predict(rgba(c.pic)), nat.get(files[name]));
+      });
     }
     /* a plain 28x28 input has no box (predictInput skips preprocessing) */
-    const raw = await rec.predictInput(new Float32Array(784));
-    check(raw.box === null && raw.uncertain === false, `${b}: predictInput has box null`);
-    rec.free();
-  }
-});
+    test('predictInput has box null', async () => {
+      const raw = await rec.predictInput(new Float32Array(784));
+      assert.ok(raw.box === null && raw.uncertain === false, `${b}: predictInput has box null`);
+    });
+  });
+}

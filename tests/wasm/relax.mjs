@@ -5,11 +5,13 @@
  * immediate are left alone; a second run changes nothing; the shipped
  * digits-relaxed.wasm has only standard ones; truncated, foreign and
  * undecodable input is refused with a message (module and command line). */
+import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { RELAXED, ROOT, check, env, run, scratch } from './lib/harness.mjs';
+import { RELAXED, ROOT, env, scratch } from './lib/harness.mjs';
 
 const tool = join(ROOT, 'web/tools/relax-wasm.mjs');
 const { relax } = await import(pathToFileURL(tool).href);
@@ -39,63 +41,70 @@ function module() {
 }
 const codeStart = (bytes) => bytes.length - 38;         /* the body's code: the last 38 bytes */
 
-await run(async () => {
-  const tmp = scratch('relax');
-  const m = module();
-  const before = Uint8Array.from(m);
-  const c = relax(m);
-  check(c.rewritten === 1 && c.standard === 0, 'one prototype madd rewritten', JSON.stringify(c));
+const before = module();       /* the prototype encoding, never changed */
+const m = Uint8Array.from(before);
+let c = null;                 /* relax(m)'s counts */
+
+test('one prototype madd rewritten, nothing else', () => {
+  c = relax(m);
+  assert.ok(c.rewritten === 1 && c.standard === 0, `one prototype madd rewritten: ${JSON.stringify(c)}`);
   const s = codeStart(m) + MADD_AT;
-  check(m[s] === 0xfd && m[s + 1] === 0x85 && m[s + 2] === 0x02, 'as 0xfd 0x85 0x02 (0x105)',
-        [...m.slice(s, s + 3)].map((b) => b.toString(16)).join(' '));
+  assert.ok(m[s] === 0xfd && m[s + 1] === 0x85 && m[s + 2] === 0x02, 'as 0xfd 0x85 0x02 (0x105): ' +
+            [...m.slice(s, s + 3)].map((b) => b.toString(16)).join(' '));
   const diff = [...m].map((b, i) => b !== before[i] ? i : -1).filter((i) => i >= 0);
-  check(diff.length === 2 && diff[0] === s + 1, 'nothing else changed (the v128.const immediate keeps its bytes)',
-        `changed bytes ${diff}`);
+  assert.ok(diff.length === 2 && diff[0] === s + 1,
+            `nothing else changed (the v128.const immediate keeps its bytes): changed bytes ${diff}`);
   const again = relax(m);
-  check(again.rewritten === 0 && again.standard === 1, 'a second run is a no-op', JSON.stringify(again));
+  assert.ok(again.rewritten === 0 && again.standard === 1, `a second run is a no-op: ${JSON.stringify(again)}`);
+});
 
-  if (RELAXED) {
-    check(!WebAssembly.validate(before), 'the prototype encoding does not validate');
-    check(WebAssembly.validate(m), 'the rewritten module validates');
-    const { instance } = await WebAssembly.instantiate(m);
-    const r = instance.exports.f(2, 3, 1);
-    check(r === 7, 'and computes a*b + c', `f(2, 3, 1) = ${r}`);
-  } else {
-    console.log('note: no relaxed SIMD in this Node: validation and execution not checked');
-  }
+test('the rewritten module validates and computes a*b + c', {
+  skip: !RELAXED && 'no relaxed SIMD in this Node: validation and execution not checked',
+}, async (t) => {
+  if (!c) return t.skip('the rewrite above did not run');
+  assert.ok(!WebAssembly.validate(before), 'the prototype encoding does not validate');
+  assert.ok(WebAssembly.validate(m), 'the rewritten module validates');
+  const { instance } = await WebAssembly.instantiate(m);
+  const r = instance.exports.f(2, 3, 1);
+  assert.ok(r === 7, `and computes a*b + c: f(2, 3, 1) = ${r}`);
+});
 
-  /* the shipped build went through it */
+/* the shipped build went through it */
+test('digits-relaxed.wasm: only standard fused multiply-adds', () => {
   const shipped = new Uint8Array(readFileSync(join(env.wasm, 'digits-relaxed.wasm')));
   const sc = relax(shipped);
-  check(sc.rewritten === 0 && sc.standard > 100, 'digits-relaxed.wasm: only standard fused multiply-adds',
-        JSON.stringify(sc));
+  assert.ok(sc.rewritten === 0 && sc.standard > 100,
+            `digits-relaxed.wasm: only standard fused multiply-adds: ${JSON.stringify(sc)}`);
+});
 
-  /* bad input: an error naming the problem, never a half-patched file */
-  const refuses = (bytes, re, what) => {
-    let msg = '';
-    try { relax(bytes); } catch (e) { msg = e.message; }
-    check(re.test(msg), what, msg || 'no error');
-  };
+/* bad input: an error naming the problem, never a half-patched file */
+test('bad input is refused with a message', () => {
+  const refuses = (bytes, re, what) => assert.throws(() => relax(bytes), re, what);
   refuses(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), /not a WebAssembly module/, 'foreign bytes refused');
   refuses(before.slice(0, before.length - 10), /runs past the end|unexpected end/, 'a truncated module refused');
   refuses(before.slice(0, 8), /no code section/, 'a module without code refused');
   const bad = Uint8Array.from(before);
   bad[codeStart(bad)] = 0xf0;                           /* not an opcode */
   refuses(bad, /unknown opcode 0xf0/, 'an unknown opcode refused');
+});
 
-  /* the command line: counts, writes, and exits 1 with a message */
+/* the command line: counts, writes, and exits 1 with a message */
+test('the command line', () => {
+  const tmp = scratch('relax');
   const inp = join(tmp, 'proto.wasm'), out = join(tmp, 'std.wasm');
   writeFileSync(inp, before);
   let r = spawnSync(process.execPath, [tool, inp, out], { encoding: 'utf8' });
-  check(r.status === 0 && /1 fused multiply-adds rewritten, 0 already standard/.test(r.stdout),
-        'CLI: rewrites and says so', `${r.status} ${r.stdout}${r.stderr}`);
-  check(Buffer.compare(readFileSync(out), Buffer.from(m)) === 0, 'CLI: writes the rewritten module');
+  assert.ok(r.status === 0 && /1 fused multiply-adds rewritten, 0 already standard/.test(r.stdout),
+            `CLI: rewrites and says so: ${r.status} ${r.stdout}${r.stderr}`);
+  const want = Uint8Array.from(before);
+  relax(want);
+  assert.ok(Buffer.compare(readFileSync(out), Buffer.from(want)) === 0, 'CLI: writes the rewritten module');
   const trunc = join(tmp, 'trunc.wasm');
   writeFileSync(trunc, before.slice(0, 30));
   r = spawnSync(process.execPath, [tool, trunc, join(tmp, 'never.wasm')], { encoding: 'utf8' });
-  check(r.status === 1 && r.stderr.includes('trunc.wasm') && !/at .*\.mjs:\d+/.test(r.stderr),
-        'CLI: a truncated file exits 1 with a one-line message', `${r.status} ${r.stderr}`);
+  assert.ok(r.status === 1 && r.stderr.includes('trunc.wasm') && !/at .*\.mjs:\d+/.test(r.stderr),
+            `CLI: a truncated file exits 1 with a one-line message: ${r.status} ${r.stderr}`);
   let wrote = true;
   try { readFileSync(join(tmp, 'never.wasm')); } catch { wrote = false; }
-  check(!wrote, 'CLI: and writes nothing');
+  assert.ok(!wrote, 'CLI: and writes nothing');
 });

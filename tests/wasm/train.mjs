@@ -6,10 +6,12 @@
  * 1,000 digits, within one image, and the same loss within 1e-3), and back
  * into WASM for fine-tuning; augmentation changes the pictures but not
  * their size. Also reports training speed (images per second). */
+import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import {
-  BUILDS, buildName, check, digits, env, mnist, native, rejects, run, scratch, writeIdx,
+  BUILDS, buildName, digits, env, mnist, native, rejects, scratch, writeIdx,
 } from './lib/harness.mjs';
 
 const BATCH = 64, STEPS = 300, NTRAIN = 6000, NTEST = 1000;
@@ -48,83 +50,104 @@ function trainRun(trainer, next, steps) {
 
 const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
 
-await run(async () => {
-  const tmp = scratch('train');
-  const train = mnist('train', NTRAIN);
-  const test = mnist('t10k', NTEST);
-  const dataDir = join(tmp, 'data');
-  mkdirSync(dataDir);
-  writeIdx(join(dataDir, 't10k-images-idx3-ubyte'), [test.n, 28, 28], test.pixels);
-  writeIdx(join(dataDir, 't10k-labels-idx1-ubyte'), [test.n], test.labels);
+const tmp = scratch('train');
+const train = mnist('train', NTRAIN);
+const test1k = mnist('t10k', NTEST);
+const dataDir = join(tmp, 'data');
+mkdirSync(dataDir);
+writeIdx(join(dataDir, 't10k-images-idx3-ubyte'), [test1k.n, 28, 28], test1k.pixels);
+writeIdx(join(dataDir, 't10k-labels-idx1-ubyte'), [test1k.n], test1k.labels);
 
-  for (const simd of BUILDS) {
-    const name = buildName(simd);
-    const t = await digits.createTrainer({ arch: 'mlp', seed: 7, lr: 1e-3, simd, wasmBase: env.wasm });
-    check(t.variant === name && t.simd === (name !== 'plain'), `${name}: build in use`);
-    check(t.info().params === 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10, `${name}: mlp parameters`);
-    const before = t.evaluate(test.x, test.labels);
-    const { losses, seconds } = trainRun(t, batches(train, 1), STEPS);
-    const first = mean(losses.slice(0, 20)), last = mean(losses.slice(-20));
-    check(last < first * 0.5, `${name}: loss falls`, `${first.toFixed(3)} -> ${last.toFixed(3)}`);
-    const after = t.evaluate(test.x, test.labels, { batch: 128 });
-    check(after.accuracy > 0.85, `${name}: > 85% on ${NTEST} test digits`,
-          `${(100 * after.accuracy).toFixed(1)}% (before ${(100 * before.accuracy).toFixed(1)}%)`);
-    console.log(`${name}: loss ${first.toFixed(3)} -> ${last.toFixed(3)}, test ${(100 * after.accuracy).toFixed(1)}%, ` +
-                `${Math.round((STEPS * BATCH) / seconds)} images/s`);
+for (const simd of BUILDS) {
+  const name = buildName(simd);
+  describe(name, () => {
+    let t, losses, after1, bytes;   /* the trainer, its losses, its test result, its saved model */
+    before(async () => {
+      t = await digits.createTrainer({ arch: 'mlp', seed: 7, lr: 1e-3, simd, wasmBase: env.wasm });
+    });
+    after(() => t?.free());
+
+    test(`${STEPS} batches lower the loss and reach > 85%`, () => {
+      assert.ok(t.variant === name && t.simd === (name !== 'plain'), `${name}: build in use`);
+      assert.ok(t.info().params === 784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10, `${name}: mlp parameters`);
+      const before = t.evaluate(test1k.x, test1k.labels);
+      const r = trainRun(t, batches(train, 1), STEPS);
+      losses = r.losses;
+      const first = mean(losses.slice(0, 20)), last = mean(losses.slice(-20));
+      assert.ok(last < first * 0.5, `${name}: loss falls: ${first.toFixed(3)} -> ${last.toFixed(3)}`);
+      after1 = t.evaluate(test1k.x, test1k.labels, { batch: 128 });
+      assert.ok(after1.accuracy > 0.85, `${name}: > 85% on ${NTEST} test digits: ` +
+                `${(100 * after1.accuracy).toFixed(1)}% (before ${(100 * before.accuracy).toFixed(1)}%)`);
+      console.log(`${name}: loss ${first.toFixed(3)} -> ${last.toFixed(3)}, test ${(100 * after1.accuracy).toFixed(1)}%, ` +
+                  `${Math.round((STEPS * BATCH) / r.seconds)} images/s`);
+    });
 
     /* the same seed and batches give the same numbers */
-    const t2 = await digits.createTrainer({ arch: 'mlp', seed: 7, lr: 1e-3, module: t.mod });
-    const r2 = trainRun(t2, batches(train, 1), 30);
-    check(r2.losses.every((l, i) => l === losses[i]), `${name}: training is deterministic`);
-    t2.free();
+    test('training is deterministic', async (c) => {
+      if (!losses) return c.skip('the training run above did not run');
+      const t2 = await digits.createTrainer({ arch: 'mlp', seed: 7, lr: 1e-3, module: t.mod });
+      const r2 = trainRun(t2, batches(train, 1), 30);
+      assert.ok(r2.losses.every((l, i) => l === losses[i]), `${name}: training is deterministic`);
+      t2.free();
+    });
 
     /* saved bytes load natively */
-    const bytes = t.saveModel({ note: 'trained by tests/wasm/train.mjs', test_accuracy: after.accuracy.toFixed(4) });
-    check(t.net.meta('note') === 'trained by tests/wasm/train.mjs' && t.net.meta('absent') === null,
-          `${name}: metadata set and read back`);
-    const file = join(tmp, `mlp-${name}.safetensors`);
-    writeFileSync(file, bytes);
-    const info = native(['info', file]);
-    check(info.status === 0 && /note: trained by tests\/wasm\/train\.mjs/.test(info.stdout),
-          `${name}: native digits info reads the saved model`, info.stderr);
-    check(/Total params: 109,386/.test(info.stdout), `${name}: native sees the parameter count`);
-    const ev = native(['eval', '--model', file, '--data', dataDir]);
-    const m = /accuracy\s+[\d.]+%\s+\((\d+)\/(\d+)\)/.exec(ev.stdout);
-    const nloss = Number(/^loss\s+([\d.]+)/m.exec(ev.stdout)?.[1]);
-    check(ev.status === 0 && m && Math.abs(Number(m[1]) - after.correct) <= 1,
-          `${name}: native eval accuracy equals WASM's`, `${m?.[1]} vs ${after.correct}; ${ev.stderr}`);
-    check(Math.abs(nloss - after.loss) < 1e-3, `${name}: native eval loss equals WASM's`, `${nloss} vs ${after.loss}`);
+    test('the saved model loads in the native CLI with the same accuracy and loss', (c) => {
+      if (!after1) return c.skip('the training run above did not finish');
+      bytes = t.saveModel({ note: 'trained by tests/wasm/train.mjs', test_accuracy: after1.accuracy.toFixed(4) });
+      assert.ok(t.net.meta('note') === 'trained by tests/wasm/train.mjs' && t.net.meta('absent') === null,
+                `${name}: metadata set and read back`);
+      const file = join(tmp, `mlp-${name}.safetensors`);
+      writeFileSync(file, bytes);
+      const info = native(['info', file]);
+      assert.ok(info.status === 0 && /note: trained by tests\/wasm\/train\.mjs/.test(info.stdout),
+                `${name}: native digits info reads the saved model: ${info.stderr}`);
+      assert.ok(/Total params: 109,386/.test(info.stdout), `${name}: native sees the parameter count`);
+      const ev = native(['eval', '--model', file, '--data', dataDir]);
+      const m = /accuracy\s+[\d.]+%\s+\((\d+)\/(\d+)\)/.exec(ev.stdout);
+      const nloss = Number(/^loss\s+([\d.]+)/m.exec(ev.stdout)?.[1]);
+      assert.ok(ev.status === 0 && m && Math.abs(Number(m[1]) - after1.correct) <= 1,
+                `${name}: native eval accuracy equals WASM's: ${m?.[1]} vs ${after1.correct}; ${ev.stderr}`);
+      assert.ok(Math.abs(nloss - after1.loss) < 1e-3, `${name}: native eval loss equals WASM's: ${nloss} vs ${after1.loss}`);
+    });
 
     /* fine-tuning a loaded model continues from its weights */
-    const ft = await digits.createTrainer({ model: bytes, lr: 1e-4, module: t.mod, augment: true });
-    const ftBefore = ft.evaluate(test.x, test.labels);
-    check(Math.abs(ftBefore.loss - after.loss) < 1e-6, `${name}: loaded model evaluates the same`);
-    trainRun(ft, batches(train, 2), 20);
-    const ftAfter = ft.evaluate(test.x, test.labels);
-    check(ftAfter.accuracy > 0.8, `${name}: fine-tuning with augmentation keeps the accuracy`,
-          `${ftAfter.accuracy}`);
-    const aug = ft.augment(test.x.subarray(0, 784 * 4));
-    check(aug.length === 784 * 4 && aug.some((v, i) => Math.abs(v - test.x[i]) > 0.1),
-          `${name}: augment changes the pictures`);
-    const rec = await digits.createRecognizer({ model: ft.saveModel(), module: t.mod });
-    check(rec.predictInputSync(test.x.subarray(0, 784)).digit === test.labels[0] ||
-          ftAfter.accuracy < 0.9, `${name}: a recognizer uses the trained model`);
-    rec.free();
+    test('fine-tuning a loaded model with augmentation', async (c) => {
+      if (!bytes) return c.skip('no saved model from the test above');
+      const ft = await digits.createTrainer({ model: bytes, lr: 1e-4, module: t.mod, augment: true });
+      try {
+        const ftBefore = ft.evaluate(test1k.x, test1k.labels);
+        assert.ok(Math.abs(ftBefore.loss - after1.loss) < 1e-6, `${name}: loaded model evaluates the same`);
+        trainRun(ft, batches(train, 2), 20);
+        const ftAfter = ft.evaluate(test1k.x, test1k.labels);
+        assert.ok(ftAfter.accuracy > 0.8, `${name}: fine-tuning with augmentation keeps the accuracy: ` +
+                  `${ftAfter.accuracy}`);
+        const aug = ft.augment(test1k.x.subarray(0, 784 * 4));
+        assert.ok(aug.length === 784 * 4 && aug.some((v, i) => Math.abs(v - test1k.x[i]) > 0.1),
+                  `${name}: augment changes the pictures`);
+        const rec = await digits.createRecognizer({ model: ft.saveModel(), module: t.mod });
+        assert.ok(rec.predictInputSync(test1k.x.subarray(0, 784)).digit === test1k.labels[0] ||
+                  ftAfter.accuracy < 0.9, `${name}: a recognizer uses the trained model`);
+        rec.free();
+      } finally {
+        ft.free();
+      }
+    });
 
     /* bad training calls */
-    await rejects(() => t.trainBatch(new Float32Array(784 * 2), Uint8Array.of(1, 10)),
-                  `${name}: label 10 rejects`, (e) => e.code === digits.Status.ARG);
-    await rejects(() => t.trainBatch(new Float32Array(100), Uint8Array.of(1)),
-                  `${name}: wrong input size rejects`, (e) => e.code === digits.Status.ARG);
-    await rejects(() => t.setLearningRate(-1), `${name}: negative lr rejects`,
-                  (e) => e.code === digits.Status.ARG);
-    await rejects(() => digits.createTrainer({ arch: 'no-such-net', module: t.mod }),
-                  `${name}: unknown architecture rejects`, (e) => e.code < 0 && /no-such-net/.test(e.message));
-    await rejects(() => digits.createTrainer({ optimizer: 'rmsprop', module: t.mod }),
-                  `${name}: unknown optimizer rejects`, (e) => e.code === digits.Status.ARG);
-    check(t.mod.archNames().includes('mlp') && t.mod.archNames().includes('cnn'),
-          `${name}: architecture names listed`);
-    ft.free();
-    t.free();
-  }
-});
+    test('bad training calls reject', async () => {
+      await rejects(() => t.trainBatch(new Float32Array(784 * 2), Uint8Array.of(1, 10)),
+                    `${name}: label 10 rejects`, (e) => e.code === digits.Status.ARG);
+      await rejects(() => t.trainBatch(new Float32Array(100), Uint8Array.of(1)),
+                    `${name}: wrong input size rejects`, (e) => e.code === digits.Status.ARG);
+      await rejects(() => t.setLearningRate(-1), `${name}: negative lr rejects`,
+                    (e) => e.code === digits.Status.ARG);
+      await rejects(() => digits.createTrainer({ arch: 'no-such-net', module: t.mod }),
+                    `${name}: unknown architecture rejects`, (e) => e.code < 0 && /no-such-net/.test(e.message));
+      await rejects(() => digits.createTrainer({ optimizer: 'rmsprop', module: t.mod }),
+                    `${name}: unknown optimizer rejects`, (e) => e.code === digits.Status.ARG);
+      assert.ok(t.mod.archNames().includes('mlp') && t.mod.archNames().includes('cnn'),
+                `${name}: architecture names listed`);
+    });
+  });
+}

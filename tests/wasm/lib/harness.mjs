@@ -8,12 +8,15 @@
  *   DIGITS_DATA     the four MNIST idx files (raw or .gz)
  *   DIGITS_TESTDATA tests/data fixtures
  *   DIGITS          the native CLI; DIGITS_TMP a scratch folder
- * A test counts checks with check(), and finish() prints "N passed, N
- * failed" and sets a non-zero exit status on any failure.
+ * The tests themselves are node:test tests with node:assert/strict: names,
+ * `node --test-name-pattern=REGEX tests/wasm/NAME.mjs` to run some, skips
+ * with a reason, and a non-zero exit status on any failure.
  */
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
@@ -41,69 +44,42 @@ export const BUILDS = RELAXED ? ['relaxed', true, false] : [true, false];
 /* the build's name (DigitsModule.variant) for an entry of BUILDS */
 export const buildName = (simd) => (simd === 'relaxed' ? 'relaxed' : simd ? 'simd' : 'plain');
 
-let passed = 0, failed = 0;
-
 /* Run a C test program that build.sh linked to WebAssembly (NAME.js in
  * build/wasm-tests from the objects of digits-simd.wasm, and in
- * build/wasm-tests-relaxed from those of digits-relaxed.wasm); one check
- * per build that it exits 0. */
+ * build/wasm-tests-relaxed from those of digits-relaxed.wasm); one test
+ * per build that it is built and exits 0. */
 export function runCTestWasm(name) {
   const dirs = [['simd', 'wasm-tests'], ...(RELAXED ? [['relaxed', 'wasm-tests-relaxed']] : [])];
   for (const [build, dir] of dirs) {
-    const js = join(dirname(env.digits), dir, `${name}.js`);
-    if (!check(existsSync(js), `${build}: ${name} is built for WebAssembly`,
-               `${js} is missing (./build.sh build)`))
-      continue;
-    const r = spawnSync(process.execPath, [...process.execArgv, js],
-                        { encoding: 'utf8', timeout: 600000 });
-    const out = `${r.stdout}${r.stderr}`.trim().split('\n');
-    console.log(`${build}: ${out.slice(-2).join(' / ')}`);
-    check(r.status === 0, `${build}: ${name} passes in WebAssembly`,
-          `exit status ${r.status}${r.error ? ` (${r.error.message})` : ''}\n${out.slice(-20).join('\n')}`);
+    test(`${build}: ${name} passes in WebAssembly`, () => {
+      const js = join(dirname(env.digits), dir, `${name}.js`);
+      assert.ok(existsSync(js), `${build}: ${name} is built for WebAssembly: ${js} is missing (./build.sh build)`);
+      const r = spawnSync(process.execPath, [...process.execArgv, js],
+                          { encoding: 'utf8', timeout: 600000 });
+      const out = `${r.stdout}${r.stderr}`.trim().split('\n');
+      console.log(`${build}: ${out.slice(-2).join(' / ')}`);
+      assert.ok(r.status === 0, `${build}: ${name} passes in WebAssembly: exit status ${r.status}` +
+                `${r.error ? ` (${r.error.message})` : ''}\n${out.slice(-20).join('\n')}`);
+    });
   }
 }
 
-/* Record one check; print a line for a failure. */
-export function check(ok, what, detail = '') {
-  if (ok) passed++;
-  else {
-    failed++;
-    console.error(`FAIL: ${what}${detail ? `: ${detail}` : ''}`);
-  }
-  return ok;
+/* Expect fn (sync or async) to throw or reject with an error for which
+ * ok(error) is true; fails the test otherwise. Returns the error. */
+export async function rejects(fn, what, ok = () => true) {
+  let error;
+  await assert.rejects(async () => fn(), (e) => { error = e; return true; }, `${what}: did not throw`);
+  assert.ok(ok(error), `${what}: wrong error: ${error?.stack ?? error}`);
+  return error;
 }
 
-/* Expect fn (sync or async) to throw/reject; returns the error or null. */
-export async function rejects(fn, what, test = () => true) {
-  try {
-    await fn();
-  } catch (e) {
-    check(test(e), what, `wrong error: ${e?.stack ?? e}`);
-    return e;
-  }
-  check(false, what, 'did not throw');
-  return null;
-}
-
-/* Run a test body; an exception counts as a failure. Prints the totals and
- * sets the exit status. */
-export async function run(body) {
-  try {
-    await body();
-  } catch (e) {
-    check(false, 'uncaught exception', e?.stack ?? String(e));
-  }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = failed ? 1 : 0;
-}
-
-/* A fresh scratch folder under DIGITS_TMP; removed by cleanup() unless a
- * check failed (kept for a look). */
+/* A fresh scratch folder under DIGITS_TMP; removed when the process exits
+ * unless a test failed (kept for a look). */
 export function scratch(name) {
   mkdirSync(env.tmp, { recursive: true });
   const dir = mkdtempSync(join(env.tmp, `wasm-${name}-`));
-  process.on('exit', () => {
-    if (failed) console.error(`scratch kept: ${dir}`);
+  process.on('exit', (code) => {
+    if (code || process.exitCode) console.error(`scratch kept: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   });
   return dir;
