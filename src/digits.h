@@ -180,6 +180,9 @@ int dg_net_reserve(dg_net *net, int n);
 /* Threads used by forward/backward (1 = none). Results are identical for
  * any thread count (see kernels.c). */
 void dg_net_set_threads(dg_net *net, int threads);
+/* 3x3 convolutions by Winograd's minimal filtering where the shape allows:
+ * on by default in WebAssembly (one thread), off natively. */
+void dg_net_set_winograd(dg_net *net, int on);
 
 /* Input and output sizes per sample. */
 int dg_net_input_size(const dg_net *net);   /* e.g. 784 */
@@ -340,6 +343,8 @@ typedef struct {
   double seconds;           /* this epoch so far */
   int done;                 /* 1 when this call ends an epoch */
   int improved;             /* val loss improved at this epoch end */
+  int seen;                 /* samples trained on this epoch so far */
+  float batch_loss, batch_acc; /* the last batch's own figures */
 } dg_progress;
 
 /* Called often within an epoch and once at its end; return non-zero to stop
@@ -373,11 +378,63 @@ typedef struct {
   void *user;
 } dg_train_opts;
 
+/* What a training step does to its inputs first: augmentation with opts,
+ * images h x w, into buf (n, h, w) floats. */
+typedef struct {
+  const dg_augment_opts *opts;
+  int h, w;
+  float *buf;
+} dg_step_aug;
+
+/* What one training step measured (before its update). */
+typedef struct {
+  float loss;               /* mean cross-entropy of the batch */
+  int correct;              /* samples whose top class is the label */
+} dg_step_result;
+
+/* One training step, the only place the sequence is written: x (n, input
+ * size) augmented when aug != NULL, forward (dropout on), loss, backward,
+ * optimizer update; r (may be NULL) gets the batch's loss and correct
+ * count. DG_ERR_NUMERIC leaves the weights un-updated. */
+int dg_train_step(dg_net *net, dg_optim *opt, const float *x,
+                  const uint8_t *labels, int n, const dg_step_aug *aug,
+                  dg_rng *rng, dg_step_result *r);
+
 /* Sensible defaults (Adam 1e-3, batch 64, 10 epochs, patience 5, ...). */
 dg_train_opts dg_train_defaults(void);
 /* Train net on train (the last val_count images validate); restores the best
  * weights at the end; records history in the net's metadata. */
 int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o);
+/* The epoch loop of dg_train, driven one call at a time (by dg_train, and
+ * by the page's worker one batch per call into WebAssembly):
+ *   dg_fit_new; while (dg_fit_begin_epoch(f, &p) > 0) {
+ *     while (dg_fit_step(f, &p) > 0) ...;  dg_fit_end_epoch(f, &p); }
+ *   dg_fit_finish(f); dg_fit_free(f);
+ * Shuffling, validation on the tail of the data, the learning-rate
+ * schedule, early stopping, checkpoints and resume are the loop's. o's
+ * progress callback is not called by these (the driver reports). */
+typedef struct dg_fit dg_fit;
+/* Check and set up a run on train (borrowed until dg_fit_free); resumes
+ * from o->resume when set. */
+int dg_fit_new(dg_fit **out, dg_net *net, const dg_dataset *train,
+               const dg_train_opts *o);
+/* Free a loop (NULL is fine); the net and data stay the caller's. */
+void dg_fit_free(dg_fit *f);
+/* Start the next epoch (shuffle): 1, or 0 when the run is over (all epochs
+ * done, or stopped early); p is reset for the epoch. */
+int dg_fit_begin_epoch(dg_fit *f, dg_progress *p);
+/* One batch: its sample count, 0 when the epoch has no batch left, or a
+ * status; p gets the running figures. */
+int dg_fit_step(dg_fit *f, dg_progress *p);
+/* End the epoch: validation, schedule, best snapshot, history, early
+ * stopping, checkpoint (o->checkpoint); p gets the epoch's figures. */
+int dg_fit_end_epoch(dg_fit *f, dg_progress *p);
+/* Stop inside an epoch: checkpoint (o->checkpoint) and DG_ERR_STOPPED. */
+int dg_fit_stop(dg_fit *f);
+/* After the last epoch: the best weights back (or the last ones with
+ * o->keep_last) and the run's metadata (best_epoch, epochs_run, ...). */
+int dg_fit_finish(dg_fit *f);
+
 /* Evaluate net on a dataset into metrics (probs optional: (n,k)). */
 int dg_evaluate(dg_net *net, const dg_dataset *ds, dg_metrics *m, float *probs);
 
