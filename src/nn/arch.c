@@ -53,7 +53,8 @@ static const struct {
      "dense 10; softmax"},
     /* the web page's default: a compact all-convolutional design (about
      * 11 MFLOP, 89k parameters) that keeps the cnn's accuracy at a third
-     * of its work, so a phone predicts in well under a millisecond */
+     * of its work, so that a phone predicts as the user draws (timings:
+     * docs/performance.md) */
     {"digitnet",
      "input 28 28 1; conv 24 5 valid; bn; relu; maxpool 2; conv 48 3 same; "
      "bn; relu; conv 48 3 same; bn; relu; maxpool 2; conv 96 3 valid; bn; "
@@ -90,6 +91,66 @@ static int parse_int(const char *tok, int lo, int hi, int *out) {
 static int shape_error(const dg_layer *l, int idx, const char *what) {
   return dg_error(DG_ERR_FORMAT, "architecture: layer %d (%s): %s", idx + 1,
                   dg_layer_keyword[l->kind], what);
+}
+
+/* A layer's arguments (tok[1..nt-1]) into l, and the shape it outputs
+ * into (*h, *w, *c) (its input shape on entry); layer n of the spec. */
+static int layer_args(dg_layer *l, int n, char **tok, int nt, int *h, int *w,
+                      int *c) {
+  int want_args = 0;
+  switch (l->kind) {
+    case DG_L_DENSE:
+      want_args = 1;
+      if (nt != 2 || !parse_int(tok[1], 1, 1 << 16, &l->units))
+        return shape_error(l, n, "needs a unit count (1..65536)");
+      if (l->in_size > (1u << 24))
+        return shape_error(l, n, "input too large for a dense layer");
+      *h = *w = 1, *c = l->units;
+      break;
+    case DG_L_CONV:
+      want_args = 1;
+      if (nt < 3 || nt > 4 || !parse_int(tok[1], 1, 4096, &l->filters) ||
+          !parse_int(tok[2], 1, 15, &l->k))
+        return shape_error(l, n, "needs FILTERS KERNEL [same|valid]");
+      if (nt == 4 && strcmp(tok[3], "same") && strcmp(tok[3], "valid"))
+        return shape_error(l, n, "padding must be 'same' or 'valid'");
+      if (nt == 4 && !strcmp(tok[3], "same")) {
+        if (l->k % 2 == 0)
+          return shape_error(l, n, "'same' padding needs an odd kernel");
+        l->pad = (l->k - 1) / 2;
+      }
+      *h = *h + 2 * l->pad - l->k + 1, *w = *w + 2 * l->pad - l->k + 1;
+      *c = l->filters;
+      if (*h < 1 || *w < 1) return shape_error(l, n, "kernel larger than input");
+      break;
+    case DG_L_MAXPOOL:
+    case DG_L_AVGPOOL:
+      want_args = 1;
+      if (nt != 2 || !parse_int(tok[1], 1, 64, &l->pool))
+        return shape_error(l, n, "needs a pool size (1..64)");
+      *h /= l->pool, *w /= l->pool;
+      if (*h < 1 || *w < 1) return shape_error(l, n, "pool larger than input");
+      break;
+    case DG_L_DROPOUT: {
+      want_args = 1;
+      char *end;
+      l->rate = nt == 2 ? strtof(tok[1], &end) : -1;
+      if (nt != 2 || *end || !(l->rate >= 0 && l->rate < 1))
+        return shape_error(l, n, "needs a rate in [0, 1)");
+      break;
+    }
+    case DG_L_BATCHNORM:
+      if (*c > DG_BN_MAX_C)
+        return shape_error(l, n, "too many channels for batch norm");
+      break;
+    case DG_L_FLATTEN:
+      *c = *h * *w * *c, *h = *w = 1;
+      break;
+    default:
+      break;
+  }
+  if (!want_args && nt != 1) return shape_error(l, n, "takes no arguments");
+  return DG_OK;
 }
 
 int dg_arch_parse(dg_net *net, const char *spec) {
@@ -142,67 +203,16 @@ int dg_arch_parse(dg_net *net, const char *spec) {
     l->in_size = (size_t)h * w * c;
     snprintf(l->name, sizeof l->name, "%s%d", dg_layer_keyword[kind],
              ++counts[kind]);
-    int want_args = 0;
-    switch (l->kind) {
-      case DG_L_DENSE:
-        want_args = 1;
-        if (nt != 2 || !parse_int(tok[1], 1, 1 << 16, &l->units))
-          return shape_error(l, n, "needs a unit count (1..65536)");
-        if (l->in_size > (1u << 24))
-          return shape_error(l, n, "input too large for a dense layer");
-        h = w = 1, c = l->units;
-        break;
-      case DG_L_CONV:
-        want_args = 1;
-        if (nt < 3 || nt > 4 || !parse_int(tok[1], 1, 4096, &l->filters) ||
-            !parse_int(tok[2], 1, 15, &l->k))
-          return shape_error(l, n, "needs FILTERS KERNEL [same|valid]");
-        if (nt == 4 && strcmp(tok[3], "same") && strcmp(tok[3], "valid"))
-          return shape_error(l, n, "padding must be 'same' or 'valid'");
-        if (nt == 4 && !strcmp(tok[3], "same")) {
-          if (l->k % 2 == 0)
-            return shape_error(l, n, "'same' padding needs an odd kernel");
-          l->pad = (l->k - 1) / 2;
-        }
-        h = h + 2 * l->pad - l->k + 1, w = w + 2 * l->pad - l->k + 1;
-        c = l->filters;
-        if (h < 1 || w < 1) return shape_error(l, n, "kernel larger than input");
-        break;
-      case DG_L_MAXPOOL:
-      case DG_L_AVGPOOL:
-        want_args = 1;
-        if (nt != 2 || !parse_int(tok[1], 1, 64, &l->pool))
-          return shape_error(l, n, "needs a pool size (1..64)");
-        h /= l->pool, w /= l->pool;
-        if (h < 1 || w < 1) return shape_error(l, n, "pool larger than input");
-        break;
-      case DG_L_DROPOUT: {
-        want_args = 1;
-        char *end;
-        l->rate = nt == 2 ? strtof(tok[1], &end) : -1;
-        if (nt != 2 || *end || !(l->rate >= 0 && l->rate < 1))
-          return shape_error(l, n, "needs a rate in [0, 1)");
-        break;
-      }
-      case DG_L_BATCHNORM:
-        if (c > DG_BN_MAX_C)
-          return shape_error(l, n, "too many channels for batch norm");
-        break;
-      case DG_L_FLATTEN:
-        c = h * w * c, h = w = 1;
-        break;
-      default:
-        break;
-    }
-    if (!want_args && nt != 1)
-      return shape_error(l, n, "takes no arguments");
+    int st = layer_args(l, n, tok, nt, &h, &w, &c);
+    if (st != DG_OK) return st;
     l->oh = h, l->ow = w, l->oc = c;
     l->out_size = (size_t)h * w * c;
     if (l->out_size > (1u << 24))
       return shape_error(l, n, "output larger than 16M values per sample");
     /* and all outputs together: a net's buffers are a few times this per
-     * sample (a 200 KB model file of 60 wide layers took 0.7 GB to
-     * predict one image); the largest named net needs about 0.1M */
+     * sample, so a small model file of many wide layers could otherwise
+     * ask for gigabytes to predict one image; the largest named net needs
+     * about 0.1M */
     total += l->out_size;
     if (total > (1u << 25))
       return shape_error(l, n, "the layers' outputs add up to more than 32M "
