@@ -341,10 +341,8 @@ static int cmd_train(const char *arch, int batch, int threads, int reps) {
 #define STEP()                                                              \
   do {                                                                      \
     int b = it++ % pool;                                                    \
-    float loss;                                                             \
-    dg_net_forward(net, x + (size_t)b * batch * in, batch, 1, &rng);        \
-    dg_net_backward(net, y + (size_t)b * batch, &loss);                     \
-    dg_optim_step(&opt, net);                                               \
+    dg_train_step(net, &opt, x + (size_t)b * batch * in, y + (size_t)b * batch, \
+                  batch, NULL, &rng, NULL);                                 \
   } while (0)
   int inner = 1;
   for (;;) {

@@ -188,12 +188,9 @@ static void test_net_paths(void) {
     dg_rng rng;
     dg_rng_seed(&rng, 3);
     uint8_t labels[4] = {0, 1, 2, 0};
-    float loss;
-    CHECK_OK(dg_net_forward(net, x, 4, 1, &rng));
-    CHECK_OK(dg_net_backward(net, labels, &loss));
     dg_optim opt;
     CHECK_OK(dg_optim_init(&opt, DG_OPT_SGD, 0.5f, net));
-    dg_optim_step(&opt, net);
+    CHECK_OK(dg_train_step(net, &opt, x, labels, 4, NULL, &rng, NULL));
     dg_optim_free(&opt);
     CHECK_MSG(same_as_batched(net, x, specs[s]), "%s after training", specs[s]);
     free(x), free(p0), free(p1);

@@ -151,10 +151,10 @@ static void test_optimizers(void) {
     dg_rng r;
     dg_rng_seed(&r, 1);
     for (int it = 0; it < 200; it++) {
-      CHECK_OK(dg_net_forward(net, x, 6, 1, &r));
-      CHECK_OK(dg_net_backward(net, y, &loss));
+      dg_step_result res;
+      CHECK_OK(dg_train_step(net, &o, x, y, 6, NULL, &r, &res));
+      loss = res.loss;
       if (it == 0) first = loss;
-      dg_optim_step(&o, net);
     }
     CHECK_MSG(loss < 0.1f * first, "optimizer %d: loss %g -> %g", kind, first, loss);
     dg_optim_free(&o);
