@@ -46,6 +46,9 @@
 #include "digits.h"
 #include "kernels/kernels.h"
 
+/* the kernel benches' settings: one thread, the target's Winograd default */
+static dg_exec bx = {1, 0, NULL, 0};
+
 static double now_s(clockid_t c) {
   struct timespec t;
   clock_gettime(c, &t);
@@ -386,7 +389,7 @@ typedef struct {
 static void kcall_run(const kcall *q) {
   switch (q->kind) {
     case 0:
-      dg_conv2d(q->x, q->n, q->h, q->w, q->c, q->wt, q->b, q->f, q->k, 0, 1,
+      dg_conv2d(&bx, q->x, q->n, q->h, q->w, q->c, q->wt, q->b, q->f, q->k, 0, 1,
                 q->out, q->work);
       break;
     case 1:
@@ -400,15 +403,15 @@ static void kcall_run(const kcall *q) {
       break;
     /* dense, in (n, c) -> (n, f): as layers.c calls the GEMM */
     case 3:
-      dg_gemm(0, 0, q->n, q->f, q->c, 1.0f, q->x, q->c, q->wt, q->f, 0.0f,
+      dg_gemm(&bx, 0, 0, q->n, q->f, q->c, 1.0f, q->x, q->c, q->wt, q->f, 0.0f,
               q->out, q->f);
       break;
     case 4:
-      dg_gemm(1, 0, q->c, q->f, q->n, 1.0f, q->x, q->c, q->dy, q->f, 0.0f,
+      dg_gemm(&bx, 1, 0, q->c, q->f, q->n, 1.0f, q->x, q->c, q->dy, q->f, 0.0f,
               q->out, q->f);
       break;
     case 5:
-      dg_gemm(0, 1, q->n, q->c, q->f, 1.0f, q->dy, q->f, q->wt, q->f, 0.0f,
+      dg_gemm(&bx, 0, 1, q->n, q->c, q->f, 1.0f, q->dy, q->f, q->wt, q->f, 0.0f,
               q->out, q->c);
       break;
   }
@@ -451,7 +454,7 @@ static int cmd_kernels(int batch, int reps) {
                 {"cnn conv3 12x12x32->64", 0, 12, 12, 32, 64, 3},
                 {"cnn conv4 10x10x64->64", 0, 10, 10, 64, 64, 3},
                 {"mlp dense 784->128", 1, 1, 1, 784, 128, 1}};
-  dg_kernels_set_threads(1);
+  bx = dg_exec_default(); /* one thread */
   int n = batch;
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
     int h = shapes[s].h, w = shapes[s].w, c = shapes[s].c, f = shapes[s].f;

@@ -86,11 +86,16 @@ static int check_points(dg_net *net, float *x, const uint8_t *y, int n,
   return checked;
 }
 
+/* Winograd's path for the nets gradcheck builds: -1 as the target's
+ * default, else off (0) or on (1). */
+static int grad_winograd = -1;
+
 static void gradcheck(const char *spec, int n, double tol) {
   dg_net *net = NULL;
   int st = dg_net_new(&net, spec, 7);
   CHECK_MSG(st == DG_OK, "%s: %s", spec, dg_last_error());
   if (st) return;
+  if (grad_winograd >= 0) dg_net_set_winograd(net, grad_winograd);
   CHECK_OK(dg_net_want_input_grad(net, 1));
   int in = dg_net_input_size(net), k = dg_net_output_size(net);
   float *x = malloc(sizeof(float) * in * n);
@@ -145,12 +150,12 @@ static void test_conv(void) {
  * gradients), which natively only run when asked for: 16 channels both
  * ways, a whole AVX-512 vector. */
 static void test_conv_winograd(void) {
-  int was = dg_kernels_winograd();
-  dg_kernels_set_winograd(1);
-  CHECK(dg_wino_applies(16, 16, 3));
+  int was = grad_winograd;
+  grad_winograd = 1;
+  CHECK(dg_wino_applies(&(dg_exec){.threads = 1, .winograd = 1}, 16, 16, 3));
   gradcheck("input 6 6 16; conv 16 3 same; flatten; dense 3", 2, 2e-2);
   gradcheck("input 7 5 16; conv 16 3 valid; relu; flatten; dense 3", 2, 2e-2);
-  dg_kernels_set_winograd(was);
+  grad_winograd = was;
 }
 static void test_pool(void) {
   gradcheck("input 6 6 3; maxpool 2; flatten; dense 3", 2, 2e-2);

@@ -206,16 +206,15 @@ static void test_net_winograd(void) {
       "cnn", "digitnet",
       ("input 9 8 16; conv 16 3 same; bn; relu; conv 32 3 valid; relu; "
        "flatten; dense 5")};
-  int was = dg_kernels_winograd();
   for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
     dg_net *net[2] = {NULL, NULL};
     float *p[2][2];
     int in = 0, k = 0;
     float *x = NULL;
     for (int on = 0; on < 2; on++) {
-      dg_kernels_set_winograd(on);
       CHECK_OK(dg_net_new(&net[on], specs[s], 11));
       if (!net[on]) goto done;
+      dg_net_set_winograd(net[on], on);
       float *st = dg_net_state(net[on]);
       for (size_t i = 0; i < dg_net_state_count(net[on]); i++)
         st[i] = 0.5f + 0.5f * (float)(i * 37 % 17) / 17; /* the same in both */
@@ -238,7 +237,6 @@ static void test_net_winograd(void) {
     free(x);
     dg_net_free(net[0]), dg_net_free(net[1]);
   }
-  dg_kernels_set_winograd(was);
 }
 
 int main(void) {

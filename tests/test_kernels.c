@@ -19,6 +19,11 @@
 #include "harness.h"
 #include "kernels/kernels.h"
 
+/* The settings every fast kernel here runs with (threads, Winograd), as a
+ * plan's step would give them; the tests change them as they need. */
+static dg_exec kx = {1, 0, NULL, 0};
+static void kx_threads(int t) { kx.threads = t < 1 ? 1 : t > 256 ? 256 : t; }
+
 /* ---- helpers ------------------------------------------------------------- */
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -73,7 +78,7 @@ static int gemm_check(int ta, int tb, int M, int N, int K, float alpha,
   if (nan_c)
     for (size_t i = 0; i < csz; i++) C0[i] = NAN;
   float *Cf = copy_buf(C0, csz), *Cr = copy_buf(C0, csz);
-  dg_gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cf, ldc);
+  dg_gemm(&kx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cf, ldc);
   dg_gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, Cr, ldc);
   int ok = 1;
   for (int i = 0; i < M && ok; i++) {
@@ -144,23 +149,23 @@ static void test_gemm_degenerate(void) {
   float A[6] = {NAN, NAN, NAN, NAN, NAN, NAN}, B[6] = {1, 2, 3, 4, 5, 6};
   float C[6] = {1, 2, 3, 4, 5, 6};
   /* alpha == 0: A, B not read, C = beta*C */
-  dg_gemm(0, 0, 2, 3, 2, 0.0f, A, 2, B, 3, 2.0f, C, 3);
+  dg_gemm(&kx, 0, 0, 2, 3, 2, 0.0f, A, 2, B, 3, 2.0f, C, 3);
   CHECK(C[0] == 2 && C[5] == 12);
   /* K == 0, beta == 0: C = 0 even from NaN */
   for (int i = 0; i < 6; i++) C[i] = NAN;
-  dg_gemm(0, 0, 2, 3, 0, 1.0f, A, 1, B, 3, 0.0f, C, 3);
+  dg_gemm(&kx, 0, 0, 2, 3, 0, 1.0f, A, 1, B, 3, 0.0f, C, 3);
   CHECK(C[0] == 0 && C[5] == 0);
   /* M == 0 or N == 0: nothing touched */
   C[0] = 7;
-  dg_gemm(0, 0, 0, 3, 2, 1.0f, B, 2, B, 3, 0.0f, C, 3);
-  dg_gemm(0, 0, 2, 0, 2, 1.0f, B, 2, B, 3, 0.0f, C, 3);
+  dg_gemm(&kx, 0, 0, 0, 3, 2, 1.0f, B, 2, B, 3, 0.0f, C, 3);
+  dg_gemm(&kx, 0, 0, 2, 0, 2, 1.0f, B, 2, B, 3, 0.0f, C, 3);
   CHECK(C[0] == 7);
   /* beta == 0 with NaN C on the packed path (checked in the odd-shape test
    * too, here on a plain case with a known answer) */
   float I[4] = {1, 0, 0, 1}, X[4] = {1, 2, 3, 4}, Y[4] = {NAN, NAN, NAN, NAN};
   for (int t = 0; t < 4; t++) {
     for (int i = 0; i < 4; i++) Y[i] = NAN;
-    dg_gemm(t >> 1, t & 1, 2, 2, 2, 1.0f, I, 2, X, 2, 0.0f, Y, 2);
+    dg_gemm(&kx, t >> 1, t & 1, 2, 2, 2, 1.0f, I, 2, X, 2, 0.0f, Y, 2);
     float want[4] = {1, 2, 3, 4};
     if (t & 1) { want[1] = 3; want[2] = 2; }
     CHECK_MSG(memcmp(Y, want, sizeof want) == 0, "ta=%d tb=%d", t >> 1, t & 1);
@@ -175,7 +180,7 @@ static void test_gemm_thread_determinism(void) {
                                   {5, 600, 999},   {8, 4100, 100},
                                   {33, 288, 6000}, {1000, 130, 301},
                                   {8099, 32, 9},   {517, 70, 520}};
-  int saved = dg_kernels_threads();
+  int saved = kx.threads;
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
     for (int t = 0; t < 4; t++) {
       int ta = t >> 1, tb = t & 1;
@@ -185,16 +190,16 @@ static void test_gemm_thread_determinism(void) {
       float *C0 = rnd_buf((size_t)M * N);
       float *C1 = copy_buf(C0, (size_t)M * N), *C2 = copy_buf(C0, (size_t)M * N);
       float beta = t == 3 ? 0.0f : 0.75f;
-      dg_kernels_set_threads(1);
-      dg_gemm(ta, tb, M, N, K, 1.25f, A, lda, B, ldb, beta, C1, N);
-      dg_kernels_set_threads(2);
-      dg_gemm(ta, tb, M, N, K, 1.25f, A, lda, B, ldb, beta, C2, N);
+      kx_threads(1);
+      dg_gemm(&kx, ta, tb, M, N, K, 1.25f, A, lda, B, ldb, beta, C1, N);
+      kx_threads(2);
+      dg_gemm(&kx, ta, tb, M, N, K, 1.25f, A, lda, B, ldb, beta, C2, N);
       CHECK_MSG(memcmp(C1, C2, (size_t)M * N * sizeof(float)) == 0,
                 "ta=%d tb=%d M=%d N=%d K=%d differs between 1 and 2 threads",
                 ta, tb, M, N, K);
       free(A); free(B); free(C0); free(C1); free(C2);
     }
-  dg_kernels_set_threads(saved);
+  kx_threads(saved);
 }
 
 /* ---- convolution -------------------------------------------------------------- */
@@ -242,7 +247,7 @@ static int near_scaled(const float *f, const float *r, const float *scale,
  * and 9 products before and after the sum over channels, and its
  * intermediate values are bounded by a few times the direct terms'. */
 static int conv_terms(const struct conv_shape *s, int terms) {
-  return dg_wino_applies(s->c, s->f, s->k) ? 4 * (terms + 32) : terms;
+  return dg_wino_applies(&kx, s->c, s->f, s->k) ? 4 * (terms + 32) : terms;
 }
 
 static void test_conv2d(void) {
@@ -261,7 +266,7 @@ static void test_conv2d(void) {
                                          s->pad) + 1) * sizeof(float));
     float *of = rnd_buf(nout), *orf = rnd_buf(nout), *sc = rnd_buf(nout);
     for (int relu = 0; relu < 2; relu++) {
-      dg_conv2d(x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad, relu,
+      dg_conv2d(&kx, x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad, relu,
                 of, work);
       dg_conv2d_ref(x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad,
                     relu, orf);
@@ -274,7 +279,7 @@ static void test_conv2d(void) {
     float *dy = rnd_buf(nout), *ady = abs_copy(dy, nout);
     float *dwf = rnd_buf(nw), *dwr = rnd_buf(nw), *dws = rnd_buf(nw);
     float *dbf = rnd_buf(s->f), *dbr = rnd_buf(s->f), *dbs = rnd_buf(s->f);
-    dg_conv2d_grad_w(x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dwf,
+    dg_conv2d_grad_w(&kx, x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dwf,
                      dbf, work);
     dg_conv2d_grad_w_ref(x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
                          dwr, dbr);
@@ -287,7 +292,7 @@ static void test_conv2d(void) {
               "db shape %zu", i);
     float *dxf = rnd_buf(nin), *dxr = rnd_buf(nin), *dxs = rnd_buf(nin);
     for (size_t j = 0; j < nin; j++) dxf[j] = NAN; /* overwritten */
-    dg_conv2d_grad_in(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dxf,
+    dg_conv2d_grad_in(&kx, dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dxf,
                       work);
     dg_conv2d_grad_in_ref(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
                           dxr);
@@ -318,9 +323,9 @@ static void test_conv2d_adjoint(void) {
     float *y = malloc(nout * sizeof(float)), *dx = malloc(nin * sizeof(float));
     float *work = malloc((dg_conv2d_work(s->n, s->h, s->w, s->c, s->f, s->k,
                                          s->pad) + 1) * sizeof(float));
-    dg_conv2d(x, s->n, s->h, s->w, s->c, wt, zero, s->f, s->k, s->pad, 0, y,
+    dg_conv2d(&kx, x, s->n, s->h, s->w, s->c, wt, zero, s->f, s->k, s->pad, 0, y,
               work);
-    dg_conv2d_grad_in(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dx,
+    dg_conv2d_grad_in(&kx, dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dx,
                       work);
     double lhs = 0, rhs = 0, mag = 0;
     for (size_t j = 0; j < nin; j++) lhs += (double)dx[j] * x[j];
@@ -338,19 +343,19 @@ static void test_conv2d_adjoint(void) {
  * Winograd's (the WebAssembly default) and the direct one, each against
  * the reference and its own adjoint. */
 static void test_conv2d_winograd(void) {
-  int saved = dg_kernels_winograd(), shapes = 0;
+  int saved = kx.winograd, shapes = 0;
   for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++)
     shapes += dg_wino_shape(conv_shapes[i].c, conv_shapes[i].f, conv_shapes[i].k);
   CHECK_MSG(shapes >= 5, "only %d shapes take the Winograd path", shapes);
   CHECK(!dg_wino_shape(32, 32, 5) && !dg_wino_shape(1, 32, 3));
   for (int on = 0; on < 2; on++) {
-    dg_kernels_set_winograd(on);
-    CHECK(dg_kernels_winograd() == on);
-    CHECK(dg_wino_applies(32, 64, 3) == on);
+    kx.winograd = on;
+    CHECK(kx.winograd == on);
+    CHECK(dg_wino_applies(&kx, 32, 64, 3) == on);
     test_conv2d();
     test_conv2d_adjoint();
   }
-  dg_kernels_set_winograd(saved);
+  kx.winograd = saved;
 }
 
 /* ---- batch norm ------------------------------------------------------------------ */
@@ -368,7 +373,7 @@ static void test_bn(void) {
       for (size_t i = 0; i < n; i++) x[i] = 3.0f + x[i] * (1 + (float)(i % c) / c);
       float *work = malloc((dg_bn_work(r, c) + 1) * sizeof(float));
       float *mf = rnd_buf(c), *vf = rnd_buf(c), *mr = rnd_buf(c), *vr = rnd_buf(c);
-      dg_bn_stats(x, r, c, mf, vf, work);
+      dg_bn_stats(&kx, x, r, c, mf, vf, work);
       dg_bn_stats_ref(x, r, c, mr, vr);
       CHECK_MSG(all_near(mf, mr, c, 1e-6f) && all_near(vf, vr, c, 1e-5f),
                 "stats c=%d rows=%zu", c, r);
@@ -376,7 +381,7 @@ static void test_bn(void) {
       for (int j = 0; j < c; j++) is[j] = 1.0f / sqrtf(vr[j] + 1e-3f);
       for (int relu = 0; relu < 2; relu++) {
         float *yf = rnd_buf(n), *yr = rnd_buf(n);
-        dg_scale_shift(x, r, c, sc, sh, relu, yf);
+        dg_scale_shift(&kx, x, r, c, sc, sh, relu, yf);
         dg_scale_shift_ref(x, r, c, sc, sh, relu, yr);
         CHECK_MSG(all_near(yf, yr, n, 1e-6f), "scale_shift c=%d rows=%zu", c, r);
         /* a ReLU mask with zeros in it */
@@ -384,14 +389,14 @@ static void test_bn(void) {
         const float *mask = relu ? y : NULL;
         float *dgf = rnd_buf(c), *dbf = rnd_buf(c), *dgr = rnd_buf(c),
               *dbr = rnd_buf(c), *dxf = rnd_buf(n), *dxr = rnd_buf(n);
-        dg_bn_grad(x, dy, mask, r, c, mr, is, g, dgf, dbf, dxf, work);
+        dg_bn_grad(&kx, x, dy, mask, r, c, mr, is, g, dgf, dbf, dxf, work);
         dg_bn_grad_ref(x, dy, mask, r, c, mr, is, g, dgr, dbr, dxr);
         float tol = 2e-6f * (float)(r + 2);
         CHECK_MSG(all_near(dgf, dgr, c, tol) && all_near(dbf, dbr, c, tol),
                   "bn grad sums c=%d rows=%zu relu=%d", c, r, relu);
         CHECK_MSG(all_near(dxf, dxr, n, 1e-4f), "bn dx c=%d rows=%zu relu=%d",
                   c, r, relu);
-        dg_bn_grad(x, dy, mask, r, c, mr, is, g, dgf, dbf, NULL, work);
+        dg_bn_grad(&kx, x, dy, mask, r, c, mr, is, g, dgf, dbf, NULL, work);
         CHECK(all_near(dgf, dgr, c, tol));
         free(yf); free(yr); free(dgf); free(dbf); free(dgr); free(dbr);
         free(dxf); free(dxr);
@@ -422,7 +427,7 @@ static void test_maxpool(void) {
       if (nin > 5) x[3] = NAN, x[nin / 2] = NAN;
       float *of = rnd_buf(nout), *orf = rnd_buf(nout);
       float *af = rnd_buf(nout), *ar = rnd_buf(nout);
-      dg_maxpool(x, s->n, s->h, s->w, s->c, s->p, of, af);
+      dg_maxpool(&kx, x, s->n, s->h, s->w, s->c, s->p, of, af);
       dg_maxpool_ref(x, s->n, s->h, s->w, s->c, s->p, orf, ar);
       CHECK_MSG(memcmp(of, orf, nout * sizeof(float)) == 0 &&
                     memcmp(af, ar, nout * sizeof(float)) == 0,
@@ -432,7 +437,7 @@ static void test_maxpool(void) {
         float *g = rnd_buf(nout), *df = rnd_buf(nin + 1), *dr = rnd_buf(nin + 1);
         for (size_t j = 0; j < nin; j++) df[j] = NAN;
         const float *m = relu ? orf : NULL;
-        dg_maxpool_backward(g, m, af, s->n, s->h, s->w, s->c, s->p, df);
+        dg_maxpool_backward(&kx, g, m, af, s->n, s->h, s->w, s->c, s->p, df);
         dg_maxpool_backward_ref(g, m, ar, s->n, s->h, s->w, s->c, s->p, dr);
         CHECK_MSG(memcmp(df, dr, nin * sizeof(float)) == 0,
                   "bwd shape %zu relu %d", i, relu);
@@ -443,10 +448,10 @@ static void test_maxpool(void) {
   }
   /* a hand-made tie: a 2x2 window of equal values picks its first cell */
   float x[4] = {5, 5, 5, 5}, o, a = -1;
-  dg_maxpool(x, 1, 2, 2, 1, 2, &o, &a);
+  dg_maxpool(&kx, x, 1, 2, 2, 1, 2, &o, &a);
   CHECK(o == 5 && a == 0);
   float y[4] = {1, 7, 3, 7};
-  dg_maxpool(y, 1, 2, 2, 1, 2, &o, &a);
+  dg_maxpool(&kx, y, 1, 2, 2, 1, 2, &o, &a);
   CHECK(o == 7 && a == 1);
 }
 
@@ -468,7 +473,7 @@ static void test_scale_shift_maxpool(void) {
         float *y = rnd_buf(nin), *of = rnd_buf(nout), *af = rnd_buf(nout);
         float *orf = rnd_buf(nout), *ar = rnd_buf(nout);
         float *xf = rnd_buf(nout), *xr = rnd_buf(nout);
-        dg_scale_shift_maxpool(x, s->n, s->h, s->w, s->c, sc, sh, relu, s->p,
+        dg_scale_shift_maxpool(&kx, x, s->n, s->h, s->w, s->c, sc, sh, relu, s->p,
                                of, af, xf);
         dg_scale_shift_maxpool_ref(x, s->n, s->h, s->w, s->c, sc, sh, relu,
                                    s->p, orf, ar, xr);
@@ -511,7 +516,7 @@ static void test_maxpool_bn_grad(void) {
     float *dgf = rnd_buf(s->c), *dbf = rnd_buf(s->c), *dgr = rnd_buf(s->c),
           *dbr = rnd_buf(s->c), *dg2 = rnd_buf(s->c), *db2 = rnd_buf(s->c);
     float *dxf = rnd_buf(nin), *dxr = rnd_buf(nin), *dx2 = rnd_buf(nin);
-    dg_maxpool_bn_grad(g, pool, arg, xk, x, s->n, s->h, s->w, s->c, s->p, mean,
+    dg_maxpool_bn_grad(&kx, g, pool, arg, xk, x, s->n, s->h, s->w, s->c, s->p, mean,
                        is, gam, dgf, dbf, dxf, work);
     dg_maxpool_bn_grad_ref(g, pool, arg, x, s->n, s->h, s->w, s->c, s->p, mean,
                            is, gam, dgr, dbr, dxr);
@@ -523,7 +528,7 @@ static void test_maxpool_bn_grad(void) {
               "sums shape %zu", i);
     CHECK_MSG(all_near(dxf, dxr, nin, 1e-4f) && all_near(dxf, dx2, nin, 1e-4f),
               "dx shape %zu", i);
-    dg_maxpool_bn_grad(g, pool, arg, xk, x, s->n, s->h, s->w, s->c, s->p, mean,
+    dg_maxpool_bn_grad(&kx, g, pool, arg, xk, x, s->n, s->h, s->w, s->c, s->p, mean,
                        is, gam, dgf, dbf, NULL, work);
     CHECK(all_near(dgf, dgr, s->c, tol));
     free(x); free(xk); free(pool); free(arg); free(g); free(dyf); free(mean);
@@ -538,13 +543,13 @@ static void test_avgpool(void) {
     size_t nin = (size_t)s->n * s->h * s->w * s->c;
     size_t nout = (size_t)s->n * (s->h / s->p) * (s->w / s->p) * s->c;
     float *x = rnd_buf(nin), *of = rnd_buf(nout), *orf = rnd_buf(nout);
-    dg_avgpool(x, s->n, s->h, s->w, s->c, s->p, of);
+    dg_avgpool(&kx, x, s->n, s->h, s->w, s->c, s->p, of);
     dg_avgpool_ref(x, s->n, s->h, s->w, s->c, s->p, orf);
     CHECK_MSG(all_near(of, orf, nout, 1e-6f), "shape %zu", i);
     /* backward overwrites all of din, including cells outside every window */
     float *g = rnd_buf(nout), *df = rnd_buf(nin), *dr = rnd_buf(nin);
     for (size_t j = 0; j < nin; j++) df[j] = NAN;
-    dg_avgpool_backward(g, s->n, s->h, s->w, s->c, s->p, df);
+    dg_avgpool_backward(&kx, g, s->n, s->h, s->w, s->c, s->p, df);
     dg_avgpool_backward_ref(g, s->n, s->h, s->w, s->c, s->p, dr);
     CHECK_MSG(all_near(df, dr, nin, 1e-6f), "bwd shape %zu", i);
     free(x); free(of); free(orf); free(g); free(df); free(dr);
@@ -562,12 +567,12 @@ static void test_bias(void) {
       size_t r = rows[ri], n = r * c;
       float *y = rnd_buf(n), *b = rnd_buf(c);
       float *yf = copy_buf(y, n), *yr = copy_buf(y, n);
-      dg_bias_add(yf, b, r, c);
+      dg_bias_add(&kx, yf, b, r, c);
       dg_bias_add_ref(yr, b, r, c);
       CHECK_MSG(memcmp(yf, yr, n * sizeof(float)) == 0, "add c=%d rows=%zu", c,
                 r);
       float *gf = rnd_buf(c), *gr = rnd_buf(c);
-      dg_bias_grad(y, r, c, gf);
+      dg_bias_grad(&kx, y, r, c, gf);
       dg_bias_grad_ref(y, r, c, gr);
       CHECK_MSG(all_near(gf, gr, c, 1e-6f * (float)(r + 2)),
                 "grad c=%d rows=%zu", c, r);
@@ -584,21 +589,21 @@ static void test_relu(void) {
     if (n > 1) x[1] = -0.0f;
     if (n > 2) x[n - 1] = NAN;
     float *yf = rnd_buf(n), *yr = rnd_buf(n);
-    dg_relu(x, yf, n);
+    dg_relu(&kx, x, yf, n);
     dg_relu_ref(x, yr, n);
     CHECK_MSG(memcmp(yf, yr, n * sizeof(float)) == 0, "relu n=%zu", n);
     /* in place */
     float *xi = copy_buf(x, n);
-    dg_relu(xi, xi, n);
+    dg_relu(&kx, xi, xi, n);
     CHECK_MSG(memcmp(xi, yr, n * sizeof(float)) == 0, "relu in place n=%zu", n);
 
     float *dy = rnd_buf(n);
     dy[n - 1] = NAN; /* a NaN gradient where y <= 0 must not leak */
     float *df = rnd_buf(n), *dr = rnd_buf(n);
-    dg_relu_backward(yr, dy, df, n);
+    dg_relu_backward(&kx, yr, dy, df, n);
     dg_relu_backward_ref(yr, dy, dr, n);
     CHECK_MSG(memcmp(df, dr, n * sizeof(float)) == 0, "relu bwd n=%zu", n);
-    dg_relu_backward(yr, dy, dy, n);
+    dg_relu_backward(&kx, yr, dy, dy, n);
     CHECK_MSG(memcmp(dy, dr, n * sizeof(float)) == 0, "relu bwd in place n=%zu",
               n);
     free(x); free(yf); free(yr); free(xi); free(dy); free(df); free(dr);
@@ -616,7 +621,7 @@ static void test_dropout(void) {
       float rate = rates[ri];
       float *x = rnd_buf(n), *yf = rnd_buf(n), *yr = rnd_buf(n);
       float *mf = rnd_buf(n), *mr = rnd_buf(n);
-      dg_dropout(x, yf, mf, n, rate, 12345 + i);
+      dg_dropout(&kx, x, yf, mf, n, rate, 12345 + i);
       dg_dropout_ref(x, yr, mr, n, rate, 12345 + i);
       CHECK_MSG(!memcmp(mf, mr, n * sizeof(float)) &&
                     !memcmp(yf, yr, n * sizeof(float)),
@@ -631,7 +636,7 @@ static void test_dropout(void) {
         CHECK_MSG(fabs((double)dropped / n - rate) <=
                       5 * sqrt(rate * (1 - rate) / n),
                   "n=%zu rate=%g dropped %zu", n, rate, dropped);
-      dg_mul(x, mf, yf, n);
+      dg_mul(&kx, x, mf, yf, n);
       dg_mul_ref(x, mr, yr, n);
       CHECK(!memcmp(yf, yr, n * sizeof(float)));
       free(x); free(yf); free(yr); free(mf); free(mr);
@@ -639,10 +644,10 @@ static void test_dropout(void) {
   /* another seed, another mask; the same seed, the same mask */
   float x[64], m1[64], m2[64], y[64];
   for (int i = 0; i < 64; i++) x[i] = 1;
-  dg_dropout(x, y, m1, 64, 0.5f, 1);
-  dg_dropout(x, y, m2, 64, 0.5f, 2);
+  dg_dropout(&kx, x, y, m1, 64, 0.5f, 1);
+  dg_dropout(&kx, x, y, m2, 64, 0.5f, 2);
   CHECK(memcmp(m1, m2, sizeof m1) != 0);
-  dg_dropout(x, y, m2, 64, 0.5f, 1);
+  dg_dropout(&kx, x, y, m2, 64, 0.5f, 1);
   CHECK(memcmp(m1, m2, sizeof m1) == 0);
 }
 
@@ -658,7 +663,7 @@ static void test_optim_kernels(void) {
     float *pr = copy_buf(p, n), *mr = copy_buf(m, n), *vr = copy_buf(v, n);
     for (int step = 0; step < 3; step++) {
       float r1 = 1 / (1 - powf(0.9f, step + 1.0f)), r2 = 1 / (1 - powf(0.999f, step + 1.0f));
-      dg_adam(pf, g, mf, vf, n, 1e-2f, 0.9f, 0.999f, 1e-7f, r1, r2, 1e-3f);
+      dg_adam(&kx, pf, g, mf, vf, n, 1e-2f, 0.9f, 0.999f, 1e-7f, r1, r2, 1e-3f);
       dg_adam_ref(pr, g, mr, vr, n, 1e-2f, 0.9f, 0.999f, 1e-7f, r1, r2, 1e-3f);
     }
     CHECK_MSG(all_near(pf, pr, n, 1e-6f) && all_near(mf, mr, n, 1e-6f) &&
@@ -667,7 +672,7 @@ static void test_optim_kernels(void) {
     memcpy(pf, p, n * sizeof(float)), memcpy(pr, p, n * sizeof(float));
     memcpy(mf, m, n * sizeof(float)), memcpy(mr, m, n * sizeof(float));
     for (int step = 0; step < 3; step++) {
-      dg_sgd(pf, g, mf, n, 0.1f, 0.9f, 1e-3f);
+      dg_sgd(&kx, pf, g, mf, n, 0.1f, 0.9f, 1e-3f);
       dg_sgd_ref(pr, g, mr, n, 0.1f, 0.9f, 1e-3f);
     }
     CHECK_MSG(all_near(pf, pr, n, 1e-6f) && all_near(mf, mr, n, 1e-6f),
@@ -679,7 +684,7 @@ static void test_optim_kernels(void) {
 
 /* Every other threaded kernel: 1 vs 2 threads, memcmp. */
 static void test_other_thread_determinism(void) {
-  int saved = dg_kernels_threads();
+  int saved = kx.threads;
   int n = 16, h = 28, w = 28, c = 32, k = 3, pad = 1, f = 48;
   size_t nin = (size_t)n * h * w * c, nout = (size_t)n * h * w * f;
   size_t nw = (size_t)k * k * c * f;
@@ -690,45 +695,45 @@ static void test_other_thread_determinism(void) {
   float *bias = rnd_buf(f), *wt = rnd_buf(nw), *dy = rnd_buf(nout);
   float *work = malloc(dg_conv2d_work(n, h, w, c, f, k, pad) * sizeof(float));
   for (int t = 0; t < 2; t++) {
-    dg_kernels_set_threads(t + 1);
+    kx_threads(t + 1);
     col[t] = malloc(nout * sizeof(float));
-    dg_conv2d(x, n, h, w, c, wt, bias, f, k, pad, 1, col[t], work);
+    dg_conv2d(&kx, x, n, h, w, c, wt, bias, f, k, pad, 1, col[t], work);
     dw[t] = malloc((nw + f) * sizeof(float));
-    dg_conv2d_grad_w(x, dy, n, h, w, c, f, k, pad, dw[t], dw[t] + nw, work);
+    dg_conv2d_grad_w(&kx, x, dy, n, h, w, c, f, k, pad, dw[t], dw[t] + nw, work);
     din[t] = malloc(nin * sizeof(float));
-    dg_conv2d_grad_in(dy, wt, n, h, w, c, f, k, pad, din[t], work);
+    dg_conv2d_grad_in(&kx, dy, wt, n, h, w, c, f, k, pad, din[t], work);
     mp[t] = malloc(npool * sizeof(float));
     arg[t] = malloc(npool * sizeof(float));
-    dg_maxpool(x, n, h, w, c, 2, mp[t], arg[t]);
+    dg_maxpool(&kx, x, n, h, w, c, 2, mp[t], arg[t]);
     ap[t] = malloc(npool * sizeof(float));
-    dg_avgpool(x, n, h, w, c, 2, ap[t]);
+    dg_avgpool(&kx, x, n, h, w, c, 2, ap[t]);
     bd[t] = malloc(nin * sizeof(float));
-    dg_avgpool_backward(ap[t], n, h, w, c, 2, bd[t]);
+    dg_avgpool_backward(&kx, ap[t], n, h, w, c, 2, bd[t]);
     bg[t] = malloc((size_t)c * sizeof(float));
-    dg_bias_grad(x, nin / c, c, bg[t]);
+    dg_bias_grad(&kx, x, nin / c, c, bg[t]);
     bn[t] = malloc((2 * nin + 4 * c) * sizeof(float));
     float *bw = malloc(dg_bn_work(nin / c, c) * sizeof(float));
     float *st = bn[t] + 2 * nin;
-    dg_bn_stats(x, nin / c, c, st, st + c, bw);
+    dg_bn_stats(&kx, x, nin / c, c, st, st + c, bw);
     for (int j = 0; j < c; j++) st[c + j] = 1.0f / sqrtf(st[c + j] + 1e-3f);
-    dg_scale_shift(x, nin / c, c, st, bias, 1, bn[t]);
-    dg_bn_grad(x, x, bn[t], nin / c, c, st, st + c, bias, st + 2 * c,
+    dg_scale_shift(&kx, x, nin / c, c, st, bias, 1, bn[t]);
+    dg_bn_grad(&kx, x, x, bn[t], nin / c, c, st, st + c, bias, st + 2 * c,
                st + 3 * c, bn[t] + nin, bw);
     free(bw);
     /* bn + relu + pool, forward and backward in one */
     pb[t] = malloc((3 * npool + nin + 2 * c) * sizeof(float));
     float *pw = malloc(dg_maxpool_bn_work(n, h, w, c, 2) * sizeof(float));
     float *po = pb[t], *pa = po + npool, *pk = pa + npool, *pd = pk + npool;
-    dg_scale_shift_maxpool(x, n, h, w, c, st, bias, 1, 2, po, pa, pk);
-    dg_maxpool_bn_grad(x, po, pa, pk, x, n, h, w, c, 2, st, st + c, bias,
+    dg_scale_shift_maxpool(&kx, x, n, h, w, c, st, bias, 1, 2, po, pa, pk);
+    dg_maxpool_bn_grad(&kx, x, po, pa, pk, x, n, h, w, c, 2, st, st + c, bias,
                        pd + nin, pd + nin + c, pd, pw);
     free(pw);
     dr[t] = malloc(2 * nin * sizeof(float));
-    dg_dropout(x, dr[t], dr[t] + nin, nin, 0.3f, 99);
+    dg_dropout(&kx, x, dr[t], dr[t] + nin, nin, 0.3f, 99);
     rl[t] = copy_buf(x, nin);
-    dg_bias_add(rl[t], bias, nin / c, c);
-    dg_relu(rl[t], rl[t], nin);
-    dg_relu_backward(rl[t], x, rl[t], nin);
+    dg_bias_add(&kx, rl[t], bias, nin / c, c);
+    dg_relu(&kx, rl[t], rl[t], nin);
+    dg_relu_backward(&kx, rl[t], x, rl[t], nin);
   }
   CHECK(memcmp(col[0], col[1], nout * sizeof(float)) == 0);
   CHECK(memcmp(dw[0], dw[1], (nw + f) * sizeof(float)) == 0);
@@ -747,7 +752,7 @@ static void test_other_thread_determinism(void) {
     free(bd[t]); free(bg[t]); free(rl[t]);
   }
   free(x); free(bias); free(wt); free(dy); free(work);
-  dg_kernels_set_threads(saved);
+  kx_threads(saved);
 }
 
 static void test_simd_name(void) {
@@ -757,9 +762,9 @@ static void test_simd_name(void) {
   CHECK(strcmp(name, "scalar") == 0);
 #endif
   fprintf(stderr, "simd path: %s, threads available: %d\n", name,
-          dg_kernels_threads());
-  dg_kernels_set_threads(0); /* clamped to 1 */
-  CHECK(dg_kernels_threads() == 1);
+          kx.threads);
+  kx_threads(0); /* clamped to 1 */
+  CHECK(kx.threads == 1);
 }
 
 /* ---- bench ------------------------------------------------------------------------ */
@@ -775,6 +780,13 @@ typedef void (*gemm_fn)(int, int, int, int, int, float, const float *, int,
 
 /* GFLOP/s of fn on one shape: the best of several timed windows, since
  * the machine may be shared and the best window is the least disturbed. */
+/* dg_gemm with the tests' settings, shaped like dg_gemm_ref */
+static void gemm_kx(int ta, int tb, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb,
+                    float beta, float *C, int ldc) {
+  dg_gemm(&kx, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 static double bench_one(gemm_fn fn, int ta, int tb, int M, int N, int K,
                         const float *A, const float *B, float *C,
                         double min_s) {
@@ -811,7 +823,7 @@ static int bench(void) {
       {0, 0, 1, 128, 784, "dense fwd, batch 1"},
       {0, 1, 1, 128, 784, "dense fwd, batch 1, W^T"},
   };
-  int saved = dg_kernels_threads();
+  int saved = kx.threads;
   printf("simd path: %s\n", dg_kernels_simd());
   printf("%-26s %-3s %6s %5s %6s %9s %9s %9s\n", "shape", "op", "M", "N", "K",
          "ref", "fast 1t", "fast 2t");
@@ -821,20 +833,21 @@ static int bench(void) {
     float *A = rnd_buf((size_t)M * K), *B = rnd_buf((size_t)K * N);
     float *C = rnd_buf((size_t)M * N);
     double ref = bench_one(dg_gemm_ref, ta, tb, M, N, K, A, B, C, 0.2);
-    dg_kernels_set_threads(1);
-    double f1 = bench_one(dg_gemm, ta, tb, M, N, K, A, B, C, 0.5);
-    dg_kernels_set_threads(2);
-    double f2 = bench_one(dg_gemm, ta, tb, M, N, K, A, B, C, 0.5);
+    kx_threads(1);
+    double f1 = bench_one(gemm_kx, ta, tb, M, N, K, A, B, C, 0.5);
+    kx_threads(2);
+    double f2 = bench_one(gemm_kx, ta, tb, M, N, K, A, B, C, 0.5);
     printf("%-26s %c%c  %6d %5d %6d %9.2f %9.2f %9.2f\n", shapes[s].what,
            ta ? 'T' : 'N', tb ? 'T' : 'N', M, N, K, ref, f1, f2);
     free(A); free(B); free(C);
   }
   printf("(GFLOP/s; ref is dg_gemm_ref, single-threaded)\n");
-  dg_kernels_set_threads(saved);
+  kx_threads(saved);
   return 0;
 }
 
 int main(int argc, char **argv) {
+  kx = dg_exec_default();
   if (argc > 1 && strcmp(argv[1], "bench") == 0) return bench();
   RUN(test_simd_name);
   RUN(test_gemm_degenerate);

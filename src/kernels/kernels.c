@@ -67,6 +67,15 @@
 
 #define DG_TLS _Thread_local
 
+#ifndef DG_WINOGRAD_DEFAULT /* Winograd where it applies: in WebAssembly
+                             * (one thread), not natively (see winograd.c) */
+#if defined(__wasm__)
+#define DG_WINOGRAD_DEFAULT 1
+#else
+#define DG_WINOGRAD_DEFAULT 0
+#endif
+#endif
+
 /* WebAssembly: the GEMM's paths as separate functions. V8 compiles a
  * function with its optimizing tier only once it runs hot, in the
  * background, and the time grows with its size: dg_gemm with every path
@@ -83,51 +92,45 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 
 /* ---- threads ------------------------------------------------------------ */
 
-static int g_threads = 1;
-
-void dg_kernels_set_threads(int threads) {
-  g_threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
-}
-
-int dg_kernels_threads(void) {
-#ifdef _OPENMP
-  return g_threads;
-#else
-  return 1;
-#endif
-}
-
 const char *dg_kernels_simd(void) { return DG_SIMD_NAME; }
+
+dg_exec dg_exec_default(void) {
+  dg_exec ex = {1, DG_WINOGRAD_DEFAULT, NULL, 0};
+  return ex;
+}
 
 /* Threads worth using for `work` multiply-adds (or element operations):
  * forking a team costs a few microseconds, so small calls stay serial. The
  * choice can depend on anything: it never changes the arithmetic.
  *
- * And it does depend on how the calls fare. Every parallel region waits
- * for all its threads, so when another process keeps one of the cores
- * busy, a region waits for the scheduler to give a thread its turn (a
- * time slice, milliseconds), and 2 threads trained the cnn at half the
- * speed of 1. So calls run in one of two modes, the team or one thread,
- * for stretches of calls (mixing them per call would make the team pay for
- * waking its sleeping threads every time): after TUNE_RUN calls in one
- * mode, TUNE_TRY calls try the other, and the mode whose calls were faster
- * continues. Each call site and size (a small per-thread table) keeps its
- * time in each mode; the modes are compared on the sites timed in both. A
+ * With a tuner (each network's plan has one), it also depends on how the
+ * calls fare. Every parallel region waits for all its threads, so when
+ * another process keeps one of the cores busy, a region waits for the
+ * scheduler to give a thread its turn (a time slice, milliseconds), and a
+ * team of 2 can run at half the speed of 1 thread. So calls run in one of
+ * two modes, the team or one thread, for stretches of calls (mixing them
+ * per call would make the team pay for waking its sleeping threads every
+ * time): after TUNE_RUN calls in one mode, TUNE_TRY calls try the other,
+ * and the mode whose calls were faster continues. Each call, keyed by its
+ * plan step (dg_exec.site) and size, keeps its time in each mode in a
+ * small table; the modes are compared on the calls timed in both. A
  * call's time runs from its threads_for to the next one's (a kernel's
  * threads_for comes first in it, and training repeats the same sequence of
  * calls), so only threads_for reads the clock. The stretch before the next
  * try doubles while the mode stays (up to 64 times), so a quiet machine
  * spends little time trying one thread. */
+static int clamp_threads(int t) { return t < 1 ? 1 : t > 256 ? 256 : t; }
+
 #if defined(_OPENMP)
 #define TUNE_SLOTS 256
 #define TUNE_TRY 64
 #define TUNE_RUN (16 * TUNE_TRY)
 typedef struct {
-  int site;       /* source line of the threads_for call; 0 = free */
+  int site;       /* 1 + the plan step of the call; 0 = free */
   double work;    /* the call's size */
   double t[2];    /* average seconds: 1 thread, the team; 0 = unmeasured */
 } tune_slot;
-typedef struct {
+struct dg_tuner {
   tune_slot tab[TUNE_SLOTS];
   tune_slot *prev;   /* the call being timed, if any */
   int prev_team;     /* whether it ran with the team */
@@ -136,18 +139,23 @@ typedef struct {
   int trying;        /* in a stretch that tries the other mode */
   long left;         /* calls left in this stretch */
   long run;          /* length of the next stretch in the mode */
-} tune_state;
-static DG_TLS tune_state tune = {.team = 1, .left = TUNE_RUN, .run = TUNE_RUN};
+};
 
-static tune_slot *tune_slot_for(int site, double work) {
+dg_tuner *dg_tuner_new(void) {
+  dg_tuner *t = calloc(1, sizeof *t);
+  if (t) t->team = 1, t->left = t->run = TUNE_RUN;
+  return t;
+}
+
+static tune_slot *tune_slot_for(dg_tuner *tune, int site, double work) {
   uint64_t h = ((uint64_t)work + (uint64_t)site) * 0x9E3779B97F4A7C15ull;
   h = (h ^ h >> 31) * 0xBF58476D1CE4E5B9ull;
   tune_slot *sl = NULL;
   for (int i = 0; i < 4 && !sl; i++) { /* its slot, or a free one */
-    tune_slot *q = &tune.tab[((h >> 40) + i) % TUNE_SLOTS];
+    tune_slot *q = &tune->tab[((h >> 40) + i) % TUNE_SLOTS];
     if (!q->site || (q->site == site && q->work == work)) sl = q;
   }
-  if (!sl) sl = &tune.tab[(h >> 40) % TUNE_SLOTS]; /* full: evict */
+  if (!sl) sl = &tune->tab[(h >> 40) % TUNE_SLOTS]; /* full: evict */
   if (sl->site != site || sl->work != work) {
     memset(sl, 0, sizeof *sl);
     sl->site = site, sl->work = work;
@@ -155,53 +163,62 @@ static tune_slot *tune_slot_for(int site, double work) {
   return sl;
 }
 
-/* After a try: the mode whose calls took less time, on the sites timed in
+/* After a try: the mode whose calls took less time, on the calls timed in
  * both modes. */
-static void tune_decide(void) {
+static void tune_decide(dg_tuner *tune) {
   double one = 0, team = 0;
   for (int i = 0; i < TUNE_SLOTS; i++) {
-    const tune_slot *q = &tune.tab[i];
+    const tune_slot *q = &tune->tab[i];
     if (q->site && q->t[0] > 0 && q->t[1] > 0) one += q->t[0], team += q->t[1];
   }
   int best = team <= one;
-  tune.run = best == tune.team ? (tune.run < 64 * TUNE_RUN ? 2 * tune.run
-                                                           : tune.run)
-                               : TUNE_RUN;
-  tune.team = best;
+  tune->run = best == tune->team ? (tune->run < 64 * TUNE_RUN ? 2 * tune->run
+                                                              : tune->run)
+                                 : TUNE_RUN;
+  tune->team = best;
 }
 
-static int threads_tuned(int site, double work, double min_work_per_thread) {
-  int nt = dg_kernels_threads();
+static int threads_for(const dg_exec *ex, double work,
+                       double min_work_per_thread) {
+  int nt = clamp_threads(ex->threads);
   if (nt > 1 && work < min_work_per_thread * 2) nt = 1;
-  if (nt == 1 && !tune.prev) return 1;
+  dg_tuner *tune = ex->tuner;
+  if (!tune) return nt;
+  if (nt == 1 && !tune->prev) return 1;
   double now = omp_get_wtime();
-  if (tune.prev) { /* the previous tuned call ends here */
-    double dt = now - tune.t0, *t = &tune.prev->t[tune.prev_team];
+  if (tune->prev) { /* the previous tuned call ends here */
+    double dt = now - tune->t0, *t = &tune->prev->t[tune->prev_team];
     if (*t > 0 && dt > 4 * *t) dt = 4 * *t; /* a pause, not the kernel */
     *t = *t > 0 ? 0.5 * *t + 0.5 * dt : dt;
-    tune.prev = NULL;
+    tune->prev = NULL;
   }
   if (nt == 1) return 1;
-  if (--tune.left <= 0) { /* the end of a stretch */
-    if (tune.trying) tune_decide();
-    tune.trying = !tune.trying;
-    tune.left = tune.trying ? TUNE_TRY : tune.run;
+  if (--tune->left <= 0) { /* the end of a stretch */
+    if (tune->trying) tune_decide(tune);
+    tune->trying = !tune->trying;
+    tune->left = tune->trying ? TUNE_TRY : tune->run;
   }
-  int team = tune.team ^ tune.trying;
+  int team = tune->team ^ tune->trying;
   /* the first calls of a stretch wake threads up or let them go idle:
    * not timed */
-  long done = (tune.trying ? TUNE_TRY : tune.run) - tune.left;
-  tune.prev = done >= 8 ? tune_slot_for(site, work) : NULL;
-  tune.prev_team = team, tune.t0 = now;
+  long done = (tune->trying ? TUNE_TRY : tune->run) - tune->left;
+  tune->prev = done >= 8 ? tune_slot_for(tune, 1 + ex->site, work) : NULL;
+  tune->prev_team = team, tune->t0 = now;
   return team ? nt : 1;
 }
-#define threads_for(work, min) threads_tuned(__LINE__, (work), (min))
 #else
-static int threads_for(double work, double min_work_per_thread) {
-  (void)work, (void)min_work_per_thread;
+struct dg_tuner {
+  int unused;
+};
+dg_tuner *dg_tuner_new(void) { return calloc(1, sizeof(dg_tuner)); }
+static int threads_for(const dg_exec *ex, double work,
+                       double min_work_per_thread) {
+  (void)ex, (void)work, (void)min_work_per_thread, (void)clamp_threads;
   return 1;
 }
 #endif
+
+void dg_tuner_free(dg_tuner *t) { free(t); }
 
 /* ---- GEMM blocking ------------------------------------------------------- */
 
@@ -785,14 +802,14 @@ static void gemm_small_nt(int M, int N, int K, float alpha, const float *A,
   }
 }
 
-void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+void dg_gemm(const dg_exec *ex, int ta, int tb, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.0f) {
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  int nt = threads_for((double)M * N * K, 1 << 19); /* a few microseconds each */
+  int nt = threads_for(ex, (double)M * N * K, 1 << 19); /* a few microseconds each */
   if (M <= SM && !tb) {
     gemm_small_nn(ta, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, nt);
     return;
@@ -876,7 +893,7 @@ void dg_pad_images(const float *in, int n, int h, int w, int c, int p,
   }
 }
 
-size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad) {
+size_t dg_conv2d_direct_work(int n, int h, int w, int c, int f, int k, int pad) {
   size_t hp = (size_t)h + 2 * pad, wp = (size_t)w + 2 * pad;
   if (n <= 0 || hp < (size_t)k || wp < (size_t)k) return 0;
   size_t oh = hp - k + 1, ow = wp - k + 1;
@@ -888,10 +905,6 @@ size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad) {
   size_t gi = padded + (size_t)f * k * round_up(k * c, DG_VW);
   size_t m = fwd > gw ? fwd : gw;
   m = m > gi ? m : gi;
-  if (dg_wino_shape(c, f, k)) { /* whether or not Winograd is on now */
-    size_t wn = dg_wino_work(n, h, w, c, f, pad);
-    m = m > wn ? m : wn;
-  }
   return m;
 }
 
@@ -1012,18 +1025,14 @@ DG_INLINE void conv_fwd_c1_tile(const int nv, const float *p, int k, size_t ss,
   }
 }
 
-void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
+void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, int c, const float *wt,
                const float *bias, int f, int k, int pad, int relu, float *out,
                float *work) {
   int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
   if (n <= 0 || oh <= 0 || ow <= 0 || f <= 0) return;
-  if (dg_wino_applies(c, f, k)) {
-    dg_wino_conv2d(in, n, h, w, c, wt, bias, f, pad, relu, out, work);
-    return;
-  }
   int kc = k * c, kkc = k * kc, fp = round_up(f, DG_VW), opix = oh * ow;
   int M = n * opix, tiles = (M + MR - 1) / MR;
-  int nt = threads_for((double)M * f * kkc, 1 << 20);
+  int nt = threads_for(ex, (double)M * f * kkc, 1 << 20);
   const float *src = in;
   float *wk = work;
   if (pad) {
@@ -1155,7 +1164,7 @@ DG_INLINE void conv_gw_tile(const int R, const int nv, const int contig,
   }
 }
 
-void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
+void dg_conv2d_direct_grad_w(const dg_exec *ex, const float *in, const float *dy, int n, int h, int w,
                       int c, int f, int k, int pad, float *dw, float *db,
                       float *work) {
   int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
@@ -1166,12 +1175,8 @@ void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
     memset(db, 0, (size_t)f * sizeof(float));
     return;
   }
-  if (dg_wino_applies(c, f, k)) {
-    dg_wino_conv2d_grad_w(in, dy, n, h, w, c, f, pad, dw, db, work);
-    return;
-  }
   int opix = oh * ow, G = conv_groups(n);
-  int nt = threads_for((double)n * opix * f * kkc, 1 << 20);
+  int nt = threads_for(ex, (double)n * opix * f * kkc, 1 << 20);
   const float *src = in;
   float *wk = work;
   if (pad) {
@@ -1340,14 +1345,10 @@ DG_INLINE void conv_gi_tile(const int nv, const float *const *a, int f,
   }
 }
 
-void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
+void dg_conv2d_direct_grad_in(const dg_exec *ex, const float *dy, const float *wt, int n, int h, int w,
                        int c, int f, int k, int pad, float *din, float *work) {
   int hp = h + 2 * pad, wp = w + 2 * pad, oh = hp - k + 1, ow = wp - k + 1;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
-  if (dg_wino_applies(c, f, k)) {
-    dg_wino_conv2d_grad_in(dy, wt, n, h, w, c, f, pad, din, work);
-    return;
-  }
   int kc = k * c, segw = round_up(kc, DG_VW), opix = oh * ow;
   /* wt^T, tile by tile: for run s and the tile at column q0 of the run,
    * (f, nv*DG_VW) at wtt + (s*segw + q0)*f, zero past the run's end */
@@ -1364,7 +1365,7 @@ void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
     }
   float *dpad = pad ? work + (size_t)f * k * segw : NULL; /* (n, hp, wp, c) */
   size_t ss = (size_t)wp * c, isz = (size_t)hp * wp * c;
-  int nt = threads_for((double)n * opix * f * k * kc, 1 << 20);
+  int nt = threads_for(ex, (double)n * opix * f * k * kc, 1 << 20);
   int ntile = (opix + GI_MR - 1) / GI_MR;
   int tpb = imax(1, imin(CONV_GI_TILES, CONV_GI_FLOATS / (GI_MR * f)));
   if (nt > n) nt = n;
@@ -1516,14 +1517,14 @@ static void bn_chunk_stats(const float *x, size_t n, int c, int P, int rp,
   }
 }
 
-void dg_bn_stats(const float *x, size_t rows, int c, float *mean, float *var,
+void dg_bn_stats(const dg_exec *ex, const float *x, size_t rows, int c, float *mean, float *var,
                  float *work) {
   bn_plan b = bn_plan_for(rows, c);
   if (!b.P || !rows) {
     dg_bn_stats_ref(x, rows, c, mean, var);
     return;
   }
-  int nt = threads_for((double)rows * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 4) num_threads(nt) if (nt > 1))
   for (long long k = 0; k < (long long)b.nchunks; k++) {
@@ -1547,7 +1548,7 @@ void dg_bn_stats(const float *x, size_t rows, int c, float *mean, float *var,
   }
 }
 
-void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
+void dg_scale_shift(const dg_exec *ex, const float *x, size_t rows, int c, const float *scale,
                     const float *shift, int relu, float *y) {
   bn_plan b = bn_plan_for(rows, c);
   if (!b.P) {
@@ -1558,7 +1559,7 @@ void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
   bn_tile(scale, c, b.P, sp);
   bn_tile(shift, c, b.P, hp);
   long long nb = (long long)(rows / b.rp);
-  int nt = threads_for((double)rows * c, 1 << 17);
+  int nt = threads_for(ex, (double)rows * c, 1 << 17);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long k = 0; k < nb; k++) {
@@ -1574,7 +1575,7 @@ void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
                      y + done * c);
 }
 
-void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
+void dg_bn_grad(const dg_exec *ex, const float *x, const float *dy, const float *y, size_t rows,
                 int c, const float *mean, const float *invstd,
                 const float *gamma, float *dgamma, float *dbeta, float *dx,
                 float *work) {
@@ -1589,7 +1590,7 @@ void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
   for (int j = 0; j < c; j++) mp[j] = -mean[j];
   bn_tile(mp, c, P, mp);
   bn_tile(invstd, c, P, ip);
-  int nt = threads_for((double)rows * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * c, 1 << 16);
   (void)nt;
   /* sums of g and g*xhat per chunk */
   DG_OMP(parallel for schedule(dynamic, 4) num_threads(nt) if (nt > 1))
@@ -1673,12 +1674,12 @@ void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
  * compared a vector of channels at a time in the reference's order:
  * dg_vmax(x, best) is its "x > best ? x : best" and the position moves on
  * the same comparison, so out and arg match it exactly. */
-void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
+void dg_maxpool(const dg_exec *ex, const float *in, int n, int h, int w, int c, int p, float *out,
                 float *arg) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
   int rows = n * oh, cv = c / DG_VW * DG_VW;
-  int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * ow * p * p * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
@@ -1713,13 +1714,13 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
 /* dg_maxpool's loop on y = relu(x * scale + shift), computed as read:
  * the same vector arithmetic as dg_scale_shift, the same comparisons as
  * dg_maxpool. */
-void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
+void dg_scale_shift_maxpool(const dg_exec *ex, const float *x, int n, int h, int w, int c,
                             const float *scale, const float *shift, int relu,
                             int p, float *out, float *arg, float *xk) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
   int rows = n * oh, cv = c / DG_VW * DG_VW;
-  int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * ow * p * p * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
@@ -1765,7 +1766,7 @@ size_t dg_maxpool_bn_work(int n, int h, int w, int c, int p) {
   return ((size_t)n * (h / p) * 2 + 5) * (size_t)(c > 0 ? c : 0);
 }
 
-void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
+void dg_maxpool_bn_grad(const dg_exec *ex, const float *dout, const float *out, const float *arg,
                         const float *xk, const float *x, int n, int h, int w,
                         int c, int p, const float *mean, const float *invstd,
                         const float *gamma, float *dgamma, float *dbeta,
@@ -1776,7 +1777,7 @@ void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
   float *nm = work + (size_t)prows * 2 * c, *is = nm + c, *k1 = is + c,
         *k2 = k1 + c, *k3 = k2 + c;
   for (int j = 0; j < c; j++) nm[j] = -mean[j], is[j] = invstd[j];
-  int nt = threads_for((double)rows * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * c, 1 << 16);
   (void)nt;
   /* sums of g and g*xhat, one pooled row at a time, from pooled arrays */
   DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
@@ -1877,12 +1878,12 @@ void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
 /* Each input row is written once, in full: the window cell k of a pooled
  * value gets (arg == k) ? g : 0, with arg == k tested as k - 0.5 < arg <
  * k + 0.5 (arg holds small whole numbers). No zeroing pass, no scatter. */
-void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
+void dg_maxpool_backward(const dg_exec *ex, const float *dout, const float *out, const float *arg,
                          int n, int h, int w, int c, int p, float *din) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
   int rows = n * h, cv = c / DG_VW * DG_VW;
-  int nt = threads_for((double)rows * w * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * w * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 32) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
@@ -1924,14 +1925,14 @@ void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
   }
 }
 
-void dg_avgpool(const float *in, int n, int h, int w, int c, int p,
+void dg_avgpool(const dg_exec *ex, const float *in, int n, int h, int w, int c, int p,
                 float *out) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
   int rows = n * oh;
   float inv = 1.0f / (float)(p * p);
   int cv = c / DG_VW * DG_VW;
-  int nt = threads_for((double)rows * ow * p * p * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * ow * p * p * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
@@ -1958,13 +1959,13 @@ void dg_avgpool(const float *in, int n, int h, int w, int c, int p,
 }
 
 /* Overwrites all of din (see dg_avgpool_backward_ref). */
-void dg_avgpool_backward(const float *dout, int n, int h, int w, int c, int p,
+void dg_avgpool_backward(const dg_exec *ex, const float *dout, int n, int h, int w, int c, int p,
                          float *din) {
   int oh = h / p, ow = w / p;
   if (n <= 0 || h <= 0 || w <= 0 || c <= 0) return;
   float inv = 1.0f / (float)(p * p);
   int rows = n * h;
-  int nt = threads_for((double)rows * w * c, 1 << 16);
+  int nt = threads_for(ex, (double)rows * w * c, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
   for (int row = 0; row < rows; row++) {
@@ -1990,9 +1991,9 @@ void dg_avgpool_backward(const float *dout, int n, int h, int w, int c, int p,
 
 /* ---- bias ------------------------------------------------------------------ */
 
-void dg_bias_add(float *y, const float *b, size_t rows, int c) {
+void dg_bias_add(const dg_exec *ex, float *y, const float *b, size_t rows, int c) {
   if (c <= 0) return;
-  int nt = threads_for((double)rows * c, 1 << 17);
+  int nt = threads_for(ex, (double)rows * c, 1 << 17);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 64) num_threads(nt) if (nt > 1))
   for (long long r = 0; r < (long long)rows; r++) {
@@ -2007,11 +2008,11 @@ void dg_bias_add(float *y, const float *b, size_t rows, int c) {
 /* Columns in chunks of 4 vectors, rows in ascending order from 0: each db[j]
  * is summed in the reference's order, so the result matches it exactly.
  * Threads split the column chunks (only wide c benefits). */
-void dg_bias_grad(const float *dy, size_t rows, int c, float *db) {
+void dg_bias_grad(const dg_exec *ex, const float *dy, size_t rows, int c, float *db) {
   if (c <= 0) return;
   const int CW = 4 * DG_VW;
   int nchunks = (c + CW - 1) / CW;
-  int nt = threads_for((double)rows * c, 1 << 17);
+  int nt = threads_for(ex, (double)rows * c, 1 << 17);
   if (nt > nchunks) nt = nchunks;
   (void)nt;
   DG_OMP(parallel for schedule(static) num_threads(nt) if (nt > 1))
@@ -2037,8 +2038,8 @@ void dg_bias_grad(const float *dy, size_t rows, int c, float *db) {
 
 /* dg_vmax(x, 0) is (x > 0) ? x : 0 on every target, the reference's exact
  * definition (NaN -> 0). */
-void dg_relu(const float *x, float *y, size_t n) {
-  int nt = threads_for((double)n, 1 << 18);
+void dg_relu(const dg_exec *ex, const float *x, float *y, size_t n) {
+  int nt = threads_for(ex, (double)n, 1 << 18);
   long long nv = (long long)(n / DG_VW);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 2048) num_threads(nt) if (nt > 1))
@@ -2048,8 +2049,8 @@ void dg_relu(const float *x, float *y, size_t n) {
     y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n) {
-  int nt = threads_for((double)n, 1 << 18);
+void dg_relu_backward(const dg_exec *ex, const float *y, const float *dy, float *dx, size_t n) {
+  int nt = threads_for(ex, (double)n, 1 << 18);
   long long nv = (long long)(n / DG_VW);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 2048) num_threads(nt) if (nt > 1))
@@ -2064,13 +2065,13 @@ void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n) {
 
 /* Element-wise, so threads may split anywhere; the tail past the last
  * whole vector runs the same lane arithmetic through a padded vector. */
-void dg_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+void dg_adam(const dg_exec *ex, float *p, const float *g, float *m, float *v, size_t n, float lr,
              float b1, float b2, float eps, float r1, float r2, float decay) {
   dg_vf vb1 = dg_vset1(b1), vc1 = dg_vset1(1 - b1), vb2 = dg_vset1(b2),
         vc2 = dg_vset1(1 - b2), veps = dg_vset1(eps), vr1 = dg_vset1(r1),
         vr2 = dg_vset1(r2), vlr = dg_vset1(lr), vdec = dg_vset1(decay);
   long long nv = (long long)(n / DG_VW);
-  int nt = threads_for((double)n * 8, 1 << 18);
+  int nt = threads_for(ex, (double)n * 8, 1 << 18);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long i = 0; i <= nv; i++) {
@@ -2103,11 +2104,11 @@ void dg_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
   }
 }
 
-void dg_sgd(float *p, const float *g, float *m, size_t n, float lr, float mu,
+void dg_sgd(const dg_exec *ex, float *p, const float *g, float *m, size_t n, float lr, float mu,
             float decay) {
   dg_vf vmu = dg_vset1(mu), vlr = dg_vset1(lr), vld = dg_vset1(lr * decay);
   long long nv = (long long)(n / DG_VW);
-  int nt = threads_for((double)n * 4, 1 << 18);
+  int nt = threads_for(ex, (double)n * 4, 1 << 18);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 1024) num_threads(nt) if (nt > 1))
   for (long long i = 0; i < nv; i++) {
@@ -2180,12 +2181,12 @@ static void dropout_mask_lanes(float *mask, size_t j0, float rate,
 #define DROP_LANES 1
 #endif
 
-void dg_dropout(const float *x, float *y, float *mask, size_t n, float rate,
+void dg_dropout(const dg_exec *ex, const float *x, float *y, float *mask, size_t n, float rate,
                 uint64_t seed) {
   /* work items: DROP_LANES chunks each (the last may be shorter) */
   long long nc = (long long)((n + DG_DROPOUT_CHUNK - 1) / DG_DROPOUT_CHUNK);
   long long ng = (nc + DROP_LANES - 1) / DROP_LANES;
-  int nt = threads_for((double)n * 8, 1 << 16);
+  int nt = threads_for(ex, (double)n * 8, 1 << 16);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 1) num_threads(nt) if (nt > 1))
   for (long long gi = 0; gi < ng; gi++) {
@@ -2206,9 +2207,9 @@ void dg_dropout(const float *x, float *y, float *mask, size_t n, float rate,
   }
 }
 
-void dg_mul(const float *a, const float *b, float *y, size_t n) {
+void dg_mul(const dg_exec *ex, const float *a, const float *b, float *y, size_t n) {
   long long nv = (long long)(n / DG_VW);
-  int nt = threads_for((double)n, 1 << 18);
+  int nt = threads_for(ex, (double)n, 1 << 18);
   (void)nt;
   DG_OMP(parallel for schedule(dynamic, 2048) num_threads(nt) if (nt > 1))
   for (long long i = 0; i < nv; i++)

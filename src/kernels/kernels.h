@@ -12,6 +12,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* How a kernel call may run: settings of the plan that makes the call
+ * (nn/plan.c), never process-wide switches. The kernels that can use
+ * threads take one as their first argument. */
+typedef struct dg_tuner dg_tuner;
+typedef struct {
+  int threads;      /* threads a call may use (1 = none; at most 256) */
+  int winograd;     /* 3x3 convolutions by Winograd where dg_wino_shape
+                       allows (dg_conv2d and its gradients) */
+  dg_tuner *tuner;  /* learns whether calls run faster with the team or
+                       with one thread on a busy machine; NULL: the team */
+  int site;         /* the plan step making the call: the tuner's key */
+} dg_exec;
+/* One thread, Winograd as suits the target (on in WebAssembly, where there
+ * is one thread; off natively, where the direct kernels use every thread),
+ * no tuner. */
+dg_exec dg_exec_default(void);
+/* A tuner for one plan (NULL when out of memory: calls then use the team). */
+dg_tuner *dg_tuner_new(void);
+void dg_tuner_free(dg_tuner *t);
+
 /* C(M,N) = alpha * op(A) * op(B) + beta * C.
  * op(A) is (M,K): A is (M,K) with lda >= K, or if ta, A is (K,M), lda >= M.
  * op(B) is (K,N): B is (K,N) with ldb >= N, or if tb, B is (N,K), ldb >= K.
@@ -19,12 +39,8 @@
 void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta,
                  float *C, int ldc);
-void dg_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+void dg_gemm(const dg_exec *ex, int ta, int tb, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
-
-/* Threads the fast kernels may use (1 = none). */
-void dg_kernels_set_threads(int threads);
-int dg_kernels_threads(void);
 
 /* Convolution, NHWC, stride 1, computed as an implicit GEMM (no im2col
  * matrix is ever written): in (n, h, w, c), wt (k, k, c, f), bias (f);
@@ -35,7 +51,7 @@ int dg_kernels_threads(void);
 void dg_conv2d_ref(const float *in, int n, int h, int w, int c,
                    const float *wt, const float *bias, int f, int k, int pad,
                    int relu, float *out);
-void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
+void dg_conv2d(const dg_exec *ex, const float *in, int n, int h, int w, int c, const float *wt,
                const float *bias, int f, int k, int pad, int relu, float *out,
                float *work);
 /* Weight and bias gradients: dw (k, k, c, f) and db (f) overwritten with
@@ -43,27 +59,39 @@ void dg_conv2d(const float *in, int n, int h, int w, int c, const float *wt,
 void dg_conv2d_grad_w_ref(const float *in, const float *dy, int n, int h,
                           int w, int c, int f, int k, int pad, float *dw,
                           float *db);
-void dg_conv2d_grad_w(const float *in, const float *dy, int n, int h, int w,
+void dg_conv2d_grad_w(const dg_exec *ex, const float *in, const float *dy, int n, int h, int w,
                       int c, int f, int k, int pad, float *dw, float *db,
                       float *work);
 /* Input gradient: din (n, h, w, c) overwritten with the adjoint of the
  * forward convolution applied to dy. */
 void dg_conv2d_grad_in_ref(const float *dy, const float *wt, int n, int h,
                            int w, int c, int f, int k, int pad, float *din);
-void dg_conv2d_grad_in(const float *dy, const float *wt, int n, int h, int w,
+void dg_conv2d_grad_in(const dg_exec *ex, const float *dy, const float *wt, int n, int h, int w,
                        int c, int f, int k, int pad, float *din, float *work);
-/* Floats of workspace the three fast kernels need for this shape. */
+/* Floats of workspace the three fast kernels need for this shape, by
+ * either path (Winograd's or the direct product). */
 size_t dg_conv2d_work(int n, int h, int w, int c, int f, int k, int pad);
+/* The direct products (kernels.c), which dg_conv2d and its gradients
+ * (conv.c) run unless Winograd's path takes the shape; same arguments. */
+void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h,
+                      int w, int c, const float *wt, const float *bias, int f,
+                      int k, int pad, int relu, float *out, float *work);
+void dg_conv2d_direct_grad_w(const dg_exec *ex, const float *in,
+                             const float *dy, int n, int h, int w, int c,
+                             int f, int k, int pad, float *dw, float *db,
+                             float *work);
+void dg_conv2d_direct_grad_in(const dg_exec *ex, const float *dy,
+                              const float *wt, int n, int h, int w, int c,
+                              int f, int k, int pad, float *din, float *work);
+size_t dg_conv2d_direct_work(int n, int h, int w, int c, int f, int k,
+                             int pad);
 
 /* 3x3 convolutions by Winograd's minimal filtering (winograd.c): the same
  * three products in 2.25 times fewer multiplies, one thread. dg_conv2d and
- * its gradients take this path for shapes dg_wino_shape accepts while it
- * is on: by default in WebAssembly (one thread), off natively, where the
- * direct kernels use every thread. dg_conv2d_work covers both paths. */
-void dg_kernels_set_winograd(int on);
-int dg_kernels_winograd(void);
+ * its gradients take this path for the shapes dg_wino_shape accepts when
+ * ex->winograd is on (dg_wino_applies). */
 int dg_wino_shape(int c, int f, int k);
-int dg_wino_applies(int c, int f, int k);
+int dg_wino_applies(const dg_exec *ex, int c, int f, int k);
 size_t dg_wino_work(int n, int h, int w, int c, int f, int pad);
 void dg_wino_conv2d(const float *in, int n, int h, int w, int c,
                     const float *wt, const float *bias, int f, int pad,
@@ -93,14 +121,14 @@ void dg_pad_images(const float *in, int n, int h, int w, int c, int p,
  * work holds dg_bn_work(rows, c) floats. */
 void dg_bn_stats_ref(const float *x, size_t rows, int c, float *mean,
                      float *var);
-void dg_bn_stats(const float *x, size_t rows, int c, float *mean, float *var,
+void dg_bn_stats(const dg_exec *ex, const float *x, size_t rows, int c, float *mean, float *var,
                  float *work);
 size_t dg_bn_work(size_t rows, int c);
 /* y = x * scale + shift per channel, then ReLU if relu (y may equal x). */
 void dg_scale_shift_ref(const float *x, size_t rows, int c,
                         const float *scale, const float *shift, int relu,
                         float *y);
-void dg_scale_shift(const float *x, size_t rows, int c, const float *scale,
+void dg_scale_shift(const dg_exec *ex, const float *x, size_t rows, int c, const float *scale,
                     const float *shift, int relu, float *y);
 /* y = x * scale + shift per channel (ReLU if relu) on x (n, h, w, c),
  * then max pooling p x p as dg_maxpool on y: out and arg, and xk (same
@@ -110,7 +138,7 @@ void dg_scale_shift_maxpool_ref(const float *x, int n, int h, int w, int c,
                                 const float *scale, const float *shift,
                                 int relu, int p, float *out, float *arg,
                                 float *xk);
-void dg_scale_shift_maxpool(const float *x, int n, int h, int w, int c,
+void dg_scale_shift_maxpool(const dg_exec *ex, const float *x, int n, int h, int w, int c,
                             const float *scale, const float *shift, int relu,
                             int p, float *out, float *arg, float *xk);
 /* Backward, from the input x: xhat = (x - mean) * invstd, g = dy, or
@@ -121,7 +149,7 @@ void dg_bn_grad_ref(const float *x, const float *dy, const float *y,
                     size_t rows, int c, const float *mean, const float *invstd,
                     const float *gamma, float *dgamma, float *dbeta,
                     float *dx);
-void dg_bn_grad(const float *x, const float *dy, const float *y, size_t rows,
+void dg_bn_grad(const dg_exec *ex, const float *x, const float *dy, const float *y, size_t rows,
                 int c, const float *mean, const float *invstd,
                 const float *gamma, float *dgamma, float *dbeta, float *dx,
                 float *work);
@@ -140,7 +168,7 @@ void dg_maxpool_bn_grad_ref(const float *dout, const float *out,
                             int w, int c, int p, const float *mean,
                             const float *invstd, const float *gamma,
                             float *dgamma, float *dbeta, float *dx);
-void dg_maxpool_bn_grad(const float *dout, const float *out, const float *arg,
+void dg_maxpool_bn_grad(const dg_exec *ex, const float *dout, const float *out, const float *arg,
                         const float *xk, const float *x, int n, int h, int w,
                         int c, int p, const float *mean, const float *invstd,
                         const float *gamma, float *dgamma, float *dbeta,
@@ -152,7 +180,7 @@ size_t dg_maxpool_bn_work(int n, int h, int w, int c, int p);
  * each max, as a float (first max wins on ties). */
 void dg_maxpool_ref(const float *in, int n, int h, int w, int c, int p,
                     float *out, float *arg);
-void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
+void dg_maxpool(const dg_exec *ex, const float *in, int n, int h, int w, int c, int p, float *out,
                 float *arg);
 /* Backward: din (n,h,w,c) overwritten: each dout at its window's max, 0
  * elsewhere. With out (the forward's output) given, dout passes only where
@@ -160,31 +188,31 @@ void dg_maxpool(const float *in, int n, int h, int w, int c, int p, float *out,
 void dg_maxpool_backward_ref(const float *dout, const float *out,
                              const float *arg, int n, int h, int w, int c,
                              int p, float *din);
-void dg_maxpool_backward(const float *dout, const float *out, const float *arg,
+void dg_maxpool_backward(const dg_exec *ex, const float *dout, const float *out, const float *arg,
                          int n, int h, int w, int c, int p, float *din);
 
 /* Average pooling p x p, stride p, valid. Backward spreads dout/p^2. */
 void dg_avgpool_ref(const float *in, int n, int h, int w, int c, int p,
                     float *out);
-void dg_avgpool(const float *in, int n, int h, int w, int c, int p, float *out);
+void dg_avgpool(const dg_exec *ex, const float *in, int n, int h, int w, int c, int p, float *out);
 void dg_avgpool_backward_ref(const float *dout, int n, int h, int w, int c,
                              int p, float *din);
-void dg_avgpool_backward(const float *dout, int n, int h, int w, int c, int p,
+void dg_avgpool_backward(const dg_exec *ex, const float *dout, int n, int h, int w, int c, int p,
                          float *din);
 
 /* y[i] += b[i % c] for rows of c: bias add over (rows, c). */
 void dg_bias_add_ref(float *y, const float *b, size_t rows, int c);
-void dg_bias_add(float *y, const float *b, size_t rows, int c);
+void dg_bias_add(const dg_exec *ex, float *y, const float *b, size_t rows, int c);
 /* db[j] = sum over rows of dy[r, j] (overwrites db). */
 void dg_bias_grad_ref(const float *dy, size_t rows, int c, float *db);
-void dg_bias_grad(const float *dy, size_t rows, int c, float *db);
+void dg_bias_grad(const dg_exec *ex, const float *dy, size_t rows, int c, float *db);
 
 /* ReLU forward (y may equal x) and backward dx = dy * (y > 0) (dx may equal
  * dy). */
 void dg_relu_ref(const float *x, float *y, size_t n);
-void dg_relu(const float *x, float *y, size_t n);
+void dg_relu(const dg_exec *ex, const float *x, float *y, size_t n);
 void dg_relu_backward_ref(const float *y, const float *dy, float *dx, size_t n);
-void dg_relu_backward(const float *y, const float *dy, float *dx, size_t n);
+void dg_relu_backward(const dg_exec *ex, const float *y, const float *dy, float *dx, size_t n);
 
 /* Inverted dropout over n floats: mask[i] = 0 (dropped, probability
  * rate) or 1/(1-rate), y = x * mask (y may equal x). The draws are
@@ -197,10 +225,10 @@ void dg_dropout_mask_ref(float *mask, size_t i0, size_t len, float rate,
                          uint64_t seed);
 void dg_dropout_ref(const float *x, float *y, float *mask, size_t n,
                     float rate, uint64_t seed);
-void dg_dropout(const float *x, float *y, float *mask, size_t n, float rate,
+void dg_dropout(const dg_exec *ex, const float *x, float *y, float *mask, size_t n, float rate,
                 uint64_t seed);
 void dg_mul_ref(const float *a, const float *b, float *y, size_t n);
-void dg_mul(const float *a, const float *b, float *y, size_t n);
+void dg_mul(const dg_exec *ex, const float *a, const float *b, float *y, size_t n);
 
 /* Optimizer steps over n parameters p with gradients g (decay: decoupled
  * weight decay rate, 0 for none).
@@ -211,11 +239,11 @@ void dg_mul(const float *a, const float *b, float *y, size_t n);
 void dg_adam_ref(float *p, const float *g, float *m, float *v, size_t n,
                  float lr, float b1, float b2, float eps, float r1, float r2,
                  float decay);
-void dg_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+void dg_adam(const dg_exec *ex, float *p, const float *g, float *m, float *v, size_t n, float lr,
              float b1, float b2, float eps, float r1, float r2, float decay);
 void dg_sgd_ref(float *p, const float *g, float *m, size_t n, float lr,
                 float mu, float decay);
-void dg_sgd(float *p, const float *g, float *m, size_t n, float lr, float mu,
+void dg_sgd(const dg_exec *ex, float *p, const float *g, float *m, size_t n, float lr, float mu,
             float decay);
 
 /* Name of the SIMD path compiled in: "avx512", "avx2+fma", "sse2", "wasm

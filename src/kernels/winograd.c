@@ -23,27 +23,16 @@
  * reassociation change the rounding, within the bounds test_kernels
  * allows every fast kernel against the scalar reference.
  *
- * One thread: this is the WebAssembly path (single-threaded), where it is
- * on by default; natively the direct kernels of kernels.c run at 70-90% of
- * the FMA peak on every thread and Winograd is off unless asked for
- * (dg_kernels_set_winograd), which the tests do. */
+ * One thread: this is the WebAssembly path (single-threaded), where a
+ * plan's dg_exec has it on by default (dg_exec_default); natively the
+ * direct kernels of kernels.c use every thread, and Winograd runs only
+ * when a dg_exec asks for it, as the tests do. Only conv.c calls in here;
+ * this file uses kernels.c's dg_pad_images, never the other way round. */
 #include <string.h>
 
 #include "kernels/kernels.h"
 #include "kernels/simd.h"
 
-
-#ifndef DG_WINOGRAD_DEFAULT
-#if defined(__wasm__)
-#define DG_WINOGRAD_DEFAULT 1
-#else
-#define DG_WINOGRAD_DEFAULT 0
-#endif
-#endif
-static int wino_on = DG_WINOGRAD_DEFAULT;
-
-void dg_kernels_set_winograd(int on) { wino_on = on != 0; }
-int dg_kernels_winograd(void) { return wino_on; }
 
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
@@ -55,8 +44,8 @@ int dg_wino_shape(int c, int f, int k) {
          c % 4 == 0;
 }
 
-int dg_wino_applies(int c, int f, int k) {
-  return wino_on && dg_wino_shape(c, f, k);
+int dg_wino_applies(const dg_exec *ex, int c, int f, int k) {
+  return ex->winograd && dg_wino_shape(c, f, k);
 }
 
 /* Tiles per chunk: the chunk's transformed inputs and products, 16 * TC *

@@ -1,17 +1,35 @@
 /* net.c: the sequential network: construction from a spec, the flat
- * parameter/gradient/state arrays and their named tensors, per-batch
- * buffers, forward, loss + backward, inference, metadata. */
+ * parameter/gradient/state arrays and their named tensors, the per-batch
+ * buffers, the settings of its plans (threads, Winograd), forward (the
+ * plan of the mode, plan.c), loss + backward, inference, metadata. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
-#include "kernels/kernels_infer.h"
 #include "nn/nn.h"
 
-static void infer_stale(const dg_net *net);
-static void infer_free(dg_net *net);
+/* Batches up to this size run on the small-batch plan (DG_PLAN_ONE). */
+#ifndef DG_PLAN_ONE_MAX_N
+#define DG_PLAN_ONE_MAX_N 4
+#endif
+
+static void plans_free(dg_net *net);
+
+/* The packed weights of the small-batch plan no longer match the weights:
+ * after a training forward, or a call handing out writable weights
+ * (dg_net_params, dg_net_state, dg_net_tensor*, dg_net_copy_weights). */
+static void infer_stale(const dg_net *net) {
+  if (net && net->plans[DG_PLAN_ONE]) net->plans[DG_PLAN_ONE]->packed_ok = 0;
+}
+
+float *dg_layer_w(const dg_net *net, const dg_layer *l, int t) {
+  return net->tensors[l->t0 + t].data;
+}
+
+float *dg_layer_g(const dg_net *net, const dg_layer *l, int t) {
+  return net->grads + (net->tensors[l->t0 + t].data - net->params);
+}
 
 static int add_tensor(dg_net *net, const char *layer, const char *suffix,
                       int ndim, const int *shape, int trainable, int decay) {
@@ -106,7 +124,7 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
   }
   dg_net *net = calloc(1, sizeof *net);
   if (!net) return dg_error(DG_ERR_NOMEM, "net: out of memory");
-  net->threads = 1;
+  net->ex = dg_exec_default();
   int st = dg_arch_parse(net, spec);
   if (st) {
     free(net);
@@ -133,6 +151,7 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
       l->nt = 4;
     }
   }
+  net->ex.tuner = dg_tuner_new();
   net->params = calloc(net->nparams ? net->nparams : 1, sizeof(float));
   net->grads = calloc(net->nparams ? net->nparams : 1, sizeof(float));
   net->state = calloc(net->nstate ? net->nstate : 1, sizeof(float));
@@ -165,30 +184,11 @@ static void free_buffers(dg_net *net) {
   net->cap = 0;
 }
 
-/* Layers that can apply a following ReLU in their own output pass: the
- * ReLU then costs no pass over memory and no buffers of its own. Nothing
- * needs the pre-activation: their backward passes read only their input
- * and the gradient, which the ReLU's backward masks in place. */
-static void mark_fusions(dg_net *net) {
-  for (int i = 0; i < net->nlayers; i++) {
-    dg_layer *l = &net->layers[i];
-    l->relu_after = l->fused = l->masked = 0;
-    l->borrowed = l->kind == DG_L_FLATTEN;
-    if (l->kind == DG_L_RELU && i > 0) {
-      dg_layer_kind prev = net->layers[i - 1].kind;
-      if (prev == DG_L_DENSE || prev == DG_L_CONV || prev == DG_L_BATCHNORM)
-        l->borrowed = l->fused = net->layers[i - 1].relu_after = 1;
-      l->masked = l->fused && (prev == DG_L_BATCHNORM ||
-                               (i + 1 < net->nlayers &&
-                                net->layers[i + 1].kind == DG_L_MAXPOOL));
-    }
-  }
-}
-
 void dg_net_free(dg_net *net) {
   if (!net) return;
   free_buffers(net);
-  infer_free(net);
+  plans_free(net);
+  dg_tuner_free(net->ex.tuner);
   free(net->params), free(net->grads), free(net->state), free(net->arch);
   for (int i = 0; i < net->nmeta; i++)
     free(net->meta[i].key), free(net->meta[i].value);
@@ -196,14 +196,70 @@ void dg_net_free(dg_net *net) {
   free(net);
 }
 
+/* The plan of a mode, compiled on first use; NULL when out of memory. */
+static dg_plan *plan_get(dg_net *net, dg_plan_mode mode) {
+  if (net->plans[mode]) return net->plans[mode];
+  dg_plan *p = malloc(sizeof *p);
+  if (!p) return NULL;
+  if (!dg_plan_compile(net, mode, p)) {
+    free(p);
+    return NULL;
+  }
+  return net->plans[mode] = p;
+}
+
+static void plans_free(dg_net *net) {
+  for (int m = 0; m < DG_PLAN_MODES; m++) {
+    dg_plan_release(net->plans[m]);
+    free(net->plans[m]);
+    net->plans[m] = NULL;
+  }
+}
+
+/* Which layers' out and dout are other buffers: a ReLU that a step takes
+ * in its epilogue uses that layer's, a flatten its input's. The same in
+ * every mode's plan (their ReLU fusions are the same). */
+static void mark_borrowed(dg_net *net, const dg_plan *p) {
+  for (int i = 0; i < net->nlayers; i++)
+    net->layers[i].borrowed = net->layers[i].kind == DG_L_FLATTEN;
+  for (int k = 0; k < p->nsteps; k++) {
+    const dg_step *s = &p->steps[k];
+    for (int i = s->first + 1; i <= s->last; i++)
+      if (net->layers[i].kind == DG_L_RELU) net->layers[i].borrowed = 1;
+  }
+}
+
+/* A layer's own buffers for a batch of n (train: the training plan). */
+static int layer_buffers(dg_net *net, int i, int n, const dg_plan *train) {
+  dg_layer *l = &net->layers[i];
+  size_t sz = l->out_size * (size_t)n;
+  int ok = 1;
+  ok &= (l->out = l->buf = malloc(sz * sizeof(float))) != NULL;
+  ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
+  int pool_aux = 0; /* the pool of a fused bn + relu + maxpool keeps the
+                       norm's input at each max */
+  for (int k = 0; k < train->nsteps; k++)
+    pool_aux |= train->steps[k].pool == l &&
+                train->steps[k].op == &dg_op_bn_relu_maxpool;
+  if (l->kind == DG_L_DROPOUT || pool_aux)
+    ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
+  if (l->kind == DG_L_BATCHNORM)
+    ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
+  if (l->kind == DG_L_MAXPOOL)
+    ok &= (l->arg = malloc(sz * sizeof(float))) != NULL;
+  return ok;
+}
+
 int dg_net_reserve(dg_net *net, int n) {
   if (!net || n < 1) return dg_error(DG_ERR_ARG, "net: batch size must be >= 1");
   if (n <= net->cap) return DG_OK;
   if (n > (1 << 20)) return dg_error(DG_ERR_ARG, "net: batch of %d too large", n);
   free_buffers(net);
-  mark_fusions(net);
+  dg_plan *train = plan_get(net, DG_PLAN_TRAIN), *batch = plan_get(net, DG_PLAN_BATCH);
+  if (!train || !batch)
+    return dg_error(DG_ERR_NOMEM, "net: out of memory for its plans");
+  mark_borrowed(net, train);
   int ok = 1;
-  size_t work_need = 0, fold_need = 0;
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
     size_t sz = l->out_size * (size_t)n;
@@ -215,34 +271,11 @@ int dg_net_reserve(dg_net *net, int n) {
       l->dout = i ? net->layers[i - 1].dout : NULL;
       continue;
     }
-    ok &= (l->out = l->buf = malloc(sz * sizeof(float))) != NULL;
-    ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
-    if (l->kind == DG_L_DROPOUT ||
-        (l->kind == DG_L_MAXPOOL && i >= 2 && net->layers[i - 1].masked &&
-         net->layers[i - 2].kind == DG_L_BATCHNORM))
-      ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
-    if (l->kind == DG_L_BATCHNORM)
-      ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
-    if (l->kind == DG_L_MAXPOOL)
-      ok &= (l->arg = malloc(sz * sizeof(float))) != NULL;
-    size_t need = 0;
-    if (l->kind == DG_L_CONV)
-      need = dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
-    if (l->kind == DG_L_BATCHNORM) {
-      need = dg_bn_work((size_t)n * l->oh * l->ow, l->oc);
-      if (i + 2 < net->nlayers && net->layers[i + 2].kind == DG_L_MAXPOOL) {
-        size_t m = dg_maxpool_bn_work(n, l->oh, l->ow, l->oc,
-                                      net->layers[i + 2].pool);
-        if (m > need) need = m;
-      }
-    }
-    if (need > work_need) work_need = need;
-    if ((l->kind == DG_L_CONV || l->kind == DG_L_DENSE) &&
-        i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM) {
-      size_t wsz = net->tensors[l->t0].size + net->tensors[l->t0 + 1].size;
-      if (wsz > fold_need) fold_need = wsz;
-    }
+    ok &= layer_buffers(net, i, n, train);
   }
+  size_t work_need = 0, fold_need = 0;
+  dg_plan_needs(net, train, n, &work_need, &fold_need);
+  dg_plan_needs(net, batch, n, &work_need, &fold_need);
   if (work_need)
     ok &= (net->work = malloc(work_need * sizeof(float))) != NULL;
   if (fold_need)
@@ -280,8 +313,33 @@ const float *dg_net_input_grad(const dg_net *net) {
   return net && net->want_dinput ? net->dinput : NULL;
 }
 
+/* Settings of every plan: the compiled steps carry them. */
+static void set_exec(dg_net *net, int threads, int winograd) {
+  net->ex.threads = threads < 1 ? 1 : threads > 256 ? 256 : threads;
+  if (winograd != net->ex.winograd) { /* the small-batch kernels change */
+    net->ex.winograd = winograd;
+    dg_plan *one = net->plans[DG_PLAN_ONE];
+    if (one) dg_plan_release(one), free(one), net->plans[DG_PLAN_ONE] = NULL;
+  }
+  for (int m = 0; m < DG_PLAN_MODES; m++)
+    for (int k = 0; net->plans[m] && k < net->plans[m]->nsteps; k++) {
+      net->plans[m]->steps[k].ex.threads = net->ex.threads;
+      net->plans[m]->steps[k].ex.winograd = net->ex.winograd;
+    }
+}
+
 void dg_net_set_threads(dg_net *net, int threads) {
-  if (net) net->threads = threads < 1 ? 1 : threads;
+  if (net) set_exec(net, threads, net->ex.winograd);
+}
+
+void dg_net_set_winograd(dg_net *net, int on) {
+  if (net) set_exec(net, net->ex.threads, on != 0);
+}
+
+dg_exec dg_net_exec(const dg_net *net, int site) {
+  dg_exec ex = net->ex;
+  ex.site = site;
+  return ex;
 }
 
 int dg_net_input_size(const dg_net *net) { return (int)net->layers[0].in_size; }
@@ -344,310 +402,21 @@ int dg_net_copy_weights(dg_net *dst, const dg_net *src) {
 
 /* ---- forward / backward ------------------------------------------------------ */
 
-#ifndef DG_INFER_MAX_N /* batches up to this run image by image (see
-                        * "small-batch inference" below) */
-#define DG_INFER_MAX_N 4
-#endif
-
-static float *W(dg_net *net, const dg_layer *l, int t) {
-  return net->tensors[l->t0 + t].data;
-}
-static float *G(dg_net *net, const dg_layer *l, int t) {
-  return net->grads + (net->tensors[l->t0 + t].data - net->params);
-}
-
-/* Weights wf and bias bf of a dense or conv layer (w: nw floats, F output
- * channels innermost) followed by batch norm bn in inference mode: each
- * output channel scaled by gamma/sqrt(var + eps), the bias shifted. */
-static void fold_bn(dg_net *net, const dg_layer *bn, const float *w,
-                    const float *b, size_t nw, int F, float *wf, float *bf) {
-  const float *gamma = W(net, bn, 0), *beta = W(net, bn, 1);
-  const float *rmean = W(net, bn, 2), *rvar = W(net, bn, 3);
-  float *scale = bf; /* the bias slots hold the scales until the end */
-  for (int f = 0; f < F; f++) scale[f] = gamma[f] / sqrtf(rvar[f] + DG_BN_EPS);
-  for (size_t i = 0; i < nw; i += F) /* rows of F, no division */
-    for (int f = 0; f < F; f++) wf[i + f] = w[i + f] * scale[f];
-  for (int f = 0; f < F; f++)
-    bf[f] = (b[f] - rmean[f]) * scale[f] + beta[f];
-}
-
-/* Layer i of the generic path on in (n inputs); sets and returns its out. */
-static const float *forward_layer(dg_net *net, int i, const float *in, int n,
-                                  int train, dg_rng *rng) {
-  dg_layer *l = &net->layers[i];
-  size_t total = l->out_size * (size_t)n;
-  switch (l->kind) {
-    case DG_L_DENSE:
-      dg_dense_forward(l->out, in, W(net, l, 0), W(net, l, 1), n,
-                       (int)l->in_size, l->units, l->relu_after);
-      break;
-    case DG_L_CONV:
-      dg_conv_forward(l->out, in, W(net, l, 0), W(net, l, 1), n, l->ih,
-                      l->iw, l->ic, l->filters, l->k, l->pad,
-                      l->relu_after, net->work);
-      break;
-    case DG_L_MAXPOOL:
-      dg_maxpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out, l->arg);
-      break;
-    case DG_L_AVGPOOL:
-      dg_avgpool(in, n, l->ih, l->iw, l->ic, l->pool, l->out);
-      break;
-    case DG_L_RELU:
-      if (!l->fused) dg_relu(in, l->out, total);
-      break;
-    case DG_L_SIGMOID: dg_sigmoid_forward(l->out, in, total); break;
-    case DG_L_TANH: dg_tanh_forward(l->out, in, total); break;
-    case DG_L_SOFTMAX:
-      dg_softmax_forward(l->out, in, (int)(n * (l->out_size / l->oc)), l->oc);
-      break;
-    case DG_L_BATCHNORM: {
-      size_t rows = (size_t)n * l->oh * l->ow;
-      if (train)
-        dg_bn_forward_train(l->out, l->stat, in, W(net, l, 0), W(net, l, 1),
-                            W(net, l, 2), W(net, l, 3), rows, l->oc,
-                            l->relu_after, net->work);
-      else
-        dg_bn_forward_infer(l->out, in, W(net, l, 0), W(net, l, 1),
-                            W(net, l, 2), W(net, l, 3), rows, l->oc,
-                            l->relu_after);
-      break;
-    }
-    case DG_L_DROPOUT:
-      l->out = train ? l->buf : (float *)in; /* inference: the identity */
-      if (train && l->rate > 0)
-        dg_dropout_forward(l->out, l->aux, in, total, l->rate, rng);
-      else if (train)
-        for (size_t j = 0; j < total; j++) l->out[j] = in[j], l->aux[j] = 1;
-      break;
-    case DG_L_FLATTEN: l->out = (float *)in; break; /* NHWC: same data */
-    default: break;
-  }
-  return l->out;
-}
-
-static int infer_ready(dg_net *net);
-static void infer_forward(dg_net *net, const float *x, int n);
-
 int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
   if (!net || !x || n < 1) return dg_error(DG_ERR_ARG, "forward: bad argument");
   if (train && !rng) return dg_error(DG_ERR_ARG, "forward: training needs an rng");
   int st = dg_net_reserve(net, n);
   if (st) return st;
-  dg_kernels_set_threads(net->threads);
   net->n = n, net->train = train, net->input = x;
+  dg_plan_mode mode = train ? DG_PLAN_TRAIN : DG_PLAN_BATCH;
   if (train) infer_stale(net); /* the weights are about to change */
-  else if (n <= DG_INFER_MAX_N && infer_ready(net)) {
-    infer_forward(net, x, n);
-    return DG_OK;
-  }
-  const float *in = x;
-  for (int i = 0; i < net->nlayers; i++) {
-    dg_layer *l = &net->layers[i];
-    size_t total = l->out_size * (size_t)n;
-    if (!train && net->fold && (l->kind == DG_L_DENSE || l->kind == DG_L_CONV) &&
-        i + 1 < net->nlayers && net->layers[i + 1].kind == DG_L_BATCHNORM &&
-        total >= net->tensors[l->t0].size) {
-      /* inference: the batch norm's scale and shift folded into this
-       * layer's weights and bias, one pass instead of two; done per call,
-       * so only when the outputs outnumber the weights (small batches of
-       * a wide layer would spend more on folding than on the bn pass) */
-      dg_layer *bn = &net->layers[i + 1];
-      int F = l->kind == DG_L_DENSE ? l->units : l->filters;
-      size_t nw = net->tensors[l->t0].size;
-      float *wf = net->fold, *bf = net->fold + nw;
-      fold_bn(net, bn, W(net, l, 0), W(net, l, 1), nw, F, wf, bf);
-      if (l->kind == DG_L_DENSE)
-        dg_dense_forward(bn->out, in, wf, bf, n, (int)l->in_size, l->units,
-                         bn->relu_after);
-      else
-        dg_conv_forward(bn->out, in, wf, bf, n, l->ih, l->iw, l->ic,
-                        l->filters, l->k, l->pad, bn->relu_after, net->work);
-      in = bn->out;
-      i++;
-      continue;
-    }
-    if (train && l->kind == DG_L_BATCHNORM && l->relu_after &&
-        i + 2 < net->nlayers && net->layers[i + 2].kind == DG_L_MAXPOOL) {
-      /* bn, relu, maxpool in one pass; the full-size activation is never
-       * stored (the pool's backward masks for the ReLU, and the bn's
-       * backward reads its input) */
-      dg_layer *mp = &net->layers[i + 2];
-      dg_bn_relu_maxpool_forward_train(
-          mp->out, mp->arg, mp->aux, l->stat, in, W(net, l, 0), W(net, l, 1),
-          W(net, l, 2), W(net, l, 3), n, l->oh, l->ow, l->oc, mp->pool,
-          net->work);
-      in = mp->out;
-      i += 2;
-      continue;
-    }
-    in = forward_layer(net, i, in, n, train, rng);
-  }
+  else if (n <= DG_PLAN_ONE_MAX_N && plan_get(net, DG_PLAN_ONE))
+    mode = DG_PLAN_ONE; /* else (out of memory) the batched plan serves */
+  dg_plan *p = net->plans[mode];
+  if (mode == DG_PLAN_ONE) dg_plan_pack(net, p);
+  net->last = mode;
+  dg_plan_forward(net, p, x, n, rng);
   return DG_OK;
-}
-
-/* ---- small-batch inference ---------------------------------------------------- */
-
-/* Batches up to this size run image by image through kernels_infer.c:
- * each conv or dense layer with the batch norm after it folded into
- * weights packed once (not per call), its ReLU and a following 2 x 2 max
- * pool in the kernel's epilogue (a conv layer that the batched kernel
- * runs faster on this target, dg_infer_conv_preferred, goes to it with
- * the folded weights, pooled separately; a 3x3 one that Winograd takes,
- * dg_wino_applies, goes to it with the folded weights transformed once). The packed copies are rebuilt on the
- * first such call after anything could have changed the weights: a
- * training forward, or a call handing out writable weights
- * (dg_net_params, dg_net_state, dg_net_tensor*, dg_net_copy_weights). */
-typedef struct {
-  int first, last; /* layers covered; the output is layers[last].out */
-  int kind;        /* DG_L_CONV, DG_L_DENSE, or -1: layer `first` alone
-                      through forward_layer */
-  int bn;          /* the folded batch norm's layer, or -1 */
-  int direct;      /* conv: dg_infer_conv (else dg_conv2d on the folded,
-                      unpacked weights, the whole batch at once) */
-  int wino;        /* conv: 3x3 by Winograd (winograd.c), the folded
-                      weights transformed once, the whole batch at once */
-  int relu, pool;  /* pool: 2 for a fused 2 x 2 max pool, else 0 */
-  size_t off;      /* packed weights at plan->w + off */
-} infer_step;
-
-struct dg_infer_plan {
-  int ok;          /* packed weights match the net's */
-  int nsteps;
-  infer_step steps[DG_MAX_LAYERS];
-  float *w;        /* every step's packed weights */
-  float *work;     /* dg_infer_conv's padded image */
-};
-
-static void infer_stale(const dg_net *net) {
-  if (net && net->infer) net->infer->ok = 0;
-}
-
-static void infer_free(dg_net *net) {
-  if (!net->infer) return;
-  free(net->infer->w), free(net->infer->work), free(net->infer);
-  net->infer = NULL;
-}
-
-/* The steps, from the layer kinds alone. 0 when out of memory (the
- * generic path then serves). */
-static int infer_plan(dg_net *net) {
-  struct dg_infer_plan *p = calloc(1, sizeof *p);
-  if (!p) return 0;
-  size_t wsize = 0, work = 1;
-  int L = net->nlayers;
-  for (int i = 0; i < L;) {
-    dg_layer *l = &net->layers[i];
-    infer_step *s = &p->steps[p->nsteps++];
-    s->first = s->last = i, s->kind = -1, s->bn = -1;
-    if (l->kind == DG_L_CONV || l->kind == DG_L_DENSE) {
-      int j = i;
-      s->kind = l->kind;
-      if (j + 1 < L && net->layers[j + 1].kind == DG_L_BATCHNORM) s->bn = ++j;
-      s->relu = net->layers[j].relu_after;
-      if (s->relu) j++; /* the fused ReLU layer */
-      s->direct = l->kind == DG_L_CONV &&
-                  dg_infer_conv_preferred(l->ic, l->filters, l->k);
-      s->wino = l->kind == DG_L_CONV && dg_wino_applies(l->ic, l->filters, l->k);
-      if (s->wino) s->direct = 0;
-      if (s->direct && j + 1 < L && net->layers[j + 1].kind == DG_L_MAXPOOL &&
-          net->layers[j + 1].pool == 2)
-        s->pool = 2, j++;
-      s->last = j;
-      s->off = wsize;
-      if (s->wino) {
-        wsize += dg_wino_packed_size(l->ic, l->filters) + l->filters;
-      } else if (s->direct) {
-        wsize += dg_infer_conv_packed_size(l->ic, l->filters, l->k);
-        size_t wk = dg_infer_conv_work(l->ih, l->iw, l->ic, l->pad);
-        if (wk > work) work = wk;
-      } else if (l->kind == DG_L_CONV) {
-        wsize += net->tensors[l->t0].size + l->filters;
-      } else {
-        wsize += dg_infer_dense_packed_size((int)l->in_size, l->units);
-      }
-    }
-    i = s->last + 1;
-  }
-  p->w = malloc((wsize ? wsize : 1) * sizeof(float));
-  p->work = malloc(work * sizeof(float));
-  if (!p->w || !p->work) {
-    free(p->w), free(p->work), free(p);
-    return 0;
-  }
-  net->infer = p;
-  return 1;
-}
-
-/* Plan made and weights packed; 0 if the generic path must serve. */
-static int infer_ready(dg_net *net) {
-  if (!net->infer && !infer_plan(net)) return 0;
-  struct dg_infer_plan *p = net->infer;
-  if (p->ok) return 1;
-  for (int k = 0; k < p->nsteps; k++) {
-    infer_step *s = &p->steps[k];
-    if (s->kind < 0) continue;
-    dg_layer *l = &net->layers[s->first];
-    const float *w = W(net, l, 0), *b = W(net, l, 1);
-    int F = l->kind == DG_L_DENSE ? l->units : l->filters;
-    if (s->bn >= 0) { /* net->fold is sized for this (dg_net_reserve) */
-      size_t nw = net->tensors[l->t0].size;
-      fold_bn(net, &net->layers[s->bn], w, b, nw, F, net->fold,
-              net->fold + nw);
-      w = net->fold, b = net->fold + nw;
-    }
-    if (s->wino) { /* transformed weights, then the bias */
-      size_t nu = dg_wino_packed_size(l->ic, F);
-      dg_wino_pack(w, l->ic, F, p->w + s->off);
-      memcpy(p->w + s->off + nu, b, (size_t)F * sizeof(float));
-    } else if (s->direct)
-      dg_infer_conv_pack(w, b, l->ic, F, l->k, p->w + s->off);
-    else if (l->kind == DG_L_CONV) { /* as folded, unpacked */
-      size_t nw = net->tensors[l->t0].size;
-      memcpy(p->w + s->off, w, nw * sizeof(float));
-      memcpy(p->w + s->off + nw, b, (size_t)F * sizeof(float));
-    } else
-      dg_infer_dense_pack(w, b, (int)l->in_size, F, p->w + s->off);
-  }
-  p->ok = 1;
-  return 1;
-}
-
-static void infer_forward(dg_net *net, const float *x, int n) {
-  struct dg_infer_plan *p = net->infer;
-  const float *in = x;
-  for (int k = 0; k < p->nsteps; k++) {
-    infer_step *s = &p->steps[k];
-    dg_layer *l = &net->layers[s->first], *e = &net->layers[s->last];
-    if (s->kind < 0) {
-      in = forward_layer(net, s->first, in, n, 0, NULL);
-      continue;
-    }
-    const float *w = p->w + s->off;
-    if (s->wino) { /* the whole batch at once, weights transformed */
-      dg_wino_conv2d_packed(in, n, l->ih, l->iw, l->ic, w,
-                            w + dg_wino_packed_size(l->ic, l->filters),
-                            l->filters, l->pad, s->relu, e->out, net->work);
-      in = e->out;
-      continue;
-    }
-    if (s->kind == DG_L_CONV && !s->direct) {
-      dg_conv_forward(e->out, in, w, w + net->tensors[l->t0].size, n, l->ih,
-                      l->iw, l->ic, l->filters, l->k, l->pad, s->relu,
-                      net->work);
-      in = e->out;
-      continue;
-    }
-    for (int b = 0; b < n; b++) {
-      const float *xi = in + (size_t)b * l->in_size;
-      float *yi = e->out + (size_t)b * e->out_size;
-      if (s->direct)
-        dg_infer_conv(xi, l->ih, l->iw, l->ic, w, l->filters, l->k, l->pad,
-                      s->relu, s->pool, yi, p->work);
-      else
-        dg_infer_dense(xi, (int)l->in_size, w, l->units, s->relu, yi);
-    }
-    in = e->out;
-  }
 }
 
 const float *dg_net_output(const dg_net *net) {
@@ -657,6 +426,9 @@ const float *dg_net_output(const dg_net *net) {
 int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
   if (!net || !labels || !net->n || !net->input)
     return dg_error(DG_ERR_ARG, "backward: no forward pass to go back through");
+  if (!net->train)
+    return dg_error(DG_ERR_ARG, "backward: the last forward pass was not a "
+                                "training one");
   int n = net->n, L = net->nlayers, k = dg_net_output_size(net);
   dg_layer *last = &net->layers[L - 1];
   /* softmax + cross-entropy fuse into (p - y) / n on the logits */
@@ -674,79 +446,7 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
   if (loss) *loss = lv;
   if (!isfinite(lv))
     return dg_error(DG_ERR_NUMERIC, "training diverged: loss is %g", lv);
-  dg_kernels_set_threads(net->threads);
-  for (int i = top; i >= 0; i--) {
-    dg_layer *l = &net->layers[i];
-    const float *in = i ? net->layers[i - 1].out : net->input;
-    float *din = i ? net->layers[i - 1].dout : net->dinput; /* may be NULL */
-    size_t total = l->out_size * (size_t)n;
-    switch (l->kind) {
-      case DG_L_DENSE:
-        dg_dense_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
-                          W(net, l, 0), n, (int)l->in_size, l->units);
-        break;
-      case DG_L_CONV:
-        dg_conv_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
-                         W(net, l, 0), n, l->ih, l->iw, l->ic, l->filters,
-                         l->k, l->pad, net->work);
-        break;
-      case DG_L_BATCHNORM:
-      {
-        /* the ReLU after it masks through its output, unless a maxpool
-         * after that has already masked the gradient */
-        int mask = l->relu_after && !(i + 2 < L && net->layers[i + 2].kind ==
-                                                       DG_L_MAXPOOL);
-        dg_bn_backward(din, G(net, l, 0), G(net, l, 1), l->dout, in,
-                       mask ? l->out : NULL, l->stat, W(net, l, 0),
-                       (size_t)n * l->oh * l->ow, l->oc, net->work);
-      }
-        break;
-      case DG_L_MAXPOOL: {
-        if (net->train && i >= 2 && net->layers[i - 1].masked &&
-            net->layers[i - 2].kind == DG_L_BATCHNORM) {
-          /* bn, relu, maxpool ran as one pass: their backward is one too,
-           * straight from the pooled gradient to the bn's input */
-          dg_layer *bn = &net->layers[i - 2];
-          const float *bin = i > 2 ? net->layers[i - 3].out : net->input;
-          float *bdin = i > 2 ? net->layers[i - 3].dout : net->dinput;
-          dg_maxpool_bn_grad(l->dout, l->out, l->arg, l->aux, bin, n, l->ih,
-                             l->iw, l->ic, l->pool, bn->stat,
-                             bn->stat + bn->oc, W(net, bn, 0), G(net, bn, 0),
-                             G(net, bn, 1), bdin, net->work);
-          i -= 2;
-          break;
-        }
-        if (!din) break;
-        /* a fused ReLU in front leaves its mask to the pool */
-        int relu = i > 0 && net->layers[i - 1].masked;
-        dg_maxpool_backward(l->dout, relu ? l->out : NULL, l->arg, n, l->ih,
-                            l->iw, l->ic, l->pool, din);
-        break;
-      }
-      default:
-        if (!din) break;
-        switch (l->kind) {
-          case DG_L_AVGPOOL:
-            dg_avgpool_backward(l->dout, n, l->ih, l->iw, l->ic, l->pool, din);
-            break;
-          case DG_L_RELU:
-            if (!l->masked) dg_relu_backward(l->out, l->dout, din, total);
-            break;
-          case DG_L_SIGMOID: dg_sigmoid_backward(din, l->dout, l->out, total); break;
-          case DG_L_TANH: dg_tanh_backward(din, l->dout, l->out, total); break;
-          case DG_L_SOFTMAX:
-            dg_softmax_backward(din, l->dout, l->out,
-                                (int)(n * (l->out_size / l->oc)), l->oc);
-            break;
-          case DG_L_DROPOUT:
-            if (net->train) dg_dropout_backward(din, l->dout, l->aux, total);
-            else memcpy(din, l->dout, total * sizeof(float));
-            break;
-          case DG_L_FLATTEN: break; /* dout is din */
-          default: break;
-        }
-    }
-  }
+  dg_plan_backward(net, net->plans[DG_PLAN_TRAIN], top);
   return DG_OK;
 }
 

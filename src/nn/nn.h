@@ -1,10 +1,13 @@
-/* nn.h: internals shared by the network files (net.c, arch.c, layers.c,
- * train.c): the layer record, the network record, and the layer kernels as
- * forward/backward pairs. Not part of the public API. */
+/* nn.h: internals shared by the network files: the layer record, the
+ * execution plan (plan.c) with its steps and the operations they run
+ * (layer_*.c, forward and backward side by side), the network record
+ * (net.c), and the layer kernels as forward/backward pairs. Not part of the
+ * public API. */
 #ifndef DG_NN_H
 #define DG_NN_H
 
 #include "digits.h"
+#include "kernels/kernels.h"
 
 typedef enum {
   DG_L_DENSE,
@@ -41,16 +44,11 @@ typedef struct {
   int pool;                 /* max/avg pool size = stride */
   float rate;               /* dropout */
   int t0;                   /* first tensor index (weight/gamma), -1 none */
-  int relu_after;           /* dense/conv/bn: also applies the next layer,
-                               a ReLU, whose out and dout are this layer's */
-  int fused;                /* relu: computed by the previous layer */
-  int borrowed;             /* out and dout are other buffers: a fused
-                               relu's are the previous layer's; a flatten's
-                               are its input and the previous layer's dout
-                               (or the input gradient, maybe NULL) */
-  int masked;               /* fused relu: its backward is done by its
-                               neighbours (a bn before or a maxpool after
-                               masks the gradient it passes) */
+  int borrowed;             /* out and dout are other buffers (set by the
+                               plan): a ReLU fused into the step before has
+                               that layer's; a flatten's are its input and
+                               the previous layer's dout (or the input
+                               gradient, maybe NULL) */
   int nt;                   /* tensors owned (param + state) */
   /* per-batch buffers, allocated by dg_net_reserve */
   float *out;               /* (N, out_size) */
@@ -69,6 +67,91 @@ typedef struct {
   char *key, *value;
 } dg_meta;
 
+/* ---- the execution plan (plan.c) ------------------------------------------ */
+
+/* A network is compiled once per mode into a list of steps: training (the
+ * forward pass keeps what the backward needs), batched inference (batch
+ * norm folded into the layer before it, per call), and small-batch
+ * inference (image by image, weights packed once, batch norm folded in). */
+typedef enum { DG_PLAN_TRAIN, DG_PLAN_BATCH, DG_PLAN_ONE, DG_PLAN_MODES } dg_plan_mode;
+
+typedef struct dg_step dg_step;
+
+/* What a step runs: an operation's forward and backward, written side by
+ * side in the layer's own file (layer_*.c). in: the step's input (N,
+ * layers[first].in_size); din: where its input gradient goes (NULL when
+ * none is wanted). Optional hooks: work (floats of net->work the step
+ * needs for a batch of n), packed and pack (small-batch inference: floats
+ * of packed weights, and filling them from the current weights). */
+typedef struct {
+  const char *name;
+  void (*forward)(dg_net *net, dg_step *s, const float *in, int n,
+                  dg_rng *rng);
+  void (*backward)(dg_net *net, dg_step *s, const float *in, float *din,
+                   int n);
+  size_t (*work)(const dg_net *net, const dg_step *s, int n);
+  size_t (*packed)(const dg_net *net, const dg_step *s);
+  void (*pack)(dg_net *net, dg_step *s, float *dst);
+} dg_op;
+
+struct dg_step {
+  const dg_op *op;
+  int first, last;   /* layers covered: the step writes layers[last].out */
+  dg_layer *l;       /* layers[first] */
+  dg_layer *bn;      /* inference: the batch norm folded into l, or NULL */
+  dg_layer *pool;    /* a max pool run in the step's epilogue, or NULL */
+  int relu;          /* a ReLU in the step's epilogue */
+  int relu_masked;   /* training: the next step (a max pool) applies that
+                        ReLU's gradient mask */
+  int mask_relu;     /* max pool: applies the previous step's ReLU mask */
+  int direct;        /* small-batch conv: dg_infer_conv on packed weights */
+  int wino;          /* conv: Winograd's path, weights transformed once */
+  size_t off;        /* small-batch: packed weights at plan->packed + off */
+  dg_exec ex;        /* the plan's settings; ex.site is this step */
+};
+
+typedef struct {
+  dg_plan_mode mode;
+  int nsteps;
+  dg_step steps[DG_MAX_LAYERS];
+  float *packed;     /* small-batch: every step's packed weights */
+  int packed_ok;     /* they match the network's weights */
+  float *image;      /* small-batch: dg_infer_conv's padded image */
+} dg_plan;
+
+/* Compile net's layers for a mode (plan->ex: its settings). Small-batch
+ * plans also allocate their packed weights; 0 when out of memory. */
+int dg_plan_compile(dg_net *net, dg_plan_mode mode, dg_plan *plan);
+void dg_plan_release(dg_plan *plan);
+/* Run the steps forward on x (n inputs): the output is the last layer's. */
+void dg_plan_forward(dg_net *net, dg_plan *plan, const float *x, int n,
+                     dg_rng *rng);
+/* Back from the gradient in layers[top].dout to the input (training). */
+void dg_plan_backward(dg_net *net, dg_plan *plan, int top);
+/* Small-batch plans: pack the current weights, unless already done. */
+void dg_plan_pack(dg_net *net, dg_plan *plan);
+/* Floats of net->work and net->fold the steps need for a batch of n,
+ * raised into *work and *fold. */
+void dg_plan_needs(const dg_net *net, const dg_plan *plan, int n,
+                   size_t *work, size_t *fold);
+/* The plan's settings for a call made by step `site` (the tuner's key). */
+dg_exec dg_net_exec(const dg_net *net, int site);
+/* The operations (layer_*.c). */
+extern const dg_op dg_op_dense, dg_op_dense_bn, dg_op_dense_one;
+extern const dg_op dg_op_conv, dg_op_conv_bn, dg_op_conv_one,
+    dg_op_conv_one_wino, dg_op_conv_one_folded;
+extern const dg_op dg_op_bn, dg_op_bn_relu_maxpool;
+extern const dg_op dg_op_maxpool, dg_op_avgpool;
+extern const dg_op dg_op_relu, dg_op_sigmoid, dg_op_tanh, dg_op_softmax;
+extern const dg_op dg_op_dropout, dg_op_flatten;
+/* Weights (nw floats, F output channels innermost) and bias of a dense or
+ * conv layer with the batch norm bn after it folded in (inference). */
+void dg_bn_fold(const dg_net *net, const dg_layer *bn, const float *w,
+                const float *b, size_t nw, int F, float *wf, float *bf);
+/* Layer l's tensor t: its values, and its gradient. */
+float *dg_layer_w(const dg_net *net, const dg_layer *l, int t);
+float *dg_layer_g(const dg_net *net, const dg_layer *l, int t);
+
 struct dg_net {
   char *arch;               /* normalised spec */
   int nlayers;
@@ -84,6 +167,7 @@ struct dg_net {
   int cap;                  /* batch capacity of the buffers */
   int n;                    /* batch of the last forward */
   int train;                /* last forward was in training mode */
+  dg_plan_mode last;        /* the plan of the last forward */
   const float *input;       /* (n, in_size) borrowed from the last forward */
   float *dinput;            /* (cap, in_size) if want_dinput */
   int want_dinput;          /* tests: also compute d(loss)/d(input) */
@@ -92,9 +176,9 @@ struct dg_net {
                                conv layer with the next batch norm folded
                                in */
   float *probs;             /* (cap, out) softmax of logits for the loss */
-  struct dg_infer_plan *infer; /* small-batch inference: packed weights
-                               (net.c), rebuilt after the weights change */
-  int threads;
+  dg_plan *plans[DG_PLAN_MODES]; /* compiled on first use (plan.c) */
+  dg_exec ex;               /* the plans' settings: threads, Winograd, the
+                               tuner */
   int nmeta;
   dg_meta *meta;
 };
@@ -102,63 +186,7 @@ struct dg_net {
 /* Parse a spec into net->layers and shapes (no allocation of buffers). */
 int dg_arch_parse(dg_net *net, const char *spec);
 
-/* ---- layer kernels: forward stores what backward needs -------------------- */
-
-/* dense: in (N, I) @ w (I, U) + b (U) -> out (N, U), then ReLU if relu */
-void dg_dense_forward(float *out, const float *in, const float *w,
-                      const float *b, int N, int I, int U, int relu);
-/* dw (I, U), db (U) overwritten; din (N, I) if not NULL */
-void dg_dense_backward(float *din, float *dw, float *db, const float *dout,
-                       const float *in, const float *w, int N, int I, int U);
-
-/* conv: in (N, H, W, C), w (K, K, C, F), b (F) -> out (N, OH, OW, F), then
- * ReLU if relu; work holds dg_conv2d_work(N, H, W, C, F, K, pad) floats. */
-void dg_conv_forward(float *out, const float *in, const float *w,
-                     const float *b, int N, int H, int W, int C, int F, int K,
-                     int pad, int relu, float *work);
-void dg_conv_backward(float *din, float *dw, float *db, const float *dout,
-                      const float *in, const float *w, int N, int H, int W,
-                      int C, int F, int K, int pad, float *work);
-
-/* batch norm over rows = N*H*W of C channels. Training: batch statistics
- * (stat = mean, invstd, var), updates running mean/var; inference: running.
- * Then ReLU if relu. Backward reads the layer's input (xhat is recomputed,
- * not stored) and, when the layer applied a ReLU, its output as the mask.
- * work: dg_bn_work(rows, C) floats. */
-void dg_bn_forward_train(float *out, float *stat, const float *in,
-                         const float *gamma, const float *beta, float *rmean,
-                         float *rvar, size_t rows, int C, int relu,
-                         float *work);
-/* Training: batch norm, ReLU and P x P max pooling in one pass over in
- * (N, H, W, C): only the pool's out, arg and pxk (the input at each max,
- * for the backward) are written. */
-void dg_bn_relu_maxpool_forward_train(float *pout, float *parg, float *pxk,
-                                      float *stat,
-                                      const float *in, const float *gamma,
-                                      const float *beta, float *rmean,
-                                      float *rvar, int N, int H, int W, int C,
-                                      int P, float *work);
-void dg_bn_forward_infer(float *out, const float *in, const float *gamma,
-                         const float *beta, const float *rmean,
-                         const float *rvar, size_t rows, int C, int relu);
-/* out: the layer's output if it applied a ReLU, else NULL */
-void dg_bn_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                    const float *in, const float *out, const float *stat,
-                    const float *gamma, size_t rows, int C, float *work);
-
-/* elementwise activations; backward from the forward's output y */
-void dg_sigmoid_forward(float *y, const float *x, size_t n);
-void dg_sigmoid_backward(float *dx, const float *dy, const float *y, size_t n);
-void dg_tanh_forward(float *y, const float *x, size_t n);
-void dg_tanh_backward(float *dx, const float *dy, const float *y, size_t n);
-/* softmax over rows of k; backward dx = y * (dy - sum(dy * y)) */
+/* softmax over rows of k (layer_act.c; predict applies it to logits) */
 void dg_softmax_forward(float *y, const float *x, int rows, int k);
-void dg_softmax_backward(float *dx, const float *dy, const float *y, int rows,
-                         int k);
-/* dropout (inverted): mask entries are 0 or 1/(1-rate) */
-void dg_dropout_forward(float *y, float *mask, const float *x, size_t n,
-                        float rate, dg_rng *rng);
-void dg_dropout_backward(float *dx, const float *dy, const float *mask,
-                         size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "digits.h"
 #include "kernels/kernels.h"
+#include "nn/nn.h"
 
 int dg_optim_init(dg_optim *o, dg_opt_kind kind, float lr, const dg_net *net) {
   if (!o || !net || !(lr > 0))
@@ -38,16 +39,17 @@ void dg_optim_step(dg_optim *o, dg_net *net) {
   o->step++;
   float r1 = 1.0f / (1.0f - powf(o->beta1, (float)o->step));
   float r2 = 1.0f / (1.0f - powf(o->beta2, (float)o->step));
+  dg_exec ex = dg_net_exec(net, 2 * DG_MAX_LAYERS * DG_PLAN_MODES);
   for (int i = 0; i < dg_net_tensor_count(net); i++) {
     const dg_tensor *t = dg_net_tensor(net, i);
     if (!t->trainable) continue;
     size_t off = (size_t)(t->data - params);
     float decay = t->decay ? o->weight_decay : 0.0f;
     if (o->kind == DG_OPT_SGD)
-      dg_sgd(t->data, grads + off, o->m + off, t->size, o->lr, o->momentum,
+      dg_sgd(&ex, t->data, grads + off, o->m + off, t->size, o->lr, o->momentum,
              decay);
     else
-      dg_adam(t->data, grads + off, o->m + off, o->v + off, t->size, o->lr,
+      dg_adam(&ex, t->data, grads + off, o->m + off, o->v + off, t->size, o->lr,
               o->beta1, o->beta2, o->eps, r1, r2, decay);
   }
 }

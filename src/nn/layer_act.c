@@ -1,0 +1,129 @@
+/* layer_act.c: the layers without weights, forward and backward side by
+ * side: the activations (ReLU when no step before takes it in its
+ * epilogue, sigmoid, tanh, softmax; each backward from the forward's
+ * output), inverted dropout, and flatten (NHWC data is already flat). */
+#include <math.h>
+#include <string.h>
+
+#include "nn/nn.h"
+
+static size_t total(const dg_step *s, int n) {
+  return s->l->out_size * (size_t)n;
+}
+
+static void relu_forward(dg_net *net, dg_step *s, const float *in, int n,
+                         dg_rng *rng) {
+  dg_relu(&s->ex, in, s->l->out, total(s, n));
+}
+
+static void relu_backward(dg_net *net, dg_step *s, const float *in, float *din,
+                          int n) {
+  if (din) dg_relu_backward(&s->ex, s->l->out, s->l->dout, din, total(s, n));
+}
+
+const dg_op dg_op_relu = {"relu", relu_forward, relu_backward, NULL, NULL,
+                          NULL};
+
+static void sigmoid_forward(dg_net *net, dg_step *s, const float *in, int n,
+                            dg_rng *rng) {
+  float *y = s->l->out;
+  for (size_t i = 0; i < total(s, n); i++) y[i] = 1.0f / (1.0f + expf(-in[i]));
+}
+
+static void sigmoid_backward(dg_net *net, dg_step *s, const float *in,
+                             float *din, int n) {
+  const float *y = s->l->out, *dy = s->l->dout;
+  if (!din) return;
+  for (size_t i = 0; i < total(s, n); i++)
+    din[i] = dy[i] * y[i] * (1.0f - y[i]);
+}
+
+const dg_op dg_op_sigmoid = {"sigmoid", sigmoid_forward, sigmoid_backward,
+                             NULL, NULL, NULL};
+
+static void tanh_forward(dg_net *net, dg_step *s, const float *in, int n,
+                         dg_rng *rng) {
+  float *y = s->l->out;
+  for (size_t i = 0; i < total(s, n); i++) y[i] = tanhf(in[i]);
+}
+
+static void tanh_backward(dg_net *net, dg_step *s, const float *in, float *din,
+                          int n) {
+  const float *y = s->l->out, *dy = s->l->dout;
+  if (!din) return;
+  for (size_t i = 0; i < total(s, n); i++) din[i] = dy[i] * (1.0f - y[i] * y[i]);
+}
+
+const dg_op dg_op_tanh = {"tanh", tanh_forward, tanh_backward, NULL, NULL,
+                          NULL};
+
+void dg_softmax_forward(float *y, const float *x, int rows, int k) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (size_t)r * k;
+    float *yr = y + (size_t)r * k, mx = xr[0], s = 0;
+    for (int j = 1; j < k; j++) mx = xr[j] > mx ? xr[j] : mx;
+    for (int j = 0; j < k; j++) s += yr[j] = expf(xr[j] - mx);
+    for (int j = 0; j < k; j++) yr[j] /= s;
+  }
+}
+
+/* over rows of C (the channels): dx = y * (dy - sum(dy * y)) */
+static void softmax_forward(dg_net *net, dg_step *s, const float *in, int n,
+                            dg_rng *rng) {
+  dg_layer *l = s->l;
+  dg_softmax_forward(l->out, in, (int)(n * (l->out_size / l->oc)), l->oc);
+}
+
+static void softmax_backward(dg_net *net, dg_step *s, const float *in,
+                             float *din, int n) {
+  dg_layer *l = s->l;
+  int rows = (int)(n * (l->out_size / l->oc)), k = l->oc;
+  if (!din) return;
+  for (int r = 0; r < rows; r++) {
+    const float *dyr = l->dout + (size_t)r * k, *yr = l->out + (size_t)r * k;
+    float *dxr = din + (size_t)r * k, dot = 0;
+    for (int j = 0; j < k; j++) dot += dyr[j] * yr[j];
+    for (int j = 0; j < k; j++) dxr[j] = yr[j] * (dyr[j] - dot);
+  }
+}
+
+const dg_op dg_op_softmax = {"softmax", softmax_forward, softmax_backward,
+                             NULL, NULL, NULL};
+
+/* Inverted dropout: the mask (aux) holds 0 or 1/(1-rate); in inference the
+ * layer passes its input on. */
+static void dropout_forward(dg_net *net, dg_step *s, const float *in, int n,
+                            dg_rng *rng) {
+  dg_layer *l = s->l;
+  size_t t = total(s, n);
+  l->out = net->train ? l->buf : (float *)in;
+  if (!net->train) return;
+  if (l->rate > 0) {
+    /* one 64-bit seed per call from the caller's generator */
+    uint64_t seed = (uint64_t)dg_rng_u32(rng) << 32 | dg_rng_u32(rng);
+    dg_dropout(&s->ex, in, l->out, l->aux, t, l->rate, seed);
+  } else {
+    for (size_t j = 0; j < t; j++) l->out[j] = in[j], l->aux[j] = 1;
+  }
+}
+
+static void dropout_backward(dg_net *net, dg_step *s, const float *in,
+                             float *din, int n) {
+  if (din) dg_mul(&s->ex, s->l->dout, s->l->aux, din, total(s, n));
+}
+
+const dg_op dg_op_dropout = {"dropout", dropout_forward, dropout_backward,
+                             NULL, NULL, NULL};
+
+/* NHWC: the same data; the gradient passes straight through (its dout is
+ * its input's, set by dg_net_reserve) */
+static void flatten_forward(dg_net *net, dg_step *s, const float *in, int n,
+                            dg_rng *rng) {
+  s->l->out = (float *)in;
+}
+
+static void flatten_backward(dg_net *net, dg_step *s, const float *in,
+                             float *din, int n) {}
+
+const dg_op dg_op_flatten = {"flatten", flatten_forward, flatten_backward,
+                             NULL, NULL, NULL};

@@ -1,0 +1,159 @@
+/* layer_conv.c: the convolution layer's operations (NHWC, stride 1),
+ * forward and backward side by side: training and batched inference
+ * (dg_op_conv), batched inference with the batch norm after it folded in
+ * per call (dg_op_conv_bn), and the small-batch ones on weights prepared
+ * once, a batch norm folded in: dg_infer_conv image by image, with a 2 x 2
+ * max pool in its epilogue (dg_op_conv_one); Winograd's path on weights
+ * transformed once (dg_op_conv_one_wino); the batched kernel on the folded
+ * weights (dg_op_conv_one_folded). dg_conv2d and its gradients pick
+ * Winograd's path or the direct one from the step's settings (s->ex). */
+#include <string.h>
+
+#include "kernels/kernels_infer.h"
+#include "nn/nn.h"
+
+static void conv(const dg_exec *ex, const dg_layer *l, float *out,
+                 const float *in, const float *w, const float *b, int n,
+                 int relu, float *work) {
+  dg_conv2d(ex, in, n, l->ih, l->iw, l->ic, w, b, l->filters, l->k, l->pad,
+            relu, out, work);
+}
+
+static void conv_forward(dg_net *net, dg_step *s, const float *in, int n,
+                         dg_rng *rng) {
+  dg_layer *l = s->l;
+  conv(&s->ex, l, l->out, in, dg_layer_w(net, l, 0), dg_layer_w(net, l, 1), n,
+       s->relu, net->work);
+}
+
+static void conv_backward(dg_net *net, dg_step *s, const float *in,
+                          float *din, int n) {
+  dg_layer *l = s->l;
+  /* the fused ReLU's mask, in place, unless a max pool after it applied it */
+  if (s->relu && !s->relu_masked)
+    dg_relu_backward(&s->ex, l->out, l->dout, l->dout, l->out_size * (size_t)n);
+  dg_conv2d_grad_w(&s->ex, in, l->dout, n, l->ih, l->iw, l->ic, l->filters,
+                   l->k, l->pad, dg_layer_g(net, l, 0), dg_layer_g(net, l, 1),
+                   net->work);
+  if (din)
+    dg_conv2d_grad_in(&s->ex, l->dout, dg_layer_w(net, l, 0), n, l->ih, l->iw,
+                      l->ic, l->filters, l->k, l->pad, din, net->work);
+}
+
+static size_t conv_work(const dg_net *net, const dg_step *s, int n) {
+  const dg_layer *l = s->l;
+  return dg_conv2d_work(n, l->ih, l->iw, l->ic, l->filters, l->k, l->pad);
+}
+
+const dg_op dg_op_conv = {"conv", conv_forward, conv_backward, conv_work, NULL,
+                          NULL};
+
+/* Batched inference of conv + batch norm (+ ReLU), folded per call when the
+ * outputs outnumber the weights (as dg_op_dense_bn). */
+static void conv_bn_forward(dg_net *net, dg_step *s, const float *in, int n,
+                            dg_rng *rng) {
+  dg_layer *l = s->l, *bn = s->bn;
+  size_t nw = net->tensors[l->t0].size;
+  if (l->out_size * (size_t)n < nw) {
+    conv_forward(net, &(dg_step){.l = l, .ex = s->ex}, in, n, rng);
+    dg_op_bn.forward(net, &(dg_step){.l = bn, .relu = s->relu, .ex = s->ex},
+                     l->out, n, rng);
+    return;
+  }
+  float *wf = net->fold, *bf = net->fold + nw;
+  dg_bn_fold(net, bn, dg_layer_w(net, l, 0), dg_layer_w(net, l, 1), nw,
+             l->filters, wf, bf);
+  conv(&s->ex, l, bn->out, in, wf, bf, n, s->relu, net->work);
+}
+
+const dg_op dg_op_conv_bn = {"conv+bn", conv_bn_forward, NULL, conv_work,
+                             NULL, NULL};
+
+/* ---- small batches: weights prepared once ---------------------------------- */
+
+/* The layer's weights and bias with s->bn folded in (into net->fold, which
+ * dg_net_reserve sizes for this), or as they are. */
+static void folded(dg_net *net, const dg_step *s, const float **w,
+                   const float **b) {
+  const dg_layer *l = s->l;
+  *w = dg_layer_w(net, l, 0), *b = dg_layer_w(net, l, 1);
+  if (!s->bn) return;
+  size_t nw = net->tensors[l->t0].size;
+  dg_bn_fold(net, s->bn, *w, *b, nw, l->filters, net->fold, net->fold + nw);
+  *w = net->fold, *b = net->fold + nw;
+}
+
+static const float *packed(const dg_net *net, const dg_step *s) {
+  return net->plans[DG_PLAN_ONE]->packed + s->off;
+}
+
+static void one_forward(dg_net *net, dg_step *s, const float *in, int n,
+                        dg_rng *rng) {
+  dg_layer *l = s->l, *e = &net->layers[s->last];
+  for (int b = 0; b < n; b++)
+    dg_infer_conv(in + (size_t)b * l->in_size, l->ih, l->iw, l->ic,
+                  packed(net, s), l->filters, l->k, l->pad, s->relu,
+                  s->pool ? 2 : 0, e->out + (size_t)b * e->out_size,
+                  net->plans[DG_PLAN_ONE]->image);
+}
+
+static size_t one_packed(const dg_net *net, const dg_step *s) {
+  return dg_infer_conv_packed_size(s->l->ic, s->l->filters, s->l->k);
+}
+
+static void one_pack(dg_net *net, dg_step *s, float *dst) {
+  const float *w, *b;
+  folded(net, s, &w, &b);
+  dg_infer_conv_pack(w, b, s->l->ic, s->l->filters, s->l->k, dst);
+}
+
+const dg_op dg_op_conv_one = {"conv (packed)", one_forward, NULL, NULL,
+                              one_packed, one_pack};
+
+/* the whole batch at once, the weights transformed, then the bias */
+static void wino_forward(dg_net *net, dg_step *s, const float *in, int n,
+                         dg_rng *rng) {
+  dg_layer *l = s->l;
+  const float *U = packed(net, s);
+  dg_wino_conv2d_packed(in, n, l->ih, l->iw, l->ic, U,
+                        U + dg_wino_packed_size(l->ic, l->filters), l->filters,
+                        l->pad, s->relu, net->layers[s->last].out, net->work);
+}
+
+static size_t wino_packed(const dg_net *net, const dg_step *s) {
+  return dg_wino_packed_size(s->l->ic, s->l->filters) + s->l->filters;
+}
+
+static void wino_pack(dg_net *net, dg_step *s, float *dst) {
+  const float *w, *b;
+  folded(net, s, &w, &b);
+  dg_wino_pack(w, s->l->ic, s->l->filters, dst);
+  memcpy(dst + dg_wino_packed_size(s->l->ic, s->l->filters), b,
+         (size_t)s->l->filters * sizeof(float));
+}
+
+const dg_op dg_op_conv_one_wino = {"conv (Winograd, packed)", wino_forward,
+                                   NULL, conv_work, wino_packed, wino_pack};
+
+/* the batched kernel, the whole batch at once, on the folded weights */
+static void folded_forward(dg_net *net, dg_step *s, const float *in, int n,
+                           dg_rng *rng) {
+  const float *w = packed(net, s);
+  conv(&s->ex, s->l, net->layers[s->last].out, in, w,
+       w + net->tensors[s->l->t0].size, n, s->relu, net->work);
+}
+
+static size_t folded_packed(const dg_net *net, const dg_step *s) {
+  return net->tensors[s->l->t0].size + s->l->filters;
+}
+
+static void folded_pack(dg_net *net, dg_step *s, float *dst) {
+  const float *w, *b;
+  folded(net, s, &w, &b);
+  size_t nw = net->tensors[s->l->t0].size;
+  memcpy(dst, w, nw * sizeof(float));
+  memcpy(dst + nw, b, (size_t)s->l->filters * sizeof(float));
+}
+
+const dg_op dg_op_conv_one_folded = {"conv (folded)", folded_forward, NULL,
+                                     conv_work, folded_packed, folded_pack};
