@@ -335,163 +335,180 @@ static void set_meta_num(dg_net *net, const char *key, const char *fmt, double v
   dg_net_meta_set(net, key, buf);
 }
 
-int cmd_train(int argc, char **argv) {
-  const char *verb = "train";
+/* One run of `digits train`: what the steps below fill in and share. */
+typedef struct {
   train_args t;
-  int rc = parse(argc, argv, &t);
-  if (rc) return rc;
-  if (t.resume && (rc = merge_resume_options(argc, argv, &t))) goto out;
-  if (!t.data) {
-    rc = cli_usage(verb, "--data DIR is required (%s does not say which data "
-                   "its run used)", t.resume);
-    goto out;
-  }
-
-  /* the network first: an unknown architecture is a usage error */
-  dg_net *net = NULL;
+  dg_net *net;
   char arch_name[256];
-  if (t.arch) {
-    if (dg_net_new(&net, t.arch, (uint64_t)(t.have_seed ? t.seed : 1)) != DG_OK) {
-      if (!dg_arch_spec(t.arch) && !strchr(t.arch, ';')) {
-        char names[512] = "";
-        for (const char *const *n = dg_arch_names(); n && *n; n++) {
-          if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
-          strncat(names, *n, sizeof names - strlen(names) - 1);
-        }
-        return cli_usage(verb, "unknown architecture \"%s\" (known: %s)", t.arch,
-                         names);
-      }
-      return cli_usage(verb, "bad architecture spec: %s", dg_last_error());
-    }
-    snprintf(arch_name, sizeof arch_name, "%s", t.arch);
-  } else if (t.init) {
-    /* fine-tune: start from a model's weights (its history is not ours) */
-    if (dg_model_load(&net, t.init, NULL, NULL) != DG_OK)
-      return cli_fail_lib(verb, t.init);
-    const char *n = dg_net_meta_get(net, "arch_name");
-    snprintf(arch_name, sizeof arch_name, "%s", n ? n : dg_net_arch(net));
-    char *base_cmd = dg_net_meta_get(net, "command") ? strdup(dg_net_meta_get(net, "command")) : NULL;
-    while (dg_net_meta_count(net) > 0) {
-      const char *k = NULL;
-      dg_net_meta_at(net, 0, &k, NULL);
-      dg_net_meta_del(net, k);
-    }
-    dg_net_meta_set(net, "init", t.init);
-    if (base_cmd) dg_net_meta_set(net, "init_command", base_cmd);
-    free(base_cmd);
-  } else {
-    /* --resume without --arch: the checkpoint says what it is */
-    if (dg_model_load(&net, t.resume, NULL, NULL) != DG_OK)
-      return cli_fail_lib(verb, t.resume);
-    const char *n = dg_net_meta_get(net, "arch_name");
-    snprintf(arch_name, sizeof arch_name, "%s", n ? n : dg_net_arch(net));
-  }
-  int nin = dg_net_input_size(net), nout = dg_net_output_size(net);
-  if (nin != 28 * 28 || nout != 10) {
-    dg_net_free(net);
-    return cli_usage(verb, "architecture \"%s\" takes %d inputs and gives %d "
-                     "outputs; MNIST needs 784 and 10", arch_name, nin, nout);
-  }
-
   char out[1024], ckpt[1100];
-  if (t.out)
-    snprintf(out, sizeof out, "%s", t.out);
-  else
-    snprintf(out, sizeof out, "%s.safetensors", arch_file_name(arch_name));
-  if (t.checkpoint)
-    snprintf(ckpt, sizeof ckpt, "%s", t.checkpoint);
-  else
-    snprintf(ckpt, sizeof ckpt, "%s.ckpt", out);
+  dg_dataset train, test;
+  dg_train_opts o;
+  progress_state ps;
+  double seconds;           /* of dg_train */
+} train_run;
 
-  /* the output folder must exist before hours of training, not after */
-  if (!dir_exists_for(out)) {
-    dg_net_free(net);
-    return cli_fail(verb, "%s: the folder for the model file does not exist", out);
-  }
-  /* threads default to the machine's cores: results do not depend on them */
-  if (!t.have_threads) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    t.threads = n < 1 ? 1 : n > 64 ? 64 : n;
-  }
-  dg_net_set_threads(net, (int)t.threads);
-
-  /* data: training split (optionally cut), and the test split up front so
-   * that a missing file fails before hours of training, not after */
-  dg_dataset train = {0}, test = {0};
-  if (dg_dataset_load(&train, t.data, "train") != DG_OK) {
-    dg_net_free(net);
-    return cli_fail_lib(verb, t.data);
-  }
-  if (t.limit > 0 && t.limit < train.n) {
-    dg_dataset cut = {0};
-    if (dg_dataset_slice(&cut, &train, 0, (int)t.limit) != DG_OK) {
-      dg_dataset_free(&train);
-      dg_net_free(net);
-      return cli_fail_lib(verb, t.data);
+/* The usage error for an --arch that does not build. */
+static int bad_arch(const char *arch) {
+  if (!dg_arch_spec(arch) && !strchr(arch, ';')) {
+    char names[512] = "";
+    for (const char *const *n = dg_arch_names(); n && *n; n++) {
+      if (names[0]) strncat(names, ", ", sizeof names - strlen(names) - 1);
+      strncat(names, *n, sizeof names - strlen(names) - 1);
     }
-    dg_dataset_free(&train);
-    train = cut;
+    return cli_usage("train", "unknown architecture \"%s\" (known: %s)", arch,
+                     names);
   }
-  if (dg_dataset_load(&test, t.data, "t10k") != DG_OK) {
-    dg_dataset_free(&train);
-    dg_net_free(net);
-    return cli_fail_lib(verb, t.data);
-  }
-  if (train.h != 28 || train.w != 28 || test.h != 28 || test.w != 28) {
-    rc = cli_fail(verb, "%s: images are %dx%d, the networks need 28x28", t.data,
-                  train.h, train.w);
-    goto done;
-  }
-  /* the default 5000 validation images would swallow a small --limit */
-  if (!t.have_val && train.n < 4 * t.val) t.val = train.n / 10;
-  if (t.val >= train.n) {
-    rc = cli_usage(verb, "--val %ld leaves no training images (%d in %s%s)",
-                   t.val, train.n, t.data, t.limit ? " after --limit" : "");
-    goto done;
-  }
+  return cli_usage("train", "bad architecture spec: %s", dg_last_error());
+}
 
-  dg_train_opts o = dg_train_defaults();
-  if (t.have_epochs) o.epochs = (int)t.epochs;
-  if (t.have_batch) o.batch = (int)t.batch;
-  o.optimizer = t.optimizer;
-  if (t.have_lr) o.lr = (float)t.lr;
-  else if (t.optimizer == DG_OPT_SGD) o.lr = 0.01f;
-  o.weight_decay = (float)t.weight_decay;
-  o.ema = (float)t.ema;
-  o.augment = t.augment;
-  o.aug.thickness = (float)t.thickness;
-  o.cosine = t.schedule && !strcmp(t.schedule, "cosine");
-  o.keep_last = t.keep && !strcmp(t.keep, "last");
-  if (t.have_seed) o.seed = (uint64_t)t.seed;
-  if (t.have_patience) o.patience = (int)t.patience;
-  o.threads = (int)t.threads;
-  o.val_count = (int)t.val;
-  o.checkpoint = ckpt;
-  o.resume = t.resume;
-  {
-    char opts[4096];
-    if (options_text(&t, &o, out, ckpt, opts, sizeof opts))
-      dg_net_meta_set(net, "train_options", opts);
+/* Clear a model's metadata for fine-tuning: its history is not ours, but
+ * where it came from is kept as init and init_command. */
+static void meta_reset_for_init(dg_net *net, const char *init) {
+  char *base_cmd = dg_net_meta_get(net, "command") ? strdup(dg_net_meta_get(net, "command")) : NULL;
+  while (dg_net_meta_count(net) > 0) {
+    const char *k = NULL;
+    dg_net_meta_at(net, 0, &k, NULL);
+    dg_net_meta_del(net, k);
   }
+  dg_net_meta_set(net, "init", init);
+  if (base_cmd) dg_net_meta_set(net, "init_command", base_cmd);
+  free(base_cmd);
+}
 
-  /* checkpoints carry where they came from, so --resume alone works */
-  dg_net_meta_set(net, "arch_name", arch_name);
-  dg_net_meta_set(net, "dataset", t.data);
-  /* a resumed run keeps the seed it started with unless told otherwise */
-  const char *old_seed = dg_net_meta_get(net, "seed");
-  if (t.resume && !t.have_seed && old_seed)
-    o.seed = strtoull(old_seed, NULL, 10);
+/* The network first (an unknown architecture is a usage error): new from
+ * --arch, the weights of --init, or the checkpoint of --resume. */
+static int make_net(train_run *r) {
+  train_args *t = &r->t;
+  if (t->arch) {
+    if (dg_net_new(&r->net, t->arch, (uint64_t)(t->have_seed ? t->seed : 1)) != DG_OK)
+      return bad_arch(t->arch);
+    snprintf(r->arch_name, sizeof r->arch_name, "%s", t->arch);
+    return 0;
+  }
+  const char *from = t->init ? t->init : t->resume;
+  if (dg_model_load(&r->net, from, NULL, NULL) != DG_OK)
+    return cli_fail_lib("train", from);
+  const char *n = dg_net_meta_get(r->net, "arch_name");
+  snprintf(r->arch_name, sizeof r->arch_name, "%s", n ? n : dg_net_arch(r->net));
+  if (t->init) meta_reset_for_init(r->net, t->init);
+  return 0;
+}
+
+/* The net's shape, the output and checkpoint names, the thread count. */
+static int check_net_and_paths(train_run *r) {
+  train_args *t = &r->t;
+  int nin = dg_net_input_size(r->net), nout = dg_net_output_size(r->net);
+  if (nin != 28 * 28 || nout != 10)
+    return cli_usage("train", "architecture \"%s\" takes %d inputs and gives %d "
+                     "outputs; MNIST needs 784 and 10", r->arch_name, nin, nout);
+  if (t->out)
+    snprintf(r->out, sizeof r->out, "%s", t->out);
   else
-    set_meta_num(net, "seed", "%.0f", (double)o.seed);
+    snprintf(r->out, sizeof r->out, "%s.safetensors", arch_file_name(r->arch_name));
+  if (t->checkpoint)
+    snprintf(r->ckpt, sizeof r->ckpt, "%s", t->checkpoint);
+  else
+    snprintf(r->ckpt, sizeof r->ckpt, "%s.ckpt", r->out);
+  /* the output folder must exist before hours of training, not after */
+  if (!dir_exists_for(r->out))
+    return cli_fail("train", "%s: the folder for the model file does not exist", r->out);
+  /* threads default to the machine's cores: results do not depend on them */
+  if (!t->have_threads) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    t->threads = n < 1 ? 1 : n > 64 ? 64 : n;
+  }
+  dg_net_set_threads(r->net, (int)t->threads);
+  return 0;
+}
 
-  progress_state ps = {0};
-  ps.tty = isatty(STDERR_FILENO);
-  ps.batch_size = o.batch;
-  o.progress = on_progress;
-  o.user = &ps;
+/* Data: the training split (optionally cut), and the test split up front
+ * so that a missing file fails before hours of training, not after. */
+static int load_data(train_run *r) {
+  train_args *t = &r->t;
+  const char *verb = "train";
+  if (dg_dataset_load(&r->train, t->data, "train") != DG_OK)
+    return cli_fail_lib(verb, t->data);
+  if (t->limit > 0 && t->limit < r->train.n) {
+    dg_dataset cut = {0};
+    if (dg_dataset_slice(&cut, &r->train, 0, (int)t->limit) != DG_OK)
+      return cli_fail_lib(verb, t->data);
+    dg_dataset_free(&r->train);
+    r->train = cut;
+  }
+  if (dg_dataset_load(&r->test, t->data, "t10k") != DG_OK)
+    return cli_fail_lib(verb, t->data);
+  if (r->train.h != 28 || r->train.w != 28 || r->test.h != 28 || r->test.w != 28)
+    return cli_fail(verb, "%s: images are %dx%d, the networks need 28x28", t->data,
+                    r->train.h, r->train.w);
+  /* the default 5000 validation images would swallow a small --limit */
+  if (!t->have_val && r->train.n < 4 * t->val) t->val = r->train.n / 10;
+  if (t->val >= r->train.n)
+    return cli_usage(verb, "--val %ld leaves no training images (%d in %s%s)",
+                     t->val, r->train.n, t->data, t->limit ? " after --limit" : "");
+  return 0;
+}
 
-  /* first signal: stop cleanly at the next progress call; a second one
-   * kills the program the usual way */
+/* The loop's options from the flags, stored in the net's metadata too
+ * (checkpoints carry where they came from, so --resume alone works). */
+static void set_options(train_run *r) {
+  const train_args *t = &r->t;
+  dg_train_opts *o = &r->o;
+  *o = dg_train_defaults();
+  if (t->have_epochs) o->epochs = (int)t->epochs;
+  if (t->have_batch) o->batch = (int)t->batch;
+  o->optimizer = t->optimizer;
+  if (t->have_lr) o->lr = (float)t->lr;
+  else if (t->optimizer == DG_OPT_SGD) o->lr = 0.01f;
+  o->weight_decay = (float)t->weight_decay;
+  o->ema = (float)t->ema;
+  o->augment = t->augment;
+  o->aug.thickness = (float)t->thickness;
+  o->cosine = t->schedule && !strcmp(t->schedule, "cosine");
+  o->keep_last = t->keep && !strcmp(t->keep, "last");
+  if (t->have_seed) o->seed = (uint64_t)t->seed;
+  if (t->have_patience) o->patience = (int)t->patience;
+  o->threads = (int)t->threads;
+  o->val_count = (int)t->val;
+  o->checkpoint = r->ckpt;
+  o->resume = t->resume;
+  char opts[4096];
+  if (options_text(t, o, r->out, r->ckpt, opts, sizeof opts))
+    dg_net_meta_set(r->net, "train_options", opts);
+  dg_net_meta_set(r->net, "arch_name", r->arch_name);
+  dg_net_meta_set(r->net, "dataset", t->data);
+  /* a resumed run keeps the seed it started with unless told otherwise */
+  const char *old_seed = dg_net_meta_get(r->net, "seed");
+  if (t->resume && !t->have_seed && old_seed)
+    o->seed = strtoull(old_seed, NULL, 10);
+  else
+    set_meta_num(r->net, "seed", "%.0f", (double)o->seed);
+  r->ps.tty = isatty(STDERR_FILENO);
+  r->ps.batch_size = o->batch;
+  o->progress = on_progress;
+  o->user = &r->ps;
+}
+
+static void print_start(const train_run *r) {
+  const dg_train_opts *o = &r->o;
+  char params[32];
+  cli_thousands(params, sizeof params, dg_net_param_count(r->net));
+  if (r->t.resume)
+    printf("resuming %s (%s params) from %s on %s: %d images (%d for "
+           "validation), up to epoch %d\n", r->arch_name, params, r->t.resume,
+           r->t.data, r->train.n, o->val_count, o->epochs);
+  else
+    printf("training %s (%s params) on %s: %d images (%d for validation), "
+           "%d epoch%s, batch %d, %s lr %g%s\n",
+           r->arch_name, params, r->t.data, r->train.n, o->val_count, o->epochs,
+           o->epochs == 1 ? "" : "s", o->batch,
+           o->optimizer == DG_OPT_ADAM ? "adam" : "sgd", (double)o->lr,
+           o->augment ? ", augmented" : "");
+  fflush(stdout);
+}
+
+/* dg_train with the first SIGINT/SIGTERM stopping it cleanly at the next
+ * progress call (a second one kills the program the usual way). */
+static int run_training(train_run *r) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -499,87 +516,86 @@ int cmd_train(int argc, char **argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-
-  char params[32];
-  cli_thousands(params, sizeof params, dg_net_param_count(net));
-  if (t.resume)
-    printf("resuming %s (%s params) from %s on %s: %d images (%d for "
-           "validation), up to epoch %d\n", arch_name, params, t.resume, t.data,
-           train.n, o.val_count, o.epochs);
-  else
-    printf("training %s (%s params) on %s: %d images (%d for validation), "
-           "%d epoch%s, batch %d, %s lr %g%s\n",
-           arch_name, params, t.data, train.n, o.val_count, o.epochs,
-           o.epochs == 1 ? "" : "s", o.batch,
-           o.optimizer == DG_OPT_ADAM ? "adam" : "sgd", (double)o.lr,
-           o.augment ? ", augmented" : "");
-  fflush(stdout);
+  print_start(r);
   double t0 = cli_now();
-  int st = dg_train(net, &train, &o);
-  double seconds = cli_now() - t0;
-  clear_bar(&ps);
+  int st = dg_train(r->net, &r->train, &r->o);
+  r->seconds = cli_now() - t0;
+  clear_bar(&r->ps);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   if (st == DG_ERR_STOPPED) {
+    int done = r->ps.epochs_done;
     fprintf(stderr, "digits: train: stopped by %s after %d epoch%s; checkpoint "
             "in %s (continue with --resume %s)\n",
-            stop_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", ps.epochs_done,
-            ps.epochs_done == 1 ? "" : "s", ckpt, ckpt);
-    rc = 128 + (stop_signal ? (int)stop_signal : SIGINT);
-    goto done;
+            stop_signal == SIGTERM ? "SIGTERM" : "Ctrl-C", done,
+            done == 1 ? "" : "s", r->ckpt, r->ckpt);
+    return 128 + (stop_signal ? (int)stop_signal : SIGINT);
   }
-  if (st != DG_OK) {
-    rc = cli_fail_lib(verb, NULL);
-    goto done;
-  }
-
+  if (st != DG_OK) return cli_fail_lib("train", NULL);
   /* early stopping and best-weight restoring are the loop's; say so */
-  const char *best = dg_net_meta_get(net, "best_epoch");
-  if (ps.epochs_done == 0 && t.resume)
+  const char *best = dg_net_meta_get(r->net, "best_epoch");
+  if (r->ps.epochs_done == 0 && r->t.resume)
     printf("nothing to train: %s has already run %d epochs (raise --epochs to "
-           "continue)\n", t.resume, o.epochs);
-  else if (ps.epochs_done < o.epochs)
+           "continue)\n", r->t.resume, r->o.epochs);
+  else if (r->ps.epochs_done < r->o.epochs)
     printf("stopped early after epoch %d: no validation-loss gain for %d "
-           "epochs\n", ps.epochs_done, o.patience);
-  if (best && atoi(best) != ps.epochs_done)
+           "epochs\n", r->ps.epochs_done, r->o.patience);
+  if (best && atoi(best) != r->ps.epochs_done)
     printf("kept the weights of epoch %s (best validation loss)\n", best);
+  return 0;
+}
 
+/* Test-set figures and where the model came from into its metadata, then
+ * the model file. */
+static int evaluate_and_save(train_run *r) {
   dg_metrics m;
-  if (dg_evaluate(net, &test, &m, NULL) != DG_OK) {
-    rc = cli_fail_lib(verb, "test set");
-    goto done;
-  }
-
-  /* metadata: enough to know where the model came from and redo it */
+  dg_net *net = r->net;
+  if (dg_evaluate(net, &r->test, &m, NULL) != DG_OK)
+    return cli_fail_lib("train", "test set");
   char cmd[4096] = "", date[32];
   for (int i = 0; i < cli_argc; i++) {
     if (i) strncat(cmd, " ", sizeof cmd - strlen(cmd) - 1);
     cli_shell_quote(cmd, sizeof cmd, cli_argv[i]);
   }
   cli_iso_date(date, sizeof date);
-  dg_net_meta_set(net, "arch_name", arch_name);
-  dg_net_meta_set(net, "dataset", t.data);
+  dg_net_meta_set(net, "arch_name", r->arch_name);
+  dg_net_meta_set(net, "dataset", r->t.data);
   set_meta_num(net, "test_accuracy", "%.4f", dg_metrics_accuracy(&m));
   set_meta_num(net, "test_loss", "%.4f", dg_metrics_loss(&m));
-  set_meta_num(net, "epochs", "%.0f", ps.epochs_done);
-  set_meta_num(net, "train_seconds", "%.1f", seconds);
-  set_meta_num(net, "train_images", "%.0f", train.n - o.val_count);
+  set_meta_num(net, "epochs", "%.0f", r->ps.epochs_done);
+  set_meta_num(net, "train_seconds", "%.1f", r->seconds);
+  set_meta_num(net, "train_images", "%.0f", r->train.n - r->o.val_count);
   dg_net_meta_set(net, "date", date);
   dg_net_meta_set(net, "command", cmd);
+  if (dg_model_save(net, r->out, NULL, 0) != DG_OK)
+    return cli_fail_lib("train", r->out);
+  printf("test accuracy %.2f%%  test loss %.4f  (%d images)  %.1fs\n",
+         100.0 * dg_metrics_accuracy(&m), dg_metrics_loss(&m), m.n, r->seconds);
+  printf("saved %s\n", r->out);
+  return CLI_OK;
+}
 
-  if (dg_model_save(net, out, NULL, 0) != DG_OK) {
-    rc = cli_fail_lib(verb, out);
+int cmd_train(int argc, char **argv) {
+  train_run r;
+  memset(&r, 0, sizeof r);
+  int rc = parse(argc, argv, &r.t);
+  if (rc) return rc;
+  if (r.t.resume && (rc = merge_resume_options(argc, argv, &r.t))) goto done;
+  if (!r.t.data) {
+    rc = cli_usage("train", "--data DIR is required (%s does not say which "
+                   "data its run used)", r.t.resume);
     goto done;
   }
-  printf("test accuracy %.2f%%  test loss %.4f  (%d images)  %.1fs\n",
-         100.0 * dg_metrics_accuracy(&m), dg_metrics_loss(&m), m.n, seconds);
-  printf("saved %s\n", out);
-  rc = CLI_OK;
+  if (!(rc = make_net(&r)) && !(rc = check_net_and_paths(&r)) &&
+      !(rc = load_data(&r))) {
+    set_options(&r);
+    rc = run_training(&r);
+    if (!rc) rc = evaluate_and_save(&r);
+  }
 done:
-  dg_dataset_free(&train);
-  dg_dataset_free(&test);
-  dg_net_free(net);
-out:
+  dg_dataset_free(&r.train);
+  dg_dataset_free(&r.test);
+  dg_net_free(r.net);
   free(resume_text), free(resume_tok);
   resume_text = NULL, resume_tok = NULL;
   return rc;
