@@ -172,95 +172,111 @@ function drawShot(canvas, src, w, h, box, boxScale, accent) {
 
 /* ---- mounting ---- */
 
-/* el: {wrap (the pad's square), shot, shotCanvas, shotClose, take, file,
- * cameraButton, cameraView, video, shutter, cameraClose, message, panel};
- * hooks: {ready() -> bool, read(ImageData) -> Promise<result>,
- * show(result)}. */
-export function mountPhoto(el, hooks) {
-  let seq = 0;            /* the newest read; older ones are dropped */
-  let last = null;        /* {preview, width, height, pixels, kind} of the shown photo */
-  let stream = null;      /* the camera's MediaStream while open */
+/* The accent colour of the page's theme, for the outline of the region read. */
+const accentOf = (el) => getComputedStyle(el.shot).getPropertyValue('--accent').trim() || '#2563eb';
 
-  const setMessage = (text, kind = '') => {
-    el.message.textContent = text;
-    el.message.dataset.kind = kind;
+/* Draw a shot (its preview) on the shot canvas with the region read; the
+ * drawn outline in CSS pixels, or null. */
+function paintShot(el, shot, box) {
+  return drawShot(el.shotCanvas, shot.preview, shot.preview.width, shot.preview.height, box,
+                  shot.preview.width / shot.pixels.width, accentOf(el));
+}
+
+/* The panel's visible status: the message sentence and its kind, the state,
+ * and the count of finished reads (tests wait on it). */
+function panelStatus(el) {
+  return {
+    message(text, kind = '') {
+      el.message.textContent = text;
+      el.message.dataset.kind = kind;
+    },
+    state(state) { el.panel.dataset.state = state; },
+    bumpReads() {
+      el.panel.dataset.reads = String(Number(el.panel.dataset.reads || 0) + 1);
+    },
   };
-  const setState = (state) => { el.panel.dataset.state = state; };
+}
 
-  const bumpReads = () => {
-    el.panel.dataset.reads = String(Number(el.panel.dataset.reads || 0) + 1);
-  };
+/* The preview of a decoded image: at most 1024 px a side, enough for the
+ * pad's square. */
+function previewOf(img) {
+  const ps = Math.min(1, 1024 / Math.max(img.width, img.height));
+  const preview = makeCanvas(Math.max(1, Math.round(img.width * ps)),
+                             Math.max(1, Math.round(img.height * ps)));
+  const pctx = preview.getContext('2d');
+  pctx.imageSmoothingQuality = 'high';
+  pctx.drawImage(img.image, 0, 0, preview.width, preview.height);
+  return preview;
+}
 
-  /* Pixels -> reading -> the shot and the reading on the page. my: this
-   * read's number; a newer read or a touch of the pad drops it. */
+/* Reading shots: readShot(my, shot) puts pixels through the recogniser and
+ * shows the shot and the reading; readBlob(blob, name) decodes a file, a
+ * dropped or a pasted image first. reads: {seq (the newest read; older ones
+ * are dropped), last ({preview, pixels, kind} of the shown photo)}. */
+function shotReader(el, hooks, status, reads) {
   async function readShot(my, shot) {
-    setState('reading');
+    status.state('reading');
     if (!hooks.ready()) {
-      setState('error');
-      setMessage('The recogniser is still loading; try again in a moment.', 'not-ready');
+      status.state('error');
+      status.message('The recogniser is still loading; try again in a moment.', 'not-ready');
       return;
     }
     const res = await hooks.read(shot.pixels);
-    if (my !== seq) return;
-    last = shot;
+    if (my !== reads.seq) return;
+    reads.last = shot;
     hooks.show(res);
     el.shot.hidden = false;
-    const accent = getComputedStyle(el.shot).getPropertyValue('--accent').trim() || '#2563eb';
-    const drawn = drawShot(el.shotCanvas, shot.preview, shot.preview.width, shot.preview.height,
-                           res.box, shot.preview.width / shot.pixels.width, accent);
+    const drawn = paintShot(el, shot, res.box);
     el.shotCanvas.dataset.box = res.box ? res.box.join(',') : '';
     el.shotCanvas.dataset.drawnBox = drawn ? drawn.join(',') : '';
     /* what was handed to the core, and its early downscale (for tests) */
     el.shotCanvas.dataset.size = `${shot.pixels.width}x${shot.pixels.height}`;
     el.shotCanvas.dataset.scale = String(res.info?.scale ?? '');
     el.panel.dataset.ms = String(Math.round(performance.now() - shot.t0));
-    setMessage(describe(shot.kind, shot.pixels, res),
-               res.uncertain ? 'uncertain' : res.empty ? 'empty' : 'read');
-    bumpReads();
-    setState('done');
+    status.message(describe(shot.kind, shot.pixels, res),
+                   res.uncertain ? 'uncertain' : res.empty ? 'empty' : 'read');
+    status.bumpReads();
+    status.state('done');
   }
 
-  /* A file, a dropped or a pasted image. */
   async function readBlob(blob, name = blob.name || 'the image') {
-    const my = ++seq, t0 = performance.now();
-    setState('reading');
-    setMessage(`Reading ${name}…`, 'busy');
+    const my = ++reads.seq, t0 = performance.now();
+    status.state('reading');
+    status.message(`Reading ${name}…`, 'busy');
     let img;
     try {
       img = await decodeImage(blob);
     } catch {
-      if (my !== seq) return;
-      setState('error');
-      setMessage(`Cannot read ${name} as an image: the file is damaged or in a format this ` +
-                 'browser cannot decode (try a JPEG or PNG). The pad still works.', 'decode');
-      bumpReads();
+      if (my !== reads.seq) return;
+      status.state('error');
+      status.message(`Cannot read ${name} as an image: the file is damaged or in a format this ` +
+                     'browser cannot decode (try a JPEG or PNG). The pad still works.', 'decode');
+      status.bumpReads();
       return;
     }
     try {
-      if (my !== seq) return;
+      if (my !== reads.seq) return;
       const pixels = pixelsOf(img);
-      /* the preview: at most 1024 px a side, enough for the pad's square */
-      const ps = Math.min(1, 1024 / Math.max(img.width, img.height));
-      const preview = makeCanvas(Math.max(1, Math.round(img.width * ps)),
-                                 Math.max(1, Math.round(img.height * ps)));
-      const pctx = preview.getContext('2d');
-      pctx.imageSmoothingQuality = 'high';
-      pctx.drawImage(img.image, 0, 0, preview.width, preview.height);
-      await readShot(my, { preview, pixels, kind: 'Photo', t0 });
+      await readShot(my, { preview: previewOf(img), pixels, kind: 'Photo', t0 });
     } catch (e) {
-      setState('error');
-      setMessage(`Cannot read ${name}: ${e.message}`, 'error');
-      bumpReads();
+      status.state('error');
+      status.message(`Cannot read ${name}: ${e.message}`, 'error');
+      status.bumpReads();
     } finally {
       img.close();
     }
   }
 
-  function firstImage(files) {
-    return [...(files ?? [])].find((f) => f.type.startsWith('image/')) ?? files?.[0] ?? null;
-  }
+  return { readShot, readBlob };
+}
 
-  /* ---- file inputs ---- */
+function firstImage(files) {
+  return [...(files ?? [])].find((f) => f.type.startsWith('image/')) ?? files?.[0] ?? null;
+}
+
+/* The ways a file comes in: the two file inputs, drag and drop onto the
+ * pad (and the photo controls), and paste. */
+function listenForFiles(el, readBlob) {
   for (const input of [el.take, el.file]) {
     input.addEventListener('change', () => {
       const f = input.files?.[0];
@@ -269,7 +285,6 @@ export function mountPhoto(el, hooks) {
     });
   }
 
-  /* ---- drag and drop onto the pad (and the photo controls) ---- */
   const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes('Files');
   for (const target of [el.wrap, el.panel]) {
     target.addEventListener('dragover', (e) => {
@@ -288,15 +303,28 @@ export function mountPhoto(el, hooks) {
     });
   }
 
-  /* ---- paste: an image on the clipboard (text pastes are left alone) ---- */
+  /* an image on the clipboard (text pastes are left alone) */
   document.addEventListener('paste', (e) => {
     const files = [...(e.clipboardData?.files ?? [])].filter((f) => f.type.startsWith('image/'));
     if (!files.length) return;
     e.preventDefault();
     readBlob(files[0], 'the pasted image');
   });
+}
 
-  /* ---- live camera ---- */
+/* The square inside the guide, in the video's pixels: the view shows the
+ * centred square of the frame (object-fit: cover in a square) and the
+ * guide is GUIDE of it. */
+function guideCrop(vw, vh) {
+  const side = Math.max(1, Math.round(GUIDE * Math.min(vw, vh)));
+  return [Math.round((vw - side) / 2), Math.round((vh - side) / 2), side, side];
+}
+
+/* The live camera: the Camera button opens it, the shutter reads the guide's
+ * square (readFrame(pixels canvas, ImageData, t0)), and it closes on Close,
+ * Escape, a hidden page or after a shot. Returns stopCamera. */
+function mountCamera(el, status, readFrame) {
+  let stream = null;      /* the camera's MediaStream while open */
   const canCamera = typeof navigator.mediaDevices?.getUserMedia === 'function';
   el.cameraButton.hidden = !canCamera;
 
@@ -312,7 +340,7 @@ export function mountPhoto(el, hooks) {
   async function openCamera() {
     if (stream) return;
     el.panel.dataset.camera = 'opening';
-    setMessage('Opening the camera…', 'busy');
+    status.message('Opening the camera…', 'busy');
     try {
       if (!canCamera) throw Object.assign(new Error('no camera API'), { name: 'NotFoundError' });
       stream = await navigator.mediaDevices.getUserMedia({
@@ -328,22 +356,14 @@ export function mountPhoto(el, hooks) {
                                                                  { once: true }));
       el.shutter.disabled = false;
       el.panel.dataset.camera = 'open';
-      setMessage('Put the digit inside the frame and press Take.', 'camera');
+      status.message('Put the digit inside the frame and press Take.', 'camera');
       el.shutter.focus({ preventScroll: true });
     } catch (e) {
       stopCamera();
       const [kind, text] = cameraMessage(e);
       el.panel.dataset.camera = `error-${kind}`;
-      setMessage(text, `camera-${kind}`);
+      status.message(text, `camera-${kind}`);
     }
-  }
-
-  /* The square inside the guide, in the video's pixels: the view shows the
-   * centred square of the frame (object-fit: cover in a square) and the
-   * guide is GUIDE of it. */
-  function guideCrop(vw, vh) {
-    const side = Math.max(1, Math.round(GUIDE * Math.min(vw, vh)));
-    return [Math.round((vw - side) / 2), Math.round((vh - side) / 2), side, side];
   }
 
   function shutter() {
@@ -356,18 +376,14 @@ export function mountPhoto(el, hooks) {
     ctx.drawImage(v, x, y, w, h, 0, 0, w, h);
     const pixels = ctx.getImageData(0, 0, w, h);
     stopCamera();
-    readShot(++seq, { preview: frame, pixels, kind: 'Camera frame', t0 }).catch((e) => {
-      setState('error');
-      setMessage(`Cannot read the camera frame: ${e.message}`, 'error');
-      bumpReads();
-    });
+    readFrame(frame, pixels, t0);
   }
 
   el.cameraButton.addEventListener('click', () => (stream ? stopCamera() : openCamera()));
   el.shutter.addEventListener('click', shutter);
   el.cameraClose.addEventListener('click', () => {
     stopCamera();
-    setMessage('', '');
+    status.message('', '');
   });
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && stream) stopCamera();
@@ -376,19 +392,35 @@ export function mountPhoto(el, hooks) {
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden || !stream) return;
     stopCamera();
-    setMessage('The camera closed while the page was hidden; press Camera to open it again.',
-               'camera-closed');
+    status.message('The camera closed while the page was hidden; press Camera to open it again.',
+                   'camera-closed');
+  });
+  return stopCamera;
+}
+
+/* el: {wrap (the pad's square), shot, shotCanvas, shotClose, take, file,
+ * cameraButton, cameraView, video, shutter, cameraClose, message, panel};
+ * hooks: {ready() -> bool, read(ImageData) -> Promise<result>,
+ * show(result)}. */
+export function mountPhoto(el, hooks) {
+  const status = panelStatus(el);
+  const reads = { seq: 0, last: null };
+  const { readShot, readBlob } = shotReader(el, hooks, status, reads);
+  listenForFiles(el, readBlob);
+  const stopCamera = mountCamera(el, status, (frame, pixels, t0) => {
+    readShot(++reads.seq, { preview: frame, pixels, kind: 'Camera frame', t0 }).catch((e) => {
+      status.state('error');
+      status.message(`Cannot read the camera frame: ${e.message}`, 'error');
+      status.bumpReads();
+    });
   });
 
-  /* ---- the shot ---- */
   el.shotClose.addEventListener('click', () => hooks.close?.());
   /* redraw the shot when the pad's square changes size */
   new ResizeObserver(() => {
-    if (!el.shot.hidden && last) {
+    if (!el.shot.hidden && reads.last) {
       const box = el.shotCanvas.dataset.box ? el.shotCanvas.dataset.box.split(',').map(Number) : null;
-      const accent = getComputedStyle(el.shot).getPropertyValue('--accent').trim() || '#2563eb';
-      drawShot(el.shotCanvas, last.preview, last.preview.width, last.preview.height, box,
-               last.preview.width / last.pixels.width, accent);
+      paintShot(el, reads.last, box);
     }
   }).observe(el.wrap);
 
@@ -397,15 +429,15 @@ export function mountPhoto(el, hooks) {
      * a message about a failure stays until the next photo */
     hideShot() {
       el.shot.hidden = true;
-      last = null;
-      seq++;
-      if (el.panel.dataset.state === 'reading') setState('');
+      reads.last = null;
+      reads.seq++;
+      if (el.panel.dataset.state === 'reading') status.state('');
       if (['read', 'empty', 'uncertain', 'busy'].includes(el.message.dataset.kind ?? ''))
-        setMessage('', '');
+        status.message('', '');
     },
     /* read the shown photo again (the model changed) */
     reread() {
-      return last ? readShot(++seq, { ...last, t0: performance.now() }) : Promise.resolve();
+      return reads.last ? readShot(++reads.seq, { ...reads.last, t0: performance.now() }) : Promise.resolve();
     },
     get shown() { return !el.shot.hidden; },
     stopCamera,

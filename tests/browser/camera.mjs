@@ -8,17 +8,19 @@
 //     message in [photo-message], and a drawing on the pad still reads;
 //   - no camera at all (permission granted, no device): "No camera found",
 //     and the pad still reads.
-// Prints "N passed, N failed"; exit status 1 on failure.
+// node:test: `node --test-name-pattern=REGEX` runs some; exit status 1 on failure.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ARGS, startServer, launch, openPage, drawMouse, reading, runner, assert }
+import { after, before, describe, test } from 'node:test';
+import { ARGS, startServer, launch, openPage, drawMouse, reading }
   from './lib/harness.mjs';
 import { photoGen, composePhoto, cameraFrame, y4m } from './lib/photos.mjs';
 
-const t = runner('browser camera');
 const sel = (id) => `[data-testid="${id}"]`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-camera-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const FAKE = ['--use-fake-device-for-media-stream'];
 
 /* Click Camera and wait until it opened or failed: the panel's data-camera. */
@@ -37,43 +39,58 @@ async function padStillWorks(page) {
   assert(r.digit === 7 && r.state === 'sure', `drawn 7 after the camera failed: ${JSON.stringify(r)}`);
 }
 
-const srv = await startServer();
-let b = null;
-try {
-  /* the fake camera's file: a photo, filling a 640x480 frame */
+/* The fake camera's file: a photo filling a 640x480 frame, as a Y4M in
+ * tmp: {label, source, video}. */
+async function makeVideo() {
   let label = 3, source = 'composed';
-  b = await launch();
-  /* the first clean photo of a digit with some shape to it (not 0, 1 or 7) */
-  let photo = null;
+  const b = await launch();
   try {
-    for (let k = 0; k < 20 && (!photo || [0, 1, 7].includes(photo.label)); k++)
-      photo = photoGen('clean', k, tmp);
-  } catch (e) {
-    console.log(`     photo_gen failed (${e.message}); using a composed photo`);
-    photo = null;
-  }
-  let bytes, aim = {};
-  if (photo) {
-    ({ label, bytes } = photo);
-    source = `photo_gen ${path.basename(photo.file, '.jpg')}`;
-    if (photo.box && photo.size) {
-      /* held over the digit: its centre in the middle of the frame, its
-       * longer side about half the guide's (0.7 * 480) */
-      const [x, y, w, h] = photo.box, [W, H] = photo.size;
-      const cover = Math.max(640 / W, 480 / H);
-      aim = { cx: (x + w / 2) / W, cy: (y + h / 2) / H,
-              zoom: Math.max(1, (0.5 * 336) / (Math.max(w, h) * cover)) };
+    /* the first clean photo of a digit with some shape to it (not 0, 1 or 7) */
+    let photo = null;
+    try {
+      for (let k = 0; k < 20 && (!photo || [0, 1, 7].includes(photo.label)); k++)
+        photo = photoGen('clean', k, tmp);
+    } catch (e) {
+      console.log(`     photo_gen failed (${e.message}); using a composed photo`);
+      photo = null;
     }
-  } else {
-    bytes = await composePhoto(b.page, { digit: label, ruled: 60, shade: 0.4 });
+    let bytes, aim = {};
+    if (photo) {
+      ({ label, bytes } = photo);
+      source = `photo_gen ${path.basename(photo.file, '.jpg')}`;
+      if (photo.box && photo.size) {
+        /* held over the digit: its centre in the middle of the frame, its
+         * longer side about half the guide's (0.7 * 480) */
+        const [x, y, w, h] = photo.box, [W, H] = photo.size;
+        const cover = Math.max(640 / W, 480 / H);
+        aim = { cx: (x + w / 2) / W, cy: (y + h / 2) / H,
+                zoom: Math.max(1, (0.5 * 336) / (Math.max(w, h) * cover)) };
+      }
+    } else {
+      bytes = await composePhoto(b.page, { digit: label, ruled: 60, shade: 0.4 });
+    }
+    const frame = await cameraFrame(b.page, bytes, { w: 640, h: 480, ...aim });
+    const video = path.join(tmp, 'camera.y4m');
+    fs.writeFileSync(video, y4m(frame, 640, 480));
+    return { label, source, video };
+  } finally {
+    await b.close();
   }
-  const frame = await cameraFrame(b.page, bytes, { w: 640, h: 480, ...aim });
-  await b.close();
-  b = null;
-  const video = path.join(tmp, 'camera.y4m');
-  fs.writeFileSync(video, y4m(frame, 640, 480));
+}
 
-  await t.test(`fake camera (${source}, label ${label}): the shutter reads the label`, async () => {
+describe('browser camera', () => {
+  let srv = null, b = null, label, source, video;
+  before(async () => {
+    srv = await startServer();
+    ({ label, source, video } = await makeVideo());
+  });
+  after(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
+
+  test('fake camera: the shutter reads the photo\'s label', async (t) => {
+    t.diagnostic(`${source}, label ${label}`);
     await b?.close();
     b = await launch({ args: [...ARGS, ...FAKE, '--use-fake-ui-for-media-stream',
                               `--use-file-for-fake-video-capture=${video}`] });
@@ -106,7 +123,7 @@ try {
     b = null;
   });
 
-  await t.test('camera permission denied: a clear message, the pad keeps working', async () => {
+  test('camera permission denied: a clear message, the pad keeps working', async () => {
     await b?.close();
     b = await launch({ args: [...ARGS, ...FAKE, '--deny-permission-prompts'] });
     const page = b.page;
@@ -123,7 +140,7 @@ try {
     b = null;
   });
 
-  await t.test('no camera: "No camera found", the pad keeps working', async () => {
+  test('no camera: "No camera found", the pad keeps working', async (t) => {
     await b?.close();
     b = await launch({ args: [...ARGS, '--use-fake-ui-for-media-stream'] });
     const page = b.page;
@@ -132,19 +149,11 @@ try {
       (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput').length);
     const state = await openCamera(page);
     if (devices > 0 && state === 'open') {
-      console.log('     this machine has a camera: the no-camera case cannot be checked here');
-      return;
+      return t.skip('this machine has a camera: the no-camera case cannot be checked here');
     }
     const msg = await page.textContent(sel('photo-message'));
     assert(state === 'error-none' && /No camera found/.test(msg), `camera ${state}: "${msg}"`);
     await padStillWorks(page);
     assert(b.errors.length === 0, b.errors.join('\n'));
   });
-} catch (e) {
-  await t.test('setup', () => { throw e; });
-} finally {
-  await b?.close();
-  await srv.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-t.done();
+});

@@ -5,17 +5,18 @@
 // server stopped) a reload still loads, predicts, shows the offline badge,
 // and ?simd=0 still gets its plain build. Serves a copy of web/ so the test
 // can change sw.js. Prints "N passed, N failed"; exit status 1 on failure.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, startServer, launch, openPage, drawMouse, reading, runner, assert }
+import { after, before, describe, test } from 'node:test';
+import { ROOT, startServer, launch, openPage, drawMouse, reading }
   from './lib/harness.mjs';
 
-const t = runner('browser offline');
 const web = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-web-'));
 fs.cpSync(path.join(ROOT, 'web'), web, { recursive: true });
+process.on('exit', () => fs.rmSync(web, { recursive: true, force: true }));
 const models = path.join(ROOT, 'models');
-let srv = null, b = null;
 
 const swVersion = (page) => page.evaluate(() => new Promise((resolve) => {
   const ch = new MessageChannel();
@@ -23,15 +24,21 @@ const swVersion = (page) => page.evaluate(() => new Promise((resolve) => {
   navigator.serviceWorker.controller.postMessage({ type: 'VERSION' }, [ch.port2]);
 }));
 
-try {
-  assert(fs.existsSync(path.join(web, 'sw.js')), 'web/sw.js is missing: run ./build.sh build');
-  srv = await startServer({ web, models });
-  const port = new URL(srv.url).port;
-  b = await launch();
-  const page = b.page;
-  let v1 = null;
+describe('browser offline', () => {
+  let srv = null, b = null, page = null, port = null, v1 = null;
+  before(async () => {
+    assert(fs.existsSync(path.join(web, 'sw.js')), 'web/sw.js is missing: run ./build.sh build');
+    srv = await startServer({ web, models });
+    port = new URL(srv.url).port;
+    b = await launch();
+    page = b.page;
+  });
+  after(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
 
-  await t.test('service worker installs, precaches and controls the page', async () => {
+  test('service worker installs, precaches and controls the page', async () => {
     await openPage(page, srv.url);
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null &&
                                document.documentElement.dataset.offlineReady === '1',
@@ -47,7 +54,7 @@ try {
       assert(n.includes(need), `${need} not precached (${n.join(' ')})`);
   });
 
-  await t.test('manifest is served with its type and is complete', async () => {
+  test('manifest is served with its type and is complete', async () => {
     const res = await page.request.get(`${srv.url}manifest.webmanifest`);
     assert(/application\/manifest\+json/.test(res.headers()['content-type']), 'manifest type');
     const m = await res.json();
@@ -60,7 +67,7 @@ try {
     assert(w.headers()['content-type'] === 'application/wasm', 'wasm type');
   });
 
-  await t.test('a new worker is offered as an update; Reload switches and cleans up', async () => {
+  test('a new worker is offered as an update; Reload switches and cleans up', async () => {
     const file = path.join(web, 'sw.js');
     const src = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, src.replace(/const VERSION = "[^"]+";/, 'const VERSION = "test-v2";'));
@@ -77,7 +84,7 @@ try {
       !k.some((n) => n.startsWith('digits-precache-') && n !== 'digits-precache-test-v2')));
   });
 
-  await t.test('offline: reload still loads and predicts', async () => {
+  test('offline: reload still loads and predicts', async () => {
     await b.context.setOffline(true);
     await srv.stop();
     srv = null;
@@ -91,7 +98,7 @@ try {
     assert(r.digit === 7, `offline: ${JSON.stringify(r)}`);
   });
 
-  await t.test('offline: ?simd=0 gets the plain build and predicts', async () => {
+  test('offline: ?simd=0 gets the plain build and predicts', async () => {
     await openPage(page, `http://127.0.0.1:${port}/?simd=0`);
     assert(await page.getAttribute('html', 'data-simd') === '0', 'not the plain build');
     await drawMouse(page, 1);
@@ -99,7 +106,7 @@ try {
     assert(r.digit === 1, `offline plain: ${JSON.stringify(r)}`);
   });
 
-  await t.test('offline: random MNIST digit works', async () => {
+  test('offline: random MNIST digit works', async () => {
     await page.click('[data-testid="random"]');
     /* the sample set loads (from the cache) after the click: wait for it */
     await page.waitForFunction(
@@ -109,17 +116,10 @@ try {
     assert(label, 'no sample label');
   });
 
-  await t.test('no console errors', async () => {
+  test('no console errors', async () => {
     /* the offline reloads log failed network requests for nothing: only
      * page errors and our own errors count */
     const errors = b.errors.filter((e) => !/net::ERR_INTERNET_DISCONNECTED|Failed to load resource/.test(e));
     assert(errors.length === 0, errors.join('\n'));
   });
-} catch (e) {
-  await t.test('setup', () => { throw e; });
-} finally {
-  await b?.close();
-  await srv?.stop();
-  fs.rmSync(web, { recursive: true, force: true });
-}
-t.done();
+});

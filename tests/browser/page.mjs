@@ -2,24 +2,33 @@
 // drawn with the mouse and with touch are read correctly, clear and undo,
 // the random MNIST digit matches its label most of the time, the model
 // chooser switches model, ?simd=0 uses the plain build, and the page logs
-// no console errors. Prints "N passed, N failed"; exit status 1 on failure.
-import { startServer, launch, openPage, drawMouse, drawTouch, reading, runner, assert }
+// no console errors. node:test: `node --test-name-pattern=REGEX`
+// runs some; exit status 1 on failure.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startServer, launch, openPage, drawMouse, drawTouch, reading }
   from './lib/harness.mjs';
 
-const t = runner('browser page');
-const srv = await startServer();
-let b = null, tb = null;
-try {
-  b = await launch({ viewport: { width: 1280, height: 800 } });
-  const page = b.page;
-  await openPage(page, srv.url);
+describe('browser page', () => {
+  let srv = null, b = null, tb = null, page = null;
+  before(async () => {
+    srv = await startServer();
+    b = await launch({ viewport: { width: 1280, height: 800 } });
+    page = b.page;
+    await openPage(page, srv.url);
+  });
+  after(async () => {
+    await tb?.close();
+    await b?.close();
+    await srv?.stop();
+  });
 
-  await t.test('empty pad shows no guess', async () => {
+  test('empty pad shows no guess', async () => {
     const r = await reading(page);
     assert(r.state === 'empty' && r.digit === null && r.text === '', `got ${JSON.stringify(r)}`);
   });
 
-  await t.test('uses the relaxed-SIMD build by default here (Chromium 114+)', async () => {
+  test('uses the relaxed-SIMD build by default here (Chromium 114+)', async () => {
     const simd = await page.getAttribute('html', 'data-simd');
     const build = await page.getAttribute('html', 'data-build');
     const badge = await page.textContent('[data-testid="build"]');
@@ -28,7 +37,7 @@ try {
   });
 
   for (const d of [1, 7, 0]) {
-    await t.test(`mouse-drawn ${d} reads as ${d}`, async () => {
+    test(`mouse-drawn ${d} reads as ${d}`, async () => {
       await page.click('[data-testid="clear"]');
       await drawMouse(page, d);
       const r = await reading(page);
@@ -38,7 +47,7 @@ try {
     });
   }
 
-  await t.test('bars and the 28x28 input follow the reading', async () => {
+  test('bars and the 28x28 input follow the reading', async () => {
     const top = await page.locator('#bars li.top').getAttribute('data-digit');
     assert(top === '0', `top bar ${top}`);
     const ink = await page.locator('[data-testid="input"]').evaluate((c) => {
@@ -50,7 +59,7 @@ try {
     assert(ink > 128, `input canvas contrast ${ink}`);
   });
 
-  await t.test('a guess under 60% is shown as "?" with the best guess small', async () => {
+  test('a guess under 60% is shown as "?" with the best guess small', async () => {
     /* a flat dash: whatever the model makes of it, the display must follow the rule */
     await page.click('[data-testid="clear"]');
     const box = await page.locator('[data-testid="pad"]').boundingBox();
@@ -65,7 +74,7 @@ try {
       assert(r.state === 'sure' && r.text === String(r.digit), `sure shown as ${JSON.stringify(r)}`);
   });
 
-  await t.test('undo removes the last stroke, clear empties the pad', async () => {
+  test('undo removes the last stroke, clear empties the pad', async () => {
     await page.click('[data-testid="clear"]');
     await drawMouse(page, 4);             /* two strokes */
     let r = await reading(page);
@@ -79,7 +88,7 @@ try {
     assert(await page.isDisabled('[data-testid="undo"]'), 'undo enabled on an empty pad');
   });
 
-  await t.test('keyboard: Escape clears, buttons are focusable', async () => {
+  test('keyboard: Escape clears, buttons are focusable', async () => {
     await drawMouse(page, 1);
     await page.keyboard.press('Escape');
     const r = await reading(page);
@@ -89,7 +98,7 @@ try {
     await page.waitForFunction(() => document.querySelector('[data-testid="sample-label"]').dataset.label !== '');
   });
 
-  await t.test('random MNIST digit matches its label in at least 8 of 10', async () => {
+  test('random MNIST digit matches its label in at least 8 of 10', async () => {
     let ok = 0;
     const seen = [];
     for (let i = 0; i < 10; i++) {
@@ -102,11 +111,11 @@ try {
     assert(ok >= 8, `${ok}/10 matched: ${seen.join(' ')}`);
   });
 
-  await t.test('model chooser lists the shipped models and switches', async () => {
+  test('model chooser lists the shipped models and switches', async (t) => {
     const options = await page.locator('[data-testid="model"] option').allTextContents();
     assert(options.length >= 1 && /%/.test(options[0]) && /kB|MB/.test(options[0]),
            `options: ${options.join(' | ')}`);
-    if (options.length < 2) return;  /* only one model shipped */
+    if (options.length < 2) return t.skip('only one model shipped: no switch to check');
     const before = await page.getAttribute('html', 'data-model');
     const info0 = await page.textContent('[data-testid="model-info"]');
     await page.selectOption('[data-testid="model"]', '1');
@@ -121,7 +130,7 @@ try {
     await page.waitForFunction((b0) => document.documentElement.dataset.model === b0, before);
   });
 
-  await t.test('?simd=1 uses the simd128 build and still predicts', async () => {
+  test('?simd=1 uses the simd128 build and still predicts', async () => {
     await openPage(page, `${srv.url}?simd=1`);
     const build = await page.getAttribute('html', 'data-build');
     const badge = await page.textContent('[data-testid="build"]');
@@ -131,7 +140,7 @@ try {
     assert(r.digit === 7, `simd128 build: ${JSON.stringify(r)}`);
   });
 
-  await t.test('?simd=0 uses the plain build and still predicts', async () => {
+  test('?simd=0 uses the plain build and still predicts', async () => {
     await openPage(page, `${srv.url}?simd=0`);
     const simd = await page.getAttribute('html', 'data-simd');
     const badge = await page.textContent('[data-testid="build"]');
@@ -141,7 +150,7 @@ try {
     assert(r.digit === 7, `plain build: ${JSON.stringify(r)}`);
   });
 
-  await t.test('touch-drawn digits read correctly (hasTouch context)', async () => {
+  test('touch-drawn digits read correctly (hasTouch context)', async () => {
     tb = await launch({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2,
                         hasTouch: true, isMobile: true });
     await openPage(tb.page, srv.url);
@@ -157,15 +166,8 @@ try {
     assert(scrolled === 0, `the page scrolled by ${scrolled} px while drawing`);
   });
 
-  await t.test('no console errors', async () => {
+  test('no console errors', async () => {
     const errors = [...b.errors, ...(tb?.errors ?? [])];
     assert(errors.length === 0, errors.join('\n'));
   });
-} catch (e) {
-  await t.test('setup', () => { throw e; });
-} finally {
-  await tb?.close();
-  await b?.close();
-  await srv.stop();
-}
-t.done();
+});

@@ -13,17 +13,19 @@
 //     gives a clear message and the pad still reads a drawing afterwards;
 //   - drag and drop onto the pad, and paste, read the same way;
 //   - the service worker precaches photo.js (offline use).
-// Prints "N passed, N failed"; exit status 1 on failure.
+// node:test: `node --test-name-pattern=REGEX` runs some; exit status 1 on failure.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT, startServer, launch, openPage, drawMouse, reading, runner, assert }
+import { after, before, describe, test } from 'node:test';
+import { ROOT, startServer, launch, openPage, drawMouse, reading }
   from './lib/harness.mjs';
 import { photoGen, photoGenPath, composePhoto, withExifOrientation } from './lib/photos.mjs';
 
-const t = runner('browser photo');
 const sel = (id) => `[data-testid="${id}"]`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-photo-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /* What the page shows once the read counter has moved past `before`. */
 async function outcome(page, before) {
@@ -67,14 +69,20 @@ function iou(a, b) {
   return i / (a[2] * a[3] + b[2] * b[3] - i);
 }
 
-const srv = await startServer();
-let b = null;
-try {
-  b = await launch();
-  const page = b.page;
-  await openPage(page, srv.url);
+describe('browser photo', () => {
+  let srv = null, b = null, page = null;
+  before(async () => {
+    srv = await startServer();
+    b = await launch();
+    page = b.page;
+    await openPage(page, srv.url);
+  });
+  after(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
 
-  await t.test('the Photo control: file input, camera button, message', async () => {
+  test('the Photo control: file input, camera button, message', async () => {
     const accept = await page.getAttribute(sel('image-file'), 'accept');
     const capture = await page.getAttribute(sel('image-capture'), 'capture');
     assert(accept === 'image/*' && capture === 'environment', `accept=${accept} capture=${capture}`);
@@ -82,7 +90,7 @@ try {
     assert(await page.isHidden(sel('photo')), 'a photo is shown before any was given');
   });
 
-  await t.test('composed photos of 0-9 (pen on shaded, ruled paper, JPEG) read as their labels', async () => {
+  test('composed photos of 0-9 (pen on shaded, ruled paper, JPEG) read as their labels', async () => {
     const wrong = [];
     for (let d = 0; d <= 9; d++) {
       const cell = [700, 350, 480];
@@ -99,8 +107,9 @@ try {
   });
 
   const gen = photoGenPath();
-  await t.test(`photos of the generator read as their labels (${gen ?? 'photo_gen not built: skipped'})`, async () => {
-    if (!gen) return;
+  test(`photos of the generator read as their labels (${gen ?? 'photo_gen'})`, {
+    skip: !gen && 'photo_gen is not built (DIGITS_PHOTO_GEN unset and no build/photo_gen)',
+  }, async () => {
     const wrong = [];
     for (const [cond, k] of [['clean', 0], ['ruled', 1], ['squared', 2], ['shadow', 1], ['box', 0],
                              ['large', 0], ['rotation', 2], ['perspective', 2]]) {
@@ -118,7 +127,7 @@ try {
     assert(wrong.length === 0, wrong.join('; '));
   });
 
-  await t.test('a 4000x3000 photo goes to WASM at full size and reads; the box is in its pixels', async () => {
+  test('a 4000x3000 photo goes to WASM at full size and reads; the box is in its pixels', async () => {
     const cell = [2700, 900, 1000];
     const jpeg = await composePhoto(page, { digit: 4, width: 4000, height: 3000, box: cell, quality: 0.8 });
     const r = await give(page, 'big.jpg', jpeg);
@@ -130,7 +139,7 @@ try {
     console.log(`     4000x3000 JPEG (${(jpeg.length / 1e6).toFixed(1)} MB): decoded, read and shown in ${ms} ms`);
   });
 
-  await t.test('EXIF orientation is respected (pixels stored a quarter turn off, Orientation 6)', async () => {
+  test('EXIF orientation is respected (pixels stored a quarter turn off, Orientation 6)', async () => {
     const misread = [];
     for (const d of [7, 3]) {
       const stored = await composePhoto(page, { digit: d, rotate: 1 });  /* 1200 wide, 1600 high */
@@ -145,7 +154,7 @@ try {
     assert(misread.length > 0, 'sideways 7 and 3 both still read right: this photo tests nothing');
   });
 
-  await t.test('blank paper: "?" and a message, no guess', async () => {
+  test('blank paper: "?" and a message, no guess', async () => {
     const r = await give(page, 'blank.jpg', await composePhoto(page, { blank: true, ruled: 0 }));
     assert(r.digit === null && r.text === '?' && (r.state === 'none' || r.state === 'uncertain'),
            `blank paper: ${JSON.stringify(r)}`);
@@ -154,7 +163,7 @@ try {
     assert(/No digit found|More than one shape/.test(msg), `reading message "${msg}"`);
   });
 
-  await t.test('two digits far apart: "?" and "more than one shape", no guess', async () => {
+  test('two digits far apart: "?" and "more than one shape", no guess', async () => {
     const r = await give(page, 'two.jpg', await composePhoto(page, {
       digit: 3, box: [150, 350, 480], second: { digit: 8, box: [970, 350, 480] } }));
     assert(r.digit === null && r.text === '?' && r.state === 'uncertain', `two digits: ${JSON.stringify(r)}`);
@@ -164,7 +173,7 @@ try {
     assert(r.inputContrast === 0, 'the 28x28 input is not blank');
   });
 
-  await t.test('a file that is not an image: a clear message, and the pad still reads', async () => {
+  test('a file that is not an image: a clear message, and the pad still reads', async () => {
     const junk = Buffer.alloc(3000);
     for (let i = 0, s = 7; i < junk.length; i++) junk[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
     for (const [name, bytes] of [['broken.jpg', junk], ['empty.png', Buffer.alloc(0)]]) {
@@ -179,7 +188,7 @@ try {
     assert(await page.isHidden(sel('photo')), 'the photo still covers the pad while drawing');
   });
 
-  await t.test('drawing after a photo goes back to the pad; Clear empties it', async () => {
+  test('drawing after a photo goes back to the pad; Clear empties it', async () => {
     const r = await give(page, 'pen-2.jpg', await composePhoto(page, { digit: 2 }));
     assert(r.digit === 2 && r.shown, `photo: ${JSON.stringify(r)}`);
     assert(await page.isVisible(sel('photo')), 'photo not shown');
@@ -209,21 +218,21 @@ try {
     }
   }, { kind, name, b64: bytes.toString('base64') });
 
-  await t.test('an image dropped onto the pad is read', async () => {
+  test('an image dropped onto the pad is read', async () => {
     const before = await reads(page);
     await dispatch('drop', 'dropped-8.jpg', await composePhoto(page, { digit: 8, ruled: 50 }));
     const r = await outcome(page, before);
     assert(r.digit === 8 && r.shown, `dropped 8: ${JSON.stringify(r)}`);
   });
 
-  await t.test('an image pasted from the clipboard is read', async () => {
+  test('an image pasted from the clipboard is read', async () => {
     const before = await reads(page);
     await dispatch('paste', 'image.jpg', await composePhoto(page, { digit: 6, shade: 0.5 }));
     const r = await outcome(page, before);
     assert(r.digit === 6 && r.shown, `pasted 6: ${JSON.stringify(r)}`);
   });
 
-  await t.test('without createImageBitmap the <img> fallback decodes, EXIF respected', async () => {
+  test('without createImageBitmap the <img> fallback decodes, EXIF respected', async () => {
     const stored = await composePhoto(page, { digit: 7, rotate: 1 });
     const old = await b.context.newPage();
     try {
@@ -239,7 +248,7 @@ try {
     }
   });
 
-  await t.test('images past the core\'s caps are downscaled to fit them, others kept whole', async () => {
+  test('images past the core\'s caps are downscaled to fit them, others kept whole', async () => {
     const fits = await page.evaluate(async () => {
       const { fitCaps } = await import('/photo.js');
       return [[4000, 3000], [16384, 4096], [20000, 1000], [9000, 9000], [1, 40000]]
@@ -249,19 +258,12 @@ try {
     assert(JSON.stringify(fits) === JSON.stringify(want), `fitCaps: ${JSON.stringify(fits)}`);
   });
 
-  await t.test('the service worker precaches photo.js', async () => {
+  test('the service worker precaches photo.js', async () => {
     const sw = fs.readFileSync(path.join(ROOT, 'web', 'sw.js'), 'utf8');
     assert(/"photo\.js"/.test(sw), 'web/sw.js does not list photo.js (run ./build.sh build)');
   });
 
-  await t.test('no console errors', async () => {
+  test('no console errors', async () => {
     assert(b.errors.length === 0, b.errors.join('\n'));
   });
-} catch (e) {
-  await t.test('setup', () => { throw e; });
-} finally {
-  await b?.close();
-  await srv.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-t.done();
+});

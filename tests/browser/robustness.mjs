@@ -11,14 +11,15 @@
 //   - IndexedDB unavailable (removed before the page starts): drawing and
 //     reading work, the saved-model and personal-example parts say that
 //     storage is unavailable instead of failing silently.
-// Prints "N passed, N failed"; exit status 1 on failure.
+// node:test: `node --test-name-pattern=REGEX` runs some; exit status 1 on failure.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, startServer, launch, openPage, drawMouse, reading, runner, assert }
+import { after, before, describe, test } from 'node:test';
+import { ROOT, startServer, launch, openPage, drawMouse, reading }
   from './lib/harness.mjs';
 
-const t = runner('browser robustness');
 const WASM = process.env.DIGITS_WASM || path.join(ROOT, 'web', 'build');
 const sel = (id) => `[data-testid="${id}"]`;
 
@@ -39,14 +40,22 @@ const UPLOADS = [
   ['empty.safetensors', new Uint8Array(0), /empty/],
 ];
 
-const srv = await startServer();
-let b = null, big = null, noidb = null;
-try {
-  b = await launch();
-  const page = b.page;
-  await openPage(page, srv.url);
+describe('browser robustness', () => {
+  let srv = null, b = null, big = null, noidb = null, page = null;
+  before(async () => {
+    srv = await startServer();
+    b = await launch();
+    page = b.page;
+    await openPage(page, srv.url);
+  });
+  after(async () => {
+    await noidb?.close();
+    await big?.close();
+    await b?.close();
+    await srv?.stop();
+  });
 
-  await t.test('an empty drawing gives no guess', async () => {
+  test('an empty drawing gives no guess', async () => {
     await page.click(sel('clear'));
     const r = await reading(page);
     assert(r.state === 'empty' && r.digit === null && r.text === '', `got ${JSON.stringify(r)}`);
@@ -64,7 +73,7 @@ try {
     assert(JSON.stringify(res) === '[true,null,true,null]', `API on blank canvases: ${JSON.stringify(res)}`);
   });
 
-  await t.test('gigantic canvases: read when within the limits, refused with a message beyond', async () => {
+  test('gigantic canvases: read when within the limits, refused with a message beyond', async () => {
     const res = await page.evaluate(async () => {
       const { createRecognizer } = await import('/lib/digits.js');
       const r = await createRecognizer({ model: '/models/default.safetensors', wasmBase: '/build/' });
@@ -104,7 +113,7 @@ try {
     console.log(`     4096x4096 canvas predicted in ${res.big.ms} ms`);
   });
 
-  await t.test('a 4K screen at 3x density: the pad still reads what is drawn', async () => {
+  test('a 4K screen at 3x density: the pad still reads what is drawn', async () => {
     big = await launch({ viewport: { width: 3840, height: 2160 }, deviceScaleFactor: 3 });
     await openPage(big.page, srv.url);
     const size = await big.page.locator(sel('pad')).evaluate((c) => [c.width, c.height]);
@@ -116,7 +125,7 @@ try {
   });
 
   for (const [name, bytes, want] of UPLOADS) {
-    await t.test(`a corrupted model upload (${name}) is refused and the pad keeps its model`, async () => {
+    test(`a corrupted model upload (${name}) is refused and the pad keeps its model`, async () => {
       await page.evaluate(() => scrollTo(0, 0));
       const before = await page.getAttribute('html', 'data-model');
       const options = await page.locator(`${sel('model')} option`).count();
@@ -137,7 +146,7 @@ try {
     });
   }
 
-  await t.test('a good upload after the bad ones is used', async () => {
+  test('a good upload after the bad ones is used', async () => {
     await page.setInputFiles(sel('model-file'), { name: 'good.safetensors',
       mimeType: 'application/octet-stream', buffer: Buffer.from(good) });
     await page.waitForFunction(() => document.querySelector('[data-testid="train-note"]')
@@ -145,11 +154,11 @@ try {
     assert(await page.getAttribute('html', 'data-model') === 'good', 'the good model is not in use');
   });
 
-  await t.test('no console errors', async () => {
+  test('no console errors', async () => {
     assert(b.errors.length === 0, b.errors.join('\n'));
   });
 
-  await t.test('IndexedDB unavailable: the pad works, storage says it is unavailable', async () => {
+  test('IndexedDB unavailable: the pad works, storage says it is unavailable', async () => {
     noidb = await launch();
     await noidb.context.addInitScript(() => {
       Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
@@ -178,12 +187,4 @@ try {
     const pageErrors = noidb.errors.filter((e) => e.startsWith('pageerror'));
     assert(pageErrors.length === 0, pageErrors.join('\n'));
   });
-} catch (e) {
-  await t.test('setup', () => { throw e; });
-} finally {
-  await noidb?.close();
-  await big?.close();
-  await b?.close();
-  await srv.stop();
-}
-t.done();
+});

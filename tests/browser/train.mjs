@@ -8,22 +8,24 @@
 // off, and fine-tuning works there; examples export and import; a
 // truncated or corrupted subset file gives a clear error and Retry
 // recovers. Prints the in-browser training speed (images/s) of mlp and the
-// small CNN (never asserted). Prints "N passed, N failed"; exit status 1 on failure.
+// small CNN (never asserted). node:test: `node --test-name-pattern=REGEX`
+// runs some; exit status 1 on failure.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { ROOT, startServer, launch, openPage, drawMouse, reading, runner, assert }
+import { after, before, describe, test } from 'node:test';
+import { ROOT, startServer, launch, openPage, drawMouse, reading }
   from './lib/harness.mjs';
 import { checkSubset, splitSubset } from '../../web/lib/subset.js';
 
-const t = runner('browser train');
 const DIGITS = process.env.DIGITS || path.join(ROOT, 'build', 'digits');
 const SUBSET = path.join(process.env.DIGITS_WASM || path.join(ROOT, 'web', 'build'), 'mnist-subset.bin');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-train-'));
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const speeds = {};
-let srv = null, b = null, b2 = null;
 
 const sel = (id) => `[data-testid="${id}"]`;
 /* the panels are below the pad: scroll it back before drawing */
@@ -61,14 +63,25 @@ async function trainRun(page, { arch, epochs = 1, batch = '32', lr = '0.001' }, 
   };
 }
 
-try {
-  srv = await startServer();
-  b = await launch();
-  const page = b.page;
-  await openPage(page, srv.url);
-  let mlp = null;
+describe('browser train', () => {
+  let srv = null, b = null, b2 = null, page = null, mlp = null;
+  before(async () => {
+    srv = await startServer();
+    b = await launch();
+    page = b.page;
+    await openPage(page, srv.url);
+  });
+  after(async () => {
+    await b2?.close();
+    await b?.close();
+    await srv?.stop();
+    if (speeds.mlp || speeds.cnn)
+      console.log(`in-browser training speed (headless Chromium, ${process.env.DIGITS_SIMD === '0' ? 'plain' : 'SIMD'}): ` +
+                  `mlp ${speeds.mlp?.ips ?? '?'} images/s (first epoch), ${speeds.mlpWarm ?? '?'} (second), small CNN ${speeds.cnn?.ips ?? '?'} images/s ` +
+                  '(targets: one 10,000-image epoch of mlp < 1 s, of the small CNN < 10 s)');
+  });
 
-  await t.test('opening the panel loads the subset (10,000 + 2,000 digits)', async () => {
+  test('opening the panel loads the subset (10,000 + 2,000 digits)', async () => {
     const before = await page.evaluate(() => performance.getEntriesByType('resource')
       .filter((e) => e.name.includes('mnist-subset')).length);
     assert(before === 0, 'the subset was fetched before the panel opened');
@@ -78,7 +91,7 @@ try {
     assert(!(await page.isDisabled(sel('train-start'))), 'start stays disabled');
   });
 
-  await t.test('one epoch of mlp: >= 90% test accuracy, progress and curves update', async () => {
+  test('one epoch of mlp: >= 90% test accuracy, progress and curves update', async () => {
     await page.evaluate(() => {
       window.__long = [];
       new PerformanceObserver((l) => window.__long.push(...l.getEntries().map((e) => e.duration)))
@@ -107,7 +120,7 @@ try {
     assert(/[\d,]+ images\/s/.test(ips), `images/s "${ips}"`);
   });
 
-  await t.test('the trained model is the pad\'s model at once; one click back to default', async () => {
+  test('the trained model is the pad\'s model at once; one click back to default', async () => {
     const m = await page.getAttribute('html', 'data-model');
     assert(m === 'trained in browser', `pad model ${m}`);
     await draw(page, 7);
@@ -120,7 +133,7 @@ try {
     await page.waitForFunction(() => document.documentElement.dataset.model === 'trained in browser');
   });
 
-  await t.test('the downloaded model gives the same accuracy in native digits eval', async () => {
+  test('the downloaded model gives the same accuracy in native digits eval', async () => {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click(sel('model-download'))]);
     const file = path.join(tmp, 'trained.safetensors');
     await dl.saveAs(file);
@@ -147,7 +160,7 @@ try {
            `native ${m[2]}/${m[3]} vs page ${mlp.correct}/2000`);
   });
 
-  await t.test('small CNN: pause holds, resume continues, the epoch finishes', async () => {
+  test('small CNN: pause holds, resume continues, the epoch finishes', async () => {
     const cnn = await trainRun(page, { arch: 'small-cnn' }, async () => {
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-progress"]')
         .dataset.step ?? 0) > 20, null, { timeout: 60000 });
@@ -168,14 +181,14 @@ try {
     assert(cnn.accuracy > 0.8, `small CNN test accuracy ${cnn.text}`);
   });
 
-  await t.test('speed: a second mlp epoch once the engine has warmed up (reported only)', async () => {
+  test('speed: a second mlp epoch once the engine has warmed up (reported only)', async () => {
     const r = await trainRun(page, { arch: 'mlp', epochs: 2 });
     speeds.mlpWarm = r.epochIps;
     console.log(`mlp, epoch 2 of 2: ${r.epochIps} images/s (${(10000 / r.epochIps).toFixed(2)} s per epoch), test ${r.text}`);
     assert(r.accuracy >= 0.9, `two epochs of mlp: ${r.text}`);
   });
 
-  await t.test('stop ends a run early and the pad gets that model', async () => {
+  test('stop ends a run early and the pad gets that model', async () => {
     const r = await trainRun(page, { arch: 'mlp', epochs: 5 }, async () => {
       await page.waitForFunction(() => Number(document.querySelector('[data-testid="train-progress"]')
         .dataset.step ?? 0) > 10, null, { timeout: 60000 });
@@ -187,7 +200,7 @@ try {
     assert(/^Stopped/.test(note), `note "${note}"`);
   });
 
-  await t.test('save the model, store personal examples, export and import', async () => {
+  test('save the model, store personal examples, export and import', async () => {
     await page.click(sel('model-save'));
     await page.waitForFunction(() => document.querySelector('[data-testid="train-panel"]').dataset.saved === '1');
     await page.click(`${sel('personal-panel')} > summary`);
@@ -210,7 +223,7 @@ try {
     await page.waitForFunction(() => document.querySelector('[data-testid="personal-panel"]').dataset.count === '3');
   });
 
-  await t.test('offline reload: saved model and examples are there; fine-tuning works', async () => {
+  test('offline reload: saved model and examples are there; fine-tuning works', async () => {
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null &&
       document.documentElement.dataset.offlineReady === '1', null, { timeout: 30000 });
     await b.context.setOffline(true);
@@ -237,7 +250,7 @@ try {
     await b.context.setOffline(false);
   });
 
-  await t.test('a truncated or corrupted subset file gives a clear message; Retry recovers', async () => {
+  test('a truncated or corrupted subset file gives a clear message; Retry recovers', async () => {
     b2 = await launch();
     const full = fs.readFileSync(SUBSET);
     const corrupt = Buffer.from(full);
@@ -262,20 +275,8 @@ try {
                                   null, { timeout: 60000 });
   });
 
-  await t.test('no console errors', async () => {
+  test('no console errors', async () => {
     const errors = [...b.errors, ...(b2?.errors ?? [])].filter((e) => !/net::ERR_INTERNET_DISCONNECTED/.test(e));
     assert(errors.length === 0, errors.join('\n'));
   });
-} catch (e) {
-  await t.test('setup', () => { throw e; });
-} finally {
-  await b2?.close();
-  await b?.close();
-  await srv?.stop();
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-if (speeds.mlp || speeds.cnn)
-  console.log(`in-browser training speed (headless Chromium, ${process.env.DIGITS_SIMD === '0' ? 'plain' : 'SIMD'}): ` +
-              `mlp ${speeds.mlp?.ips ?? '?'} images/s (first epoch), ${speeds.mlpWarm ?? '?'} (second), small CNN ${speeds.cnn?.ips ?? '?'} images/s ` +
-              '(targets: one 10,000-image epoch of mlp < 1 s, of the small CNN < 10 s)');
-t.done();
+});

@@ -1,8 +1,11 @@
 // tests/browser/lib/harness.mjs: shared by the browser tests (this folder
 // is not globbed by ctest): start web/serve.mjs on a free port, launch
 // Debian's Chromium through playwright-core with a fresh profile, draw
-// strokes on the pad with mouse or touch, and a tiny pass/fail counter
-// that prints "N passed, N failed" and sets the exit status.
+// strokes on the pad with mouse or touch, and read what the page shows.
+// The tests themselves are node:test tests (node:assert/strict): a file
+// is one describe() whose before() starts the server and the browser and
+// whose after() closes them; `node --test-name-pattern=REGEX FILE` runs
+// some of its tests.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -144,31 +147,4 @@ export async function reading(page) {
     state: el.dataset.state, digit: el.dataset.digit === '' ? null : Number(el.dataset.digit),
     confidence: Number(el.dataset.confidence ?? 0), text: el.textContent,
   }));
-}
-
-/* A minimal test runner. */
-export function runner(name) {
-  let passed = 0, failed = 0;
-  return {
-    async test(title, fn) {
-      const t0 = Date.now();
-      try {
-        await fn();
-        passed++;
-        console.log(`ok   ${title} (${Date.now() - t0} ms)`);
-      } catch (e) {
-        failed++;
-        console.log(`FAIL ${title}: ${e.stack || e.message}`);
-      }
-    },
-    done() {
-      console.log(`${name}: ${passed} passed, ${failed} failed`);
-      process.exitCode = failed ? 1 : 0;
-      return failed;
-    },
-  };
-}
-
-export function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
 }
