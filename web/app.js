@@ -1,5 +1,5 @@
 /* app.js: the page's shell. Wires the pad (draw.js) to the recogniser
- * (digits.js, the only way into WebAssembly), shows the reading (digit,
+ * (lib/digits.js, the only way into WebAssembly), shows the reading (digit,
  * confidence, bars, the 28x28 input), the model chooser, the random MNIST
  * digit button, online/offline state and the service worker's
  * "update available" prompt.

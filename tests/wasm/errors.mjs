@@ -1,4 +1,5 @@
-/* errors.mjs: what goes wrong is reported, never guessed, in both builds.
+/* errors.mjs: what goes wrong is reported, never guessed, in every build
+ * (relaxed SIMD, SIMD, plain).
  * Corrupt and truncated model bytes reject with the C message (the same one
  * the native CLI prints) and keep the previous model; an empty canvas gives
  * empty: true and no digit; absurd image sizes, wrong buffers and a freed

@@ -1,4 +1,5 @@
-/* golden.mjs: both WASM builds reproduce the golden preprocessing output
+/* golden.mjs: every WASM build (relaxed, simd, plain) reproduces the
+ * golden preprocessing output
  * (tests/data/preprocess_golden.txt, 784 numbers with 3 decimals, made by
  * the native dg_preprocess from preprocess_input.pgm; test_preprocess.c
  * checks the native side with the same tolerance, 0.002 per pixel). The

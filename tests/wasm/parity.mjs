@@ -1,12 +1,12 @@
-/* parity.mjs: both WASM builds (SIMD and plain) classify like the native
- * CLI. 200 MNIST test digits are written as PGM files and predicted by
+/* parity.mjs: every WASM build (relaxed SIMD, SIMD, plain) classifies like
+ * the native CLI. 200 MNIST test digits are written as PGM files and predicted by
  * `digits predict --json`; the same pictures as canvas RGBA go through
  * predict() in WASM: same preprocessing and network code, so the digits are
  * equal and the probabilities agree within 1e-4 (float rounding differs:
- * native uses FMA, WASM has none). Raw 28x28 inputs (predictInput, no
+ * native uses FMA, the simd128 and plain builds have none). Raw 28x28 inputs (predictInput, no
  * preprocessing) are checked against `digits eval` on an idx file of the
  * same 200 digits (confusion matrix equal, loss within 2e-4, the CLI prints
- * 4 decimals), and the two builds against each other per image. */
+ * 4 decimals), and each SIMD build against the plain one per image. */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
