@@ -753,8 +753,7 @@ static int decode(const mio_entry *e, const uint8_t *p, float *dst) {
  * before building the net: a 120-byte file naming a net of a billion
  * weights made it allocate and initialise 4 GB before noticing that the
  * tensors were missing (found in review; tests/robust/sweep.c). The count
- * mirrors the tensors net.c creates; a layer kind it does not know counts
- * 0, which only makes the check weaker, never wrong. */
+ * is of the tensors each layer's type declares, which net.c creates. */
 static uint64_t arch_values(const char *arch) {
   const char *spec = dg_arch_spec(arch);
   dg_net *tmp = calloc(1, sizeof *tmp);
@@ -763,12 +762,14 @@ static uint64_t arch_values(const char *arch) {
   if (dg_arch_parse(tmp, spec ? spec : arch) == DG_OK)
     for (int i = 0; i < tmp->nlayers; i++) {
       const dg_layer *l = &tmp->layers[i];
-      if (l->kind == DG_L_DENSE)
-        n += (uint64_t)l->in_size * (uint64_t)l->units + (uint64_t)l->units;
-      else if (l->kind == DG_L_CONV)
-        n += (uint64_t)l->k * l->k * (uint64_t)l->ic * l->filters + (uint64_t)l->filters;
-      else if (l->kind == DG_L_BATCHNORM)
-        n += 4 * (uint64_t)l->ic;
+      const dg_layer_type *type = dg_layer_types[l->kind];
+      dg_tensor_spec t[4];
+      int nt = type->tensors ? type->tensors(l, t) : 0;
+      for (int j = 0; j < nt; j++) {
+        uint64_t size = 1;
+        for (int d = 0; d < t[j].ndim; d++) size *= (uint64_t)t[j].shape[d];
+        n += size;
+      }
     }
   free(tmp);
   dg_error(DG_OK, "%s", ""); /* a parse failure is reported by dg_net_new */

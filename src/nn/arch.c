@@ -13,14 +13,6 @@
 
 #include "nn/nn.h"
 
-const char *const dg_layer_keyword[DG_L_KINDS] = {
-    "dense", "conv",    "maxpool", "avgpool", "relu",   "sigmoid",
-    "tanh",  "softmax", "bn",      "dropout", "flatten"};
-const char *const dg_layer_kind_name[DG_L_KINDS] = {
-    "Dense",   "Conv2D",             "MaxPooling2D", "AveragePooling2D",
-    "ReLU",    "Sigmoid",            "Tanh",         "Softmax",
-    "BatchNormalization", "Dropout", "Flatten"};
-
 /* The seed projects' networks, by name (see README, "Architectures"). */
 static const struct {
   const char *name, *spec;
@@ -79,8 +71,7 @@ const char *dg_arch_spec(const char *name) {
   return NULL;
 }
 
-/* Parse a positive integer token; returns 0 on failure. */
-static int parse_int(const char *tok, int lo, int hi, int *out) {
+int dg_arch_int(const char *tok, int lo, int hi, int *out) {
   char *end;
   long v = strtol(tok, &end, 10);
   if (end == tok || *end || v < lo || v > hi) return 0;
@@ -90,67 +81,18 @@ static int parse_int(const char *tok, int lo, int hi, int *out) {
 
 static int shape_error(const dg_layer *l, int idx, const char *what) {
   return dg_error(DG_ERR_FORMAT, "architecture: layer %d (%s): %s", idx + 1,
-                  dg_layer_keyword[l->kind], what);
+                  dg_layer_types[l->kind]->keyword, what);
 }
 
 /* A layer's arguments (tok[1..nt-1]) into l, and the shape it outputs
- * into (*h, *w, *c) (its input shape on entry); layer n of the spec. */
+ * into (*h, *w, *c) (its input shape on entry), by its type; layer n of
+ * the spec. */
 static int layer_args(dg_layer *l, int n, char **tok, int nt, int *h, int *w,
                       int *c) {
-  int want_args = 0;
-  switch (l->kind) {
-    case DG_L_DENSE:
-      want_args = 1;
-      if (nt != 2 || !parse_int(tok[1], 1, 1 << 16, &l->units))
-        return shape_error(l, n, "needs a unit count (1..65536)");
-      if (l->in_size > (1u << 24))
-        return shape_error(l, n, "input too large for a dense layer");
-      *h = *w = 1, *c = l->units;
-      break;
-    case DG_L_CONV:
-      want_args = 1;
-      if (nt < 3 || nt > 4 || !parse_int(tok[1], 1, 4096, &l->filters) ||
-          !parse_int(tok[2], 1, 15, &l->k))
-        return shape_error(l, n, "needs FILTERS KERNEL [same|valid]");
-      if (nt == 4 && strcmp(tok[3], "same") && strcmp(tok[3], "valid"))
-        return shape_error(l, n, "padding must be 'same' or 'valid'");
-      if (nt == 4 && !strcmp(tok[3], "same")) {
-        if (l->k % 2 == 0)
-          return shape_error(l, n, "'same' padding needs an odd kernel");
-        l->pad = (l->k - 1) / 2;
-      }
-      *h = *h + 2 * l->pad - l->k + 1, *w = *w + 2 * l->pad - l->k + 1;
-      *c = l->filters;
-      if (*h < 1 || *w < 1) return shape_error(l, n, "kernel larger than input");
-      break;
-    case DG_L_MAXPOOL:
-    case DG_L_AVGPOOL:
-      want_args = 1;
-      if (nt != 2 || !parse_int(tok[1], 1, 64, &l->pool))
-        return shape_error(l, n, "needs a pool size (1..64)");
-      *h /= l->pool, *w /= l->pool;
-      if (*h < 1 || *w < 1) return shape_error(l, n, "pool larger than input");
-      break;
-    case DG_L_DROPOUT: {
-      want_args = 1;
-      char *end;
-      l->rate = nt == 2 ? strtof(tok[1], &end) : -1;
-      if (nt != 2 || *end || !(l->rate >= 0 && l->rate < 1))
-        return shape_error(l, n, "needs a rate in [0, 1)");
-      break;
-    }
-    case DG_L_BATCHNORM:
-      if (*c > DG_BN_MAX_C)
-        return shape_error(l, n, "too many channels for batch norm");
-      break;
-    case DG_L_FLATTEN:
-      *c = *h * *w * *c, *h = *w = 1;
-      break;
-    default:
-      break;
-  }
-  if (!want_args && nt != 1) return shape_error(l, n, "takes no arguments");
-  return DG_OK;
+  const dg_layer_type *type = dg_layer_types[l->kind];
+  const char *bad = type->args ? type->args(l, tok, nt, h, w, c)
+                    : nt != 1 ? "takes no arguments" : NULL;
+  return bad ? shape_error(l, n, bad) : DG_OK;
 }
 
 int dg_arch_parse(dg_net *net, const char *spec) {
@@ -177,8 +119,8 @@ int dg_arch_parse(dg_net *net, const char *spec) {
     if (!strcmp(tok[0], "input")) {
       if (!first)
         return dg_error(DG_ERR_FORMAT, "architecture: 'input' must come first");
-      if (nt != 4 || !parse_int(tok[1], 1, 4096, &h) ||
-          !parse_int(tok[2], 1, 4096, &w) || !parse_int(tok[3], 1, 4096, &c))
+      if (nt != 4 || !dg_arch_int(tok[1], 1, 4096, &h) ||
+          !dg_arch_int(tok[2], 1, 4096, &w) || !dg_arch_int(tok[3], 1, 4096, &c))
         return dg_error(DG_ERR_FORMAT,
                         "architecture: 'input' needs H W C (1..4096)");
       first = 0;
@@ -186,9 +128,12 @@ int dg_arch_parse(dg_net *net, const char *spec) {
     }
     first = 0;
     int kind = -1;
-    for (int k = 0; k < DG_L_KINDS; k++)
-      if (!strcmp(tok[0], dg_layer_keyword[k])) kind = k;
-    if (!strcmp(tok[0], "batchnorm")) kind = DG_L_BATCHNORM;
+    for (int k = 0; k < DG_L_KINDS; k++) {
+      const dg_layer_type *type = dg_layer_types[k];
+      if (!strcmp(tok[0], type->keyword) ||
+          (type->alias && !strcmp(tok[0], type->alias)))
+        kind = k;
+    }
     if (kind < 0)
       return dg_error(DG_ERR_FORMAT, "architecture: unknown layer '%s'",
                       tok[0]);
@@ -201,7 +146,7 @@ int dg_arch_parse(dg_net *net, const char *spec) {
     l->t0 = -1;
     l->ih = h, l->iw = w, l->ic = c;
     l->in_size = (size_t)h * w * c;
-    snprintf(l->name, sizeof l->name, "%s%d", dg_layer_keyword[kind],
+    snprintf(l->name, sizeof l->name, "%s%d", dg_layer_types[kind]->keyword,
              ++counts[kind]);
     int st = layer_args(l, n, tok, nt, &h, &w, &c);
     if (st != DG_OK) return st;

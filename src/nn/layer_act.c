@@ -3,6 +3,8 @@
  * epilogue, sigmoid, tanh, softmax; each backward from the forward's
  * output), inverted dropout, and flatten (NHWC data is already flat). */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/nn.h"
@@ -127,3 +129,39 @@ static void flatten_backward(dg_net *net, dg_step *s, const float *in,
 
 const dg_op dg_op_flatten = {"flatten", flatten_forward, flatten_backward,
                              NULL, NULL, NULL};
+
+/* ---- the layer kinds --------------------------------------------------------- */
+
+static const char *dropout_args(dg_layer *l, char **tok, int nt, int *h,
+                                int *w, int *c) {
+  char *end = NULL;
+  l->rate = nt == 2 ? strtof(tok[1], &end) : -1;
+  if (nt != 2 || *end || !(l->rate >= 0 && l->rate < 1))
+    return "needs a rate in [0, 1)";
+  return NULL;
+}
+
+static void dropout_spec(const dg_layer *l, char *buf, size_t cap) {
+  snprintf(buf, cap, " %g", l->rate);
+}
+
+static const char *flatten_args(dg_layer *l, char **tok, int nt, int *h,
+                                int *w, int *c) {
+  *c = *h * *w * *c, *h = *w = 1;
+  return nt != 1 ? "takes no arguments" : NULL;
+}
+
+const dg_layer_type dg_layer_relu = {"relu", NULL, "ReLU", NULL, NULL, NULL,
+                                     &dg_op_relu, 0};
+const dg_layer_type dg_layer_sigmoid = {"sigmoid", NULL, "Sigmoid", NULL, NULL,
+                                        NULL, &dg_op_sigmoid, 0};
+const dg_layer_type dg_layer_tanh = {"tanh", NULL, "Tanh", NULL, NULL, NULL,
+                                     &dg_op_tanh, 0};
+const dg_layer_type dg_layer_softmax = {"softmax", NULL, "Softmax", NULL, NULL,
+                                        NULL, &dg_op_softmax, 0};
+const dg_layer_type dg_layer_dropout = {"dropout", NULL, "Dropout",
+                                        dropout_args, dropout_spec, NULL,
+                                        &dg_op_dropout, 0};
+const dg_layer_type dg_layer_flatten = {"flatten", NULL, "Flatten",
+                                        flatten_args, NULL, NULL,
+                                        &dg_op_flatten, 0};

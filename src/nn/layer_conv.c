@@ -7,6 +7,8 @@
  * transformed once (dg_op_conv_one_wino); the batched kernel on the folded
  * weights (dg_op_conv_one_folded). dg_conv2d and its gradients pick
  * Winograd's path or the direct one from the step's settings (s->ex). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/kernels_infer.h"
@@ -157,3 +159,38 @@ static void folded_pack(dg_net *net, dg_step *s, float *dst) {
 
 const dg_op dg_op_conv_one_folded = {"conv (folded)", folded_forward, NULL,
                                      conv_work, folded_packed, folded_pack};
+
+/* ---- the layer kind ---------------------------------------------------------- */
+
+static const char *conv_args(dg_layer *l, char **tok, int nt, int *h, int *w,
+                             int *c) {
+  if (nt < 3 || nt > 4 || !dg_arch_int(tok[1], 1, 4096, &l->filters) ||
+      !dg_arch_int(tok[2], 1, 15, &l->k))
+    return "needs FILTERS KERNEL [same|valid]";
+  if (nt == 4 && strcmp(tok[3], "same") && strcmp(tok[3], "valid"))
+    return "padding must be 'same' or 'valid'";
+  if (nt == 4 && !strcmp(tok[3], "same")) {
+    if (l->k % 2 == 0) return "'same' padding needs an odd kernel";
+    l->pad = (l->k - 1) / 2;
+  }
+  *h = *h + 2 * l->pad - l->k + 1, *w = *w + 2 * l->pad - l->k + 1;
+  *c = l->filters;
+  if (*h < 1 || *w < 1) return "kernel larger than input";
+  return NULL;
+}
+
+static void conv_spec(const dg_layer *l, char *buf, size_t cap) {
+  snprintf(buf, cap, " %d %d %s", l->filters, l->k, l->pad ? "same" : "valid");
+}
+
+/* weight (K, K, C, F), Glorot over K*K*C in and K*K*F out; bias (F) */
+static int conv_tensors(const dg_layer *l, dg_tensor_spec *t) {
+  t[0] = (dg_tensor_spec){"weight", 4, {l->k, l->k, l->ic, l->filters}, 1, 1,
+                          DG_INIT_GLOROT, (float)(l->k * l->k * l->ic),
+                          (float)(l->k * l->k * l->filters)};
+  t[1] = (dg_tensor_spec){"bias", 1, {l->filters}, 1, 0, DG_INIT_ZEROS, 0, 0};
+  return 2;
+}
+
+const dg_layer_type dg_layer_conv = {"conv", NULL, "Conv2D", conv_args,
+                                     conv_spec, conv_tensors, &dg_op_conv, 1};

@@ -2,6 +2,8 @@
  * side: training and batched inference (dg_op_dense), batched inference
  * with the batch norm after it folded in per call (dg_op_dense_bn), and
  * small batches image by image on weights packed once (dg_op_dense_one). */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/kernels_infer.h"
@@ -94,3 +96,30 @@ static void dense_one_pack(dg_net *net, dg_step *s, float *dst) {
 
 const dg_op dg_op_dense_one = {"dense (packed)", dense_one_forward, NULL, NULL,
                                dense_one_packed, dense_one_pack};
+
+/* ---- the layer kind ---------------------------------------------------------- */
+
+static const char *dense_args(dg_layer *l, char **tok, int nt, int *h, int *w,
+                              int *c) {
+  if (nt != 2 || !dg_arch_int(tok[1], 1, 1 << 16, &l->units))
+    return "needs a unit count (1..65536)";
+  if (l->in_size > (1u << 24)) return "input too large for a dense layer";
+  *h = *w = 1, *c = l->units;
+  return NULL;
+}
+
+static void dense_spec(const dg_layer *l, char *buf, size_t cap) {
+  snprintf(buf, cap, " %d", l->units);
+}
+
+/* weight (I, U), Glorot; bias (U) */
+static int dense_tensors(const dg_layer *l, dg_tensor_spec *t) {
+  t[0] = (dg_tensor_spec){"weight", 2, {(int)l->in_size, l->units}, 1, 1,
+                          DG_INIT_GLOROT, (float)l->in_size, (float)l->units};
+  t[1] = (dg_tensor_spec){"bias", 1, {l->units}, 1, 0, DG_INIT_ZEROS, 0, 0};
+  return 2;
+}
+
+const dg_layer_type dg_layer_dense = {"dense", NULL, "Dense", dense_args,
+                                      dense_spec, dense_tensors, &dg_op_dense,
+                                      1};

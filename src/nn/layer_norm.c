@@ -117,3 +117,23 @@ void dg_bn_fold(const dg_net *net, const dg_layer *bn, const float *w,
   for (int f = 0; f < F; f++)
     bf[f] = (b[f] - rmean[f]) * scale[f] + beta[f];
 }
+
+/* ---- the layer kind ---------------------------------------------------------- */
+
+static const char *bn_args(dg_layer *l, char **tok, int nt, int *h, int *w,
+                           int *c) {
+  if (*c > DG_BN_MAX_C) return "too many channels for batch norm";
+  return nt != 1 ? "takes no arguments" : NULL;
+}
+
+/* gamma, beta (C), trained; the running mean and variance (C), state */
+static int bn_tensors(const dg_layer *l, dg_tensor_spec *t) {
+  t[0] = (dg_tensor_spec){"gamma", 1, {l->ic}, 1, 0, DG_INIT_ONES, 0, 0};
+  t[1] = (dg_tensor_spec){"beta", 1, {l->ic}, 1, 0, DG_INIT_ZEROS, 0, 0};
+  t[2] = (dg_tensor_spec){"running_mean", 1, {l->ic}, 0, 0, DG_INIT_ZEROS, 0, 0};
+  t[3] = (dg_tensor_spec){"running_var", 1, {l->ic}, 0, 0, DG_INIT_ONES, 0, 0};
+  return 4;
+}
+
+const dg_layer_type dg_layer_bn = {"bn", "batchnorm", "BatchNormalization",
+                                   bn_args, NULL, bn_tensors, &dg_op_bn, 1};

@@ -1,6 +1,10 @@
 /* layer_pool.c: max and average pooling (P x P, stride P, valid), forward
  * and backward side by side. A max pool after a ReLU that the step before
  * fused applies that ReLU's gradient mask itself (s->mask_relu). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "nn/nn.h"
 
 static void maxpool_forward(dg_net *net, dg_step *s, const float *in, int n,
@@ -35,3 +39,25 @@ static void avgpool_backward(dg_net *net, dg_step *s, const float *in,
 
 const dg_op dg_op_avgpool = {"avgpool", avgpool_forward, avgpool_backward,
                              NULL, NULL, NULL};
+
+/* ---- the layer kinds --------------------------------------------------------- */
+
+static const char *pool_args(dg_layer *l, char **tok, int nt, int *h, int *w,
+                             int *c) {
+  if (nt != 2 || !dg_arch_int(tok[1], 1, 64, &l->pool))
+    return "needs a pool size (1..64)";
+  *h /= l->pool, *w /= l->pool;
+  if (*h < 1 || *w < 1) return "pool larger than input";
+  return NULL;
+}
+
+static void pool_spec(const dg_layer *l, char *buf, size_t cap) {
+  snprintf(buf, cap, " %d", l->pool);
+}
+
+const dg_layer_type dg_layer_maxpool = {"maxpool", NULL, "MaxPooling2D",
+                                        pool_args, pool_spec, NULL,
+                                        &dg_op_maxpool, 0};
+const dg_layer_type dg_layer_avgpool = {"avgpool", NULL, "AveragePooling2D",
+                                        pool_args, pool_spec, NULL,
+                                        &dg_op_avgpool, 0};

@@ -63,46 +63,51 @@ static char *normalise(const dg_net *net) {
                   net->in_c);
   for (int i = 0; i < net->nlayers; i++) {
     const dg_layer *l = &net->layers[i];
-    len += snprintf(s + len, cap - len, "; %s", dg_layer_keyword[l->kind]);
-    switch (l->kind) {
-      case DG_L_DENSE: len += snprintf(s + len, cap - len, " %d", l->units); break;
-      case DG_L_CONV:
-        len += snprintf(s + len, cap - len, " %d %d %s", l->filters, l->k,
-                        l->pad ? "same" : "valid");
-        break;
-      case DG_L_MAXPOOL:
-      case DG_L_AVGPOOL: len += snprintf(s + len, cap - len, " %d", l->pool); break;
-      case DG_L_DROPOUT: len += snprintf(s + len, cap - len, " %g", l->rate); break;
-      default: break;
-    }
+    const dg_layer_type *type = dg_layer_types[l->kind];
+    char args[48] = "";
+    if (type->spec) type->spec(l, args, sizeof args);
+    len += snprintf(s + len, cap - len, "; %s%s", type->keyword, args);
   }
   return s;
 }
 
-/* Glorot (Xavier) uniform, Keras' default, for dense and conv weights. */
+/* Each layer's tensors as its type declares them. */
+static void add_tensors(dg_net *net) {
+  for (int i = 0; i < net->nlayers; i++) {
+    dg_layer *l = &net->layers[i];
+    const dg_layer_type *type = dg_layer_types[l->kind];
+    dg_tensor_spec t[4];
+    l->nt = type->tensors ? type->tensors(l, t) : 0;
+    for (int j = 0; j < l->nt; j++) {
+      int k = add_tensor(net, l->name, t[j].suffix, t[j].ndim, t[j].shape,
+                         t[j].trainable, t[j].decay);
+      if (j == 0) l->t0 = k;
+    }
+  }
+}
+
+/* As the types say: Glorot (Xavier) uniform, Keras' default, for dense and
+ * conv weights (drawn in layer order), ones or zeros for the rest. */
 static void init_weights(dg_net *net, uint64_t seed) {
   dg_rng rng;
   dg_rng_seed(&rng, seed);
   for (int i = 0; i < net->nlayers; i++) {
     dg_layer *l = &net->layers[i];
-    if (l->t0 < 0) continue;
-    dg_tensor *w = &net->tensors[l->t0], *b = &net->tensors[l->t0 + 1];
-    if (l->kind == DG_L_BATCHNORM) {
-      for (size_t j = 0; j < w->size; j++) w->data[j] = 1.0f;  /* gamma */
-      memset(b->data, 0, b->size * sizeof(float));             /* beta */
-      dg_tensor *rv = &net->tensors[l->t0 + 3];
-      for (size_t j = 0; j < rv->size; j++) rv->data[j] = 1.0f;
-      continue;
+    const dg_layer_type *type = dg_layer_types[l->kind];
+    dg_tensor_spec t[4];
+    if (!type->tensors) continue;
+    type->tensors(l, t);
+    for (int j = 0; j < l->nt; j++) {
+      dg_tensor *w = &net->tensors[l->t0 + j];
+      if (t[j].init != DG_INIT_GLOROT) {
+        float v = t[j].init == DG_INIT_ONES ? 1.0f : 0.0f;
+        for (size_t e = 0; e < w->size; e++) w->data[e] = v;
+        continue;
+      }
+      float limit = sqrtf(6.0f / (t[j].fan_in + t[j].fan_out));
+      for (size_t e = 0; e < w->size; e++)
+        w->data[e] = (2.0f * dg_rng_uniform(&rng) - 1.0f) * limit;
     }
-    float fan_in, fan_out;
-    if (l->kind == DG_L_CONV)
-      fan_in = (float)(l->k * l->k * l->ic), fan_out = (float)(l->k * l->k * l->filters);
-    else
-      fan_in = (float)l->in_size, fan_out = (float)l->units;
-    float limit = sqrtf(6.0f / (fan_in + fan_out));
-    for (size_t j = 0; j < w->size; j++)
-      w->data[j] = (2.0f * dg_rng_uniform(&rng) - 1.0f) * limit;
-    memset(b->data, 0, b->size * sizeof(float));
   }
 }
 
@@ -130,27 +135,7 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
     free(net);
     return st;
   }
-  for (int i = 0; i < net->nlayers; i++) {
-    dg_layer *l = &net->layers[i];
-    if (l->kind == DG_L_DENSE) {
-      int ws[2] = {(int)l->in_size, l->units}, bs[1] = {l->units};
-      l->t0 = add_tensor(net, l->name, "weight", 2, ws, 1, 1);
-      add_tensor(net, l->name, "bias", 1, bs, 1, 0);
-      l->nt = 2;
-    } else if (l->kind == DG_L_CONV) {
-      int ws[4] = {l->k, l->k, l->ic, l->filters}, bs[1] = {l->filters};
-      l->t0 = add_tensor(net, l->name, "weight", 4, ws, 1, 1);
-      add_tensor(net, l->name, "bias", 1, bs, 1, 0);
-      l->nt = 2;
-    } else if (l->kind == DG_L_BATCHNORM) {
-      int cs[1] = {l->ic};
-      l->t0 = add_tensor(net, l->name, "gamma", 1, cs, 1, 0);
-      add_tensor(net, l->name, "beta", 1, cs, 1, 0);
-      add_tensor(net, l->name, "running_mean", 1, cs, 0, 0);
-      add_tensor(net, l->name, "running_var", 1, cs, 0, 0);
-      l->nt = 4;
-    }
-  }
+  add_tensors(net);
   net->ex.tuner = dg_tuner_new();
   net->params = calloc(net->nparams ? net->nparams : 1, sizeof(float));
   net->grads = calloc(net->nparams ? net->nparams : 1, sizeof(float));
@@ -380,7 +365,7 @@ int dg_net_layer_info(const dg_net *net, int i, dg_layer_info *info) {
     return dg_error(DG_ERR_ARG, "net: no layer %d", i);
   const dg_layer *l = &net->layers[i];
   info->name = l->name;
-  info->kind = dg_layer_kind_name[l->kind];
+  info->kind = dg_layer_types[l->kind]->name;
   info->out_h = l->oh, info->out_w = l->ow, info->out_c = l->oc;
   info->params = info->state = 0;
   for (int t = 0; t < l->nt; t++) {

@@ -9,24 +9,28 @@
 #include "digits.h"
 #include "kernels/kernels.h"
 
+/* The layer kinds: the one table. Each kind's type (dg_layer_type) is
+ * defined in its own file (layer_*.c); layers.c lists them in this order.
+ * Adding a kind: its file (type + operation) and one line here. */
+#define DG_LAYER_KINDS(X)                                                    \
+  X(DENSE, dg_layer_dense)                                                   \
+  X(CONV, dg_layer_conv)                                                     \
+  X(MAXPOOL, dg_layer_maxpool)                                               \
+  X(AVGPOOL, dg_layer_avgpool)                                               \
+  X(RELU, dg_layer_relu)                                                     \
+  X(SIGMOID, dg_layer_sigmoid)                                               \
+  X(TANH, dg_layer_tanh)                                                     \
+  X(SOFTMAX, dg_layer_softmax)                                               \
+  X(BATCHNORM, dg_layer_bn)                                                  \
+  X(DROPOUT, dg_layer_dropout)                                               \
+  X(FLATTEN, dg_layer_flatten)
+
 typedef enum {
-  DG_L_DENSE,
-  DG_L_CONV,
-  DG_L_MAXPOOL,
-  DG_L_AVGPOOL,
-  DG_L_RELU,
-  DG_L_SIGMOID,
-  DG_L_TANH,
-  DG_L_SOFTMAX,
-  DG_L_BATCHNORM,
-  DG_L_DROPOUT,
-  DG_L_FLATTEN,
+#define DG_KIND_ENUM(kind, type) DG_L_##kind,
+  DG_LAYER_KINDS(DG_KIND_ENUM)
+#undef DG_KIND_ENUM
   DG_L_KINDS
 } dg_layer_kind;
-
-/* Spec keyword and summary name of each kind ("conv" / "conv2d"). */
-extern const char *const dg_layer_keyword[DG_L_KINDS];
-extern const char *const dg_layer_kind_name[DG_L_KINDS];
 
 #define DG_MAX_LAYERS 64
 #define DG_BN_EPS 1e-3f       /* Keras' default */
@@ -93,6 +97,43 @@ typedef struct {
   size_t (*packed)(const dg_net *net, const dg_step *s);
   void (*pack)(dg_net *net, dg_step *s, float *dst);
 } dg_op;
+
+/* A tensor a layer owns, as its type declares it. */
+typedef enum { DG_INIT_ZEROS, DG_INIT_ONES, DG_INIT_GLOROT } dg_init;
+typedef struct {
+  const char *suffix;       /* "weight", "bias", "gamma", ... */
+  int ndim, shape[4];
+  int trainable, decay;     /* decay: weight decay applies (weights) */
+  dg_init init;
+  float fan_in, fan_out;    /* Glorot (Xavier) uniform: Keras' default */
+} dg_tensor_spec;
+
+/* What a layer kind is: its words in a spec, its arguments and output
+ * shape, its tensors, and the operation that runs it alone. */
+typedef struct {
+  const char *keyword;      /* in a spec: "conv" */
+  const char *alias;        /* another accepted keyword, or NULL */
+  const char *name;         /* in summaries: "Conv2D" */
+  /* Arguments tok[1..nt-1] into l, the output shape into *h, *w, *c (the
+   * input's on entry): NULL, or what is wrong. */
+  const char *(*args)(dg_layer *l, char **tok, int nt, int *h, int *w,
+                      int *c);
+  /* The arguments as a spec writes them (" 32 3 same"), into buf. */
+  void (*spec)(const dg_layer *l, char *buf, size_t cap);
+  /* The tensors it owns, into t (at most 4): how many. */
+  int (*tensors)(const dg_layer *l, dg_tensor_spec *t);
+  const dg_op *op;
+  int relu_epilogue;        /* can run a ReLU after it in its epilogue */
+} dg_layer_type;
+
+#define DG_KIND_TYPE(kind, type) extern const dg_layer_type type;
+DG_LAYER_KINDS(DG_KIND_TYPE)
+#undef DG_KIND_TYPE
+/* A spec's integer argument in [lo, hi] into *out: 1, or 0 if it is not
+ * one (arch.c). */
+int dg_arch_int(const char *tok, int lo, int hi, int *out);
+/* Every kind's type, by dg_layer_kind (layers.c). */
+extern const dg_layer_type *const dg_layer_types[DG_L_KINDS];
 
 struct dg_step {
   const dg_op *op;

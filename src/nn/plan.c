@@ -28,26 +28,12 @@ static int kind_at(const dg_net *net, int i) {
   return i < net->nlayers ? (int)net->layers[i].kind : -1;
 }
 
-/* The operation of a layer that runs alone (or with a ReLU after it). */
 static const dg_op *op_of(dg_layer_kind kind) {
-  switch (kind) {
-    case DG_L_DENSE: return &dg_op_dense;
-    case DG_L_CONV: return &dg_op_conv;
-    case DG_L_BATCHNORM: return &dg_op_bn;
-    case DG_L_MAXPOOL: return &dg_op_maxpool;
-    case DG_L_AVGPOOL: return &dg_op_avgpool;
-    case DG_L_RELU: return &dg_op_relu;
-    case DG_L_SIGMOID: return &dg_op_sigmoid;
-    case DG_L_TANH: return &dg_op_tanh;
-    case DG_L_SOFTMAX: return &dg_op_softmax;
-    case DG_L_DROPOUT: return &dg_op_dropout;
-    case DG_L_FLATTEN: return &dg_op_flatten;
-    default: return NULL;
-  }
+  return dg_layer_types[kind]->op;
 }
 
 static int takes_relu(dg_layer_kind kind) {
-  return kind == DG_L_DENSE || kind == DG_L_CONV || kind == DG_L_BATCHNORM;
+  return dg_layer_types[kind]->relu_epilogue;
 }
 
 /* Small batches: the dense or conv layer at s->first (its batch norm, ReLU
