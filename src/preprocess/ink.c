@@ -119,28 +119,9 @@ static size_t flat_border(const uint8_t *px, int w, int h, int c) {
 static inline int paper_box_c(const uint8_t *px, int w, int h, const int c,
                               const uint8_t *ref, int *bx, int *by, int *bw,
                               int *bh) {
-  int x0 = w, x1 = -1, y0 = h, y1 = -1;
-  const uint32_t rk = px_key(ref, c);
-  for (int y = 0; y < h; y++) {
-    const uint8_t *row = px + (size_t)y * w * c;
-    int first = -1, last = -1;
-    for (int x = 0; x < w;) {
-      uint32_t k = px_key(row + (size_t)x * c, c);
-      int e = run_end(row, x, w, c, k);
-      if (k != rk) {
-        if (first < 0) first = x;
-        last = e - 1;
-      }
-      x = e;
-    }
-    if (first < 0) continue;
-    if (first < x0) x0 = first;
-    if (last > x1) x1 = last;
-    if (y < y0) y0 = y;
-    y1 = y;
-  }
-  if (x1 < 0) return 0;
-  *bx = x0, *by = y0, *bw = x1 - x0 + 1, *bh = y1 - y0 + 1;
+  const px_box b = diff_box(px, w, h, c, px_key(ref, c), NULL, NULL);
+  if (b.x1 < 0) return 0;
+  *bx = b.x0, *by = b.y0, *bw = b.x1 - b.x0 + 1, *bh = b.y1 - b.y0 + 1;
   return 1;
 }
 
@@ -248,6 +229,17 @@ static void box_blur(float *v, int n, int s, int r, float *tmp) {
   }
 }
 
+/* Bilinear upsampling by g along one axis: pixel i's centre falls
+ * between pooled cells *a and *b (clamped to the n cells), at the
+ * returned fraction of the way to *b. */
+static inline float up_coord(int i, int g, int n, int *a, int *b) {
+  float si = (i + 0.5f) / g - 0.5f;
+  int i0 = (int)floorf(si);
+  *a = i0 < 0 ? 0 : i0, *b = i0 + 1 > n - 1 ? n - 1 : i0 + 1;
+  if (*a > n - 1) *a = n - 1;
+  return si - i0;
+}
+
 /* Paper brightness B (H, W) under dark ink: mean-pool to at most 160 px a
  * side, close (max filter, then min filter) with a window a fifth of the
  * image (wider than any stroke), then bilinear back up. Returns 0 or
@@ -281,17 +273,11 @@ static int paper_level(const float *L, int W, int H, float *B) {
   for (int y = 0; y < Hp; y++) box_blur(P + (size_t)y * Wp, Wp, 1, rb, tmp);
   for (int x = 0; x < Wp; x++) box_blur(P + x, Hp, Wp, rb, tmp);
   for (int y = 0; y < H; y++) {
-    float sy = (y + 0.5f) / g - 0.5f;
-    int y0 = (int)floorf(sy);
-    float fy = sy - y0;
-    int ya = y0 < 0 ? 0 : y0, yb = y0 + 1 > Hp - 1 ? Hp - 1 : y0 + 1;
-    if (ya > Hp - 1) ya = Hp - 1;
+    int ya, yb;
+    const float fy = up_coord(y, g, Hp, &ya, &yb);
     for (int x = 0; x < W; x++) {
-      float sx = (x + 0.5f) / g - 0.5f;
-      int x0 = (int)floorf(sx);
-      float fx = sx - x0;
-      int xa = x0 < 0 ? 0 : x0, xb = x0 + 1 > Wp - 1 ? Wp - 1 : x0 + 1;
-      if (xa > Wp - 1) xa = Wp - 1;
+      int xa, xb;
+      const float fx = up_coord(x, g, Wp, &xa, &xb);
       float t = P[(size_t)ya * Wp + xa] * (1 - fx) + P[(size_t)ya * Wp + xb] * fx;
       float b = P[(size_t)yb * Wp + xa] * (1 - fx) + P[(size_t)yb * Wp + xb] * fx;
       B[(size_t)y * W + x] = t * (1 - fy) + b * fy;

@@ -89,4 +89,44 @@ static inline int run_end(const uint8_t *row, int x, const int end,
   return x;
 }
 
+/* A box of pixels, inclusive: [x0, x1] x [y0, y1] (x1 < 0: empty). */
+typedef struct {
+  int x0, y0, x1, y1;
+} px_box;
+
+/* The box of the pixels of (h, w, c) whose key differs from ref, a run of
+ * equal pixels at a time. on_run (NULL: none) sees the first pixel of each
+ * such run: preprocess.c takes the luminance range on the way. Always
+ * inlined, so a constant c and on_run cost no call per run. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline px_box diff_box(const uint8_t *px, int w, int h, const int c,
+                              const uint32_t ref,
+                              void (*on_run)(void *ctx, const uint8_t *p,
+                                             const int c),
+                              void *ctx) {
+  px_box b = {w, h, -1, -1};
+  for (int y = 0; y < h; y++) {
+    const uint8_t *row = px + (size_t)y * w * c;
+    int first = -1, last = -1;
+    for (int x = 0; x < w;) {
+      uint32_t key = px_key(row + (size_t)x * c, c);
+      int e = run_end(row, x, w, c, key);
+      if (key != ref) {
+        if (on_run) on_run(ctx, row + (size_t)x * c, c);
+        if (first < 0) first = x;
+        last = e - 1;
+      }
+      x = e;
+    }
+    if (first < 0) continue;
+    if (first < b.x0) b.x0 = first;
+    if (last > b.x1) b.x1 = last;
+    if (y < b.y0) b.y0 = y;
+    b.y1 = y;
+  }
+  return b;
+}
+
 #endif

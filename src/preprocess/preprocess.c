@@ -80,7 +80,11 @@ static inline int32_t lum(const uint8_t *px, size_t i, int c) {
   return y * a + 255000 * (255 - a);
 }
 
-/* Ink intensity 0..1 of a pixel of luminance l. */
+/* Ink intensity 0..1 of a pixel of luminance l (once per run in the
+ * scans: kept inline). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline double ink_of(const ink_src *s, int64_t l) {
   int64_t d = s->dark ? s->bg - l : l - s->bg;
   if (d <= 0) return 0;
@@ -237,47 +241,70 @@ static int finish(const double *acc, float *out) {
   return DG_OK;
 }
 
-/* The work after validation, inlined once per channel count (dg_preprocess
- * calls it with a constant): the per-pixel luminance then needs no switch,
- * which was most of the cost on a 280x280 canvas. Same arithmetic for every
- * channel count. */
+/* Step 4 when enlarging: bilinear sampling of the ink at each dest pixel
+ * centre, in [x0, x1] x [y0, y1] (the ink is 0 outside its bounding box by
+ * construction). at(ctx, x, y) is the ink at a source pixel; inlined, so
+ * each caller gets its own copy with its own sampler. */
+typedef double (*ink_sampler)(const void *ctx, int x, int y);
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline int preprocess_c(const uint8_t *pixels, int width, int height,
-                               const int channels, float *out) {
-  const int w = width, h = height, c = channels;
-
-  /* 1-2: background and polarity: the luminance extremes, one luminance
-   * per run of equal pixels. [bx0, bx1] x [by0, by1] is the box holding
-   * every pixel that differs from the reference (the top-left pixel). */
-  int64_t bg = border_background(pixels, w, h, c);
-  const uint32_t ref = px_key(pixels, c);
-  const int32_t lref = lum(pixels, 0, c);
-  int32_t lmin = lref, lmax = lref;
-  int bx0 = w, bx1 = -1, by0 = h, by1 = -1;
-  for (int y = 0; y < h; y++) {
-    const uint8_t *row = pixels + (size_t)y * w * c;
-    int first = -1, last = -1;
-    for (int x = 0; x < w;) {
-      uint32_t key = px_key(row + (size_t)x * c, c);
-      int e = run_end(row, x, w, c, key);
-      if (key != ref) {
-        int32_t l = lum(row, (size_t)x, c);
-        if (l < lmin) lmin = l;
-        if (l > lmax) lmax = l;
-        if (first < 0) first = x;
-        last = e - 1;
-      }
-      x = e;
+static inline void bilinear(double *acc, int x0, int y0, int x1, int y1,
+                            double offx, double offy, double s,
+                            ink_sampler at, const void *ctx) {
+  for (int Y = 0; Y < OUT; Y++) {
+    double sy = y0 + (Y + 0.5 - offy) / s - 0.5;
+    if (sy <= y0 - 1 || sy >= y1 + 1) continue;
+    int iy = (int)floor(sy);
+    double fy = sy - iy;
+    for (int X = 0; X < OUT; X++) {
+      double sx = x0 + (X + 0.5 - offx) / s - 0.5;
+      if (sx <= x0 - 1 || sx >= x1 + 1) continue;
+      int ix = (int)floor(sx);
+      double fx = sx - ix;
+      double top = at(ctx, ix, iy) * (1 - fx) + at(ctx, ix + 1, iy) * fx;
+      double bot = at(ctx, ix, iy + 1) * (1 - fx) + at(ctx, ix + 1, iy + 1) * fx;
+      acc[Y * OUT + X] = top * (1 - fy) + bot * fy;
     }
-    if (first < 0) continue;
-    if (first < bx0) bx0 = first;
-    if (last > bx1) bx1 = last;
-    if (y < by0) by0 = y;
-    by1 = y;
   }
-  int64_t dark_ext = bg - lmin, light_ext = lmax - bg;
+}
+
+static double src_at(const void *ctx, int x, int y) {
+  return ink_at((const ink_src *)ctx, x, y);
+}
+
+/* The source scans below, with the channel count constant (always
+ * inlined into preprocess_c): the luminance range of the pixels that
+ * differ from the reference. */
+typedef struct {
+  int32_t lmin, lmax;
+} lum_range;
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void widen_range(void *ctx, const uint8_t *p, const int c) {
+  lum_range *r = ctx;
+  int32_t l = lum(p, 0, c);
+  if (l < r->lmin) r->lmin = l;
+  if (l > r->lmax) r->lmax = l;
+}
+
+/* Steps 1-2: background and polarity from the luminance extremes, one
+ * luminance per run of equal pixels, into src. *box holds every pixel
+ * that differs from the reference (the top-left pixel, whose ink is
+ * *vref); outside it every pixel is the reference, no ink if it is paper
+ * (almost always), otherwise the box is the whole image. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int find_paper(const uint8_t *pixels, int w, int h, const int c,
+                             ink_src *src, px_box *box, double *vref) {
+  int64_t bg = border_background(pixels, w, h, c);
+  const int32_t lref = lum(pixels, 0, c);
+  lum_range r = {lref, lref};
+  *box = diff_box(pixels, w, h, c, px_key(pixels, c), widen_range, &r);
+  int64_t dark_ext = bg - r.lmin, light_ext = r.lmax - bg;
   int dark = dark_ext > light_ext || (dark_ext == light_ext && bg * 2 >= LMAX);
   int64_t contrast = dark ? dark_ext : light_ext;
   if (contrast < (int64_t)MIN_CONTRAST * (LMAX / 255))
@@ -285,24 +312,31 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
                     "preprocess: no ink: the %dx%d image is blank (contrast "
                     "%d/255)",
                     w, h, (int)(contrast / (LMAX / 255)));
-  ink_src src = {pixels, w, h, c, bg, dark, 1.0 / (double)contrast};
-  /* Outside the box every pixel is the reference: no ink if it is paper
-   * (almost always); otherwise every pixel is visited. */
-  const double vref = ink_of(&src, lref);
-  if (vref > 0) bx0 = 0, bx1 = w - 1, by0 = 0, by1 = h - 1;
+  *src = (ink_src){pixels, w, h, c, bg, dark, 1.0 / (double)contrast};
+  *vref = ink_of(src, lref);
+  if (*vref > 0) *box = (px_box){0, 0, w - 1, h - 1};
+  return DG_OK;
+}
 
-  /* 3: bounding box and centre of mass of the ink (index coordinates), a
-   * run of equal pixels at a time: n pixels of ink v from xs add v*n to
-   * the mass and v*(xs + ... + xe) to its first moment */
-  int x0 = w, x1 = -1, y0 = h, y1 = -1;
+/* Step 3: bounding box (*ib) and centre of mass (*cx, *cy; index
+ * coordinates) of the ink inside box, a run of equal pixels at a time: n
+ * pixels of ink v from xs add v*n to the mass and v*(xs + ... + xe) to
+ * its first moment. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int ink_moments(const ink_src *src, const int c, double vref,
+                              px_box box, px_box *ib, double *cx, double *cy) {
+  const uint32_t ref = px_key(src->px, c);
+  int x0 = src->w, x1 = -1, y0 = src->h, y1 = -1;
   double m = 0, mx = 0, my = 0;
-  for (int y = by0; y <= by1; y++) {
+  for (int y = box.y0; y <= box.y1; y++) {
     double rm = 0, rmx = 0;
-    const uint8_t *row = pixels + (size_t)y * w * c;
-    for (int x = bx0; x <= bx1;) {
+    const uint8_t *row = src->px + (size_t)y * src->w * c;
+    for (int x = box.x0; x <= box.x1;) {
       uint32_t key = px_key(row + (size_t)x * c, c);
-      int e = run_end(row, x, bx1 + 1, c, key);
-      double v = key == ref ? vref : ink_of(&src, lum(row, (size_t)x, c));
+      int e = run_end(row, x, box.x1 + 1, c, key);
+      double v = key == ref ? vref : ink_of(src, lum(row, (size_t)x, c));
       if (v > 0) {
         if (x < x0) x0 = x;
         if (e - 1 > x1) x1 = e - 1;
@@ -324,63 +358,86 @@ static inline int preprocess_c(const uint8_t *pixels, int width, int height,
     return dg_error(DG_ERR_EMPTY,
                     "preprocess: no ink: nothing in the %dx%d image stands "
                     "out from the background",
-                    w, h);
-  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-  const double cx = mx / m, cy = my / m;
+                    src->w, src->h);
+  *ib = (px_box){x0, y0, x1, y1};
+  *cx = mx / m, *cy = my / m;
+  return DG_OK;
+}
+
+/* Step 4 when shrinking: area averaging. A run of source pixels xs..xe
+ * covers [A, B) in dest units (s per pixel); its ink is spread over the
+ * dest columns by overlap length, the last column taking what would fall
+ * past the edge. Same for rows. A dest pixel's value is the ink inside it
+ * divided by its area (1). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void area_runs(double *acc, const ink_src *src, const int c,
+                             double vref, px_box ib, double offx, double offy,
+                             double s) {
+  const uint32_t ref = px_key(src->px, c);
+  for (int y = ib.y0; y <= ib.y1; y++) {
+    double row[OUT];  /* this source row spread over dest columns */
+    memset(row, 0, sizeof row);
+    int any = 0;
+    const uint8_t *srow = src->px + (size_t)y * src->w * c;
+    for (int x = ib.x0; x <= ib.x1;) {
+      uint32_t key = px_key(srow + (size_t)x * c, c);
+      int e = run_end(srow, x, ib.x1 + 1, c, key);
+      double v = key == ref ? vref : ink_of(src, lum(srow, (size_t)x, c));
+      if (v > 0) {
+        any = 1;
+        spread_cols(row, v, offx + s * (x - ib.x0), offx + s * (e - ib.x0));
+      }
+      x = e;
+    }
+    if (any) add_row(acc, row, offy + s * (y - ib.y0), s);
+  }
+}
+
+/* The recipe on the source pixels, inlined once per channel count
+ * (flat_recipe calls it with a constant): the per-pixel luminance then
+ * needs no switch, which was most of the cost on a large canvas. Same
+ * arithmetic for every channel count. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int preprocess_c(const uint8_t *pixels, int width, int height,
+                               const int channels, float *out) {
+  const int c = channels;
+  /* zeroed: dg_error's status is not known to the compiler to be < 0 */
+  ink_src src = {0};
+  px_box box = {0}, ib = {0};
+  double vref = 0, cx = 0, cy = 0;
+  int st = find_paper(pixels, width, height, c, &src, &box, &vref);
+  if (st == DG_OK) st = ink_moments(&src, c, vref, box, &ib, &cx, &cy);
+  if (st != DG_OK) return st;
+  const int bw = ib.x1 - ib.x0 + 1, bh = ib.y1 - ib.y0 + 1;
 
   /* 4-5: scale and offset. Dest edge coordinate u = off + s * (x - x0) for a
    * source edge coordinate x; a pixel's centre is its edge + 0.5. */
   const double s = BOX / (bw > bh ? bw : bh);
-  const double offx = place(cx, x0, bw, s), offy = place(cy, y0, bh, s);
-
+  const double offx = place(cx, ib.x0, bw, s), offy = place(cy, ib.y0, bh, s);
   double acc[OUT * OUT];  /* (28, 28) */
   memset(acc, 0, sizeof acc);
-  if (s <= 1) {
-    /* Area averaging: a run of source pixels xs..xe covers [A, B) in dest
-     * units (s per pixel); its ink is spread over the dest columns by
-     * overlap length, the last column taking what would fall past the
-     * edge. Same for rows. A dest pixel's value is the ink inside it
-     * divided by its area (1). */
-    for (int y = y0; y <= y1; y++) {
-      double row[OUT];  /* this source row spread over dest columns */
-      memset(row, 0, sizeof row);
-      int any = 0;
-      const uint8_t *srow = pixels + (size_t)y * w * c;
-      for (int x = x0; x <= x1;) {
-        uint32_t key = px_key(srow + (size_t)x * c, c);
-        int e = run_end(srow, x, x1 + 1, c, key);
-        double v = key == ref ? vref : ink_of(&src, lum(srow, (size_t)x, c));
-        if (v > 0) {
-          any = 1;
-          spread_cols(row, v, offx + s * (x - x0), offx + s * (e - x0));
-        }
-        x = e;
-      }
-      if (any) add_row(acc, row, offy + s * (y - y0), s);
-    }
-  } else {
-    /* Enlarging: bilinear sampling at each dest pixel centre; the ink is 0
-     * outside its bounding box by construction. */
-    for (int Y = 0; Y < OUT; Y++) {
-      double sy = y0 + (Y + 0.5 - offy) / s - 0.5;
-      if (sy <= y0 - 1 || sy >= y1 + 1) continue;
-      int iy = (int)floor(sy);
-      double fy = sy - iy;
-      for (int X = 0; X < OUT; X++) {
-        double sx = x0 + (X + 0.5 - offx) / s - 0.5;
-        if (sx <= x0 - 1 || sx >= x1 + 1) continue;
-        int ix = (int)floor(sx);
-        double fx = sx - ix;
-        double top = ink_at(&src, ix, iy) * (1 - fx) +
-                     ink_at(&src, ix + 1, iy) * fx;
-        double bot = ink_at(&src, ix, iy + 1) * (1 - fx) +
-                     ink_at(&src, ix + 1, iy + 1) * fx;
-        acc[Y * OUT + X] = top * (1 - fy) + bot * fy;
-      }
-    }
-  }
-
+  if (s <= 1)
+    area_runs(acc, &src, c, vref, ib, offx, offy, s);
+  else
+    bilinear(acc, ib.x0, ib.y0, ib.x1, ib.y1, offx, offy, s, src_at, &src);
   return finish(acc, out);
+}
+
+/* An ink map and the box its ink lies in (recipe_map's sampler). */
+typedef struct {
+  const float *ink;
+  int W, x0, y0, x1, y1;
+} ink_map;
+
+static double map_at(const void *ctx, int x, int y) {
+  const ink_map *m = ctx;
+  return x < m->x0 || y < m->y0 || x > m->x1 || y > m->y1
+             ? 0.0
+             : (double)m->ink[(size_t)y * m->W + x];
 }
 
 /* The MNIST recipe (steps 4-6 above) on a work map of ink (H, W) whose
@@ -418,26 +475,8 @@ static int recipe_map(const float *ink, int W, int H, const int box[4],
       if (any) add_row(acc, row, offy + s * (y - y0), s);
     }
   } else {
-#define AT(xx, yy)                                                   \
-  ((xx) < x0 || (yy) < y0 || (xx) > x1 || (yy) > y1                 \
-       ? 0.0                                                         \
-       : (double)ink[(size_t)(yy) * W + (xx)])
-    for (int Y = 0; Y < OUT; Y++) {
-      double sy = y0 + (Y + 0.5 - offy) / s - 0.5;
-      if (sy <= y0 - 1 || sy >= y1 + 1) continue;
-      int iy = (int)floor(sy);
-      double fy = sy - iy;
-      for (int X = 0; X < OUT; X++) {
-        double sx = x0 + (X + 0.5 - offx) / s - 0.5;
-        if (sx <= x0 - 1 || sx >= x1 + 1) continue;
-        int ix = (int)floor(sx);
-        double fx = sx - ix;
-        double top = AT(ix, iy) * (1 - fx) + AT(ix + 1, iy) * fx;
-        double bot = AT(ix, iy + 1) * (1 - fx) + AT(ix + 1, iy + 1) * fx;
-        acc[Y * OUT + X] = top * (1 - fy) + bot * fy;
-      }
-    }
-#undef AT
+    const ink_map map = {ink, W, x0, y0, x1, y1};
+    bilinear(acc, x0, y0, x1, y1, offx, offy, s, map_at, &map);
   }
   (void)H;
   return finish(acc, out);
