@@ -3,8 +3,10 @@
  * Owns: the packed, register-blocked GEMM (dense layers), the implicit-GEMM
  * convolution (forward, weight and input gradients), batch norm (statistics,
  * scale+shift, backward, and its fusions with ReLU and max pooling),
- * pooling, bias, ReLU, dropout, the optimizer updates, the kernel thread
- * count and the name of the compiled SIMD path.
+ * pooling, bias, ReLU, dropout, the optimizer updates, how many threads a
+ * call uses under its dg_exec (and the tuner), and the name of the
+ * compiled SIMD path. Winograd's convolutions are winograd.c's; conv.c
+ * chooses between the two.
  *
  * Determinism: threads only ever split *output* elements between them. The
  * K reduction of every output element runs in one fixed order (depth blocks
@@ -57,9 +59,8 @@
  * Not in WebAssembly: there clang hoists the loads of all four steps to the
  * top of the unrolled body (24 live vectors for a 4 x 2 tile), and V8,
  * which allocates registers in that order and has 16 of them, spills
- * accumulators to the stack on every step. Unrolled, the convolution and
- * dense products ran at 13-14 GFLOP/s under Node; not unrolled, 20-30
- * (the same loop in kernels_infer.c found this first). */
+ * accumulators to the stack on every step (docs/performance.md has the
+ * figures; kernels_infer.c's loop found this first). */
 #if defined(__wasm__)
 #undef DG_UNROLL4
 #define DG_UNROLL4 DG_NOUNROLL
@@ -79,8 +80,8 @@
 /* WebAssembly: the GEMM's paths as separate functions. V8 compiles a
  * function with its optimizing tier only once it runs hot, in the
  * background, and the time grows with its size: dg_gemm with every path
- * inlined (17 KB) kept a first in-browser epoch in the baseline tier for
- * 0.15-0.35 s. Natively nothing changes. */
+ * inlined kept a first in-browser epoch in the baseline tier for a
+ * noticeable part of it (docs/performance.md). Natively nothing changes. */
 #if defined(__wasm__)
 #define DG_WASM_NOINLINE __attribute__((noinline))
 #else
@@ -1164,6 +1165,49 @@ DG_INLINE void conv_gw_tile(const int R, const int nv, const int contig,
   }
 }
 
+/* The bias gradient of images b..b+nbi-1 of dy (opix rows of fp each):
+ * each image's pixels in two chains (even, odd), then added to the group's
+ * partial pb (set by its first image, b0). */
+static void gw_bias(const float *D, int b, int nbi, int b0, int opix, int fp,
+                    float *pb) {
+  for (int bi = b; bi < b + nbi; bi++) {
+    const float *dyp = D + (size_t)bi * opix * fp;
+    for (int j = 0; j < fp; j += DG_VW) {
+      dg_vf s0 = dg_vzero(), s1 = dg_vzero();
+      const float *q = dyp + j;
+      int i = 0;
+      for (; i + 2 <= opix; i += 2, q += 2 * (size_t)fp) {
+        s0 = dg_vadd(s0, dg_vload(q));
+        s1 = dg_vadd(s1, dg_vload(q + fp));
+      }
+      if (i < opix) s0 = dg_vadd(s0, dg_vload(q));
+      s0 = dg_vadd(s0, s1);
+      dg_vstore(pb + j, bi == b0 ? s0 : dg_vadd(dg_vload(pb + j), s0));
+    }
+  }
+}
+
+/* dw (kkc, f), db (f) = the G partials (psz floats apart: kkc rows of fp,
+ * then the bias row) added in ascending order. */
+static void gw_reduce(const float *part, int G, size_t psz, int kkc, int f,
+                      int fp, float *dw, float *db) {
+  float t[DG_VW];
+  for (int i = 0; i <= kkc; i++) {
+    float *d = i < kkc ? dw + (size_t)i * f : db;
+    const float *p0 = part + (size_t)i * fp;
+    for (int j = 0; j < f; j += DG_VW) {
+      dg_vf s = dg_vload(p0 + j);
+      for (int g = 1; g < G; g++) s = dg_vadd(s, dg_vload(p0 + g * psz + j));
+      if (j + DG_VW <= f) {
+        dg_vstore(d + j, s);
+      } else {
+        dg_vstore(t, s);
+        dg_vcopy_n(d + j, t, f - j);
+      }
+    }
+  }
+}
+
 void dg_conv2d_direct_grad_w(const dg_exec *ex, const float *in, const float *dy, int n, int h, int w,
                       int c, int f, int k, int pad, float *dw, float *db,
                       float *work) {
@@ -1256,41 +1300,10 @@ void dg_conv2d_direct_grad_w(const dg_exec *ex, const float *in, const float *dy
           }
         }
       }
-      /* bias: each image's pixels in two chains (even, odd), then added
-       * to the group's partial */
-      for (int bi = b; bi < b + nbi; bi++) {
-        const float *dyp = D + (size_t)bi * opix * fp;
-        for (int j = 0; j < fp; j += DG_VW) {
-          dg_vf s0 = dg_vzero(), s1 = dg_vzero();
-          const float *q = dyp + j;
-          int i = 0;
-          for (; i + 2 <= opix; i += 2, q += 2 * (size_t)fp) {
-            s0 = dg_vadd(s0, dg_vload(q));
-            s1 = dg_vadd(s1, dg_vload(q + fp));
-          }
-          if (i < opix) s0 = dg_vadd(s0, dg_vload(q));
-          s0 = dg_vadd(s0, s1);
-          dg_vstore(pb + j, bi == b0 ? s0 : dg_vadd(dg_vload(pb + j), s0));
-        }
-      }
+      gw_bias(D, b, nbi, b0, opix, fp, pb);
     }
   }
-  /* dw, db = the G partials added in ascending order */
-  float t[DG_VW];
-  for (int i = 0; i <= kkc; i++) {
-    float *d = i < kkc ? dw + (size_t)i * f : db;
-    const float *p0 = part + (size_t)i * fp;
-    for (int j = 0; j < f; j += DG_VW) {
-      dg_vf s = dg_vload(p0 + j);
-      for (int g = 1; g < G; g++) s = dg_vadd(s, dg_vload(p0 + g * psz + j));
-      if (j + DG_VW <= f) {
-        dg_vstore(d + j, s);
-      } else {
-        dg_vstore(t, s);
-        dg_vcopy_n(d + j, t, f - j);
-      }
-    }
-  }
+  gw_reduce(part, G, psz, kkc, f, fp, dw, db);
 }
 
 /* Input-gradient tiles: GI_MR pixels x up to GI_NV vectors. The reduction

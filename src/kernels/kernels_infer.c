@@ -23,14 +23,14 @@
 #define DG_NOINLINE __attribute__((noinline))
 /* The window loop is not unrolled: unrolled 4 times, clang interleaves
  * the steps and the 8 accumulators, their B vectors and broadcasts no
- * longer fit V8's 15 vector registers (spills on every step: 0.75-0.9x
- * the speed of the plain loop, measured in Node). */
+ * longer fit V8's 15 vector registers, which then spills on every step
+ * (slower than the plain loop; docs/performance.md). */
 #define DG_TILE_UNROLL DG_NOUNROLL
 
 /* Register tile: IMP pixels x CV vectors of output channels. simd128 and
  * SSE have 16 registers and no fused multiply-add (a product needs a
- * temporary): 4 x 2 = 8 accumulators (4 x 3 = 12 measured no faster in
- * Node: V8 then spills). Wider targets: one vector of 8 or 16 channels
+ * temporary): 4 x 2 = 8 accumulators (with 4 x 3 = 12, V8 spills, and
+ * it is no faster). Wider targets: one vector of 8 or 16 channels
  * already covers the small layers' channel counts. */
 #define IMP 4
 #if defined(DG_SIMD_WASM) || defined(DG_SIMD_SSE2)
@@ -42,11 +42,9 @@
 #endif
 /* Dense: blocks of DV vectors of outputs, two partial sums (even and odd
  * inputs) each, so a narrow layer still has independent chains. In
- * WebAssembly 3: with 4, V8 (Node 20's) loaded a step's 8 weight vectors
- * into registers before its multiply-adds and spilled two accumulators
- * every step (mlp batch 1 under Node: 0.013 -> 0.007 ms with 3; in
- * Chromium 156, which folds the loads into the multiply-adds, 0.006 ->
- * 0.0065-0.0075 ms). */
+ * WebAssembly 3: with 4, V8 loads a step's 8 weight vectors into registers
+ * before its multiply-adds and spills two accumulators every step (the
+ * figures are in docs/performance.md). */
 #if defined(DG_SIMD_WASM)
 #define DV 3
 #elif CV >= 2
@@ -65,8 +63,8 @@ int dg_infer_conv_preferred(int c, int f, int k) {
 #if defined(DG_SIMD_AVX512) || defined(DG_SIMD_AVX2)
   /* with fused multiply-add and wide vectors the batched kernel's larger
    * tiles win once a layer has many input and output channels (the cnn's
-   * 32- and 64-channel layers natively: 0.28 ms batched, 0.36-0.56 ms
-   * here); first layers and narrow ones are faster here */
+   * 32- and 64-channel layers natively; docs/performance.md); first
+   * layers and narrow ones are faster here */
   return c == 1 || f <= DG_VW;
 #else
   (void)c, (void)f;

@@ -300,7 +300,7 @@ static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return wasm_f32x4_div(a, b); }
 static inline dg_vf dg_vsqrt(dg_vf a) { return wasm_f32x4_sqrt(a); }
 /* Relaxed: emcc 3.1.6 (LLVM 14) names the fused multiply-add by its
  * prototype builtin and opcode (a*b + c, the arguments in stack order);
- * build.sh rewrites the opcode to the standard f32x4.relaxed_madd
+ * the build rewrites the opcode to the standard f32x4.relaxed_madd
  * (web/tools/relax-wasm.mjs). Where the engine does not fuse, the result
  * is that of mul+add, within the tolerance the tests allow for FMA. */
 static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
