@@ -50,22 +50,15 @@ static size_t conv_work(const dg_net *net, const dg_step *s, int n) {
 const dg_op dg_op_conv = {"conv", conv_forward, conv_backward, conv_work, NULL,
                           NULL};
 
-/* Batched inference of conv + batch norm (+ ReLU), folded per call when the
- * outputs outnumber the weights (as dg_op_dense_bn). */
+/* Batched inference of conv + batch norm (+ ReLU): see dg_bn_fold_run. */
+static void conv_run(dg_net *net, dg_step *s, const float *in, const float *w,
+                     const float *b, float *out, int n) {
+  conv(&s->ex, s->l, out, in, w, b, n, s->relu, net->work);
+}
+
 static void conv_bn_forward(dg_net *net, dg_step *s, const float *in, int n,
                             dg_rng *rng) {
-  dg_layer *l = s->l, *bn = s->bn;
-  size_t nw = net->tensors[l->t0].size;
-  if (l->out_size * (size_t)n < nw) {
-    conv_forward(net, &(dg_step){.l = l, .ex = s->ex}, in, n, rng);
-    dg_op_bn.forward(net, &(dg_step){.l = bn, .relu = s->relu, .ex = s->ex},
-                     l->out, n, rng);
-    return;
-  }
-  float *wf = net->fold, *bf = net->fold + nw;
-  dg_bn_fold(net, bn, dg_layer_w(net, l, 0), dg_layer_w(net, l, 1), nw,
-             l->filters, wf, bf);
-  conv(&s->ex, l, bn->out, in, wf, bf, n, s->relu, net->work);
+  dg_bn_fold_run(net, s, in, n, conv_run);
 }
 
 const dg_op dg_op_conv_bn = {"conv+bn", conv_bn_forward, NULL, conv_work,

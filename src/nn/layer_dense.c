@@ -45,24 +45,15 @@ static void dense_backward(dg_net *net, dg_step *s, const float *in,
 const dg_op dg_op_dense = {"dense", dense_forward, dense_backward, NULL, NULL,
                            NULL};
 
-/* Batched inference of dense + batch norm (+ ReLU): the norm's scale and
- * shift folded into the weights and bias, one pass instead of two. Done
- * per call, so only when the outputs outnumber the weights (small batches
- * of a wide layer would spend more on folding than on the norm's pass). */
+/* Batched inference of dense + batch norm (+ ReLU): see dg_bn_fold_run. */
+static void dense_run(dg_net *net, dg_step *s, const float *in,
+                      const float *w, const float *b, float *out, int n) {
+  dense(&s->ex, out, in, w, b, n, (int)s->l->in_size, s->l->units, s->relu);
+}
+
 static void dense_bn_forward(dg_net *net, dg_step *s, const float *in, int n,
                              dg_rng *rng) {
-  dg_layer *l = s->l, *bn = s->bn;
-  size_t nw = net->tensors[l->t0].size;
-  if (l->out_size * (size_t)n < nw) {
-    dense_forward(net, &(dg_step){.l = l, .ex = s->ex}, in, n, rng);
-    dg_op_bn.forward(net, &(dg_step){.l = bn, .relu = s->relu, .ex = s->ex},
-                     l->out, n, rng);
-    return;
-  }
-  float *wf = net->fold, *bf = net->fold + nw;
-  dg_bn_fold(net, bn, dg_layer_w(net, l, 0), dg_layer_w(net, l, 1), nw,
-             l->units, wf, bf);
-  dense(&s->ex, bn->out, in, wf, bf, n, (int)l->in_size, l->units, s->relu);
+  dg_bn_fold_run(net, s, in, n, dense_run);
 }
 
 const dg_op dg_op_dense_bn = {"dense+bn", dense_bn_forward, NULL, NULL, NULL,

@@ -118,6 +118,32 @@ void dg_bn_fold(const dg_net *net, const dg_layer *bn, const float *w,
     bf[f] = (b[f] - rmean[f]) * scale[f] + beta[f];
 }
 
+/* Batched inference of a dense or conv layer s->l with the batch norm
+ * s->bn after it (and a ReLU if s->relu): the norm's scale and shift
+ * folded into the weights and bias, one pass instead of two, by
+ * run(w, b) into the norm's output. Done per call, so only when the
+ * outputs outnumber the weights (small batches of a wide layer would
+ * spend more on folding than on the norm's pass): else run on the
+ * layer's own weights without the ReLU, then the norm's own pass. */
+void dg_bn_fold_run(dg_net *net, dg_step *s, const float *in, int n,
+                    dg_fold_runner run) {
+  dg_layer *l = s->l, *bn = s->bn;
+  size_t nw = net->tensors[l->t0].size;
+  int F = bn->oc;
+  if (l->out_size * (size_t)n < nw) {
+    dg_step alone = {.l = l, .ex = s->ex};
+    run(net, &alone, in, dg_layer_w(net, l, 0), dg_layer_w(net, l, 1), l->out,
+        n);
+    dg_op_bn.forward(net, &(dg_step){.l = bn, .relu = s->relu, .ex = s->ex},
+                     l->out, n, NULL);
+    return;
+  }
+  float *wf = net->fold, *bf = net->fold + nw;
+  dg_bn_fold(net, bn, dg_layer_w(net, l, 0), dg_layer_w(net, l, 1), nw, F, wf,
+             bf);
+  run(net, s, in, wf, bf, bn->out, n);
+}
+
 /* ---- the layer kind ---------------------------------------------------------- */
 
 static const char *bn_args(dg_layer *l, char **tok, int nt, int *h, int *w,

@@ -189,6 +189,14 @@ extern const dg_op dg_op_dropout, dg_op_flatten;
  * conv layer with the batch norm bn after it folded in (inference). */
 void dg_bn_fold(const dg_net *net, const dg_layer *bn, const float *w,
                 const float *b, size_t nw, int F, float *wf, float *bf);
+/* Batched inference of a dense or conv step with its batch norm folded in
+ * per call when that pays (layer_norm.c); run computes the layer with
+ * weights w and bias b into out (a ReLU if its step says so). */
+typedef void (*dg_fold_runner)(dg_net *net, dg_step *s, const float *in,
+                               const float *w, const float *b, float *out,
+                               int n);
+void dg_bn_fold_run(dg_net *net, dg_step *s, const float *in, int n,
+                    dg_fold_runner run);
 /* Layer l's tensor t: its values, and its gradient. */
 float *dg_layer_w(const dg_net *net, const dg_layer *l, int t);
 float *dg_layer_g(const dg_net *net, const dg_layer *l, int t);
