@@ -675,387 +675,509 @@ typedef struct {
   int border;
 } grp;
 
+/* One call of dg_ink_find: the image, the work map and its buffers. */
+typedef struct {
+  const uint8_t *px;
+  int w, h, c;
+  const uint8_t *paper;  /* flat paper's pixel, or NULL (a photo) */
+  int flat;
+  int W, H;              /* the work map */
+  size_t N;              /* W * H */
+  int IW, IH;            /* the whole image in work pixels (lines cross it) */
+  float *L;              /* (H, W) luminance, then the free half of L's block */
+  float *ink;            /* (H, W) ink 0..1 (the second half of L's block) */
+  uint8_t *mask;         /* (H, W) strong ink */
+  int32_t *lab;          /* (H, W) component labels */
+  cc_map m;
+  grp *gs;               /* groups, index = group id */
+  dg_ink *out;
+} ink_job;
+
+static void job_free(ink_job *J) {
+  free(J->L);
+  free(J->mask);
+  free(J->lab);
+  free(J->m.cs);
+  free(J->gs);
+}
+
+/* Step 1: the work map's size and buffers, and its luminance. Flat paper:
+ * only the box of pixels that differ from it matters. */
+static int job_init(ink_job *J, const uint8_t *px, int w, int h, int c,
+                    dg_ink *out) {
+  memset(J, 0, sizeof *J);
+  J->px = px, J->w = w, J->h = h, J->c = c, J->out = out;
+  const size_t flat_at = flat_border(px, w, h, c);
+  J->flat = flat_at > 0;
+  J->paper = J->flat ? px + (flat_at - 1) * c : NULL;
+  int ox = 0, oy = 0, cw = w, ch = h;
+  if (J->flat && !paper_box(px, w, h, c, J->paper, &ox, &oy, &cw, &ch))
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
+                    "blank", w, h);
+  const int big = cw > ch ? cw : ch, work = J->flat ? DG_INK_WORK_FLAT : DG_INK_WORK;
+  const int f = (big + work - 1) / work;
+  const int W = (cw + f - 1) / f, H = (ch + f - 1) / f;
+  const size_t N = (size_t)W * H;
+  J->W = W, J->H = H, J->N = N;
+  J->IW = (w + f - 1) / f, J->IH = (h + f - 1) / f;
+  out->W = W, out->H = H, out->f = f, out->ox = ox, out->oy = oy;
+  J->L = malloc(sizeof(float) * N * 2);
+  J->mask = malloc(N);
+  J->lab = malloc(sizeof(int32_t) * N);
+  J->m = (cc_map){W, H, J->mask, J->lab, NULL, 0};
+  if (!J->L || !J->mask || !J->lab)
+    return dg_error(DG_ERR_NOMEM, "preprocess: out of memory for a %dx%d map", W, H);
+  J->ink = J->L + N;
+  work_lum(px + ((size_t)oy * w + ox) * c, (size_t)w, cw, ch, c, f, W, H,
+           J->paper, J->L);
+  return 0;
+}
+
+/* Step 2 on flat paper, as drawings always were read: the border is the
+ * paper; ink is the direction with the larger excursion, relative to it. */
+static int paper_flat(ink_job *J, float *lo_thr, float *contrast) {
+  const float *L = J->L;
+  float *ink = J->ink;
+  float bg = lum_f(J->paper, J->c), lmin = bg, lmax = bg;
+  for (size_t i = 0; i < J->N; i++) {
+    if (L[i] < lmin) lmin = L[i];
+    if (L[i] > lmax) lmax = L[i];
+  }
+  float de = bg - lmin, le = lmax - bg;
+  J->out->dark = de > le || (de == le && bg * 2 >= 255);
+  const float con = J->out->dark ? de : le;
+  if (con < 10)
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
+                    "blank (contrast %d/255)", J->w, J->h, (int)con);
+  for (size_t i = 0; i < J->N; i++) {
+    float v = (J->out->dark ? bg - L[i] : L[i] - bg) / con;
+    ink[i] = v < INK_NOISE ? 0 : v > 1 ? 1 : v;
+  }
+  *contrast = 1;
+  *lo_thr = INK_NOISE;
+  return 0;
+}
+
+/* Step 2 in a photo: polarity from the luminance's two tails, the paper's
+ * brightness divided out, then r = 1 - L / paper: 0 on paper up to its
+ * noise (both ways), up to 1 on ink. The paper's own level and noise come
+ * from the lower half of r, which ink never reaches: its median and the
+ * distance down to the 16th percentile (one sigma for Gaussian noise). */
+static int paper_photo(ink_job *J, float *lo_thr, float *contrast) {
+  float *L = J->L, *ink = J->ink;
+  const size_t N = J->N;
+  J->out->photo = 1;
+  uint32_t hl[256] = {0};
+  for (size_t i = 0; i < N; i++) hl[(int)L[i] > 255 ? 255 : (int)L[i]]++;
+  float med = quantile(hl, 256, N, 0.5) * 256, plo = quantile(hl, 256, N, 0.003) * 256,
+        phi = quantile(hl, 256, N, 0.997) * 256;
+  double dext = log((med + 8) / (plo + 8)), lext = log((phi + 8) / (med + 8));
+  J->out->dark = dext >= 0.8 * lext;
+  if (!J->out->dark)
+    for (size_t i = 0; i < N; i++) L[i] = 255 - L[i];
+  int st = paper_level(L, J->W, J->H, ink);
+  if (st < 0) return st;
+  enum { NR = 2048 };
+  uint32_t hr[NR] = {0};
+  for (size_t i = 0; i < N; i++) {
+    float b = ink[i] < 1 ? 1 : ink[i];
+    float r = 1 - L[i] / b;
+    r = r < -1 ? -1 : r > 1 ? 1 : r;
+    ink[i] = r;
+    hr[(int)((r + 1) * 0.5f * (NR - 1))]++;
+  }
+  float pmed = quantile(hr, NR, N, 0.5) * 2 - 1, p16 = quantile(hr, NR, N, 0.16) * 2 - 1;
+  float noise = pmed - p16;
+  enum { NB = 1024 };
+  uint32_t hd[NB] = {0};
+  for (size_t i = 0; i < N; i++) {
+    float v = ink[i] - pmed;
+    ink[i] = v < 0 ? 0 : v > 1 ? 1 : v;
+    hd[(int)(ink[i] * (NB - 1))]++;
+  }
+  *contrast = quantile(hd, NB, N, 1 - (N / 2000 + 1) / (double)N);
+  if (*contrast < MIN_INK)
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing in the "
+                    "%dx%d image is more than %d%% darker than the paper",
+                    J->w, J->h, (int)(*contrast * 100 + 0.5));
+  float lo = INK_NOISE * *contrast;
+  if (lo < 3 * noise) lo = 3 * noise;
+  if (lo > 0.5f * *contrast) lo = 0.5f * *contrast;
+  for (size_t i = 0; i < N; i++)
+    if (ink[i] < lo) ink[i] = 0;
+  *lo_thr = lo;
+  return 0;
+}
+
+/* Step 3: strong ink (the mask) by Otsu above the weak level; in drawings
+ * every ink pixel is strong (their strokes are solid). */
+static void strong_ink(ink_job *J, float lo_thr, float contrast) {
+  enum { NB = 1024 };
+  uint32_t hd[NB] = {0};
+  if (!J->flat)
+    for (size_t i = 0; i < J->N; i++) hd[(int)(J->ink[i] * (NB - 1))]++;
+  float t = J->flat ? 1e-6f : otsu(hd, NB, (int)(lo_thr * (NB - 1)) + 1);
+  float tmin = 0.25f * contrast, tmax = 0.6f * contrast;
+  if (tmin < lo_thr) tmin = lo_thr;
+  if (!J->flat) t = t < tmin ? tmin : t > tmax ? tmax : t;
+  for (size_t i = 0; i < J->N; i++) J->mask[i] = J->ink[i] >= t;
+}
+
+/* Step 4: lines across the whole image, erased from the mask (a line must
+ * cross LINE_COVER of the image: kept out of the way of a lone "1"). */
+static int erase_lines(ink_job *J) {
+  const int IW = J->IW, IH = J->IH;
+  int thin = (IW > IH ? IW : IH) / 80 > 4 ? (IW > IH ? IW : IH) / 80 : 4;
+  const int cover[2] = {(int)ceil(LINE_COVER * IW), (int)ceil(LINE_COVER * IH)};
+  int nl = lines_in(&J->m, NULL, 0, 0, J->W - 1, J->H - 1, cover, thin, 0, 0, NULL);
+  if (nl < 0) return nl;
+  J->out->lines = nl;
+  return 0;
+}
+
+/* Step 5, specks: pieces a fiftieth of the biggest, or tiny; and beyond
+ * the MAX_PIECES biggest pieces (grouping is quadratic: a noisy page's
+ * hundreds of specks there are specks too). */
+static int drop_specks(comp *cs, int n) {
+  int amax = 0;
+  for (int i = 1; i <= n; i++) amax = cs[i].area > amax ? cs[i].area : amax;
+  for (int i = 1; i <= n; i++) {
+    int bw = cs[i].x1 - cs[i].x0 + 1, bh = cs[i].y1 - cs[i].y0 + 1;
+    if (cs[i].area * 50 < amax || (bw < 3 && bh < 3 && amax > 8))
+      cs[i].drop = 1;
+  }
+  int alive = 0;
+  for (int i = 1; i <= n; i++) alive += !cs[i].drop;
+  if (alive <= MAX_PIECES) return 0;
+  int *ar = malloc(sizeof(int) * (size_t)alive), k = 0;
+  if (!ar) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  for (int i = 1; i <= n; i++)
+    if (!cs[i].drop) ar[k++] = cs[i].area;
+  qsort(ar, (size_t)k, sizeof(int), cmp_int_desc);
+  int cut = ar[MAX_PIECES - 1];
+  free(ar);
+  for (int i = 1, kept = 0; i <= n; i++)
+    if (!cs[i].drop && (cs[i].area < cut || (cs[i].area == cut && kept >= MAX_PIECES)))
+      cs[i].drop = 1;
+    else if (!cs[i].drop)
+      kept++;
+  return 0;
+}
+
+/* Drawings: a box is only a stroke around another one of the group. */
+static int encloses(const comp *cs, const int *live, int nl, const uint8_t *sel) {
+  int around = 0;
+  for (int p = 0; p < nl && !around; p++)
+    for (int q = 0; q < nl && sel[live[p]] && !around; q++) {
+      const comp *a = &cs[live[p]], *b = &cs[live[q]];
+      around = q != p && sel[live[q]] && b->x0 > a->x0 && b->x1 < a->x1 &&
+               b->y0 > a->y0 && b->y1 < a->y1;
+    }
+  return around;
+}
+
+/* Step 5, a box drawn around the digit: group g (its pieces marked in
+ * sel) is a sparse group with straight sides along three or four edges
+ * of its box. Its sides are erased like lines; that stands only if ink is
+ * left inside, away from the sides (else it was a square 0: the mask is
+ * put back). *erased is set when the sides went. */
+static int erase_box(ink_job *J, int g, const int *live, int nl, uint8_t *sel,
+                     int *erased) {
+  comp *cs = J->m.cs;
+  const int W = J->W;
+  for (int p = 0; p < nl; p++) sel[live[p]] = 0;
+  int x0 = W, y0 = J->H, x1 = -1, y1 = -1;
+  long area = 0;
+  for (int p = 0; p < nl; p++) {
+    const int i = live[p];
+    sel[i] = cs[i].group == g;
+    if (!sel[i]) continue;
+    comp *q = &cs[i];
+    x0 = q->x0 < x0 ? q->x0 : x0, y0 = q->y0 < y0 ? q->y0 : y0;
+    x1 = q->x1 > x1 ? q->x1 : x1, y1 = q->y1 > y1 ? q->y1 : y1;
+    area += q->area;
+  }
+  int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  if (!area || bw < 24 || bh < 24 || (double)area > 0.6 * bw * bh) return 0;
+  if (J->flat && !encloses(cs, live, nl, sel)) return 0;
+  int thin = (bw < bh ? bw : bh) / 8 > 3 ? (bw < bh ? bw : bh) / 8 : 3;
+  const int cover[2] = {(int)ceil(0.7 * bw), (int)ceil(0.7 * bh)};
+  int sides = 0;
+  int k = lines_in(&J->m, sel, x0, y0, x1, y1, cover, thin, 0.25, 1, &sides);
+  if (k < 0) return k;
+  int ns = (sides & 1) + (sides >> 1 & 1) + (sides >> 2 & 1) + (sides >> 3 & 1);
+  if (ns < 3) return 0;
+  uint8_t *mask = J->mask, *save = malloc((size_t)bw * bh);
+  if (!save) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  for (int y = 0; y < bh; y++)
+    memcpy(save + (size_t)y * bw, mask + (size_t)(y0 + y) * W + x0, bw);
+  k = lines_in(&J->m, sel, x0, y0, x1, y1, cover, thin, 0.25, 0, NULL);
+  /* what is left, and how much of it lies inside, away from the sides (a
+   * digit in a box; a flat 0's remains hug its box) */
+  long left = 0, inside = 0;
+  const int mx = bw * 3 / 20, my = bh * 3 / 20;
+  for (int y = y0; y <= y1; y++)
+    for (int x = x0; x <= x1; x++) {
+      size_t i = (size_t)y * W + x;
+      int on = mask[i] && J->lab[i] && sel[J->lab[i]];
+      left += on;
+      inside += on && x > x0 + mx && x < x1 - mx && y > y0 + my && y < y1 - my;
+    }
+  if (k > 0 && left * 30 >= area && left * 5 <= area * 4 && inside * 2 >= left) {
+    J->out->lines += k;
+    *erased = 1;
+  } else {
+    for (int y = 0; y < bh; y++)
+      memcpy(mask + (size_t)(y0 + y) * W + x0, save + (size_t)y * bw, bw);
+  }
+  free(save);
+  return 0;
+}
+
+/* Step 5 on the labelled components: specks, groups, and boxes drawn
+ * around the digit (one stroke or four, touching it or not), each box
+ * erased followed by everything again on the new components (8 rounds at
+ * most). */
+static int pieces(ink_job *J) {
+  int st = 0;
+  for (int round = 0; st == 0; round++) {
+    comp *cs = J->m.cs;
+    const int n = J->m.n;
+    if ((st = drop_specks(cs, n)) < 0) break;
+    group(cs, n, J->flat);
+    int erased = 0;
+    uint8_t *sel = calloc((size_t)n + 1, 1);
+    if (!sel) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
+    int live[MAX_PIECES], nl = 0;
+    for (int i = 1; i <= n && nl < MAX_PIECES; i++)
+      if (!cs[i].drop) live[nl++] = i;
+    for (int gi = 0; gi < nl && !erased && round < 8 && st == 0; gi++) {
+      const int g = live[gi];
+      if (cs[g].group != g) continue;  /* not the group's first piece */
+      st = erase_box(J, g, live, nl, sel, &erased);
+    }
+    free(sel);
+    if (!erased || st < 0) break;
+    if ((st = label(&J->m, J->ink)) < 0) break;
+  }
+  return st;
+}
+
+/* The groups' mass, box and border from their pieces (J->gs). */
+static int make_groups(ink_job *J) {
+  const comp *cs = J->m.cs;
+  const int n = J->m.n;
+  free(J->gs);
+  J->gs = calloc((size_t)n + 1, sizeof(grp));
+  if (!J->gs) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  grp *gs = J->gs;
+  for (int g = 1; g <= n; g++) gs[g].x0 = J->W, gs[g].y0 = J->H, gs[g].x1 = gs[g].y1 = -1;
+  for (int i = 1; i <= n; i++) {
+    if (cs[i].drop) continue;
+    grp *g = &gs[cs[i].group];
+    g->mass += cs[i].mass;
+    g->border |= cs[i].border;
+    if (cs[i].x0 < g->x0) g->x0 = cs[i].x0;
+    if (cs[i].y0 < g->y0) g->y0 = cs[i].y0;
+    if (cs[i].x1 > g->x1) g->x1 = cs[i].x1;
+    if (cs[i].y1 > g->y1) g->y1 = cs[i].y1;
+  }
+  return 0;
+}
+
+/* The digit-sized group of most ink (0: none; *bestm its mass). In
+ * photos, groups touching the border (the page's edge and the table
+ * beyond, a shadow's edge, a digit cut off) compete only when no group
+ * inside the frame is a tenth of the image's side; then at a quarter of
+ * their mass. */
+static int pick_group(ink_job *J, double *bestm) {
+  grp *gs = J->gs;
+  const int n = J->m.n;
+  int side = J->IW < J->IH ? J->IW : J->IH;
+  int minside = side / 25 > 5 ? side / 25 : side / 5 < 5 ? side / 5 : 5;
+  int inner_ok = 0;
+  for (int g = 1; g <= n; g++) {
+    if (gs[g].mass <= 0) continue;
+    int gw = gs[g].x1 - gs[g].x0 + 1, gh = gs[g].y1 - gs[g].y0 + 1;
+    int gm = gw > gh ? gw : gh;
+    if (gm < minside) { gs[g].mass = 0; continue; }
+    if (!gs[g].border && gm * 10 >= side) inner_ok = 1;
+  }
+  int best = 0;
+  *bestm = 0;
+  for (int g = 1; g <= n; g++) {
+    if (gs[g].mass <= 0) continue;
+    if (gs[g].border && !J->flat) {
+      if (inner_ok) { gs[g].mass = 0; continue; }
+      gs[g].mass *= 0.25;
+    }
+    if (gs[g].mass > *bestm) *bestm = gs[g].mass, best = g;
+  }
+  return best;
+}
+
+/* Competitors of the winner: as tall (60%), as heavy (35%) and beside it,
+ * apart by a tenth of its height (the winner counts itself). */
+static int count_candidates(const ink_job *J, int best, double bestm) {
+  const grp *gs = J->gs, *gb = &gs[best];
+  int bh = gb->y1 - gb->y0 + 1, ncand = 0;
+  for (int g = 1; g <= J->m.n; g++) {
+    if (gs[g].mass <= 0) continue;
+    int gh = gs[g].y1 - gs[g].y0 + 1;
+    int gap = gs[g].x0 > gb->x1 ? gs[g].x0 - gb->x1 : gb->x0 > gs[g].x1 ? gb->x0 - gs[g].x1 : -1;
+    if (g == best || (gh * 10 >= bh * 6 && gs[g].mass >= 0.35 * bestm && gap * 10 >= bh))
+      ncand++;
+  }
+  return ncand;
+}
+
+/* Step 6's choice: the winner's pieces are kept, and small pieces inside
+ * its box. Drawings keep every piece but boxes and lines, as they always
+ * did. */
+static void keep_pieces(ink_job *J, int best) {
+  const grp *gb = &J->gs[best];
+  int kept = 0, dropped = 0;
+  for (int i = 1; i <= J->m.n; i++) {
+    comp *q = &J->m.cs[i];
+    int in = q->x0 >= gb->x0 && q->x1 <= gb->x1 && q->y0 >= gb->y0 && q->y1 <= gb->y1;
+    if ((!q->drop && (J->flat || q->group == best)) || (q->drop == 1 && (in || J->flat))) {
+      q->drop = 0, q->group = best, kept++;
+    } else {
+      q->drop = q->drop ? q->drop : 3, dropped++;
+    }
+  }
+  J->out->kept = kept, J->out->dropped = dropped;
+}
+
+/* One attempt at steps 5-6 on the current mask. Returns 1 when nothing
+ * digit-sized is left and lines were erased on the first attempt (the
+ * caller tries again without erasing them), else a status. */
+static int choose(ink_job *J, int attempt) {
+  int st;
+  if ((st = label(&J->m, J->ink)) < 0) return st;
+  if ((st = pieces(J)) < 0) return st;
+  if ((st = make_groups(J)) < 0) return st;
+  double bestm;
+  int best = pick_group(J, &bestm);
+  if (!best) {
+    if (attempt == 0 && J->out->lines > 0) return 1;
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing digit-sized "
+                    "stands out from the paper in the %dx%d image", J->w, J->h);
+  }
+  int ncand = count_candidates(J, best, bestm);
+  J->out->candidates = ncand;
+  int side = J->IW < J->IH ? J->IW : J->IH;
+  if (ncand > 1 && side >= 16)  /* smaller: one digit, as always */
+    return dg_error(DG_ERR_UNCERTAIN, "preprocess: %d digit-sized shapes in "
+                    "the %dx%d image and no clear winner", ncand, J->w, J->h);
+  keep_pieces(J, best);
+  return 0;
+}
+
+/* Steps 4-6: lines erased, then the digit chosen; if lines took every
+ * digit-sized shape, once more on the mask as it was before them. */
+static int find_digit(ink_job *J) {
+  uint8_t *mask0 = NULL;
+  int st = 0;
+  if (J->W >= 32 && J->H >= 32) {
+    mask0 = malloc(J->N);
+    if (!mask0) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+    memcpy(mask0, J->mask, J->N);
+    if ((st = erase_lines(J)) < 0) {
+      free(mask0);
+      return st;
+    }
+  }
+  st = choose(J, 0);
+  if (st == 1) {
+    memcpy(J->mask, mask0, J->N);  /* lines took everything: try without */
+    J->out->lines = 0;
+    st = choose(J, 1);
+  }
+  free(mask0);
+  return st;
+}
+
+/* The ink's box when the caller reads the source itself (flat paper,
+ * every piece kept): the components' box. */
+static void components_box(const cc_map *m, int box[4]) {
+  int x0 = m->W, y0 = m->H, x1 = -1, y1 = -1;
+  for (int i = 1; i <= m->n; i++) {
+    const comp *q = &m->cs[i];
+    if (q->x0 < x0) x0 = q->x0;
+    if (q->y0 < y0) y0 = q->y0;
+    if (q->x1 > x1) x1 = q->x1;
+    if (q->y1 > y1) y1 = q->y1;
+  }
+  box[0] = x0, box[1] = y0, box[2] = x1 - x0 + 1, box[3] = y1 - y0 + 1;
+}
+
+/* Step 6: the winner's strong pixels, grown by r px (horizontal then
+ * vertical max), take the ink there; the rest of the map is cleared. The
+ * ink map is handed over to out. */
+static int kept_ink(ink_job *J) {
+  const int W = J->W, H = J->H, r = W < 64 || H < 64 ? 1 : 2;
+  uint8_t *mask = J->mask;
+  float *ink = J->ink;
+  for (size_t i = 0; i < J->N; i++)
+    mask[i] = J->lab[i] && mask[i] && !J->m.cs[J->lab[i]].drop;
+  uint8_t *tmp = (uint8_t *)J->lab;  /* labels no longer needed */
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      uint8_t v = 0;
+      for (int k = -r; k <= r && !v; k++)
+        if (x + k >= 0 && x + k < W) v = mask[(size_t)y * W + x + k];
+      tmp[(size_t)y * W + x] = v;
+    }
+  int x0 = W, y0 = H, x1 = -1, y1 = -1;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++) {
+      uint8_t v = 0;
+      for (int k = -r; k <= r && !v; k++)
+        if (y + k >= 0 && y + k < H) v = tmp[(size_t)(y + k) * W + x];
+      size_t i = (size_t)y * W + x;
+      if (!v) { ink[i] = 0; continue; }
+      if (ink[i] > 0) {
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
+    }
+  if (x1 < x0)
+    return dg_error(DG_ERR_EMPTY, "preprocess: no ink left in the %dx%d image",
+                    J->w, J->h);
+  int *box = J->out->box;
+  box[0] = x0, box[1] = y0, box[2] = x1 - x0 + 1, box[3] = y1 - y0 + 1;
+  /* hand over the ink map (the first half of L's allocation is free) */
+  memmove(J->L, ink, sizeof(float) * J->N);
+  J->out->ink = J->L;
+  J->L = NULL;
+  return 0;
+}
+
 int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
                 int *flat_all) {
   memset(out, 0, sizeof *out);
   *flat_all = 0;
-  /* flat paper: only the box of pixels that differ from it matters */
-  const size_t flat_at = flat_border(px, w, h, c);
-  const int flat = flat_at > 0;
-  int ox = 0, oy = 0, cw = w, ch = h;
-  if (flat && !paper_box(px, w, h, c, px + (flat_at - 1) * c, &ox, &oy, &cw, &ch))
-    return dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
-                    "blank", w, h);
-  const int big = cw > ch ? cw : ch, work = flat ? DG_INK_WORK_FLAT : DG_INK_WORK;
-  const int f = (big + work - 1) / work;
-  const int W = (cw + f - 1) / f, H = (ch + f - 1) / f;
-  const size_t N = (size_t)W * H;
-  /* the whole image's size in work pixels (lines cross all of it) */
-  const int IW = (w + f - 1) / f, IH = (h + f - 1) / f;
-  out->W = W, out->H = H, out->f = f, out->ox = ox, out->oy = oy;
-  int st = 0;
-  float *L = malloc(sizeof(float) * N * 2);
-  uint8_t *mask = malloc(N);
-  int32_t *lab = malloc(sizeof(int32_t) * N);
-  cc_map m = {W, H, mask, lab, NULL, 0};
-  grp *gs = NULL;
-  if (!L || !mask || !lab) {
-    st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory for a %dx%d map", W, H);
-    goto done;
+  ink_job J;
+  float lo_thr = 0, contrast = 0;
+  int st = job_init(&J, px, w, h, c, out);
+  if (st == 0)
+    st = J.flat ? paper_flat(&J, &lo_thr, &contrast)
+                : paper_photo(&J, &lo_thr, &contrast);
+  if (st == 0) {
+    strong_ink(&J, lo_thr, contrast);
+    st = find_digit(&J);
   }
-  float *ink = L + N;  /* (H, W) */
-  work_lum(px + ((size_t)oy * w + ox) * c, (size_t)w, cw, ch, c, f, W, H,
-           flat ? px + (flat_at - 1) * c : NULL, L);
-
-  /* 2: paper and polarity */
-  float lo_thr, contrast;
-  if (flat) {
-    /* as drawings always were: the border is the paper; ink is the
-     * direction with the larger excursion, relative to it */
-    float bg = lum_f(px + (flat_at - 1) * c, c), lmin = bg, lmax = bg;
-    for (size_t i = 0; i < N; i++) {
-      if (L[i] < lmin) lmin = L[i];
-      if (L[i] > lmax) lmax = L[i];
-    }
-    float de = bg - lmin, le = lmax - bg;
-    out->dark = de > le || (de == le && bg * 2 >= 255);
-    contrast = out->dark ? de : le;
-    if (contrast < 10) {
-      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
-                    "blank (contrast %d/255)", w, h, (int)contrast);
-      goto done;
-    }
-    for (size_t i = 0; i < N; i++) {
-      float v = (out->dark ? bg - L[i] : L[i] - bg) / contrast;
-      ink[i] = v < INK_NOISE ? 0 : v > 1 ? 1 : v;
-    }
-    contrast = 1;
-    lo_thr = INK_NOISE;
-  } else {
-    out->photo = 1;
-    uint32_t hl[256] = {0};
-    for (size_t i = 0; i < N; i++) hl[(int)L[i] > 255 ? 255 : (int)L[i]]++;
-    float med = quantile(hl, 256, N, 0.5) * 256, plo = quantile(hl, 256, N, 0.003) * 256,
-          phi = quantile(hl, 256, N, 0.997) * 256;
-    double dext = log((med + 8) / (plo + 8)), lext = log((phi + 8) / (med + 8));
-    out->dark = dext >= 0.8 * lext;
-    if (!out->dark)
-      for (size_t i = 0; i < N; i++) L[i] = 255 - L[i];
-    if ((st = paper_level(L, W, H, ink)) < 0) goto done;
-    /* r = 1 - L / paper: 0 on paper up to its noise (both ways), up
-     * to 1 on ink. The paper's own level and noise come from the lower
-     * half of r, which ink never reaches: its median and the distance
-     * down to the 16th percentile (one sigma for Gaussian noise). */
-    enum { NR = 2048 };
-    uint32_t hr[NR] = {0};
-    for (size_t i = 0; i < N; i++) {
-      float b = ink[i] < 1 ? 1 : ink[i];
-      float r = 1 - L[i] / b;
-      r = r < -1 ? -1 : r > 1 ? 1 : r;
-      ink[i] = r;
-      hr[(int)((r + 1) * 0.5f * (NR - 1))]++;
-    }
-    float pmed = quantile(hr, NR, N, 0.5) * 2 - 1, p16 = quantile(hr, NR, N, 0.16) * 2 - 1;
-    float noise = pmed - p16;
-    enum { NB = 1024 };
-    uint32_t hd[NB] = {0};
-    for (size_t i = 0; i < N; i++) {
-      float v = ink[i] - pmed;
-      ink[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-      hd[(int)(ink[i] * (NB - 1))]++;
-    }
-    contrast = quantile(hd, NB, N, 1 - (N / 2000 + 1) / (double)N);
-    if (contrast < MIN_INK) {
-      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing in the "
-                    "%dx%d image is more than %d%% darker than the paper", w, h,
-                    (int)(contrast * 100 + 0.5));
-      goto done;
-    }
-    lo_thr = INK_NOISE * contrast;
-    if (lo_thr < 3 * noise) lo_thr = 3 * noise;
-    if (lo_thr > 0.5f * contrast) lo_thr = 0.5f * contrast;
-    for (size_t i = 0; i < N; i++)
-      if (ink[i] < lo_thr) ink[i] = 0;
-  }
-
-  /* 3: strong ink by Otsu above the weak level */
-  {
-    enum { NB = 1024 };
-    uint32_t hd[NB] = {0};
-    if (!flat)
-      for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
-    /* drawings: every ink pixel is strong (their strokes are solid) */
-    float t = flat ? 1e-6f : otsu(hd, NB, (int)(lo_thr * (NB - 1)) + 1);
-    float tmin = 0.25f * contrast, tmax = 0.6f * contrast;
-    if (tmin < lo_thr) tmin = lo_thr;
-    if (!flat) t = t < tmin ? tmin : t > tmax ? tmax : t;
-    for (size_t i = 0; i < N; i++) mask[i] = ink[i] >= t;
-  }
-
-  /* 4: lines across the image (kept out of the way of a lone "1": a line
-   * must cross LINE_COVER of the image) */
-  uint8_t *mask0 = NULL;
-  for (int attempt = 0; attempt < 2; attempt++) {
-    if (attempt == 0 && W >= 32 && H >= 32) {
-      mask0 = malloc(N);
-      if (!mask0) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); goto done; }
-      memcpy(mask0, mask, N);
-      int thin = (IW > IH ? IW : IH) / 80 > 4 ? (IW > IH ? IW : IH) / 80 : 4;
-      const int cover[2] = {(int)ceil(LINE_COVER * IW), (int)ceil(LINE_COVER * IH)};
-      int nl = lines_in(&m, NULL, 0, 0, W - 1, H - 1, cover, thin, 0, 0, NULL);
-      if (nl < 0) { st = nl; free(mask0); goto done; }
-      out->lines = nl;
-    } else if (attempt == 1) {
-      if (!mask0) break;
-      memcpy(mask, mask0, N);  /* lines took everything: try without */
-      out->lines = 0;
-    }
-    if ((st = label(&m, ink)) < 0) break;
-    comp *cs = m.cs;
-    int n = m.n;
-
-    /* 5: specks; groups; a box drawn around the digit (one stroke or
-     * four, touching the digit or not): a sparse group with straight
-     * sides along three or four edges of its box. Its sides are erased
-     * like lines; that stands only if ink is left inside (else it was a
-     * square 0). Then everything again on the new components. */
-    for (int round = 0; st == 0; round++) {
-      cs = m.cs, n = m.n;
-      int amax = 0;
-      for (int i = 1; i <= n; i++) amax = cs[i].area > amax ? cs[i].area : amax;
-      for (int i = 1; i <= n; i++) {
-        int bw = cs[i].x1 - cs[i].x0 + 1, bh = cs[i].y1 - cs[i].y0 + 1;
-        if (cs[i].area * 50 < amax || (bw < 3 && bh < 3 && amax > 8))
-          cs[i].drop = 1;
-      }
-      /* grouping is quadratic: a noisy page's hundreds of specks beyond
-       * the MAX_PIECES biggest pieces are specks too */
-      int alive = 0;
-      for (int i = 1; i <= n; i++) alive += !cs[i].drop;
-      if (alive > MAX_PIECES) {
-        int *ar = malloc(sizeof(int) * (size_t)alive), k = 0;
-        if (!ar) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
-        for (int i = 1; i <= n; i++)
-          if (!cs[i].drop) ar[k++] = cs[i].area;
-        qsort(ar, (size_t)k, sizeof(int), cmp_int_desc);
-        int cut = ar[MAX_PIECES - 1];
-        free(ar);
-        for (int i = 1, kept = 0; i <= n; i++)
-          if (!cs[i].drop && (cs[i].area < cut || (cs[i].area == cut && kept >= MAX_PIECES)))
-            cs[i].drop = 1;
-          else if (!cs[i].drop)
-            kept++;
-      }
-      group(cs, n, flat);
-      int erased = 0;
-      uint8_t *sel = calloc((size_t)n + 1, 1);
-      if (!sel) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
-      int live[MAX_PIECES], nl = 0;
-      for (int i = 1; i <= n && nl < MAX_PIECES; i++)
-        if (!cs[i].drop) live[nl++] = i;
-      for (int gi = 0; gi < nl && !erased && round < 8; gi++) {
-        const int g = live[gi];
-        if (cs[g].group != g) continue;  /* not the group's first piece */
-        for (int p = 0; p < nl; p++) sel[live[p]] = 0;
-        int x0 = W, y0 = H, x1 = -1, y1 = -1;
-        long area = 0;
-        for (int p = 0; p < nl; p++) {
-          const int i = live[p];
-          sel[i] = cs[i].group == g;
-          if (!sel[i]) continue;
-          comp *q = &cs[i];
-          x0 = q->x0 < x0 ? q->x0 : x0, y0 = q->y0 < y0 ? q->y0 : y0;
-          x1 = q->x1 > x1 ? q->x1 : x1, y1 = q->y1 > y1 ? q->y1 : y1;
-          area += q->area;
-        }
-        int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-        if (!area || bw < 24 || bh < 24 || (double)area > 0.6 * bw * bh) continue;
-        if (flat) { /* drawings: only a stroke around another one */
-          int around = 0;
-          for (int p = 0; p < nl && !around; p++)
-            for (int q = 0; q < nl && sel[live[p]] && !around; q++) {
-              const comp *a = &cs[live[p]], *b = &cs[live[q]];
-              around = q != p && sel[live[q]] && b->x0 > a->x0 && b->x1 < a->x1 &&
-                       b->y0 > a->y0 && b->y1 < a->y1;
-            }
-          if (!around) continue;
-        }
-        int thin = (bw < bh ? bw : bh) / 8 > 3 ? (bw < bh ? bw : bh) / 8 : 3;
-        const int cover[2] = {(int)ceil(0.7 * bw), (int)ceil(0.7 * bh)};
-        int sides = 0;
-        int k = lines_in(&m, sel, x0, y0, x1, y1, cover, thin, 0.25, 1, &sides);
-        if (k < 0) { st = k; break; }
-        int ns = (sides & 1) + (sides >> 1 & 1) + (sides >> 2 & 1) + (sides >> 3 & 1);
-        if (ns < 3) continue;
-        uint8_t *save = malloc((size_t)bw * bh);
-        if (!save) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
-        for (int y = 0; y < bh; y++)
-          memcpy(save + (size_t)y * bw, mask + (size_t)(y0 + y) * W + x0, bw);
-        k = lines_in(&m, sel, x0, y0, x1, y1, cover, thin, 0.25, 0, NULL);
-        /* what is left, and how much of it lies inside, away from the
-         * sides (a digit in a box; a flat 0's remains hug its box) */
-        long left = 0, inside = 0;
-        const int mx = bw * 3 / 20, my = bh * 3 / 20;
-        for (int y = y0; y <= y1; y++)
-          for (int x = x0; x <= x1; x++) {
-            size_t i = (size_t)y * W + x;
-            int on = mask[i] && lab[i] && sel[lab[i]];
-            left += on;
-            inside += on && x > x0 + mx && x < x1 - mx && y > y0 + my && y < y1 - my;
-          }
-        if (k > 0 && left * 30 >= area && left * 5 <= area * 4 && inside * 2 >= left) {
-          out->lines += k;
-          erased = 1;
-        } else {
-          for (int y = 0; y < bh; y++)
-            memcpy(mask + (size_t)(y0 + y) * W + x0, save + (size_t)y * bw, bw);
-        }
-        free(save);
-      }
-      free(sel);
-      if (!erased || st < 0) break;
-      if ((st = label(&m, ink)) < 0) break;
-    }
-    if (st < 0) break;
-    cs = m.cs, n = m.n;
-    free(gs);
-    gs = calloc((size_t)n + 1, sizeof(grp));
-    if (!gs) { st = dg_error(DG_ERR_NOMEM, "preprocess: out of memory"); break; }
-    for (int g = 1; g <= n; g++) gs[g].x0 = W, gs[g].y0 = H, gs[g].x1 = gs[g].y1 = -1;
-    for (int i = 1; i <= n; i++) {
-      if (cs[i].drop) continue;
-      grp *g = &gs[cs[i].group];
-      g->mass += cs[i].mass;
-      g->border |= cs[i].border;
-      if (cs[i].x0 < g->x0) g->x0 = cs[i].x0;
-      if (cs[i].y0 < g->y0) g->y0 = cs[i].y0;
-      if (cs[i].x1 > g->x1) g->x1 = cs[i].x1;
-      if (cs[i].y1 > g->y1) g->y1 = cs[i].y1;
-    }
-    /* digit-sized groups. In photos, groups touching the border (the
-     * page's edge and the table beyond, a shadow's edge, a digit cut
-     * off) compete only when no group inside the frame is a tenth of
-     * the image's side; then at a quarter of their mass. */
-    int side = IW < IH ? IW : IH;
-    int minside = side / 25 > 5 ? side / 25 : side / 5 < 5 ? side / 5 : 5;
-    int inner_ok = 0;
-    for (int g = 1; g <= n; g++) {
-      if (gs[g].mass <= 0) continue;
-      int gw = gs[g].x1 - gs[g].x0 + 1, gh = gs[g].y1 - gs[g].y0 + 1;
-      int gm = gw > gh ? gw : gh;
-      if (gm < minside) { gs[g].mass = 0; continue; }
-      if (!gs[g].border && gm * 10 >= side) inner_ok = 1;
-    }
-    int best = 0, ncand = 0;
-    double bestm = 0;
-    for (int g = 1; g <= n; g++) {
-      if (gs[g].mass <= 0) continue;
-      if (gs[g].border && !flat) {
-        if (inner_ok) { gs[g].mass = 0; continue; }
-        gs[g].mass *= 0.25;
-      }
-      if (gs[g].mass > bestm) bestm = gs[g].mass, best = g;
-    }
-    if (!best) {
-      if (attempt == 0 && out->lines > 0) continue;
-      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink: nothing digit-sized "
-                    "stands out from the paper in the %dx%d image", w, h);
-      break;
-    }
-    /* competitors: as tall (60%), as heavy (35%) and beside the winner,
-     * apart by a tenth of its height */
-    const grp *gb = &gs[best];
-    int bh = gb->y1 - gb->y0 + 1;
-    for (int g = 1; g <= n; g++) {
-      if (gs[g].mass <= 0) continue;
-      int gh = gs[g].y1 - gs[g].y0 + 1;
-      int gap = gs[g].x0 > gb->x1 ? gs[g].x0 - gb->x1 : gb->x0 > gs[g].x1 ? gb->x0 - gs[g].x1 : -1;
-      if (g == best || (gh * 10 >= bh * 6 && gs[g].mass >= 0.35 * bestm && gap * 10 >= bh))
-        ncand++;
-    }
-    out->candidates = ncand;
-    if (ncand > 1 && side >= 16) {  /* smaller: one digit, as always */
-      st = dg_error(DG_ERR_UNCERTAIN, "preprocess: %d digit-sized shapes in "
-                    "the %dx%d image and no clear winner", ncand, w, h);
-      break;
-    }
-    /* 6: the winner's ink; small pieces inside its box stay. Drawings
-     * keep every piece but boxes and lines, as they always did. */
-    int kept = 0, dropped = 0;
-    for (int i = 1; i <= n; i++) {
-      comp *q = &cs[i];
-      int in = q->x0 >= gb->x0 && q->x1 <= gb->x1 && q->y0 >= gb->y0 && q->y1 <= gb->y1;
-      if ((!q->drop && (flat || q->group == best)) || (q->drop == 1 && (in || flat))) {
-        q->drop = 0, q->group = best, kept++;
-      } else {
-        q->drop = q->drop ? q->drop : 3, dropped++;
-      }
-    }
-    out->kept = kept, out->dropped = dropped;
-    break;
-  }
-  free(mask0);
-  if (st < 0) goto done;
-
-  /* the winner's strong pixels, grown by r px, take the ink there */
-  {
-    const int r = W < 64 || H < 64 ? 1 : 2;
-    if (flat && out->dropped == 0 && out->lines == 0) {
-      /* the caller reads the source itself; the box is the components' */
-      int x0 = W, y0 = H, x1 = -1, y1 = -1;
-      for (int i = 1; i <= m.n; i++) {
-        const comp *q = &m.cs[i];
-        if (q->x0 < x0) x0 = q->x0;
-        if (q->y0 < y0) y0 = q->y0;
-        if (q->x1 > x1) x1 = q->x1;
-        if (q->y1 > y1) y1 = q->y1;
-      }
-      out->box[0] = x0, out->box[1] = y0, out->box[2] = x1 - x0 + 1, out->box[3] = y1 - y0 + 1;
+  if (st == 0) {
+    if (J.flat && out->dropped == 0 && out->lines == 0) {
+      components_box(&J.m, out->box);
       *flat_all = 1;
-      goto done;
+    } else {
+      st = kept_ink(&J);
     }
-    /* mark strong kept pixels in mask (1), others 0 */
-    for (size_t i = 0; i < N; i++)
-      mask[i] = lab[i] && mask[i] && !m.cs[lab[i]].drop;
-    /* grow: horizontal then vertical max over r */
-    uint8_t *tmp = (uint8_t *)lab;  /* labels no longer needed */
-    for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x++) {
-        uint8_t v = 0;
-        for (int k = -r; k <= r && !v; k++)
-          if (x + k >= 0 && x + k < W) v = mask[(size_t)y * W + x + k];
-        tmp[(size_t)y * W + x] = v;
-      }
-    int x0 = W, y0 = H, x1 = -1, y1 = -1;
-    for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x++) {
-        uint8_t v = 0;
-        for (int k = -r; k <= r && !v; k++)
-          if (y + k >= 0 && y + k < H) v = tmp[(size_t)(y + k) * W + x];
-        size_t i = (size_t)y * W + x;
-        if (!v) { ink[i] = 0; continue; }
-        if (ink[i] > 0) {
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          if (y > y1) y1 = y;
-        }
-      }
-    if (x1 < x0) {
-      st = dg_error(DG_ERR_EMPTY, "preprocess: no ink left in the %dx%d image", w, h);
-      goto done;
-    }
-    out->box[0] = x0, out->box[1] = y0, out->box[2] = x1 - x0 + 1, out->box[3] = y1 - y0 + 1;
-    /* hand over the ink map (the first half of L's allocation is free) */
-    memmove(L, ink, sizeof(float) * N);
-    out->ink = L;
-    L = NULL;
   }
-done:
-  free(L);
-  free(mask);
-  free(lab);
-  free(m.cs);
-  free(gs);
+  job_free(&J);
   return st < 0 ? st : DG_OK;
 }
