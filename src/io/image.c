@@ -396,15 +396,12 @@ static int dims_ok(uint64_t w, uint64_t h) {
          w * h <= DG_IMAGE_MAX_PIXELS;
 }
 
-static int decode_named(const char *name, const void *buf, size_t len,
-                        uint8_t **pixels, int *w, int *h, int *channels) {
-  if (!buf || !pixels || !w || !h || !channels)
-    return dg_error(DG_ERR_ARG, "image decode: null argument");
-  if (len == 0) return dg_error(DG_ERR_FORMAT, "%s: empty file (0 bytes)", name);
-  if (len > INT_MAX)
-    return dg_error(DG_ERR_FORMAT, "%s: file too large (%zu bytes)", name, len);
-  const uint8_t *p = buf;
-  const char *fmt = sniff(p, len);
+/* What stb would not say, or would say too late, checked on the file's
+ * own header before stb sees it: a PNG's dimensions and chunks, a PNM's
+ * header numbers (into *pnm), a GIF's first image, a BMP's size, a JPEG's
+ * end and Huffman tables. */
+static int check_header(const char *name, const uint8_t *p, size_t len,
+                        const char *fmt, pnm_head *pnm) {
   /* PNG: the IHDR dimensions, before stb (whose own checks would be
    * reported as "unknown type" by stbi_info) */
   if (fmt && strcmp(fmt, "PNG") == 0 && len >= 24 &&
@@ -416,25 +413,24 @@ static int decode_named(const char *name, const void *buf, size_t len,
                     "file (%zu bytes)",
                     name, len);
   /* PNM: the header's numbers, before stb parses them */
-  pnm_head pnm = {0, 0, 0, 0};
   if (fmt && strcmp(fmt, "PNM") == 0) {
-    if (!pnm_parse(p, len, &pnm))
+    if (!pnm_parse(p, len, pnm))
       return dg_error(DG_ERR_FORMAT,
                       "%s: corrupt PNM image: the header is not \"P5|P6 width "
                       "height maxval\"",
                       name);
-    if (pnm.w > UINT32_MAX || pnm.h > UINT32_MAX)
+    if (pnm->w > UINT32_MAX || pnm->h > UINT32_MAX)
       return dg_error(DG_ERR_FORMAT,
                       "%s: PNM image too large: a side of more than %lu pixels "
                       "(limits: %d per side, %u pixels)",
                       name, (unsigned long)UINT32_MAX, DG_IMAGE_MAX_DIM,
                       (unsigned)DG_IMAGE_MAX_PIXELS);
-    if (!dims_ok(pnm.w, pnm.h)) return too_large(name, fmt, pnm.w, pnm.h);
-    if (pnm.maxval < 1 || pnm.maxval > 65535)
+    if (!dims_ok(pnm->w, pnm->h)) return too_large(name, fmt, pnm->w, pnm->h);
+    if (pnm->maxval < 1 || pnm->maxval > 65535)
       return dg_error(DG_ERR_FORMAT,
                       "%s: corrupt PNM image: maximum value %llu is not in "
                       "1..65535",
-                      name, (unsigned long long)pnm.maxval);
+                      name, (unsigned long long)pnm->maxval);
   }
   if (fmt && strcmp(fmt, "GIF") == 0 && !gif_complete(p, len))
     return dg_error(DG_ERR_FORMAT,
@@ -466,8 +462,16 @@ static int decode_named(const char *name, const void *buf, size_t len,
                     "%s: corrupt JPEG image: a Huffman table has more than "
                     "256 symbols or runs past its segment (or the file)",
                     name);
-  int iw = 0, ih = 0, ic = 0;
-  if (!stbi_info_from_memory(buf, (int)len, &iw, &ih, &ic)) {
+  return DG_OK;
+}
+
+/* stb's own look at the header (*iw, *ih, *ic), its failures named, the
+ * size capped, and a PNM's pixel bytes counted (stb does not notice them
+ * missing). */
+static int check_info(const char *name, const void *buf, size_t len,
+                      const char *fmt, const pnm_head *pnm, int *iw, int *ih,
+                      int *ic) {
+  if (!stbi_info_from_memory(buf, (int)len, iw, ih, ic)) {
     const char *r = reason();
     if (strstr(r, "too large") || strstr(r, "Very large"))
       return dg_error(DG_ERR_FORMAT,
@@ -483,23 +487,40 @@ static int decode_named(const char *name, const void *buf, size_t len,
                     "binary PGM/PPM expected)",
                     name);
   }
-  if (!dims_ok((uint64_t)iw, (uint64_t)ih))
-    return too_large(name, fmt ? fmt : "an", (uint64_t)iw, (uint64_t)ih);
+  if (!dims_ok((uint64_t)*iw, (uint64_t)*ih))
+    return too_large(name, fmt ? fmt : "an", (uint64_t)*iw, (uint64_t)*ih);
   /* PNM: stb does not notice missing pixel bytes */
   if (fmt && strcmp(fmt, "PNM") == 0) {
-    if ((uint64_t)iw != pnm.w || (uint64_t)ih != pnm.h)
+    if ((uint64_t)*iw != pnm->w || (uint64_t)*ih != pnm->h)
       return dg_error(DG_ERR_FORMAT,
                       "%s: corrupt PNM image: unreadable header (%dx%d vs "
                       "%llux%llu)",
-                      name, iw, ih, (unsigned long long)pnm.w,
-                      (unsigned long long)pnm.h);
-    size_t need = (size_t)iw * ih * ic * (pnm.maxval > 255 ? 2 : 1);
-    if (len - pnm.data < need)
+                      name, *iw, *ih, (unsigned long long)pnm->w,
+                      (unsigned long long)pnm->h);
+    size_t need = (size_t)*iw * *ih * *ic * (pnm->maxval > 255 ? 2 : 1);
+    if (len - pnm->data < need)
       return dg_error(DG_ERR_FORMAT,
                       "%s: cannot decode %dx%d PNM image: truncated: %zu "
                       "pixel bytes expected, %zu present",
-                      name, iw, ih, need, len - pnm.data);
+                      name, *iw, *ih, need, len - pnm->data);
   }
+  return DG_OK;
+}
+
+static int decode_named(const char *name, const void *buf, size_t len,
+                        uint8_t **pixels, int *w, int *h, int *channels) {
+  if (!buf || !pixels || !w || !h || !channels)
+    return dg_error(DG_ERR_ARG, "image decode: null argument");
+  if (len == 0) return dg_error(DG_ERR_FORMAT, "%s: empty file (0 bytes)", name);
+  if (len > INT_MAX)
+    return dg_error(DG_ERR_FORMAT, "%s: file too large (%zu bytes)", name, len);
+  const uint8_t *p = buf;
+  const char *fmt = sniff(p, len);
+  pnm_head pnm = {0, 0, 0, 0};
+  int iw = 0, ih = 0, ic = 0;
+  int st = check_header(name, p, len, fmt, &pnm);
+  if (st == DG_OK) st = check_info(name, buf, len, fmt, &pnm, &iw, &ih, &ic);
+  if (st != DG_OK) return st;
   int dw = 0, dh = 0, dc = 0;
   stbi_uc *px = stbi_load_from_memory(buf, (int)len, &dw, &dh, &dc, 0);
   if (!px)
