@@ -411,11 +411,10 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o);
  *     while (dg_fit_step(f, &p) > 0) ...;  dg_fit_end_epoch(f, &p); }
  *   dg_fit_finish(f); dg_fit_free(f);
  * Shuffling, validation on the tail of the data, the learning-rate
- * schedule, early stopping, checkpoints and resume are the loop's. o's
- * progress callback is not called by these (the driver reports). */
+ * schedule and early stopping are the loop's; o's progress callback,
+ * checkpoint and resume are the driver's (dg_fit_save, dg_fit_resume). */
 typedef struct dg_fit dg_fit;
-/* Check and set up a run on train (borrowed until dg_fit_free); resumes
- * from o->resume when set. */
+/* Check and set up a run on train (borrowed until dg_fit_free). */
 int dg_fit_new(dg_fit **out, dg_net *net, const dg_dataset *train,
                const dg_train_opts *o);
 /* Free a loop (NULL is fine); the net and data stay the caller's. */
@@ -427,10 +426,16 @@ int dg_fit_begin_epoch(dg_fit *f, dg_progress *p);
  * status; p gets the running figures. */
 int dg_fit_step(dg_fit *f, dg_progress *p);
 /* End the epoch: validation, schedule, best snapshot, history, early
- * stopping, checkpoint (o->checkpoint); p gets the epoch's figures. */
+ * stopping; p gets the epoch's figures. */
 int dg_fit_end_epoch(dg_fit *f, dg_progress *p);
-/* Stop inside an epoch: checkpoint (o->checkpoint) and DG_ERR_STOPPED. */
-int dg_fit_stop(dg_fit *f);
+/* Stop inside an epoch: its time so far is counted (save then, and a
+ * resume continues at the next batch). */
+void dg_fit_stop(dg_fit *f);
+/* Write the run's checkpoint (weights, optimizer, best weights, loop
+ * state) atomically to path (checkpoint.c; native only). */
+int dg_fit_save(dg_fit *f, const char *path);
+/* Continue from a checkpoint of the same run: call right after dg_fit_new. */
+int dg_fit_resume(dg_fit *f, const char *path);
 /* After the last epoch: the best weights back (or the last ones with
  * o->keep_last) and the run's metadata (best_epoch, epochs_run, ...). */
 int dg_fit_finish(dg_fit *f);

@@ -3,7 +3,8 @@
  * exact (interrupted mid-epoch and resumed gives the same bytes as one
  * uninterrupted run, with and without a weight average), threads do not
  * change results, the weight average is what it says, divergence is caught
- * and early stopping keeps the best weights. */
+ * and early stopping keeps the best weights; the epoch loop driven a call
+ * at a time (dg_fit, as the page's worker does) gives dg_train's bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,6 +223,53 @@ static void test_early_stopping(void) {
   dg_dataset_free(&small);
 }
 
+/* dg_fit driven by hand, batch by batch, with a plateau and early stop
+ * reached, equals dg_train with the same options, byte for byte. */
+static void test_fit_by_hand(void) {
+  dg_dataset small;
+  CHECK_OK(dg_dataset_slice(&small, &train_all, 0, 1500));
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = 12, o.batch = 50, o.lr = 2e-2f, o.val_count = 500;
+  o.patience = 2, o.lr_patience = 1, o.augment = 1;
+  uint8_t *bytes[2] = {NULL, NULL};
+  size_t len[2] = {0, 0};
+  int epochs_seen = 0, batches_seen = 0;
+  for (int run = 0; run < 2; run++) {
+    dg_net *net = NULL;
+    CHECK_OK(dg_net_new(&net, "input 28 28 1; flatten; dense 32; relu; dropout 0.2; "
+                        "dense 10; softmax", 5));
+    if (run == 0) {
+      CHECK_OK(dg_train(net, &small, &o));
+    } else {
+      dg_fit *f = NULL;
+      dg_progress p;
+      CHECK_OK(dg_fit_new(&f, net, &small, &o));
+      while (f && dg_fit_begin_epoch(f, &p) > 0) {
+        int n;
+        while ((n = dg_fit_step(f, &p)) > 0) {
+          batches_seen++;
+          CHECK(n <= o.batch);
+        }
+        CHECK_MSG(n == 0 && p.batch == p.batches && p.seen == 1000, "step: %d", n);
+        CHECK_OK(dg_fit_end_epoch(f, &p));
+        CHECK(p.done && p.val_acc > 0.5f);
+        epochs_seen++;
+      }
+      CHECK_OK(dg_fit_finish(f));
+      dg_fit_free(f);
+    }
+    bytes[run] = model_bytes(net, &len[run]);
+    dg_net_free(net);
+  }
+  CHECK_MSG(epochs_seen < o.epochs, "no early stop in %d epochs", epochs_seen);
+  CHECK_MSG(batches_seen == epochs_seen * 20, "%d batches in %d epochs", batches_seen,
+            epochs_seen);
+  CHECK_MSG(len[0] == len[1] && !memcmp(bytes[0], bytes[1], len[0]),
+            "dg_fit by hand and dg_train differ");
+  free(bytes[0]), free(bytes[1]);
+  dg_dataset_free(&small);
+}
+
 int main(void) {
   if (!load()) {
     fprintf(stderr, "MNIST not found (DIGITS_DATA): run ./build.sh test\n");
@@ -234,6 +282,7 @@ int main(void) {
   RUN(test_threads_same_model);
   RUN(test_divergence_caught);
   RUN(test_early_stopping);
+  RUN(test_fit_by_hand);
   dg_dataset_free(&train_all), dg_dataset_free(&test_all);
   dg_dataset_free(&train10k), dg_dataset_free(&test2k);
   return dg_test_finish();

@@ -1,21 +1,15 @@
 /* fit.c: the one epoch loop, driven a call at a time: shuffled
  * mini-batches (augmentation optional) through dg_train_step, validation on
  * the tail of the training set, learning-rate reduction on plateau or a
- * cosine decay, early stopping that restores the best weights, a checkpoint
- * after every epoch (and when stopped), and resume. dg_train (train.c)
- * drives it natively; the page's worker drives it batch by batch through
- * wasm/api.c, so the engine optimises the hot code and the worker answers
- * messages between batches.
+ * cosine decay, early stopping that restores the best weights. dg_train
+ * (train.c) drives it natively, with checkpoints (checkpoint.c) between
+ * calls; the page's worker drives it batch by batch through wasm/api.c, so
+ * the engine optimises the hot code and the worker answers messages
+ * between batches. The loop itself touches no files.
  *
  * With o->ema, an exponential moving average of the weights (Polyak
  * averaging) is kept next to the live ones; it is what validation sees, what
- * the best snapshot stores and what the run returns.
- *
- * Resume is exact: a checkpoint holds the weights, the optimizer moments,
- * the best weights so far (and the average), and the loop state (epoch,
- * batch, generator states) as metadata, so an interrupted and resumed run
- * computes the same numbers as an uninterrupted one. */
-#include <inttypes.h>
+ * the best snapshot stores and what the run returns. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +17,7 @@
 #include <time.h>
 
 #include "digits.h"
+#include "train/fit.h"
 
 /* Seconds on a monotonic clock. The WebAssembly module imports no clock
  * (the page times its epochs itself), so there it reads 0. */
@@ -34,61 +29,6 @@ static double now_seconds(void) {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec + ts.tv_nsec * 1e-9;
 #endif
-}
-
-/* Everything the loop carries between batches, saved in checkpoints. */
-typedef struct {
-  int epoch, batch;          /* next epoch / next batch within it */
-  dg_rng epoch_rng;          /* generator before this epoch's shuffle */
-  dg_rng rng;                /* generator now (dropout, augmentation) */
-  float lr, best_val_loss;
-  int bad_epochs, plateau, best_epoch;
-  double loss_sum;           /* this epoch so far */
-  int64_t seen, correct;
-  double seconds;            /* training time of all finished epochs */
-} loop_state;
-
-struct dg_fit {
-  dg_net *net;               /* borrowed */
-  dg_train_opts o;           /* a copy; its strings are borrowed */
-  dg_dataset train, val;     /* borrowed images: the first ntrain, the rest */
-  dg_optim opt;
-  loop_state s;
-  int batches;               /* per epoch */
-  int early;                 /* early stopping ended the run */
-  int *perm;                 /* (ntrain) this epoch's order */
-  float *xb;                 /* (batch, in) gathered batch */
-  float *xa;                 /* (batch, in) its augmented copy */
-  uint8_t *yb;               /* (batch) */
-  float *best;               /* (nparams + nstate) */
-  float *ema, *live;         /* (nparams + nstate) each, with o->ema only */
-  size_t np, ns;
-  double t0;                 /* start of this epoch's timing */
-  double epoch_seconds;      /* this epoch so far, at the last batch */
-};
-
-static void state_format(const loop_state *s, char *buf, size_t cap) {
-  snprintf(buf, cap,
-           "epoch=%d batch=%d erng=%016" PRIx64 ":%016" PRIx64
-           " rng=%016" PRIx64 ":%016" PRIx64
-           " lr=%.9g best=%.9g bad=%d plateau=%d best_epoch=%d loss_sum=%.17g "
-           "seen=%" PRId64 " correct=%" PRId64 " seconds=%.3f",
-           s->epoch, s->batch, s->epoch_rng.s[0], s->epoch_rng.s[1],
-           s->rng.s[0], s->rng.s[1], s->lr, s->best_val_loss, s->bad_epochs,
-           s->plateau, s->best_epoch, s->loss_sum, s->seen, s->correct,
-           s->seconds);
-}
-
-static int state_parse(loop_state *s, const char *str) {
-  int n = sscanf(str,
-                 "epoch=%d batch=%d erng=%" SCNx64 ":%" SCNx64 " rng=%" SCNx64
-                 ":%" SCNx64 " lr=%g best=%g bad=%d plateau=%d best_epoch=%d "
-                 "loss_sum=%lg seen=%" SCNd64 " correct=%" SCNd64 " seconds=%lg",
-                 &s->epoch, &s->batch, &s->epoch_rng.s[0], &s->epoch_rng.s[1],
-                 &s->rng.s[0], &s->rng.s[1], &s->lr, &s->best_val_loss,
-                 &s->bad_epochs, &s->plateau, &s->best_epoch, &s->loss_sum,
-                 &s->seen, &s->correct, &s->seconds);
-  return n == 15 && s->epoch >= 0 && s->batch >= 0 && s->lr > 0;
 }
 
 /* Append one epoch's figures to the "history" metadata (a JSON array). */
@@ -111,83 +51,6 @@ static int history_append(dg_net *net, const dg_progress *p) {
   }
   int st = dg_net_meta_set(net, "history", s);
   free(s);
-  return st;
-}
-
-/* ---- checkpoints ---------------------------------------------------------- */
-
-static int save_checkpoint(dg_fit *f, const char *path) {
-  char buf[512];
-  state_format(&f->s, buf, sizeof buf);
-  int st = dg_net_meta_set(f->net, "train_state", buf);
-  if (st) return st;
-  dg_blob blobs[4] = {{"__train.adam_m", f->opt.m, f->np},
-                      {"__train.adam_v", f->opt.v, f->np},
-                      {"__train.best", f->best, f->np + f->ns},
-                      {"__train.ema", f->ema, f->np + f->ns}};
-  char step[32];
-  snprintf(step, sizeof step, "%" PRId64, f->opt.step);
-  st = dg_net_meta_set(f->net, "train_step", step);
-  if (!st) st = dg_model_save(f->net, path, blobs, f->ema ? 4 : 3);
-  dg_net_meta_del(f->net, "train_state");
-  dg_net_meta_del(f->net, "train_step");
-  return st;
-}
-
-/* Copy a checkpoint's blobs into the loop's buffers. */
-static int take_blobs(dg_fit *f, const char *path, const dg_blob *blobs,
-                      int nb) {
-  int found = 0;
-  for (int i = 0; i < nb; i++) {
-    float *dst = NULL;
-    size_t want = 0;
-    if (!strcmp(blobs[i].name, "__train.adam_m")) dst = f->opt.m, want = f->np;
-    if (!strcmp(blobs[i].name, "__train.adam_v")) dst = f->opt.v, want = f->np;
-    if (!strcmp(blobs[i].name, "__train.best")) dst = f->best, want = f->np + f->ns;
-    if (!strcmp(blobs[i].name, "__train.ema")) {
-      if (!f->ema)
-        return dg_error(DG_ERR_ARG, "%s: the run was trained with --ema; resume "
-                        "it with the same --ema", path);
-      dst = f->ema, want = f->np + f->ns;
-    }
-    if (!dst) continue;
-    if (blobs[i].size != want)
-      return dg_error(DG_ERR_FORMAT, "%s: %s has %zu values, expected %zu", path,
-                      blobs[i].name, blobs[i].size, want);
-    memcpy(dst, blobs[i].data, want * sizeof(float));
-    found++;
-  }
-  if (found < 3)
-    return dg_error(DG_ERR_FORMAT, "%s: checkpoint lacks optimizer state", path);
-  if (f->ema && found != 4)
-    return dg_error(DG_ERR_ARG, "%s: the run was trained without --ema; resume "
-                    "it without --ema", path);
-  return DG_OK;
-}
-
-static int load_checkpoint(dg_fit *f, const char *path) {
-  dg_net *ck = NULL;
-  dg_blob *blobs = NULL;
-  int nb = 0;
-  int st = dg_model_load(&ck, path, &blobs, &nb);
-  if (st) return st;
-  const char *ts = dg_net_meta_get(ck, "train_state");
-  const char *step = dg_net_meta_get(ck, "train_step");
-  if (strcmp(dg_net_arch(ck), dg_net_arch(f->net)))
-    st = dg_error(DG_ERR_FORMAT, "%s: checkpoint of another architecture (%s)",
-                  path, dg_net_arch(ck));
-  else if (!ts || !step || !state_parse(&f->s, ts))
-    st = dg_error(DG_ERR_FORMAT, "%s: not a training checkpoint (no train_state)",
-                  path);
-  if (!st) st = take_blobs(f, path, blobs, nb);
-  if (!st) {
-    f->opt.step = strtoll(step, NULL, 10);
-    st = dg_net_copy_weights(f->net, ck);
-    const char *h = dg_net_meta_get(ck, "history");
-    if (!st && h) st = dg_net_meta_set(f->net, "history", h);
-  }
-  dg_blobs_free(blobs, nb);
-  dg_net_free(ck);
   return st;
 }
 
@@ -289,10 +152,6 @@ int dg_fit_new(dg_fit **out, dg_net *net, const dg_dataset *train,
   dg_rng_seed(&f->s.epoch_rng, o->seed);
   f->s.lr = o->lr;
   f->s.best_val_loss = INFINITY;
-  if (o->resume && (st = load_checkpoint(f, o->resume))) {
-    dg_fit_free(f);
-    return st;
-  }
   *out = f;
   return DG_OK;
 }
@@ -386,18 +245,10 @@ int dg_fit_step(dg_fit *f, dg_progress *p) {
   return nb;
 }
 
-int dg_fit_stop(dg_fit *f) {
-  if (!f) return dg_error(DG_ERR_ARG, "train: null argument");
+void dg_fit_stop(dg_fit *f) {
+  if (!f) return;
   f->s.seconds += f->epoch_seconds;
   f->epoch_seconds = 0;
-  if (f->o.checkpoint) {
-    int st = save_checkpoint(f, f->o.checkpoint);
-    if (st) return st;
-  }
-  return dg_error(DG_ERR_STOPPED, "training stopped at epoch %d batch %d%s%s",
-                  f->s.epoch + 1, f->s.batch,
-                  f->o.checkpoint ? "; checkpoint in " : "",
-                  f->o.checkpoint ? f->o.checkpoint : "");
 }
 
 /* Validation loss and accuracy into p (of the average with o->ema), and
@@ -453,7 +304,6 @@ int dg_fit_end_epoch(dg_fit *f, dg_progress *p) {
   if (st) return st;
   f->early = f->o.patience > 0 && s->bad_epochs >= f->o.patience;
   s->epoch++;
-  if (f->o.checkpoint) return save_checkpoint(f, f->o.checkpoint);
   return DG_OK;
 }
 

@@ -1,5 +1,6 @@
 /* train.c: training as one call (dg_train, what the CLI uses): the epoch
- * loop of fit.c driven to its end, with the caller's progress callback
+ * loop of fit.c driven to its end, resumed from and checkpointed to files
+ * (checkpoint.c) after every epoch, with the caller's progress callback
  * after every batch and epoch (a non-zero answer stops the run with a
  * checkpoint); the options' defaults; evaluation of a dataset. */
 #include <stdlib.h>
@@ -46,15 +47,29 @@ int dg_evaluate(dg_net *net, const dg_dataset *ds, dg_metrics *m, float *probs) 
   return st;
 }
 
+/* A stop asked for inside an epoch: a checkpoint there, DG_ERR_STOPPED. */
+static int stop_inside(dg_fit *f, const dg_train_opts *o, const dg_progress *p) {
+  dg_fit_stop(f);
+  if (o->checkpoint) {
+    int st = dg_fit_save(f, o->checkpoint);
+    if (st) return st;
+  }
+  return dg_error(DG_ERR_STOPPED, "training stopped at epoch %d batch %d%s%s",
+                  p->epoch, p->batch, o->checkpoint ? "; checkpoint in " : "",
+                  o->checkpoint ? o->checkpoint : "");
+}
+
 /* Run the epochs of f, reporting to o's progress callback. */
 static int run_epochs(dg_fit *f, const dg_train_opts *o) {
   dg_progress p;
   int st;
   while ((st = dg_fit_begin_epoch(f, &p)) > 0) {
     while ((st = dg_fit_step(f, &p)) > 0)
-      if (o->progress && o->progress(&p, o->user)) return dg_fit_stop(f);
+      if (o->progress && o->progress(&p, o->user)) return stop_inside(f, o, &p);
     if (st < 0 || (st = dg_fit_end_epoch(f, &p))) return st;
-    if (o->progress && o->progress(&p, o->user))
+    int stop = o->progress && o->progress(&p, o->user);
+    if (o->checkpoint && (st = dg_fit_save(f, o->checkpoint))) return st;
+    if (stop)
       return dg_error(DG_ERR_STOPPED, "training stopped after epoch %d", p.epoch);
   }
   return st;
@@ -64,7 +79,8 @@ int dg_train(dg_net *net, const dg_dataset *train, const dg_train_opts *o) {
   dg_fit *f = NULL;
   int st = dg_fit_new(&f, net, train, o);
   if (st) return st;
-  st = run_epochs(f, o);
+  if (o->resume) st = dg_fit_resume(f, o->resume);
+  if (!st) st = run_epochs(f, o);
   if (!st) st = dg_fit_finish(f);
   dg_fit_free(f);
   return st;
