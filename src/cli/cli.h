@@ -27,11 +27,12 @@ extern char **cli_argv;
 /* Print the help of a verb (NULL: the overview) to f. 0 if verb is known. */
 int cli_help(FILE *f, const char *verb);
 
-/* "digits: VERB: message" on stderr; return CLI_USAGE or CLI_FAIL. */
-int cli_usage(const char *verb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-int cli_fail(const char *verb, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* "digits: VERB: message" on stderr (verb NULL: none); returns status. */
+int cli_msg(int status, const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same, returning CLI_USAGE (a usage error) or CLI_FAIL. */
+#define cli_usage(verb, ...) cli_msg(CLI_USAGE, (verb), __VA_ARGS__)
+#define cli_fail(verb, ...) cli_msg(CLI_FAIL, (verb), __VA_ARGS__)
 /* A library failure: "digits: VERB: <last error>" (with what as context
  * when the message does not already name it); returns CLI_FAIL. */
 int cli_fail_lib(const char *verb, const char *what);

@@ -16,27 +16,15 @@
 int cli_argc;
 char **cli_argv;
 
-static void vmsg(const char *verb, const char *fmt, va_list ap) {
+int cli_msg(int status, const char *verb, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fputs("digits: ", stderr);
   if (verb) fprintf(stderr, "%s: ", verb);
   vfprintf(stderr, fmt, ap);
   fputc('\n', stderr);
-}
-
-int cli_usage(const char *verb, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vmsg(verb, fmt, ap);
   va_end(ap);
-  return CLI_USAGE;
-}
-
-int cli_fail(const char *verb, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vmsg(verb, fmt, ap);
-  va_end(ap);
-  return CLI_FAIL;
+  return status;
 }
 
 int cli_fail_lib(const char *verb, const char *what) {

@@ -545,21 +545,23 @@ static int cmp_entry_begin(const void *a, const void *b) {
   return x->order - y->order;
 }
 
-/* A name that appears twice among n records of `stride` bytes, each with
- * its name (a char *) at byte `at`: *dup is one of them, or NULL. Sorting
- * a copy of the pointers keeps a header of many tensors n log n. */
-static int find_twice(const void *recs, int n, size_t stride, size_t at,
-                      const char **dup) {
-  const char **v = malloc(((size_t)n + 1) * sizeof *v);
+/* Names must be unique: n records of `stride` bytes, each with its name
+ * (a char *) at byte `at`, what they are called in the error ("tensor").
+ * Sorting a copy of the pointers keeps a header of many tensors n log n. */
+static int check_unique(const void *recs, int n, size_t stride, size_t at,
+                        const char *what) {
+  const char **v = malloc(((size_t)n + 1) * sizeof *v), *dup = NULL;
   if (!v) return dg_error(DG_ERR_NOMEM, "model header: out of memory");
   for (int k = 0; k < n; k++)
     memcpy(&v[k], (const char *)recs + (size_t)k * stride + at, sizeof *v);
   qsort(v, (size_t)n, sizeof *v, cmp_str);
-  *dup = NULL;
-  for (int k = 1; k < n && !*dup; k++)
-    if (!strcmp(v[k - 1], v[k])) *dup = v[k];
+  for (int k = 1; k < n && !dup; k++)
+    if (!strcmp(v[k - 1], v[k])) dup = v[k];
+  int st = dup ? dg_error(DG_ERR_FORMAT, "model header: %s \"%.80s\" appears twice",
+                          what, dup)
+               : DG_OK;
   free(v);
-  return DG_OK;
+  return st;
 }
 
 static const char *meta_get(const mio_load *L, const char *key) {
@@ -593,14 +595,8 @@ static int parse_meta(mio_load *L, int i) {
     if ((st = tok_string(L, j + 1, &kv->value, what)) != DG_OK) return st;
     j = tok_skip(L, j + 1);
   }
-  const char *dup;
-  if ((st = find_twice(L->kv, L->nkv, sizeof *L->kv, offsetof(mio_kv, key),
-                       &dup)) != DG_OK)
-    return st;
-  if (dup)
-    return dg_error(DG_ERR_FORMAT,
-                    "model header: metadata key \"%.80s\" appears twice", dup);
-  return DG_OK;
+  return check_unique(L->kv, L->nkv, sizeof *L->kv, offsetof(mio_kv, key),
+                      "metadata key");
 }
 
 /* One tensor entry: {"dtype": S, "shape": [N...], "data_offsets": [B, E]}. */
@@ -895,13 +891,8 @@ static int parse_entries(mio_load *L, int meta) {
     }
     j = tok_skip(L, j + 1);
   }
-  const char *dup;
-  if ((st = find_twice(L->e, L->ne, sizeof *L->e, offsetof(mio_entry, name),
-                       &dup)) != DG_OK)
-    return st;
-  if (dup)
-    return dg_error(DG_ERR_FORMAT, "model header: tensor \"%.80s\" appears twice", dup);
-  return DG_OK;
+  return check_unique(L->e, L->ne, sizeof *L->e, offsetof(mio_entry, name),
+                      "tensor");
 }
 
 /* One entry against the architecture: a dtype we read, a shape whose size

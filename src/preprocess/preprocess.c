@@ -318,6 +318,19 @@ static inline int find_paper(const uint8_t *pixels, int w, int h, const int c,
   return DG_OK;
 }
 
+/* The run of equal pixels that starts at x in row (ending before end; *e
+ * is where it ends) and its ink: vref when it is the reference pixel (the
+ * image's top-left one), else one luminance for the whole run. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline double run_ink(const ink_src *src, const int c, double vref,
+                             const uint8_t *row, int x, int end, int *e) {
+  const uint32_t key = px_key(row + (size_t)x * c, c);
+  *e = run_end(row, x, end, c, key);
+  return key == px_key(src->px, c) ? vref : ink_of(src, lum(row, (size_t)x, c));
+}
+
 /* Step 3: bounding box (*ib) and centre of mass (*cx, *cy; index
  * coordinates) of the ink inside box, a run of equal pixels at a time: n
  * pixels of ink v from xs add v*n to the mass and v*(xs + ... + xe) to
@@ -327,16 +340,13 @@ __attribute__((always_inline))
 #endif
 static inline int ink_moments(const ink_src *src, const int c, double vref,
                               px_box box, px_box *ib, double *cx, double *cy) {
-  const uint32_t ref = px_key(src->px, c);
   int x0 = src->w, x1 = -1, y0 = src->h, y1 = -1;
   double m = 0, mx = 0, my = 0;
   for (int y = box.y0; y <= box.y1; y++) {
     double rm = 0, rmx = 0;
     const uint8_t *row = src->px + (size_t)y * src->w * c;
-    for (int x = box.x0; x <= box.x1;) {
-      uint32_t key = px_key(row + (size_t)x * c, c);
-      int e = run_end(row, x, box.x1 + 1, c, key);
-      double v = key == ref ? vref : ink_of(src, lum(row, (size_t)x, c));
+    for (int x = box.x0, e; x <= box.x1; x = e) {
+      const double v = run_ink(src, c, vref, row, x, box.x1 + 1, &e);
       if (v > 0) {
         if (x < x0) x0 = x;
         if (e - 1 > x1) x1 = e - 1;
@@ -344,7 +354,6 @@ static inline int ink_moments(const ink_src *src, const int c, double vref,
         rm += v * n;
         rmx += v * (0.5 * n * (double)(x + e - 1)); /* exact integer sum */
       }
-      x = e;
     }
     if (rm > 0) {
       if (y < y0) y0 = y;
@@ -375,21 +384,17 @@ __attribute__((always_inline))
 static inline void area_runs(double *acc, const ink_src *src, const int c,
                              double vref, px_box ib, double offx, double offy,
                              double s) {
-  const uint32_t ref = px_key(src->px, c);
   for (int y = ib.y0; y <= ib.y1; y++) {
     double row[OUT];  /* this source row spread over dest columns */
     memset(row, 0, sizeof row);
     int any = 0;
     const uint8_t *srow = src->px + (size_t)y * src->w * c;
-    for (int x = ib.x0; x <= ib.x1;) {
-      uint32_t key = px_key(srow + (size_t)x * c, c);
-      int e = run_end(srow, x, ib.x1 + 1, c, key);
-      double v = key == ref ? vref : ink_of(src, lum(srow, (size_t)x, c));
+    for (int x = ib.x0, e; x <= ib.x1; x = e) {
+      const double v = run_ink(src, c, vref, srow, x, ib.x1 + 1, &e);
       if (v > 0) {
         any = 1;
         spread_cols(row, v, offx + s * (x - ib.x0), offx + s * (e - ib.x0));
       }
-      x = e;
     }
     if (any) add_row(acc, row, offy + s * (y - ib.y0), s);
   }
