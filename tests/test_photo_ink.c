@@ -40,15 +40,6 @@ static double mad(const float *a, const float *b) {
   return s / 784;
 }
 
-static double iou(const int a[4], const int b[4]) {
-  int x0 = a[0] > b[0] ? a[0] : b[0], y0 = a[1] > b[1] ? a[1] : b[1];
-  int x1 = a[0] + a[2] < b[0] + b[2] ? a[0] + a[2] : b[0] + b[2];
-  int y1 = a[1] + a[3] < b[1] + b[3] ? a[1] + a[3] : b[1] + b[3];
-  if (x1 <= x0 || y1 <= y0) return 0;
-  double in = (double)(x1 - x0) * (y1 - y0);
-  return in / ((double)a[2] * a[3] + (double)b[2] * b[3] - in);
-}
-
 static int cmp_d(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
@@ -87,7 +78,7 @@ static void check_condition(const expect *e) {
       d[n++] = mad(x, y);
       CHECK_MSG(d[n - 1] < 0.12, "%s %d: input differs from the clean "
                 "drawing's by %.3f", e->cond, k, d[n - 1]);
-      CHECK_MSG(iou(pi.box, a.box) >= 0.5, "%s %d: read [%d %d %d %d], the "
+      CHECK_MSG(photo_box_iou(pi.box, a.box) >= 0.5, "%s %d: read [%d %d %d %d], the "
                 "digit is at [%d %d %d %d]", e->cond, k, pi.box[0], pi.box[1],
                 pi.box[2], pi.box[3], a.box[0], a.box[1], a.box[2], a.box[3]);
       int ok = pi.lines >= e->min_lines && pi.dropped >= e->min_dropped;
@@ -183,7 +174,7 @@ static void test_dark_lines(void) {
         CHECK_MSG(pi.lines >= want, "dark lines %d/%d: %d lines erased, want %d",
                   kind, k, pi.lines, want);
         CHECK_MSG(d < 0.12, "dark lines %d/%d: differs by %.3f", kind, k, d);
-        CHECK_MSG(iou(pi.box, b.box) >= 0.5, "dark lines %d/%d: read [%d %d %d %d], "
+        CHECK_MSG(photo_box_iou(pi.box, b.box) >= 0.5, "dark lines %d/%d: read [%d %d %d %d], "
                   "digit at [%d %d %d %d]", kind, k, pi.box[0], pi.box[1], pi.box[2],
                   pi.box[3], b.box[0], b.box[1], b.box[2], b.box[3]);
       }

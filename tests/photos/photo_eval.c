@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "digits.h"
+#include "photo_lib.h"
 
 #ifndef PHOTO_DEFAULT_MODEL
 #define PHOTO_DEFAULT_MODEL "models/default.safetensors"
@@ -166,15 +167,6 @@ static double now(void) {
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
-}
-
-static double iou(const int *a, const int *b) {
-  int x0 = a[0] > b[0] ? a[0] : b[0], y0 = a[1] > b[1] ? a[1] : b[1];
-  int x1 = a[0] + a[2] < b[0] + b[2] ? a[0] + a[2] : b[0] + b[2];
-  int y1 = a[1] + a[3] < b[1] + b[3] ? a[1] + a[3] : b[1] + b[3];
-  if (x1 <= x0 || y1 <= y0) return 0;
-  double in = (double)(x1 - x0) * (y1 - y0);
-  return in / ((double)a[2] * a[3] + (double)b[2] * b[3] - in);
 }
 
 /* The photo scaled to fit THUMB x THUMB (area average), on dark grey, with
@@ -417,7 +409,7 @@ int main(int argc, char **argv) {
         if (probs[k] > probs[pred]) pred = k;
       conf = probs[pred];
       if (pred == it->label) s->correct++;
-      if (iou(info.box, it->box) >= 0.5) s->boxok++;
+      if (photo_box_iou(info.box, it->box) >= 0.5) s->boxok++;
     } else if (st == DG_ERR_EMPTY || st == DG_ERR_UNCERTAIN) {
       s->empty++;
     } else {

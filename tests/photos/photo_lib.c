@@ -1378,3 +1378,14 @@ int photo_write(const char *path, const uint8_t *rgb, int w, int h,
     return dg_image_write_png(path, rgb, w, h, 3);
   return dg_image_write_jpeg(path, rgb, w, h, 3, quality > 0 ? quality : 90);
 }
+
+/* ---- boxes -------------------------------------------------------------------- */
+
+double photo_box_iou(const int a[4], const int b[4]) {
+  int x0 = a[0] > b[0] ? a[0] : b[0], y0 = a[1] > b[1] ? a[1] : b[1];
+  int x1 = a[0] + a[2] < b[0] + b[2] ? a[0] + a[2] : b[0] + b[2];
+  int y1 = a[1] + a[3] < b[1] + b[3] ? a[1] + a[3] : b[1] + b[3];
+  if (x1 <= x0 || y1 <= y0) return 0;
+  double in = (double)(x1 - x0) * (y1 - y0);
+  return in / ((double)a[2] * a[3] + (double)b[2] * b[3] - in);
+}

@@ -86,4 +86,8 @@ int photo_render_clean(const photo_set *s, int cond, int k, uint64_t seed,
 int photo_write(const char *path, const uint8_t *rgb, int w, int h,
                 int quality);
 
+/* Intersection over union of two boxes (x, y, w, h): 0 when they do not
+ * overlap. A box read counts as the digit's when this is at least 0.5. */
+double photo_box_iou(const int a[4], const int b[4]);
+
 #endif
