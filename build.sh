@@ -89,11 +89,12 @@ WASM_EXPORTS=(malloc free last_error status_name build_info arch_name
   model_load net_new net_free net_info net_arch net_layer net_meta_count
   net_meta_at net_meta_get net_meta_set predict predict_input predict_batch
   preprocess eval_batch model_save trainer_new trainer_free trainer_set_lr
-  trainer_set_augment train_batch augment)
+  trainer_set_augment train_batch augment fit_new fit_free fit_begin_epoch
+  fit_step fit_end_epoch fit_finish fit_progress)
 # The library minus what only makes sense natively: image.c (stb_image files)
 # compiles to nothing with DG_NO_STB_IMAGE, idx.c parses raw idx without
-# zlib; the file and training-loop code is linked out (nothing exported
-# reaches it).
+# zlib; the file code is linked out (nothing exported reaches it), and
+# the training loop reads no clock (fit.c).
 WASM_CFLAGS=(-O3 -std=gnu11 -Wall -Wextra -Wno-unused-parameter
   -DDG_NO_STB_IMAGE -DDG_NO_ZLIB)
 # wasm-opt inlines every function that has one caller, whatever its size:

@@ -11,12 +11,16 @@
  *   {type:'ready', ntrain, ntest}            data decoded
  *   {type:'state', state}                    'running' | 'paused' | 'idle'
  *   {type:'progress', ...}                   at most every PROGRESS_MS while training
- *   {type:'epoch', ...}                      test accuracy, confusion matrix, a grid of guesses
+ *   {type:'epoch', ...}                      validation and test accuracy, confusion matrix,
+ *                                            a grid of guesses (partial: true after a stop
+ *                                            inside an epoch, or with bestEpoch when the
+ *                                            best validation epoch's weights came back)
  *   {type:'done', bytes, ...}                the trained model (.safetensors)
  *   {type:'finetuned', bytes, before, after, testBefore, testAfter}
  *   {type:'error', message}
- * Training runs one batch per call into WASM and yields to the message loop
- * every few milliseconds, so pause and stop take effect between batches.
+ * Training runs the C epoch loop (digits.js Fit) one batch per call into
+ * WASM and yields to the message loop every few milliseconds, so pause and
+ * stop take effect between batches.
  *
  * Warm-up: V8 runs WebAssembly first in its baseline tier (about 10x slower
  * here) and compiles a function with its optimizing tier only once it has
@@ -67,7 +71,7 @@ function toFloats(bytes) {
   return x;
 }
 
-/* xorshift32, seeded: shuffles are reproducible */
+/* xorshift32, seeded: fine-tuning's mixes are reproducible */
 function rng(seed) {
   let s = seed >>> 0 || 0x9e3779b9;
   return () => {
@@ -76,13 +80,6 @@ function rng(seed) {
     s ^= s << 5; s >>>= 0;
     return s / 4294967296;
   };
-}
-
-function shuffle(perm, rnd) {
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    const t = perm[i]; perm[i] = perm[j]; perm[j] = t;
-  }
 }
 
 /* Between batches: honour pause (wait) and stop (true = stop now). */
@@ -101,19 +98,22 @@ async function checkpoint() {
 /* A few training steps of each network on zeros (see the header). */
 async function warmUp(archs) {
   const m = await module();
-  const B = 8, x = new Float32Array(B * 784), labels = new Uint8Array(B);
+  const B = 8, x = new Float32Array(2 * B * 784), labels = new Uint8Array(2 * B);
   for (const arch of archs) {
     if (job) return;
-    let t = null;
+    let t = null, f = null;
     try {
       t = await createTrainer({ arch, module: m, lr: 1e-3 });
+      f = t.fit(x, labels, { epochs: 1, batch: B });
+      f.beginEpoch();
       for (let i = 0; i < 2 && !job; i++) {
-        t.trainBatch(x, labels);
+        f.step();
         await yieldNow();
       }
     } catch {
       /* a warm-up failure changes nothing: training reports its own errors */
     } finally {
+      f?.free();
       t?.free();
     }
   }
@@ -139,83 +139,108 @@ function evaluate(trainer) {
   };
 }
 
+/* One epoch of fit, a batch per call: progress messages at most every
+ * PROGRESS_MS (the chart's points average the batches since the last),
+ * pause and stop honoured between batches; ntrain samples an epoch.
+ * Returns {seen, ms, stopped};
+ * ms is wall-clock time, pauses excluded, yields included. */
+async function runEpoch(fit, epoch, ntrain) {
+  let seen = 0, ms = 0, posted = { loss: 0, acc: 0, seen: 0 };
+  let lastPost = performance.now(), lastYield = lastPost;
+  const start = lastPost, paused0 = job.pausedMs, points = [];
+  const report = (t1) => {
+    const p = fit.progress(), lossSum = p.loss * p.seen, accSum = p.accuracy * p.seen;
+    const n = p.seen - posted.seen;
+    if (n > 0)
+      points.push({ x: epoch + p.seen / ntrain, loss: (lossSum - posted.loss) / n,
+                    acc: (accSum - posted.acc) / n });
+    posted = { loss: lossSum, acc: accSum, seen: p.seen };
+    post({ type: 'progress', epoch, epochs: p.epochs, step: p.batch, steps: p.batches, seen,
+           ntrain: ntrain, loss: p.loss, acc: p.accuracy, ips: seen / (ms / 1000),
+           points: points.splice(0) });
+    lastPost = t1;
+  };
+  for (;;) {
+    if (performance.now() - lastYield >= YIELD_MS) {
+      if (await checkpoint()) return { seen, ms, stopped: true };
+      lastYield = performance.now();
+    }
+    const n = fit.step();
+    const t1 = performance.now();
+    ms = t1 - start - (job.pausedMs - paused0);
+    if (n === 0) break;
+    seen += n;
+    if (t1 - lastPost >= PROGRESS_MS) report(t1);
+  }
+  if (seen > posted.seen) report(performance.now());
+  return { seen, ms, stopped: false };
+}
+
+/* Train a new network on the subset with the C epoch loop (Trainer.fit):
+ * the last tenth of the training digits validates; the learning rate
+ * halves after 3 epochs without a validation gain, 5 stop the run, and
+ * the best validation epoch's weights are kept. After each epoch the test
+ * digits are evaluated for the panel. */
 async function train({ arch, epochs, batch, lr, seed = 1, archLabel }) {
   const trainer = await createTrainer({ arch, lr, seed, module: await module() });
-  const { ntrain, trainLabels, trainX } = data;
+  const valCount = Math.floor(data.ntrain / 10), ntrain = data.ntrain - valCount;
   const B = Math.max(1, Math.min(batch, ntrain));
-  const steps = Math.ceil(ntrain / B);
-  const perm = Uint32Array.from({ length: ntrain }, (_, i) => i);
-  const rnd = rng(seed * 7919 + 1);
-  const xb = new Float32Array(B * 784), lb = new Uint8Array(B);
-  let trainMs = 0, epochMs = 0, totalSeen = 0, last = null, epochDone = 0, dirty = false;
+  let fit;
+  try {
+    fit = trainer.fit(data.trainX, data.trainLabels, { epochs, batch: B, valCount });
+  } catch (e) {
+    trainer.free();
+    throw e;
+  }
+  let trainMs = 0, totalSeen = 0, last = null, epochDone = 0, stopped = false;
   post({ type: 'state', state: 'running' });
-  outer:
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    shuffle(perm, rnd);
-    epochMs = 0;
-    let seen = 0, lossSum = 0, accSum = 0, winLoss = 0, winAcc = 0, winN = 0;
-    let lastPost = performance.now(), lastYield = lastPost;
-    const epochStart = lastPost, paused0 = job.pausedMs;
-    const points = [];
-    for (let step = 0; step < steps; step++) {
-      const now = performance.now();
-      if (now - lastYield >= YIELD_MS) {
-        if (await checkpoint()) break outer;
-        lastYield = performance.now();
+  try {
+    while (!job.stopped && fit.beginEpoch()) {
+      const epoch = epochDone;
+      const r = await runEpoch(fit, epoch, ntrain);
+      trainMs += r.ms;
+      totalSeen += r.seen;
+      if (r.stopped) {
+        stopped = r.seen > 0;
+        break;
       }
-      const n = Math.min(B, ntrain - step * B);
-      const x = n === B ? xb : xb.subarray(0, n * 784), l = n === B ? lb : lb.subarray(0, n);
-      for (let b = 0; b < n; b++) {
-        const k = perm[step * B + b];
-        x.set(trainX.subarray(k * 784, k * 784 + 784), b * 784);
-        l[b] = trainLabels[k];
-      }
-      const r = trainer.trainBatch(x, l);
-      dirty = true;
-      seen += n;
-      totalSeen += n;
-      lossSum += r.loss * n; accSum += r.accuracy * n;
-      winLoss += r.loss * n; winAcc += r.accuracy * n; winN += n;
-      const t1 = performance.now();
-      /* wall-clock time of this epoch so far, pauses excluded, batch
-       * preparation and yields included */
-      epochMs = t1 - epochStart - (job.pausedMs - paused0);
-      if (t1 - lastPost >= PROGRESS_MS || step === steps - 1) {
-        points.push({ x: epoch + seen / ntrain, loss: winLoss / winN, acc: winAcc / winN });
-        winLoss = winAcc = winN = 0;
-        post({ type: 'progress', epoch, epochs, step: step + 1, steps, seen, ntrain,
-               loss: lossSum / seen, acc: accSum / seen, ips: seen / (epochMs / 1000),
-               points: points.splice(0) });
-        lastPost = t1;
+      const p = fit.endEpoch();
+      last = { ...evaluate(trainer), epoch, partial: false, trainLoss: p.loss, trainAcc: p.accuracy,
+               valLoss: p.valLoss, valAccuracy: p.valAccuracy, lr: p.lr, improved: p.improved,
+               ips: r.seen / (r.ms / 1000), seconds: r.ms / 1000 };
+      epochDone = epoch + 1;
+      post({ type: 'epoch', ...last });
+    }
+    if (stopped) {
+      /* stopped inside an epoch: the test numbers describe the final weights */
+      last = { ...evaluate(trainer), epoch: epochDone, partial: true, ips: totalSeen / (trainMs / 1000) };
+      post({ type: 'epoch', ...last });
+    } else if (!job.stopped && epochDone > 0) {
+      const { bestEpoch } = fit.finish();
+      if (bestEpoch !== epochDone) {
+        /* an earlier epoch validated better: its weights are the result */
+        last = { ...evaluate(trainer), epoch: epochDone, partial: true, bestEpoch,
+                 ips: totalSeen / (trainMs / 1000) };
+        post({ type: 'epoch', ...last });
       }
     }
-    trainMs += epochMs;
-    last = { ...evaluate(trainer), epoch, partial: false, trainLoss: lossSum / seen,
-             trainAcc: accSum / seen, ips: seen / (epochMs / 1000), seconds: epochMs / 1000 };
-    epochDone = epoch + 1;
-    dirty = false;
-    post({ type: 'epoch', ...last });
-  }
-  if (dirty) {
-    trainMs += epochMs;
-    /* stopped inside an epoch: the test numbers describe the final weights */
-    last = { ...evaluate(trainer), epoch: epochDone, partial: true, ips: totalSeen / (trainMs / 1000) };
-    post({ type: 'epoch', ...last });
+  } finally {
+    fit.free();
   }
   const accuracy = last?.testAccuracy ?? null;
   const bytes = trainer.saveModel({
     arch_name: archLabel || arch,
     test_accuracy: accuracy == null ? '' : accuracy.toFixed(4),
     test_data: `MNIST subset, ${data.ntest} test images (web/build/mnist-subset.bin)`,
-    train_data: `MNIST subset, ${ntrain} training images`,
+    train_data: `MNIST subset, ${ntrain} training images (${valCount} more validate)`,
     trained_in: 'browser (web/train-worker.js)',
     epochs: String(totalSeen / ntrain), batch: String(B), lr: String(lr), seed: String(seed),
     date: new Date().toISOString(),
   });
   trainer.free();
   post({ type: 'done', bytes, testAccuracy: accuracy, arch: archLabel || arch, stopped: job.stopped,
-         images: totalSeen, seconds: trainMs / 1000, ips: totalSeen / (trainMs / 1000) },
-       [bytes.buffer]);
+         images: totalSeen, seconds: trainMs / 1000, ips: totalSeen / (trainMs / 1000),
+         bestEpoch: last?.bestEpoch ?? null }, [bytes.buffer]);
 }
 
 /* Fine-tune a model on personal examples mixed 1:3 with subset images. */
@@ -268,6 +293,14 @@ async function finetune({ model, examples, epochs = 3, lr = 3e-4, seed = 1 }) {
   post({ type: 'finetuned', bytes, before, after, testBefore, testAfter, n, arch }, [bytes.buffer]);
 }
 
+/* Set fields of the job in progress and let a paused one go on. */
+function wake(fields) {
+  if (!job) return;
+  Object.assign(job, fields);
+  job.wake?.();
+  job.wake = null;
+}
+
 async function run(fn, msg) {
   if (job) return post({ type: 'error', message: 'busy: stop the current run first' });
   if (!data) return post({ type: 'error', message: 'the training data is not loaded yet' });
@@ -309,18 +342,10 @@ self.onmessage = ({ data: msg }) => {
       if (job) job.paused = true;
       break;
     case 'resume':
-      if (job) {
-        job.paused = false;
-        job.wake?.();
-        job.wake = null;
-      }
+      wake({ paused: false });
       break;
     case 'stop':
-      if (job) {
-        job.stopped = true;
-        job.wake?.();
-        job.wake = null;
-      }
+      wake({ stopped: true });
       break;
     default:
       post({ type: 'error', message: `unknown message ${msg.type}` });

@@ -57,6 +57,7 @@ const HTML = `
     <progress id="tr-progress" data-testid="train-progress" max="1" value="0"></progress>
     <span id="tr-epoch" data-testid="train-epoch">epoch –</span>
     <span id="tr-ips" data-testid="images-per-second">– images/s</span>
+    <span>validation accuracy <strong id="tr-val" data-testid="val-accuracy">–</strong></span>
     <span>test accuracy <strong id="tr-acc" data-testid="test-accuracy">–</strong></span>
   </div>
   <div class="tr-charts">
@@ -95,150 +96,207 @@ const HTML = `
   <p class="note" id="pe-result" data-testid="finetune-result" aria-live="polite"></p>
 </details>`;
 
-export function mountTrainPanel(host, app) {
-  host.insertAdjacentHTML('beforeend', HTML);
+/* The panel's elements by role. */
+function findElements(host) {
   const $ = (id) => host.querySelector(`#${id}`);
-  const ui = {
+  return {
     panel: $('train-panel'), data: $('tr-data'), retry: $('tr-retry'), arch: $('tr-arch'),
     epochs: $('tr-epochs'), batch: $('tr-batch'), lr: $('tr-lr'), start: $('tr-start'),
     pause: $('tr-pause'), resume: $('tr-resume'), stop: $('tr-stop'), progress: $('tr-progress'),
-    epoch: $('tr-epoch'), ips: $('tr-ips'), acc: $('tr-acc'), chart: $('tr-chart'),
-    grid: $('tr-grid'), confusion: $('tr-confusion'), useDefault: $('tr-default'),
-    save: $('tr-save'), download: $('tr-download'), file: $('tr-file'), note: $('tr-note'),
-    personal: $('personal-panel'), labels: $('pe-labels'), count: $('pe-count'), list: $('pe-list'),
-    exp: $('pe-export'), imp: $('pe-import'), ftEpochs: $('pe-epochs'), finetune: $('pe-finetune'),
+    epoch: $('tr-epoch'), ips: $('tr-ips'), acc: $('tr-acc'), valAcc: $('tr-val'),
+    chart: $('tr-chart'), grid: $('tr-grid'), confusion: $('tr-confusion'),
+    useDefault: $('tr-default'), save: $('tr-save'), download: $('tr-download'),
+    file: $('tr-file'), note: $('tr-note'), personal: $('personal-panel'),
+    labels: $('pe-labels'), count: $('pe-count'), list: $('pe-list'), exp: $('pe-export'),
+    imp: $('pe-import'), ftEpochs: $('pe-epochs'), finetune: $('pe-finetune'),
     ftResult: $('pe-result'),
   };
-  let worker = null, dataState = 'none';  /* none | loading | ready | error */
-  let running = null;                     /* 'train' | 'finetune' while the worker works */
-  let last = null;                        /* {bytes, name, arch, testAccuracy} of the last result */
-  let curve = [], testPoints = [], epochs = 1, drawQueued = false;
-  let dataWaiters = [];
+}
 
-  const note = (text) => { ui.note.textContent = text; };
+/* Offer bytes or a blob as a file download. */
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+/* The panels' state and behaviour; the worker does the work. */
+class TrainPanel {
+  constructor(host, app) {
+    host.insertAdjacentHTML('beforeend', HTML);
+    this.app = app;
+    this.ui = findElements(host);
+    this.worker = null;
+    this.dataState = 'none';   /* none | loading | ready | error */
+    this.running = null;       /* 'train' | 'finetune' while the worker works */
+    this.last = null;          /* {bytes, name, arch, testAccuracy} of the last result */
+    this.curve = [];
+    this.testPoints = [];
+    this.epochs = 1;
+    this.drawQueued = false;
+    this.dataWaiters = [];
+    this.examples = [];
+    this.reading = null;       /* the pad's latest reading (app.js 'digits:reading') */
+    this.wireData();
+    this.wireTraining();
+    this.wireModels();
+    this.wirePersonal();
+    this.setRunning(null);
+    this.refreshExamples();
+  }
+
+  note(text) { this.ui.note.textContent = text; }
 
   /* ---- the worker ---- */
 
-  function getWorker() {
-    if (worker) return worker;
-    worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-    worker.postMessage({ type: 'init', simd: app.simdOption,
-                         warm: Object.values(ARCHS).map((a) => a.arch) });
-    worker.onmessage = ({ data: m }) => handlers[m.type]?.(m);
-    worker.onerror = (e) => {
-      note(`The training worker failed: ${e.message ?? 'could not start'}`);
-      setRunning(null);
+  getWorker() {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+    this.worker = w;
+    w.postMessage({ type: 'init', simd: this.app.simdOption,
+                    warm: Object.values(ARCHS).map((a) => a.arch) });
+    const handlers = this.handlers();
+    w.onmessage = ({ data: m }) => handlers[m.type]?.(m);
+    w.onerror = (e) => {
+      this.note(`The training worker failed: ${e.message ?? 'could not start'}`);
+      this.setRunning(null);
     };
-    return worker;
+    return w;
   }
 
-  const handlers = {
-    ready(m) {
-      dataState = 'ready';
-      ui.data.textContent = `${m.ntrain.toLocaleString('en')} training and ${m.ntest.toLocaleString('en')} ` +
-                            'test digits ready.';
-      ui.panel.dataset.data = 'ready';
-      dataWaiters.splice(0).forEach((w) => w.resolve());
-      setRunning(running);
-    },
-    'data-error'(m) { dataFailed(m.message); },
-    state(m) {
-      ui.panel.dataset.state = m.state;
-      if (m.state === 'idle') setRunning(null);
-      else if (running === 'train') {
-        ui.pause.disabled = m.state !== 'running';
-        ui.resume.disabled = m.state !== 'paused';
-      }
-    },
-    progress(m) {
-      epochs = m.epochs;
-      ui.progress.value = m.seen / m.ntrain;
-      ui.progress.dataset.step = String(m.step);
-      ui.epoch.textContent = `epoch ${m.epoch + 1}/${m.epochs} · loss ${m.loss.toFixed(3)} · ` +
-                             `accuracy ${pct(m.acc)}`;
-      ui.ips.textContent = `${Math.round(m.ips).toLocaleString('en')} images/s`;
-      ui.ips.dataset.value = String(Math.round(m.ips));
-      curve.push(...m.points);
-      queueChart();
-    },
-    epoch(m) {
-      ui.acc.textContent = pct(m.testAccuracy);
-      ui.acc.dataset.value = m.testAccuracy.toFixed(4);
-      ui.acc.dataset.correct = String(m.correct);
-      if (!m.partial) {
-        testPoints.push({ x: m.epoch + 1, acc: m.testAccuracy });
-        ui.ips.dataset.epochValue = String(Math.round(m.ips));
-        ui.panel.dataset.epochs = String(m.epoch + 1);
-      }
-      queueChart();
-      drawGrid(ui.grid, m.grid);
-      drawConfusion(ui.confusion, m.confusion);
-      ui.chart.setAttribute('aria-label', `Training curves; test accuracy ${pct(m.testAccuracy)}`);
-      ui.grid.setAttribute('aria-label', `${m.grid.labels.length} test digits, ` +
-        `${m.grid.labels.filter((l, i) => l !== m.grid.guesses[i]).length} guessed wrong`);
-      ui.confusion.setAttribute('aria-label', `Confusion matrix: ${m.correct} of ${m.n} test digits right`);
-    },
-    async done(m) {
-      const name = `trained in browser`;
-      last = { bytes: m.bytes, name, arch: m.arch, testAccuracy: m.testAccuracy };
-      note(`${m.stopped ? 'Stopped' : 'Finished'}: ${(m.images).toLocaleString('en')} images in ` +
-           `${m.seconds.toFixed(1)} s of training (${Math.round(m.ips).toLocaleString('en')} images/s), ` +
-           `test accuracy ${pct(m.testAccuracy)}. The pad now uses this network.`);
-      ui.panel.dataset.done = String(Number(ui.panel.dataset.done ?? 0) + 1);
-      ui.panel.dataset.ips = String(Math.round(m.ips));
-      await useResult(last);
-    },
-    async finetuned(m) {
-      const arch = m.arch || 'model';
-      last = { bytes: m.bytes, name: 'fine-tuned', arch, testAccuracy: m.testAfter };
-      ui.ftResult.textContent = `Your ${m.n} examples: ${pct(m.before)} → ${pct(m.after)}; ` +
-        `MNIST test digits: ${pct(m.testBefore)} → ${pct(m.testAfter)}. The pad now uses the fine-tuned model.`;
-      ui.ftResult.dataset.before = m.before.toFixed(4);
-      ui.ftResult.dataset.after = m.after.toFixed(4);
-      await useResult(last);
-    },
-    'ft-progress'(m) { ui.ftResult.textContent = `Fine-tuning… ${Math.round(m.done * 100)}%`; },
-    error(m) {
-      if (running === 'finetune') ui.ftResult.textContent = `Fine-tuning failed: ${m.message}`;
-      else note(`Training failed: ${m.message}`);
-    },
-  };
+  handlers() {
+    const ui = this.ui;
+    return {
+      ready: (m) => {
+        this.dataState = 'ready';
+        ui.data.textContent = `${m.ntrain.toLocaleString('en')} training and ` +
+                              `${m.ntest.toLocaleString('en')} test digits ready.`;
+        ui.panel.dataset.data = 'ready';
+        this.dataWaiters.splice(0).forEach((w) => w.resolve());
+        this.setRunning(this.running);
+      },
+      'data-error': (m) => this.dataFailed(m.message),
+      state: (m) => {
+        ui.panel.dataset.state = m.state;
+        if (m.state === 'idle') this.setRunning(null);
+        else if (this.running === 'train') {
+          ui.pause.disabled = m.state !== 'running';
+          ui.resume.disabled = m.state !== 'paused';
+        }
+      },
+      progress: (m) => this.onProgress(m),
+      epoch: (m) => this.onEpoch(m),
+      done: (m) => this.onDone(m),
+      finetuned: async (m) => {
+        const arch = m.arch || 'model';
+        this.last = { bytes: m.bytes, name: 'fine-tuned', arch, testAccuracy: m.testAfter };
+        ui.ftResult.textContent = `Your ${m.n} examples: ${pct(m.before)} → ${pct(m.after)}; ` +
+          `MNIST test digits: ${pct(m.testBefore)} → ${pct(m.testAfter)}. The pad now uses the ` +
+          'fine-tuned model.';
+        ui.ftResult.dataset.before = m.before.toFixed(4);
+        ui.ftResult.dataset.after = m.after.toFixed(4);
+        await this.useResult(this.last);
+      },
+      'ft-progress': (m) => {
+        ui.ftResult.textContent = `Fine-tuning… ${Math.round(m.done * 100)}%`;
+      },
+      error: (m) => {
+        if (this.running === 'finetune') ui.ftResult.textContent = `Fine-tuning failed: ${m.message}`;
+        else this.note(`Training failed: ${m.message}`);
+      },
+    };
+  }
 
-  async function useResult(r) {
+  onProgress(m) {
+    const ui = this.ui;
+    this.epochs = m.epochs;
+    ui.progress.value = m.seen / m.ntrain;
+    ui.progress.dataset.step = String(m.step);
+    ui.epoch.textContent = `epoch ${m.epoch + 1}/${m.epochs} · loss ${m.loss.toFixed(3)} · ` +
+                           `accuracy ${pct(m.acc)}`;
+    ui.ips.textContent = `${Math.round(m.ips).toLocaleString('en')} images/s`;
+    ui.ips.dataset.value = String(Math.round(m.ips));
+    this.curve.push(...m.points);
+    this.queueChart();
+  }
+
+  onEpoch(m) {
+    const ui = this.ui;
+    ui.acc.textContent = pct(m.testAccuracy);
+    ui.acc.dataset.value = m.testAccuracy.toFixed(4);
+    ui.acc.dataset.correct = String(m.correct);
+    if (m.valAccuracy != null) {
+      ui.valAcc.textContent = pct(m.valAccuracy);
+      ui.valAcc.dataset.value = m.valAccuracy.toFixed(4);
+    }
+    if (!m.partial) {
+      this.testPoints.push({ x: m.epoch + 1, acc: m.testAccuracy });
+      ui.ips.dataset.epochValue = String(Math.round(m.ips));
+      ui.panel.dataset.epochs = String(m.epoch + 1);
+    }
+    this.queueChart();
+    drawGrid(ui.grid, m.grid);
+    drawConfusion(ui.confusion, m.confusion);
+    ui.chart.setAttribute('aria-label', `Training curves; test accuracy ${pct(m.testAccuracy)}`);
+    ui.grid.setAttribute('aria-label', `${m.grid.labels.length} test digits, ` +
+      `${m.grid.labels.filter((l, i) => l !== m.grid.guesses[i]).length} guessed wrong`);
+    ui.confusion.setAttribute('aria-label', `Confusion matrix: ${m.correct} of ${m.n} test digits right`);
+  }
+
+  async onDone(m) {
+    const ui = this.ui;
+    this.last = { bytes: m.bytes, name: 'trained in browser', arch: m.arch,
+                  testAccuracy: m.testAccuracy };
+    const kept = m.bestEpoch ? ` It kept the weights of epoch ${m.bestEpoch} (best validation loss).` : '';
+    this.note(`${m.stopped ? 'Stopped' : 'Finished'}: ${(m.images).toLocaleString('en')} images in ` +
+              `${m.seconds.toFixed(1)} s of training (${Math.round(m.ips).toLocaleString('en')} ` +
+              `images/s), test accuracy ${pct(m.testAccuracy)}.${kept} The pad now uses this network.`);
+    ui.panel.dataset.done = String(Number(ui.panel.dataset.done ?? 0) + 1);
+    ui.panel.dataset.ips = String(Math.round(m.ips));
+    await this.useResult(this.last);
+  }
+
+  async useResult(r) {
     try {
-      await app.useModel({ name: r.name, file: r.bytes, size: r.bytes.length, arch: r.arch,
-                           test_accuracy: r.testAccuracy });
-      ui.save.disabled = ui.download.disabled = false;
+      await this.app.useModel({ name: r.name, file: r.bytes, size: r.bytes.length, arch: r.arch,
+                                test_accuracy: r.testAccuracy });
+      this.ui.save.disabled = this.ui.download.disabled = false;
     } catch (e) {
-      note(`Cannot use the trained model: ${e.message}`);
+      this.note(`Cannot use the trained model: ${e.message}`);
     }
   }
 
-  function setRunning(what) {
-    running = what;
-    const ready = dataState === 'ready';
-    ui.start.disabled = !ready || !!running;
-    ui.pause.disabled = running !== 'train';
+  setRunning(what) {
+    const ui = this.ui;
+    this.running = what;
+    const ready = this.dataState === 'ready';
+    ui.start.disabled = !ready || !!what;
+    ui.pause.disabled = what !== 'train';
     ui.resume.disabled = true;
-    ui.stop.disabled = !running;
-    ui.finetune.disabled = !!running;
-    for (const el of [ui.arch, ui.epochs, ui.batch, ui.lr]) el.disabled = !!running;
-    if (!running) ui.panel.dataset.state = 'idle';
+    ui.stop.disabled = !what;
+    ui.finetune.disabled = !!what;
+    for (const el of [ui.arch, ui.epochs, ui.batch, ui.lr]) el.disabled = !!what;
+    if (!what) ui.panel.dataset.state = 'idle';
   }
 
   /* ---- the data: fetched once, validated, cached for offline use ---- */
 
-  function dataFailed(message) {
-    dataState = 'error';
+  dataFailed(message) {
+    const ui = this.ui;
+    this.dataState = 'error';
     ui.panel.dataset.data = 'error';
     ui.data.textContent = `Cannot load the training data: ${message}`;
     ui.data.classList.add('bad');
     ui.retry.hidden = false;
-    dataWaiters.splice(0).forEach((w) => w.reject(new Error(message)));
-    setRunning(running);
+    this.dataWaiters.splice(0).forEach((w) => w.reject(new Error(message)));
+    this.setRunning(this.running);
   }
 
-  async function fetchSubset() {
+  async fetchSubset() {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT);
     try {
@@ -253,7 +311,7 @@ export function mountTrainPanel(host, app) {
         if (done) break;
         parts.push(value);
         got += value.length;
-        if (total) ui.data.textContent = `Loading the training data… ${Math.round((100 * got) / total)}%`;
+        if (total) this.ui.data.textContent = `Loading the training data… ${Math.round((100 * got) / total)}%`;
       }
       const buf = new Uint8Array(got);
       let o = 0;
@@ -267,248 +325,258 @@ export function mountTrainPanel(host, app) {
     }
   }
 
-  async function loadData() {
-    if (dataState === 'loading' || dataState === 'ready') return;
-    dataState = 'loading';
+  /* The subset from the cache, else the network (then cached). */
+  async subset() {
+    const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
+    const hit = await cache?.match(SUBSET_URL);
+    if (hit) {
+      try {
+        return await decodeSubset(new Uint8Array(await hit.arrayBuffer()));
+      } catch {
+        await cache.delete(SUBSET_URL);  /* a bad cached copy: download again */
+      }
+    }
+    const buf = await this.fetchSubset();
+    const subset = await decodeSubset(buf);
+    await cache?.put(SUBSET_URL, new Response(buf, {
+      headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
+    return subset;
+  }
+
+  async loadData() {
+    const ui = this.ui;
+    if (this.dataState === 'loading' || this.dataState === 'ready') return;
+    this.dataState = 'loading';
     ui.panel.dataset.data = 'loading';
     ui.retry.hidden = true;
     ui.data.classList.remove('bad');
     ui.data.textContent = 'Loading the training data…';
-    getWorker();
+    const worker = this.getWorker();
     try {
-      const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
-      let subset = null;
-      const hit = await cache?.match(SUBSET_URL);
-      if (hit) {
-        try {
-          subset = await decodeSubset(new Uint8Array(await hit.arrayBuffer()));
-        } catch {
-          await cache.delete(SUBSET_URL);  /* a bad cached copy: download again */
-        }
-      }
-      if (!subset) {
-        const buf = await fetchSubset();
-        subset = await decodeSubset(buf);
-        await cache?.put(SUBSET_URL, new Response(buf, {
-          headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
-      }
+      const subset = await this.subset();
       const raw = subset.trainLabels.buffer;
       worker.postMessage({ type: 'data', ntrain: subset.ntrain, ntest: subset.ntest, raw }, [raw]);
     } catch (e) {
-      dataFailed(e.message);
+      this.dataFailed(e.message);
     }
   }
 
-  function dataReady() {
-    if (dataState === 'ready') return Promise.resolve();
-    loadData();
-    return new Promise((resolve, reject) => dataWaiters.push({ resolve, reject }));
+  dataReady() {
+    if (this.dataState === 'ready') return Promise.resolve();
+    this.loadData();
+    return new Promise((resolve, reject) => this.dataWaiters.push({ resolve, reject }));
   }
 
-  ui.panel.addEventListener('toggle', () => { if (ui.panel.open) loadData(); });
-  ui.retry.addEventListener('click', () => loadData());
+  wireData() {
+    const ui = this.ui;
+    ui.panel.addEventListener('toggle', () => { if (ui.panel.open) this.loadData(); });
+    ui.retry.addEventListener('click', () => this.loadData());
+  }
 
   /* ---- training controls ---- */
 
-  ui.start.addEventListener('click', () => {
-    const a = ARCHS[ui.arch.value];
-    const ep = Math.max(1, Math.min(50, Math.round(Number(ui.epochs.value) || 1)));
-    curve = [];
-    testPoints = [];
-    epochs = ep;
-    ui.acc.textContent = '–';
-    delete ui.acc.dataset.value;
-    ui.progress.value = 0;
-    note('');
-    setRunning('train');
-    ui.panel.dataset.state = 'running';
-    queueChart();
-    getWorker().postMessage({ type: 'start', arch: a.arch, archLabel: ui.arch.value === 'small-cnn' ? 'small-cnn' : ui.arch.value,
-                              epochs: ep, batch: Number(ui.batch.value), lr: Number(ui.lr.value),
-                              seed: (Date.now() % 100000) + 1 });
-  });
-  ui.pause.addEventListener('click', () => worker?.postMessage({ type: 'pause' }));
-  ui.resume.addEventListener('click', () => worker?.postMessage({ type: 'resume' }));
-  ui.stop.addEventListener('click', () => worker?.postMessage({ type: 'stop' }));
+  wireTraining() {
+    const ui = this.ui;
+    ui.start.addEventListener('click', () => {
+      const a = ARCHS[ui.arch.value];
+      const ep = Math.max(1, Math.min(50, Math.round(Number(ui.epochs.value) || 1)));
+      this.curve = [];
+      this.testPoints = [];
+      this.epochs = ep;
+      for (const el of [ui.acc, ui.valAcc]) {
+        el.textContent = '–';
+        delete el.dataset.value;
+      }
+      ui.progress.value = 0;
+      this.note('');
+      this.setRunning('train');
+      ui.panel.dataset.state = 'running';
+      this.queueChart();
+      this.getWorker().postMessage({
+        type: 'start', arch: a.arch, archLabel: ui.arch.value, epochs: ep,
+        batch: Number(ui.batch.value), lr: Number(ui.lr.value), seed: (Date.now() % 100000) + 1 });
+    });
+    ui.pause.addEventListener('click', () => this.worker?.postMessage({ type: 'pause' }));
+    ui.resume.addEventListener('click', () => this.worker?.postMessage({ type: 'resume' }));
+    ui.stop.addEventListener('click', () => this.worker?.postMessage({ type: 'stop' }));
+  }
 
   /* ---- models: default, save, download, load ---- */
 
-  ui.useDefault.addEventListener('click', () => app.useDefault());
+  wireModels() {
+    const ui = this.ui, app = this.app;
+    const savedEntry = (m) => ({ name: 'saved in browser', file: m.bytes, size: m.bytes.length,
+                                 arch: m.arch, test_accuracy: m.testAccuracy ?? null });
+    ui.useDefault.addEventListener('click', () => app.useDefault());
+    ui.save.addEventListener('click', async () => {
+      const last = this.last;
+      if (!last) return;
+      try {
+        await store.saveModel({ bytes: last.bytes, name: last.name, arch: last.arch,
+                                testAccuracy: last.testAccuracy, date: new Date().toISOString() });
+        app.addModel(savedEntry(last));
+        this.note('Saved in this browser: it is in the model list after a reload, offline too.');
+        ui.panel.dataset.saved = '1';
+      } catch (e) {
+        this.note(`Cannot save: ${e.message}`);
+      }
+    });
+    ui.download.addEventListener('click', () => {
+      if (!this.last) return;
+      download(new Blob([this.last.bytes], { type: 'application/octet-stream' }),
+               `digits-${String(this.last.arch).replace(/[^a-z0-9-]+/gi, '_').slice(0, 30)}.safetensors`);
+    });
+    ui.file.addEventListener('change', () => this.loadModelFile());
+    store.loadModel().then((m) => {
+      if (m?.bytes) app.addModel(savedEntry(m));
+      ui.panel.dataset.storeChecked = '1';
+    }).catch((e) => {
+      ui.panel.dataset.storeChecked = '1';
+      this.note(`Saved model unavailable: ${e.message}`);
+    });
+  }
 
-  ui.save.addEventListener('click', async () => {
-    if (!last) return;
-    try {
-      await store.saveModel({ bytes: last.bytes, name: last.name, arch: last.arch,
-                              testAccuracy: last.testAccuracy, date: new Date().toISOString() });
-      app.addModel(savedEntry(last));
-      note('Saved in this browser: it is in the model list after a reload, offline too.');
-      ui.panel.dataset.saved = '1';
-    } catch (e) {
-      note(`Cannot save: ${e.message}`);
-    }
-  });
-
-  ui.download.addEventListener('click', () => {
-    if (!last) return;
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([last.bytes], { type: 'application/octet-stream' }));
-    a.download = `digits-${String(last.arch).replace(/[^a-z0-9-]+/gi, '_').slice(0, 30)}.safetensors`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-  });
-
-  ui.file.addEventListener('change', async () => {
-    const f = ui.file.files[0];
+  async loadModelFile() {
+    const ui = this.ui, f = ui.file.files[0];
     ui.file.value = '';
     if (!f) return;
     try {
       const bytes = new Uint8Array(await f.arrayBuffer());
-      const info = await app.useModel({ name: f.name.replace(/\.safetensors$/, ''), file: bytes,
-                                        size: bytes.length, arch: '', test_accuracy: null });
-      last = { bytes, name: f.name, arch: info?.archName ?? f.name, testAccuracy: info?.testAccuracy ?? null };
+      const info = await this.app.useModel({ name: f.name.replace(/\.safetensors$/, ''), file: bytes,
+                                             size: bytes.length, arch: '', test_accuracy: null });
+      this.last = { bytes, name: f.name, arch: info?.archName ?? f.name,
+                    testAccuracy: info?.testAccuracy ?? null };
       ui.save.disabled = ui.download.disabled = false;
-      note(`Loaded ${f.name}: the pad uses it now.`);
+      this.note(`Loaded ${f.name}: the pad uses it now.`);
     } catch (e) {
-      note(`Cannot load ${f.name}: ${e.message}`);
+      this.note(`Cannot load ${f.name}: ${e.message}`);
     }
-  });
-
-  function savedEntry(m) {
-    return { name: 'saved in browser', file: m.bytes, size: m.bytes.length, arch: m.arch,
-             test_accuracy: m.testAccuracy ?? null };
   }
-
-  store.loadModel().then((m) => {
-    if (m?.bytes) app.addModel(savedEntry(m));
-    ui.panel.dataset.storeChecked = '1';
-  }).catch((e) => {
-    ui.panel.dataset.storeChecked = '1';
-    note(`Saved model unavailable: ${e.message}`);
-  });
 
   /* ---- charts ---- */
 
-  function queueChart() {
-    if (drawQueued) return;
-    drawQueued = true;
+  queueChart() {
+    if (this.drawQueued) return;
+    this.drawQueued = true;
     requestAnimationFrame(() => {
-      drawQueued = false;
-      drawChart(ui.chart, curve, testPoints, epochs);
-      ui.chart.dataset.points = String(curve.length);
+      this.drawQueued = false;
+      drawChart(this.ui.chart, this.curve, this.testPoints, this.epochs);
+      this.ui.chart.dataset.points = String(this.curve.length);
     });
   }
 
   /* ---- personal examples ---- */
 
-  let examples = [];
-  let reading = null;   /* the pad's latest reading (app.js 'digits:reading') */
-
-  async function refreshExamples() {
+  async refreshExamples() {
+    const ui = this.ui;
     try {
-      examples = await store.listExamples();
+      this.examples = await store.listExamples();
     } catch (e) {
       ui.ftResult.textContent = `Examples unavailable: ${e.message}`;
-      examples = [];
+      this.examples = [];
     }
+    const examples = this.examples;
     ui.count.textContent = String(examples.length);
     ui.exp.disabled = examples.length === 0;
-    ui.list.replaceChildren(...examples.slice().reverse().map((e) => {
-      const li = document.createElement('li');
-      const c = document.createElement('canvas');
-      c.width = c.height = 28;
-      drawDigit(c.getContext('2d'), e.pixels, 0, 0);
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'quiet';
-      b.textContent = '×';
-      b.title = `Delete this ${e.label}`;
-      b.setAttribute('aria-label', `Delete example ${e.label}`);
-      b.addEventListener('click', async () => {
-        await store.deleteExample(e.id);
-        refreshExamples();
-      });
-      const s = document.createElement('span');
-      s.textContent = String(e.label);
-      li.append(c, s, b);
-      return li;
-    }));
+    ui.list.replaceChildren(...examples.slice().reverse().map((e) => this.exampleItem(e)));
     ui.personal.dataset.count = String(examples.length);
   }
 
-  document.addEventListener('digits:reading', (e) => {
-    reading = e.detail;
-    const has = reading != null && reading.digit != null;  /* not empty, not uncertain */
-    for (const b of ui.labels.children) {
-      b.disabled = !has;
-      b.classList.toggle('guess', has && Number(b.dataset.label) === reading.digit);
-    }
-  });
+  /* One stored example: its picture, its label, a delete button. */
+  exampleItem(e) {
+    const li = document.createElement('li');
+    const c = document.createElement('canvas');
+    c.width = c.height = 28;
+    drawDigit(c.getContext('2d'), e.pixels, 0, 0);
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'quiet';
+    b.textContent = '×';
+    b.title = `Delete this ${e.label}`;
+    b.setAttribute('aria-label', `Delete example ${e.label}`);
+    b.addEventListener('click', async () => {
+      await store.deleteExample(e.id);
+      this.refreshExamples();
+    });
+    const s = document.createElement('span');
+    s.textContent = String(e.label);
+    li.append(c, s, b);
+    return li;
+  }
 
-  ui.labels.addEventListener('click', async (e) => {
-    const b = e.target.closest('button[data-label]');
+  wirePersonal() {
+    const ui = this.ui;
+    document.addEventListener('digits:reading', (e) => {
+      const reading = this.reading = e.detail;
+      const has = reading != null && reading.digit != null;  /* not empty, not uncertain */
+      for (const b of ui.labels.children) {
+        b.disabled = !has;
+        b.classList.toggle('guess', has && Number(b.dataset.label) === reading.digit);
+      }
+    });
+    ui.labels.addEventListener('click', (e) => this.storeExample(e));
+    ui.exp.addEventListener('click', () => {
+      download(new Blob([store.exportExamples(this.examples)], { type: 'application/json' }),
+               'digits-examples.json');
+    });
+    ui.imp.addEventListener('change', async () => {
+      const f = ui.imp.files[0];
+      ui.imp.value = '';
+      if (!f) return;
+      try {
+        const n = await store.importExamples(store.parseExamples(await f.text()));
+        ui.ftResult.textContent = `Imported ${n} examples from ${f.name}.`;
+        await this.refreshExamples();
+      } catch (err) {
+        ui.ftResult.textContent = `Cannot import ${f.name}: ${err.message}`;
+      }
+    });
+    ui.finetune.addEventListener('click', () => this.finetune());
+  }
+
+  /* A tap on a label: the pad's reading stored as that digit. */
+  async storeExample(e) {
+    const b = e.target.closest('button[data-label]'), reading = this.reading;
     if (!b || !reading || reading.digit == null) return;
     const label = Number(b.dataset.label);
     try {
       await store.addExample(label, store.toPixels(reading.input));
-      ui.ftResult.textContent = label === reading.digit ? `Stored as ${label}.`
+      this.ui.ftResult.textContent = label === reading.digit ? `Stored as ${label}.`
         : `Stored as ${label} (the network read ${reading.digit}).`;
-      app.clearPad();
-      await refreshExamples();
+      this.app.clearPad();
+      await this.refreshExamples();
     } catch (err) {
-      ui.ftResult.textContent = `Cannot store the example: ${err.message}`;
+      this.ui.ftResult.textContent = `Cannot store the example: ${err.message}`;
     }
-  });
+  }
 
-  ui.exp.addEventListener('click', () => {
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([store.exportExamples(examples)], { type: 'application/json' }));
-    a.download = 'digits-examples.json';
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-  });
-
-  ui.imp.addEventListener('change', async () => {
-    const f = ui.imp.files[0];
-    ui.imp.value = '';
-    if (!f) return;
-    try {
-      const n = await store.importExamples(store.parseExamples(await f.text()));
-      ui.ftResult.textContent = `Imported ${n} examples from ${f.name}.`;
-      await refreshExamples();
-    } catch (err) {
-      ui.ftResult.textContent = `Cannot import ${f.name}: ${err.message}`;
-    }
-  });
-
-  ui.finetune.addEventListener('click', async () => {
-    if (running) return;
-    if (!examples.length) {
+  async finetune() {
+    const ui = this.ui;
+    if (this.running) return;
+    if (!this.examples.length) {
       ui.ftResult.textContent = 'Store a few examples first: draw a digit and tap its label.';
       return;
     }
     ui.ftResult.textContent = 'Loading the training data…';
     try {
-      await dataReady();
+      await this.dataReady();
     } catch (err) {
       ui.ftResult.textContent = `Cannot fine-tune without the training data: ${err.message}`;
       return;
     }
-    const model = app.modelBytes();
-    setRunning('finetune');
+    const model = this.app.modelBytes();
+    this.setRunning('finetune');
     ui.ftResult.textContent = 'Fine-tuning…';
     const ep = Math.max(1, Math.min(20, Math.round(Number(ui.ftEpochs.value) || 3)));
-    worker.postMessage({ type: 'finetune', model, epochs: ep, lr: 3e-4, seed: 1,
-                         examples: examples.map((e) => ({ label: e.label, pixels: e.pixels })) },
-                       [model.buffer]);
-  });
+    this.worker.postMessage({ type: 'finetune', model, epochs: ep, lr: 3e-4, seed: 1,
+                              examples: this.examples.map((e) => ({ label: e.label, pixels: e.pixels })) },
+                            [model.buffer]);
+  }
+}
 
-  setRunning(null);
-  refreshExamples();
-  return { loadData };
+export function mountTrainPanel(host, app) {
+  const p = new TrainPanel(host, app);
+  return { loadData: () => p.loadData() };
 }
 
 /* ---- drawing helpers (canvas 2D, no dependencies) ---- */

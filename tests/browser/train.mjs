@@ -58,6 +58,8 @@ async function trainRun(page, { arch, epochs = 1, batch = '32', lr = '0.001' }, 
     accuracy: Number(await data(page, 'test-accuracy', 'value')),
     correct: Number(await data(page, 'test-accuracy', 'correct')),
     text: await page.textContent(sel('test-accuracy')),
+    valAccuracy: Number(await data(page, 'val-accuracy', 'value')),
+    valText: await page.textContent(sel('val-accuracy')),
     ips: Number(await data(page, 'train-panel', 'ips')),
     epochIps: Number(await data(page, 'images-per-second', 'epochValue')),
   };
@@ -111,6 +113,9 @@ describe('browser train', () => {
     console.log(`mlp: test accuracy ${mlp.text}, ${mlp.ips} images/s (${(10000 / mlp.ips).toFixed(2)} s per epoch); ` +
                 `main-thread long tasks while training: ${long.length ? long.map(Math.round).join(', ') + ' ms' : 'none'}`);
     assert(mlp.accuracy >= 0.9 && /^\d+\.\d%$/.test(mlp.text), `test accuracy ${mlp.text}`);
+    /* the C epoch loop validates on the last tenth of the training digits */
+    assert(mlp.valAccuracy >= 0.85 && /^\d+\.\d%$/.test(mlp.valText),
+           `validation accuracy ${mlp.valText}`);
     assert(seen.size >= 2 || mlp.ips > 10000, `progress values seen: ${[...seen].join(' ')}`);
     const points = Number(await data(page, 'train-chart', 'points'));
     assert(points >= 1, `chart points ${points}`);
@@ -186,6 +191,7 @@ describe('browser train', () => {
     speeds.mlpWarm = r.epochIps;
     console.log(`mlp, epoch 2 of 2: ${r.epochIps} images/s (${(10000 / r.epochIps).toFixed(2)} s per epoch), test ${r.text}`);
     assert(r.accuracy >= 0.9, `two epochs of mlp: ${r.text}`);
+    assert(r.valAccuracy >= 0.9, `two epochs of mlp, validation: ${r.valText}`);
   });
 
   test('stop ends a run early and the pad gets that model', async () => {

@@ -5,7 +5,9 @@
  * in the native `digits info` and `digits eval` (same accuracy on the same
  * 1,000 digits, within one image, and the same loss within 1e-3), and back
  * into WASM for fine-tuning; augmentation changes the pictures but not
- * their size. Also reports training speed (images per second). */
+ * their size; the C epoch loop (Trainer.fit) driven a batch per call runs
+ * every batch, validates each epoch, keeps the best epoch and is
+ * deterministic. Also reports training speed (images per second). */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +51,31 @@ function trainRun(trainer, next, steps) {
 }
 
 const mean = (a) => a.reduce((s, v) => s + v, 0) / a.length;
+
+/* Two epochs of the C epoch loop (Trainer.fit) on the training digits, a
+ * batch per call: the steps, the last step's figures, every epoch end's
+ * (validation loss and accuracy, lr), finish()'s, and the accuracy after. */
+async function fitRun(mod, opts = {}) {
+  const t = await digits.createTrainer({ arch: 'mlp', seed: 5, lr: 1e-3, module: mod, ...opts });
+  const f = t.fit(train.x, train.labels, { epochs: 2, batch: BATCH, valCount: 1000 });
+  try {
+    const ends = [];
+    let steps = 0, last = null, biggest = 0;
+    while (f.beginEpoch()) {
+      for (let n; (n = f.step()) > 0;) {
+        steps++;
+        biggest = Math.max(biggest, n);
+      }
+      last = f.progress();
+      ends.push(f.endEpoch());
+    }
+    const finish = f.finish();
+    return { ends, steps, last, biggest, finish, acc: t.evaluate(test1k.x, test1k.labels).accuracy };
+  } finally {
+    f.free();
+    t.free();
+  }
+}
 
 const tmp = scratch('train');
 const train = mnist('train', NTRAIN);
@@ -132,6 +159,30 @@ for (const simd of BUILDS) {
       } finally {
         ft.free();
       }
+    });
+
+    /* the C epoch loop, driven a batch per call */
+    test('fit: every batch of two epochs, validation, the best epoch kept, deterministic',
+         async () => {
+      const fr = await fitRun(t.mod);
+      assert.ok(fr.steps === 2 * Math.ceil((NTRAIN - 1000) / BATCH) && fr.biggest === BATCH &&
+                fr.last.batch === fr.last.batches && fr.last.seen === NTRAIN - 1000,
+                `${name}: fit runs every batch: ${fr.steps} steps, last ${JSON.stringify(fr.last)}`);
+      assert.ok(fr.ends.length === 2 && fr.ends.every((e) => e.done && e.valAccuracy > 0.85 &&
+                Number.isFinite(e.valLoss) && e.lr > 0),
+                `${name}: fit validates each epoch: ${JSON.stringify(fr.ends)}`);
+      assert.ok(fr.finish.epochsRun === 2 && fr.finish.bestEpoch >= 1 && fr.acc > 0.85,
+                `${name}: fit finishes with the best epoch's weights: ${JSON.stringify(fr)}`);
+      const fr2 = await fitRun(t.mod);
+      assert.ok(fr2.ends.every((e, i) => e.valLoss === fr.ends[i].valLoss) && fr2.acc === fr.acc,
+                `${name}: fit is deterministic`);
+      const fra = await fitRun(t.mod, { augment: true });
+      assert.ok(fra.ends[1].valAccuracy > 0.8 && fra.ends[1].valLoss !== fr.ends[1].valLoss,
+                `${name}: fit with augmentation trains on other pictures: ${JSON.stringify(fra.ends[1])}`);
+      await rejects(() => t.fit(train.x, train.labels, { valCount: NTRAIN }),
+                    `${name}: fit without training samples rejects`, (e) => e.code === digits.Status.ARG);
+      await rejects(() => t.fit(new Float32Array(784 * 2), Uint8Array.of(1, 10)),
+                    `${name}: fit with label 10 rejects`, (e) => e.code === digits.Status.ARG);
     });
 
     /* bad training calls */

@@ -737,6 +737,21 @@ export class Trainer {
     return m.f32(out, x.length).slice();
   }
 
+  /* A run of epochs (the C epoch loop: shuffling, validation on the last
+   * valCount samples, learning-rate reduction on plateau, early stopping
+   * after `patience` epochs without a validation gain, the best weights
+   * back at the end) over n samples x (n * inputSize floats) and labels
+   * (n), with this trainer's optimizer settings, augmentation and seed.
+   * Driven one call at a time: see Fit. */
+  fit(x, labels, { epochs = 1, batch = 32, valCount = 0, patience = 5 } = {}) {
+    x = checkFloats(x, 'fit');
+    const n = labels.length, I = this.net.inputSize;
+    if (n < 1 || x.length !== n * I)
+      throw new DigitsError(`fit: ${x.length} floats for ${n} labels of ${I} inputs`,
+                            Status.ARG, 'bad argument');
+    return new Fit(this, x, labels, { epochs, batch, valCount, patience });
+  }
+
   evaluate(x, labels, opts) { return this.net.evaluate(x, labels, opts); }
   predictBatch(x, opts) { return this.net.predictBatch(x, opts); }
   predictInput(x) { return this.net.predictInput(x); }
@@ -749,6 +764,84 @@ export class Trainer {
     if (this.handle) this.mod.exports.trainer_free(this.handle);
     this.handle = 0;
     this.net.free();
+  }
+}
+
+/* fit_progress's floats, in order (src/wasm/api.c). */
+const PROGRESS_FIELDS = ['epoch', 'epochs', 'batch', 'batches', 'loss', 'accuracy', 'valLoss',
+                         'valAccuracy', 'lr', 'seconds', 'done', 'improved', 'seen',
+                         'batchLoss', 'batchAccuracy'];
+
+/* A training run in WASM memory (its data copied in once), driven by the
+ * caller so that every call is short and a worker can answer messages in
+ * between:
+ *   while (f.beginEpoch()) { while (f.step()) {...}  f.endEpoch(); }
+ *   f.finish(); f.free();
+ * progress() reads the figures of the last call. */
+export class Fit {
+  constructor(trainer, x, labels, { epochs, batch, valCount, patience }) {
+    const m = trainer.mod, n = labels.length;
+    this.mod = m;
+    this.trainer = trainer;
+    this.handle = 0;
+    this.xp = m.malloc(x.byteLength);
+    this.lp = m.malloc(n);
+    this.out = m.malloc(PROGRESS_FIELDS.length * 4);
+    try {
+      m.heap().heapF32.set(x, this.xp >> 2);
+      m.heapU8.set(labels instanceof Uint8Array ? labels : Uint8Array.from(labels), this.lp);
+      this.handle = m.check(m.exports.fit_new(trainer.h(), this.xp, this.lp, n, epochs, batch,
+                                              valCount, patience));
+    } catch (e) {
+      this.free();
+      throw e;
+    }
+  }
+
+  h() {
+    if (!this.handle) throw new DigitsError('fit: used after free()', Status.ARG, 'bad argument');
+    return this.handle;
+  }
+
+  /* Start the next epoch: false when the run is over (all epochs, or
+   * stopped early). */
+  beginEpoch() { return this.mod.check(this.mod.exports.fit_begin_epoch(this.h())) === 1; }
+
+  /* One batch: its sample count, 0 when the epoch has no batch left. */
+  step() { return this.mod.check(this.mod.exports.fit_step(this.h())); }
+
+  /* Validation, schedule and early stopping at an epoch's end: progress(). */
+  endEpoch() {
+    this.mod.check(this.mod.exports.fit_end_epoch(this.h()));
+    return this.progress();
+  }
+
+  /* The best validation epoch's weights back in the net: {bestEpoch,
+   * epochsRun}. */
+  finish() {
+    this.mod.check(this.mod.exports.fit_finish(this.h()));
+    const net = this.trainer.net;
+    return { bestEpoch: Number(net.meta('best_epoch')), epochsRun: Number(net.meta('epochs_run')) };
+  }
+
+  /* {epoch (from 1), epochs, batch, batches, loss, accuracy, valLoss,
+   * valAccuracy (NaN before an epoch's end), lr, done, improved, seen,
+   * batchLoss, batchAccuracy} */
+  progress() {
+    const m = this.mod;
+    m.check(m.exports.fit_progress(this.h(), this.out));
+    const v = m.heap().heapF32, o = this.out >> 2, r = {};
+    PROGRESS_FIELDS.forEach((k, i) => { r[k] = v[o + i]; });
+    r.done = r.done === 1;
+    r.improved = r.improved === 1;
+    return r;
+  }
+
+  free() {
+    if (this.handle) this.mod.exports.fit_free(this.handle);
+    this.handle = 0;
+    for (const p of [this.xp, this.lp, this.out]) this.mod.free(p);
+    this.xp = this.lp = this.out = 0;
   }
 }
 
