@@ -15,10 +15,11 @@
  *
  * mul-only and add-only reaching the same vector operations per second as
  * muladd shows the mul+add loop is limited by the FP ports, not by its
- * dependency chains (12 chains x 2 ops cover latency 4 x 2 ports). The
- * builds of digits are plain simd128 (emcc 3.1.6 emits only the
- * pre-standard encoding of relaxed FMA), so muladd is their ceiling and fma
- * the machine's.
+ * dependency chains (12 chains x 2 ops cover latency 4 x 2 ports). Of the
+ * three builds of digits, digits-simd.wasm (simd128) can do no better than
+ * muladd; digits-relaxed.wasm uses f32x4.relaxed_madd (emcc 3.1.6 emits its
+ * pre-standard encoding, which web/tools/relax-wasm.mjs rewrites), so fma
+ * is its ceiling and the machine's; digits-plain.wasm is scalar.
  */
 const leb = (n) => {
   const o = [];

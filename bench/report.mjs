@@ -40,7 +40,7 @@ const out = [];
 const p = (s = '') => out.push(s);
 p('# digits: benchmark results');
 p();
-p(`Produced by \`./build.sh bench\` (bench/run${quick ? ' --quick: a smoke run, figures not for quoting' : ''}).`);
+p(`Produced by \`./build.sh bench\` (bench/run${quick ? ' --quick: a smoke run, figures not for quoting' : ''}). What the figures mean, why the code is fast and earlier runs: docs/performance.md.`);
 p();
 p(`- date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC`);
 p(`- CPU: ${cpu}, ${sh('nproc')} logical cores`);

@@ -94,7 +94,8 @@ function build(spec) {
 
 const results = { push: (r) => console.log(JSON.stringify(r)) }; /* streamed */
 for (const backend of backends) {
-  /* the cpu backend is 10-100x slower: fewer samples keep the run short */
+  /* the cpu backend is far slower (bench/results.md): fewer samples keep
+   * the run short */
   const slow = backend === 'cpu';
   const opt = quick ? { reps: 3, minMs: 5, warmMs: 30 }
                     : { reps: slow ? Math.min(reps, 5) : reps, minMs: 25, warmMs: slow ? 50 : 200 };

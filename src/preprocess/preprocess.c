@@ -101,8 +101,8 @@ static inline double ink_at(const ink_src *s, int x, int y) {
 
 
 /* l * 256 / (LMAX + 1) for l in 0..LMAX: an estimate in floating point,
- * corrected to the exact quotient with integer products (a 64-bit
- * division per border pixel was a tenth of a canvas's cost in WASM). */
+ * corrected to the exact quotient with integer products, because a 64-bit
+ * division per border pixel is slow in WASM (docs/performance.md). */
 static inline int lum_bin(int32_t l) {
   const int64_t num = (int64_t)l * 256, den = (int64_t)LMAX + 1;
   int q = (int)((double)num * (1.0 / (double)den));
@@ -402,7 +402,7 @@ static inline void area_runs(double *acc, const ink_src *src, const int c,
 
 /* The recipe on the source pixels, inlined once per channel count
  * (flat_recipe calls it with a constant): the per-pixel luminance then
- * needs no switch, which was most of the cost on a large canvas. Same
+ * needs no switch inside the scans, the hot loops of a large canvas. Same
  * arithmetic for every channel count. */
 #if defined(__GNUC__)
 __attribute__((always_inline))

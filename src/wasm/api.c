@@ -255,7 +255,6 @@ typedef struct {
   dg_net *net;           /* borrowed: the caller frees it after the trainer */
   dg_optim opt;
   dg_rng rng;            /* dropout and augmentation */
-  uint32_t seed;         /* of rng, for the runs fit_new starts */
   int augment;
   dg_augment_opts aug;
   float *xa;             /* (cap, input size) augmented copy of a batch */
@@ -280,7 +279,6 @@ DG_EXPORT int trainer_new(dg_net *net, int optimizer, float lr,
   }
   t->opt.weight_decay = weight_decay;
   t->net = net;
-  t->seed = seed;
   dg_rng_seed(&t->rng, seed);
   t->aug = dg_augment_default();
   return (int)(uintptr_t)t;
@@ -326,28 +324,43 @@ static int reserve(trainer *t, int n) {
   return DG_OK;
 }
 
-/* One training step on x (n, input size) with labels (n): dg_train_step
- * (augmentation when on, forward with dropout, backward, optimizer update).
- * out (2 floats): mean loss, accuracy of the batch before the update. */
+/* One training step on x (n, input size) with labels (n): forward (dropout
+ * on), backward, optimizer update. out (2 floats): mean loss, accuracy of
+ * the batch before the update. */
 DG_EXPORT int train_batch(trainer *t, const float *x, const uint8_t *labels,
                           int n, float *out) {
   if (!t || !x || !labels || !out || n < 1)
     return dg_error(DG_ERR_ARG, "train: bad argument");
-  dg_step_aug aug = {&t->aug, 28, 28, NULL};
+  dg_net *net = t->net;
+  int k = dg_net_output_size(net);
+  for (int i = 0; i < n; i++)
+    if (labels[i] >= k)
+      return dg_error(DG_ERR_ARG, "train: label %d of sample %d is not below "
+                      "%d", labels[i], i, k);
+  const float *xb = x;
   if (t->augment) {
     int st = reserve(t, n);
     if (st) return st;
-    aug.buf = t->xa;
+    if (dg_net_input_size(net) != 28 * 28)
+      return dg_error(DG_ERR_ARG, "augment: needs 28x28 inputs");
+    for (int i = 0; i < n; i++)
+      dg_augment(x + (size_t)i * 784, t->xa + (size_t)i * 784, 28, 28, &t->aug,
+                 &t->rng);
+    xb = t->xa;
   }
-  dg_step_result r;
-  int st = dg_train_step(t->net, &t->opt, x, labels, n, t->augment ? &aug : NULL,
-                         &t->rng, &r);
+  float loss = NAN;
+  int st = dg_net_forward(net, xb, n, 1, &t->rng);
+  if (!st) st = dg_net_backward(net, labels, &loss);
   if (st == DG_ERR_NUMERIC)
     return dg_error(DG_ERR_NUMERIC, "training diverged (loss %g); try a lower "
-                    "learning rate", r.loss);
+                    "learning rate", loss);
   if (st) return st;
-  out[0] = r.loss;
-  out[1] = (float)r.correct / (float)n;
+  const float *o = dg_net_output(net);
+  int correct = 0;
+  for (int i = 0; i < n; i++) correct += argmax(o + (size_t)i * k, k) == labels[i];
+  dg_optim_step(&t->opt, net);
+  out[0] = loss;
+  out[1] = (float)correct / (float)n;
   return DG_OK;
 }
 
@@ -359,87 +372,5 @@ DG_EXPORT int augment(trainer *t, const float *in, float *out, int n) {
   for (int i = 0; i < n; i++)
     dg_augment(in + (size_t)i * 784, out + (size_t)i * 784, 28, 28, &t->aug,
                &t->rng);
-  return DG_OK;
-}
-
-/* ---- training runs: the epoch loop of fit.c, one call per batch ------------ */
-
-typedef struct {
-  dg_fit *fit;
-  dg_progress p;         /* the figures of the last call */
-} fit_run;
-
-/* A run of epochs over n inputs x (n, input size) with labels (n), both
- * borrowed until fit_free; the last val_count validate. The trainer gives
- * the net, the optimizer kind, learning rate, weight decay, augmentation
- * and seed (the run has its own optimizer state and random numbers);
- * patience: epochs without a validation gain before stopping (0: never).
- * Returns a handle or a status. */
-DG_EXPORT int fit_new(trainer *t, const float *x, const uint8_t *labels, int n,
-                      int epochs, int batch, int val_count, int patience) {
-  if (!t || !x || !labels || n < 1)
-    return dg_error(DG_ERR_ARG, "fit: bad argument");
-  int in = dg_net_input_size(t->net), square = in == 28 * 28;
-  dg_dataset ds = {n, square ? 28 : 1, square ? 28 : in, (float *)x,
-                   (uint8_t *)labels};
-  dg_train_opts o = dg_train_defaults();
-  o.epochs = epochs, o.batch = batch, o.val_count = val_count;
-  o.patience = patience;
-  o.optimizer = t->opt.kind, o.lr = t->opt.lr;
-  o.weight_decay = t->opt.weight_decay;
-  o.augment = t->augment, o.aug = t->aug;
-  o.seed = t->seed;
-  fit_run *r = calloc(1, sizeof *r);
-  if (!r) return dg_error(DG_ERR_NOMEM, "fit: out of memory");
-  int st = dg_fit_new(&r->fit, t->net, &ds, &o);
-  if (st) {
-    free(r);
-    return st;
-  }
-  return (int)(uintptr_t)r;
-}
-
-DG_EXPORT void fit_free(fit_run *r) {
-  if (!r) return;
-  dg_fit_free(r->fit);
-  free(r);
-}
-
-/* Start the next epoch: 1, or 0 when the run is over (its epochs done or
- * stopped early). */
-DG_EXPORT int fit_begin_epoch(fit_run *r) {
-  return r ? dg_fit_begin_epoch(r->fit, &r->p) : dg_error(DG_ERR_ARG, "fit: null");
-}
-
-/* One batch: its sample count, 0 when the epoch has no batch left. */
-DG_EXPORT int fit_step(fit_run *r) {
-  return r ? dg_fit_step(r->fit, &r->p) : dg_error(DG_ERR_ARG, "fit: null");
-}
-
-/* End the epoch: validation, learning-rate schedule, best weights, early
- * stopping. */
-DG_EXPORT int fit_end_epoch(fit_run *r) {
-  return r ? dg_fit_end_epoch(r->fit, &r->p) : dg_error(DG_ERR_ARG, "fit: null");
-}
-
-/* After the last epoch: the best validation epoch's weights back in the
- * net, and the run's metadata (best_epoch, epochs_run, val_loss). */
-DG_EXPORT int fit_finish(fit_run *r) {
-  return r ? dg_fit_finish(r->fit) : dg_error(DG_ERR_ARG, "fit: null");
-}
-
-/* The figures of the last call, as 15 floats in this order: epoch (from
- * 1), epochs, batch (done in this epoch), batches, loss, accuracy (running,
- * this epoch), val_loss, val_accuracy (NaN before the epoch's end), lr,
- * seconds (0 in WebAssembly), done (1 at an epoch's end), improved, seen,
- * batch_loss, batch_accuracy. */
-DG_EXPORT int fit_progress(const fit_run *r, float *out) {
-  if (!r || !out) return dg_error(DG_ERR_ARG, "fit: null argument");
-  const dg_progress *p = &r->p;
-  float v[15] = {(float)p->epoch, (float)p->epochs, (float)p->batch,
-                 (float)p->batches, p->loss, p->acc, p->val_loss, p->val_acc,
-                 p->lr, (float)p->seconds, (float)p->done, (float)p->improved,
-                 (float)p->seen, p->batch_loss, p->batch_acc};
-  memcpy(out, v, sizeof v);
   return DG_OK;
 }
