@@ -29,10 +29,11 @@
  * resampling). No allocation, no I/O: shared with the browser.
  *
  * Speed: a drawing is mostly long runs of equal pixels (paper, solid
- * strokes). Runs are found 8 pixels at a time and each costs one luminance
- * and O(1) sums (area averaging: O(dest columns it covers)), so a 280x280
- * canvas costs little more than one SIMD compare per 8 pixels. The ink
- * passes visit only the box of pixels that differ from the top-left one.
+ * strokes). Runs are found many pixels per compare (pixels.h: 16 RGBA
+ * pixels per SIMD step, 8 gray ones per 64-bit word) and each costs one
+ * luminance and O(1) sums (area averaging: O(dest columns it covers)), so
+ * a 280x280 canvas costs little more than those compares. The ink passes
+ * visit only the box of pixels that differ from the top-left one.
  * Summing a run at once rounds differently from summing its pixels one by
  * one, in the last bits of doubles only.
  */
