@@ -7,7 +7,10 @@
  * web/build's, to compare builds) [--photo FILE [--photo-source TEXT]]
  * (FILE, a photo under the repository, preprocessed at full size by
  * bench/photo_bench.mjs) [--only-photo] (that alone: no first load, no
- * predict or training)
+ * predict or training) [--compare-module FILE --compare-wasm DIR
+ * [--pairs N] [--max-pairs N]] (bench/compare.html instead: this tree's
+ * build against the baseline's module FILE and .wasm builds in DIR, both
+ * under the repository; no first load)
  * First (unless --wasm-base) the page's first load: web/index.html in a
  * fresh profile with service workers blocked, every response until the page
  * is ready and the network idle, raw and gzip -9 sizes -> {kind: 'firstload'} */
@@ -40,6 +43,16 @@ const photoQuery = phi >= 0
 
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
                 '.wasm': 'application/wasm', '.jpg': 'image/jpeg', '.png': 'image/png' };
+/* --compare-module FILE --compare-wasm DIR: served from the repository root */
+const urlOf = (file) => '/' + relative(root, resolve(file)).split(sep).join('/');
+const cmi = args.indexOf('--compare-module'), cwi = args.indexOf('--compare-wasm');
+const pairsQuery = ['--pairs', '--max-pairs'].map((k, j) => args.indexOf(k) >= 0
+  ? `&${['pairs', 'maxPairs'][j]}=${Number(args[args.indexOf(k) + 1])}` : '').join('');
+const comparePage = cmi >= 0 && cwi >= 0
+  ? `/bench/compare.html?base=${encodeURIComponent(urlOf(args[cmi + 1]))}` +
+    `&baseWasm=${encodeURIComponent(urlOf(args[cwi + 1]) + '/')}&quick=${quick ? 1 : 0}${pairsQuery}${extra}` +
+    (phi >= 0 ? `&photo=${encodeURIComponent(urlOf(args[phi + 1]))}` : '')
+  : null;
 const wi = args.indexOf('--wasm-base');
 const wasmDir = wi >= 0 ? args[wi + 1] : null;
 const server = createServer(async (req, res) => {
@@ -103,12 +116,13 @@ async function firstLoad() {
 
 let code = 0;
 try {
-  if (!wasmDir && !onlyPhoto) console.log(JSON.stringify(await firstLoad()));
+  if (!wasmDir && !onlyPhoto && !comparePage) console.log(JSON.stringify(await firstLoad()));
   const page = await browser.newPage();
   page.on('console', (m) => process.stderr.write(`  chromium: ${m.text()}\n`));
-  await page.goto(`http://127.0.0.1:${port}/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}${extra}${photoQuery}`);
+  await page.goto(`http://127.0.0.1:${port}` +
+    (comparePage ?? `/bench/page.html?reps=${reps}&quick=${quick ? 1 : 0}${extra}${photoQuery}`));
   await page.waitForFunction(() => window.benchResults || window.benchError,
-                             null, { timeout: 600000, polling: 500 });
+                             null, { timeout: comparePage ? 3600000 : 600000, polling: 500 });
   const err = await page.evaluate(() => window.benchError);
   if (err) throw new Error(err);
   for (const r of await page.evaluate(() => window.benchResults)) console.log(JSON.stringify(r));

@@ -18,8 +18,9 @@ function summarize(v) {
   return { med: n % 2 ? s[(n - 1) >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2, min: s[0], max: s[n - 1] };
 }
 
-export async function runPhotoBench({ digits, target, wasmBase, url, source = '', reps = 15,
-                                      quick = false, log = () => {} }) {
+/* The photo at url as the page's photo control reads it: RGBA pixels of
+ * createImageBitmap (EXIF orientation applied) drawn to a canvas. */
+export async function decodePhoto(url) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`photo_bench: ${url}: HTTP ${res.status}`);
   const blob = await res.blob();
@@ -32,6 +33,12 @@ export async function runPhotoBench({ digits, target, wasmBase, url, source = ''
   const img = ctx.getImageData(0, 0, width, height);
   const decodeMs = performance.now() - t0;
   bmp.close();
+  return { img, width, height, decodeMs };
+}
+
+export async function runPhotoBench({ digits, target, wasmBase, url, source = '', reps = 15,
+                                      quick = false, log = () => {} }) {
+  const { img, width, height, decodeMs } = await decodePhoto(url);
   log(`photo ${width}x${height} decoded to RGBA in ${decodeMs.toFixed(0)} ms`);
 
   const mod = await digits.loadModule({ simd: 'auto', wasmBase });

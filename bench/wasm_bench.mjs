@@ -25,7 +25,7 @@ export function drawCanvas() {
 }
 
 /* Deterministic uniform [0, 1) numbers. */
-function randoms(n, seed = 1) {
+export function randoms(n, seed = 1) {
   const out = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
