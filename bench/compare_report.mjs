@@ -1,6 +1,6 @@
 /* compare_report.mjs: bench/build/compare.jsonl (bench/compare) -> the table
  * of two builds side by side, per row: baseline and head medians (min-max),
- * the change, its ~95% interval, and a flag on rows more than 3% slower.
+ * the change (median of the paired ratios), its ~95% interval, and a flag on rows more than 3% slower.
  * usage: node bench/compare_report.mjs COMPARE.jsonl [--out FILE]
  *          [--base TEXT] [--head TEXT] [--base-bench FILE] [--reps N]
  *          [--rounds N] [--max-rounds N] [--seconds S] [--load-before L]
@@ -91,7 +91,7 @@ p(`- native: each build's libdigitscore.a linked into ${opt('--base-bench', 'ben
 p('- WebAssembly: both builds\' modules (each its own JS module and .wasm) in one Node process, and in one Chromium page, the samples of a row alternating base/head (equal calls per sample); the build each engine picks (relaxed SIMD in both here), simd128 beside it at batch 1');
 p('- not compared: the machine peaks (no code of ours), TensorFlow.js, the in-browser training panel (one cold epoch per run: minutes per row for a 3% verdict) and the time to 99% accuracy; bench/results.md has them for the head');
 p();
-p(`Each figure: median (min–max) in ms per call, or images/s for training. Change: head against baseline in time, + slower; the interval is the ~95% one of the median of the paired ratios. **Flagged: more than ${100 * LIMIT}% slower.** A row whose interval still straddled ${100 * LIMIT}% got more samples, up to the limit; "open" marks one where it still does. The verdict is on wall-clock time; "CPU time" is the change in the CPU time the process (Node) or the thread (native, one thread) spent, which other work on a busy machine inflates far less: where the two disagree on a busy machine, trust the CPU time and re-run when it is quiet.`);
+p(`Each figure: median (min–max) in ms per call, or images/s for training. Change: head against baseline in time, + slower: the median of the ratios of paired samples (each pair taken back to back); the interval is its ~95% one. **Flagged: more than ${100 * LIMIT}% slower.** A row whose interval still straddled ${100 * LIMIT}% got more samples, up to the limit; "open" marks one where it still does. The verdict is on wall-clock time; "CPU time" is the change in the CPU time the process (Node) or the thread (native, one thread) spent, which other work on a busy machine inflates far less: where the two disagree on a busy machine, trust the CPU time and re-run when it is quiet.`);
 p();
 p(slower.length ? `**${slower.length} of ${measured.length} rows more than ${100 * LIMIT}% slower:** ${slower.map((o) => `${o.target} ${what(o)} (${pc(o.stats.change)})`).join('; ')}.`
   : `**No row more than ${100 * LIMIT}% slower** (${measured.length} rows; the largest slowdown ${measured.length ? pc(Math.max(...measured.map((o) => o.stats.change))) : '–'}).`);

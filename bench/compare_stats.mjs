@@ -3,12 +3,13 @@
  * its verdict is open) and the report (compare_report.mjs).
  *
  * A row has paired samples of time per unit (lower is better) for the
- * baseline and the head, pair i taken back to back. The change is the ratio
- * of the medians (head / base - 1: +5% = 5% slower); its confidence
- * interval is that of the median of the paired ratios (order statistics,
- * about 95%, no assumption on the distribution; min-max below 6 pairs),
- * which a drift of the machine during the run barely moves since both
- * halves of a pair see the same machine. The verdict on the 3% limit is
+ * baseline and the head, pair i taken back to back. The change is the
+ * median of the paired ratios head / base - 1 (+5% = 5% slower), which a
+ * drift of the machine during the run barely moves since both halves of a
+ * pair see the same machine (the ratio of the two medians does not cancel
+ * it: on a machine busy half the time it jumps between the two modes); its
+ * interval comes from the order statistics of those ratios (about 95%, no
+ * assumption on the distribution; min-max below 6 pairs). The verdict on the 3% limit is
  * open while that interval straddles it. */
 export const LIMIT = 0.03;
 
@@ -29,7 +30,7 @@ export function pairStats(base, head) {
   return {
     n, base: { med: mb, min: Math.min(...b), max: Math.max(...b) },
     head: { med: mh, min: Math.min(...h), max: Math.max(...h) },
-    change: mh / mb - 1, lo, hi,
+    change: median(q) - 1, lo, hi,
     /* the spread of each build's own samples, relative to its median */
     noise: Math.max((Math.max(...b) - Math.min(...b)) / mb, (Math.max(...h) - Math.min(...h)) / mh),
     open: lo <= LIMIT && hi >= LIMIT,
