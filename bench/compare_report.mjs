@@ -3,7 +3,7 @@
  * the change (median of the paired ratios), its ~95% interval, and a flag on rows more than 3% slower.
  * usage: node bench/compare_report.mjs COMPARE.jsonl [--out FILE]
  *          [--base TEXT] [--head TEXT] [--base-bench FILE] [--reps N]
- *          [--rounds N] [--max-rounds N] [--seconds S] [--load-before L]
+ *          [--rounds N] [--max-rounds N] [--seconds S] [--busy-before PCT]
  *          [--load-after L]
  *        node bench/compare_report.mjs COMPARE.jsonl --pending
  *          (the bench_native command lines of the native rows whose 3%
@@ -86,7 +86,14 @@ p(`Produced by \`bench/compare\` (\`./build.sh bench --baseline REV\`), one run,
 p();
 p(`- baseline: ${opt('--base', '?')}; head: ${opt('--head', '?')}`);
 p(`- date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC; CPU: ${(readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || '?'}, ${sh('nproc')} logical cores; node ${process.version}; ${sh('/usr/bin/chromium --version')}`);
-p(`- load average (1 min) before: ${opt('--load-before', '?')}, after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
+p(`- CPU busy just before the first measurement: ${opt('--busy-before', '?')}% (all cores, over 3 s); load average (1 min) after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
+{
+  /* other work before the run (the load average after counts the run's
+   * own two-thread rows) */
+  const load = Number(opt('--busy-before')) / 100 * Number(sh('nproc'));
+  if (load > 0.5)
+    p(`- **the machine was busy (load ${load.toFixed(1)} on ${sh('nproc')} cores): wall-clock samples spread widely and a 3% verdict needs a quiet machine; the CPU-time column holds better. Re-run when it is quiet before quoting.**`);
+}
 p(`- native: each build's libdigitscore.a linked into ${opt('--base-bench', 'bench/bench_native.c') === 'bench/bench_native.c' ? "this tree's bench/bench_native.c" : `bench_native (the baseline's own source, ${opt('--base-bench')}, for the baseline)`}; one run per row and build, ${opt('--reps', '?')} samples each, its median one sample here; ${opt('--rounds', '?')} rounds (up to ${opt('--max-rounds', '?')} for rows still open), the build that goes first swapped every round`);
 p('- WebAssembly: both builds\' modules (each its own JS module and .wasm) in one Node process, and in one Chromium page, the samples of a row alternating base/head (equal calls per sample); the build each engine picks (relaxed SIMD in both here), simd128 beside it at batch 1');
 p('- not compared: the machine peaks (no code of ours), TensorFlow.js, the in-browser training panel (one cold epoch per run: minutes per row for a 3% verdict) and the time to 99% accuracy; bench/results.md has them for the head');
