@@ -393,12 +393,12 @@ static void kcall_run(const kcall *q) {
                 q->out, q->work);
       break;
     case 1:
-      dg_conv2d_grad_w(q->x, q->dy, q->n, q->h, q->w, q->c, q->f, q->k, 0,
+      dg_conv2d_grad_w(&bx, q->x, q->dy, q->n, q->h, q->w, q->c, q->f, q->k, 0,
                        q->out, q->out + (size_t)q->k * q->k * q->c * q->f,
                        q->work);
       break;
     case 2:
-      dg_conv2d_grad_in(q->dy, q->wt, q->n, q->h, q->w, q->c, q->f, q->k, 0,
+      dg_conv2d_grad_in(&bx, q->dy, q->wt, q->n, q->h, q->w, q->c, q->f, q->k, 0,
                         q->out, q->work);
       break;
     /* dense, in (n, c) -> (n, f): as layers.c calls the GEMM */
