@@ -20,8 +20,9 @@
 #include <string.h>
 
 #include "digits.h"
+#include "wasm/abi.h"
 
-/* Exported: every non-static function here, listed in build.sh (WASM_EXPORTS);
+/* Exported: every non-static function here, listed in src/wasm/exports.txt;
  * DG_EXPORT only marks them for the reader. */
 #define DG_EXPORT
 
@@ -67,17 +68,16 @@ DG_EXPORT int net_new(const char *arch, uint32_t seed) {
 
 DG_EXPORT void net_free(dg_net *net) { dg_net_free(net); }
 
-/* Sizes of a net into out (6 ints): params, state, layers, input size,
- * output size, and 1 if the input is one 28x28 image (what predict's
- * preprocessing makes). */
-DG_EXPORT int net_info(const dg_net *net, int *out) {
+/* The sizes of a net into *out (wasm/abi.h; JS reads it by the field
+ * offsets generated into web/lib/constants.js). */
+DG_EXPORT int net_info(const dg_net *net, dg_wasm_net_info *out) {
   if (!net || !out) return dg_error(DG_ERR_ARG, "net_info: null argument");
-  out[0] = (int)dg_net_param_count(net);
-  out[1] = (int)dg_net_state_count(net);
-  out[2] = dg_net_layer_count(net);
-  out[3] = dg_net_input_size(net);
-  out[4] = dg_net_output_size(net);
-  out[5] = out[3] == 28 * 28;
+  out->params = (int32_t)dg_net_param_count(net);
+  out->state = (int32_t)dg_net_state_count(net);
+  out->layers = dg_net_layer_count(net);
+  out->input_size = dg_net_input_size(net);
+  out->output_size = dg_net_output_size(net);
+  out->takes_image = out->input_size == 28 * 28;
   return DG_OK;
 }
 
@@ -133,15 +133,13 @@ static int check_probs(const float *p, int n) {
   return DG_OK;
 }
 
-/* dg_preprocess_info as 11 ints, box first (the layout digits.js reads). */
+/* dg_preprocess_info as 11 ints, copied whole: digits.js reads it by the
+ * field offsets generated into web/lib/constants.js. */
 enum { DG_INFO_INTS = 11 };
-_Static_assert(sizeof(dg_preprocess_info) == DG_INFO_INTS * sizeof(int),
-               "dg_preprocess_info changed: update info_out and digits.js");
+_Static_assert(sizeof(dg_preprocess_info) == DG_INFO_INTS * sizeof(int32_t),
+               "dg_preprocess_info changed size: update DG_INFO_INTS");
 static void info_out(const dg_preprocess_info *pi, int32_t *out) {
-  for (int i = 0; i < 4; i++) out[i] = pi->box[i];
-  out[4] = pi->scale, out[5] = pi->photo, out[6] = pi->dark_ink;
-  out[7] = pi->kept, out[8] = pi->dropped, out[9] = pi->lines;
-  out[10] = pi->candidates;
+  memcpy(out, pi, sizeof *pi);
 }
 
 /* Classify one 28x28 input (784 floats, ink = 1): the digit or a status.

@@ -23,36 +23,47 @@
  * the status code and its name.
  */
 
+import { ImageLimits, NetInfo, Optimizer, PreprocessInfo, Status, StatusName }
+  from './constants.js';
+
+/* The C values (status codes, caps, ids, struct layouts), generated from the
+ * headers at build time (cmake/constants.c); Status is part of this API. */
+export * as constants from './constants.js';
+export { Status };
+
 const IS_NODE = typeof globalThis.process === 'object' &&
   globalThis.process.versions?.node != null;
 
-/* Status codes of src/digits.h. */
-export const Status = Object.freeze({
-  OK: 0, ARG: -1, NOMEM: -2, IO: -3, FORMAT: -4, EMPTY: -5, NUMERIC: -6,
-  STOPPED: -7, UNCERTAIN: -8,
-});
-
 /* Image limits of dg_preprocess (DG_IMAGE_MAX_DIM, DG_IMAGE_MAX_PIXELS). */
-const MAX_DIM = 16384;
-const MAX_PIXELS = 64 * 1024 * 1024;
+const MAX_DIM = ImageLimits.maxDim;
+const MAX_PIXELS = ImageLimits.maxPixels;
 const INPUT = 28 * 28;
-/* predict's info: dg_preprocess_info as ints (box[4], scale, photo,
- * dark_ink, kept, dropped, lines, candidates; src/wasm/api.c). */
-const INFO_INTS = 11;
 /* Pixel buffers above this (bytes: a 2-megapixel RGBA image) are freed
  * after the call instead of kept for the next one. */
 const BIG_SCRATCH = 8 << 20;
 
-/* predict's info ints -> an object; box null when all zero. */
-function readInfo(v) {
-  const box = v[2] > 0 && v[3] > 0 ? [v[0], v[1], v[2], v[3]] : null;
-  return { box, scale: v[4], photo: v[5] === 1, darkInk: v[6] === 1, kept: v[7],
-           dropped: v[8], lines: v[9], candidates: v[10] };
+/* The C struct of int32 fields at ptr, read by its layout in constants.js:
+ * {field: number, or an array for a field of several ints}. */
+function readStruct(mod, ptr, layout) {
+  const v = mod.i32(ptr, layout.bytes >> 2), out = {};
+  for (const [name, [offset, count]] of Object.entries(layout.fields)) {
+    const i = offset >> 2;
+    out[name] = count === 1 ? v[i] : Array.from(v.subarray(i, i + count));
+  }
+  return out;
 }
 
-/* A failed call into the core: message from C, code a negative status. */
+/* predict's info (dg_preprocess_info) -> an object; box null when empty. */
+function readInfo(p) {
+  const box = p.box[2] > 0 && p.box[3] > 0 ? p.box : null;
+  return { box, scale: p.scale, photo: p.photo === 1, darkInk: p.darkInk === 1,
+           kept: p.kept, dropped: p.dropped, lines: p.lines, candidates: p.candidates };
+}
+
+/* A failed call into the core: message from C, code a negative status,
+ * codeName its name (dg_status_name's, by default). */
 export class DigitsError extends Error {
-  constructor(message, code, codeName) {
+  constructor(message, code, codeName = StatusName[code] ?? 'unknown error') {
     super(message);
     this.name = 'DigitsError';
     this.code = code;
@@ -161,16 +172,16 @@ async function fetchBytes(url) {
       return new Uint8Array(await readFile(url));
     } catch (e) {
       throw new DigitsError(`${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
-                            Status.IO, 'i/o error');
+                            Status.IO);
     }
   }
   let res;
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new DigitsError(`${url}: ${e.message}`, Status.IO, 'i/o error');
+    throw new DigitsError(`${url}: ${e.message}`, Status.IO);
   }
-  if (!res.ok) throw new DigitsError(`${url}: HTTP ${res.status}`, Status.IO, 'i/o error');
+  if (!res.ok) throw new DigitsError(`${url}: HTTP ${res.status}`, Status.IO);
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -208,10 +219,9 @@ export async function loadModule({ simd = 'auto', wasmBase } = {}) {
   if (variant === null)
     throw new TypeError(`simd: expected 'auto', 'relaxed', true or false, not ${simd}`);
   if (variant !== 'plain' && !simdSupported())
-    throw new DigitsError('this engine has no WebAssembly SIMD', Status.ARG, 'bad argument');
+    throw new DigitsError('this engine has no WebAssembly SIMD', Status.ARG);
   if (variant === 'relaxed' && !relaxedSupported())
-    throw new DigitsError('this engine has no relaxed WebAssembly SIMD', Status.ARG,
-                          'bad argument');
+    throw new DigitsError('this engine has no relaxed WebAssembly SIMD', Status.ARG);
   const base = wasmBase == null ? defaultBase() : await toUrl(wasmBase, true);
   const url = new URL(BUILDS[variant], base);
   const key = url.href;
@@ -283,7 +293,7 @@ export class DigitsModule {
 
   malloc(bytes) {
     const p = this.exports.malloc(Math.max(1, bytes));
-    if (!p) throw new DigitsError(`out of memory (${bytes} bytes)`, Status.NOMEM, 'out of memory');
+    if (!p) throw new DigitsError(`out of memory (${bytes} bytes)`, Status.NOMEM);
     return p;
   }
 
@@ -347,7 +357,7 @@ export class DigitsModule {
   /* Parse model bytes into a Net (DigitsError with the C message if bad). */
   loadNet(bytes) {
     if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
-    if (bytes.length === 0) throw new DigitsError('model: empty file', Status.FORMAT, 'format error');
+    if (bytes.length === 0) throw new DigitsError('model: empty file', Status.FORMAT);
     const p = this.malloc(bytes.length);
     try {
       this.u8(p, bytes.length).set(bytes);
@@ -385,20 +395,20 @@ function checkImage(data, width, height, channels = 4) {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 ||
       width > MAX_DIM || height > MAX_DIM || width * height > MAX_PIXELS)
     throw new DigitsError(`image: cannot use a ${width}x${height} image (1..${MAX_DIM} per side, ` +
-                          `at most ${MAX_PIXELS} pixels)`, Status.ARG, 'bad argument');
+                          `at most ${MAX_PIXELS} pixels)`, Status.ARG);
   if (!ArrayBuffer.isView(data) || data.BYTES_PER_ELEMENT !== 1)
     throw new DigitsError('image: data must be bytes (Uint8ClampedArray or Uint8Array)',
-                          Status.ARG, 'bad argument');
+                          Status.ARG);
   if (data.length !== width * height * channels)
     throw new DigitsError(`image: ${data.length} bytes for ${width}x${height}x${channels} ` +
-                          `(expected ${width * height * channels})`, Status.ARG, 'bad argument');
+                          `(expected ${width * height * channels})`, Status.ARG);
   return data;
 }
 
 function checkFloats(x, what) {
   if (!(x instanceof Float32Array)) {
     if (Array.isArray(x) || ArrayBuffer.isView(x)) return Float32Array.from(x);
-    throw new DigitsError(`${what}: expected a Float32Array`, Status.ARG, 'bad argument');
+    throw new DigitsError(`${what}: expected a Float32Array`, Status.ARG);
   }
   return x;
 }
@@ -412,25 +422,25 @@ export class Net {
     this.handle = handle;
     /** size of the model file it came from (0 for a new net) */
     this.bytes = bytes;
-    const ints = mod.scratchBuf('info', 24);
-    mod.check(mod.exports.net_info(handle, ints));
-    const v = mod.i32(ints, 6);
-    this.inputSize = v[3];
-    this.outputSize = v[4];
-    this.takesImage = v[5] === 1;
+    const p = mod.scratchBuf('info', NetInfo.bytes);
+    mod.check(mod.exports.net_info(handle, p));
+    const ni = readStruct(mod, p, NetInfo);
+    this.inputSize = ni.inputSize;
+    this.outputSize = ni.outputSize;
+    this.takesImage = ni.takesImage === 1;
   }
 
   h() {
-    if (!this.handle) throw new DigitsError('net: used after free()', Status.ARG, 'bad argument');
+    if (!this.handle) throw new DigitsError('net: used after free()', Status.ARG);
     return this.handle;
   }
 
   /* arch, params, state, layers [{name, kind, shape, params}], metadata. */
   info() {
     const m = this.mod, e = m.exports, h = this.h();
-    const ints = m.scratchBuf('info', 24);
+    const ints = m.scratchBuf('info', Math.max(NetInfo.bytes, 5 * 4));
     m.check(e.net_info(h, ints));
-    const [params, state, layerCount] = m.i32(ints, 3);
+    const { params, state, layers: layerCount } = readStruct(m, ints, NetInfo);
     const names = m.scratchBuf('names', 8);
     const layers = [];
     for (let i = 0; i < layerCount; i++) {
@@ -499,16 +509,16 @@ export class Net {
     const m = this.mod, h = this.h();
     if (!image || typeof image !== 'object')
       throw new DigitsError('predict: expected an ImageData or {data, width, height}',
-                            Status.ARG, 'bad argument');
+                            Status.ARG);
     const { data, width, height } = image;
     checkImage(data, width, height, 4);
     const px = m.put('pixels', data);
     const probs = m.scratchBuf('probs', this.outputSize * 4);
     const inp = m.scratchBuf('input', INPUT * 4);
-    const ip = m.scratchBuf('pinfo', INFO_INTS * 4);
+    const ip = m.scratchBuf('pinfo', PreprocessInfo.bytes);
     const st = m.exports.predict(h, px, width, height, probs, inp, ip);
     const input = m.floats(inp, INPUT);
-    const info = readInfo(m.i32(ip, INFO_INTS));
+    const info = readInfo(readStruct(m, ip, PreprocessInfo));
     /* a photo leaves a big pixel buffer behind: give it back to malloc so
      * other buffers can reuse the space (WebAssembly memory never shrinks) */
     if (data.length > BIG_SCRATCH) m.dropScratch('pixels');
@@ -526,7 +536,7 @@ export class Net {
     x = checkFloats(x, 'predictInput');
     if (x.length !== this.inputSize)
       throw new DigitsError(`predictInput: ${x.length} floats, the model takes ${this.inputSize}`,
-                            Status.ARG, 'bad argument');
+                            Status.ARG);
     const m = this.mod;
     const xp = m.put('batch', x);
     const probs = m.scratchBuf('probs', this.outputSize * 4);
@@ -541,7 +551,7 @@ export class Net {
     const I = this.inputSize, K = this.outputSize, n = x.length / I;
     if (!Number.isInteger(n))
       throw new DigitsError(`predictBatch: ${x.length} floats is not a multiple of ${I}`,
-                            Status.ARG, 'bad argument');
+                            Status.ARG);
     const m = this.mod, out = new Float32Array(n * K);
     for (let i = 0; i < n; i += batch) {
       const b = Math.min(batch, n - i);
@@ -560,7 +570,7 @@ export class Net {
     const I = this.inputSize, K = this.outputSize, n = labels.length;
     if (x.length !== n * I)
       throw new DigitsError(`evaluate: ${x.length} floats for ${n} labels of ${I} inputs`,
-                            Status.ARG, 'bad argument');
+                            Status.ARG);
     const m = this.mod, all = probs ? new Float32Array(n * K) : null;
     let loss = 0, correct = 0;
     for (let i = 0; i < n; i += batch) {
@@ -621,7 +631,7 @@ export class Recognizer {
       net.free();
       throw new DigitsError(`model: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
                             'outputs; a digit model takes 28x28 and gives 10',
-                            Status.FORMAT, 'format error');
+                            Status.FORMAT);
     }
     this.net?.free();
     this.net = net;
@@ -629,7 +639,7 @@ export class Recognizer {
   }
 
   need() {
-    if (!this.net) throw new DigitsError('no model loaded', Status.ARG, 'bad argument');
+    if (!this.net) throw new DigitsError('no model loaded', Status.ARG);
     return this.net;
   }
 
@@ -668,7 +678,7 @@ export async function createRecognizer({ model, simd = 'auto', wasmBase, module 
 
 /* ---- training: one call per batch ------------------------------------------- */
 
-const OPTIMIZERS = { sgd: 0, adam: 1 };
+const OPTIMIZERS = Optimizer; /* { sgd, adam }: trainer_new's ids */
 
 /* Trains a Net in place. Each trainBatch is one short call into WASM, so
  * the engine optimizes the hot code and a worker can pause between calls. */
