@@ -8,7 +8,7 @@
  *   {type:'pause'} {type:'resume'} {type:'stop'}
  *   {type:'finetune', model, examples:[{label, pixels}], epochs, lr, seed}
  * Messages out:
- *   {type:'ready', ntrain, ntest}            data decoded
+ *   {type:'ready', ntrain, nval, ntest}      data decoded (ntrain: the digits that train; nval more validate)
  *   {type:'state', state}                    'running' | 'paused' | 'idle'
  *   {type:'progress', ...}                   at most every PROGRESS_MS while training
  *   {type:'epoch', ...}                      validation and test accuracy, confusion matrix,
@@ -176,14 +176,20 @@ async function runEpoch(fit, epoch, ntrain) {
   return { seen, ms, stopped: false };
 }
 
+/* How many of the subset's training digits validate (the last ones). */
+function validationCount(ntrain) {
+  return Math.floor(ntrain / 11);
+}
+
 /* Train a new network on the subset with the C epoch loop (Trainer.fit):
- * the last tenth of the training digits validates; the learning rate
+ * the last of every eleven training digits validates (1,000 of the
+ * subset's 11,000, so an epoch still trains on 10,000); the learning rate
  * halves after 3 epochs without a validation gain, 5 stop the run, and
  * the best validation epoch's weights are kept. After each epoch the test
  * digits are evaluated for the panel. */
 async function train({ arch, epochs, batch, lr, seed = 1, archLabel }) {
   const trainer = await createTrainer({ arch, lr, seed, module: await module() });
-  const valCount = Math.floor(data.ntrain / 10), ntrain = data.ntrain - valCount;
+  const valCount = validationCount(data.ntrain), ntrain = data.ntrain - valCount;
   const B = Math.max(1, Math.min(batch, ntrain));
   let fit;
   try {
@@ -327,7 +333,8 @@ self.onmessage = ({ data: msg }) => {
         const s = splitSubset({ ntrain: msg.ntrain, ntest: msg.ntest, rows: 28, cols: 28,
                                 raw: raw.length }, raw);
         data = { ...s, trainX: toFloats(s.trainImages), testX: toFloats(s.testImages) };
-        post({ type: 'ready', ntrain: s.ntrain, ntest: s.ntest });
+        const nval = validationCount(s.ntrain);
+        post({ type: 'ready', ntrain: s.ntrain - nval, nval, ntest: s.ntest });
       } catch (e) {
         post({ type: 'data-error', message: e.message });
       }

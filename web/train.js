@@ -139,6 +139,10 @@ class TrainPanel {
     this.epochs = 1;
     this.drawQueued = false;
     this.dataWaiters = [];
+    /* Runs are seeded 1, 2, 3, ... in the order they start: the same
+     * settings give the same network on every page load, as the CLI's
+     * --seed does, and each run of a session starts differently. */
+    this.runs = 0;
     this.examples = [];
     this.reading = null;       /* the pad's latest reading (app.js 'digits:reading') */
     this.wireData();
@@ -174,7 +178,8 @@ class TrainPanel {
       ready: (m) => {
         this.dataState = 'ready';
         ui.data.textContent = `${m.ntrain.toLocaleString('en')} training and ` +
-                              `${m.ntest.toLocaleString('en')} test digits ready.`;
+                              `${m.ntest.toLocaleString('en')} test digits ready ` +
+                              `(${m.nval.toLocaleString('en')} more validate).`;
         ui.panel.dataset.data = 'ready';
         this.dataWaiters.splice(0).forEach((w) => w.resolve());
         this.setRunning(this.running);
@@ -394,7 +399,7 @@ class TrainPanel {
       this.queueChart();
       this.getWorker().postMessage({
         type: 'start', arch: a.arch, archLabel: ui.arch.value, epochs: ep,
-        batch: Number(ui.batch.value), lr: Number(ui.lr.value), seed: (Date.now() % 100000) + 1 });
+        batch: Number(ui.batch.value), lr: Number(ui.lr.value), seed: ++this.runs });
     });
     ui.pause.addEventListener('click', () => this.worker?.postMessage({ type: 'pause' }));
     ui.resume.addEventListener('click', () => this.worker?.postMessage({ type: 'resume' }));

