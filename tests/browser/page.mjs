@@ -6,21 +6,16 @@
 // runs some; exit status 1 on failure.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startServer, launch, openPage, drawMouse, drawTouch, reading }
+import { launch, openPage, drawMouse, drawTouch, reading, openSession, closeSession }
   from './lib/harness.mjs';
 
 describe('browser page', () => {
   let srv = null, b = null, tb = null, page = null;
   before(async () => {
-    srv = await startServer();
-    b = await launch({ viewport: { width: 1280, height: 800 } });
-    page = b.page;
-    await openPage(page, srv.url);
+    ({ srv, b, page } = await openSession({ viewport: { width: 1280, height: 800 } }));
   });
   after(async () => {
-    await tb?.close();
-    await b?.close();
-    await srv?.stop();
+    await closeSession({ srv, b }, tb);
   });
 
   test('empty pad shows no guess', async () => {

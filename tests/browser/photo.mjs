@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startServer, launch, openPage, drawMouse, reading }
+import { ROOT, openPage, drawMouse, reading, openSession, closeSession }
   from './lib/harness.mjs';
 import { photoGen, photoGenPath, composePhoto, withExifOrientation } from './lib/photos.mjs';
 
@@ -72,14 +72,10 @@ function iou(a, b) {
 describe('browser photo', () => {
   let srv = null, b = null, page = null;
   before(async () => {
-    srv = await startServer();
-    b = await launch();
-    page = b.page;
-    await openPage(page, srv.url);
+    ({ srv, b, page } = await openSession());
   });
   after(async () => {
-    await b?.close();
-    await srv?.stop();
+    await closeSession({ srv, b });
   });
 
   test('the Photo control: file input, camera button, message', async () => {

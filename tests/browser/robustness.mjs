@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startServer, launch, openPage, drawMouse, reading }
+import { ROOT, launch, openPage, drawMouse, reading, openSession, closeSession }
   from './lib/harness.mjs';
 
 const WASM = process.env.DIGITS_WASM || path.join(ROOT, 'web', 'build');
@@ -43,16 +43,10 @@ const UPLOADS = [
 describe('browser robustness', () => {
   let srv = null, b = null, big = null, noidb = null, page = null;
   before(async () => {
-    srv = await startServer();
-    b = await launch();
-    page = b.page;
-    await openPage(page, srv.url);
+    ({ srv, b, page } = await openSession());
   });
   after(async () => {
-    await noidb?.close();
-    await big?.close();
-    await b?.close();
-    await srv?.stop();
+    await closeSession({ srv, b }, noidb, big);
   });
 
   test('an empty drawing gives no guess', async () => {

@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, startServer, launch, openPage, drawMouse, reading }
+import { ROOT, launch, openPage, drawMouse, reading, openSession, closeSession }
   from './lib/harness.mjs';
 import { checkSubset, splitSubset } from '../../web/lib/subset.js';
 
@@ -68,15 +68,10 @@ async function trainRun(page, { arch, epochs = 1, batch = '32', lr = '0.001' }, 
 describe('browser train', () => {
   let srv = null, b = null, b2 = null, page = null, mlp = null;
   before(async () => {
-    srv = await startServer();
-    b = await launch();
-    page = b.page;
-    await openPage(page, srv.url);
+    ({ srv, b, page } = await openSession());
   });
   after(async () => {
-    await b2?.close();
-    await b?.close();
-    await srv?.stop();
+    await closeSession({ srv, b }, b2);
     if (speeds.mlp || speeds.cnn)
       console.log(`in-browser training speed (headless Chromium, ${process.env.DIGITS_SIMD === '0' ? 'plain' : 'SIMD'}): ` +
                   `mlp ${speeds.mlp?.ips ?? '?'} images/s (first epoch), ${speeds.mlpWarm ?? '?'} (second), small CNN ${speeds.cnn?.ips ?? '?'} images/s ` +

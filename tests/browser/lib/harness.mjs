@@ -79,6 +79,23 @@ export async function openPage(page, url) {
   await page.waitForSelector('html[data-ready="1"]', { timeout: 30000 });
 }
 
+/* A test file's server and browser with the page open and ready (launch
+ * options as launch takes them): {srv, b, page}. */
+export async function openSession(options) {
+  const srv = await startServer();
+  const b = await launch(options);
+  await openPage(b.page, srv.url);
+  return { srv, b, page: b.page };
+}
+
+/* Close what a file opened: extra browsers first (any may be null), then
+ * the session's browser and server. */
+export async function closeSession(session, ...extra) {
+  for (const x of extra) await x?.close();
+  await session?.b?.close();
+  await session?.srv?.stop();
+}
+
 /* Strokes of a few digits in pad coordinates (0..1): lists of polylines. */
 export const SHAPES = {
   1: [[[0.52, 0.18], [0.5, 0.5], [0.48, 0.82]]],
