@@ -307,6 +307,18 @@ int dg_model_load(dg_net **out, const char *path, dg_blob **extra,
                   int *nextra);
 void dg_blobs_free(dg_blob *b, int n);
 
+/* ---- ONNX (io/onnx_read.c, io/onnx_write.c) ---------------------------------- */
+
+/* Convert an ONNX model (protobuf bytes) into a net: the operators
+ * MNIST-class networks export to (docs/model-format.md lists them). Any
+ * operator, attribute or shape outside that set is DG_ERR_FORMAT with one
+ * line naming the node, its operator and what is unsupported; *out is then
+ * NULL. Hostile input: every size is checked before it is allocated. */
+int dg_onnx_import_mem(dg_net **out, const void *buf, size_t len);
+/* Serialise net as an ONNX model (opset 13, input "input" [N,1,28,28]
+ * float 0..1, output "probs" [N,10]) into a new buffer; free() it. */
+int dg_onnx_export_mem(const dg_net *net, uint8_t **buf, size_t *len);
+
 /* ---- files (fileio.c) ------------------------------------------------------ */
 
 /* Read a whole file (cap: max bytes). free() the buffer. */
