@@ -1,10 +1,12 @@
 /* digits.js: the one way into the WebAssembly build of the digits core, for
- * the page, a training worker and the Node tests alike (ES2022, no
- * dependencies). It owns every access to the module's memory.
+ * the page, a training worker, the Node tests and other people's pages (the
+ * npm package, tools/pack.mjs; ES2022, no dependencies). It owns every
+ * access to the module's memory. docs/api.md is its reference.
  *
- *   const r = await createRecognizer({ model: 'models/default.safetensors' });
+ *   const r = await createRecognizer();          // the default model
  *   const { digit, confidence, probs, input, empty, uncertain, box, ms } =
- *     await r.predict(imageData);
+ *     await r.predict(canvas);    // or ImageData, an <img>, a Blob, ...
+ *   r.dispose();
  *
  *   const t = await createTrainer({ arch: 'mlp', lr: 1e-3 });
  *   const { loss, accuracy } = t.trainBatch(x, labels);   // one batch per call
@@ -12,7 +14,9 @@
  *
  * The module is a standalone .wasm (no Emscripten JS glue): this file
  * compiles it (streaming in browsers, from disk under Node), supplies its one
- * import and calls the exports of src/wasm/api.c. Three builds exist,
+ * import and calls the exports of src/wasm/api.c. Its files are found
+ * through assets.js (URLs bundlers understand) unless the caller says where;
+ * { worker: true } runs all of it in a Web Worker (remote.js). Three builds exist,
  * digits-relaxed.wasm (SIMD with fused multiply-add), digits-simd.wasm and
  * digits-plain.wasm; 'auto' picks the relaxed one where the engine validates
  * relaxed SIMD, else SIMD where it validates SIMD and is not Safari 16.x
@@ -23,16 +27,25 @@
  * the status code and its name.
  */
 
-import { ImageLimits, NetInfo, Optimizer, PreprocessInfo, Status, StatusName }
-  from './constants.js';
+import { defaultModelUrl, wasmUrls } from './assets.js';
+import { ImageLimits, NetInfo, Optimizer, PreprocessInfo, Status } from './constants.js';
+import { DISPOSE, DigitsError, disposedError } from './errors.js';
+import { host } from './host.js';
+import { toPixels, toPixelsSync } from './image.js';
+import { createRemote } from './remote.js';
 
 /* The C values (status codes, caps, ids, struct layouts), generated from the
  * headers at build time (cmake/constants.c); Status is part of this API. */
 export * as constants from './constants.js';
-export { Status };
+export { DigitsError, Status };
 
 const IS_NODE = typeof globalThis.process === 'object' &&
   globalThis.process.versions?.node != null;
+
+/* What a disposed object holds instead of its module: any use throws. */
+function goneModule(what) {
+  return new Proxy({}, { get() { throw disposedError(what); } });
+}
 
 /* Image limits of dg_preprocess (DG_IMAGE_MAX_DIM, DG_IMAGE_MAX_PIXELS). */
 const MAX_DIM = ImageLimits.maxDim;
@@ -58,17 +71,6 @@ function readInfo(p) {
   const box = p.box[2] > 0 && p.box[3] > 0 ? p.box : null;
   return { box, scale: p.scale, photo: p.photo === 1, darkInk: p.darkInk === 1,
            kept: p.kept, dropped: p.dropped, lines: p.lines, candidates: p.candidates };
-}
-
-/* A failed call into the core: message from C, code a negative status,
- * codeName its name (dg_status_name's, by default). */
-export class DigitsError extends Error {
-  constructor(message, code, codeName = StatusName[code] ?? 'unknown error') {
-    super(message);
-    this.name = 'DigitsError';
-    this.code = code;
-    this.codeName = codeName;
-  }
 }
 
 /* ---- feature detection ------------------------------------------------- */
@@ -143,8 +145,21 @@ export function preferredBuild(userAgent) {
 
 /* ---- fetching bytes, in browsers and under Node ------------------------ */
 
-function defaultBase() {
-  return new URL('../build/', import.meta.url);
+/* Node's fs/promises, url and path, for file: URLs and paths: set by the
+ * package's Node entry (digits-node.js), else found through
+ * process.getBuiltinModule (Node 20.16+, 22.3+) when this file is imported
+ * directly. This file imports no node: module, so bundlers for the browser
+ * meet none; null outside Node. */
+function nodeHost() {
+  if (!IS_NODE) return null;
+  if (!host.fs && typeof globalThis.process.getBuiltinModule === 'function') {
+    const get = (name) => globalThis.process.getBuiltinModule(name);
+    Object.assign(host, { fs: get('node:fs/promises'), url: get('node:url'), path: get('node:path') });
+  }
+  if (!host.fs)
+    throw new DigitsError('reading files under this Node needs the package\'s Node entry ' +
+                          '(import it by its package name, or digits-node.js)', Status.IO);
+  return host;
 }
 
 /* A URL from a URL, a URL string, or (Node) a file path; relative strings
@@ -155,9 +170,8 @@ async function toUrl(ref, dir = false) {
   if (dir && !s.endsWith('/')) s += '/';
   if (/^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s)) return new URL(s);
   if (IS_NODE) {
-    const { pathToFileURL } = await import('node:url');
-    const { resolve } = await import('node:path');
-    const u = pathToFileURL(resolve(s));
+    const { url, path } = nodeHost();
+    const u = url.pathToFileURL(path.resolve(s));
     if (dir && !u.pathname.endsWith('/')) u.pathname += '/';
     return u;
   }
@@ -167,10 +181,10 @@ async function toUrl(ref, dir = false) {
 
 async function fetchBytes(url) {
   if (url.protocol === 'file:' && IS_NODE) {
-    const { readFile } = await import('node:fs/promises');
     try {
-      return new Uint8Array(await readFile(url));
+      return new Uint8Array(await nodeHost().fs.readFile(url));
     } catch (e) {
+      if (e instanceof DigitsError) throw e;
       throw new DigitsError(`${url.pathname}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`,
                             Status.IO);
     }
@@ -210,20 +224,36 @@ async function compile(url) {
 
 /* ---- the module ---------------------------------------------------------- */
 
+/* The URL of one build: from wasm ({relaxed, simd, plain}: URLs or paths
+ * of each), else wasmBase (their folder), else assets.js. */
+async function buildUrl(variant, wasm, wasmBase) {
+  if (wasm != null) {
+    if (wasm[variant] == null)
+      throw new DigitsError(`wasm: no URL for the ${variant} build`, Status.ARG);
+    return toUrl(wasm[variant]);
+  }
+  if (wasmBase != null) return new URL(BUILDS[variant], await toUrl(wasmBase, true));
+  return wasmUrls()[variant];
+}
+
 /* Load (and compile once per URL) one of the builds. simd: 'auto' (the
- * best this engine runs well, preferredBuild), 'relaxed', true (simd128)
- * or false (plain); wasmBase: folder (URL or path) of the builds. */
-export async function loadModule({ simd = 'auto', wasmBase } = {}) {
-  const variant = simd === 'auto' ? preferredBuild()
+ * best this engine runs well, preferredBuild; among the builds given in
+ * wasm, if given), 'relaxed', true (simd128) or false (plain); wasm: the
+ * URL of each build ({relaxed, simd, plain}, for bundlers that hand out
+ * asset URLs); wasmBase: folder (URL or path) of the builds. */
+export async function loadModule({ simd = 'auto', wasmBase, wasm } = {}) {
+  let variant = simd === 'auto' ? preferredBuild()
     : simd === 'relaxed' ? 'relaxed' : simd === true ? 'simd' : simd === false ? 'plain' : null;
   if (variant === null)
     throw new TypeError(`simd: expected 'auto', 'relaxed', true or false, not ${simd}`);
+  if (simd === 'auto' && wasm != null) /* the best build given */
+    variant = ['relaxed', 'simd', 'plain'].slice(['relaxed', 'simd', 'plain'].indexOf(variant))
+      .find((v) => wasm[v] != null) ?? variant;
   if (variant !== 'plain' && !simdSupported())
     throw new DigitsError('this engine has no WebAssembly SIMD', Status.ARG);
   if (variant === 'relaxed' && !relaxedSupported())
     throw new DigitsError('this engine has no relaxed WebAssembly SIMD', Status.ARG);
-  const base = wasmBase == null ? defaultBase() : await toUrl(wasmBase, true);
-  const url = new URL(BUILDS[variant], base);
+  const url = await buildUrl(variant, wasm, wasmBase);
   const key = url.href;
   if (!compiled.has(key)) {
     const p = compile(url);
@@ -309,6 +339,15 @@ export class DigitsModule {
     const ptr = this.malloc(n);
     this.scratch.set(role, { ptr, bytes: n });
     return ptr;
+  }
+
+  /* Free every scratch buffer and let go of the instance, so that its
+   * memory can be collected (WebAssembly memory cannot be returned
+   * otherwise); the module is unusable afterwards. */
+  dispose() {
+    if (!this.exports) return;
+    for (const role of [...this.scratch.keys()]) this.dropScratch(role);
+    this.exports = this.memory = this.heapBuffer = this.heapU8 = this.heapF32 = null;
   }
 
   /* Free one role's scratch buffer (the next scratchBuf allocates anew). */
@@ -610,23 +649,26 @@ export class Net {
 /* ---- the recognizer: what the drawing page uses ---------------------------- */
 
 export class Recognizer {
-  constructor(mod) {
+  /* mod: the module it runs in; owned: free the module too on dispose() */
+  constructor(mod, { owned = false } = {}) {
     this.mod = mod;
     this.net = null;
+    this.owned = owned;
+    /** true if a SIMD build is in use */
+    this.simd = mod.simd;
+    /** which build is in use: 'relaxed', 'simd' or 'plain' */
+    this.variant = mod.variant;
+    /** the core's build string (SIMD path, compiler) */
+    this.buildInfo = mod.buildInfo;
+    this.disposed = false;
   }
-
-  /** true if a SIMD build is in use */
-  get simd() { return this.mod.simd; }
-  /** which build is in use: 'relaxed', 'simd' or 'plain' */
-  get variant() { return this.mod.variant; }
-  /** the core's build string (SIMD path, compiler) */
-  get buildInfo() { return this.mod.buildInfo; }
 
   /* Replace the model (URL, path or bytes). On failure the old model stays
    * and the promise rejects with the C message. */
   async loadModel(src) {
+    this.live();
     const bytes = await modelBytes(src);
-    const net = this.mod.loadNet(bytes);
+    const net = this.live().loadNet(bytes);
     if (!net.takesImage || net.outputSize !== 10) {
       net.free();
       throw new DigitsError(`model: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
@@ -638,17 +680,36 @@ export class Recognizer {
     return this.info();
   }
 
+  /* The module, or a DigitsError once disposed. */
+  live() {
+    if (this.disposed) throw disposedError('recognizer');
+    return this.mod;
+  }
+
   need() {
+    this.live();
     if (!this.net) throw new DigitsError('no model loaded', Status.ARG);
     return this.net;
   }
 
   info() { return this.need().info(); }
 
-  /* Canvas or photo pixels -> {digit, confidence, probs, input, empty,
-   * uncertain, box, photo, info, ms} (Net.predictImage). */
-  async predict(imageData) { return this.predictSync(imageData); }
-  predictSync(imageData) { return this.need().predictImage(imageData); }
+  /* An image -> {digit, confidence, probs, input, empty, uncertain, box,
+   * photo, info, ms} (Net.predictImage). The image: ImageData or
+   * {data, width, height} (RGBA), a canvas (HTMLCanvasElement or
+   * OffscreenCanvas), an ImageBitmap, an <img>, a video frame, or a Blob or
+   * File the browser decodes (image.js). */
+  async predict(image) {
+    this.need();
+    return this.predictSync(await toPixels(image));
+  }
+
+  /* The same at once, for every source but a Blob or an <img> not yet
+   * decoded. */
+  predictSync(image) {
+    const net = this.need();
+    return net.predictImage(toPixelsSync(image));
+  }
 
   /* A 28x28 float input (an MNIST digit) -> the same result shape. */
   async predictInput(x) { return this.need().predictInput(x); }
@@ -660,19 +721,41 @@ export class Recognizer {
   /* The current model as file bytes. */
   saveModel(meta) { return this.need().save(meta); }
 
-  free() {
+  /* Free the model's memory in the module (and the module, if this
+   * recognizer loaded it); any later call throws a DigitsError. Again is a
+   * no-op. */
+  dispose() {
+    if (this.disposed) return;
     this.net?.free();
     this.net = null;
+    if (this.owned) this.mod.dispose();
+    this.mod = null;
+    this.disposed = true;
   }
+
+  [DISPOSE]() { this.dispose(); }
+
+  /* The same as dispose(). */
+  free() { this.dispose(); }
 }
 
-/* Create a recognizer: model (URL, path or bytes; default the shipped
- * models/default.safetensors), simd ('auto' | 'relaxed' | true | false), wasmBase
- * (folder of the .wasm builds), module (share an existing DigitsModule). */
-export async function createRecognizer({ model, simd = 'auto', wasmBase, module } = {}) {
-  const mod = module ?? await loadModule({ simd, wasmBase });
-  const r = new Recognizer(mod);
-  await r.loadModel(model ?? new URL('../../models/default.safetensors', import.meta.url));
+/* Create a recognizer: model (URL, path or bytes; default the packaged
+ * default model, assets.js), simd ('auto' | 'relaxed' | true | false),
+ * wasm ({relaxed, simd, plain}: URL of each build) or wasmBase (their
+ * folder), module (share an existing DigitsModule); worker: true runs it
+ * in a Web Worker (workerUrl: where digits-worker.js is, if moved), every
+ * method then returning a promise. */
+export async function createRecognizer(options = {}) {
+  const { model, simd = 'auto', wasmBase, wasm, module, worker = false } = options;
+  if (worker) return createRemote('recognizer', await remoteOptions(options, true));
+  const mod = module ?? await loadModule({ simd, wasmBase, wasm });
+  const r = new Recognizer(mod, { owned: !module });
+  try {
+    await r.loadModel(model ?? defaultModelUrl());
+  } catch (e) {
+    r.dispose();
+    throw e;
+  }
   return r;
 }
 
@@ -683,8 +766,9 @@ const OPTIMIZERS = Optimizer; /* { sgd, adam }: trainer_new's ids */
 /* Trains a Net in place. Each trainBatch is one short call into WASM, so
  * the engine optimizes the hot code and a worker can pause between calls. */
 export class Trainer {
+  /* owned: free the module too on dispose() */
   constructor(mod, net, { optimizer = 'adam', lr = 1e-3, weightDecay = 0, seed = 1,
-                          augment = false } = {}) {
+                          augment = false, owned = false } = {}) {
     if (!(optimizer in OPTIMIZERS))
       throw new DigitsError(`trainer: optimizer must be adam or sgd, not ${optimizer}`,
                             Status.ARG, 'bad argument');
@@ -693,17 +777,18 @@ export class Trainer {
     this.handle = mod.check(mod.exports.trainer_new(net.h(), OPTIMIZERS[optimizer], lr,
                                                     weightDecay, seed >>> 0));
     this.lr = lr;
+    this.owned = owned;
+    this.fits = new Set(); /* runs to end before the trainer */
+    this.simd = mod.simd;
+    this.variant = mod.variant;
+    this.buildInfo = mod.buildInfo;
     if (augment) this.setAugment(augment);
   }
 
   h() {
-    if (!this.handle) throw new DigitsError('trainer: used after free()', Status.ARG, 'bad argument');
+    if (!this.handle) throw disposedError('trainer');
     return this.handle;
   }
-
-  get simd() { return this.mod.simd; }
-  get variant() { return this.mod.variant; }
-  get buildInfo() { return this.mod.buildInfo; }
 
   setLearningRate(lr) {
     this.mod.check(this.mod.exports.trainer_set_lr(this.h(), lr));
@@ -759,7 +844,9 @@ export class Trainer {
     if (n < 1 || x.length !== n * I)
       throw new DigitsError(`fit: ${x.length} floats for ${n} labels of ${I} inputs`,
                             Status.ARG, 'bad argument');
-    return new Fit(this, x, labels, { epochs, batch, valCount, patience });
+    const f = new Fit(this, x, labels, { epochs, batch, valCount, patience });
+    this.fits.add(f);
+    return f;
   }
 
   evaluate(x, labels, opts) { return this.net.evaluate(x, labels, opts); }
@@ -770,11 +857,22 @@ export class Trainer {
   /* The trained model as .safetensors bytes (loads in `digits eval`). */
   saveModel(meta = {}) { return this.net.save(meta); }
 
-  free() {
-    if (this.handle) this.mod.exports.trainer_free(this.handle);
+  /* Free the trainer and its network (and the module, if this trainer
+   * loaded it); any later call throws a DigitsError. */
+  dispose() {
+    if (!this.handle) return;
+    for (const f of [...this.fits]) f.dispose();
+    this.mod.exports.trainer_free(this.handle);
     this.handle = 0;
     this.net.free();
+    if (this.owned) this.mod.dispose();
+    this.mod = this.net.mod = goneModule('trainer');
   }
+
+  [DISPOSE]() { this.dispose(); }
+
+  /* The same as dispose(). */
+  free() { this.dispose(); }
 }
 
 /* fit_progress's floats, in order (src/wasm/api.c). */
@@ -809,7 +907,7 @@ export class Fit {
   }
 
   h() {
-    if (!this.handle) throw new DigitsError('fit: used after free()', Status.ARG, 'bad argument');
+    if (!this.handle) throw disposedError('fit');
     return this.handle;
   }
 
@@ -847,26 +945,54 @@ export class Fit {
     return r;
   }
 
-  free() {
+  /* Free the run's copy of the data (the trainer stays; disposing the
+   * trainer disposes its runs first). */
+  dispose() {
     if (this.handle) this.mod.exports.fit_free(this.handle);
     this.handle = 0;
     for (const p of [this.xp, this.lp, this.out]) this.mod.free(p);
     this.xp = this.lp = this.out = 0;
+    this.trainer.fits.delete(this);
   }
+
+  [DISPOSE]() { this.dispose(); }
+
+  /* The same as dispose(). */
+  free() { this.dispose(); }
 }
 
 /* Create a trainer: a new net of arch (name or spec) from seed, or a loaded
  * model to fine-tune (model: URL, path or bytes); optimizer 'adam'|'sgd',
- * lr, weightDecay, augment; simd/wasmBase/module as for createRecognizer. */
-export async function createTrainer({ arch = 'mlp', model, seed = 1, optimizer = 'adam',
-                                      lr = 1e-3, weightDecay = 0, augment = false,
-                                      simd = 'auto', wasmBase, module } = {}) {
-  const mod = module ?? await loadModule({ simd, wasmBase });
-  const net = model != null ? mod.loadNet(await modelBytes(model)) : mod.newNet(arch, seed);
+ * lr, weightDecay, augment; simd/wasm/wasmBase/module/worker as for
+ * createRecognizer. */
+export async function createTrainer(options = {}) {
+  const { arch = 'mlp', model, seed = 1, optimizer = 'adam', lr = 1e-3, weightDecay = 0,
+          augment = false, simd = 'auto', wasmBase, wasm, module, worker = false } = options;
+  if (worker) return createRemote('trainer', await remoteOptions(options, false));
+  const mod = module ?? await loadModule({ simd, wasmBase, wasm });
+  let net = null;
   try {
-    return new Trainer(mod, net, { optimizer, lr, weightDecay, seed, augment });
+    net = model != null ? mod.loadNet(await modelBytes(model)) : mod.newNet(arch, seed);
+    return new Trainer(mod, net, { optimizer, lr, weightDecay, seed, augment, owned: !module });
   } catch (e) {
-    net.free();
+    net?.free();
+    if (!module) mod.dispose();
     throw e;
   }
+}
+
+/* createRecognizer's or createTrainer's options for a worker: every URL
+ * absolute (resolved here, against the page and assets.js), the model as a
+ * URL string or bytes (the default model's URL when defaultModel). */
+async function remoteOptions({ model, wasmBase, wasm, module, worker, ...rest }, defaultModel) {
+  if (module != null)
+    throw new DigitsError('worker: a module cannot be shared with a worker (drop the module option)',
+                          Status.ARG);
+  const urls = {};
+  for (const v of Object.keys(BUILDS))
+    if (wasm == null || wasm[v] != null) urls[v] = (await buildUrl(v, wasm, wasmBase)).href;
+  if (model == null && defaultModel) model = defaultModelUrl();
+  if (typeof model === 'string' || model instanceof URL) model = (await toUrl(model)).href;
+  else if (model != null) model = await modelBytes(model);
+  return { ...rest, model, wasm: urls };
 }
