@@ -606,6 +606,7 @@ export class Net {
    * {probs: true} also returns the probabilities. */
   evaluate(x, labels, { batch = 256, probs = false } = {}) {
     x = checkFloats(x, 'evaluate');
+    if (!ArrayBuffer.isView(labels)) labels = Uint8Array.from(labels ?? []);
     const I = this.inputSize, K = this.outputSize, n = labels.length;
     if (x.length !== n * I)
       throw new DigitsError(`evaluate: ${x.length} floats for ${n} labels of ${I} inputs`,
@@ -861,7 +862,10 @@ export class Trainer {
    * loaded it); any later call throws a DigitsError. */
   dispose() {
     if (!this.handle) return;
-    for (const f of [...this.fits]) f.dispose();
+    for (const f of [...this.fits]) {
+      f.dispose();
+      f.mod = goneModule('fit');
+    }
     this.mod.exports.trainer_free(this.handle);
     this.handle = 0;
     this.net.free();
