@@ -1,8 +1,7 @@
-// vite.config.js: relative asset URLs (the build works from any sub-path);
-// the package left out of the dev server's dependency pre-bundling, so
-// that its `new URL('./digits-simd.wasm', import.meta.url)` stays beside
-// the module (vite build needs nothing).
+// vite.config.js: relative URLs in the build, so that it works from any
+// sub-path. The package itself needs no configuration: Vite follows its
+// new URL('./digits-simd.wasm', import.meta.url) in `vite build` and in
+// the dev server alike.
 export default {
   base: './',
-  optimizeDeps: { exclude: ['digits-recognizer'] },
 };

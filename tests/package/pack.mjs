@@ -6,11 +6,12 @@
 // tests/package/types-check.ts, the whole API as a user calls it), builds
 // with Vite and with esbuild, and each build, served under a sub-path,
 // reads a 7 drawn on its canvas in headless Chromium with the default
-// model, on the main thread and with { worker: true }. Under Node the
+// model, on the main thread and with { worker: true }; so does the Vite
+// dev server serving the app as it is. Under Node the
 // package's name resolves to its Node entry, which reads files by path.
 // Runs after ./build.sh build; `node tests/package/pack.mjs` alone works.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,6 +172,41 @@ describe('npm package', () => {
       });
     }
   }
+
+  test('the Vite dev server serves the app as it is: reads a drawn 7, also with { worker: true }', async () => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+                                           '--host', '127.0.0.1', '--port', '5173'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise((resolve, reject) => {
+        let text = '';
+        const timer = setTimeout(() => reject(new Error(`vite did not start in 30 s:\n${text}`)), 30000);
+        const see = (d) => {
+          text += d;
+          const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(text.replace(/\x1b\[[0-9;]*m/g, ''));
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        };
+        child.stdout.on('data', see);
+        child.stderr.on('data', see);
+        child.on('exit', (code) => reject(new Error(`vite exited (${code}):\n${text}`)));
+      });
+      browser ??= await launch();
+      browser.errors.length = 0;
+      const page = browser.page;
+      for (const q of ['', '?worker']) {
+        await page.goto(`${url}${q}`);
+        await page.waitForSelector('html[data-ready="1"]', { timeout: 60000 });
+        const got = await readSeven(page);
+        assert.ok(got.digit === 7, `vite dev${q}: reads 7: ${JSON.stringify(got)}`);
+      }
+      assert.deepEqual(browser.errors, [], 'no console errors');
+      await page.goto('about:blank');
+    } finally {
+      child.kill();
+    }
+  });
 
   test('Node: the package name resolves to the Node entry, which reads models by path', () => {
     const script = `
