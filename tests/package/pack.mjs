@@ -173,6 +173,35 @@ describe('npm package', () => {
     }
   }
 
+  test("a Content-Security-Policy with 'wasm-unsafe-eval' (docs/api.md's) is enough; without it, a clear error", async () => {
+    const ok = "script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'";
+    const strict = "script-src 'self'; worker-src 'self'; connect-src 'self'";
+    browser ??= await launch();
+    const page = browser.page;
+    for (const [csp, worker] of [[ok, false], [ok, true], [strict, false]]) {
+      const srv = await serveStatic(path.join(app, 'dist-vite'), '/', { 'content-security-policy': csp });
+      try {
+        browser.errors.length = 0;
+        await page.goto(`${srv.url}${worker ? '?worker' : ''}`);
+        if (csp === ok) {
+          await page.waitForSelector('html[data-ready="1"]', { timeout: 30000 });
+          const got = await readSeven(page);
+          assert.ok(got.digit === 7, `under the CSP${worker ? ', worker' : ''}: reads 7: ${JSON.stringify(got)}`);
+          assert.deepEqual(browser.errors, [], 'no CSP violation');
+        } else {
+          await page.waitForFunction(() => /Cannot start/.test(document.querySelector('#status').textContent),
+                                     null, { timeout: 20000 });
+          const msg = await page.locator('#status').textContent();
+          assert.match(msg, /i\/o error: .*Content-Security-Policy blocks WebAssembly.*'wasm-unsafe-eval'/,
+                       'a DigitsError that names the missing source');
+        }
+        await page.goto('about:blank');
+      } finally {
+        await srv.stop();
+      }
+    }
+  });
+
   test('the Vite dev server serves the app as it is: reads a drawn 7, also with { worker: true }', async () => {
     const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
                                            '--host', '127.0.0.1', '--port', '5173'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -210,7 +210,7 @@ async function modelBytes(src) {
 
 const compiled = new Map(); /* url -> Promise<WebAssembly.Module> */
 
-async function compile(url) {
+async function compileFrom(url) {
   if (url.protocol !== 'file:' && typeof WebAssembly.compileStreaming === 'function') {
     try {
       return await WebAssembly.compileStreaming(fetch(url));
@@ -220,6 +220,18 @@ async function compile(url) {
     }
   }
   return WebAssembly.compile(await fetchBytes(url));
+}
+
+/* compileFrom, with a page's Content-Security-Policy that forbids
+ * WebAssembly named as the cause. */
+async function compile(url) {
+  try {
+    return await compileFrom(url);
+  } catch (e) {
+    if (e instanceof DigitsError || !/unsafe-eval|Content Security Policy/i.test(e?.message)) throw e;
+    throw new DigitsError(`${url}: the page's Content-Security-Policy blocks WebAssembly: its ` +
+                          `script-src must allow 'wasm-unsafe-eval' (${e.message})`, Status.IO);
+  }
 }
 
 /* ---- the module ---------------------------------------------------------- */

@@ -28,8 +28,16 @@ export async function start(assets: Assets = {}): Promise<void> {
   clear();
 
   const worker = new URLSearchParams(location.search).has('worker');
-  const recognizer = worker ? await createRecognizer({ worker: true, ...assets })
-    : await createRecognizer(assets);
+  const explain = (e: unknown): string =>
+    e instanceof DigitsError ? `${e.codeName}: ${e.message}` : String(e);
+  let recognizer;
+  try {
+    recognizer = worker ? await createRecognizer({ worker: true, ...assets })
+      : await createRecognizer(assets);
+  } catch (e) {
+    status.textContent = `Cannot start: ${explain(e)}`;
+    return;
+  }
   status.textContent = `${recognizer.variant} build${worker ? ', in a worker' : ''}`;
   document.documentElement.dataset.build = recognizer.variant;
   document.documentElement.dataset.ready = '1';
@@ -38,7 +46,7 @@ export async function start(assets: Assets = {}): Promise<void> {
     try {
       show(await recognizer.predict(pad));
     } catch (e) {
-      status.textContent = e instanceof DigitsError ? `${e.codeName}: ${e.message}` : String(e);
+      status.textContent = explain(e);
     }
   };
 

@@ -15,8 +15,8 @@ const TYPES = {
   '.png': 'image/png', '.svg': 'image/svg+xml',
 };
 
-/* {url (of PREFIX), log, stop()} */
-export async function serveStatic(dir, prefix = '/') {
+/* {url (of PREFIX), log, stop()}; headers: added to every answer. */
+export async function serveStatic(dir, prefix = '/', headers = {}) {
   const root = path.resolve(dir);
   const log = [];
   const server = http.createServer((req, res) => {
@@ -34,7 +34,7 @@ export async function serveStatic(dir, prefix = '/') {
     }
     log.push([200, p]);
     res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
-                         'cache-control': 'no-cache' });
+                         'cache-control': 'no-cache', ...headers });
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
