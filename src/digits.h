@@ -84,6 +84,50 @@ void dg_dataset_free(dg_dataset *ds);
  * dst != src, else DG_ERR_ARG). */
 int dg_dataset_slice(dg_dataset *dst, const dg_dataset *src, int from, int count);
 
+/* ---- datasets in other layouts (dataset.c, csv.c, dataset_dir.c) -------- */
+
+/* What a --data path holds. */
+typedef enum {
+  DG_DATA_IDX = 0,     /* a folder with the MNIST idx files (split chosen) */
+  DG_DATA_IMAGES = 1,  /* a folder of class folders 0..9 holding images */
+  DG_DATA_CSV = 2,     /* a CSV file: [label,]pixel0..pixel783, 0..255 */
+} dg_data_kind;
+
+/* Caps for image folders and CSV files, checked before allocating. */
+#define DG_DATA_MAX_IMAGES 1000000
+#define DG_CSV_MAX_BYTES ((size_t)1 << 30)
+
+/* The kind of path: a file is a CSV; a folder with idx image files (train
+ * or t10k) is idx; else a folder with any of the class folders 0..9 is an
+ * image folder; else idx (whose loader then says which files are missing). */
+int dg_data_kind_of(const char *path, dg_data_kind *kind);
+/* A short name of a kind: "idx", "images", "csv". */
+const char *dg_data_kind_name(dg_data_kind kind);
+/* Load a labelled dataset of 28x28 images from any kind of path: idx (the
+ * split "train" or "t10k"), an image folder or a CSV (all of it; split
+ * ignored). kind (may be NULL) gets what was found. */
+int dg_data_load(dg_dataset *ds, const char *path, const char *split,
+                 dg_data_kind *kind);
+/* Parse a CSV in the layout of Kaggle's "Digit Recognizer" from memory:
+ * an optional header line, then one row per image of 785 fields (label
+ * 0..9, then 784 pixels 0..255, 28x28 row-major, white ink on black) or
+ * 784 (pixels only). need_labels: 1 refuses the unlabelled layout; with 0
+ * a file without labels gives ds->labels = NULL. has_labels (may be NULL)
+ * says which layout it was. name prefixes every message, which names the
+ * line and column at fault. */
+int dg_csv_parse(dg_dataset *ds, const void *buf, size_t len, const char *name,
+                 int need_labels, int *has_labels);
+/* The same from a file (at most DG_CSV_MAX_BYTES). */
+int dg_csv_load(dg_dataset *ds, const char *path, int need_labels,
+                int *has_labels);
+/* Load DIR/0/ ... DIR/9/ (PNG, JPEG, BMP, GIF, PGM/PPM; other files and
+ * hidden ones ignored): each image through dg_preprocess_ex, as predict
+ * reads it. The order is fixed (names sorted, then shuffled with a fixed
+ * seed) so that every class reaches the validation tail. An image that
+ * cannot be read or holds no single digit fails the load, naming it.
+ * Native only (the WASM build has no image decoder: DG_ERR_ARG). */
+int dg_image_dir_load(dg_dataset *ds, const char *dir);
+
 /* ---- preprocessing (preprocess.c) ---------------------------------------- */
 
 /* Hard caps for images from outside (files, canvases). */

@@ -70,8 +70,10 @@ int cli_parse_float(const char *verb, const char *flag, const char *s,
 
 /* ---- models ----------------------------------------------------------------- */
 
-/* Find the default model: $DIGITS_MODEL, ./models/default.safetensors, then
- * models/default.safetensors beside the executable's parent folder. Writes
+/* Find the default model: $DIGITS_MODEL, ./models/default.safetensors,
+ * models/default.safetensors beside the executable's parent folder, then
+ * the installed models (DG_MODELS_REL: share/digits/models relative to the
+ * installed program's folder, so a moved prefix still works). Writes
  * the path into buf; returns 0, or prints an error and returns CLI_FAIL. */
 int cli_default_model(const char *verb, char *buf, size_t cap);
 
@@ -88,6 +90,20 @@ int cli_models_load(const char *verb, cli_models *m, const char **paths,
 void cli_models_free(cli_models *m);
 /* probs (n, 10) = mean over models of each model's probabilities. */
 int cli_models_predict(cli_models *m, const float *x, int n, float *probs);
+
+/* ---- data ------------------------------------------------------------------------ */
+
+/* Load a --data (or --test) PATH of any kind (dg_data_load: an idx folder's
+ * split, an image folder, a labelled CSV) and check its images are 28x28.
+ * kind may be NULL. Prints the error and returns CLI_FAIL on failure. */
+int cli_data_load(const char *verb, const char *path, const char *split,
+                  dg_dataset *ds, dg_data_kind *kind);
+/* How a kind is named in output: the split for idx ("t10k"), "image
+ * folder", "CSV". */
+const char *cli_data_label(dg_data_kind kind, const char *split);
+/* Read standard input whole (at most max bytes). free() the buffer. 0 ok,
+ * else sets the last error ("standard input: ...") and returns a status. */
+int cli_read_stdin(size_t max, uint8_t **buf, size_t *len);
 
 /* ---- output helpers ------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
-/* cmd_info.c: `digits info FILE`: a Keras-style summary of a model file:
- * layers with output shapes and parameter counts, totals, file size and
- * every stored metadata entry. */
+/* cmd_info.c: `digits info [--json] FILE`: a Keras-style summary of a model
+ * file: layers with output shapes and parameter counts, totals, file size
+ * and every stored metadata entry; --json gives the same as one object. */
 #include <string.h>
 #include <sys/stat.h>
 
@@ -18,11 +18,60 @@ static const char *human_bytes(char *buf, size_t cap, double b) {
   return buf;
 }
 
+/* info --json: one object: file, file_size, architecture, layers (name,
+ * kind, output_shape with null for the batch, params, trainable_params,
+ * state), the totals and the metadata as strings. */
+static void print_json(const char *path, long long fsize, dg_net *net) {
+  printf("{\"file\":");
+  cli_json_string(stdout, path);
+  printf(",\"file_size\":%lld,\"architecture\":", fsize);
+  cli_json_string(stdout, dg_net_arch(net));
+  printf(",\"input_size\":%d,\"output_size\":%d,\"layers\":[",
+         dg_net_input_size(net), dg_net_output_size(net));
+  int n = dg_net_layer_count(net);
+  for (int i = 0, first = 1; i < n; i++) {
+    dg_layer_info li;
+    if (dg_net_layer_info(net, i, &li) != DG_OK) continue;
+    printf("%s{\"name\":", first ? "" : ",");
+    first = 0;
+    cli_json_string(stdout, li.name ? li.name : "");
+    printf(",\"kind\":");
+    cli_json_string(stdout, li.kind ? li.kind : "");
+    if (li.out_h == 1 && li.out_w == 1)
+      printf(",\"output_shape\":[null,%d]", li.out_c);
+    else
+      printf(",\"output_shape\":[null,%d,%d,%d]", li.out_h, li.out_w, li.out_c);
+    printf(",\"params\":%zu,\"trainable_params\":%zu,\"state\":%zu}",
+           li.params + li.state, li.params, li.state);
+  }
+  size_t params = dg_net_param_count(net), state = dg_net_state_count(net);
+  printf("],\"total_params\":%zu,\"trainable_params\":%zu,"
+         "\"non_trainable_params\":%zu,\"metadata\":{", params + state,
+         params, state);
+  int nm = dg_net_meta_count(net);
+  for (int i = 0, first = 1; i < nm; i++) {
+    const char *k = NULL, *v = NULL;
+    if (dg_net_meta_at(net, i, &k, &v) != DG_OK || !k) continue;
+    if (!first) putchar(',');
+    first = 0;
+    cli_json_string(stdout, k);
+    putchar(':');
+    cli_json_string(stdout, v ? v : "");
+  }
+  printf("}}\n");
+}
+
 int cmd_info(int argc, char **argv) {
   cli_args a;
   const char *flag, *pos, *path = NULL;
+  int json = 0, rc;
   cli_args_init(&a, argc, argv);
   while (cli_args_next(&a, &flag, &pos)) {
+    if (flag && strcmp(flag, "--json") == 0) {
+      if ((rc = cli_args_no_value(&a))) return rc;
+      json = 1;
+      continue;
+    }
     if (flag)
       return cli_usage("info", "unknown option \"%s\" (see 'digits help info')",
                        flag);
@@ -36,6 +85,11 @@ int cmd_info(int argc, char **argv) {
     return cli_fail_lib("info", path);
   struct stat st;
   long long fsize = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+  if (json) {
+    print_json(path, fsize, net);
+    dg_net_free(net);
+    return CLI_OK;
+  }
 
   const int W = 72;
   char b1[32], b2[32], b3[32];

@@ -1,5 +1,6 @@
-/* cmd_predict.c: `digits predict`: image files -> preprocess -> network(s)
- * -> one line per image (TSV or JSON). A bad file is reported and skipped
+/* cmd_predict.c: `digits predict`: image files (or standard input, "-")
+ * -> preprocess -> network(s) -> one line per image (TSV or JSON); --csv
+ * FILE: Kaggle's test layout in, its submission (ImageId,Label) out. A bad file is reported and skipped
  * (with --json it still gets a line, with "digit":null and the error, so
  * the output stays one line per image). --save-input DIR writes the 28x28
  * input each image became, as a picture a person can look at. */
@@ -12,6 +13,10 @@
 #include "cli.h"
 
 #define MAX_MODELS 64
+/* `digits predict -`: the most bytes read from standard input */
+#define STDIN_MAX_BYTES ((size_t)64 << 20)
+/* --csv: rows through the network at a time */
+#define CSV_CHUNK 256
 /* --save-input pictures: the 28x28 input magnified this many times
  * (nearest neighbour: each input pixel a SAVE_ZOOM x SAVE_ZOOM square) */
 #define SAVE_ZOOM 10
@@ -43,6 +48,8 @@ typedef struct {
 static void lib_message(result *r, const char *path) {
   const char *e = dg_last_error();
   if (!e || !*e) e = "unknown error";
+  if (strcmp(path, "-") == 0) /* decoding from memory names "image" */
+    path = strncmp(e, "image: ", 7) == 0 ? "image" : "standard input";
   size_t n = strlen(path);
   if (strncmp(e, path, n) == 0 && e[n] == ':' && e[n + 1] == ' ') e += n + 2;
   snprintf(r->msg, sizeof r->msg, "%s", e);
@@ -55,6 +62,7 @@ static int save_name(save_ctx *s, const char *path, char *out, size_t cap,
                      result *r) {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
+  if (strcmp(path, "-") == 0) base = "stdin";
   char stem[NAME_MAX + 1];
   snprintf(stem, sizeof stem, "%s", *base ? base : "image");
   char *dot = strrchr(stem, '.');
@@ -100,13 +108,30 @@ static int save_input(save_ctx *s, const char *path, result *r) {
   return 0;
 }
 
+/* Decode an image file, or standard input when path is "-". */
+static int load_image(const char *path, uint8_t **pixels, int *w, int *h,
+                      int *c) {
+  if (strcmp(path, "-") != 0) return dg_image_load(path, pixels, w, h, c);
+  uint8_t *buf = NULL;
+  size_t len = 0;
+  int st = cli_read_stdin(STDIN_MAX_BYTES, &buf, &len);
+  if (st) return st;
+  if (len == 0) {
+    free(buf);
+    return dg_error(DG_ERR_FORMAT, "standard input: empty (no image bytes)");
+  }
+  st = dg_image_decode(buf, len, pixels, w, h, c);
+  free(buf);
+  return st;
+}
+
 /* Read, preprocess and classify one image into r. 0 ok, else non-zero
  * with r->status, r->reason and r->msg set. */
 static int predict_one(cli_models *models, save_ctx *save, const char *path,
                        result *r) {
   uint8_t *pixels = NULL;
   int c = 0;
-  r->status = dg_image_load(path, &pixels, &r->w, &r->h, &c);
+  r->status = load_image(path, &pixels, &r->w, &r->h, &c);
   if (r->status != DG_OK) {
     r->reason = "unreadable";
     lib_message(r, path);
@@ -201,77 +226,138 @@ static void print_result(const char *path, const result *r, int ok,
   fputs("}\n", stdout);
 }
 
-int cmd_predict(int argc, char **argv) {
-  cli_args a;
-  const char *flag, *pos;
-  const char *model_paths[MAX_MODELS];
-  int nmodels = 0, json = 0;
-  long threads = 1;
-  const char **files = calloc((size_t)argc, sizeof *files);
-  char **names = calloc((size_t)argc, sizeof *names);
-  save_ctx save = {NULL, names, 0};
-  int nfiles = 0;
-  if (!files || !names) {
-    free(files);
-    free(names);
-    return cli_fail("predict", "out of memory");
+/* --csv FILE (or - for standard input): Kaggle's test layout in, the
+ * submission out: "ImageId,Label", then one row per image, ImageId from 1.
+ * The pixels are MNIST's already (centred 28x28, white on black), so they
+ * go to the network as they are, as eval reads a CSV. */
+static int predict_csv(cli_models *models, const char *path) {
+  const char *verb = "predict";
+  dg_dataset ds = {0};
+  int st;
+  if (strcmp(path, "-") == 0) {
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    st = cli_read_stdin(DG_CSV_MAX_BYTES, &buf, &len);
+    if (!st) st = dg_csv_parse(&ds, buf, len, "standard input", 0, NULL);
+    free(buf);
+  } else {
+    st = dg_csv_load(&ds, path, 0, NULL);
   }
+  if (st) return cli_fail_lib(verb, strcmp(path, "-") ? path : NULL);
+  float probs[CSV_CHUNK * 10]; /* (CSV_CHUNK, 10) */
+  printf("ImageId,Label\n");
+  for (int i = 0; i < ds.n && !st; i += CSV_CHUNK) {
+    int n = ds.n - i < CSV_CHUNK ? ds.n - i : CSV_CHUNK;
+    st = cli_models_predict(models, ds.images + (size_t)i * 784, n, probs);
+    for (int j = 0; j < n && !st; j++) {
+      int best = 0;
+      for (int k = 1; k < 10; k++)
+        if (probs[j * 10 + k] > probs[j * 10 + best]) best = k;
+      if (!isfinite(probs[j * 10 + best]))
+        st = dg_error(DG_ERR_NUMERIC, "row %d: the model gave a non-finite "
+                      "probability", i + j + 1);
+      else
+        printf("%d,%d\n", i + j + 1, best);
+    }
+  }
+  dg_dataset_free(&ds);
+  return st ? cli_fail_lib(verb, path) : CLI_OK;
+}
+
+typedef struct {
+  const char *model_paths[MAX_MODELS];
+  int nmodels, json, nfiles;
+  long threads;
+  const char **files;
+  const char *csv;
+} predict_args;
+
+static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
+  cli_args a;
+  const char *flag, *pos, *v;
+  int rc = 0, stdin_used = 0;
   cli_args_init(&a, argc, argv);
-  int rc = 0;
   while (!rc && cli_args_next(&a, &flag, &pos)) {
-    const char *v;
     if (pos) {
-      files[nfiles++] = pos;
+      if (strcmp(pos, "-") == 0 && stdin_used++)
+        rc = cli_usage("predict", "\"-\" (standard input) given twice");
+      p->files[p->nfiles++] = pos;
     } else if (strcmp(flag, "--model") == 0 || strcmp(flag, "-m") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
-      else if (nmodels == MAX_MODELS)
+      else if (p->nmodels == MAX_MODELS)
         rc = cli_usage("predict", "at most %d --model flags", MAX_MODELS);
-      else model_paths[nmodels++] = v;
+      else p->model_paths[p->nmodels++] = v;
     } else if (strcmp(flag, "--json") == 0) {
       rc = cli_args_no_value(&a);
-      json = 1;
+      p->json = 1;
+    } else if (strcmp(flag, "--csv") == 0) {
+      if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
+      else p->csv = v;
     } else if (strcmp(flag, "--save-input") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
       else if (!*v) rc = cli_usage("predict", "--save-input needs a folder");
-      else save.dir = v;
+      else save->dir = v;
     } else if (strcmp(flag, "--threads") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
-      else rc = cli_parse_int("predict", flag, v, 1, 1024, &threads);
+      else rc = cli_parse_int("predict", flag, v, 1, 1024, &p->threads);
     } else {
       rc = cli_usage("predict", "unknown option \"%s\" (see 'digits help predict')",
                      flag);
     }
   }
-  if (!rc && nfiles == 0)
-    rc = cli_usage("predict", "no image files given");
+  if (rc) return rc;
+  if (p->csv && (p->nfiles || p->json || save->dir))
+    return cli_usage("predict", "--csv FILE prints ImageId,Label rows: no IMAGE "
+                     "arguments, --json or --save-input with it");
+  if (!p->csv && p->nfiles == 0)
+    return cli_usage("predict", "no image files given");
+  return 0;
+}
+
+int cmd_predict(int argc, char **argv) {
+  predict_args p;
+  memset(&p, 0, sizeof p);
+  p.threads = 1;
+  p.files = calloc((size_t)argc, sizeof *p.files);
+  char **names = calloc((size_t)argc, sizeof *names);
+  save_ctx save = {NULL, names, 0};
+  if (!p.files || !names) {
+    free(p.files);
+    free(names);
+    return cli_fail("predict", "out of memory");
+  }
+  int rc = parse(argc, argv, &p, &save);
   if (!rc && save.dir && cli_mkdirs(save.dir) != DG_OK)
     rc = cli_fail("predict", "--save-input: %s", dg_last_error());
   cli_models models;
-  if (!rc) rc = cli_models_load("predict", &models, model_paths, nmodels,
-                                (int)threads);
+  if (!rc) rc = cli_models_load("predict", &models, p.model_paths, p.nmodels,
+                                (int)p.threads);
   if (rc) {
-    free(files);
+    free(p.files);
     free(names);
     return rc;
   }
   int failed = 0;
-  result *r = malloc(sizeof *r);
-  if (!r) failed = cli_fail("predict", "out of memory");
-  for (int i = 0; r && i < nfiles; i++) {
+  result *r = p.csv ? NULL : malloc(sizeof *r);
+  if (p.csv) failed = predict_csv(&models, p.csv);
+  else if (!r) failed = cli_fail("predict", "out of memory");
+  for (int i = 0; r && i < p.nfiles; i++) {
     memset(r, 0, sizeof *r);
-    int ok = predict_one(&models, &save, files[i], r) == 0;
+    const char *f = p.files[i];
+    int ok = predict_one(&models, &save, f, r) == 0;
     if (!ok) {
       failed = 1;
-      cli_fail("predict", "%s: %s", files[i], r->msg);
+      cli_fail("predict", "%s: %s", strcmp(f, "-") ? f : "standard input",
+               r->msg);
       fflush(stderr);
     }
-    print_result(files[i], r, ok, json);
+    print_result(f, r, ok, p.json);
     fflush(stdout); /* keep stdout and stderr lines in order */
   }
   free(r);
   cli_models_free(&models);
   for (int i = 0; i < save.n; i++) free(save.names[i]);
   free(names);
-  free(files);
+  free(p.files);
   return failed ? CLI_FAIL : CLI_OK;
 }

@@ -69,7 +69,7 @@ static int on_progress(const dg_progress *p, void *user) {
 }
 
 typedef struct {
-  const char *data, *arch, *out, *resume, *checkpoint, *init, *keep;
+  const char *data, *test, *arch, *out, *resume, *checkpoint, *init, *keep;
   long epochs, batch, seed, patience, val, limit, threads;
   double lr, weight_decay, thickness, ema;
   const char *schedule;
@@ -100,7 +100,7 @@ static int parse(int argc, char **argv, train_args *t) {
         "--data", "--arch", "--epochs", "--batch", "--lr", "--optimizer",
         "--seed", "--patience", "--out", "--resume", "--threads", "--val",
         "--limit", "--weight-decay", "--checkpoint", "--schedule",
-        "--augment-thickness", "--init", "--keep", "--ema", NULL};
+        "--augment-thickness", "--init", "--keep", "--ema", "--test", NULL};
     int ok = 0;
     for (int i = 0; known[i]; i++) ok |= strcmp(flag, known[i]) == 0;
     if (!ok)
@@ -108,6 +108,7 @@ static int parse(int argc, char **argv, train_args *t) {
                        flag);
     if (!(v = cli_args_value(&a))) return CLI_USAGE;
     if (strcmp(flag, "--data") == 0) t->data = v;
+    else if (strcmp(flag, "--test") == 0) t->test = v;
     else if (strcmp(flag, "--arch") == 0) t->arch = v;
     else if (strcmp(flag, "--out") == 0) t->out = v;
     else if (strcmp(flag, "--resume") == 0) t->resume = v;
@@ -152,7 +153,9 @@ static int parse(int argc, char **argv, train_args *t) {
     if (rc) return rc;
   }
   /* --resume FILE may hold --data (see merge_resume_options) */
-  if (!t->data && !t->resume) return cli_usage(verb, "--data DIR is required");
+  if (!t->data && !t->resume)
+    return cli_usage(verb, "--data DIR is required (an MNIST folder, a folder of "
+                   "class folders 0..9 or a CSV file)");
   if (!t->arch && !t->resume && !t->init)
     return cli_usage(verb, "--arch NAME is required (or --resume FILE or --init FILE)");
   if (t->init && (t->arch || t->resume))
@@ -199,11 +202,12 @@ static void opt_addf(char *buf, size_t n, const char *flag, const char *fmt,
  * options again). */
 static int options_text(const train_args *t, const dg_train_opts *o,
                         const char *out, const char *ckpt, char *buf, size_t n) {
-  const char *paths[3] = {t->data, out, ckpt};
-  for (int i = 0; i < 3; i++)
+  const char *paths[4] = {t->data, out, ckpt, t->test};
+  for (int i = 0; i < 4; i++)
     if (paths[i] && strpbrk(paths[i], "\t\n")) return 0;
   buf[0] = '\0';
   opt_add(buf, n, "--data", t->data);
+  if (t->test) opt_add(buf, n, "--test", t->test);
   opt_addf(buf, n, "--epochs", "%.0f", o->epochs);
   opt_addf(buf, n, "--batch", "%.0f", o->batch);
   opt_add(buf, n, "--optimizer", o->optimizer == DG_OPT_SGD ? "sgd" : "adam");
@@ -341,7 +345,8 @@ typedef struct {
   dg_net *net;
   char arch_name[256];
   char out[1024], ckpt[1100];
-  dg_dataset train, test;
+  dg_dataset train, test;   /* test.n == 0: no test set */
+  dg_data_kind kind;        /* of --data */
   dg_train_opts o;
   progress_state ps;
   double seconds;           /* of dg_train */
@@ -421,13 +426,14 @@ static int check_net_and_paths(train_run *r) {
   return 0;
 }
 
-/* Data: the training split (optionally cut), and the test split up front
- * so that a missing file fails before hours of training, not after. */
+/* Data: the training split (optionally cut), and the test set up front so
+ * that a missing file fails before hours of training, not after: --test,
+ * else the t10k split of an idx folder; an image folder or a CSV has none
+ * without --test (validation is then the only held-out figure). */
 static int load_data(train_run *r) {
   train_args *t = &r->t;
   const char *verb = "train";
-  if (dg_dataset_load(&r->train, t->data, "train") != DG_OK)
-    return cli_fail_lib(verb, t->data);
+  if (cli_data_load(verb, t->data, "train", &r->train, &r->kind)) return CLI_FAIL;
   if (t->limit > 0 && t->limit < r->train.n) {
     dg_dataset cut = {0};
     if (dg_dataset_slice(&cut, &r->train, 0, (int)t->limit) != DG_OK)
@@ -435,11 +441,8 @@ static int load_data(train_run *r) {
     dg_dataset_free(&r->train);
     r->train = cut;
   }
-  if (dg_dataset_load(&r->test, t->data, "t10k") != DG_OK)
-    return cli_fail_lib(verb, t->data);
-  if (r->train.h != 28 || r->train.w != 28 || r->test.h != 28 || r->test.w != 28)
-    return cli_fail(verb, "%s: images are %dx%d, the networks need 28x28", t->data,
-                    r->train.h, r->train.w);
+  const char *test = t->test ? t->test : r->kind == DG_DATA_IDX ? t->data : NULL;
+  if (test && cli_data_load(verb, test, "t10k", &r->test, NULL)) return CLI_FAIL;
   /* the default 5000 validation images would swallow a small --limit */
   if (!t->have_val && r->train.n < 4 * t->val) t->val = r->train.n / 10;
   if (t->val >= r->train.n)
@@ -476,6 +479,7 @@ static void set_options(train_run *r) {
     dg_net_meta_set(r->net, "train_options", opts);
   dg_net_meta_set(r->net, "arch_name", r->arch_name);
   dg_net_meta_set(r->net, "dataset", t->data);
+  if (t->test) dg_net_meta_set(r->net, "test_dataset", t->test);
   /* a resumed run keeps the seed it started with unless told otherwise */
   const char *old_seed = dg_net_meta_get(r->net, "seed");
   if (t->resume && !t->have_seed && old_seed)
@@ -497,12 +501,18 @@ static void print_start(const train_run *r) {
            "validation), up to epoch %d\n", r->arch_name, params, r->t.resume,
            r->t.data, r->train.n, o->val_count, o->epochs);
   else
-    printf("training %s (%s params) on %s: %d images (%d for validation), "
+    printf("training %s (%s params) on %s%s: %d images (%d for validation), "
            "%d epoch%s, batch %d, %s lr %g%s\n",
-           r->arch_name, params, r->t.data, r->train.n, o->val_count, o->epochs,
+           r->arch_name, params, r->t.data,
+           r->kind == DG_DATA_IMAGES ? " (image folder)"
+           : r->kind == DG_DATA_CSV  ? " (CSV)" : "",
+           r->train.n, o->val_count, o->epochs,
            o->epochs == 1 ? "" : "s", o->batch,
            o->optimizer == DG_OPT_ADAM ? "adam" : "sgd", (double)o->lr,
            o->augment ? ", augmented" : "");
+  if (r->test.n == 0)
+    printf("no test set: give --test DIR|CSV to measure one; the validation "
+           "figures are the only held-out ones\n");
   fflush(stdout);
 }
 
@@ -545,12 +555,12 @@ static int run_training(train_run *r) {
   return 0;
 }
 
-/* Test-set figures and where the model came from into its metadata, then
- * the model file. */
+/* Test-set figures (when there is a test set) and where the model came
+ * from into its metadata, then the model file. */
 static int evaluate_and_save(train_run *r) {
   dg_metrics m;
   dg_net *net = r->net;
-  if (dg_evaluate(net, &r->test, &m, NULL) != DG_OK)
+  if (r->test.n > 0 && dg_evaluate(net, &r->test, &m, NULL) != DG_OK)
     return cli_fail_lib("train", "test set");
   char cmd[4096] = "", date[32];
   for (int i = 0; i < cli_argc; i++) {
@@ -560,8 +570,13 @@ static int evaluate_and_save(train_run *r) {
   cli_iso_date(date, sizeof date);
   dg_net_meta_set(net, "arch_name", r->arch_name);
   dg_net_meta_set(net, "dataset", r->t.data);
-  set_meta_num(net, "test_accuracy", "%.4f", dg_metrics_accuracy(&m));
-  set_meta_num(net, "test_loss", "%.4f", dg_metrics_loss(&m));
+  if (r->test.n > 0) {
+    set_meta_num(net, "test_accuracy", "%.4f", dg_metrics_accuracy(&m));
+    set_meta_num(net, "test_loss", "%.4f", dg_metrics_loss(&m));
+  } else {
+    dg_net_meta_del(net, "test_accuracy");
+    dg_net_meta_del(net, "test_loss");
+  }
   set_meta_num(net, "epochs", "%.0f", r->ps.epochs_done);
   set_meta_num(net, "train_seconds", "%.1f", r->seconds);
   set_meta_num(net, "train_images", "%.0f", r->train.n - r->o.val_count);
@@ -569,8 +584,11 @@ static int evaluate_and_save(train_run *r) {
   dg_net_meta_set(net, "command", cmd);
   if (dg_model_save(net, r->out, NULL, 0) != DG_OK)
     return cli_fail_lib("train", r->out);
-  printf("test accuracy %.2f%%  test loss %.4f  (%d images)  %.1fs\n",
-         100.0 * dg_metrics_accuracy(&m), dg_metrics_loss(&m), m.n, r->seconds);
+  if (r->test.n > 0)
+    printf("test accuracy %.2f%%  test loss %.4f  (%d images)  %.1fs\n",
+           100.0 * dg_metrics_accuracy(&m), dg_metrics_loss(&m), m.n, r->seconds);
+  else
+    printf("no test set (give --test DIR|CSV)  %.1fs\n", r->seconds);
   printf("saved %s\n", r->out);
   return CLI_OK;
 }

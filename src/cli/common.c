@@ -132,6 +132,23 @@ static int is_file(const char *p) {
   return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The folder of the running program into buf (no trailing slash); 0 ok. */
+static int exe_dir(char *buf, size_t cap) {
+  ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  char *slash = strrchr(buf, '/');
+  if (!slash) return -1;
+  *slash = '\0';
+  return 0;
+}
+
+/* Where `cmake --install` puts the models, relative to the program's
+ * folder (CMakeLists.txt passes the real relative path). */
+#ifndef DG_MODELS_REL
+#define DG_MODELS_REL "../share/digits/models"
+#endif
+
 int cli_default_model(const char *verb, char *buf, size_t cap) {
   const char *env = getenv("DIGITS_MODEL");
   if (env && *env) {
@@ -144,21 +161,21 @@ int cli_default_model(const char *verb, char *buf, size_t cap) {
     return 0;
   }
   char exe[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/'); /* strip the program name */
-    if (slash) *slash = '\0';
-    slash = strrchr(exe, '/');       /* strip its folder (build/) */
+  if (exe_dir(exe, sizeof exe) == 0) {
+    char *slash = strrchr(exe, '/'); /* the folder's parent (of build/) */
     if (slash) {
       *slash = '\0';
       snprintf(buf, cap, "%s/models/default.safetensors", exe);
       if (is_file(buf)) return 0;
+      *slash = '/';
     }
+    snprintf(buf, cap, "%s/" DG_MODELS_REL "/default.safetensors", exe);
+    if (is_file(buf)) return 0;
   }
   return cli_fail(verb,
                   "no model given and no default model found (tried "
-                  "$DIGITS_MODEL, ./%s and models/ beside the build folder); "
+                  "$DIGITS_MODEL, ./%s, models/ beside the build folder and "
+                  "the installed " DG_MODELS_REL "/ beside the program); "
                   "use --model FILE",
                   local);
 }
@@ -230,6 +247,61 @@ int cli_models_predict(cli_models *m, const float *x, int n, float *probs) {
   }
   for (size_t j = 0; j < (size_t)n * 10; j++) probs[j] /= (float)m->n;
   free(tmp);
+  return DG_OK;
+}
+
+/* ---- data ------------------------------------------------------------------------ */
+
+int cli_data_load(const char *verb, const char *path, const char *split,
+                  dg_dataset *ds, dg_data_kind *kind) {
+  dg_data_kind k;
+  memset(ds, 0, sizeof *ds);
+  if (dg_data_load(ds, path, split, &k) != DG_OK) return cli_fail_lib(verb, path);
+  if (kind) *kind = k;
+  if (ds->h != 28 || ds->w != 28) {
+    cli_fail(verb, "%s: images are %dx%d, the networks need 28x28", path,
+             ds->h, ds->w);
+    dg_dataset_free(ds);
+    return CLI_FAIL;
+  }
+  return 0;
+}
+
+const char *cli_data_label(dg_data_kind kind, const char *split) {
+  return kind == DG_DATA_IMAGES ? "image folder"
+         : kind == DG_DATA_CSV  ? "CSV"
+                                : split;
+}
+
+int cli_read_stdin(size_t max, uint8_t **buf, size_t *len) {
+  size_t cap = 1 << 16, n = 0;
+  uint8_t *b = malloc(cap);
+  if (!b) return dg_error(DG_ERR_NOMEM, "standard input: out of memory");
+  for (;;) {
+    if (n == cap) {
+      if (cap > max) break;
+      uint8_t *nb = realloc(b, cap * 2);
+      if (!nb) {
+        free(b);
+        return dg_error(DG_ERR_NOMEM, "standard input: out of memory");
+      }
+      b = nb, cap *= 2;
+    }
+    size_t got = fread(b + n, 1, cap - n, stdin);
+    n += got;
+    if (got == 0) break;
+  }
+  if (ferror(stdin)) {
+    free(b);
+    return dg_error(DG_ERR_IO, "standard input: read error");
+  }
+  if (n > max) {
+    free(b);
+    return dg_error(DG_ERR_FORMAT, "standard input: larger than the %zu-byte "
+                    "limit", max);
+  }
+  *buf = b;
+  *len = n;
   return DG_OK;
 }
 
