@@ -2,6 +2,7 @@
  * dataset (the t10k split of an idx folder, an image folder or a labelled
  * CSV): accuracy, loss, per-class P/R/F1, the confusion matrix, as text or
  * one JSON object, and optionally an HTML report (report.c). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,13 @@ static void print_results(const dg_metrics *m) {
   }
 }
 
+/* A number for JSON: null when not finite (a model giving NaN). */
+static const char *jnum(char *buf, size_t cap, double v) {
+  if (!isfinite(v)) return "null";
+  snprintf(buf, cap, "%.6f", v);
+  return buf;
+}
+
 /* eval --json: one object with everything the text shows. */
 static void print_json(const dg_metrics *m, const cli_models *models,
                        const dg_metrics *each, const char *data,
@@ -51,11 +59,15 @@ static void print_json(const dg_metrics *m, const cli_models *models,
   for (int i = 0; i < models->n; i++) {
     printf("%s{\"file\":", i ? "," : "");
     cli_json_string(stdout, models->paths[i]);
-    printf(",\"accuracy\":%.6f,\"loss\":%.6f}", dg_metrics_accuracy(&each[i]),
-           dg_metrics_loss(&each[i]));
+    char b1[32], b2[32];
+    printf(",\"accuracy\":%s,\"loss\":%s}",
+           jnum(b1, sizeof b1, dg_metrics_accuracy(&each[i])),
+           jnum(b2, sizeof b2, dg_metrics_loss(&each[i])));
   }
-  printf("],\"count\":%d,\"correct\":%d,\"accuracy\":%.6f,\"loss\":%.6f",
-         m->n, m->correct, dg_metrics_accuracy(m), dg_metrics_loss(m));
+  char b1[32], b2[32], b3[32];
+  printf("],\"count\":%d,\"correct\":%d,\"accuracy\":%s,\"loss\":%s", m->n,
+         m->correct, jnum(b1, sizeof b1, dg_metrics_accuracy(m)),
+         jnum(b2, sizeof b2, dg_metrics_loss(m)));
   printf(",\"classes\":[");
   double sp = 0, sr = 0, sf = 0;
   for (int c = 0; c < m->k; c++) {
@@ -64,11 +76,14 @@ static void print_json(const dg_metrics *m, const cli_models *models,
     for (int j = 0; j < m->k; j++) support += m->confusion[c][j];
     dg_metrics_class(m, c, &p, &r, &f);
     sp += p, sr += r, sf += f;
-    printf("%s{\"class\":%d,\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f,"
-           "\"support\":%lld}", c ? "," : "", c, p, r, f, (long long)support);
+    printf("%s{\"class\":%d,\"precision\":%s,", c ? "," : "", c,
+           jnum(b1, sizeof b1, p));
+    printf("\"recall\":%s,\"f1\":%s,\"support\":%lld}", jnum(b2, sizeof b2, r),
+           jnum(b3, sizeof b3, f), (long long)support);
   }
-  printf("],\"macro\":{\"precision\":%.6f,\"recall\":%.6f,\"f1\":%.6f}",
-         sp / m->k, sr / m->k, sf / m->k);
+  printf("],\"macro\":{\"precision\":%s,", jnum(b1, sizeof b1, sp / m->k));
+  printf("\"recall\":%s,\"f1\":%s}", jnum(b2, sizeof b2, sr / m->k),
+         jnum(b3, sizeof b3, sf / m->k));
   printf(",\"confusion\":[");
   for (int i = 0; i < m->k; i++) {
     printf("%s[", i ? "," : "");
