@@ -167,18 +167,16 @@ usage() {
 usage: ./build.sh VERB [ARGS]
 
   install, deps  install missing Debian packages and npm modules
-  build          native build (cmake, Release) into build/, the three
-                 WebAssembly builds (relaxed, SIMD, plain; build/wasm/) into
-                 web/build/ with web/lib/constants.js, the page's files
+  build          native build into build/, the WebAssembly builds (relaxed,
+                 SIMD, plain) into web/build/ with web/lib/constants.js
   test           deps + build + every test through ctest (non-zero on failure)
   serve          deps + build, then serve the page on http://localhost:8000
-  train ARCH ..  train ARCH on MNIST into models/ARCH.safetensors
-                 (extra arguments go to `digits train`)
+  train ARCH ..  train ARCH into models/ARCH.safetensors (args: digits train)
   bench          run the benchmarks (bench/run)
-  fuzz [SECONDS] [TARGET...]
-                 build the libFuzzer targets with clang (build-fuzz/) and
-                 run each (model idx image preprocess, default all) for
-                 SECONDS (default 600); prints executions and findings
+  fuzz [SECONDS] [TARGET...]  build the libFuzzer targets with clang
+                 (build-fuzz/), run each (default all) SECONDS (default 600)
+  pack           the npm package (digits-recognizer) into build/*.tgz
+  dist           the page as static files in build/dist/ (any host, sub-path)
   clean          remove build folders and generated files
   help           this text
 TXT
@@ -194,6 +192,7 @@ case "$verb" in
   train) cmd_train "$@" ;;
   bench) cmd_bench "$@" ;;
   fuzz) cmd_fuzz "$@" ;;
+  pack|dist) cmd_deps; cmd_build; node tools/pack.mjs "$verb" ;;
   clean) cmd_clean ;;
   help|-h|--help) usage ;;
   *) usage >&2; say "build.sh: unknown verb \"$verb\""; exit 2 ;;
