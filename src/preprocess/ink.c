@@ -135,25 +135,18 @@ static int paper_box(const uint8_t *px, int w, int h, int c,
   }
 }
 
-/* Work-map luminance: the mean of each f x f block (sampled every st
- * pixels inside it when f is large: a 4000x3000 photo reads 1 pixel in 3
- * each way; strokes there are many pixels wide). */
+/* Work-map luminance of a photo: the mean of each f x f block (sampled
+ * every st pixels inside it when f is large: a 4000x3000 photo reads 1
+ * pixel in 3 each way; strokes there are many pixels wide). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline void work_lum_c(const uint8_t *px, size_t stride, int w, int h,
-                              const int c, int f, int W, int H,
-                              const uint8_t *paper, float *L) {
-  /* flat paper (a constant per instance): its own bytes need no
-   * arithmetic (most of a drawing) */
-  const uint32_t pk = paper ? px_key(paper, c) : 0;
-  const float pl = paper ? lum_f(paper, c) : 0;
+                              const int c, int f, int W, int H, float *L) {
   if (f == 1) {
     for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++) {
-        const uint8_t *q = px + ((size_t)y * stride + x) * c;
-        L[(size_t)y * w + x] = paper && px_key(q, c) == pk ? pl : lum_f(q, c);
-      }
+      for (int x = 0; x < w; x++)
+        L[(size_t)y * w + x] = lum_f(px + ((size_t)y * stride + x) * c, c);
     return;
   }
   int st = f / 3 > 1 ? f / 3 : 1;
@@ -167,10 +160,8 @@ static inline void work_lum_c(const uint8_t *px, size_t stride, int w, int h,
       for (int X = 0; X < W; X++) {
         float s = 0;
         int k = 0;
-        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++) {
-          const uint8_t *q = srow + (size_t)xx * c;
-          s += paper && px_key(q, c) == pk ? pl : lum_f(q, c);
-        }
+        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++)
+          s += lum_f(srow + (size_t)xx * c, c);
         row[X] += s;
         cnt[X] += k;
       }
@@ -186,13 +177,110 @@ static inline void work_lum_c(const uint8_t *px, size_t stride, int w, int h,
   }
 }
 
-/* work_lum_c with the channel count and the flat-paper case constant, so
- * the photo path's inner loop has no test in it. */
+/* A run of equal pixels of a row on flat paper (key pk, luminance pl):
+ * [x, e) of luminance l, the next one found by advancing it. */
+typedef struct {
+  int x, e;
+  float l;
+} flat_run;
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void flat_next(const uint8_t *row, int w, const int c,
+                             uint32_t pk, float pl, flat_run *r) {
+  const uint8_t *p = row + (size_t)r->e * c;
+  const uint32_t key = px_key(p, c);
+  r->x = r->e;
+  r->e = run_end(row, r->e, w, c, key);
+  r->l = key == pk ? pl : lum_f(p, c);
+}
+
+/* One sampled source row (w pixels) added to the work row: block X's
+ * samples X*f + o + j*st (j < ns, inside the block and the row) summed in
+ * order into s, then row[X] += s, cnt[X] += samples, as pixel by pixel.
+ * The row is read a run of equal pixels at a time: the blocks whose
+ * samples all lie in one run (most of them, on paper) add the same s. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void flat_block_row(const uint8_t *srow, int w, const int c,
+                                  uint32_t pk, float pl, int f, int st,
+                                  int ns, int o, int W, float *row, int *cnt) {
+  flat_run r = {0, 0, 0};
+  const int span = o + (ns - 1) * st;  /* a block's last sample */
+  for (int X = 0; X < W && X * f + o < w;) {
+    while (X * f + o >= r.e) flat_next(srow, w, c, pk, pl, &r);
+    if (X * f + span < r.e) { /* blocks X..Xe: every sample in this run */
+      float s = 0;
+      for (int j = 0; j < ns; j++) s += r.l;
+      int Xe = (r.e - 1 - span) / f;
+      if (Xe > W - 1) Xe = W - 1;
+      for (; X <= Xe; X++) row[X] += s, cnt[X] += ns;
+      continue;
+    }
+    float s = 0;
+    int k = 0;
+    for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++) {
+      while (xx >= r.e) flat_next(srow, w, c, pk, pl, &r);
+      s += r.l;
+    }
+    row[X] += s;
+    cnt[X] += k;
+    X++;
+  }
+}
+
+/* work_lum_c on flat paper (paper: its pixel): the same values, summed in
+ * the same order, a run of equal pixels at a time. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void work_lum_flat_c(const uint8_t *px, size_t stride, int w,
+                                   int h, const int c, int f, int W, int H,
+                                   const uint8_t *paper, float *L) {
+  const uint32_t pk = px_key(paper, c);
+  const float pl = lum_f(paper, c);
+  if (f == 1) {
+    for (int y = 0; y < h; y++) {
+      const uint8_t *srow = px + (size_t)y * stride * c;
+      float *row = L + (size_t)y * w;
+      flat_run r = {0, 0, 0};
+      while (r.e < w) {
+        flat_next(srow, w, c, pk, pl, &r);
+        for (int x = r.x; x < r.e; x++) row[x] = r.l;
+      }
+    }
+    return;
+  }
+  int st = f / 3 > 1 ? f / 3 : 1;
+  int ns = (f - 1) / st + 1, o = (f - 1 - (ns - 1) * st) / 2;
+  for (int Y = 0; Y < H; Y++) {
+    float *row = L + (size_t)Y * W;
+    int cnt[DG_INK_WORK + 1];
+    for (int X = 0; X < W; X++) row[X] = 0, cnt[X] = 0;
+    for (int yy = Y * f + o; yy < Y * f + f && yy < h; yy += st)
+      flat_block_row(px + (size_t)yy * stride * c, w, c, pk, pl, f, st, ns, o,
+                     W, row, cnt);
+    for (int X = 0; X < W; X++) {
+      if (!cnt[X]) { /* a last partial block past every sample: nearest */
+        int yy = Y * f < h ? Y * f : h - 1, xx = X * f < w ? X * f : w - 1;
+        row[X] = lum_f(px + ((size_t)yy * stride + xx) * c, c);
+      } else {
+        row[X] /= (float)cnt[X];
+      }
+    }
+  }
+}
+
+/* work_lum_c / work_lum_flat_c with the channel count constant, so the
+ * inner loops have no test in them. paper: flat paper's pixel, or NULL (a
+ * photo). */
 static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
                      int f, int W, int H, const uint8_t *paper, float *L) {
 #define WL(C)                                                           \
-  (paper ? work_lum_c(px, stride, w, h, C, f, W, H, paper, L)           \
-         : work_lum_c(px, stride, w, h, C, f, W, H, NULL, L))
+  (paper ? work_lum_flat_c(px, stride, w, h, C, f, W, H, paper, L)      \
+         : work_lum_c(px, stride, w, h, C, f, W, H, L))
   switch (c) {
     case 1: WL(1); break;
     case 2: WL(2); break;
@@ -324,43 +412,90 @@ static int32_t uf_find(int32_t *p, int32_t a) {
   return a;
 }
 
+/* Pass 1: provisional labels of m->mask into m->lab, their equivalences
+ * in par (cap entries; each set's root is its smallest label, whatever
+ * the order of the unions). Along a run of ink the run's root is kept: a
+ * pixel's left, upper-left and upper neighbours are the previous pixel's
+ * or in its run, so only the upper-right one is new (and only when it
+ * differs from the upper one). Returns the next unused label, or 0 when
+ * par is full (cannot happen: a label per 2 px). */
+static int32_t label_runs(cc_map *m, int32_t *par, size_t cap) {
+  const int W = m->W, H = m->H;
+  int32_t next = 1;
+  par[0] = 0;
+  for (int y = 0; y < H; y++) {
+    const uint8_t *mrow = m->mask + (size_t)y * W;
+    int32_t *row = m->lab + (size_t)y * W;
+    const int32_t *up = y > 0 ? row - W : NULL;
+    int32_t r = 0;  /* the root of the run at x - 1; 0: no ink there */
+    for (int x = 0; x < W; x++) {
+      if (!mrow[x]) {
+        row[x] = r = 0;
+        continue;
+      }
+      int32_t nb[3], k = 0;
+      if (up) {
+        if (!r && x > 0 && up[x - 1]) nb[k++] = up[x - 1];
+        if (!r && up[x]) nb[k++] = up[x];
+        if (x < W - 1 && up[x + 1] && !(r && up[x + 1] == up[x]))
+          nb[k++] = up[x + 1];
+      }
+      if (!r && !k) {
+        if ((size_t)next >= cap) return 0;
+        par[next] = next;
+        r = next++;
+      }
+      for (int j = 0; j < k; j++) {
+        int32_t s = uf_find(par, nb[j]);
+        if (!r) r = s;
+        else if (s < r) par[r] = s, r = s;
+        else if (s > r) par[s] = r;
+      }
+      row[x] = r;
+    }
+  }
+  return next;
+}
+
+/* Pass 2: final labels (l = -par[provisional]) into m->lab and each
+ * component's box, area and mass, a run of ink at a time (a run is one
+ * component; its mass summed pixel by pixel in raster order). */
+static void label_stats(cc_map *m, const int32_t *par, const float *ink) {
+  const int W = m->W, H = m->H;
+  for (int y = 0; y < H; y++) {
+    int32_t *row = m->lab + (size_t)y * W;
+    const float *irow = ink + (size_t)y * W;
+    for (int x = 0; x < W; x++) {
+      if (!row[x]) continue;
+      const int32_t l = -par[row[x]];
+      comp *q = &m->cs[l];
+      double mass = q->mass;
+      const int xa = x;
+      for (; x < W && row[x]; x++) {
+        row[x] = l;
+        mass += irow[x];
+      }
+      q->mass = mass;
+      q->area += x - xa;
+      if (xa < q->x0) q->x0 = xa;
+      if (x - 1 > q->x1) q->x1 = x - 1;
+      if (y < q->y0) q->y0 = y;
+      if (y > q->y1) q->y1 = y;
+    }
+  }
+}
+
 /* Label m->mask into m->lab and m->cs (mass from ink). */
 static int label(cc_map *m, const float *ink) {
   const int W = m->W, H = m->H;
   size_t cap = (size_t)W * H / 2 + 2;
   int32_t *par = malloc(sizeof(int32_t) * cap);
   if (!par) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
-  int32_t next = 1;
-  par[0] = 0;
-  for (int y = 0; y < H; y++)
-    for (int x = 0; x < W; x++) {
-      size_t i = (size_t)y * W + x;
-      if (!m->mask[i]) { m->lab[i] = 0; continue; }
-      int32_t nb[4], k = 0;
-      if (x > 0 && m->lab[i - 1]) nb[k++] = m->lab[i - 1];
-      if (y > 0) {
-        const int32_t *up = m->lab + i - W;
-        if (x > 0 && up[-1]) nb[k++] = up[-1];
-        if (up[0]) nb[k++] = up[0];
-        if (x < W - 1 && up[1]) nb[k++] = up[1];
-      }
-      if (!k) {
-        if ((size_t)next >= cap) { /* cannot happen: a label per 2 px */
-          free(par);
-          return dg_error(DG_ERR_NOMEM, "preprocess: too many components");
-        }
-        par[next] = next;
-        m->lab[i] = next++;
-        continue;
-      }
-      int32_t r = uf_find(par, nb[0]);
-      for (int j = 1; j < k; j++) {
-        int32_t s = uf_find(par, nb[j]);
-        if (s < r) par[r] = s, r = s;
-        else if (s > r) par[s] = r;
-      }
-      m->lab[i] = r;
-    }
+  const int32_t next = label_runs(m, par, cap);
+  if (!next) {
+    free(par);
+    return dg_error(DG_ERR_NOMEM, "preprocess: too many components");
+  }
   /* every label to its root (the smallest label of its set), then the
    * roots, in order, to -1, -2, ...: a non-root's root comes before it */
   for (int32_t a = 1; a < next; a++) par[a] = uf_find(par, a);
@@ -378,20 +513,7 @@ static int label(cc_map *m, const float *ink) {
     comp *q = &m->cs[a];
     q->x0 = W, q->y0 = H, q->x1 = -1, q->y1 = -1;
   }
-  for (int y = 0; y < H; y++)
-    for (int x = 0; x < W; x++) {
-      size_t i = (size_t)y * W + x;
-      if (!m->lab[i]) continue;
-      int32_t l = -par[m->lab[i]];
-      m->lab[i] = l;
-      comp *q = &m->cs[l];
-      if (x < q->x0) q->x0 = x;
-      if (x > q->x1) q->x1 = x;
-      if (y < q->y0) q->y0 = y;
-      if (y > q->y1) q->y1 = y;
-      q->area++;
-      q->mass += ink[i];
-    }
+  label_stats(m, par, ink);
   for (int32_t a = 1; a <= n; a++) {
     comp *q = &m->cs[a];
     q->border = q->x0 == 0 || q->y0 == 0 || q->x1 == W - 1 || q->y1 == H - 1;
@@ -738,8 +860,9 @@ static int job_init(ink_job *J, const uint8_t *px, int w, int h, int c,
 static int paper_flat(ink_job *J, float *lo_thr, float *contrast) {
   const float *L = J->L;
   float *ink = J->ink;
+  const size_t N = J->N;
   float bg = lum_f(J->paper, J->c), lmin = bg, lmax = bg;
-  for (size_t i = 0; i < J->N; i++) {
+  for (size_t i = 0; i < N; i++) {
     if (L[i] < lmin) lmin = L[i];
     if (L[i] > lmax) lmax = L[i];
   }
@@ -749,8 +872,9 @@ static int paper_flat(ink_job *J, float *lo_thr, float *contrast) {
   if (con < 10)
     return dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
                     "blank (contrast %d/255)", J->w, J->h, (int)con);
-  for (size_t i = 0; i < J->N; i++) {
-    float v = (J->out->dark ? bg - L[i] : L[i] - bg) / con;
+  const int dark = J->out->dark;
+  for (size_t i = 0; i < N; i++) {
+    float v = (dark ? bg - L[i] : L[i] - bg) / con;
     ink[i] = v < INK_NOISE ? 0 : v > 1 ? 1 : v;
   }
   *contrast = 1;
@@ -813,14 +937,18 @@ static int paper_photo(ink_job *J, float *lo_thr, float *contrast) {
  * every ink pixel is strong (their strokes are solid). */
 static void strong_ink(ink_job *J, float lo_thr, float contrast) {
   enum { NB = 1024 };
+  /* locals: the mask's byte stores could alias J's fields */
+  const float *ink = J->ink;
+  uint8_t *mask = J->mask;
+  const size_t N = J->N;
   uint32_t hd[NB] = {0};
   if (!J->flat)
-    for (size_t i = 0; i < J->N; i++) hd[(int)(J->ink[i] * (NB - 1))]++;
+    for (size_t i = 0; i < N; i++) hd[(int)(ink[i] * (NB - 1))]++;
   float t = J->flat ? 1e-6f : otsu(hd, NB, (int)(lo_thr * (NB - 1)) + 1);
   float tmin = 0.25f * contrast, tmax = 0.6f * contrast;
   if (tmin < lo_thr) tmin = lo_thr;
   if (!J->flat) t = t < tmin ? tmin : t > tmax ? tmax : t;
-  for (size_t i = 0; i < J->N; i++) J->mask[i] = J->ink[i] >= t;
+  for (size_t i = 0; i < N; i++) mask[i] = ink[i] >= t;
 }
 
 /* Step 4: lines across the whole image, erased from the mask (a line must
