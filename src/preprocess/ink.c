@@ -874,7 +874,12 @@ static int paper_flat(ink_job *J, float *lo_thr, float *contrast) {
                     "blank (contrast %d/255)", J->w, J->h, (int)con);
   const int dark = J->out->dark;
   for (size_t i = 0; i < N; i++) {
-    float v = (dark ? bg - L[i] : L[i] - bg) / con;
+    const float d = dark ? bg - L[i] : L[i] - bg;
+    if (d <= 0) { /* paper (most of the map): no division */
+      ink[i] = 0;
+      continue;
+    }
+    const float v = d / con;
     ink[i] = v < INK_NOISE ? 0 : v > 1 ? 1 : v;
   }
   *contrast = 1;
