@@ -6,6 +6,8 @@
  *   onnx_tool images DATA N OUT.bin       those images as float32 0..1
  *   onnx_tool random SPEC SEED OUT        a net of any spec with random
  *                                         weights and batch-norm statistics
+ *   onnx_tool errors                      null arguments to the exporter: a
+ *                                         status and message, outputs kept
  * Exit status 0 on success, 1 with one line on stderr on failure. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +15,12 @@
 
 #include "digits.h"
 
+/* One line on stderr: what failed (NULL when the message names it). */
 static int fail(const char *what) {
-  fprintf(stderr, "onnx_tool: %s: %s\n", what, dg_last_error());
+  if (what)
+    fprintf(stderr, "onnx_tool: %s: %s\n", what, dg_last_error());
+  else
+    fprintf(stderr, "onnx_tool: %s\n", dg_last_error());
   return 1;
 }
 
@@ -22,17 +28,17 @@ static int cmd_export(const char *model, const char *out) {
   dg_net *net;
   uint8_t *buf;
   size_t len;
-  if (dg_model_load(&net, model, NULL, NULL)) return fail(model);
+  if (dg_model_load(&net, model, NULL, NULL)) return fail(NULL);
   int st = dg_onnx_export_mem(net, &buf, &len);
   dg_net_free(net);
   if (st) return fail("export");
   st = dg_file_write_atomic(out, buf, len);
   free(buf);
-  return st ? fail(out) : 0;
+  return st ? fail(NULL) : 0;
 }
 
 static int load_test(dg_dataset *ds, const char *data, int n) {
-  if (dg_dataset_load(ds, data, "t10k")) return fail(data);
+  if (dg_dataset_load(ds, data, "t10k")) return fail(NULL);
   if (n < 1 || n > ds->n) {
     fprintf(stderr, "onnx_tool: N must be 1..%d\n", ds->n);
     return 1;
@@ -41,14 +47,14 @@ static int load_test(dg_dataset *ds, const char *data, int n) {
 }
 
 static int write_floats(const char *path, const float *x, size_t n) {
-  return dg_file_write_atomic(path, x, n * sizeof *x) ? fail(path) : 0;
+  return dg_file_write_atomic(path, x, n * sizeof *x) ? fail(NULL) : 0;
 }
 
 static int cmd_probs(const char *model, const char *data, int n,
                      const char *out) {
   dg_net *net;
   dg_dataset ds = {0};
-  if (dg_model_load(&net, model, NULL, NULL)) return fail(model);
+  if (dg_model_load(&net, model, NULL, NULL)) return fail(NULL);
   if (load_test(&ds, data, n)) {
     dg_net_free(net);
     return 1;
@@ -98,7 +104,31 @@ static int cmd_random(const char *spec, const char *seed, const char *out) {
   dg_net_params(net); /* marks packed weights stale */
   int st = dg_model_save(net, out, NULL, 0);
   dg_net_free(net);
-  return st ? fail(out) : 0;
+  return st ? fail(NULL) : 0;
+}
+
+static int cmd_errors(void) {
+  dg_net *net;
+  uint8_t *buf = (uint8_t *)&buf;
+  size_t len = 12345;
+  int bad = 0;
+  if (dg_net_new(&net, "logreg", 1)) return fail("logreg");
+  const struct {
+    const dg_net *net;
+    uint8_t **buf;
+    size_t *len;
+  } c[3] = {{NULL, &buf, &len}, {net, NULL, &len}, {net, &buf, NULL}};
+  for (int i = 0; i < 3; i++) {
+    int st = dg_onnx_export_mem(c[i].net, c[i].buf, c[i].len);
+    if (st != DG_ERR_ARG || !strstr(dg_last_error(), "ONNX export: null") ||
+        buf != (uint8_t *)&buf || len != 12345) {
+      fprintf(stderr, "case %d: status %d, \"%s\"\n", i, st, dg_last_error());
+      bad = 1;
+    }
+  }
+  dg_net_free(net);
+  if (!bad) printf("null arguments: DG_ERR_ARG, \"%s\"\n", dg_last_error());
+  return bad;
 }
 
 int main(int argc, char **argv) {
@@ -108,10 +138,11 @@ int main(int argc, char **argv) {
     return cmd_probs(argv[2], argv[3], atoi(argv[4]), argv[5]);
   if (!strcmp(cmd, "images") && argc == 5)
     return cmd_images(argv[2], atoi(argv[3]), argv[4]);
+  if (!strcmp(cmd, "errors") && argc == 2) return cmd_errors();
   if (!strcmp(cmd, "random") && argc == 5)
     return cmd_random(argv[2], argv[3], argv[4]);
   fprintf(stderr,
           "usage: onnx_tool export MODEL OUT.onnx | probs MODEL DATA N OUT |"
-          " images DATA N OUT | random SPEC SEED OUT\n");
+          " images DATA N OUT | random SPEC SEED OUT | errors\n");
   return 2;
 }
