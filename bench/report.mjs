@@ -1,6 +1,10 @@
 /* report.mjs: bench/build/results.jsonl -> bench/results.md (and stdout).
  * usage: node bench/report.mjs RESULTS.jsonl [--quick 0|1] [--seconds S]
- *        [--load-before "a b c"] [--load-after "a b c"] [--build DIR] */
+ *        [--load-before "a b c"] [--load-after "a b c"] [--build DIR]
+ *        [--only ort]
+ * --only ort: the run's header and the onnxruntime-web section alone
+ * (a run of only bench/node_bench.mjs and bench/ort_bench.mjs), into
+ * bench/build/results-ort.md and stdout; results.md is left alone. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -55,6 +59,51 @@ if (lb > 0.5)
 p();
 p('Times are medians of repeated samples (min–max in brackets); each sample times enough calls for ~25 ms. GFLOP/s counts the multiply-adds of dense and convolution layers (×2), per target against the peak measured in the same run. In WebAssembly the 3×3 convolutions with 8 or more channels both ways (cnn conv2-4, the default model\'s) run by Winograd\'s minimal filtering (src/kernels/winograd.c), 2.25 times fewer multiplies than the direct product: their GFLOP/s and %peak are effective rates, counted as the direct product, and can pass 100%.');
 p();
+/* onnxruntime-web on the ONNX exports (bench/ort_bench.mjs) beside
+ * digits' WASM under the same Node: the table and the two targets of
+ * issue 6 that compare with it, both from rows of this run. */
+const ortRow = (arch, batch) => find({ kind: 'predict', target: 'ort-wasm', arch, batch, mode: 'net' });
+const nodeRow = (arch, batch) => find({ kind: 'predict', target: 'node', arch, batch, mode: 'net' });
+function ortSection() {
+  const any = rows.find((r) => r.target === 'ort-wasm');
+  p('## onnxruntime-web on the same networks (ONNX exports, ms per call)');
+  p();
+  if (!any) {
+    p('- not measured in this run (--no-ort, or bench/node_modules/onnxruntime-web missing)');
+    p();
+    return;
+  }
+  p(`onnxruntime-web ${any.version ?? '?'} (bench/package.json) under the same Node as digits' WASM rows: the wasm execution provider, one thread, default graph optimisations, \`session.run\` awaited and the probabilities read. Its models are the shipped models/NAME.safetensors exported to ONNX by digits' own exporter (src/io/onnx_write.c) at bench time; digits runs the same layer shapes (random weights for the named ones, the shipped file for default), the build the page picks. "digits faster" is the ratio of the median CPU times per call (of the wall-clock medians where a row has no CPU time).`);
+  p();
+  p('| net | batch | digits WASM (node) ms | onnxruntime-web ms | digits CPU ms | onnxruntime-web CPU ms | digits faster |');
+  p('|---|---|---|---|---|---|---|');
+  for (const arch of archs)
+    for (const batch of [1, 64]) {
+      const w = nodeRow(arch, batch), o = ortRow(arch, batch);
+      p(`| ${arch} | ${batch} | ${range(w)} | ${o?.error ? `failed: ${o.error}` : range(o)} | ${f(w?.cpu_ms)} | ${f(o?.cpu_ms)} | ${x(faster(o, w))} |`);
+    }
+  p();
+}
+function ortTargets(T) {
+  for (const arch of ['mlp', 'lenet5']) {
+    const w = nodeRow(arch, 1), o = ortRow(arch, 1), r = faster(o, w);
+    T(`WASM forward, batch 1, ${arch}: ≥ 2× faster than onnxruntime-web (measured in this run, Node, one thread)`,
+      r ? `${x(r)} (${w.cpu_ms && o.cpu_ms ? `CPU time: ${f(w.cpu_ms)} vs ${f(o.cpu_ms)} ms; ` : ''}wall: ${f(w.ms)} vs ${f(o.ms)} ms)` : '–',
+      r ? r >= 2 : null);
+  }
+}
+const archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'];
+if (opt('--only', null) === 'ort') {
+  ortSection();
+  p('| target | measured | |');
+  p('|---|---|---|');
+  ortTargets((what, value, ok) => p(`| ${what} | ${value} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`));
+  p();
+  const md = out.join('\n') + '\n';
+  writeFileSync(join(here, 'build', 'results-ort.md'), md);
+  process.stdout.write(md);
+  process.exit(0);
+}
 p('## Machine peak (single core)');
 p();
 p('WASM loops are hand-assembled (bench/peak.mjs): 12 independent f32x4 accumulators, one step each per iteration. `mul+add` is all that simd128 offers (the ceiling of digits-simd.wasm); `fma` is `f32x4.relaxed_madd` (relaxed SIMD), one fused instruction, which digits-relaxed.wasm uses (emcc 3.1.6 emits its prototype encoding; web/tools/relax-wasm.mjs rewrites it to the standard one) and the page picks where the engine has it. `mul` and `add` alone reaching the same vector operations per second as `mul+add` shows the mul+add loop is bound by the FP ports (on this CPU each 128-bit mul or add takes one of the two FMA ports), not by its dependency chains.');
@@ -77,7 +126,6 @@ p();
 const pm = (t) => find({ kind: 'peak', target: t, loop: 'muladd' })?.gflops;
 p(`%peak below is against the native FMA peak natively and against the relaxed-SIMD FMA peak in WASM (the machine's limit there${pm('chromium') && peak('chromium') ? `; the simd128 mul+add ceiling of digits-simd.wasm is ${(100 * pm('chromium') / peak('chromium')).toFixed(0)}% of it in Chromium` : ''}).`);
 p();
-const archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'];
 const builds = [...new Set(rows.filter((r) => r.kind === 'predict' && (r.target === 'node' || r.target === 'chromium'))
   .map((r) => `${r.target}: ${r.build ?? 'simd'}`))].join(', ') || '–';
 p('## Predict latency: the network alone on 28×28 inputs (ms per call)');
@@ -96,6 +144,7 @@ for (const arch of archs)
     p(`| ${arch} | ${batch} | ${f(mf, 2)} | ${range(n)} | ${f(gf(n), 1)} | ${pct(n, 'native')} | ${range(w)} | ${f(gf(w), 1)} | ${pct(w, 'node')} | ${range(c)} | ${f(gf(c), 1)} | ${pct(c, 'chromium')} | ${range(tw)} | ${range(tc)} | ${x(faster(tw, w))} | ${x(faster(tc, w))} |`);
   }
 p();
+ortSection();
 p('## Whole predict from a 280×280 RGBA canvas (preprocess + network, ms)');
 p();
 p('The drawing is a ring ("0"), the same bytes on every target. Batch 64 = 64 canvases preprocessed, then one batch through the network.');
@@ -239,14 +288,7 @@ for (const arch of ['logreg', 'mlp', 'lenet5']) {
     r ? `${x(r)} (Node, ${w.cpu_ms && tw.cpu_ms ? `CPU time: ${f(w.cpu_ms)} vs ${f(tw.cpu_ms)} ms; wall: ` : ''}${f(w.ms)} vs ${f(tw.ms)} ms; Chromium ${f(c?.ms)} ms)` : '–',
     r ? r >= 3 : null);
 }
-/* onnxruntime-web is not run here: issue 6 quotes its batch-1 forward
- * times measured on this machine kind (ms, one thread, medians) */
-for (const [arch, ort] of [['mlp', 0.029], ['lenet5', 0.085]]) {
-  const w = pr('node', arch, 1), c = pr('chromium', arch, 1);
-  T(`WASM forward, batch 1, ${arch}: ≥ 2× faster than onnxruntime-web's ${ort} ms (issue 6's figure)`,
-    w ? `${x(ort / w.ms)} (Node ${f(w.ms)} ms; Chromium ${f(c?.ms)} ms, ${c ? x(ort / c.ms) : '–'})` : '–',
-    w ? ort / w.ms >= 2 : null);
-}
+ortTargets(T);
 {
   const c = pr('chromium', 'cnn', 1), w = pr('node', 'cnn', 1);
   T('WASM forward, batch 1, cnn: ≥ 60% of the measured WASM SIMD peak',
