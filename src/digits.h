@@ -228,6 +228,17 @@ void dg_net_set_threads(dg_net *net, int threads);
  * on by default in WebAssembly (one thread), off natively. */
 void dg_net_set_winograd(dg_net *net, int on);
 
+/* Batch norm's epsilon for the whole net: 1e-3 (Keras') unless set, in
+ * [1e-12, 1]; PyTorch's is 1e-5. Stored in model files ("bn_eps"). */
+float dg_net_bn_eps(const dg_net *net);
+int dg_net_set_bn_eps(dg_net *net, float eps);
+/* Input normalisation (x - mean) / std applied to the input of every
+ * forward (predict, eval, training): 1 and *mean, *std (may be NULL) if
+ * set, else 0. Stored in model files ("input_mean", "input_std"). */
+int dg_net_input_norm(const dg_net *net, float *mean, float *std);
+/* Set it (finite, std > 0), or DG_ERR_ARG. */
+int dg_net_set_input_norm(dg_net *net, float mean, float std);
+
 /* Input and output sizes per sample. */
 int dg_net_input_size(const dg_net *net);   /* e.g. 784 */
 int dg_net_output_size(const dg_net *net);  /* e.g. 10 */

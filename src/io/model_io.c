@@ -55,9 +55,11 @@ static int host_is_le(void) {
   return b == 1;
 }
 
+/* The file's own keys, and the net's settings (written from the net). */
 static int is_reserved_key(const char *k) {
   return !strcmp(k, "format") || !strcmp(k, "format_version") ||
-         !strcmp(k, "arch") || !strcmp(k, "crc32");
+         !strcmp(k, "arch") || !strcmp(k, "crc32") || !strcmp(k, "bn_eps") ||
+         !strcmp(k, "input_mean") || !strcmp(k, "input_std");
 }
 
 /* CRC-32 (IEEE 802.3, reflected, as zlib's crc32) of n bytes, continuing
@@ -274,6 +276,12 @@ int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
   sb_puts(&h, ",\"crc32\":\"");
   size_t crc_at = h.n; /* 8 hex digits, filled in once the data is written */
   sb_puts(&h, "00000000\"");
+  /* the net's settings; %.9g gives back the same float */
+  sb_printf(&h, ",\"bn_eps\":\"%.9g\"", dg_net_bn_eps(net));
+  float mean, std;
+  if (dg_net_input_norm(net, &mean, &std))
+    sb_printf(&h, ",\"input_mean\":\"%.9g\",\"input_std\":\"%.9g\"", mean,
+              std);
   int nm = dg_net_meta_count(net);
   for (int i = 0; i < nm; i++) {
     const char *k = NULL, *v = NULL;
@@ -1070,6 +1078,38 @@ static int check_crc(const mio_load *L) {
   return DG_OK;
 }
 
+/* A setting's value: a whole finite number, or 0. */
+static int meta_float(const char *v, float *out) {
+  char *end;
+  if (!v || !*v || strlen(v) > 40) return 0;
+  float x = strtof(v, &end);
+  if (*end || end == v || x != x || x - x != 0) return 0;
+  *out = x;
+  return 1;
+}
+
+/* The net's settings from the metadata: "bn_eps" (absent: 1e-3, older
+ * files), "input_mean" and "input_std" (both or neither). */
+static int apply_settings(mio_load *L) {
+  const char *eps = meta_get(L, "bn_eps"), *mean = meta_get(L, "input_mean"),
+             *std = meta_get(L, "input_std");
+  float e, m, s;
+  if (eps && (!meta_float(eps, &e) || dg_net_set_bn_eps(L->net, e) != DG_OK))
+    return dg_error(DG_ERR_FORMAT,
+                    "model metadata \"bn_eps\" is \"%.40s\", not a number in "
+                    "[1e-12, 1]", eps);
+  if (!mean != !std)
+    return dg_error(DG_ERR_FORMAT, "model metadata has \"%s\" without \"%s\"",
+                    mean ? "input_mean" : "input_std",
+                    mean ? "input_std" : "input_mean");
+  if (mean && (!meta_float(mean, &m) || !meta_float(std, &s) ||
+               dg_net_set_input_norm(L->net, m, s) != DG_OK))
+    return dg_error(DG_ERR_FORMAT,
+                    "model metadata \"input_mean\" \"%.40s\", \"input_std\" "
+                    "\"%.40s\": not numbers (std > 0)", mean, std);
+  return DG_OK;
+}
+
 /* The file's own metadata onto the net (the reserved keys are the file's). */
 static int copy_meta(mio_load *L) {
   for (int k = 0; k < L->nkv; k++) {
@@ -1101,6 +1141,7 @@ static int load(mio_load *L, const uint8_t *b, size_t len, int want_extra) {
   if ((st = check_offsets(L)) != DG_OK) return st;
   if ((st = read_values(L, want_extra, nblobs)) != DG_OK) return st;
   if ((st = check_crc(L)) != DG_OK) return st;
+  if ((st = apply_settings(L)) != DG_OK) return st;
   return copy_meta(L);
 }
 

@@ -10,14 +10,15 @@
 
 /* Batch statistics, the running averages, and the scale and shift that
  * apply the normalisation: y = x * scale + shift. */
-static void train_stats(const dg_exec *ex, float *stat, const float *in,
-                        const float *gamma, const float *beta, float *rmean,
-                        float *rvar, size_t rows, int C, float *work,
-                        float *scale, float *shift) {
+static void train_stats(const dg_exec *ex, float eps, float *stat,
+                        const float *in, const float *gamma,
+                        const float *beta, float *rmean, float *rvar,
+                        size_t rows, int C, float *work, float *scale,
+                        float *shift) {
   float *mean = stat, *invstd = stat + C, *var = stat + 2 * C;
   dg_bn_stats(ex, in, rows, C, mean, var, work);
   for (int c = 0; c < C; c++) {
-    invstd[c] = 1.0f / sqrtf(var[c] + DG_BN_EPS);
+    invstd[c] = 1.0f / sqrtf(var[c] + eps);
     scale[c] = gamma[c] * invstd[c];
     shift[c] = beta[c] - mean[c] * scale[c];
   }
@@ -38,11 +39,11 @@ static void bn_forward(dg_net *net, dg_step *s, const float *in, int n,
   int C = l->oc;
   float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
   if (net->train) {
-    train_stats(&s->ex, l->stat, in, gamma, beta, rmean, rvar, rows, C,
-                net->work, scale, shift);
+    train_stats(&s->ex, net->bn_eps, l->stat, in, gamma, beta, rmean, rvar,
+                rows, C, net->work, scale, shift);
   } else { /* one scale and shift per channel from the running statistics */
     for (int c = 0; c < C; c++) {
-      scale[c] = gamma[c] / sqrtf(rvar[c] + DG_BN_EPS);
+      scale[c] = gamma[c] / sqrtf(rvar[c] + net->bn_eps);
       shift[c] = beta[c] - rmean[c] * scale[c];
     }
   }
@@ -75,7 +76,7 @@ static void bn_relu_maxpool_forward(dg_net *net, dg_step *s, const float *in,
                                     int n, dg_rng *rng) {
   dg_layer *l = s->l, *mp = s->pool;
   float scale[DG_BN_MAX_C], shift[DG_BN_MAX_C];
-  train_stats(&s->ex, l->stat, in, dg_layer_w(net, l, 0),
+  train_stats(&s->ex, net->bn_eps, l->stat, in, dg_layer_w(net, l, 0),
               dg_layer_w(net, l, 1), dg_layer_w(net, l, 2),
               dg_layer_w(net, l, 3), (size_t)n * l->oh * l->ow, l->oc,
               net->work, scale, shift);
@@ -111,7 +112,8 @@ void dg_bn_fold(const dg_net *net, const dg_layer *bn, const float *w,
   const float *gamma = dg_layer_w(net, bn, 0), *beta = dg_layer_w(net, bn, 1);
   const float *rmean = dg_layer_w(net, bn, 2), *rvar = dg_layer_w(net, bn, 3);
   float *scale = bf; /* the bias slots hold the scales until the end */
-  for (int f = 0; f < F; f++) scale[f] = gamma[f] / sqrtf(rvar[f] + DG_BN_EPS);
+  for (int f = 0; f < F; f++)
+    scale[f] = gamma[f] / sqrtf(rvar[f] + net->bn_eps);
   for (size_t i = 0; i < nw; i += F) /* rows of F, no division */
     for (int f = 0; f < F; f++) wf[i + f] = w[i + f] * scale[f];
   for (int f = 0; f < F; f++)

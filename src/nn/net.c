@@ -130,6 +130,7 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
   dg_net *net = calloc(1, sizeof *net);
   if (!net) return dg_error(DG_ERR_NOMEM, "net: out of memory");
   net->ex = dg_exec_default();
+  net->bn_eps = DG_BN_EPS;
   int st = dg_arch_parse(net, spec);
   if (st) {
     free(net);
@@ -165,7 +166,8 @@ static void free_buffers(dg_net *net) {
     l->arg = NULL;
   }
   free(net->work), free(net->fold), free(net->dinput), free(net->probs);
-  net->work = net->fold = net->dinput = net->probs = NULL;
+  free(net->xnorm);
+  net->work = net->fold = net->dinput = net->probs = net->xnorm = NULL;
   net->cap = 0;
 }
 
@@ -267,6 +269,8 @@ int dg_net_reserve(dg_net *net, int n) {
     ok &= (net->fold = malloc(fold_need * sizeof(float))) != NULL;
   size_t outs = net->layers[net->nlayers - 1].out_size * (size_t)n;
   ok &= (net->probs = malloc(outs * sizeof(float))) != NULL;
+  if (net->norm)
+    ok &= (net->xnorm = malloc(net->layers[0].in_size * n * sizeof(float))) != NULL;
   if (net->want_dinput)
     ok &= (net->dinput = malloc(net->layers[0].in_size * n * sizeof(float))) != NULL;
   /* a flatten passes its gradient straight through: with no input
@@ -385,6 +389,44 @@ int dg_net_copy_weights(dg_net *dst, const dg_net *src) {
   return DG_OK;
 }
 
+/* ---- network-level settings ----------------------------------------------- */
+
+float dg_net_bn_eps(const dg_net *net) { return net ? net->bn_eps : DG_BN_EPS; }
+
+int dg_net_set_bn_eps(dg_net *net, float eps) {
+  if (!net) return dg_error(DG_ERR_ARG, "net: null argument");
+  if (!(eps >= DG_BN_EPS_MIN && eps <= DG_BN_EPS_MAX))
+    return dg_error(DG_ERR_ARG, "batch-norm epsilon %g is outside [%g, %g]",
+                    eps, DG_BN_EPS_MIN, DG_BN_EPS_MAX);
+  net->bn_eps = eps;
+  infer_stale(net); /* packed weights fold the norm in */
+  return DG_OK;
+}
+
+int dg_net_input_norm(const dg_net *net, float *mean, float *std) {
+  if (!net || !net->norm) return 0;
+  if (mean) *mean = net->norm_mean;
+  if (std) *std = net->norm_std;
+  return 1;
+}
+
+int dg_net_set_input_norm(dg_net *net, float mean, float std) {
+  if (!net) return dg_error(DG_ERR_ARG, "net: null argument");
+  if (!isfinite(mean) || !isfinite(std) || !(std > 0) || fabsf(mean) > 1e6f ||
+      std < 1e-6f || std > 1e6f)
+    return dg_error(DG_ERR_ARG,
+                    "input normalisation: mean %g, std %g (need finite, "
+                    "|mean| <= 1e6, std in [1e-6, 1e6])", mean, std);
+  int had = net->norm;
+  net->norm = 1, net->norm_mean = mean, net->norm_std = std;
+  if (!had && net->cap) { /* the buffer for the normalised input */
+    int cap = net->cap;
+    free_buffers(net);
+    return dg_net_reserve(net, cap);
+  }
+  return DG_OK;
+}
+
 /* ---- forward / backward ------------------------------------------------------ */
 
 int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
@@ -392,6 +434,12 @@ int dg_net_forward(dg_net *net, const float *x, int n, int train, dg_rng *rng) {
   if (train && !rng) return dg_error(DG_ERR_ARG, "forward: training needs an rng");
   int st = dg_net_reserve(net, n);
   if (st) return st;
+  if (net->norm) { /* (x - mean) / std, as ONNX's Sub then Div */
+    size_t m = (size_t)n * net->layers[0].in_size;
+    for (size_t i = 0; i < m; i++)
+      net->xnorm[i] = (x[i] - net->norm_mean) / net->norm_std;
+    x = net->xnorm;
+  }
   net->n = n, net->train = train, net->input = x;
   dg_plan_mode mode = train ? DG_PLAN_TRAIN : DG_PLAN_BATCH;
   if (train) infer_stale(net); /* the weights are about to change */
@@ -432,6 +480,9 @@ int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
   if (!isfinite(lv))
     return dg_error(DG_ERR_NUMERIC, "training diverged: loss is %g", lv);
   dg_plan_backward(net, net->plans[DG_PLAN_TRAIN], top);
+  if (net->norm && net->dinput) /* through the normalisation to x */
+    for (size_t i = 0; i < (size_t)n * net->layers[0].in_size; i++)
+      net->dinput[i] /= net->norm_std;
   return DG_OK;
 }
 

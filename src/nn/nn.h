@@ -33,7 +33,9 @@ typedef enum {
 } dg_layer_kind;
 
 #define DG_MAX_LAYERS 64
-#define DG_BN_EPS 1e-3f       /* Keras' default */
+#define DG_BN_EPS 1e-3f       /* Keras' default: files without "bn_eps" */
+#define DG_BN_EPS_MIN 1e-12f  /* a net's epsilon: in [MIN, MAX] */
+#define DG_BN_EPS_MAX 1.0f
 #define DG_BN_MAX_C 4096     /* channels (features) a batch norm may have */
 #define DG_BN_MOMENTUM 0.9f   /* running = m * running + (1 - m) * batch */
 
@@ -228,6 +230,10 @@ struct dg_net {
   dg_plan *plans[DG_PLAN_MODES]; /* compiled on first use (plan.c) */
   dg_exec ex;               /* the plans' settings: threads, Winograd, the
                                tuner */
+  float bn_eps;             /* batch norm's epsilon (DG_BN_EPS unless set) */
+  int norm;                 /* 1: the input is normalised on every forward */
+  float norm_mean, norm_std; /* (x - mean) / std */
+  float *xnorm;             /* (cap, in_size) the normalised input */
   int nmeta;
   dg_meta *meta;
 };
