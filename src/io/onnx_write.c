@@ -9,8 +9,8 @@
  * The graph: input "input" float [N, C, H, W] (N symbolic, values 0..1),
  * output "probs" float [N, K] (the K class probabilities). One node (or
  * two) per layer, named after it ("conv1", "bn2"): the net's input
- * normalisation (if any) as Sub and Div first; conv -> Conv (weights
- * stored HWIO here, OIHW in ONNX: transposed on the way out), dense ->
+ * normalisation (if any) first, (x - mean) / std as Sub then Div; conv ->
+ * Conv (weights stored HWIO here, OIHW in ONNX: transposed), dense ->
  * Gemm with B = the (in, out) weight as stored (transB = 0), max and
  * average pooling -> MaxPool / AveragePool (kernel = stride = P), global
  * average pooling -> GlobalAveragePool, batch norm -> BatchNormalization
@@ -315,7 +315,7 @@ static void ox_bn(ox_graph *g, const dg_net *net, const dg_layer *l) {
   }
   pb n;
   ox_node(g, "BatchNormalization", in, 5, l->name, &n);
-  attr_float(&n, "epsilon", DG_BN_EPS);
+  attr_float(&n, "epsilon", dg_net_bn_eps(net));
   ox_node_end(g, &n);
   snprintf(g->cur, sizeof g->cur, "%s", l->name);
 }
@@ -370,9 +370,23 @@ static int ox_layer(ox_graph *g, const dg_net *net, const dg_layer *l) {
 
 /* The graph's nodes and initializers for net, from "input" to "probs": a
  * status. */
+/* The net's input normalisation, (x - mean) / std, as Sub then Div. */
+static void ox_input_norm(ox_graph *g, const dg_net *net) {
+  float mean, std;
+  if (!dg_net_input_norm(net, &mean, &std)) return;
+  int64_t one[1] = {1};
+  ox_init(g, "input.mean", one, 1, &mean, 1);
+  ox_init(g, "input.std", one, 1, &std, 1);
+  const char *sub[2] = {"input", "input.mean"}, *div[2] = {"input.sub", "input.std"};
+  ox_node(g, "Sub", sub, 2, "input.sub", NULL);
+  ox_node(g, "Div", div, 2, "input.norm", NULL);
+  snprintf(g->cur, sizeof g->cur, "input.norm");
+}
+
 static int ox_layers(ox_graph *g, const dg_net *net) {
   snprintf(g->cur, sizeof g->cur, "input");
   g->rank4 = 1, g->h = net->in_h, g->w = net->in_w, g->c = net->in_c;
+  ox_input_norm(g, net);
   for (int i = 0; i < net->nlayers; i++) {
     const dg_layer *l = &net->layers[i];
     if (i == net->nlayers - 1 && l->kind == DG_L_SOFTMAX && !g->rank4) {

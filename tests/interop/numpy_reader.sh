@@ -4,7 +4,8 @@
 # 1,000 MNIST test images every probability within 1e-4 of what digits
 # computes (dg_net_predict, as `digits predict` and `eval` do) for the
 # shipped models (F32 and the F16 mlp-dropout) and for random nets through
-# the other layer kinds; the whole test set's accuracy equals the CLI's
+# the other layer kinds and a net with its own batch-norm epsilon and input
+# normalisation; the whole test set's accuracy equals the CLI's
 # `digits eval --json` for logreg and mlp; a file that is not a digits model
 # is refused. Skipped (exit 77) where Debian's python3-numpy is missing.
 set -euo pipefail
@@ -40,6 +41,11 @@ for spec in \
   "$TOOL" probs "$dir/random$i.safetensors" "$DATA" $N "$dir/random$i.probs"
   pairs+=("$dir/random$i.safetensors" "$dir/random$i.probs")
 done
+# the net's settings: batch-norm epsilon 0.1, MNIST's input normalisation
+"$TOOL" random 'input 28 28 1; conv 4 3 valid; bn; relu; maxpool 2; flatten; dense 10' 9 \
+  "$dir/settings.safetensors" 0.1 0.1307 0.3081
+"$TOOL" probs "$dir/settings.safetensors" "$DATA" $N "$dir/settings.probs"
+pairs+=("$dir/settings.safetensors" "$dir/settings.probs")
 for name in logreg mlp; do
   "$DIGITS" eval --model "$MODELS/$name.safetensors" --data "$DATA" --json \
     > "$dir/$name.eval.json"

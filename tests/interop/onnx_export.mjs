@@ -8,7 +8,8 @@
  * 1e-4, and the same accuracy. Nets of other shapes (every layer kind the
  * architecture language has, batch norm after dense layers, a dense layer
  * straight after a convolution, no softmax at the end, softmax over
- * channels) are made with random weights and compared the same way.
+ * channels, another batch-norm epsilon, input normalisation) are made
+ * with random weights and compared the same way.
  *
  * Environment (ctest sets it; defaults relative to the repository):
  * ONNX_TOOL (tests/interop/onnx_tool.c, built), DIGITS_MODELS, DIGITS_DATA,
@@ -129,11 +130,16 @@ const specs = {
   'softmax-over-channels-2x2': 'input 28 28 1; conv 5 3 valid; maxpool 13; softmax',
   'softmax-over-channels-1x1': 'input 28 28 1; conv 10 14 valid; maxpool 15; softmax',
   'bn-first': 'input 28 28 1; bn; conv 2 3 same; relu; flatten; dense 10',
+  /* the net's settings: a batch-norm epsilon far from the default, and
+   * MNIST's input normalisation (BatchNormalization's epsilon, Sub + Div) */
+  'eps-0.1-normalized': ['input 28 28 1; conv 4 3 valid; bn; relu; maxpool 2; flatten; dense 10',
+                          '0.1', '0.1307', '0.3081'],
 };
 for (const [name, spec] of Object.entries(specs)) {
   test(`random net ${name}: ONNX Runtime gives digits' probabilities`, async () => {
     const model = join(dir, `${name}.safetensors`);
-    tool('random', spec, '7', model);
+    const [arch, ...settings] = Array.isArray(spec) ? spec : [spec];
+    tool('random', arch, '7', model, ...settings);
     const { k } = await compare(model, name);
     assert.equal(k, name.endsWith('2x2') ? 20 : 10);
   });

@@ -4,8 +4,11 @@
  *   onnx_tool probs MODEL DATA N OUT.bin  digits' probabilities of the first
  *                                         N MNIST test images (float32, N x K)
  *   onnx_tool images DATA N OUT.bin       those images as float32 0..1
- *   onnx_tool random SPEC SEED OUT        a net of any spec with random
+ *   onnx_tool random SPEC SEED OUT [EPS [MEAN STD]]
+ *                                         a net of any spec with random
  *                                         weights and batch-norm statistics
+ *                                         (and that bn epsilon, that input
+ *                                         normalisation)
  *   onnx_tool errors                      null arguments to the exporter: a
  *                                         status and message, outputs kept
  * Exit status 0 on success, 1 with one line on stderr on failure. */
@@ -94,11 +97,19 @@ static void shake_bn(dg_net *net, dg_rng *r) {
   }
 }
 
-static int cmd_random(const char *spec, const char *seed, const char *out) {
+/* argv: SPEC SEED OUT [EPS [MEAN STD]] */
+static int cmd_random(int argc, char **argv) {
   dg_net *net;
   dg_rng r;
-  uint64_t s = strtoull(seed, NULL, 10);
+  const char *spec = argv[0], *out = argv[2];
+  uint64_t s = strtoull(argv[1], NULL, 10);
   if (dg_net_new(&net, spec, s)) return fail(spec);
+  if ((argc > 3 && dg_net_set_bn_eps(net, strtof(argv[3], NULL))) ||
+      (argc > 5 && dg_net_set_input_norm(net, strtof(argv[4], NULL),
+                                         strtof(argv[5], NULL)))) {
+    dg_net_free(net);
+    return fail("random");
+  }
   dg_rng_seed(&r, s + 1);
   shake_bn(net, &r);
   dg_net_params(net); /* marks packed weights stale */
@@ -139,10 +150,11 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "images") && argc == 5)
     return cmd_images(argv[2], atoi(argv[3]), argv[4]);
   if (!strcmp(cmd, "errors") && argc == 2) return cmd_errors();
-  if (!strcmp(cmd, "random") && argc == 5)
-    return cmd_random(argv[2], argv[3], argv[4]);
+  if (!strcmp(cmd, "random") && (argc == 5 || argc == 6 || argc == 8))
+    return cmd_random(argc - 2, argv + 2);
   fprintf(stderr,
           "usage: onnx_tool export MODEL OUT.onnx | probs MODEL DATA N OUT |"
-          " images DATA N OUT | random SPEC SEED OUT | errors\n");
+          " images DATA N OUT | random SPEC SEED OUT [EPS [MEAN STD]] |"
+          " errors\n");
   return 2;
 }

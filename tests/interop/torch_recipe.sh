@@ -4,7 +4,8 @@
 # probabilities on the first 1,000 MNIST test images are within 1e-4 of
 # digits' own (dg_net_predict) and read the same digits: the shipped models
 # and random nets whose batch norm sits after a flatten or whose output is
-# a flattened spatial tensor (the NHWC reordering in both places). Also:
+# a flattened spatial tensor (the NHWC reordering in both places), and one
+# with its own batch-norm epsilon and input normalisation. Also:
 # the port that ignores the flatten order (rows not reordered) reads far
 # fewer digits, so the test would notice the reordering going missing.
 # Skipped (exit 77) where Debian's python3-torch is not installed.
@@ -40,6 +41,11 @@ for spec in \
   "$TOOL" probs "$dir/random$i.safetensors" "$DATA" $N "$dir/random$i.probs"
   pairs+=("$dir/random$i.safetensors" "$dir/random$i.probs")
 done
+# the net's settings: batch-norm epsilon 0.1, MNIST's input normalisation
+"$TOOL" random 'input 28 28 1; conv 4 3 valid; bn; relu; maxpool 2; flatten; dense 10' 9 \
+  "$dir/settings.safetensors" 0.1 0.1307 0.3081
+"$TOOL" probs "$dir/settings.safetensors" "$DATA" $N "$dir/settings.probs"
+pairs+=("$dir/settings.safetensors" "$dir/settings.probs")
 
 "$PY" - "$ROOT/tools" "$DATA" "$N" "$MODELS" "${pairs[@]}" <<'EOF'
 import sys
