@@ -273,21 +273,29 @@ static inline void work_lum_flat_c(const uint8_t *px, size_t stride, int w,
   }
 }
 
-/* work_lum_c / work_lum_flat_c with the channel count constant, so the
- * inner loops have no test in them. paper: flat paper's pixel, or NULL (a
- * photo). */
-static void work_lum(const uint8_t *px, size_t stride, int w, int h, int c,
-                     int f, int W, int H, const uint8_t *paper, float *L) {
-#define WL(C)                                                           \
-  (paper ? work_lum_flat_c(px, stride, w, h, C, f, W, H, paper, L)      \
-         : work_lum_c(px, stride, w, h, C, f, W, H, L))
+/* work_lum_c (photos) and work_lum_flat_c (paper: flat paper's pixel)
+ * with the channel count constant, so the inner loops have no test in
+ * them; each in a function of its own (its registers allocated for it
+ * alone: the photo's loop was slower sharing one with the flat one). */
+static void work_lum_photo(const uint8_t *px, size_t stride, int w, int h,
+                           int c, int f, int W, int H, float *L) {
   switch (c) {
-    case 1: WL(1); break;
-    case 2: WL(2); break;
-    case 3: WL(3); break;
-    default: WL(4); break;
+    case 1: work_lum_c(px, stride, w, h, 1, f, W, H, L); break;
+    case 2: work_lum_c(px, stride, w, h, 2, f, W, H, L); break;
+    case 3: work_lum_c(px, stride, w, h, 3, f, W, H, L); break;
+    default: work_lum_c(px, stride, w, h, 4, f, W, H, L); break;
   }
-#undef WL
+}
+
+static void work_lum_flat(const uint8_t *px, size_t stride, int w, int h,
+                          int c, int f, int W, int H, const uint8_t *paper,
+                          float *L) {
+  switch (c) {
+    case 1: work_lum_flat_c(px, stride, w, h, 1, f, W, H, paper, L); break;
+    case 2: work_lum_flat_c(px, stride, w, h, 2, f, W, H, paper, L); break;
+    case 3: work_lum_flat_c(px, stride, w, h, 3, f, W, H, paper, L); break;
+    default: work_lum_flat_c(px, stride, w, h, 4, f, W, H, paper, L); break;
+  }
 }
 
 /* 1-D running max (sign 1) or min (sign -1) over [i-r, i+r], n values at
@@ -850,8 +858,11 @@ static int job_init(ink_job *J, const uint8_t *px, int w, int h, int c,
   if (!J->L || !J->mask || !J->lab)
     return dg_error(DG_ERR_NOMEM, "preprocess: out of memory for a %dx%d map", W, H);
   J->ink = J->L + N;
-  work_lum(px + ((size_t)oy * w + ox) * c, (size_t)w, cw, ch, c, f, W, H,
-           J->paper, J->L);
+  const uint8_t *src = px + ((size_t)oy * w + ox) * c;
+  if (J->flat)
+    work_lum_flat(src, (size_t)w, cw, ch, c, f, W, H, J->paper, J->L);
+  else
+    work_lum_photo(src, (size_t)w, cw, ch, c, f, W, H, J->L);
   return 0;
 }
 
