@@ -214,6 +214,15 @@ static void sb_tensor(sbuf *b, const char *name, int ndim, const int *shape,
   sb_printf(b, "],\"data_offsets\":[%zu,%zu]}", begin, end);
 }
 
+/* The net's settings as metadata; %.9g gives back the same float. */
+static void sb_settings(sbuf *h, const dg_net *net) {
+  sb_printf(h, ",\"bn_eps\":\"%.9g\"", dg_net_bn_eps(net));
+  float mean, std;
+  if (dg_net_input_norm(net, &mean, &std))
+    sb_printf(h, ",\"input_mean\":\"%.9g\",\"input_std\":\"%.9g\"", mean,
+              std);
+}
+
 int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
                       uint8_t **buf, size_t *len) {
   if (!net || !buf || !len || nextra < 0 || (nextra > 0 && !extra))
@@ -276,12 +285,7 @@ int dg_model_save_mem(const dg_net *net, const dg_blob *extra, int nextra,
   sb_puts(&h, ",\"crc32\":\"");
   size_t crc_at = h.n; /* 8 hex digits, filled in once the data is written */
   sb_puts(&h, "00000000\"");
-  /* the net's settings; %.9g gives back the same float */
-  sb_printf(&h, ",\"bn_eps\":\"%.9g\"", dg_net_bn_eps(net));
-  float mean, std;
-  if (dg_net_input_norm(net, &mean, &std))
-    sb_printf(&h, ",\"input_mean\":\"%.9g\",\"input_std\":\"%.9g\"", mean,
-              std);
+  sb_settings(&h, net);
   int nm = dg_net_meta_count(net);
   for (int i = 0; i < nm; i++) {
     const char *k = NULL, *v = NULL;
