@@ -19,6 +19,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 
 /* The whole command line as typed, for model metadata. */
 extern int cli_argc;
