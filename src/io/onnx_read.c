@@ -862,6 +862,24 @@ static int cv_norm(ox_cv *cv, const ox_node *nd, int div) {
   return DG_OK;
 }
 
+/* Pad that adds nothing (PyTorch writes one before an AveragePool): the
+ * pads (attribute before opset 11, input after) all zero. */
+static int cv_pad(ox_cv *cv, const ox_node *nd) {
+  ox_attr a;
+  int st = node_attr(nd, "pads", "mode pads value", &a);
+  if (st < 0) return st;
+  int zero = 1;
+  for (int j = 0; st && j < a.nints; j++) zero &= a.ints[j] == 0;
+  if (!st && nd->nin > 1) {
+    float *v = NULL;
+    size_t n = 0;
+    if ((st = const_input(cv, nd, 1, 0, &v, &n))) return st;
+    for (size_t j = 0; j < n; j++) zero &= v[j] == 0;
+    free(v);
+  }
+  return zero ? DG_OK : node_err(nd, "padding other than zero is not supported");
+}
+
 /* One node of the chain: its data input must be the chain's current
  * tensor, its other inputs constants. */
 static int cv_node(ox_cv *cv, const ox_node *nd) {
@@ -894,6 +912,7 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   if (str_eq(op, "Transpose")) return cv_transpose(cv, nd);
   if (str_eq(op, "Softmax") || str_eq(op, "LogSoftmax")) return cv_softmax(cv, nd);
   if (str_eq(op, "Sub") || str_eq(op, "Div")) return cv_norm(cv, nd, str_eq(op, "Div"));
+  if (str_eq(op, "Pad")) return cv_pad(cv, nd);
   if (str_eq(op, "Dropout") || str_eq(op, "Identity")) {
     st = node_attr(nd, "", "ratio seed is_test", &a);
     return st < 0 ? st : DG_OK;
