@@ -44,14 +44,16 @@ const out = [];
 const p = (s = '') => out.push(s);
 p('# digits: benchmark results');
 p();
-p(`Produced by \`./build.sh bench\` (bench/run${quick ? ' --quick: a smoke run, figures not for quoting' : ''}). What the figures mean, why the code is fast and earlier runs: docs/performance.md.`);
+const onlyOrt = opt('--only', null) === 'ort';
+p(onlyOrt ? 'Produced by a run of bench/node_bench.mjs (its predict rows: `--no-train --no-peak`) and bench/ort_bench.mjs alone, one after the other; `./build.sh bench` measures the same rows within the whole benchmark.'
+  : `Produced by \`./build.sh bench\` (bench/run${quick ? ' --quick: a smoke run, figures not for quoting' : ''}). What the figures mean, why the code is fast and earlier runs: docs/performance.md.`);
 p();
 p(`- date: ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC`);
 p(`- CPU: ${cpu}, ${sh('nproc')} logical cores`);
 p(`- compilers: ${sh('cc --version | head -1')}; ${sh('emcc --version | head -1').replace(/ \(Emscripten[^)]*\)/, '').replace(/ \(\)$/, '')}; node ${process.version}; ${sh('/usr/bin/chromium --version')}`);
 p(`- native SIMD path: ${sh(`${opt('--build', 'build')}/digits --version 2>/dev/null | head -1`) || '?'}`);
 const busy = opt('--busy-before', null);
-p(`- CPU busy just before the first measurement: ${busy ?? '?'}% (all cores, over 3 s); load average (1, 5, 15 min) before: ${opt('--load-before', '?')} (it still counts the build just run), after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
+p(`- CPU busy just before the first measurement: ${busy ?? '?'}% (all cores, over 3 s); load average (1, 5, 15 min) before: ${opt('--load-before', '?')}${onlyOrt ? '' : ' (it still counts the build just run)'}, after: ${opt('--load-after', '?')}; run took ${opt('--seconds', '?')} s`);
 /* other work running now, not the load average's memory of the build */
 const lb = busy != null ? Number(busy) / 100 * Number(sh('nproc')) : Number(String(opt('--load-before', '0')).split(' ')[0]);
 if (lb > 0.5)
@@ -93,7 +95,7 @@ function ortTargets(T) {
   }
 }
 const archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'];
-if (opt('--only', null) === 'ort') {
+if (onlyOrt) {
   ortSection();
   p('| target | measured | |');
   p('|---|---|---|');

