@@ -40,6 +40,7 @@ let models = [];
 let sample = null;           /* {labels, images, count, px} once fetched */
 let busy = false, pending = false, lastRun = 0, frame = 0;
 let photoShown = false;      /* the reading is a photo's, not the pad's */
+let announceNext = false;    /* a stroke ended: say the next reading aloud */
 let quietPad = false;        /* the pad is being cleared for a photo */
 
 /* ---- reading display ---- */
@@ -143,6 +144,15 @@ function drawInput(input) {
   ctx.putImageData(img, 0, 0);
 }
 
+/* The live region says the shown reading: once per finished stroke,
+ * clear, undo, sample or photo, never on the live updates while drawing. */
+function announce() {
+  announceNext = false;
+  const el = $('announce');
+  const st = ui.pred.dataset.state;
+  el.textContent = st === 'empty' ? 'Pad empty.' : ui.pred.getAttribute('aria-label') ?? '';
+}
+
 /* ---- prediction scheduling: at most one per frame and per INTERVAL ---- */
 
 function schedule(now = false) {
@@ -172,6 +182,7 @@ async function run() {
   try {
     const res = pad.isEmpty() ? { empty: true } : await recognizer.predict(pad.snapshot(SNAP));
     showResult(res);
+    if (announceNext) announce();
     document.dispatchEvent(new CustomEvent('digits:reading', { detail: res }));
   } catch (e) {
     showError(`Prediction failed: ${e.message}`);
@@ -194,7 +205,10 @@ const pad = new Pad($('pad'), {
     leavePhoto();
     if (kind !== 'image' && kind !== 'undo') setSampleNote(null);
     if (kind === 'draw') schedule();
-    else schedule(true);
+    else {
+      announceNext = true;
+      schedule(true);
+    }
   },
 });
 
@@ -208,8 +222,15 @@ ui.undo.addEventListener('click', () => {
   pad.undo();
   if (pad.isEmpty()) setSampleNote(null);
 });
+/* a field being typed in keeps its own Ctrl+Z and Escape */
+function typingIn(t) {
+  return t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement ||
+    (t instanceof HTMLInputElement && !['button', 'checkbox', 'radio', 'range', 'submit', 'reset',
+                                        'file', 'color'].includes(t.type)) ||
+    (t instanceof HTMLElement && t.isContentEditable);
+}
 document.addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLSelectElement) return;
+  if (typingIn(e.target)) return;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') {
     e.preventDefault();
     ui.undo.click();
@@ -241,6 +262,7 @@ const photo = mountPhoto({
     setSampleNote(null);
     photoShown = true;
     showPhotoResult(res);
+    announce();
     document.dispatchEvent(new CustomEvent('digits:reading', { detail: res }));
     revealReading();
   },

@@ -15,6 +15,16 @@
 
 const STROKE = 1 / 14;  /* stroke width as a fraction of the pad width */
 
+/* A w x h canvas off screen: OffscreenCanvas where the engine has it (not
+ * Safari before 16.4), else a detached <canvas>. */
+function offCanvas(w, h) {
+  if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(w, h);
+  const c = document.createElement('canvas');
+  c.width = w;
+  c.height = h;
+  return c;
+}
+
 export class Pad {
   constructor(canvas, { onChange = () => {} } = {}) {
     this.canvas = canvas;
@@ -185,7 +195,7 @@ export class Pad {
   /* A 28x28 digit as ink of the current colours, smoothly scaled. */
   drawDigit(ctx, { bytes, size }, w, h) {
     const ink = parseColor(this.colors.ink);
-    const small = new OffscreenCanvas(size, size);
+    const small = offCanvas(size, size);
     const sctx = small.getContext('2d');
     const img = sctx.createImageData(size, size);
     for (let i = 0; i < size * size; i++) {
@@ -218,7 +228,7 @@ export class Pad {
    * screen), as the recogniser's input. */
   snapshot(size = 280) {
     if (!this.snap || this.snap.width !== size) {
-      this.snap = new OffscreenCanvas(size, size);
+      this.snap = offCanvas(size, size);
       this.snapCtx = this.snap.getContext('2d', { willReadFrequently: true });
     }
     this.paint(this.snapCtx, size, size);
