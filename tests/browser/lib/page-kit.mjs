@@ -34,12 +34,12 @@ export function requireEngine() {
 export async function startTestServer() {
   const web = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-web-'));
   fs.cpSync(path.join(ROOT, 'web'), web, { recursive: true });
-  fs.copyFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'test-init.js'),
-                  path.join(web, 'test-init.js'));
+  /* inline, so that the service worker's copy of index.html has it offline */
+  const init = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'test-init.js'), 'utf8');
   const index = path.join(web, 'index.html');
   const html = fs.readFileSync(index, 'utf8');
   fs.writeFileSync(index, html.replace('<meta charset="utf-8">',
-                                       '<meta charset="utf-8">\n  <script src="test-init.js"></script>'));
+                                       () => `<meta charset="utf-8">\n  <script>${init}</script>`));
   const srv = await startServer({ web, models: path.join(ROOT, 'models') });
   return {
     url: srv.url, web,
