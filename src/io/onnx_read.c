@@ -13,7 +13,9 @@
  *   BatchNormalization     -> bn (one epsilon for the net)
  *   MaxPool / AveragePool  -> maxpool / avgpool P (kernel = stride = P)
  *   Relu, Sigmoid, Tanh, Softmax / LogSoftmax (-> softmax, last only),
- *   Flatten / Reshape [N,-1] -> flatten; Dropout, Identity -> nothing;
+ *   Flatten / Reshape [N,-1] (the shape a constant, or PyTorch's
+ *   Shape -> Gather -> Unsqueeze -> Concat of x.view(x.size(0), -1))
+ *   -> flatten; Dropout, Identity -> nothing;
  *   Sub, Div by a scalar before any layer -> the net's input normalisation.
  * ONNX flattens NCHW in (C, H, W) order, this project in (H, W, C): the
  * rows of the first dense layer after a flatten (and a batch norm between
@@ -799,6 +801,126 @@ static int cv_pool(ox_cv *cv, const ox_node *nd, int max) {
   return DG_OK;
 }
 
+/* ---- shape arithmetic: x.view(x.size(0), -1) ------------------------------ */
+
+/* PyTorch writes x.view(x.size(0), -1) as Shape -> Gather -> Unsqueeze ->
+ * Concat -> Reshape. Those four operators are set aside from the chain of
+ * layers (like Constant) and evaluated when a Reshape takes their output
+ * as its shape; the batch size stays a symbol. */
+#define OX_BATCH INT64_MIN /* the batch dimension N */
+#define OX_SHAPE_STEPS 64  /* nodes and constants one shape may come from */
+
+typedef struct {
+  int64_t v[OX_MAX_DIMS];
+  int n, rank; /* rank 0: a scalar (n = 1) */
+} ox_shape;
+
+static int is_shape_op(ox_str op) {
+  return str_eq(op, "Shape") || str_eq(op, "Gather") || str_eq(op, "Unsqueeze") ||
+         str_eq(op, "Concat");
+}
+
+static const ox_node *producer(const ox_cv *cv, ox_str name) {
+  for (int i = 0; i < cv->m->nnodes; i++)
+    if (cv->m->nodes[i].nout > 0 && str_same(cv->m->nodes[i].out[0], name))
+      return &cv->m->nodes[i];
+  return NULL;
+}
+
+/* A constant of at most OX_MAX_DIMS integers as a shape value. */
+static int const_shape(const ox_node *rs, const ox_tensor *t, ox_shape *s) {
+  char nb[64];
+  if (t->ndim > 1 || t->count < 1 || t->count > OX_MAX_DIMS)
+    return node_err(rs, "shape input \"%s\" is not a short 1-D list", shown(t->name, nb));
+  float *v = NULL;
+  int st = tensor_values(t, &v);
+  if (st) return st;
+  s->n = (int)t->count, s->rank = t->ndim;
+  for (int i = 0; i < s->n && !st; i++) {
+    if (!(fabsf(v[i]) < 1e9f) || v[i] != floorf(v[i]))
+      st = node_err(rs, "shape input \"%s\" holds a value that is not a "
+                    "dimension", shown(t->name, nb));
+    else s->v[i] = (int64_t)v[i];
+  }
+  free(v);
+  return st;
+}
+
+static int shape_of(const ox_cv *cv, const ox_node *rs, ox_str name, ox_shape *s,
+                    int *steps);
+
+/* Shape of the reshaped tensor (ONNX's order), Gather, Unsqueeze [0] of a
+ * scalar, Concat along axis 0. */
+static int shape_op(const ox_cv *cv, const ox_node *rs, const ox_node *nd,
+                    ox_shape *s, int *steps) {
+  ox_attr a;
+  ox_shape x, y;
+  int st;
+  if (str_eq(nd->op, "Shape")) {
+    if ((st = node_attr(nd, "", "", &a)) < 0) return st;
+    if (nd->nin != 1 || !str_same(nd->in[0], rs->in[0]))
+      return node_err(nd, "only the shape of the tensor being reshaped is supported");
+    int64_t d[4] = {OX_BATCH, cv->c, cv->h, cv->w};
+    if (cv->nhwc) d[1] = cv->h, d[2] = cv->w, d[3] = cv->c;
+    s->n = cv->flat ? 2 : 4, s->rank = 1;
+    memcpy(s->v, d, sizeof d);
+    return DG_OK;
+  }
+  if (nd->nin < 1) return node_err(nd, "needs an input");
+  if ((st = shape_of(cv, rs, nd->in[0], &x, steps))) return st;
+  if (str_eq(nd->op, "Gather")) {
+    if ((st = node_attr(nd, "axis", "axis", &a)) < 0) return st;
+    if (nd->nin != 2 || x.rank != 1 || (st && a.i != 0 && a.i != -1))
+      return node_err(nd, "only indices into a 1-D shape are supported");
+    if ((st = shape_of(cv, rs, nd->in[1], &y, steps))) return st;
+    for (int i = 0; i < y.n; i++) {
+      int64_t k = y.v[i] < 0 ? y.v[i] + x.n : y.v[i];
+      if (k < 0 || k >= x.n)
+        return node_err(nd, "index %lld is out of range", (long long)y.v[i]);
+      s->v[i] = x.v[k];
+    }
+    s->n = y.n, s->rank = y.rank;
+    return DG_OK;
+  }
+  if (str_eq(nd->op, "Unsqueeze")) {
+    if ((st = node_attr(nd, "axes", "axes", &a)) < 0) return st;
+    if (st) y.n = a.nints, memcpy(y.v, a.ints, sizeof a.ints);
+    else if (nd->nin != 2) return node_err(nd, "needs its axes");
+    else if ((st = shape_of(cv, rs, nd->in[1], &y, steps))) return st;
+    if (x.rank != 0 || y.n != 1 || (y.v[0] != 0 && y.v[0] != -1))
+      return node_err(nd, "only axes [0] of a scalar are supported");
+    *s = x, s->rank = 1;
+    return DG_OK;
+  }
+  if ((st = node_attr(nd, "axis", "axis", &a)) < 0) return st; /* Concat */
+  if (!st || (a.i != 0 && a.i != -1)) return node_err(nd, "only axis 0 is supported");
+  *s = x;
+  for (int k = 1; k < nd->nin && x.rank == 1; k++) {
+    if ((st = shape_of(cv, rs, nd->in[k], &x, steps))) return st;
+    if (x.rank != 1 || s->n + x.n > OX_MAX_DIMS) break;
+    memcpy(s->v + s->n, x.v, (size_t)x.n * sizeof x.v[0]);
+    s->n += x.n;
+  }
+  return x.rank == 1 && s->rank == 1 ? DG_OK
+                                     : node_err(nd, "only short 1-D shapes are supported");
+}
+
+/* The value of tensor `name`, a shape the Reshape rs may take: a constant
+ * or what shape_op computes. */
+static int shape_of(const ox_cv *cv, const ox_node *rs, ox_str name, ox_shape *s,
+                    int *steps) {
+  char nb[64];
+  if (++*steps > OX_SHAPE_STEPS)
+    return node_err(rs, "its shape comes from over %d nodes", OX_SHAPE_STEPS);
+  const ox_tensor *t = find_const(cv, name);
+  if (t) return const_shape(rs, t, s);
+  const ox_node *nd = producer(cv, name);
+  if (!nd || !is_shape_op(nd->op))
+    return node_err(rs, "its shape \"%s\" must be a constant or come from Shape, "
+                    "Gather, Unsqueeze and Concat", shown(name, nb));
+  return shape_op(cv, rs, nd, s, steps);
+}
+
 /* Flatten (axis 1), or Reshape to [N, -1]: the (C, H, W) order is
  * remembered for the next dense layer, unless a Transpose made it NHWC. */
 static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
@@ -806,12 +928,14 @@ static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
   int st;
   if (reshape) {
     if ((st = node_attr(nd, "", "allowzero", &a)) < 0) return st;
-    float *s = NULL;
-    size_t n = 0;
-    if ((st = const_input(cv, nd, 1, 0, &s, &n))) return st;
-    int ok = n == 2 && ((s[1] == -1 && s[0] != -1) || s[1] == features(cv));
-    free(s);
-    if (!ok) return node_err(nd, "only a shape [N, -1] (flatten) is supported");
+    ox_shape s;
+    int steps = 0;
+    if (nd->nin < 2) return node_err(nd, "needs its shape");
+    if ((st = shape_of(cv, nd, nd->in[1], &s, &steps))) return st;
+    int computed = !find_const(cv, nd->in[1]); /* its N must be x.size(0) */
+    if (s.n != 2 || (computed && s.v[0] != OX_BATCH) ||
+        !((s.v[1] == -1 && s.v[0] != -1) || s.v[1] == features(cv)))
+      return node_err(nd, "only a shape [N, -1] (flatten) is supported");
   } else {
     if ((st = node_attr(nd, "axis", "axis", &a)) < 0) return st;
     if (st && a.i != 1) return node_err(nd, "axis %lld is not supported (1 is)", (long long)a.i);
@@ -888,6 +1012,7 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   cv->bias = -1;
   for (int k = 0; k < nd->nin; k++) {
     if (!nd->in[k].n || find_const(cv, nd->in[k])) continue;
+    if (k == 1 && str_eq(nd->op, "Reshape")) continue; /* its shape */
     if (!str_same(nd->in[k], cv->cur) || (k && !str_eq(nd->op, "Add")))
       return node_err(nd, "input \"%s\" is not the previous node's output "
                       "(only a chain of layers is supported)",
@@ -973,7 +1098,7 @@ static int convert(ox_cv *cv, dg_net **out) {
   cv->cur = m->input;
   cv->bias = -1;
   for (int k = 0; k < m->nnodes && !st; k++) {
-    if (str_eq(m->nodes[k].op, "Constant")) continue;
+    if (str_eq(m->nodes[k].op, "Constant") || is_shape_op(m->nodes[k].op)) continue;
     st = cv_node(cv, &m->nodes[k]);
     cv->cur = m->nodes[k].out[0];
   }
