@@ -32,8 +32,15 @@ const ui = {
   pred: $('prediction'), conf: $('confidence'), msg: $('msg'), bars: $('bars'),
   input: $('input'), undo: $('undo'), clear: $('clear'), random: $('random'),
   model: $('model'), modelInfo: $('model-info'), build: $('build'), net: $('net'),
-  sampleNote: $('sample-note'), hint: $('pad-hint'), error: $('error'),
+  sampleNote: $('sample-note'), hint: $('pad-hint'), error: $('error'), corner: $('pad-reading'),
 };
+
+/* The corner copy of the reading over the pad (shown on small screens). */
+function showCorner(state, digit, conf) {
+  ui.corner.dataset.state = state;
+  ui.corner.firstElementChild.textContent = digit;
+  ui.corner.lastElementChild.textContent = conf;
+}
 
 let recognizer = null;
 let models = [];
@@ -75,6 +82,7 @@ function showEmpty() {
   ui.pred.textContent = '';
   ui.conf.textContent = '';
   ui.msg.textContent = 'Draw a digit.';
+  showCorner('empty', '', '');
   clearBars();
   drawInput(null);
 }
@@ -95,6 +103,7 @@ function showPhotoResult(res) {
   ui.pred.setAttribute('aria-label', res.uncertain ? 'several shapes, no reading'
                                                    : 'no digit found');
   ui.conf.textContent = res.uncertain ? 'several candidates' : 'no digit found';
+  showCorner('unsure', '?', '');
   ui.msg.textContent = res.uncertain
     ? 'More than one shape could be the digit: photograph one digit, closer, filling the frame.'
     : 'No digit found: write darker or photograph it closer, on plain paper.';
@@ -120,6 +129,7 @@ function showResult(res) {
   }
   ui.pred.setAttribute('aria-label', sure ? `${digit}, ${pct(confidence)} sure`
                                           : `unsure, maybe ${digit}`);
+  showCorner(sure ? 'sure' : 'unsure', sure ? String(digit) : `?${digit}`, pct(confidence));
   for (const li of ui.bars.children) {
     const d = Number(li.dataset.digit);
     li.classList.toggle('top', d === digit);

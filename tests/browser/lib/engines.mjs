@@ -10,7 +10,8 @@
 //   const d = await openEngine('firefox', { width: 1280, height: 800, touch: false });
 //   await d.goto(url); await d.evaluate((a) => a + 1, 1);
 //   await d.stroke([[x, y], ...], { touch }); await d.key('z', { ctrl: true });
-//   await d.setFiles('#photo-file', file); d.errors; await d.close();
+//   await d.setFiles('#photo-file', file); await d.resize(360, 640);
+//   d.errors; await d.close();
 //
 // Coordinates are CSS pixels in the viewport. evaluate takes a function and
 // one JSON argument and returns its (awaited) JSON result in every engine.
@@ -88,6 +89,7 @@ async function chromiumDriver(o) {
       await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
       await cdp.detach();
     },
+    resize: (width, height) => page.setViewportSize({ width, height }),
     setOffline: (off) => context.setOffline(off),
     async close() {
       await context.close().catch(() => {});
@@ -136,6 +138,8 @@ async function firefoxDriver(o) {
       for (const p of pts.slice(1)) await t.move(...p);
       await t.end();
     },
+    resize: (width, height) => page.setViewport({ width, height, hasTouch: !!o.touch,
+                                                  deviceScaleFactor: o.dpr ?? 1 }),
     setOffline: null,
     close: () => browser.close().catch(() => {}),
   };
@@ -227,11 +231,13 @@ async function webkitDriver(o) {
       xvfb?.stop();
     },
   };
-  /* the window's outer size so that the viewport is o.width x o.height */
-  await driver.manage().window().setRect({ width: o.width, height: o.height });
-  const inner = await d.evaluate(() => [innerWidth, innerHeight]);
-  await driver.manage().window().setRect({ width: 2 * o.width - inner[0],
-                                           height: 2 * o.height - inner[1] });
+  /* the window's outer size so that the viewport is width x height */
+  d.resize = async (width, height) => {
+    await driver.manage().window().setRect({ width, height });
+    const inner = await d.evaluate(() => [innerWidth, innerHeight]);
+    await driver.manage().window().setRect({ width: 2 * width - inner[0], height: 2 * height - inner[1] });
+  };
+  await d.resize(o.width, o.height);
   return d;
 }
 
