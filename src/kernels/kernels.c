@@ -35,6 +35,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/simd.h"
+#include "kernels/tile.h"
 
 /* OpenMP pragmas that vanish (without -Wunknown-pragmas noise) when the
  * build has no OpenMP, e.g. the WASM builds. */
@@ -94,6 +95,13 @@ static inline int imax(int a, int b) { return a > b ? a : b; }
 /* ---- threads ------------------------------------------------------------ */
 
 const char *dg_kernels_simd(void) { return DG_SIMD_NAME; }
+
+float *dg_alloc_floats(size_t n) {
+  if (n == 0 || n > (SIZE_MAX - 63) / sizeof(float)) return NULL;
+  size_t bytes = (n * sizeof(float) + 63) & ~(size_t)63; /* a multiple of
+                                                            the alignment */
+  return aligned_alloc(64, bytes);
+}
 
 dg_exec dg_exec_default(void) {
   dg_exec ex = {1, DG_WINOGRAD_DEFAULT, NULL, 0};
@@ -913,116 +921,49 @@ size_t dg_conv2d_direct_work(int n, int h, int w, int c, int f, int k, int pad) 
  * ss apart; b (kkc, ldb) the weights at this tile's first column. One FMA
  * chain per element over (run, position) ascending, then + bias, ReLU.
  * R x nv is MR x NV, or GI_MR x GI_NV for layers whose filters come in
- * whole GI_NV-vector tiles (AVX-512: 6 x 4, fewer broadcasts). */
-DG_INLINE void conv_fwd_tile(const int R, const int nv, const float *const *a,
+ * whole GI_NV-vector tiles (AVX-512: 6 x 4, fewer broadcasts). With one
+ * input channel (first layers, c1) the rows are R consecutive pixels of an
+ * output row, a[0] + r, read from the one pointer, and kc = k. */
+DG_INLINE void conv_fwd_tile(const int R, const int nv, const int c1,
+                             const float *const *a,
                              int k, int kc, size_t ss, const float *b, int ldb,
                              float *out, int ldo, int mr, int ncols,
                              const float *bias, int relu) {
-  dg_vf acc[MR][GW_NVMAX];
-  DG_UNROLL
-  for (int r = 0; r < R; r++) {
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
-  }
+  dg_vf acc[MR * GW_NVMAX];
+  dg_tile_zero(R, nv, GW_NVMAX, acc);
   for (int s = 0; s < k; s++) {
     const float *ar[MR];
     DG_UNROLL
-    for (int r = 0; r < R; r++) ar[r] = a[r] + s * ss;
+    for (int r = 0; r < R; r++) ar[r] = (c1 ? a[0] + r : a[r]) + s * ss;
     DG_UNROLL4
-    for (int q = 0; q < kc; q++, b += ldb) {
-      dg_vf bv[GW_NVMAX];
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
-      DG_UNROLL
-      for (int r = 0; r < R; r++) {
-        dg_vf av = dg_vset1(ar[r][q]);
-        DG_UNROLL
-        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-      }
-    }
+    for (int q = 0; q < kc; q++, b += ldb)
+      dg_tile_step(R, nv, GW_NVMAX, acc, ar, (size_t)q, b);
   }
-  dg_vf zero = dg_vzero();
   DG_UNROLL
   for (int r = 0; r < R; r++) {
     if (r >= mr) continue;
-    float *o = out + (size_t)r * ldo;
-    if (ncols == nv * DG_VW) {
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) {
-        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
-        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
-      }
-    } else { /* the same arithmetic on partial vectors */
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) {
-        int cnt = ncols - v * DG_VW;
-        if (cnt <= 0) continue;
-        if (cnt > DG_VW) cnt = DG_VW;
-        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
-                                                  : dg_vload_n(bias + v * DG_VW, cnt));
-        x = relu ? dg_vmax(x, zero) : x;
-        if (cnt == DG_VW)
-          dg_vstore(o + v * DG_VW, x);
-        else
-          dg_vstore_n(o + v * DG_VW, x, cnt);
-      }
-    }
+    dg_tile_store(nv, acc + r * GW_NVMAX, bias, relu, out + (size_t)r * ldo,
+                  ncols);
   }
 }
 
-/* Forward tile for one input channel (first layers): MR consecutive
- * pixels of an output row, so for every tap the MR inputs are p[0..MR)
- * from one pointer. The same arithmetic as conv_fwd_tile (the window in
- * order, then + bias, ReLU). */
-DG_INLINE void conv_fwd_c1_tile(const int nv, const float *p, int k, size_t ss,
-                                const float *b, int ldb, float *out, int ldo,
-                                int ncols, const float *bias, int relu) {
-  dg_vf acc[MR][NV];
-  DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
-  }
-  for (int ky = 0; ky < k; ky++) {
-    const float *pr = p + ky * ss;
-    DG_UNROLL4
-    for (int kx = 0; kx < k; kx++, b += ldb) {
-      dg_vf bv[NV];
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
-      DG_UNROLL
-      for (int r = 0; r < MR; r++) {
-        dg_vf av = dg_vset1(pr[kx + r]);
-        DG_UNROLL
-        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-      }
-    }
-  }
-  dg_vf zero = dg_vzero();
-  DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    float *o = out + (size_t)r * ldo;
-    if (ncols == nv * DG_VW) {
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) {
-        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
-        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
-      }
-    } else { /* the same arithmetic on partial vectors */
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) {
-        int cnt = ncols - v * DG_VW;
-        if (cnt <= 0) continue;
-        if (cnt > DG_VW) cnt = DG_VW;
-        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
-                                                  : dg_vload_n(bias + v * DG_VW, cnt));
-        x = relu ? dg_vmax(x, zero) : x;
-        if (cnt == DG_VW)
-          dg_vstore(o + v * DG_VW, x);
-        else
-          dg_vstore_n(o + v * DG_VW, x, cnt);
-      }
-    }
+/* Output rows a[0..R) (c1: the R pixels from a[0]) across all f columns:
+ * NV-vector tiles, then one
+ * vector for the rest. */
+DG_INLINE void conv_fwd_cols(const int R, const int c1,
+                             const float *const *a, int k,
+                             int kc, size_t ss, const float *B, int fp,
+                             float *o, int ldo, int mr, int f,
+                             const float *bias, int relu) {
+  for (int j = 0; j < f;) {
+    int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
+    if (nv == NV)
+      conv_fwd_tile(R, NV, c1, a, k, kc, ss, B + j, fp, o + j, ldo, mr, nc,
+                    bias + j, relu);
+    else
+      conv_fwd_tile(R, 1, c1, a, k, kc, ss, B + j, fp, o + j, ldo, mr, nc,
+                    bias + j, relu);
+    j += nv * DG_VW;
   }
 }
 
@@ -1062,16 +1003,7 @@ void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, i
         int ox = imin(t * MR, ow - MR);
         const float *p = src + ((size_t)b * hp + oy) * wp + ox;
         float *o = out + ((size_t)row * ow + ox) * f;
-        for (int j = 0; j < f;) {
-          int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
-          if (nv == NV)
-            conv_fwd_c1_tile(NV, p, k, ss, B + j, fp, o + j, f, nc, bias + j,
-                             relu);
-          else
-            conv_fwd_c1_tile(1, p, k, ss, B + j, fp, o + j, f, nc, bias + j,
-                             relu);
-          j += nv * DG_VW;
-        }
+        conv_fwd_cols(MR, 1, &p, k, k, ss, B, fp, o, f, MR, f, bias, relu);
       }
     }
     return;
@@ -1096,20 +1028,11 @@ void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, i
     float *o = out + (size_t)m0 * f;
     if (wide) {
       for (int j = 0; j < f; j += GI_NV * DG_VW)
-        conv_fwd_tile(GI_MR, GI_NV, a, k, kc, ss, B + j, fp, o + j, f, mr,
+        conv_fwd_tile(GI_MR, GI_NV, 0, a, k, kc, ss, B + j, fp, o + j, f, mr,
                       GI_NV * DG_VW, bias + j, relu);
       continue;
     }
-    for (int j = 0; j < f;) {
-      int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
-      if (nv == NV)
-        conv_fwd_tile(MR, NV, a, k, kc, ss, B + j, fp, o + j, f, mr, nc,
-                      bias + j, relu);
-      else
-        conv_fwd_tile(MR, 1, a, k, kc, ss, B + j, fp, o + j, f, mr, nc,
-                      bias + j, relu);
-      j += nv * DG_VW;
-    }
+    conv_fwd_cols(MR, 0, a, k, kc, ss, B, fp, o, f, mr, f, bias, relu);
   }
 }
 
@@ -1128,12 +1051,8 @@ DG_INLINE void conv_gw_tile(const int R, const int nv, const int contig,
                             int ow, size_t ss, int c, const int *off,
                             const float *dy, int ldd, float *pw, int ldp,
                             int mr, int first) {
-  dg_vf acc[MR][GW_NVMAX];
-  DG_UNROLL
-  for (int r = 0; r < R; r++) {
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
-  }
+  dg_vf acc[MR * GW_NVMAX];
+  dg_tile_zero(R, nv, GW_NVMAX, acc);
   int o[MR];
   DG_UNROLL
   for (int r = 0; r < R; r++) o[r] = contig ? r : off[r];
@@ -1143,25 +1062,21 @@ DG_INLINE void conv_gw_tile(const int R, const int nv, const int contig,
     const float *p = img + i * isz + (size_t)oy * ss;
     DG_UNROLL4
     for (int ox = 0; ox < ow; ox++, p += c, dy += ldd) {
-      dg_vf bv[GW_NVMAX];
+      const float *x[MR];
       DG_UNROLL
-      for (int v = 0; v < nv; v++) bv[v] = dg_vload(dy + v * DG_VW);
-      DG_UNROLL
-      for (int r = 0; r < R; r++) {
-        dg_vf av = dg_vset1(p[o[r]]);
-        DG_UNROLL
-        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-      }
+      for (int r = 0; r < R; r++) x[r] = p + o[r];
+      dg_tile_step(R, nv, GW_NVMAX, acc, x, 0, dy);
     }
   }
   DG_UNROLL
   for (int r = 0; r < R; r++) {
     if (r >= mr) continue;
     float *q = pw + (size_t)r * ldp;
+    const dg_vf *ar = acc + r * GW_NVMAX;
     DG_UNROLL
     for (int v = 0; v < nv; v++)
       dg_vstore(q + v * DG_VW,
-                first ? acc[r][v] : dg_vadd(dg_vload(q + v * DG_VW), acc[r][v]));
+                first ? ar[v] : dg_vadd(dg_vload(q + v * DG_VW), ar[v]));
   }
 }
 
@@ -1324,24 +1239,11 @@ static inline int gi_tile_nv(int rem) {
 DG_INLINE void conv_gi_tile(const int nv, const float *const *a, int f,
                             const float *b, float *const *d, int mr,
                             int ncols) {
-  dg_vf acc[GI_MR][GI_NV];
-  DG_UNROLL
-  for (int r = 0; r < GI_MR; r++) {
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
-  }
+  dg_vf acc[GI_MR * GI_NV];
+  dg_tile_zero(GI_MR, nv, GI_NV, acc);
   DG_UNROLL4
-  for (int p = 0; p < f; p++, b += nv * DG_VW) {
-    dg_vf bv[GI_NV];
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
-    DG_UNROLL
-    for (int r = 0; r < GI_MR; r++) {
-      dg_vf av = dg_vset1(a[r][p]);
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-    }
-  }
+  for (int p = 0; p < f; p++, b += nv * DG_VW)
+    dg_tile_step(GI_MR, nv, GI_NV, acc, a, (size_t)p, b);
   DG_UNROLL
   for (int r = 0; r < GI_MR; r++) {
     if (r >= mr) continue;
@@ -1349,10 +1251,11 @@ DG_INLINE void conv_gi_tile(const int nv, const float *const *a, int f,
     for (int v = 0; v < nv; v++) {
       int cnt = ncols - v * DG_VW;
       float *q = d[r] + v * DG_VW;
+      dg_vf x = acc[r * GI_NV + v];
       if (cnt >= DG_VW) {
-        dg_vstore(q, dg_vadd(dg_vload(q), acc[r][v]));
+        dg_vstore(q, dg_vadd(dg_vload(q), x));
       } else if (cnt > 0) {
-        dg_vstore_n(q, dg_vadd(dg_vload_n(q, cnt), acc[r][v]), cnt);
+        dg_vstore_n(q, dg_vadd(dg_vload_n(q, cnt), x), cnt);
       }
     }
   }

@@ -32,6 +32,13 @@ dg_exec dg_exec_default(void);
 dg_tuner *dg_tuner_new(void);
 void dg_tuner_free(dg_tuner *t);
 
+/* Memory for n floats (n >= 1) at a 64-byte boundary, released by free();
+ * NULL when out of memory. For the buffers the kernels stream through
+ * (activations, workspace, packed weights): malloc aligns to 8 bytes in
+ * WebAssembly and 16 natively, so a vector load from one of its buffers may
+ * straddle a cache line, at a cost that changes with where it landed. */
+float *dg_alloc_floats(size_t n);
+
 /* C(M,N) = alpha * op(A) * op(B) + beta * C.
  * op(A) is (M,K): A is (M,K) with lda >= K, or if ta, A is (K,M), lda >= M.
  * op(B) is (K,N): B is (K,N) with ldb >= N, or if tb, B is (N,K), ldb >= K.
@@ -41,6 +48,14 @@ void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
                  float *C, int ldc);
 void dg_gemm(const dg_exec *ex, int ta, int tb, int M, int N, int K, float alpha, const float *A,
              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+/* The sum over the k x k x c window of output (oy, ox), filter o, of one
+ * (h, w, c) image (zero padding pad), in (ky, kx, ch) order from zero:
+ * the convolution's specification, shared by the batched and batch-1
+ * references. */
+float dg_conv_window_ref(const float *img, int h, int w, int c,
+                         const float *wt, int f, int k, int pad, int oy,
+                         int ox, int o);
 
 /* Convolution, NHWC, stride 1, computed as an implicit GEMM (no im2col
  * matrix is ever written): in (n, h, w, c), wt (k, k, c, f), bias (f);

@@ -221,19 +221,19 @@ static int layer_buffers(dg_net *net, int i, int n, const dg_plan *train) {
   dg_layer *l = &net->layers[i];
   size_t sz = l->out_size * (size_t)n;
   int ok = 1;
-  ok &= (l->out = l->buf = malloc(sz * sizeof(float))) != NULL;
-  ok &= (l->dout = malloc(sz * sizeof(float))) != NULL;
+  ok &= (l->out = l->buf = dg_alloc_floats(sz)) != NULL;
+  ok &= (l->dout = dg_alloc_floats(sz)) != NULL;
   int pool_aux = 0; /* the pool of a fused bn + relu + maxpool keeps the
                        norm's input at each max */
   for (int k = 0; k < train->nsteps; k++)
     pool_aux |= train->steps[k].pool == l &&
                 train->steps[k].op == &dg_op_bn_relu_maxpool;
   if (l->kind == DG_L_DROPOUT || pool_aux)
-    ok &= (l->aux = malloc(sz * sizeof(float))) != NULL;
+    ok &= (l->aux = dg_alloc_floats(sz)) != NULL;
   if (l->kind == DG_L_BATCHNORM)
-    ok &= (l->stat = malloc(3 * l->oc * sizeof(float))) != NULL;
+    ok &= (l->stat = dg_alloc_floats(3 * l->oc)) != NULL;
   if (l->kind == DG_L_MAXPOOL)
-    ok &= (l->arg = malloc(sz * sizeof(float))) != NULL;
+    ok &= (l->arg = dg_alloc_floats(sz)) != NULL;
   return ok;
 }
 
@@ -264,15 +264,15 @@ int dg_net_reserve(dg_net *net, int n) {
   dg_plan_needs(net, train, n, &work_need, &fold_need);
   dg_plan_needs(net, batch, n, &work_need, &fold_need);
   if (work_need)
-    ok &= (net->work = malloc(work_need * sizeof(float))) != NULL;
+    ok &= (net->work = dg_alloc_floats(work_need)) != NULL;
   if (fold_need)
-    ok &= (net->fold = malloc(fold_need * sizeof(float))) != NULL;
+    ok &= (net->fold = dg_alloc_floats(fold_need)) != NULL;
   size_t outs = net->layers[net->nlayers - 1].out_size * (size_t)n;
-  ok &= (net->probs = malloc(outs * sizeof(float))) != NULL;
+  ok &= (net->probs = dg_alloc_floats(outs)) != NULL;
   if (net->norm)
-    ok &= (net->xnorm = malloc(net->layers[0].in_size * n * sizeof(float))) != NULL;
+    ok &= (net->xnorm = dg_alloc_floats(net->layers[0].in_size * n)) != NULL;
   if (net->want_dinput)
-    ok &= (net->dinput = malloc(net->layers[0].in_size * n * sizeof(float))) != NULL;
+    ok &= (net->dinput = dg_alloc_floats(net->layers[0].in_size * n)) != NULL;
   /* a flatten passes its gradient straight through: with no input
    * gradient wanted, a flatten in front of everything makes the first real
    * layer skip computing one */

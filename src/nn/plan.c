@@ -106,8 +106,8 @@ int dg_plan_compile(dg_net *net, dg_plan_mode mode, dg_plan *p) {
       if (wk > image) image = wk;
     }
   }
-  p->packed = malloc((packed ? packed : 1) * sizeof(float));
-  p->image = malloc(image * sizeof(float));
+  p->packed = dg_alloc_floats(packed ? packed : 1);
+  p->image = dg_alloc_floats(image);
   if (!p->packed || !p->image) {
     dg_plan_release(p);
     return 0;
