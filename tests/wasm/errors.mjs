@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { BUILDS, RELAXED, ROOT, buildName, digits, env, native, rejects, scratch } from './lib/harness.mjs';
+import { RELAXED, ROOT, describeBuilds, digits, env, native, rejects, scratch } from './lib/harness.mjs';
 
 const model = join(env.models, 'default.safetensors');
 const isErr = (code) => (e) => e instanceof digits.DigitsError && e.code === code && e.message.length > 5;
@@ -54,71 +54,65 @@ const BAD_IMAGES = [
   ['null', null],
 ];
 
-for (const simd of BUILDS) {
-  const name = buildName(simd);
-  describe(name, () => {
-    let rec;
-    before(async () => { rec = await digits.createRecognizer({ model, simd, wasmBase: env.wasm }); });
-    after(() => rec?.free());
+describeBuilds({ model }, (name, ctx, simd) => {
 
-    test('bad model bytes reject with the CLI\'s message and keep the previous model', async () => {
-      const before = rec.info();
-      for (const [what, bytes] of Object.entries(CORRUPT)) {
-        const e = await rejects(() => rec.loadModel(bytes), `${name}: ${what} model rejects`,
-                                isErr(digits.Status.FORMAT));
-        const f = join(tmp, `bad-${what.replace(/ /g, '-')}.safetensors`);
-        writeFileSync(f, bytes);
-        const r = native(['info', f]);
-        assert.ok(r.status !== 0 && r.stderr.includes(e.message), `${name}: ${what}: same message as the CLI: ` +
-                  `wasm "${e.message}" / cli "${r.stderr.trim()}"`);
-      }
-      await rejects(() => rec.loadModel(new Uint8Array(0)), `${name}: empty model rejects`,
-                    isErr(digits.Status.FORMAT));
-      await rejects(() => rec.loadModel(join(tmp, 'missing.safetensors')), `${name}: missing file rejects`,
-                    (e) => e.code === digits.Status.IO && /no such file/.test(e.message));
-      await rejects(() => rec.loadModel(42), `${name}: a number is not a model`, (e) => e instanceof TypeError);
-      /* a valid file of a net that does not read 28x28 digits */
-      const mod = await digits.loadModule({ simd, wasmBase: env.wasm });
-      const odd = mod.newNet('input 8 8 1; flatten; dense 10; softmax', 3);
-      await rejects(() => rec.loadModel(odd.save()), `${name}: 8x8 model rejects`, isErr(digits.Status.FORMAT));
-      odd.free();
-      assert.ok(rec.info().arch === before.arch, `${name}: a failed load keeps the previous model`);
-    });
-
-    test('empty canvases read as empty, a bar as 1', async () => {
-      const w = 120, h = 90;
-      const blank = (fill) => ({ data: new Uint8ClampedArray(w * h * 4).fill(fill), width: w, height: h });
-      const noise = blank(255);
-      for (let i = 0; i < noise.data.length; i += 4) noise.data[i] = noise.data[i + 1] = noise.data[i + 2] = 250 + (i % 5);
-      for (const [what, img] of [['transparent', blank(0)], ['white', blank(255)], ['faint noise', noise]]) {
-        const r = await rec.predict(img);
-        assert.ok(r.empty === true && r.digit === null && r.confidence === 0, `${name}: ${what} canvas is empty: ` +
-                  JSON.stringify({ empty: r.empty, digit: r.digit }));
-        assert.ok(r.probs.length === 10 && r.input.length === 784 && r.input.every((v) => v === 0),
-                  `${name}: ${what}: zero input and probs`);
-      }
-      const one = await rec.predict(bar(w, h));
-      assert.ok(one.empty === false && one.digit === 1, `${name}: a bar reads as 1: ${one.digit}`);
-    });
-
-    test('absurd sizes and wrong buffers are rejected cleanly', async () => {
-      for (const [what, img] of BAD_IMAGES)
-        await rejects(() => rec.predict(img), `${name}: ${what} image rejects`, isErr(digits.Status.ARG));
-      await rejects(() => rec.predictInput(new Float32Array(100)), `${name}: 100 floats reject`,
-                    isErr(digits.Status.ARG));
-      const again = await rec.predict(bar(40, 40));
-      assert.ok(again.digit === 1, `${name}: still predicts after the rejections`);
-    });
-
-    test('predict after free rejects', async () => {
-      rec.free();
-      const freed = rec;
-      rec = null;
-      await rejects(() => freed.predict(bar(40, 40)), `${name}: predict after free rejects`,
-                    isErr(digits.Status.ARG));
-    });
+  test('bad model bytes reject with the CLI\'s message and keep the previous model', async () => {
+    const before = ctx.rec.info();
+    for (const [what, bytes] of Object.entries(CORRUPT)) {
+      const e = await rejects(() => ctx.rec.loadModel(bytes), `${name}: ${what} model rejects`,
+                              isErr(digits.Status.FORMAT));
+      const f = join(tmp, `bad-${what.replace(/ /g, '-')}.safetensors`);
+      writeFileSync(f, bytes);
+      const r = native(['info', f]);
+      assert.ok(r.status !== 0 && r.stderr.includes(e.message), `${name}: ${what}: same message as the CLI: ` +
+                `wasm "${e.message}" / cli "${r.stderr.trim()}"`);
+    }
+    await rejects(() => ctx.rec.loadModel(new Uint8Array(0)), `${name}: empty model rejects`,
+                  isErr(digits.Status.FORMAT));
+    await rejects(() => ctx.rec.loadModel(join(tmp, 'missing.safetensors')), `${name}: missing file rejects`,
+                  (e) => e.code === digits.Status.IO && /no such file/.test(e.message));
+    await rejects(() => ctx.rec.loadModel(42), `${name}: a number is not a model`, (e) => e instanceof TypeError);
+    /* a valid file of a net that does not read 28x28 digits */
+    const mod = await digits.loadModule({ simd, wasmBase: env.wasm });
+    const odd = mod.newNet('input 8 8 1; flatten; dense 10; softmax', 3);
+    await rejects(() => ctx.rec.loadModel(odd.save()), `${name}: 8x8 model rejects`, isErr(digits.Status.FORMAT));
+    odd.free();
+    assert.ok(ctx.rec.info().arch === before.arch, `${name}: a failed load keeps the previous model`);
   });
-}
+
+  test('empty canvases read as empty, a bar as 1', async () => {
+    const w = 120, h = 90;
+    const blank = (fill) => ({ data: new Uint8ClampedArray(w * h * 4).fill(fill), width: w, height: h });
+    const noise = blank(255);
+    for (let i = 0; i < noise.data.length; i += 4) noise.data[i] = noise.data[i + 1] = noise.data[i + 2] = 250 + (i % 5);
+    for (const [what, img] of [['transparent', blank(0)], ['white', blank(255)], ['faint noise', noise]]) {
+      const r = await ctx.rec.predict(img);
+      assert.ok(r.empty === true && r.digit === null && r.confidence === 0, `${name}: ${what} canvas is empty: ` +
+                JSON.stringify({ empty: r.empty, digit: r.digit }));
+      assert.ok(r.probs.length === 10 && r.input.length === 784 && r.input.every((v) => v === 0),
+                `${name}: ${what}: zero input and probs`);
+    }
+    const one = await ctx.rec.predict(bar(w, h));
+    assert.ok(one.empty === false && one.digit === 1, `${name}: a bar reads as 1: ${one.digit}`);
+  });
+
+  test('absurd sizes and wrong buffers are rejected cleanly', async () => {
+    for (const [what, img] of BAD_IMAGES)
+      await rejects(() => ctx.rec.predict(img), `${name}: ${what} image rejects`, isErr(digits.Status.ARG));
+    await rejects(() => ctx.rec.predictInput(new Float32Array(100)), `${name}: 100 floats reject`,
+                  isErr(digits.Status.ARG));
+    const again = await ctx.rec.predict(bar(40, 40));
+    assert.ok(again.digit === 1, `${name}: still predicts after the rejections`);
+  });
+
+  test('predict after free rejects', async () => {
+    ctx.rec.free();
+    const freed = ctx.rec;
+    ctx.rec = null;
+    await rejects(() => freed.predict(bar(40, 40)), `${name}: predict after free rejects`,
+                  isErr(digits.Status.ARG));
+  });
+});
 
 describe('feature detection', () => {
   const ua = {

@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { test } from 'node:test';
 import {
-  BUILDS, buildName, argmax, digits, env, grayToRgba, maxAbsDiff, mnist, native, scratch, writeIdx,
+  BUILDS, buildName, argmax, describeBuilds, digits, env, grayToRgba, maxAbsDiff, mnist, native, scratch, writeIdx,
   writePgm,
 } from './lib/harness.mjs';
 
@@ -50,74 +50,68 @@ test('native predict and eval', () => {
   assert.ok(nativeConf.length === 10, 'native eval prints a 10x10 confusion matrix');
 });
 
-for (const simd of BUILDS) {
-  const name = buildName(simd);
-  describe(name, () => {
-    let rec;
-    before(async () => { rec = await digits.createRecognizer({ model, simd, wasmBase: env.wasm }); });
-    after(() => rec?.free());
+describeBuilds({ model }, (name, ctx) => {
 
-    test('build in use', () => {
-      assert.ok(rec.variant === name && rec.simd === (name !== 'plain'), `${name}: build in use`);
-      const path = { relaxed: 'simd=wasm relaxed', simd: 'simd=wasm simd128', plain: 'simd=scalar' };
-      assert.ok(rec.buildInfo.includes(path[name]),
-                `${name}: build info names the SIMD path: ${rec.buildInfo}`);
-    });
-
-    test('canvas RGBA through predict() equals native predict of the PGM', async (c) => {
-      if (!want) return c.skip('native predict did not run');
-      let digitBad = 0, worst = 0, worstFile = '';
-      for (let i = 0; i < t.n; i++) {
-        const img = { data: grayToRgba(t.pixels.subarray(i * 784, (i + 1) * 784)), width: 28, height: 28 };
-        const got = await rec.predict(img);
-        const w = want.get(files[i]);
-        if (!w) continue;
-        if (got.digit !== w.digit) digitBad++;
-        const d = maxAbsDiff(got.probs, w.probs);
-        if (d > worst) worst = d, worstFile = files[i];
-        assert.ok(Math.abs(got.confidence - got.probs[got.digit]) < 1e-7 && !got.empty,
-                  `${name}: result fields consistent (${i})`);
-        /* the preprocessed input fed back in gives the same answer */
-        if (i % 20 === 0) {
-          const again = await rec.predictInput(got.input);
-          assert.ok(maxAbsDiff(again.probs, got.probs) === 0, `${name}: predictInput(input) == predict (${i})`);
-        }
-      }
-      assert.ok(digitBad === 0, `${name}: digits equal native on ${t.n} images: ${digitBad} differ`);
-      assert.ok(worst <= TOL, `${name}: probabilities within ${TOL} of native: worst ${worst} (${worstFile})`);
-      console.log(`${name}: ${t.n} images, worst |p - native| = ${worst.toExponential(2)}`);
-    });
-
-    test('raw inputs: predictInput and evaluate equal native eval', (c) => {
-      if (!nativeConf) return c.skip('native eval did not run');
-      const probs = [];
-      const conf = Array.from({ length: 10 }, () => new Array(10).fill(0));
-      let loss = 0;
-      for (let i = 0; i < t.n; i++) {
-        const got = rec.predictInputSync(t.x.subarray(i * 784, (i + 1) * 784));
-        probs.push(got.probs);
-        conf[t.labels[i]][got.digit]++;
-        loss -= Math.log(Math.max(got.probs[t.labels[i]], 1e-12));
-      }
-      loss /= t.n;
-      rawProbs.set(name, probs);
-      assert.ok(JSON.stringify(conf) === JSON.stringify(nativeConf),
-                `${name}: confusion matrix on raw inputs equals native eval`);
-      assert.ok(Math.abs(loss - nativeLoss) <= 2e-4, `${name}: loss on raw inputs equals native eval: ` +
-                `${loss} vs ${nativeLoss}`);
-      const ev2 = rec.evaluate(t.x, t.labels, { batch: 64, probs: true });
-      assert.ok(Math.abs(ev2.loss - loss) < 1e-5, `${name}: evaluate() loss equals per-image loss: ` +
-                `${ev2.loss} vs ${loss}`);
-      const batchProbs = rec.predictBatch(t.x);
-      let bworst = 0;
-      for (let i = 0; i < t.n; i++)
-        bworst = Math.max(bworst, maxAbsDiff(batchProbs.subarray(i * 10, i * 10 + 10), probs[i]));
-      assert.ok(bworst <= 1e-5, `${name}: predictBatch equals predictInput: worst ${bworst}`);
-      assert.ok(argmax(Array.from(ev2.probs.subarray(0, 10))) === argmax(Array.from(probs[0])),
-                `${name}: evaluate probs`);
-    });
+  test('build in use', () => {
+    assert.ok(ctx.rec.variant === name && ctx.rec.simd === (name !== 'plain'), `${name}: build in use`);
+    const path = { relaxed: 'simd=wasm relaxed', simd: 'simd=wasm simd128', plain: 'simd=scalar' };
+    assert.ok(ctx.rec.buildInfo.includes(path[name]),
+              `${name}: build info names the SIMD path: ${ctx.rec.buildInfo}`);
   });
-}
+
+  test('canvas RGBA through predict() equals native predict of the PGM', async (c) => {
+    if (!want) return c.skip('native predict did not run');
+    let digitBad = 0, worst = 0, worstFile = '';
+    for (let i = 0; i < t.n; i++) {
+      const img = { data: grayToRgba(t.pixels.subarray(i * 784, (i + 1) * 784)), width: 28, height: 28 };
+      const got = await ctx.rec.predict(img);
+      const w = want.get(files[i]);
+      if (!w) continue;
+      if (got.digit !== w.digit) digitBad++;
+      const d = maxAbsDiff(got.probs, w.probs);
+      if (d > worst) worst = d, worstFile = files[i];
+      assert.ok(Math.abs(got.confidence - got.probs[got.digit]) < 1e-7 && !got.empty,
+                `${name}: result fields consistent (${i})`);
+      /* the preprocessed input fed back in gives the same answer */
+      if (i % 20 === 0) {
+        const again = await ctx.rec.predictInput(got.input);
+        assert.ok(maxAbsDiff(again.probs, got.probs) === 0, `${name}: predictInput(input) == predict (${i})`);
+      }
+    }
+    assert.ok(digitBad === 0, `${name}: digits equal native on ${t.n} images: ${digitBad} differ`);
+    assert.ok(worst <= TOL, `${name}: probabilities within ${TOL} of native: worst ${worst} (${worstFile})`);
+    console.log(`${name}: ${t.n} images, worst |p - native| = ${worst.toExponential(2)}`);
+  });
+
+  test('raw inputs: predictInput and evaluate equal native eval', (c) => {
+    if (!nativeConf) return c.skip('native eval did not run');
+    const probs = [];
+    const conf = Array.from({ length: 10 }, () => new Array(10).fill(0));
+    let loss = 0;
+    for (let i = 0; i < t.n; i++) {
+      const got = ctx.rec.predictInputSync(t.x.subarray(i * 784, (i + 1) * 784));
+      probs.push(got.probs);
+      conf[t.labels[i]][got.digit]++;
+      loss -= Math.log(Math.max(got.probs[t.labels[i]], 1e-12));
+    }
+    loss /= t.n;
+    rawProbs.set(name, probs);
+    assert.ok(JSON.stringify(conf) === JSON.stringify(nativeConf),
+              `${name}: confusion matrix on raw inputs equals native eval`);
+    assert.ok(Math.abs(loss - nativeLoss) <= 2e-4, `${name}: loss on raw inputs equals native eval: ` +
+              `${loss} vs ${nativeLoss}`);
+    const ev2 = ctx.rec.evaluate(t.x, t.labels, { batch: 64, probs: true });
+    assert.ok(Math.abs(ev2.loss - loss) < 1e-5, `${name}: evaluate() loss equals per-image loss: ` +
+              `${ev2.loss} vs ${loss}`);
+    const batchProbs = ctx.rec.predictBatch(t.x);
+    let bworst = 0;
+    for (let i = 0; i < t.n; i++)
+      bworst = Math.max(bworst, maxAbsDiff(batchProbs.subarray(i * 10, i * 10 + 10), probs[i]));
+    assert.ok(bworst <= 1e-5, `${name}: predictBatch equals predictInput: worst ${bworst}`);
+    assert.ok(argmax(Array.from(ev2.probs.subarray(0, 10))) === argmax(Array.from(probs[0])),
+              `${name}: evaluate probs`);
+  });
+});
 
 for (const simd of BUILDS.slice(0, -1)) {
   const name = buildName(simd), plain = buildName(BUILDS.at(-1));

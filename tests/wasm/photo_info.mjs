@@ -7,8 +7,8 @@
  * since both run dg_preprocess_ex. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { BUILDS, buildName, digits, env, native, scratch, writePgm } from './lib/harness.mjs';
+import { test } from 'node:test';
+import { describeBuilds, digits, env, native, scratch, writePgm } from './lib/harness.mjs';
 
 const model = join(env.models, 'default.safetensors');
 
@@ -88,21 +88,15 @@ function checkCase(what, c, res, n) {
   }
 }
 
-for (const simd of BUILDS) {
-  const b = buildName(simd);
-  describe(b, () => {
-    let rec;
-    before(async () => { rec = await digits.createRecognizer({ model, simd, wasmBase: env.wasm }); });
-    after(() => rec?.free());
-    for (const [name, c] of Object.entries(CASES)) {
-      test(name, async () => {
-        checkCase(`${b}: ${name}`, c, await rec.predict(rgba(c.pic)), nat.get(files[name]));
-      });
-    }
-    /* a plain 28x28 input has no box (predictInput skips preprocessing) */
-    test('predictInput has box null', async () => {
-      const raw = await rec.predictInput(new Float32Array(784));
-      assert.ok(raw.box === null && raw.uncertain === false, `${b}: predictInput has box null`);
+describeBuilds({ model }, (b, ctx) => {
+  for (const [name, c] of Object.entries(CASES)) {
+    test(name, async () => {
+      checkCase(`${b}: ${name}`, c, await ctx.rec.predict(rgba(c.pic)), nat.get(files[name]));
     });
+  }
+  /* a plain 28x28 input has no box (predictInput skips preprocessing) */
+  test('predictInput has box null', async () => {
+    const raw = await ctx.rec.predictInput(new Float32Array(784));
+    assert.ok(raw.box === null && raw.uncertain === false, `${b}: predictInput has box null`);
   });
-}
+});

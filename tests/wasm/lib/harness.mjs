@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
@@ -43,6 +43,22 @@ if (!RELAXED) console.log(`note: Node ${process.version} has no relaxed SIMD: di
 export const BUILDS = RELAXED ? ['relaxed', true, false] : [true, false];
 /* the build's name (DigitsModule.variant) for an entry of BUILDS */
 export const buildName = (simd) => (simd === 'relaxed' ? 'relaxed' : simd ? 'simd' : 'plain');
+
+/* For every build of BUILDS: describe(its name) with a recognizer of that
+ * build (createRecognizer with options, e.g. { model }) made before its
+ * tests and freed after them; body(name, ctx, simd) declares the tests, which use
+ * ctx.rec (a test that frees it sets ctx.rec = null). */
+export function describeBuilds(options, body) {
+  for (const simd of BUILDS) {
+    const name = buildName(simd);
+    describe(name, () => {
+      const ctx = { rec: null };
+      before(async () => { ctx.rec = await digits.createRecognizer({ ...options, simd, wasmBase: env.wasm }); });
+      after(() => ctx.rec?.free());
+      body(name, ctx, simd);
+    });
+  }
+}
 
 /* Run a C test program that build.sh linked to WebAssembly (NAME.js in
  * build/wasm-tests from the objects of digits-simd.wasm, and in
