@@ -921,11 +921,8 @@ size_t dg_conv2d_direct_work(int n, int h, int w, int c, int f, int k, int pad) 
  * ss apart; b (kkc, ldb) the weights at this tile's first column. One FMA
  * chain per element over (run, position) ascending, then + bias, ReLU.
  * R x nv is MR x NV, or GI_MR x GI_NV for layers whose filters come in
- * whole GI_NV-vector tiles (AVX-512: 6 x 4, fewer broadcasts). With one
- * input channel (first layers, c1) the rows are R consecutive pixels of an
- * output row, a[0] + r, read from the one pointer, and kc = k. */
-DG_INLINE void conv_fwd_tile(const int R, const int nv, const int c1,
-                             const float *const *a,
+ * whole GI_NV-vector tiles (AVX-512: 6 x 4, fewer broadcasts). */
+DG_INLINE void conv_fwd_tile(const int R, const int nv, const float *const *a,
                              int k, int kc, size_t ss, const float *b, int ldb,
                              float *out, int ldo, int mr, int ncols,
                              const float *bias, int relu) {
@@ -934,7 +931,7 @@ DG_INLINE void conv_fwd_tile(const int R, const int nv, const int c1,
   for (int s = 0; s < k; s++) {
     const float *ar[MR];
     DG_UNROLL
-    for (int r = 0; r < R; r++) ar[r] = (c1 ? a[0] + r : a[r]) + s * ss;
+    for (int r = 0; r < R; r++) ar[r] = a[r] + s * ss;
     DG_UNROLL4
     for (int q = 0; q < kc; q++, b += ldb)
       dg_tile_step(R, nv, GW_NVMAX, acc, ar, (size_t)q, b);
@@ -947,23 +944,59 @@ DG_INLINE void conv_fwd_tile(const int R, const int nv, const int c1,
   }
 }
 
-/* Output rows a[0..R) (c1: the R pixels from a[0]) across all f columns:
- * NV-vector tiles, then one
- * vector for the rest. */
-DG_INLINE void conv_fwd_cols(const int R, const int c1,
-                             const float *const *a, int k,
-                             int kc, size_t ss, const float *B, int fp,
-                             float *o, int ldo, int mr, int f,
-                             const float *bias, int relu) {
-  for (int j = 0; j < f;) {
-    int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
-    if (nv == NV)
-      conv_fwd_tile(R, NV, c1, a, k, kc, ss, B + j, fp, o + j, ldo, mr, nc,
-                    bias + j, relu);
-    else
-      conv_fwd_tile(R, 1, c1, a, k, kc, ss, B + j, fp, o + j, ldo, mr, nc,
-                    bias + j, relu);
-    j += nv * DG_VW;
+/* Forward tile for one input channel (first layers): MR consecutive
+ * pixels of an output row, so for every tap the MR inputs are p[0..MR)
+ * from one pointer. The same arithmetic as conv_fwd_tile (the window in
+ * order, then + bias, ReLU). */
+DG_INLINE void conv_fwd_c1_tile(const int nv, const float *p, int k, size_t ss,
+                                const float *b, int ldb, float *out, int ldo,
+                                int ncols, const float *bias, int relu) {
+  dg_vf acc[MR][NV];
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    DG_UNROLL
+    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
+  }
+  for (int ky = 0; ky < k; ky++) {
+    const float *pr = p + ky * ss;
+    DG_UNROLL4
+    for (int kx = 0; kx < k; kx++, b += ldb) {
+      dg_vf bv[NV];
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
+      DG_UNROLL
+      for (int r = 0; r < MR; r++) {
+        dg_vf av = dg_vset1(pr[kx + r]);
+        DG_UNROLL
+        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  dg_vf zero = dg_vzero();
+  DG_UNROLL
+  for (int r = 0; r < MR; r++) {
+    float *o = out + (size_t)r * ldo;
+    if (ncols == nv * DG_VW) {
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
+        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
+      }
+    } else { /* the same arithmetic on partial vectors */
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        int cnt = ncols - v * DG_VW;
+        if (cnt <= 0) continue;
+        if (cnt > DG_VW) cnt = DG_VW;
+        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
+                                                  : dg_vload_n(bias + v * DG_VW, cnt));
+        x = relu ? dg_vmax(x, zero) : x;
+        if (cnt == DG_VW)
+          dg_vstore(o + v * DG_VW, x);
+        else
+          dg_vstore_n(o + v * DG_VW, x, cnt);
+      }
+    }
   }
 }
 
@@ -1003,7 +1036,16 @@ void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, i
         int ox = imin(t * MR, ow - MR);
         const float *p = src + ((size_t)b * hp + oy) * wp + ox;
         float *o = out + ((size_t)row * ow + ox) * f;
-        conv_fwd_cols(MR, 1, &p, k, k, ss, B, fp, o, f, MR, f, bias, relu);
+        for (int j = 0; j < f;) {
+          int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
+          if (nv == NV)
+            conv_fwd_c1_tile(NV, p, k, ss, B + j, fp, o + j, f, nc, bias + j,
+                             relu);
+          else
+            conv_fwd_c1_tile(1, p, k, ss, B + j, fp, o + j, f, nc, bias + j,
+                             relu);
+          j += nv * DG_VW;
+        }
       }
     }
     return;
@@ -1028,11 +1070,20 @@ void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, i
     float *o = out + (size_t)m0 * f;
     if (wide) {
       for (int j = 0; j < f; j += GI_NV * DG_VW)
-        conv_fwd_tile(GI_MR, GI_NV, 0, a, k, kc, ss, B + j, fp, o + j, f, mr,
+        conv_fwd_tile(GI_MR, GI_NV, a, k, kc, ss, B + j, fp, o + j, f, mr,
                       GI_NV * DG_VW, bias + j, relu);
       continue;
     }
-    conv_fwd_cols(MR, 0, a, k, kc, ss, B, fp, o, f, mr, f, bias, relu);
+    for (int j = 0; j < f;) {
+      int nv = tile_nv(f - j), nc = imin(nv * DG_VW, f - j);
+      if (nv == NV)
+        conv_fwd_tile(MR, NV, a, k, kc, ss, B + j, fp, o + j, f, mr, nc,
+                      bias + j, relu);
+      else
+        conv_fwd_tile(MR, 1, a, k, kc, ss, B + j, fp, o + j, f, mr, nc,
+                      bias + j, relu);
+      j += nv * DG_VW;
+    }
   }
 }
 

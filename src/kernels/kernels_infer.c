@@ -18,7 +18,9 @@
 #include <string.h>
 
 #include "kernels/kernels_infer.h"
+#include "kernels/kernels.h"
 #include "kernels/simd.h"
+#include "kernels/tile.h"
 
 #define DG_NOINLINE __attribute__((noinline))
 /* The window loop is not unrolled: unrolled 4 times, clang interleaves
@@ -56,6 +58,17 @@
 static inline int round_up(int x, int m) { return (x + m - 1) / m * m; }
 static inline int imin(int a, int b) { return a < b ? a : b; }
 
+/* d (rows, bw) = columns j0..j0+bw of m (rows, cols), zeros past its last
+ * column: a block of packed weights (or, rows = 1, the padded bias). */
+static void pack_block(const float *m, int rows, int cols, int j0, int bw,
+                       float *d) {
+  int nc = imin(bw, cols - j0);
+  for (int t = 0; t < rows; t++, d += bw) {
+    memcpy(d, m + (size_t)t * cols + j0, (size_t)nc * sizeof(float));
+    memset(d + nc, 0, (size_t)(bw - nc) * sizeof(float));
+  }
+}
+
 /* ---- convolution ----------------------------------------------------------- */
 
 int dg_infer_conv_preferred(int c, int f, int k) {
@@ -82,17 +95,9 @@ size_t dg_infer_conv_packed_size(int c, int f, int k) {
 void dg_infer_conv_pack(const float *wt, const float *bias, int c, int f,
                         int k, float *packed) {
   int kkc = k * k * c, cb = CV * DG_VW, fp = round_up(f, cb);
-  for (int j0 = 0; j0 < fp; j0 += cb) {
-    float *d = packed + (size_t)j0 * kkc;
-    int nc = imin(cb, f - j0);
-    for (int t = 0; t < kkc; t++, d += cb) {
-      memcpy(d, wt + (size_t)t * f + j0, (size_t)nc * sizeof(float));
-      memset(d + nc, 0, (size_t)(cb - nc) * sizeof(float));
-    }
-  }
-  float *b = packed + (size_t)kkc * fp;
-  memcpy(b, bias, (size_t)f * sizeof(float));
-  memset(b + f, 0, (size_t)(fp - f) * sizeof(float));
+  for (int j0 = 0; j0 < fp; j0 += cb)
+    pack_block(wt, kkc, f, j0, cb, packed + (size_t)j0 * kkc);
+  pack_block(bias, 1, f, 0, fp, packed + (size_t)kkc * fp);
 }
 
 size_t dg_infer_conv_work(int h, int w, int c, int pad) {
@@ -102,45 +107,15 @@ size_t dg_infer_conv_work(int h, int w, int c, int pad) {
 /* acc[r][v] = sum over the window of pixel r (rows a[r], a[r] + rs, ...,
  * kc floats each) times the block's weights b (kkc, cv vectors). */
 DG_INLINE void conv_tile(const int cv, const float *const *a, int k, int kc,
-                         size_t rs, const float *b, dg_vf acc[IMP][CV]) {
-  DG_UNROLL
-  for (int r = 0; r < IMP; r++) {
-    DG_UNROLL
-    for (int v = 0; v < cv; v++) acc[r][v] = dg_vzero();
-  }
+                         size_t rs, const float *b, dg_vf *acc) {
+  dg_tile_zero(IMP, cv, CV, acc);
   for (int s = 0; s < k; s++) {
     const float *ar[IMP];
     DG_UNROLL
     for (int r = 0; r < IMP; r++) ar[r] = a[r] + s * rs;
     DG_TILE_UNROLL
-    for (int q = 0; q < kc; q++, b += cv * DG_VW) {
-      dg_vf bv[CV];
-      DG_UNROLL
-      for (int v = 0; v < cv; v++) bv[v] = dg_vload(b + v * DG_VW);
-      DG_UNROLL
-      for (int r = 0; r < IMP; r++) {
-        dg_vf av = dg_vset1(ar[r][q]);
-        DG_UNROLL
-        for (int v = 0; v < cv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-      }
-    }
-  }
-}
-
-/* x + bias, ReLU if relu, stored to the nc (<= cv vectors) channels at o. */
-DG_INLINE void conv_store(const int cv, const dg_vf *x, const float *bias,
-                          int relu, float *o, int nc) {
-  dg_vf zero = dg_vzero();
-  DG_UNROLL
-  for (int v = 0; v < cv; v++) {
-    int cnt = nc - v * DG_VW;
-    if (cnt <= 0) break;
-    dg_vf y = dg_vadd(x[v], dg_vload(bias + v * DG_VW));
-    y = relu ? dg_vmax(y, zero) : y;
-    if (cnt >= DG_VW)
-      dg_vstore(o + v * DG_VW, y);
-    else
-      dg_vstore_n(o + v * DG_VW, y, cnt);
+    for (int q = 0; q < kc; q++, b += cv * DG_VW)
+      dg_tile_step(IMP, cv, CV, acc, ar, (size_t)q, b);
   }
 }
 
@@ -152,7 +127,7 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
                           const float *bias, int f, int relu, int pool,
                           float *out, int nc) {
   size_t rs = (size_t)wp * c;
-  dg_vf acc[IMP][CV];
+  dg_vf acc[IMP * CV];
   if (pool == 2) {
     int ph = oh / 2, pw = ow / 2;
     for (int py = 0; py < ph; py++)
@@ -163,9 +138,10 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
         dg_vf m[CV];
         DG_UNROLL
         for (int v = 0; v < cv; v++)
-          m[v] = dg_vmax(dg_vmax(acc[0][v], acc[1][v]),
-                         dg_vmax(acc[2][v], acc[3][v]));
-        conv_store(cv, m, bias, relu, out + ((size_t)py * pw + px) * f, nc);
+          m[v] = dg_vmax(dg_vmax(acc[v], acc[CV + v]),
+                         dg_vmax(acc[2 * CV + v], acc[3 * CV + v]));
+        dg_tile_store(cv, m, bias, relu, out + ((size_t)py * pw + px) * f,
+                      nc);
       }
     return;
   }
@@ -183,7 +159,8 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
         conv_tile(cv, a, k, kc, rs, b, acc);
         DG_UNROLL
         for (int r = 0; r < IMP; r++)
-          conv_store(cv, acc[r], bias, relu, orow + (size_t)(ox + r) * f, nc);
+          dg_tile_store(cv, acc + r * CV, bias, relu,
+                        orow + (size_t)(ox + r) * f, nc);
         if (ox + IMP >= ow) break;
       }
     }
@@ -202,8 +179,8 @@ DG_INLINE void conv_block(const int cv, const float *src, int wp, int c,
     conv_tile(cv, a, k, kc, rs, b, acc);
     DG_UNROLL
     for (int r = 0; r < IMP; r++)
-      conv_store(cv, acc[r], bias, relu,
-                 out + (size_t)imin(m0 + r, opix - 1) * f, nc);
+      dg_tile_store(cv, acc + r * CV, bias, relu,
+                    out + (size_t)imin(m0 + r, opix - 1) * f, nc);
   }
 }
 
@@ -236,16 +213,7 @@ void dg_infer_conv(const float *in, int h, int w, int c, const float *packed,
   if (oh <= 0 || ow <= 0 || f <= 0) return;
   const float *src = in;
   if (pad) { /* the image framed by pad zeros */
-    size_t row = (size_t)wp * c;
-    memset(work, 0, (size_t)pad * row * sizeof(float));
-    for (int y = 0; y < h; y++) {
-      float *d = work + (size_t)(y + pad) * row;
-      memset(d, 0, (size_t)pad * c * sizeof(float));
-      memcpy(d + (size_t)pad * c, in + (size_t)y * w * c,
-             (size_t)w * c * sizeof(float));
-      memset(d + (size_t)(pad + w) * c, 0, (size_t)pad * c * sizeof(float));
-    }
-    memset(work + (size_t)(h + pad) * row, 0, (size_t)pad * row * sizeof(float));
+    dg_pad_images(in, 1, h, w, c, pad, work, 1);
     src = work;
   }
   int cb = CV * DG_VW, fp = round_up(f, cb), kkc = k * k * c;
@@ -268,16 +236,8 @@ void dg_infer_conv_ref(const float *in, int h, int w, int c, const float *wt,
         for (int dy = 0; dy < p; dy++)
           for (int dx = 0; dx < p; dx++) {
             int oy = py * p + dy, ox = px * p + dx;
-            float acc = 0.0f;
-            for (int ky = 0; ky < k; ky++)
-              for (int kx = 0; kx < k; kx++)
-                for (int ch = 0; ch < c; ch++) {
-                  int iy = oy + ky - pad, ix = ox + kx - pad;
-                  if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                  acc += in[((size_t)iy * w + ix) * c + ch] *
-                         wt[((size_t)(ky * k + kx) * c + ch) * f + o];
-                }
-            float x = acc + bias[o];
+            float x = dg_conv_window_ref(in, h, w, c, wt, f, k, pad, oy, ox, o) +
+                      bias[o];
             x = relu ? (x > 0.0f ? x : 0.0f) : x;
             if ((dy == 0 && dx == 0) || x > best) best = x;
           }
@@ -298,17 +258,9 @@ size_t dg_infer_dense_packed_size(int i, int u) {
 void dg_infer_dense_pack(const float *w, const float *bias, int i, int u,
                          float *packed) {
   int up = round_up(u, DG_VW);
-  for (int j0 = 0; j0 < up; j0 += DV * DG_VW) {
-    int bw = imin(DV * DG_VW, up - j0), nc = imin(bw, u - j0);
-    float *d = packed + (size_t)j0 * i;
-    for (int t = 0; t < i; t++, d += bw) {
-      memcpy(d, w + (size_t)t * u + j0, (size_t)nc * sizeof(float));
-      memset(d + nc, 0, (size_t)(bw - nc) * sizeof(float));
-    }
-  }
-  float *b = packed + (size_t)i * up;
-  memcpy(b, bias, (size_t)u * sizeof(float));
-  memset(b + u, 0, (size_t)(up - u) * sizeof(float));
+  for (int j0 = 0; j0 < up; j0 += DV * DG_VW)
+    pack_block(w, i, u, j0, imin(DV * DG_VW, up - j0), packed + (size_t)j0 * i);
+  pack_block(bias, 1, u, 0, up, packed + (size_t)i * up);
 }
 
 /* nv vectors of outputs: even and odd inputs summed apart, then added. */
@@ -333,18 +285,9 @@ DG_INLINE void dense_block(const int nv, const float *x, int i,
     for (int v = 0; v < nv; v++)
       a0[v] = dg_vfma(x0, dg_vload(b + v * DG_VW), a0[v]);
   }
-  dg_vf zero = dg_vzero();
   DG_UNROLL
-  for (int v = 0; v < nv; v++) {
-    int cnt = nc - v * DG_VW;
-    if (cnt <= 0) break;
-    dg_vf s = dg_vadd(dg_vadd(a0[v], a1[v]), dg_vload(bias + v * DG_VW));
-    s = relu ? dg_vmax(s, zero) : s;
-    if (cnt >= DG_VW)
-      dg_vstore(y + v * DG_VW, s);
-    else
-      dg_vstore_n(y + v * DG_VW, s, cnt);
-  }
+  for (int v = 0; v < nv; v++) a0[v] = dg_vadd(a0[v], a1[v]);
+  dg_tile_store(nv, a0, bias, relu, y, nc);
 }
 
 void dg_infer_dense(const float *x, int i, const float *packed, int u,

@@ -29,6 +29,21 @@ void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
   }
 }
 
+float dg_conv_window_ref(const float *img, int h, int w, int c,
+                         const float *wt, int f, int k, int pad, int oy,
+                         int ox, int o) {
+  float acc = 0.0f;
+  for (int ky = 0; ky < k; ky++)
+    for (int kx = 0; kx < k; kx++)
+      for (int ch = 0; ch < c; ch++) {
+        int iy = oy + ky - pad, ix = ox + kx - pad;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+        acc += img[((size_t)iy * w + ix) * c + ch] *
+               wt[((size_t)(ky * k + kx) * c + ch) * f + o];
+      }
+  return acc;
+}
+
 void dg_conv2d_ref(const float *in, int n, int h, int w, int c,
                    const float *wt, const float *bias, int f, int k, int pad,
                    int relu, float *out) {
@@ -37,16 +52,9 @@ void dg_conv2d_ref(const float *in, int n, int h, int w, int c,
     for (int oy = 0; oy < oh; oy++)
       for (int ox = 0; ox < ow; ox++)
         for (int o = 0; o < f; o++) {
-          float acc = 0.0f;
-          for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++)
-              for (int ch = 0; ch < c; ch++) {
-                int iy = oy + ky - pad, ix = ox + kx - pad;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                acc += in[(((size_t)b * h + iy) * w + ix) * c + ch] *
-                       wt[((size_t)(ky * k + kx) * c + ch) * f + o];
-              }
-          float x = acc + bias[o];
+          float x = dg_conv_window_ref(in + (size_t)b * h * w * c, h, w, c,
+                                       wt, f, k, pad, oy, ox, o) +
+                    bias[o];
           out[(((size_t)b * oh + oy) * ow + ox) * f + o] =
               relu ? (x > 0.0f ? x : 0.0f) : x;
         }
