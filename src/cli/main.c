@@ -85,7 +85,7 @@ static const char help_train[] =
     "                        images (PNG, JPEG, BMP, GIF, PGM), each read the\n"
     "                        way predict reads it; their order is fixed (sorted,\n"
     "                        then shuffled with a fixed seed);\n"
-    "                      - a CSV file in the layout of Kaggle's Digit\n"
+    "                      - a .csv file in the layout of Kaggle's Digit\n"
     "                        Recognizer train.csv: header label,pixel0..pixel783,\n"
     "                        one image a row, 0..255, white ink on black\n"
     "  --test DIR|CSV      the test set, of any of those kinds (an idx folder:\n"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "digits.h"
@@ -46,8 +47,15 @@ int dg_data_kind_of(const char *path, dg_data_kind *kind) {
   struct stat st;
   if (stat(path, &st) != 0)
     return dg_error(DG_ERR_IO, "%s: %s", path, strerror(errno));
-  if (!S_ISDIR(st.st_mode)) *kind = DG_DATA_CSV;
-  else if (!has_idx_images(path) && has_class_folder(path)) *kind = DG_DATA_IMAGES;
+  if (!S_ISDIR(st.st_mode)) {
+    size_t n = strlen(path);
+    if (n < 4 || strcasecmp(path + n - 4, ".csv") != 0)
+      return dg_error(DG_ERR_IO,
+                      "%s: not a folder (expected an MNIST idx folder, a "
+                      "folder of class folders 0..9, or a .csv file)",
+                      path);
+    *kind = DG_DATA_CSV;
+  } else if (!has_idx_images(path) && has_class_folder(path)) *kind = DG_DATA_IMAGES;
   else *kind = DG_DATA_IDX;
   return DG_OK;
 }
