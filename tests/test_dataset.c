@@ -145,9 +145,9 @@ static void test_kind_of(void) {
   const char *src = getenv("DIGITS_SRC");
   if (src) {
     char p[4096];
+    /* a file is a CSV only by its name: anything else is not a folder */
     snprintf(p, sizeof p, "%s/README.md", src);
-    CHECK_OK(dg_data_kind_of(p, &k));
-    CHECK(k == DG_DATA_CSV);
+    CHECK_FAIL(dg_data_kind_of(p, &k), DG_ERR_IO, "not a folder");
   }
   CHECK(strcmp(dg_data_kind_name(DG_DATA_IMAGES), "images") == 0);
 }
