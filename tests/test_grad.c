@@ -16,8 +16,8 @@
 
 #define SEED 1234
 
-/* A hash of which side of each kink the last forward was on: ReLU signs
- * and max-pool choices. */
+/* A hash of which side of each kink the last forward was on: (leaky)
+ * ReLU signs and max-pool choices. */
 static uint64_t pattern(const dg_net *net) {
   uint64_t h = 1469598103934665603ull;
   for (int i = 0; i < net->nlayers; i++) {
@@ -30,7 +30,7 @@ static uint64_t pattern(const dg_net *net) {
       continue;
     for (size_t j = 0; j < total; j++) {
       uint64_t v;
-      if (l->kind == DG_L_RELU) v = l->out[j] > 0;
+      if (l->kind == DG_L_RELU || l->kind == DG_L_LEAKYRELU) v = l->out[j] > 0;
       else if (l->kind == DG_L_MAXPOOL) v = (uint64_t)l->arg[j] * 2 + (l->out[j] > 0);
       else break;
       h = (h ^ v) * 1099511628211ull;
@@ -145,6 +145,8 @@ static void test_conv(void) {
   gradcheck("input 6 5 3; conv 4 3 valid; flatten; dense 3", 2, 2e-2);
   gradcheck("input 7 6 2; conv 3 5 same; flatten; dense 3", 2, 2e-2);
   gradcheck("input 5 5 1; conv 2 1 valid; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 5 6 2; conv 3 3 pad 2; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 6 5 2; conv 3 4 pad 1; flatten; dense 3", 2, 2e-2);
 }
 /* 3x3 convolutions by Winograd (winograd.c: forward, weight and input
  * gradients), which natively only run when asked for: 16 channels both
@@ -155,12 +157,15 @@ static void test_conv_winograd(void) {
   CHECK(dg_wino_applies(&(dg_exec){.threads = 1, .winograd = 1}, 16, 16, 3));
   gradcheck("input 6 6 16; conv 16 3 same; flatten; dense 3", 2, 2e-2);
   gradcheck("input 7 5 16; conv 16 3 valid; relu; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 5 6 16; conv 16 3 pad 2; flatten; dense 3", 2, 2e-2);
   grad_winograd = was;
 }
 static void test_pool(void) {
   gradcheck("input 6 6 3; maxpool 2; flatten; dense 3", 2, 2e-2);
   gradcheck("input 7 6 2; maxpool 3; flatten; dense 3", 2, 2e-2);
   gradcheck("input 6 7 2; avgpool 2; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 5 4 3; gap; flatten; dense 3", 2, 2e-2);
+  gradcheck("input 6 6 2; conv 4 3 same; gap; dense 3; softmax", 2, 2e-2);
 }
 static void test_activations(void) {
   gradcheck("input 1 1 8; dense 6; relu; dense 3", 4, 2e-2);
@@ -168,6 +173,8 @@ static void test_activations(void) {
   gradcheck("input 1 1 8; dense 6; tanh; dense 3", 4, 2e-2);
   gradcheck("input 1 1 6; dense 5; softmax; dense 3", 3, 2e-2);
   gradcheck("input 1 1 6; relu; dense 3", 3, 2e-2); /* relu first */
+  gradcheck("input 1 1 8; dense 6; leakyrelu 0.1; dense 3", 4, 2e-2);
+  gradcheck("input 4 4 2; conv 3 3 same; leakyrelu 0.3; flatten; dense 3", 2, 2e-2);
 }
 static void test_batchnorm(void) {
   gradcheck("input 1 1 6; dense 5; bn; dense 3", 4, 3e-2);

@@ -67,6 +67,14 @@ static void test_spec_errors(void) {
   CHECK_FAIL(dg_net_new(&net, "input 28 28 1; relu 3", 1), DG_ERR_FORMAT,
              "no arguments");
   CHECK_FAIL(dg_net_new(&net, "input 28 28 1; ;", 1), DG_ERR_FORMAT, "no layers");
+  CHECK_FAIL(dg_net_new(&net, "conv 3 3 pad 3", 1), DG_ERR_FORMAT, "0 to KERNEL-1");
+  CHECK_FAIL(dg_net_new(&net, "conv 3 3 pads 1", 1), DG_ERR_FORMAT, "0 to KERNEL-1");
+  CHECK_FAIL(dg_net_new(&net, "conv 3 3 pad -1", 1), DG_ERR_FORMAT, "0 to KERNEL-1");
+  CHECK_FAIL(dg_net_new(&net, "conv 3 3 wide", 1), DG_ERR_FORMAT, "'pad P'");
+  CHECK_FAIL(dg_net_new(&net, "input 28 28 1; leakyrelu", 1), DG_ERR_FORMAT, "slope");
+  CHECK_FAIL(dg_net_new(&net, "input 28 28 1; leakyrelu 1.5", 1), DG_ERR_FORMAT, "slope");
+  CHECK_FAIL(dg_net_new(&net, "input 28 28 1; leakyrelu nan", 1), DG_ERR_FORMAT, "slope");
+  CHECK_FAIL(dg_net_new(&net, "input 28 28 1; gap 2", 1), DG_ERR_FORMAT, "no arguments");
   CHECK_FAIL(dg_net_new(&net, "input 99999 1 1; dense 2", 1), DG_ERR_FORMAT,
              "input");
   CHECK_FAIL(dg_net_new(&net, "input 64 64 2; flatten", 1), DG_ERR_FORMAT,
@@ -103,6 +111,75 @@ static void test_batch_invariance(void) {
     free(x), free(pb), free(p1);
     dg_net_free(net);
   }
+}
+
+/* conv with "pad P", leaky ReLU and global average pooling against a
+ * plain double-precision forward written here (NHWC, HWIO, (in,out)), in
+ * a batch of 5 and image by image (the small-batch plan). */
+static void reference_forward(const dg_net *net, const float *x, double *out) {
+  const float *cw = dg_net_tensor(net, 0)->data, *cb = dg_net_tensor(net, 1)->data;
+  const float *dw = dg_net_tensor(net, 2)->data, *db = dg_net_tensor(net, 3)->data;
+  enum { H = 6, W = 5, C = 2, F = 3, K = 3, P = 2, OH = H + 2 * P - K + 1,
+         OW = W + 2 * P - K + 1, U = 4 };
+  double g[F] = {0};
+  for (int oy = 0; oy < OH; oy++)
+    for (int ox = 0; ox < OW; ox++)
+      for (int f = 0; f < F; f++) {
+        double a = cb[f];
+        for (int ky = 0; ky < K; ky++)
+          for (int kx = 0; kx < K; kx++) {
+            int y = oy + ky - P, xx = ox + kx - P;
+            if (y < 0 || y >= H || xx < 0 || xx >= W) continue;
+            for (int c = 0; c < C; c++)
+              a += (double)x[(y * W + xx) * C + c] * cw[((ky * K + kx) * C + c) * F + f];
+          }
+        g[f] += (a > 0 ? a : 0.2 * a) / (OH * OW);
+      }
+  for (int u = 0; u < U; u++) {
+    out[u] = db[u];
+    for (int f = 0; f < F; f++) out[u] += g[f] * dw[f * U + u];
+  }
+}
+
+static void test_new_kinds_forward(void) {
+  dg_net *net = NULL;
+  CHECK_OK(dg_net_new(&net, "input 6 5 2; conv 3 3 pad 2; leakyrelu 0.2; gap; dense 4", 9));
+  if (!net) return;
+  CHECK(!strcmp(dg_net_arch(net),
+                "input 6 5 2; conv 3 3 pad 2; leakyrelu 0.2; gap; dense 4"));
+  dg_layer_info li;
+  CHECK_OK(dg_net_layer_info(net, 0, &li));
+  CHECK(li.out_h == 8 && li.out_w == 7 && li.out_c == 3);
+  CHECK_OK(dg_net_layer_info(net, 2, &li));
+  CHECK(!strcmp(li.kind, "GlobalAveragePooling2D") && li.out_h == 1 && li.out_c == 3);
+  for (int i = 0; i < 2; i++) { /* a bias, so padded borders are not 0 */
+    float *b = dg_net_tensor(net, 2 * i + 1)->data;
+    for (int j = 0; j < 3 + i; j++) b[j] = 0.1f * (float)(j - 1);
+  }
+  int n = 5, in = dg_net_input_size(net);
+  float *x = random_inputs(n, in, 11);
+  for (int i = 0; i < n * in; i++) x[i] -= 0.5f; /* leaky side too */
+  CHECK_OK(dg_net_forward(net, x, n, 0, NULL));
+  float batch[5 * 4];
+  memcpy(batch, dg_net_output(net), sizeof batch);
+  for (int i = 0; i < n; i++) {
+    double ref[4];
+    reference_forward(net, x + (size_t)i * in, ref);
+    CHECK_OK(dg_net_forward(net, x + (size_t)i * in, 1, 0, NULL));
+    for (int u = 0; u < 4; u++) {
+      CHECK_NEAR(batch[i * 4 + u], ref[u], 1e-5);
+      CHECK_NEAR(dg_net_output(net)[u], ref[u], 1e-5);
+    }
+  }
+  free(x);
+  dg_net_free(net);
+  /* the canonical spec: same or valid where they say it */
+  CHECK_OK(dg_net_new(&net, "input 8 8 1; conv 2 3 pad 1; conv 2 4 pad 0; "
+                            "globalavgpool; leakyrelu 0.01", 1));
+  if (net)
+    CHECK(!strcmp(dg_net_arch(net), "input 8 8 1; conv 2 3 same; conv 2 4 valid; "
+                                    "gap; leakyrelu 0.01"));
+  dg_net_free(net);
 }
 
 /* One training step on 1 and 2 threads gives identical bytes. */
@@ -185,6 +262,7 @@ int main(void) {
   RUN(test_named_archs);
   RUN(test_spec_errors);
   RUN(test_batch_invariance);
+  RUN(test_new_kinds_forward);
   RUN(test_thread_determinism);
   RUN(test_optimizers);
   RUN(test_meta);

@@ -1,8 +1,9 @@
 /* arch.c: the architecture language and the named architectures.
  *
  * A spec is a list of layers separated by ';' (or newlines):
- *   input H W C | dense U | conv F K [same|valid] | maxpool P | avgpool P |
- *   relu | sigmoid | tanh | softmax | bn | dropout RATE | flatten
+ *   input H W C | dense U | conv F K [same|valid|pad P] | maxpool P |
+ *   avgpool P | gap | relu | leakyrelu ALPHA | sigmoid | tanh | softmax |
+ *   bn | dropout RATE | flatten
  * e.g. "input 28 28 1; flatten; dense 128; relu; dense 10; softmax".
  * The spec is stored in model files, so a file describes its own network.
  */

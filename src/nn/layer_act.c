@@ -1,7 +1,8 @@
 /* layer_act.c: the layers without weights, forward and backward side by
  * side: the activations (ReLU when no step before takes it in its
  * epilogue, sigmoid, tanh, softmax; each backward from the forward's
- * output), inverted dropout, and flatten (NHWC data is already flat). */
+ * output; leaky ReLU, whose backward reads its input), inverted dropout,
+ * and flatten (NHWC data is already flat). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,23 @@ static void relu_backward(dg_net *net, dg_step *s, const float *in, float *din,
 
 const dg_op dg_op_relu = {"relu", relu_forward, relu_backward, NULL, NULL,
                           NULL};
+
+/* y = x > 0 ? x : alpha * x */
+static void leakyrelu_forward(dg_net *net, dg_step *s, const float *in, int n,
+                              dg_rng *rng) {
+  float *y = s->l->out, a = s->l->alpha;
+  for (size_t i = 0; i < total(s, n); i++) y[i] = in[i] > 0 ? in[i] : a * in[i];
+}
+
+static void leakyrelu_backward(dg_net *net, dg_step *s, const float *in,
+                               float *din, int n) {
+  const float *dy = s->l->dout, a = s->l->alpha;
+  if (!din) return;
+  for (size_t i = 0; i < total(s, n); i++) din[i] = in[i] > 0 ? dy[i] : a * dy[i];
+}
+
+const dg_op dg_op_leakyrelu = {"leakyrelu", leakyrelu_forward,
+                               leakyrelu_backward, NULL, NULL, NULL};
 
 static void sigmoid_forward(dg_net *net, dg_step *s, const float *in, int n,
                             dg_rng *rng) {
@@ -145,6 +163,21 @@ static void dropout_spec(const dg_layer *l, char *buf, size_t cap) {
   snprintf(buf, cap, " %g", l->rate);
 }
 
+static const char *leakyrelu_args(dg_layer *l, char **tok, int nt, int *h,
+                                  int *w, int *c) {
+  char *end = NULL;
+  l->alpha = nt == 2 ? strtof(tok[1], &end) : -1;
+  if (nt != 2 || *end || !(l->alpha >= 0 && l->alpha <= 1))
+    return "needs a slope (alpha) in [0, 1]";
+  return NULL;
+}
+
+/* The shortest of %g and %.9g that reads back as the same float. */
+static void leakyrelu_spec(const dg_layer *l, char *buf, size_t cap) {
+  snprintf(buf, cap, " %g", l->alpha);
+  if (strtof(buf, NULL) != l->alpha) snprintf(buf, cap, " %.9g", l->alpha);
+}
+
 static const char *flatten_args(dg_layer *l, char **tok, int nt, int *h,
                                 int *w, int *c) {
   *c = *h * *w * *c, *h = *w = 1;
@@ -159,6 +192,9 @@ const dg_layer_type dg_layer_tanh = {"tanh", NULL, "Tanh", NULL, NULL, NULL,
                                      &dg_op_tanh, 0};
 const dg_layer_type dg_layer_softmax = {"softmax", NULL, "Softmax", NULL, NULL,
                                         NULL, &dg_op_softmax, 0};
+const dg_layer_type dg_layer_leakyrelu = {"leakyrelu", NULL, "LeakyReLU",
+                                          leakyrelu_args, leakyrelu_spec,
+                                          NULL, &dg_op_leakyrelu, 0};
 const dg_layer_type dg_layer_dropout = {"dropout", NULL, "Dropout",
                                         dropout_args, dropout_spec, NULL,
                                         &dg_op_dropout, 0};

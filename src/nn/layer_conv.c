@@ -155,13 +155,16 @@ const dg_op dg_op_conv_one_folded = {"conv (folded)", folded_forward, NULL,
 
 /* ---- the layer kind ---------------------------------------------------------- */
 
+/* conv F K [same | valid | pad P]: P zeros around each side (0..K-1) */
 static const char *conv_args(dg_layer *l, char **tok, int nt, int *h, int *w,
                              int *c) {
-  if (nt < 3 || nt > 4 || !dg_arch_int(tok[1], 1, 4096, &l->filters) ||
+  if (nt < 3 || nt > 5 || !dg_arch_int(tok[1], 1, 4096, &l->filters) ||
       !dg_arch_int(tok[2], 1, 15, &l->k))
-    return "needs FILTERS KERNEL [same|valid]";
+    return "needs FILTERS KERNEL [same|valid|pad P]";
+  if (nt == 5 && (strcmp(tok[3], "pad") || !dg_arch_int(tok[4], 0, l->k - 1, &l->pad)))
+    return "'pad' needs a padding from 0 to KERNEL-1";
   if (nt == 4 && strcmp(tok[3], "same") && strcmp(tok[3], "valid"))
-    return "padding must be 'same' or 'valid'";
+    return "padding must be 'same', 'valid' or 'pad P'";
   if (nt == 4 && !strcmp(tok[3], "same")) {
     if (l->k % 2 == 0) return "'same' padding needs an odd kernel";
     l->pad = (l->k - 1) / 2;
@@ -172,8 +175,12 @@ static const char *conv_args(dg_layer *l, char **tok, int nt, int *h, int *w,
   return NULL;
 }
 
+/* same or valid where one of them says it, else pad P */
 static void conv_spec(const dg_layer *l, char *buf, size_t cap) {
-  snprintf(buf, cap, " %d %d %s", l->filters, l->k, l->pad ? "same" : "valid");
+  if (!l->pad || (l->k % 2 && l->pad == (l->k - 1) / 2))
+    snprintf(buf, cap, " %d %d %s", l->filters, l->k, l->pad ? "same" : "valid");
+  else
+    snprintf(buf, cap, " %d %d pad %d", l->filters, l->k, l->pad);
 }
 
 /* weight (K, K, C, F), Glorot over K*K*C in and K*K*F out; bias (F) */

@@ -23,7 +23,9 @@
   X(SOFTMAX, dg_layer_softmax)                                               \
   X(BATCHNORM, dg_layer_bn)                                                  \
   X(DROPOUT, dg_layer_dropout)                                               \
-  X(FLATTEN, dg_layer_flatten)
+  X(FLATTEN, dg_layer_flatten)                                               \
+  X(LEAKYRELU, dg_layer_leakyrelu)                                           \
+  X(GAP, dg_layer_gap)
 
 typedef enum {
 #define DG_KIND_ENUM(kind, type) DG_L_##kind,
@@ -46,9 +48,11 @@ typedef struct {
   int oh, ow, oc;           /* output per sample */
   size_t in_size, out_size; /* ih*iw*ic, oh*ow*oc */
   int units;                /* dense */
-  int filters, k, pad;      /* conv: pad = (k-1)/2 for same, 0 for valid */
+  int filters, k, pad;      /* conv: zeros around each side (same:
+                               (k-1)/2, valid: 0, or "pad P") */
   int pool;                 /* max/avg pool size = stride */
   float rate;               /* dropout */
+  float alpha;              /* leaky ReLU: the slope below 0 */
   int t0;                   /* first tensor index (weight/gamma), -1 none */
   int borrowed;             /* out and dout are other buffers (set by the
                                plan): a ReLU fused into the step before has
@@ -186,7 +190,7 @@ extern const dg_op dg_op_conv, dg_op_conv_bn, dg_op_conv_one,
 extern const dg_op dg_op_bn, dg_op_bn_relu_maxpool;
 extern const dg_op dg_op_maxpool, dg_op_avgpool;
 extern const dg_op dg_op_relu, dg_op_sigmoid, dg_op_tanh, dg_op_softmax;
-extern const dg_op dg_op_dropout, dg_op_flatten;
+extern const dg_op dg_op_dropout, dg_op_flatten, dg_op_leakyrelu, dg_op_gap;
 /* Weights (nw floats, F output channels innermost) and bias of a dense or
  * conv layer with the batch norm bn after it folded in (inference). */
 void dg_bn_fold(const dg_net *net, const dg_layer *bn, const float *w,
