@@ -81,8 +81,7 @@ def load(path):
                           f"is newer than this reader ({VERSION})")
     layers, counts = [], {}
     for kw, args in parse_arch(meta["arch"]):
-        if kw == "batchnorm":
-            kw = "bn"
+        kw = {"batchnorm": "bn", "globalavgpool": "gap"}.get(kw, kw)
         if kw == "input":
             continue
         counts[kw] = counts.get(kw, 0) + 1
@@ -124,13 +123,13 @@ def pool(x, p, reduce):
 
 
 def conv_pad(args):
-    """conv F K [same|valid|P]: the padding on every side."""
+    """conv F K [same|valid|pad P]: the zero padding on every side."""
     k, mode = int(args[1]), args[2] if len(args) > 2 else "valid"
     if mode == "same":
         return (k - 1) // 2
     if mode == "valid":
         return 0
-    return int(mode)
+    return int(args[3] if mode == "pad" else mode)
 
 
 def softmax(x):
@@ -159,9 +158,8 @@ def layer_forward(L, x, eps):
         return x.mean(axis=(1, 2), keepdims=True)
     if kind == "relu":
         return np.maximum(x, 0)
-    if kind in ("leakyrelu", "lrelu"):
-        alpha = float(a[0]) if a else 0.01
-        return np.where(x > 0, x, alpha * x)
+    if kind == "leakyrelu":  # leakyrelu ALPHA: the slope below 0
+        return np.where(x > 0, x, float(a[0]) * x)
     if kind == "sigmoid":
         return 1 / (1 + np.exp(-x))
     if kind == "tanh":

@@ -108,8 +108,8 @@ def build(model):
             h, w = h // s, w // s
         elif kind == "gap":
             m, h, w = nn.AdaptiveAvgPool2d(1), 1, 1
-        elif kind in ("leakyrelu", "lrelu"):
-            m = nn.LeakyReLU(float(a[0]) if a else 0.01)
+        elif kind == "leakyrelu":
+            m = nn.LeakyReLU(float(a[0]))
         elif kind in ("relu", "sigmoid", "tanh"):
             m = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[kind]()
         elif kind == "softmax":

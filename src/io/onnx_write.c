@@ -10,7 +10,8 @@
  * output "probs" float [N, K] (the K class probabilities). One node (or
  * two) per layer, named after it ("conv1", "bn2"): the net's input
  * normalisation (if any) first, (x - mean) / std as Sub then Div; conv ->
- * Conv (weights stored HWIO here, OIHW in ONNX: transposed), dense ->
+ * Conv (weights stored HWIO here, OIHW in ONNX: transposed; any zero
+ * padding, the same on every side), dense ->
  * Gemm with B = the (in, out) weight as stored (transB = 0), max and
  * average pooling -> MaxPool / AveragePool (kernel = stride = P), global
  * average pooling -> GlobalAveragePool, batch norm -> BatchNormalization
@@ -340,6 +341,15 @@ static void ox_softmax(ox_graph *g, const char *name) {
   snprintf(g->cur, sizeof g->cur, "%s", name);
 }
 
+static void ox_leaky(ox_graph *g, const dg_layer *l) {
+  const char *in[1] = {g->cur};
+  pb n;
+  ox_node(g, "LeakyRelu", in, 1, l->name, &n);
+  attr_float(&n, "alpha", l->alpha);
+  ox_node_end(g, &n);
+  snprintf(g->cur, sizeof g->cur, "%s", l->name);
+}
+
 /* One layer's nodes: a status (a kind ONNX export does not know is
  * DG_ERR_ARG). */
 static int ox_layer(ox_graph *g, const dg_net *net, const dg_layer *l) {
@@ -358,6 +368,8 @@ static int ox_layer(ox_graph *g, const dg_net *net, const dg_layer *l) {
     case DG_L_BATCHNORM: ox_bn(g, net, l); break;
     case DG_L_DROPOUT: break; /* inference passes its input on */
     case DG_L_FLATTEN: ox_flatten(g, l->name); break;
+    case DG_L_LEAKYRELU: ox_leaky(g, l); break;
+    case DG_L_GAP: ox_unary(g, "GlobalAveragePool", l->name); break;
     default:
       return dg_error(DG_ERR_ARG,
                       "ONNX export: layer %s (kind %d) has no ONNX form here",

@@ -35,6 +35,8 @@ i=0
 for spec in \
   'input 28 28 1; conv 4 3 same; bn; tanh; avgpool 2; conv 6 3 valid; sigmoid; maxpool 3; flatten; dense 16; bn; relu; dropout 0.3; dense 10; softmax' \
   'input 28 28 1; conv 3 5 valid; relu; maxpool 2; dense 10' \
+  'input 28 28 1; conv 8 3 same; leakyrelu 0.1; maxpool 2; conv 10 3 valid; gap; softmax' \
+  'input 28 28 1; conv 4 4 pad 2; relu; conv 6 3 pad 1; maxpool 2; flatten; dense 10' \
   'input 28 28 1; conv 5 3 valid; maxpool 13; softmax'; do
   i=$((i + 1))
   "$TOOL" random "$spec" $i "$dir/random$i.safetensors"

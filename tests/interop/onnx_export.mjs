@@ -6,7 +6,8 @@
  * and compared with the probabilities digits itself gives for the same
  * images (dg_net_predict through onnx_tool): every probability within
  * 1e-4, and the same accuracy. Nets of other shapes (every layer kind the
- * architecture language has, batch norm after dense layers, a dense layer
+ * architecture language has (leaky ReLU, global average pooling, conv
+ * padding of any size too), batch norm after dense layers, a dense layer
  * straight after a convolution, no softmax at the end, softmax over
  * channels, another batch-norm epsilon, input normalisation) are made
  * with random weights and compared the same way. `digits convert` writes
@@ -154,6 +155,9 @@ const specs = {
   'softmax-over-channels-2x2': 'input 28 28 1; conv 5 3 valid; maxpool 13; softmax',
   'softmax-over-channels-1x1': 'input 28 28 1; conv 10 14 valid; maxpool 15; softmax',
   'bn-first': 'input 28 28 1; bn; conv 2 3 same; relu; flatten; dense 10',
+  'leakyrelu-gap': 'input 28 28 1; conv 8 3 same; leakyrelu 0.1; maxpool 2; conv 10 3 valid; gap; softmax',
+  'conv-pad-even-kernel': 'input 28 28 1; conv 4 4 pad 2; relu; conv 6 3 pad 1; maxpool 2; flatten; dense 10',
+  'gap-dense': 'input 28 28 1; conv 6 5 valid; bn; leakyrelu 0.3; gap; flatten; dense 10',
   /* the net's settings: a batch-norm epsilon far from the default, and
    * MNIST's input normalisation (BatchNormalization's epsilon, Sub + Div) */
   'eps-0.1-normalized': ['input 28 28 1; conv 4 3 valid; bn; relu; maxpool 2; flatten; dense 10',
