@@ -8,7 +8,7 @@
 dg_pb dg_pb_over(const void *p, size_t len) {
   dg_pb r;
   r.p = p;
-  r.end = r.p + (p ? len : 0);
+  r.end = p ? r.p + len : r.p; /* no arithmetic on a null pointer (UB) */
   return r;
 }
 
