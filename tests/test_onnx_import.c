@@ -16,6 +16,10 @@ static const char *const archs[] = {
     "tanh",
     "input 28 28 1; flatten; dense 32; sigmoid; dropout 0.5; dense 10",
     "input 10 10 2; conv 3 3 same; relu; flatten; dense 5; softmax",
+    "input 28 28 1; conv 4 3 pad 2; leakyrelu 0.1; maxpool 2; conv 8 5 pad 1; "
+    "bn; relu; gap; flatten; dense 10; softmax",
+    "input 16 16 1; conv 6 4 pad 3; leakyrelu 0.3; avgpool 2; conv 8 3 pad 1; "
+    "gap; dense 10",
 };
 
 static void export(dg_net *net, uint8_t **buf, size_t *len) {

@@ -31,14 +31,30 @@ fixtures small):
   viewcnn  Conv 4 5x5 padding 2, ReLU, MaxPool 2, x.view(x.size(0), -1)
            (Shape, Gather, Unsqueeze, Concat, Reshape in torch 1.13),
            Linear 784-10: logits out
+  actcnn   input [N, 784], x.view(-1, 1, 28, 28), Conv 6 3x3 padding 2
+           (neither same nor valid), LeakyReLU 0.1, AvgPool 2, Conv 8 3x3,
+           Tanh, MaxPool 2 (13 -> 6: the last row dropped), Flatten,
+           Linear 288-32, Sigmoid, Linear 32-10: logits out
+  gapcnn   Conv 16 3x3 padding 1, ReLU, MaxPool 2, Conv 32 3x3 padding 1,
+           BatchNorm, ReLU, MaxPool 2, Conv 64 3x3 padding 1, ReLU, global
+           average pooling, Linear 64-10: logits;
+           at opset 13 as AdaptiveAvgPool2d(1) (GlobalAveragePool) +
+           Flatten, at 17 as x.mean((2, 3)) (ReduceMean), the same weights
+  nhwc     the layout Keras-to-ONNX converters write, in PyTorch with
+           explicit permutes: input [N, 28, 28, 1], permute to NCHW, Conv 8
+           5x5 padding 2, permute to NHWC, ReLU, permute back, MaxPool 2,
+           Conv 16 3x3, permute to NHWC, ReLU, reshape(-1, 2304) in (H, W,
+           C) order, Linear 2304-10, Softmax
 
 and the hostile files: lenet cut in half (truncated), lenet with one bit of
-the graph's length flipped (corrupted), and an untrained Conv with stride 2
-(an unsupported attribute).
+the graph's length flipped (corrupted), and untrained nets with what the
+importer refuses: a Conv with stride 2, a Conv with padding (1, 2)
+(asymmetric pads), an LSTM over the image's rows.
 
-fixtures.json lists each good file with what its output is (logits,
-log_probs or probs), the normalisation the user applies, and PyTorch's
-accuracy on the first 1,000 test images (raw float32 0..1 inputs).
+fixtures.json lists each good file with its input layout (nchw [N,1,28,28],
+nhwc [N,28,28,1] or flat [N,784]), what its output is (logits, log_probs or
+probs), the normalisation the user applies, and PyTorch's accuracy on the
+first 1,000 test images (raw float32 0..1 inputs).
 """
 import gzip
 import json
@@ -91,6 +107,48 @@ class ViewCNN(nn.Module):
         return self.fc(x.view(x.size(0), -1))
 
 
+class ActCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 6, 3, padding=2), nn.Conv2d(6, 8, 3)
+        self.fc1, self.fc2 = nn.Linear(8 * 6 * 6, 32), nn.Linear(32, 10)
+        self.act = nn.LeakyReLU(0.1)
+
+    def forward(self, x):
+        x = x.view(-1, 1, 28, 28)
+        x = nn.functional.avg_pool2d(self.act(self.c1(x)), 2)  # 30 -> 15
+        x = nn.functional.max_pool2d(torch.tanh(self.c2(x)), 2)  # 13 -> 6
+        return self.fc2(torch.sigmoid(self.fc1(torch.flatten(x, 1))))
+
+
+class GapCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU())
+        self.gap, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(64, 10)
+        self.mean = False  # export x.mean((2, 3)) instead (ReduceMean)
+
+    def forward(self, x):
+        x = self.body(x)
+        return self.fc(x.mean((2, 3)) if self.mean else torch.flatten(self.gap(x), 1))
+
+
+class NhwcCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 8, 5, padding=2), nn.Conv2d(8, 16, 3)
+        self.fc = nn.Linear(12 * 12 * 16, 10)
+
+    def forward(self, x):  # x [N, 28, 28, 1]
+        x = self.c1(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
+        x = torch.relu(x).permute(0, 3, 1, 2)
+        x = self.c2(nn.functional.max_pool2d(x, 2)).permute(0, 2, 3, 1)
+        return torch.softmax(self.fc(torch.relu(x).reshape(-1, 12 * 12 * 16)), 1)
+
+
 def lenet():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -106,13 +164,23 @@ def bncnn():
         nn.Softmax(1))
 
 
-# name, constructor, output kind, user normalisation, training images, opsets
+# name, constructor, output kind, user normalisation, training images,
+# opsets, input layout
 NETS = [
-    ("mlp", ViewMLP, "logits", False, 60000, (17,)),
-    ("lenet", lenet, "log_probs", False, 20000, (9, 13)),
-    ("bncnn", bncnn, "probs", True, 20000, (9, 13, 17)),
-    ("viewcnn", ViewCNN, "logits", False, 60000, (9, 13, 17)),
+    ("mlp", ViewMLP, "logits", False, 60000, (17,), "nchw"),
+    ("lenet", lenet, "log_probs", False, 20000, (9, 13), "nchw"),
+    ("bncnn", bncnn, "probs", True, 20000, (9, 13, 17), "nchw"),
+    ("viewcnn", ViewCNN, "logits", False, 60000, (9, 13, 17), "nchw"),
+    ("actcnn", ActCNN, "logits", False, 30000, (9, 13), "flat"),
+    ("gapcnn", GapCNN, "logits", False, 60000, (13, 17), "nchw"),
+    ("nhwc", NhwcCNN, "probs", False, 20000, (13,), "nhwc"),
 ]
+SHAPES = {"nchw": (1, 28, 28), "nhwc": (28, 28, 1), "flat": (784,)}
+
+
+def layout(x, kind):
+    """Images [N, 1, 28, 28] in an input layout."""
+    return x.permute(0, 2, 3, 1) if kind == "nhwc" else x.reshape(-1, *SHAPES[kind])
 
 
 def train(model, kind, x, y, n):
@@ -133,8 +201,8 @@ def train(model, kind, x, y, n):
     model.eval()
 
 
-def export(model, path, opset):
-    torch.onnx.export(model, torch.zeros(1, 1, 28, 28), path, opset_version=opset,
+def export(model, path, opset, shape=(1, 28, 28)):
+    torch.onnx.export(model, torch.zeros(1, *shape), path, opset_version=opset,
                       input_names=["input"], output_names=["output"],
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
 
@@ -157,6 +225,18 @@ def hostile(out):
     stride2 = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.ReLU(), nn.Flatten(),
                             nn.Linear(2 * 13 * 13, 10)).eval()
     export(stride2, os.path.join(out, "bad_conv_stride2.onnx"), 13)
+    pads = nn.Sequential(nn.Conv2d(1, 2, 3, padding=(1, 2)), nn.ReLU(), nn.MaxPool2d(4),
+                         nn.Flatten(), nn.Linear(2 * 7 * 7, 10)).eval()
+    export(pads, os.path.join(out, "bad_conv_pads.onnx"), 13)
+
+    class RowLSTM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.fc = nn.LSTM(28, 8, batch_first=True), nn.Linear(8, 10)
+
+        def forward(self, x):
+            return self.fc(self.lstm(x.view(-1, 28, 28))[0][:, -1])
+    export(RowLSTM().eval(), os.path.join(out, "bad_lstm.onnx"), 13)
 
 
 def seeds(out):
@@ -199,20 +279,22 @@ def main():
     tx, ty = images(data, "t10k")
     tx, ty = tx[:1000], ty[:1000]
     listing = []
-    for i, (name, make, kind, norm, n, opsets) in enumerate(NETS):
+    for i, (name, make, kind, norm, n, opsets, lay) in enumerate(NETS):
         torch.manual_seed(100 + i)
         model = make()
         t0 = time.time()
-        train(model, kind, (x - MEAN) / STD if norm else x, y, n)
+        train(model, kind, layout((x - MEAN) / STD if norm else x, lay), y, n)
         with torch.no_grad():
-            pred = model((tx - MEAN) / STD if norm else tx).argmax(1)
+            pred = model(layout((tx - MEAN) / STD if norm else tx, lay)).argmax(1)
         acc = float((pred == ty).float().mean())
         print(f"{name}: trained on {n} images in {time.time() - t0:.1f} s, "
               f"{100 * acc:.1f}% on 1000 test images", file=sys.stderr)
         for opset in opsets:
             file = f"{name}_op{opset}.onnx"
-            export(model, os.path.join(out, file), opset)
-            listing.append({"file": file, "output": kind,
+            if name == "gapcnn":
+                model.mean = opset >= 17
+            export(model, os.path.join(out, file), opset, SHAPES[lay])
+            listing.append({"file": file, "input": lay, "output": kind,
                             "normalize": [MEAN, STD] if norm else None,
                             "torch_accuracy": round(acc, 4)})
     hostile(out)

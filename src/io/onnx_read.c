@@ -8,20 +8,26 @@
  * previous node's output plus constants (initializers, Constant nodes).
  * Each node becomes layers of an architecture spec (arch.c's grammar) and
  * their weights in this project's layouts:
- *   Conv (OIHW)            -> conv F K same|valid, weight (K, K, C, F)
+ *   Conv (OIHW)            -> conv F K pad P, weight (K, K, C, F)
  *   Gemm / MatMul (+ Add)  -> dense U, weight (in, out)
  *   BatchNormalization     -> bn (one epsilon for the net)
  *   MaxPool / AveragePool  -> maxpool / avgpool P (kernel = stride = P)
- *   Relu, Sigmoid, Tanh, Softmax / LogSoftmax (-> softmax, last only),
+ *   GlobalAveragePool, ReduceMean over H, W -> gap
+ *   Relu, LeakyRelu, Sigmoid, Tanh, Softmax / LogSoftmax (-> softmax,
+ *   last only),
  *   Flatten / Reshape [N,-1] (the shape a constant, or PyTorch's
  *   Shape -> Gather -> Unsqueeze -> Concat of x.view(x.size(0), -1))
- *   -> flatten; Dropout, Identity -> nothing;
- *   Sub, Div by a scalar before any layer -> the net's input normalisation.
+ *   -> flatten; Dropout, Identity, a Pad of zeros -> nothing;
+ *   Sub, Div by a scalar before any layer -> the net's input normalisation;
+ *   an [N,F] input reshaped to [N,1,H,W] (or [N,H,W,1]) -> input H W 1.
  * ONNX flattens NCHW in (C, H, W) order, this project in (H, W, C): the
  * rows of the first dense layer after a flatten (and a batch norm between
- * them) are reordered; a Transpose [0,2,3,1] right before the Flatten (as
- * NHWC exporters write, our own included) already gives (H, W, C).
- * Anything else is one error naming the node, its operator and what is
+ * them) are reordered. NHWC graphs (Keras converters, our own exporter's
+ * flatten) put Transpose pairs around their layers: [0,2,3,1] to NHWC,
+ * [0,3,1,2] back (or of an [N,H,W,C] input); in NHWC only layers that do
+ * not mind the order run, and a flatten there is already (H, W, C).
+ * An operator outside this list is named before anything is converted;
+ * anything else is one error naming the node, its operator and what is
  * unsupported; no net is handed out unless the whole graph converted.
  */
 #include <math.h>
@@ -503,7 +509,8 @@ typedef struct {
   int nt;
   int h, w, c, flat;    /* the current shape (flat: h = w = 1, c features) */
   int perm, ph, pw, pc; /* flat features still in ONNX's (C, H, W) order */
-  int nhwc;             /* after Transpose [0,2,3,1]: a Flatten must follow */
+  int nhwc;             /* the 4-D tensor is [N,H,W,C] (Transpose [0,2,3,1]) */
+  int in_flat;          /* the input is [N,F] (the spec's "flatten" first) */
   int bias;             /* the t index of a dense bias an Add may add to */
   int has_bn, ended, sub, div;
   float eps, mean, std;
@@ -595,7 +602,7 @@ static float *chw_to_hwc(const ox_cv *cv, float *v, size_t row) {
   return o;
 }
 
-/* Conv: OIHW weights, stride 1, group 1, padding that is valid or same. */
+/* Conv: OIHW weights, stride 1, group 1, the same padding on every side. */
 static int cv_conv(ox_cv *cv, const ox_node *nd) {
   const char *known = "auto_pad dilations group kernel_shape pads strides";
   ox_attr a;
@@ -625,18 +632,22 @@ static int cv_conv(ox_cv *cv, const ox_node *nd) {
   if ((st = node_attr(nd, "pads", known, &a)) < 0) return st;
   for (int j = 0; st && j < a.nints; j++) {
     if (a.ints[j] != a.ints[0])
-      return node_err(nd, "unequal pads are not supported");
-    P = (int)a.ints[0];
+      return node_err(nd, "asymmetric pads are not supported (the same "
+                      "padding on every side is)");
+    P = a.ints[0] >= 0 && a.ints[0] <= 64 ? (int)a.ints[0] : 65;
   }
   if ((st = node_attr(nd, "auto_pad", known, &a)) < 0) return st;
-  if (st && (str_eq(a.s, "SAME_UPPER") || str_eq(a.s, "SAME_LOWER")))
+  if (st && (str_eq(a.s, "SAME_UPPER") || str_eq(a.s, "SAME_LOWER"))) {
+    if (K % 2 == 0)
+      return node_err(nd, "auto_pad SAME with an even kernel pads asymmetrically "
+                      "(not supported)");
     P = (K - 1) / 2;
-  else if (st && !str_eq(a.s, "NOTSET") && !str_eq(a.s, "VALID"))
+  } else if (st && !str_eq(a.s, "NOTSET") && !str_eq(a.s, "VALID")) {
     return node_err(nd, "auto_pad is not supported");
-  int same = K % 2 == 1 && P == (K - 1) / 2 && P > 0;
-  if (P != 0 && !same)
-    return node_err(nd, "padding %d with kernel %d is not supported (0 or "
-                    "(K-1)/2: valid or same)", P, K);
+  }
+  if (P > K - 1)
+    return node_err(nd, "padding %d with kernel %d is not supported (0 to %d "
+                    "are)", P, K, K - 1);
   if (cv->h - K + 1 + 2 * P < 1 || cv->w - K + 1 + 2 * P < 1)
     return node_err(nd, "kernel larger than its input");
   float *w = NULL, *b = NULL, *hwio = NULL;
@@ -660,7 +671,7 @@ static int cv_conv(ox_cv *cv, const ox_node *nd) {
     return st;
   }
   if ((st = push(cv, b, (size_t)O)) ||
-      (st = add_layer(cv, nd, "; conv %d %d %s", O, K, same ? "same" : "valid")))
+      (st = add_layer(cv, nd, "; conv %d %d pad %d", O, K, P)))
     return st;
   cv->h += 2 * P - K + 1, cv->w += 2 * P - K + 1, cv->c = O;
   return DG_OK;
@@ -932,6 +943,33 @@ static int shape_of(const ox_cv *cv, const ox_node *rs, ox_str name, ox_shape *s
   return shape_op(cv, rs, nd, s, steps);
 }
 
+static int perm_is(const ox_attr *a, int p1, int p2, int p3) {
+  return a->nints == 4 && a->ints[0] == 0 && a->ints[1] == p1 &&
+         a->ints[2] == p2 && a->ints[3] == p3;
+}
+
+/* The net's input is (H, W, C) = (h, w, c): the spec's first line again
+ * (before any layer). */
+static void set_input(ox_cv *cv, int h, int w, int c) {
+  cv->h = h, cv->w = w, cv->c = c, cv->flat = 0, cv->nlayers = 0;
+  cv->slen = (size_t)snprintf(cv->spec, sizeof cv->spec, "input %d %d %d", h, w, c);
+}
+
+/* The flat input [N,F] reshaped to [N,1,H,W] or [N,H,W,1] (F = H * W)
+ * before any layer: the net's input is that image. */
+static int reshape_input(ox_cv *cv, const ox_node *nd, const ox_shape *s) {
+  const int64_t *v = s->v;
+  int nhwc = v[1] != 1 && v[3] == 1;
+  int64_t h = v[2 - nhwc], w = v[3 - nhwc];
+  if ((v[0] != OX_BATCH && (v[0] == 0 || v[0] < -1)) || (v[1] != 1 && v[3] != 1) || h < 1 || w < 1 ||
+      h * w != features(cv))
+    return node_err(nd, "only a reshape of the [N,%d] input to [N,1,H,W] or "
+                    "[N,H,W,1] is supported", features(cv));
+  set_input(cv, (int)h, (int)w, 1);
+  cv->in_flat = 0, cv->nhwc = nhwc;
+  return DG_OK;
+}
+
 /* Flatten (axis 1), or Reshape to [N, -1]: the (C, H, W) order is
  * remembered for the next dense layer, unless a Transpose made it NHWC. */
 static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
@@ -944,6 +982,8 @@ static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
     if (nd->nin < 2) return node_err(nd, "needs its shape");
     if ((st = shape_of(cv, nd, nd->in[1], &s, &steps))) return st;
     int computed = !find_const(cv, nd->in[1]); /* its N must be x.size(0) */
+    if (s.n == 4 && cv->in_flat && cv->nlayers == 1) /* [N,784] -> image */
+      return reshape_input(cv, nd, &s);
     if (s.n != 2 || (computed && s.v[0] != OX_BATCH) ||
         !((s.v[1] == -1 && s.v[0] != -1) || s.v[1] == features(cv)))
       return node_err(nd, "only a shape [N, -1] (flatten) is supported");
@@ -959,15 +999,74 @@ static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
   return add_layer(cv, nd, "; flatten");
 }
 
+/* Transpose: perm [0,2,3,1] (NCHW -> NHWC) and [0,3,1,2] (back), the pairs
+ * NHWC graphs put around their layers; [0,3,1,2] of the data input itself
+ * says the input is [N,H,W,C]. In NHWC only layers that do not mind the
+ * order follow (element-wise ones, flatten, global average pooling). */
 static int cv_transpose(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
   int st = node_attr(nd, "perm", "perm", &a);
   if (st < 0) return st;
-  if (cv->flat || cv->nhwc || !st || a.nints != 4 || a.ints[0] != 0 ||
-      a.ints[1] != 2 || a.ints[2] != 3 || a.ints[3] != 1)
-    return node_err(nd, "only perm [0,2,3,1] right before a Flatten is supported");
-  cv->nhwc = 1;
+  if (st && !cv->flat && !cv->nhwc && perm_is(&a, 2, 3, 1)) {
+    cv->nhwc = 1;
+  } else if (st && !cv->flat && cv->nhwc && perm_is(&a, 3, 1, 2)) {
+    cv->nhwc = 0;
+  } else if (st && !cv->flat && !cv->nlayers && perm_is(&a, 3, 1, 2)) {
+    set_input(cv, cv->c, cv->h, cv->w); /* [N,c,h,w] read as [N,H,W,C] */
+  } else {
+    return node_err(nd, "only perm [0,2,3,1] (NCHW to NHWC) and [0,3,1,2] "
+                    "(back, or of an NHWC input) are supported here");
+  }
   return DG_OK;
+}
+
+/* LeakyRelu (alpha, 0.01 if not given) -> leakyrelu ALPHA */
+static int cv_leaky(ox_cv *cv, const ox_node *nd) {
+  ox_attr a;
+  float alpha = 0.01f;
+  int st = node_attr(nd, "alpha", "alpha", &a);
+  if (st < 0) return st;
+  if (st) alpha = a.f;
+  if (!(alpha >= 0 && alpha <= 1))
+    return node_err(nd, "alpha %g is not supported (0 to 1 are)", alpha);
+  return add_layer(cv, nd, "; leakyrelu %.9g", alpha);
+}
+
+/* GlobalAveragePool, or ReduceMean over the two spatial axes (keepdims 0:
+ * then flat) -> gap. */
+static int cv_gap(ox_cv *cv, const ox_node *nd, int reduce) {
+  const char *known = reduce ? "axes keepdims noop_with_empty_axes" : "";
+  ox_attr a;
+  int st, keep = 1;
+  if (cv->flat) return node_err(nd, "needs a 4-D input");
+  if (reduce) {
+    int64_t ax[2] = {0, 0};
+    int n = 0;
+    if ((st = node_attr(nd, "keepdims", known, &a)) < 0) return st;
+    keep = !st || a.i;
+    if ((st = node_attr(nd, "axes", known, &a)) < 0) return st;
+    if (st) {
+      n = a.nints;
+      for (int j = 0; j < n && j < 2; j++) ax[j] = a.ints[j];
+    } else if (nd->nin > 1) {
+      float *v = NULL;
+      size_t nv = 0;
+      if ((st = const_input(cv, nd, 1, 0, &v, &nv))) return st;
+      n = (int)nv;
+      for (int j = 0; j < n && j < 2; j++) ax[j] = (int64_t)v[j];
+      free(v);
+    }
+    for (int j = 0; j < 2; j++) ax[j] += ax[j] < 0 ? 4 : 0;
+    int lo = ax[0] < ax[1] ? (int)ax[0] : (int)ax[1], hi = (int)(ax[0] + ax[1] - lo);
+    if (n != 2 || lo != (cv->nhwc ? 1 : 2) || hi != lo + 1)
+      return node_err(nd, "only a mean over the two spatial axes (H, W) is "
+                      "supported");
+  }
+  if ((st = add_layer(cv, nd, "; gap"))) return st;
+  cv->h = cv->w = 1;
+  if (keep) return DG_OK;
+  cv->flat = 1, cv->nhwc = 0;
+  return add_layer(cv, nd, "; flatten");
 }
 
 /* Softmax / LogSoftmax over the classes: softmax, the last layer (the
@@ -1032,11 +1131,15 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   }
   if (data != 1 || nd->nout < 1)
     return node_err(nd, "needs the previous node's output as its input");
-  if (cv->nhwc && !str_eq(nd->op, "Flatten") && !str_eq(nd->op, "Reshape"))
-    return node_err(nd, "only a Flatten may follow a Transpose");
   ox_attr a;
   const ox_str op = nd->op;
   int st;
+  const char *nhwc_ok[] = {"Flatten", "Reshape", "Transpose", "Relu", "LeakyRelu",
+                           "Sigmoid", "Tanh", "Dropout", "Identity", "ReduceMean"};
+  int ok = !cv->nhwc;
+  for (int k = 0; k < 10 && !ok; k++) ok = str_eq(op, nhwc_ok[k]);
+  if (!ok) return node_err(nd, "not supported on NHWC data (after a Transpose "
+                           "[0,2,3,1]: Transpose back to NCHW first)");
   if (str_eq(op, "Conv")) return cv_conv(cv, nd);
   if (str_eq(op, "Gemm") || str_eq(op, "MatMul")) return cv_dense(cv, nd, str_eq(op, "Gemm"));
   if (str_eq(op, "Add")) return cv->bias = bias, cv_add(cv, nd);
@@ -1049,6 +1152,9 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   if (str_eq(op, "Softmax") || str_eq(op, "LogSoftmax")) return cv_softmax(cv, nd);
   if (str_eq(op, "Sub") || str_eq(op, "Div")) return cv_norm(cv, nd, str_eq(op, "Div"));
   if (str_eq(op, "Pad")) return cv_pad(cv, nd);
+  if (str_eq(op, "LeakyRelu")) return cv_leaky(cv, nd);
+  if (str_eq(op, "GlobalAveragePool") || str_eq(op, "ReduceMean"))
+    return cv_gap(cv, nd, str_eq(op, "ReduceMean"));
   if (str_eq(op, "Dropout") || str_eq(op, "Identity")) {
     st = node_attr(nd, "", "ratio seed is_test", &a);
     return st < 0 ? st : DG_OK;
@@ -1095,6 +1201,48 @@ static int cv_net(ox_cv *cv, dg_net **out) {
   return DG_OK;
 }
 
+/* Operators the importer knows (a node may still be refused for its
+ * attributes or its place). */
+static int known_op(ox_str op) {
+  static const char *const ops[] = {
+      "Conv", "Gemm", "MatMul", "Add", "BatchNormalization", "MaxPool",
+      "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape",
+      "Transpose", "Softmax", "LogSoftmax", "Sub", "Div", "Pad", "LeakyRelu",
+      "Relu", "Sigmoid", "Tanh", "Dropout", "Identity", "Constant", "Shape",
+      "Gather", "Unsqueeze", "Concat"};
+  for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+    if (str_eq(op, ops[k])) return 1;
+  return 0;
+}
+
+/* Unknown operators are named before the graph is walked, so the message
+ * is about them and not a neighbour: the first node's, then the other
+ * operators (up to 6) the graph would also need. */
+static int unknown_ops(const ox_model *m) {
+  const ox_node *first = NULL;
+  char more[200] = "", nb[64];
+  int listed = 0;
+  for (int k = 0; k < m->nnodes; k++) {
+    const ox_node *nd = &m->nodes[k];
+    if (known_op(nd->op)) continue;
+    if (!first) {
+      first = nd;
+      continue;
+    }
+    int seen = 0; /* an unknown operator met before */
+    for (int j = 0; j < k && !seen; j++) seen = str_same(m->nodes[j].op, nd->op);
+    if (seen) continue;
+    if (listed++ < 6) {
+      size_t at = strlen(more);
+      snprintf(more + at, sizeof more - at, "%s%s", at ? ", " : "", shown(nd->op, nb));
+    }
+  }
+  if (!first) return DG_OK;
+  if (!listed) return node_err(first, "operator %s is not supported", shown(first->op, nb));
+  return node_err(first, "operator %s is not supported (nor %s%s)", shown(first->op, nb),
+                  more, listed > 6 ? ", ..." : "");
+}
+
 static int convert(ox_cv *cv, dg_net **out) {
   const ox_model *m = cv->m;
   int h = 0, w = 0, c = 0, flat = 0, st;
@@ -1105,9 +1253,11 @@ static int convert(ox_cv *cv, dg_net **out) {
     strcat(cv->spec, "; flatten");
     cv->slen = strlen(cv->spec);
     cv->nlayers = 1, cv->flat = 1, cv->c = h * w * c, cv->h = cv->w = 1;
+    cv->in_flat = 1;
   }
   cv->cur = m->input;
   cv->bias = -1;
+  if ((st = unknown_ops(m))) return st;
   for (int k = 0; k < m->nnodes && !st; k++) {
     const ox_node *nd = &m->nodes[k];
     if (str_eq(nd->op, "Constant") || is_shape_op(nd->op) ||

@@ -99,7 +99,7 @@ const fixtures = JSON.parse(readFileSync(join(env.fixtures, 'fixtures.json'), 'u
 test('the fixtures cover the opsets and the networks', () => {
   const files = fixtures.map((f) => f.file);
   for (const op of [9, 13, 17]) assert.ok(files.some((f) => f.endsWith(`_op${op}.onnx`)), `opset ${op}`);
-  for (const net of ['mlp', 'lenet', 'bncnn', 'viewcnn'])
+  for (const net of ['mlp', 'lenet', 'bncnn', 'viewcnn', 'actcnn', 'gapcnn', 'nhwc'])
     assert.ok(files.some((f) => f.startsWith(`${net}_`)), net);
 });
 
@@ -121,8 +121,10 @@ for (const fx of fixtures) {
       const [mean, std] = fx.normalize;
       input = images.map((v) => (v - mean) / std);
     }
+    /* one channel: the same floats in every layout */
+    const dims = { nchw: [N, 1, 28, 28], nhwc: [N, 28, 28, 1], flat: [N, 784] }[fx.input || 'nchw'];
     const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnx)));
-    const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, [N, 1, 28, 28]) }))[session.outputNames[0]];
+    const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) }))[session.outputNames[0]];
     await session.release();
     assert.deepEqual(out.dims, [N, k]);
     const got = toProbs(out.data, k, fx.output);
@@ -148,6 +150,8 @@ const bad = {
   'bad_bitflip.onnx': /bad_bitflip\.onnx: ONNX file is malformed: .*truncated or corrupted/,
   'bad_truncated.onnx': /bad_truncated\.onnx: ONNX file is malformed: .*truncated or corrupted/,
   'bad_conv_stride2.onnx': /ONNX node "[^"]*Conv" \(Conv\): strides 2 are not supported/,
+  'bad_conv_pads.onnx': /ONNX node "[^"]*Conv" \(Conv\): asymmetric pads are not supported/,
+  'bad_lstm.onnx': /ONNX node "[^"]*" \((\w+)\): operator \1 is not supported \(nor .*LSTM/,
 };
 for (const [file, message] of Object.entries(bad)) {
   test(`${file}: one clear line, nothing written`, () => {
