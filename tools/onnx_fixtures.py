@@ -253,6 +253,25 @@ def seeds(out):
             x = nn.functional.max_pool2d(torch.relu(self.conv(x)), 7)
             return self.fc(x.view(x.size(0), -1))
 
+    class TinyNhwc(nn.Module):  # input [N, 28, 28, 1]; [N, 784] reshaped
+        def __init__(self, flat):
+            super().__init__()
+            self.conv, self.fc, self.flat = nn.Conv2d(1, 2, 3, padding=2), nn.Linear(2 * 6 * 6, 10), flat
+
+        def forward(self, x):
+            x = x.view(-1, 28, 28, 1) if self.flat else x
+            x = nn.functional.leaky_relu(self.conv(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1), 0.2)
+            x = nn.functional.avg_pool2d(x.permute(0, 3, 1, 2), 5).permute(0, 2, 3, 1)
+            return self.fc(x.reshape(-1, 2 * 6 * 6))
+
+    class TinyGap(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv, self.bn, self.fc = nn.Conv2d(1, 3, 5, padding=3), nn.BatchNorm2d(3), nn.Linear(3, 10)
+
+        def forward(self, x):
+            return self.fc(self.bn(torch.tanh(self.conv(x))).mean((2, 3)))
+
     tiny = {
         "view": TinyView(),
         "bn_avgpool": nn.Sequential(
@@ -265,6 +284,11 @@ def seeds(out):
         model.eval()
         for opset in (9, 13):
             export(model, os.path.join(out, f"torch_{name}_op{opset}.onnx"), opset)
+    for name, model, shape, opsets in (("gap", TinyGap(), (1, 28, 28), (9, 13)),
+                                       ("nhwc", TinyNhwc(False), (28, 28, 1), (9, 13)),
+                                       ("flat_nhwc", TinyNhwc(True), (784,), (17,))):
+        for opset in opsets:
+            export(model.eval(), os.path.join(out, f"torch_{name}_op{opset}.onnx"), opset, shape)
 
 
 def main():
