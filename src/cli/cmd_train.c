@@ -71,8 +71,9 @@ static int on_progress(const dg_progress *p, void *user) {
 typedef struct {
   const char *data, *test, *arch, *out, *resume, *checkpoint, *init, *keep;
   long epochs, batch, seed, patience, val, limit, threads;
-  double lr, weight_decay, thickness, ema;
+  double lr, weight_decay, thickness, ema, norm_mean, norm_std;
   const char *schedule;
+  int norm;                 /* --normalize MEAN STD */
   int have_val, have_lr, have_epochs, have_batch, have_seed, have_patience, have_threads;
   int augment;
   dg_opt_kind optimizer;
@@ -93,6 +94,16 @@ static int parse(int argc, char **argv, train_args *t) {
     if (strcmp(flag, "--augment") == 0) {
       if ((rc = cli_args_no_value(&a))) return rc;
       t->augment = 1;
+      continue;
+    }
+    if (strcmp(flag, "--normalize") == 0) { /* two values */
+      if (!(v = cli_args_value(&a))) return CLI_USAGE;
+      if (a.i >= a.argc) return cli_usage(verb, "--normalize needs MEAN and STD");
+      if ((rc = cli_parse_float(verb, "--normalize MEAN", v, -1e6, 1e6, &t->norm_mean)) ||
+          (rc = cli_parse_float(verb, "--normalize STD", a.argv[a.i++], 1e-6, 1e6,
+                                &t->norm_std)))
+        return rc;
+      t->norm = 1;
       continue;
     }
     /* every other flag takes a value */
@@ -161,6 +172,9 @@ static int parse(int argc, char **argv, train_args *t) {
   if (t->init && (t->arch || t->resume))
     return cli_usage(verb, "--init FILE takes the architecture from FILE: "
                      "no --arch or --resume with it");
+  if (t->norm && !t->arch)
+    return cli_usage(verb, "--normalize is for a new network (--arch): a model "
+                     "file keeps its own");
   return 0;
 }
 
@@ -387,6 +401,9 @@ static int make_net(train_run *r) {
   if (t->arch) {
     if (dg_net_new(&r->net, t->arch, (uint64_t)(t->have_seed ? t->seed : 1)) != DG_OK)
       return bad_arch(t->arch);
+    if (t->norm &&
+        dg_net_set_input_norm(r->net, (float)t->norm_mean, (float)t->norm_std) != DG_OK)
+      return cli_fail_lib("train", "--normalize");
     snprintf(r->arch_name, sizeof r->arch_name, "%s", t->arch);
     return 0;
   }

@@ -120,6 +120,8 @@ static const char help_train[] =
     "  --val N             validation images (default 5000, or a tenth of a\n"
     "                      small --limit; 0 = none)\n"
     "  --limit N           use only the first N training images\n"
+    "  --normalize MEAN STD  feed the network (x - MEAN) / STD (x in 0..1),\n"
+    "                      stored in the model: predict, eval, the page apply it\n"
     "  --threads N         threads (default: all cores; results do not depend on it)\n"
     "  --out FILE          model file (default ARCH.safetensors)\n"
     "  --checkpoint FILE   checkpoint written each epoch (default OUT.ckpt)\n"
