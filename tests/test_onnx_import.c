@@ -3,6 +3,7 @@
  * bytes: truncated, bit-flipped, an unsupported operator, odd sizes. The
  * PyTorch fixtures against onnxruntime are tests/onnx/. */
 #define _GNU_SOURCE /* memmem */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,6 +85,21 @@ static void test_hostile(void) {
                "(Selu): operator Selu is not supported");
     memcpy(relu, "Relu", 4);
   }
+  float *w0 = dg_net_tensor(net, 0)->data, keep = w0[0];
+  w0[0] = 1234.5f; /* a value to find in the exported bytes */
+  uint8_t *nanbuf;
+  size_t nanlen;
+  export(net, &nanbuf, &nanlen);
+  w0[0] = keep;
+  const float marker = 1234.5f, nan = NAN;
+  uint8_t *at = nanbuf ? memmem(nanbuf, nanlen, &marker, 4) : NULL;
+  CHECK(at != NULL);
+  if (at) {
+    memcpy(at, &nan, 4);
+    CHECK_FAIL(dg_onnx_import_mem(&back, nanbuf, nanlen), DG_ERR_FORMAT,
+               "value 0 is not finite");
+  }
+  free(nanbuf);
   dg_rng r;
   dg_rng_seed(&r, 11);
   int ok = 0;
