@@ -5,7 +5,8 @@
  * accuracy chart, a grid of test digits with guesses, a confusion-matrix
  * heat map. A finished run becomes the pad's model at once; it can be saved
  * in IndexedDB (store.js), downloaded as .safetensors, and any model file
- * can be loaded. A second section labels drawings as personal examples and
+ * can be loaded (an .onnx one is converted in WebAssembly by the C importer
+ * and kept as the digits file it became). A second section labels drawings as personal examples and
  * fine-tunes the current model on them.
  *
  *   mountTrainPanel(host, app)   app: the page's hooks (see app.js)
@@ -75,7 +76,7 @@ const HTML = `
     <button type="button" id="tr-default" data-testid="use-default">Back to the default model</button>
     <button type="button" id="tr-save" data-testid="model-save" disabled>Save in this browser</button>
     <button type="button" id="tr-download" data-testid="model-download" disabled>Download .safetensors</button>
-    <label class="file">Load a model file <input type="file" id="tr-file" data-testid="model-file" accept=".safetensors,application/octet-stream"></label>
+    <label class="file">Load a model file <input type="file" id="tr-file" data-testid="model-file" accept=".safetensors,.onnx,application/octet-stream"></label>
   </div>
   <p class="note" id="tr-note" data-testid="train-note" aria-live="polite"></p>
 </details>
@@ -446,9 +447,10 @@ class TrainPanel {
     ui.file.value = '';
     if (!f) return;
     try {
-      const bytes = new Uint8Array(await f.arrayBuffer());
-      const info = await this.app.useModel({ name: f.name.replace(/\.safetensors$/, ''), file: bytes,
+      let bytes = new Uint8Array(await f.arrayBuffer());
+      const info = await this.app.useModel({ name: f.name.replace(/\.(safetensors|onnx)$/i, ''), file: bytes,
                                              size: bytes.length, arch: '', test_accuracy: null });
+      if (/\.onnx$/i.test(f.name)) bytes = await this.app.modelBytes(); /* converted: saved as digits' */
       this.last = { bytes, name: f.name, arch: info?.archName ?? f.name,
                     testAccuracy: info?.testAccuracy ?? null };
       ui.save.disabled = ui.download.disabled = false;

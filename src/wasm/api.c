@@ -57,6 +57,17 @@ DG_EXPORT int model_load(const uint8_t *buf, int len) {
   return (int)(uintptr_t)net;
 }
 
+/* Convert an ONNX model from bytes (dg_onnx_import_mem, the code behind
+ * `digits convert`): a net handle or a status. */
+DG_EXPORT int onnx_load(const uint8_t *buf, int len) {
+  if (!buf || len <= 0)
+    return dg_error(DG_ERR_FORMAT, "ONNX model: empty buffer");
+  dg_net *net = NULL;
+  int st = dg_onnx_import_mem(&net, buf, (size_t)len);
+  if (st) return st;
+  return (int)(uintptr_t)net;
+}
+
 /* A new net from an architecture name or spec, weights from seed. */
 DG_EXPORT int net_new(const char *arch, uint32_t seed) {
   if (!arch) return dg_error(DG_ERR_ARG, "net: no architecture");

@@ -199,6 +199,12 @@ async function fetchBytes(url) {
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/* ONNX (a protobuf ModelProto: field 1, ir_version, first: byte 0x08)
+ * rather than safetensors (an 8-byte header length, then the JSON's '{'). */
+function isOnnx(bytes) {
+  return bytes.length > 8 && bytes[0] === 0x08 && bytes[8] !== 0x7b;
+}
+
 /* Bytes of a model given as bytes, a URL or a path. */
 async function modelBytes(src) {
   if (src instanceof Uint8Array) return src;
@@ -405,14 +411,17 @@ export class DigitsModule {
     return names;
   }
 
-  /* Parse model bytes into a Net (DigitsError with the C message if bad). */
+  /* Parse model bytes into a Net (DigitsError with the C message if bad):
+   * a digits model file, or an ONNX model converted by the C importer
+   * (`digits convert`'s), told apart by isOnnx. */
   loadNet(bytes) {
     if (!(bytes instanceof Uint8Array)) bytes = new Uint8Array(bytes);
     if (bytes.length === 0) throw new DigitsError('model: empty file', Status.FORMAT);
     const p = this.malloc(bytes.length);
     try {
       this.u8(p, bytes.length).set(bytes);
-      const h = this.check(this.exports.model_load(p, bytes.length));
+      const load = isOnnx(bytes) ? this.exports.onnx_load : this.exports.model_load;
+      const h = this.check(load(p, bytes.length));
       return new Net(this, h, bytes.length);
     } finally {
       this.free(p);
@@ -676,8 +685,9 @@ export class Recognizer {
     this.disposed = false;
   }
 
-  /* Replace the model (URL, path or bytes). On failure the old model stays
-   * and the promise rejects with the C message. */
+  /* Replace the model (URL, path or bytes of a digits model file or of an
+   * ONNX model, converted here). On failure the old model stays and the
+   * promise rejects with the C message. */
   async loadModel(src) {
     this.live();
     const bytes = await modelBytes(src);
