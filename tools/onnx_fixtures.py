@@ -45,6 +45,9 @@ fixtures small):
            5x5 padding 2, permute to NHWC, ReLU, permute back, MaxPool 2,
            Conv 16 3x3, permute to NHWC, ReLU, reshape(-1, 2304) in (H, W,
            C) order, Linear 2304-10, Softmax
+  nhwcmlp  Keras' MLP as its converters write it: input [N, 28, 28, 1],
+           Flatten, Linear 784-64, ReLU, Linear 64-10: logits; trained on
+           (x - 0.1307) / 0.3081 (convert with --normalize)
 
 and the hostile files: lenet cut in half (truncated), lenet with one bit of
 the graph's length flipped (corrupted), and untrained nets with what the
@@ -149,6 +152,11 @@ class NhwcCNN(nn.Module):
         return torch.softmax(self.fc(torch.relu(x).reshape(-1, 12 * 12 * 16)), 1)
 
 
+def nhwcmlp():
+    """Keras' MNIST MLP: Input((28, 28, 1)), Flatten, Dense 64 relu, Dense 10."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+
+
 def lenet():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
@@ -174,6 +182,7 @@ NETS = [
     ("actcnn", ActCNN, "logits", False, 30000, (9, 13), "flat"),
     ("gapcnn", GapCNN, "logits", False, 60000, (13, 17), "nchw"),
     ("nhwc", NhwcCNN, "probs", False, 20000, (13,), "nhwc"),
+    ("nhwcmlp", nhwcmlp, "logits", True, 60000, (9,), "nhwc"),
 ]
 SHAPES = {"nchw": (1, 28, 28), "nhwc": (28, 28, 1), "flat": (784,)}
 

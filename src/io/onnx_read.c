@@ -447,8 +447,10 @@ static int parse_model(ox_model *m, const uint8_t *buf, size_t len) {
   return parse_graph(m, graph, glen);
 }
 
-/* The data input's shape: [N, C, H, W] or [N, F], float. */
-static int input_shape(const ox_model *m, int *h, int *w, int *c, int *flat) {
+/* The data input's shape: [N, C, H, W], [N, H, W, 1] (Keras' one-channel
+ * images: *nhwc set) or [N, F], float. */
+static int input_shape(const ox_model *m, int *h, int *w, int *c, int *flat,
+                       int *nhwc) {
   int64_t dims[OX_MAX_DIMS];
   int nd = 0, elem = 0, st;
   dg_pb r = dg_pb_over(m->input_type, m->input_type_len);
@@ -483,14 +485,17 @@ static int input_shape(const ox_model *m, int *h, int *w, int *c, int *flat) {
       return dg_error(DG_ERR_FORMAT, "ONNX input: dimension %d is %lld (fixed "
                       "sizes 1..4096 are supported)", k, (long long)dims[k]);
   *flat = nd == 2;
-  if (nd == 4) {
+  *nhwc = nd == 4 && dims[3] == 1 && dims[1] > 1;
+  if (nd == 4 && *nhwc) {
+    *h = (int)dims[1], *w = (int)dims[2], *c = 1;
+  } else if (nd == 4) {
     *c = (int)dims[1], *h = (int)dims[2], *w = (int)dims[3];
   } else if (nd == 2) {
     int F = (int)dims[1];
     *c = 1, *h = F == 784 ? 28 : 1, *w = F == 784 ? 28 : F;
   } else {
-    return dg_error(DG_ERR_FORMAT, "ONNX input has %d dimensions ([N,C,H,W] or "
-                    "[N,F] are supported)", nd);
+    return dg_error(DG_ERR_FORMAT, "ONNX input has %d dimensions ([N,C,H,W], "
+                    "[N,H,W,1] or [N,F] are supported)", nd);
   }
   if ((int64_t)*c * *h * *w > (1 << 24))
     return dg_error(DG_ERR_FORMAT, "ONNX input is too large");
@@ -1135,9 +1140,10 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   const ox_str op = nd->op;
   int st;
   const char *nhwc_ok[] = {"Flatten", "Reshape", "Transpose", "Relu", "LeakyRelu",
-                           "Sigmoid", "Tanh", "Dropout", "Identity", "ReduceMean"};
+                           "Sigmoid", "Tanh", "Dropout", "Identity", "ReduceMean",
+                           "Sub", "Div", "Pad"};
   int ok = !cv->nhwc;
-  for (int k = 0; k < 10 && !ok; k++) ok = str_eq(op, nhwc_ok[k]);
+  for (int k = 0; k < 13 && !ok; k++) ok = str_eq(op, nhwc_ok[k]);
   if (!ok) return node_err(nd, "not supported on NHWC data (after a Transpose "
                            "[0,2,3,1]: Transpose back to NCHW first)");
   if (str_eq(op, "Conv")) return cv_conv(cv, nd);
@@ -1245,9 +1251,9 @@ static int unknown_ops(const ox_model *m) {
 
 static int convert(ox_cv *cv, dg_net **out) {
   const ox_model *m = cv->m;
-  int h = 0, w = 0, c = 0, flat = 0, st;
-  if ((st = input_shape(m, &h, &w, &c, &flat))) return st;
-  cv->h = h, cv->w = w, cv->c = c;
+  int h = 0, w = 0, c = 0, flat = 0, nhwc = 0, st;
+  if ((st = input_shape(m, &h, &w, &c, &flat, &nhwc))) return st;
+  cv->h = h, cv->w = w, cv->c = c, cv->nhwc = nhwc;
   cv->slen = (size_t)snprintf(cv->spec, sizeof cv->spec, "input %d %d %d", h, w, c);
   if (flat) { /* [N, F]: row-major, as (H, W, 1) flattens */
     strcat(cv->spec, "; flatten");
