@@ -510,6 +510,51 @@ int dg_fit_finish(dg_fit *f);
 /* Evaluate net on a dataset into metrics (probs optional: (n,k)). */
 int dg_evaluate(dg_net *net, const dg_dataset *ds, dg_metrics *m, float *probs);
 
+/* ---- numbers: several digits side by side (preprocess/number.c) --------- */
+
+/* The most digits one number holds (more: the first ones, truncated = 1). */
+#define DG_NUMBER_MAX 32
+/* A digit read with less confidence than this is marked unsure. */
+#define DG_NUMBER_UNSURE 0.75f
+
+/* One digit of a number: its reading and where it is. */
+typedef struct {
+  int digit;         /* 0..9 */
+  float confidence;  /* its probability */
+  float probs[10];   /* the network's ten probabilities */
+  int box[4];        /* its ink in the source image's pixels (x, y, w, h) */
+  int unsure;        /* 1 when confidence < DG_NUMBER_UNSURE */
+} dg_number_digit;
+
+/* A number read from an image, left to right. */
+typedef struct {
+  int n;                           /* digits (0: no ink, nothing read) */
+  char text[DG_NUMBER_MAX + 1];    /* the digits as a string ("" when none) */
+  float confidence;                /* the weakest digit's (0 when n == 0) */
+  int photo;                       /* 1: read through the photo path */
+  int split;                       /* touching digits that were split apart */
+  int truncated;                   /* more than DG_NUMBER_MAX digits */
+  dg_number_digit digits[DG_NUMBER_MAX];
+} dg_number;
+
+/* A classifier for the reader: x (n, 784) MNIST-style inputs -> probs
+ * (n, 10); a status. Lets callers average an ensemble. */
+typedef int (*dg_classify_fn)(void *user, const float *x, int n,
+                              float *probs);
+
+/* Read every digit of an image (pixels as dg_preprocess takes them): ink
+ * components after the same preprocessing as a digit (photos included),
+ * pieces of one digit merged, touching digits split where the network is
+ * surest, left to right; each digit through the MNIST recipe on its own
+ * box. An image of one digit reads exactly as dg_preprocess + the network;
+ * an image without ink gives n = 0 and DG_OK. */
+int dg_read_number_ex(const uint8_t *pixels, int width, int height,
+                      int channels, dg_classify_fn classify, void *user,
+                      dg_number *out);
+/* The same with one network (dg_net_predict). */
+int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,
+                   int channels, dg_number *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -264,9 +264,62 @@ static int predict_csv(cli_models *models, const char *path) {
   return st ? cli_fail_lib(verb, path) : CLI_OK;
 }
 
+/* --number: the classifier dg_read_number_ex calls (the models' mean). */
+static int models_classify(void *user, const float *x, int n, float *probs) {
+  return cli_models_predict((cli_models *)user, x, n, probs);
+}
+
+/* --number: read every digit of one image; prints its line (TSV only on
+ * success; JSON always) and returns 0, or non-zero after the message. */
+static int number_one(cli_models *models, const char *path, int json,
+                      dg_number *num) {
+  uint8_t *pixels = NULL;
+  int w = 0, h = 0, c = 0;
+  const char *name = strcmp(path, "-") ? path : "standard input";
+  int st = load_image(path, &pixels, &w, &h, &c);
+  if (st == DG_OK) {
+    st = dg_read_number_ex(pixels, w, h, c, models_classify, models, num);
+    free(pixels);
+  }
+  result r;
+  r.msg[0] = '\0';
+  if (st != DG_OK) lib_message(&r, path);
+  else if (num->n == 0)
+    snprintf(r.msg, sizeof r.msg, "no digits found (%dx%d)", w, h);
+  const int ok = st == DG_OK && num->n > 0;
+  if (!ok) cli_fail("predict", "%s: %s", name, r.msg);
+  fflush(stderr);
+  if (!json) {
+    if (ok) printf("%s\t%s\t%.4f\n", path, num->text, (double)num->confidence);
+    return !ok;
+  }
+  fputs("{\"file\":", stdout);
+  cli_json_string(stdout, path);
+  if (ok) printf(",\"number\":\"%s\",\"confidence\":%.6f,\"digits\":[",
+                 num->text, (double)num->confidence);
+  else fputs(",\"number\":null,\"confidence\":0,\"digits\":[", stdout);
+  for (int i = 0; ok && i < num->n; i++) {
+    const dg_number_digit *d = &num->digits[i];
+    printf("%s{\"digit\":%d,\"confidence\":%.6f,\"box\":[%d,%d,%d,%d],"
+           "\"unsure\":%s}", i ? "," : "", d->digit, (double)d->confidence,
+           d->box[0], d->box[1], d->box[2], d->box[3],
+           d->unsure ? "true" : "false");
+  }
+  putchar(']');
+  if (ok) printf(",\"photo\":%s,\"split\":%d", num->photo ? "true" : "false",
+                 num->split);
+  if (!ok) {
+    fputs(",\"error\":", stdout);
+    cli_json_string(stdout, r.msg);
+    printf(",\"reason\":\"%s\"", st == DG_OK ? "empty" : "unreadable");
+  }
+  fputs("}\n", stdout);
+  return !ok;
+}
+
 typedef struct {
   const char *model_paths[MAX_MODELS];
-  int nmodels, json, nfiles;
+  int nmodels, json, nfiles, number;
   long threads;
   const char **files;
   const char *csv;
@@ -290,6 +343,9 @@ static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
     } else if (strcmp(flag, "--json") == 0) {
       rc = cli_args_no_value(&a);
       p->json = 1;
+    } else if (strcmp(flag, "--number") == 0) {
+      rc = cli_args_no_value(&a);
+      p->number = 1;
     } else if (strcmp(flag, "--csv") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
       else p->csv = v;
@@ -309,6 +365,9 @@ static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
   if (p->csv && (p->nfiles || p->json || save->dir))
     return cli_usage("predict", "--csv FILE prints ImageId,Label rows: no IMAGE "
                      "arguments, --json or --save-input with it");
+  if (p->number && (p->csv || save->dir))
+    return cli_usage("predict", "--number reads whole numbers from IMAGE "
+                     "files: not with --csv or --save-input");
   if (!p->csv && p->nfiles == 0)
     return cli_usage("predict", "no image files given");
   return 0;
@@ -338,9 +397,16 @@ int cmd_predict(int argc, char **argv) {
     return rc;
   }
   int failed = 0;
-  result *r = p.csv ? NULL : malloc(sizeof *r);
+  result *r = p.csv || p.number ? NULL : malloc(sizeof *r);
+  dg_number *num = p.number ? malloc(sizeof *num) : NULL;
   if (p.csv) failed = predict_csv(&models, p.csv);
-  else if (!r) failed = cli_fail("predict", "out of memory");
+  else if (p.number && !num) failed = cli_fail("predict", "out of memory");
+  for (int i = 0; num && i < p.nfiles; i++) {
+    failed |= number_one(&models, p.files[i], p.json, num);
+    fflush(stdout);
+  }
+  free(num);
+  if (!p.csv && !p.number && !r) failed = cli_fail("predict", "out of memory");
   for (int i = 0; r && i < p.nfiles; i++) {
     memset(r, 0, sizeof *r);
     const char *f = p.files[i];

@@ -821,6 +821,7 @@ typedef struct {
   cc_map m;
   grp *gs;               /* groups, index = group id */
   dg_ink *out;
+  int all;               /* dg_ink_find_all: every digit-sized group kept */
 } ink_job;
 
 static void job_free(ink_job *J) {
@@ -834,9 +835,10 @@ static void job_free(ink_job *J) {
 /* Step 1: the work map's size and buffers, and its luminance. Flat paper:
  * only the box of pixels that differ from it matters. */
 static int job_init(ink_job *J, const uint8_t *px, int w, int h, int c,
-                    dg_ink *out) {
+                    dg_ink *out, int all_work) {
   memset(J, 0, sizeof *J);
   J->px = px, J->w = w, J->h = h, J->c = c, J->out = out;
+  J->all = all_work > 0;
   const size_t flat_at = flat_border(px, w, h, c);
   J->flat = flat_at > 0;
   J->paper = J->flat ? px + (flat_at - 1) * c : NULL;
@@ -844,7 +846,8 @@ static int job_init(ink_job *J, const uint8_t *px, int w, int h, int c,
   if (J->flat && !paper_box(px, w, h, c, J->paper, &ox, &oy, &cw, &ch))
     return dg_error(DG_ERR_EMPTY, "preprocess: no ink: the %dx%d image is "
                     "blank", w, h);
-  const int big = cw > ch ? cw : ch, work = J->flat ? DG_INK_WORK_FLAT : DG_INK_WORK;
+  const int big = cw > ch ? cw : ch,
+            work = !J->flat ? DG_INK_WORK : J->all ? all_work : DG_INK_WORK_FLAT;
   const int f = (big + work - 1) / work;
   const int W = (cw + f - 1) / f, H = (ch + f - 1) / f;
   const size_t N = (size_t)W * H;
@@ -1184,7 +1187,8 @@ static void keep_pieces(ink_job *J, int best) {
   for (int i = 1; i <= J->m.n; i++) {
     comp *q = &J->m.cs[i];
     int in = q->x0 >= gb->x0 && q->x1 <= gb->x1 && q->y0 >= gb->y0 && q->y1 <= gb->y1;
-    if ((!q->drop && (J->flat || q->group == best)) || (q->drop == 1 && (in || J->flat))) {
+    int group_ok = q->group == best || (J->all && J->gs[q->group].mass > 0);
+    if ((!q->drop && (J->flat || group_ok)) || (q->drop == 1 && (in || J->flat))) {
       q->drop = 0, q->group = best, kept++;
     } else {
       q->drop = q->drop ? q->drop : 3, dropped++;
@@ -1211,7 +1215,7 @@ static int choose(ink_job *J, int attempt) {
   int ncand = count_candidates(J, best, bestm);
   J->out->candidates = ncand;
   int side = J->IW < J->IH ? J->IW : J->IH;
-  if (ncand > 1 && side >= 16)  /* smaller: one digit, as always */
+  if (ncand > 1 && side >= 16 && !J->all)  /* smaller: one digit, as always */
     return dg_error(DG_ERR_UNCERTAIN, "preprocess: %d digit-sized shapes in "
                     "the %dx%d image and no clear winner", ncand, J->w, J->h);
   keep_pieces(J, best);
@@ -1300,13 +1304,14 @@ static int kept_ink(ink_job *J) {
   return 0;
 }
 
-int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
-                int *flat_all) {
+/* dg_ink_find, and with all_work > 0 dg_ink_find_all. */
+static int ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
+                    int *flat_all, int all_work) {
   memset(out, 0, sizeof *out);
   *flat_all = 0;
   ink_job J;
   float lo_thr = 0, contrast = 0;
-  int st = job_init(&J, px, w, h, c, out);
+  int st = job_init(&J, px, w, h, c, out, all_work);
   if (st == 0)
     st = J.flat ? paper_flat(&J, &lo_thr, &contrast)
                 : paper_photo(&J, &lo_thr, &contrast);
@@ -1315,7 +1320,7 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
     st = find_digit(&J);
   }
   if (st == 0) {
-    if (J.flat && out->dropped == 0 && out->lines == 0) {
+    if (J.flat && out->dropped == 0 && out->lines == 0 && !J.all) {
       components_box(&J.m, out->box);
       *flat_all = 1;
     } else {
@@ -1324,4 +1329,18 @@ int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
   }
   job_free(&J);
   return st < 0 ? st : DG_OK;
+}
+
+int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *out,
+                int *flat_all) {
+  return ink_find(px, w, h, c, out, flat_all, 0);
+}
+
+int dg_ink_find_all(const uint8_t *px, int w, int h, int c, int work,
+                    dg_ink *out) {
+  int flat_all;
+  if (work < 16 || work > DG_INK_WORK)
+    return dg_error(DG_ERR_ARG, "preprocess: work size %d, expected 16..%d",
+                    work, DG_INK_WORK);
+  return ink_find(px, w, h, c, out, &flat_all, work);
 }

@@ -33,5 +33,14 @@ typedef struct {
 int dg_ink_find(const uint8_t *px, int w, int h, int c, dg_ink *ink,
                 int *flat_all);
 void dg_ink_free(dg_ink *ink);
+/* The numbers reader's: the same steps, but every digit-sized group is
+ * kept (no DG_ERR_UNCERTAIN) and the map is always made (flat paper at
+ * most work pixels a side, 16..DG_INK_WORK; photos as above). */
+int dg_ink_find_all(const uint8_t *px, int w, int h, int c, int work,
+                    dg_ink *out);
+/* The MNIST recipe (crop, 20x20 box, centre of mass) on an ink map (H, W)
+ * whose ink lies in box (x, y, w, h) -> out (28*28) (preprocess.c). */
+int dg_preprocess_map(const float *ink, int W, int H, const int box[4],
+                      float *out);
 
 #endif

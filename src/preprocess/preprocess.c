@@ -560,3 +560,8 @@ int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
                   float *out) {
   return dg_preprocess_ex(pixels, width, height, channels, out, NULL);
 }
+
+int dg_preprocess_map(const float *ink, int W, int H, const int box[4],
+                      float *out) {
+  return recipe_map(ink, W, H, box, out);
+}
