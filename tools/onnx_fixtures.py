@@ -49,7 +49,10 @@ fixtures small):
            Flatten, Linear 784-64, ReLU, Linear 64-10: logits; trained on
            (x - 0.1307) / 0.3081 (convert with --normalize)
 
-and the hostile files: lenet cut in half (truncated), lenet with one bit of
+bncnn and gapcnn are also written at opset 21 (raise_opset: the opset-17
+file with its version raised, ReduceMean's axes an input as opset 18 wants).
+
+And the hostile files: lenet cut in half (truncated), lenet with one bit of
 the graph's length flipped (corrupted), and untrained nets with what the
 importer refuses: a Conv with stride 2, a Conv with padding (1, 2)
 (asymmetric pads), an LSTM over the image's rows.
@@ -216,6 +219,29 @@ def export(model, path, opset, shape=(1, 28, 28)):
                       dynamic_axes={"input": {0: "N"}, "output": {0: "N"}})
 
 
+def raise_opset(src, dst, opset=21):
+    """src (an opset-17 export) as opset `opset`, which torch 1.13 cannot
+    write: the default domain's version raised and ReduceMean's axes moved
+    from an attribute to an input (opset 18); the other operators the
+    fixtures use mean the same there. Needs python3-onnx."""
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(src)
+    for imp in m.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            imp.version = opset
+    for i, node in enumerate(m.graph.node):
+        if node.op_type != "ReduceMean":
+            continue
+        axes = next(a for a in node.attribute if a.name == "axes")
+        name = f"reduce_axes_{i}"
+        m.graph.initializer.append(numpy_helper.from_array(np.array(axes.ints, np.int64), name))
+        node.attribute.remove(axes)
+        node.input.append(name)
+    m.ir_version = max(m.ir_version, 10)
+    onnx.save(m, dst)
+
+
 def hostile(out):
     with open(os.path.join(out, "lenet_op13.onnx"), "rb") as f:
         good = f.read()
@@ -330,6 +356,11 @@ def main():
             listing.append({"file": file, "input": lay, "output": kind,
                             "normalize": [MEAN, STD] if norm else None,
                             "torch_accuracy": round(acc, 4)})
+    for name in ("bncnn", "gapcnn"):
+        raise_opset(os.path.join(out, f"{name}_op17.onnx"), os.path.join(out, f"{name}_op21.onnx"))
+        entry = dict(next(e for e in listing if e["file"] == f"{name}_op17.onnx"))
+        entry["file"] = f"{name}_op21.onnx"
+        listing.append(entry)
     hostile(out)
     with open(os.path.join(out, "fixtures.json"), "w") as f:
         json.dump(listing, f, indent=1)
