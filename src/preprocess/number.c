@@ -33,12 +33,21 @@
 #define MAX_PIECES 1024
 #define MAX_CUTS 6
 /* a group wider than this x its height may hold touching digits */
-#define WIDE 0.85
+#define WIDE 0.9
+/* below SURE_WIDE x its height, a group read with SURE_ONE is one digit */
+#define SURE_WIDE 1.25
+#define SURE_ONE 0.9f
+/* and below SURER_WIDE x its height, one read with SURER_ONE */
+#define SURER_WIDE 1.6
+#define SURER_ONE 0.99f
+/* pieces are connected through ink of at least this; weaker ink (an
+ * anti-aliased or blurred edge) joins the piece it touches */
+#define STRONG 0.3f
 /* score: a digit's own penalty (fewer digits preferred), and per unit of
  * width / height above WIDE_OK */
-#define SEG_COST 0.7
-#define WIDE_OK 1.05
-#define WIDE_COST 6.0
+#define SEG_COST 1.0
+#define WIDE_OK 0.95
+#define WIDE_COST 8.0
 
 typedef struct {
   int x0, y0, x1, y1;  /* inclusive box, work pixels */
@@ -52,6 +61,8 @@ typedef struct {
 typedef struct {
   int g;
   double s, yc, ua, ub;
+  double ds;           /* the group's slant: uw is the width along it */
+  double uw;
   int box[4];          /* work pixels (x, y, w, h) of its ink */
   float x[784];        /* (28, 28) the network's input */
   float probs[10];
@@ -93,7 +104,7 @@ static int label_pieces(reader *r) {
   }
   int n = 0;
   for (size_t i0 = 0; i0 < N; i0++) {
-    if (ink[i0] <= 0 || r->lab[i0]) continue;
+    if (ink[i0] < STRONG || r->lab[i0]) continue;
     if (n == cap) {
       piece *p = realloc(r->ps, sizeof(piece) * (size_t)(cap *= 2));
       if (!p) { free(stack); return dg_error(DG_ERR_NOMEM, "number: out of memory"); }
@@ -117,13 +128,30 @@ static int label_pieces(reader *r) {
           const int xx = x + dx, yy = y + dy;
           if (xx < 0 || yy < 0 || xx >= W || yy >= H) continue;
           const size_t j = (size_t)yy * W + xx;
-          if (ink[j] > 0 && !r->lab[j]) r->lab[j] = n + 1, stack[sp++] = (int32_t)j;
+          if (ink[j] >= STRONG && !r->lab[j]) r->lab[j] = n + 1, stack[sp++] = (int32_t)j;
         }
     }
     n++;
   }
   free(stack);
   r->np = n;
+  /* weak ink to a labelled neighbour (two passes: edges two pixels wide) */
+  for (int pass = 0; pass < 2; pass++) {
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        const size_t i = (size_t)y * W + x;
+        if (ink[i] <= 0 || r->lab[i]) continue;
+        for (int k = 0; k < 4 && !r->lab[i]; k++) {
+          const int xx = x + (k == 0) - (k == 1), yy = y + (k == 2) - (k == 3);
+          if (xx >= 0 && yy >= 0 && xx < W && yy < H) {
+            const int32_t l = r->lab[(size_t)yy * W + xx];
+            if (l > 0) r->lab[i] = -l;  /* not yet a source this pass */
+          }
+        }
+      }
+    /* the sign marked this pass's pixels */
+    for (size_t i = 0; i < N; i++) r->lab[i] = r->lab[i] < 0 ? -r->lab[i] : r->lab[i];
+  }
   return DG_OK;
 }
 
@@ -206,7 +234,7 @@ static void merge_pieces(reader *r) {
 static int seg_input(const reader *r, seg *sg, double *mass) {
   const piece *G = &r->ps[sg->g];
   int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
-  double m = 0;
+  double m = 0, w0 = 1e9, w1 = -1e9;
   for (int y = G->y0; y <= G->y1; y++)
     for (int x = G->x0; x <= G->x1; x++) {
       const size_t i = (size_t)y * r->W + x;
@@ -214,6 +242,9 @@ static int seg_input(const reader *r, seg *sg, double *mass) {
       const double u = x - sg->s * (y - sg->yc);
       if (u < sg->ua || u >= sg->ub) continue;
       m += r->ink.ink[i];
+      const double d = x - sg->ds * (y - sg->yc);
+      if (d < w0) w0 = d;
+      if (d > w1) w1 = d;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -233,6 +264,7 @@ static int seg_input(const reader *r, seg *sg, double *mass) {
         map[(size_t)(y - y0) * bw + (x - x0)] = r->ink.ink[i];
     }
   sg->box[0] = x0, sg->box[1] = y0, sg->box[2] = bw, sg->box[3] = bh;
+  sg->uw = w1 - w0 + 1;
   const int whole[4] = {0, 0, bw, bh};
   int st = dg_preprocess_map(map, bw, bh, whole, sg->x);
   free(map);
@@ -318,7 +350,7 @@ static double seg_score(const reader *r, const seg *sg) {
   double c = 0;
   for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
   double sc = log(c > 1e-9 ? c : 1e-9) - SEG_COST;
-  const double ratio = (double)sg->box[2] / sg->box[3];
+  const double ratio = sg->uw / sg->box[3];
   if (ratio > WIDE_OK) sc -= WIDE_COST * (ratio - WIDE_OK);
   if (sg->box[3] < 0.55 * r->hmed) sc -= 3;
   return sc;
@@ -327,8 +359,9 @@ static double seg_score(const reader *r, const seg *sg) {
 /* Every run of segments between cuts read in one batch, then the best
  * segmentation by dynamic programming. Returns its score, the chosen
  * segments in out[] (*nout of them). */
-static int best_cuts(reader *r, int g, double s, double yc, const double *cut,
-                     int K, seg *out, int *nout, double *score) {
+static int best_cuts(reader *r, int g, double s, double ds, double yc,
+                     const double *cut, int K, seg *out, int *nout,
+                     double *score) {
   const piece *G = &r->ps[g];
   enum { NC = MAX_CUTS + 2, NS = NC * (NC - 1) / 2 };
   double c[NC];
@@ -342,7 +375,7 @@ static int best_cuts(reader *r, int g, double s, double yc, const double *cut,
     for (int j = i + 1; j <= K + 1 && !st; j++) {
       at[i][j] = -1;
       seg *sg = &cand[n];
-      *sg = (seg){.g = g, .s = s, .yc = yc, .ua = c[i], .ub = c[j]};
+      *sg = (seg){.g = g, .s = s, .yc = yc, .ua = c[i], .ub = c[j], .ds = ds};
       double m = 0;
       st = seg_input(r, sg, &m);
       if (st == DG_ERR_EMPTY || (st == DG_OK && m < 0.05 * G->mass)) {
@@ -387,7 +420,7 @@ static int split_group(reader *r, int g) {
     double cut[MAX_CUTS], score;
     int K = find_cuts(r, g, slants[t], yc, cut), nt = 0;
     if (K < 0) return K;
-    st = best_cuts(r, g, slants[t], yc, cut, K, trial, &nt, &score);
+    st = best_cuts(r, g, slants[t], s1, yc, cut, K, trial, &nt, &score);
     if (!st && nt > 0 && score > best) {
       best = score, nch = nt;
       memcpy(chosen, trial, sizeof(seg) * (size_t)nt);
@@ -414,12 +447,22 @@ static int find_digits(reader *r) {
     if (G->drop || G->root != i) continue;
     const int gw = G->x1 - G->x0 + 1, gh = G->y1 - G->y0 + 1;
     if (gh < 0.4 * r->hmed && gw < 0.4 * r->hmed) continue;  /* a dot, a dash */
-    if (gw > WIDE * gh) {
-      st = split_group(r, i);
+    seg sg = {.g = i, .s = 0, .yc = 0.5 * (G->y0 + G->y1), .ua = -1e9,
+              .ub = 1e9, .probs = {-1}, .ds = group_slant(r, i)};
+    st = seg_input(r, &sg, NULL);
+    if (st == DG_OK && sg.uw > WIDE * gh) {
+      /* a little wide and read surely as one digit: one digit */
+      float p[10], best = 0;
+      if (sg.uw < SURER_WIDE * gh && (st = r->classify(r->user, sg.x, 1, p)) == DG_OK)
+        for (int k = 0; k < 10; k++) best = p[k] > best ? p[k] : best;
+      if (st == DG_OK && (best >= SURER_ONE || (best >= SURE_ONE && sg.uw < SURE_WIDE * gh))) {
+        memcpy(sg.probs, p, sizeof p);
+        st = push_seg(r, &sg);
+        continue;
+      }
+      if (st == DG_OK) st = split_group(r, i);
       continue;
     }
-    seg sg = {.g = i, .s = 0, .yc = 0, .ua = -1e9, .ub = 1e9, .probs = {-1}};
-    st = seg_input(r, &sg, NULL);
     if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
     if (st == DG_OK) st = push_seg(r, &sg);
   }
