@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# number.sh (ctest cli_number): `digits predict --number` (issue 23): the
+# test picture of a 4 (64x48) three times side by side reads "444" in both
+# formats (TSV: FILE, NUMBER, CONFIDENCE; JSON: number, confidence, digits
+# with boxes left to right); the lone 4 reads as plain predict reads it; a
+# blank picture is "no digits found" (exit 1, JSON number null); --number
+# with --csv is a usage error.
+set -euo pipefail
+source "$(dirname "$0")/lib.bash"
+IMG=$DIGITS_SRC/tests/data/preprocess_input.pgm
+
+# PGM helpers in node: three copies side by side (10 px apart), and a blank
+node -e '
+const fs = require("fs");
+const b = fs.readFileSync(process.argv[1]);
+const [w, h] = [64, 48], px = b.subarray(b.length - w * h);
+const W = 3 * w + 20, out = Buffer.alloc(W * h, 235);
+for (let k = 0; k < 3; k++)
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) out[y * W + k * (w + 10) + x] = px[y * w + x];
+fs.writeFileSync(process.argv[2], Buffer.concat([Buffer.from(`P5\n${W} ${h}\n255\n`), out]));
+fs.writeFileSync(process.argv[3], Buffer.concat([Buffer.from(`P5\n${w} ${h}\n255\n`), Buffer.alloc(w * h, 240)]));
+' "$IMG" "$T/444.pgm" "$T/blank.pgm"
+
+run "$DIGITS" predict --number "$T/444.pgm"; expect_rc 0
+expect_out $'^.*/444\.pgm\t444\t[01]\.[0-9]{4}$'
+[ "$(wc -l <"$OUT")" -eq 1 ] || fail "one line per image"
+
+run "$DIGITS" predict --number --json "$T/444.pgm" "$IMG"; expect_rc 0
+head -1 "$OUT" >"$T/a.json"
+node -e '
+const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const ok = j.number === "444" && j.digits.length === 3 && j.confidence > 0.5 &&
+  j.digits.every(d => d.digit === 4 && d.box.length === 4 && d.box[2] > 10) &&
+  j.digits[0].box[0] < j.digits[1].box[0] && j.digits[1].box[0] < j.digits[2].box[0] &&
+  j.confidence === Math.min(...j.digits.map(d => d.confidence));
+if (!ok) { console.error("bad JSON", JSON.stringify(j)); process.exit(1); }
+' "$T/a.json" || fail "--number --json of 444.pgm"
+tail -1 "$OUT" | grep -q '"number":"4"' || fail "the lone 4"
+one=$(tail -1 "$OUT" | sed 's/.*"digits":\[{"digit":4,"confidence":\([0-9.]*\).*/\1/')
+run "$DIGITS" predict --json "$IMG"; expect_rc 0
+expect_out "\"confidence\":$one"
+
+run "$DIGITS" predict --number --json "$T/blank.pgm" "$T/444.pgm"; expect_rc 1
+expect_err 'blank.pgm: no digits found'
+head -1 "$OUT" | grep -q '"number":null' || fail "blank: number null"
+tail -1 "$OUT" | grep -q '"number":"444"' || fail "the file after a blank one"
+
+run "$DIGITS" predict --number --csv x.csv; expect_rc 2
+expect_err '--number'

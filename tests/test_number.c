@@ -1,0 +1,144 @@
+/* test_number.c: dg_read_number's segmentation golden tests (issue 23):
+ * an empty image, a lone digit read exactly as predict reads it, left to
+ * right order at varied baselines, a digit in two pieces, a touching pair
+ * split, and bad arguments. Digits are MNIST test digits scaled 3x (gray,
+ * dark ink on white), read by the shipped default model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "digits.h"
+#include "harness.h"
+
+#define S 3  /* scale of each MNIST digit */
+
+static dg_dataset t10k;
+static dg_net *net;
+
+/* A white gray image w x h. */
+static uint8_t *blank(int w, int h) {
+  uint8_t *px = malloc((size_t)w * h);
+  memset(px, 255, (size_t)w * h);
+  return px;
+}
+
+/* t10k digit idx drawn 3x at (x, y), darkening (min) what is there; rows
+ * [cut0, cut1) of the source left out (cut0 = cut1: none). */
+static void put(uint8_t *px, int w, int idx, int x, int y, int cut0, int cut1) {
+  const float *img = t10k.images + (size_t)idx * 784;
+  for (int v = 0; v < 28 * S; v++)
+    for (int u = 0; u < 28 * S; u++) {
+      if (v / S >= cut0 && v / S < cut1) continue;
+      int g = 255 - (int)(img[(v / S) * 28 + u / S] * 255 + 0.5f);
+      uint8_t *p = &px[(size_t)(y + v) * w + x + u];
+      if (g < *p) *p = (uint8_t)g;
+    }
+}
+
+/* The first t10k index of label d at or after `from`. */
+static int find(int d, int from) {
+  for (int i = from; i < t10k.n; i++)
+    if (t10k.labels[i] == d) return i;
+  return 0;
+}
+
+static void test_empty(void) {
+  uint8_t *px = blank(300, 120);
+  dg_number num;
+  CHECK_OK(dg_read_number(net, px, 300, 120, 1, &num));
+  CHECK(num.n == 0 && num.text[0] == '\0' && num.confidence == 0);
+  free(px);
+}
+
+static void test_lone_digit_unchanged(void) {
+  const int w = 200, h = 140;
+  for (int d = 0; d < 10; d++) {
+    uint8_t *px = blank(w, h);
+    put(px, w, find(d, 0), 40 + d * 5, 20, 0, 0);
+    float x[784], probs[10];
+    dg_number num;
+    CHECK_OK(dg_preprocess(px, w, h, 1, x));
+    CHECK_OK(dg_net_predict(net, x, 1, probs));
+    CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+    CHECK(num.n == 1);
+    CHECK(memcmp(num.digits[0].probs, probs, sizeof probs) == 0);
+    CHECK(num.confidence == num.digits[0].confidence);
+    free(px);
+  }
+}
+
+static void test_order(void) {
+  /* 3 0 7 5 drawn out of order, on baselines 0..12 px apart */
+  const int w = 460, h = 130, labels[4] = {3, 0, 7, 5}, order[4] = {2, 0, 3, 1};
+  uint8_t *px = blank(w, h);
+  for (int k = 0; k < 4; k++) {
+    int i = order[k];
+    put(px, w, find(labels[i], 100), 10 + i * 105, 10 + (i * 7) % 13, 0, 0);
+  }
+  dg_number num;
+  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+  CHECK_MSG(strcmp(num.text, "3075") == 0, "read \"%s\"", num.text);
+  for (int i = 1; i < num.n; i++) CHECK(num.digits[i].box[0] > num.digits[i - 1].box[0]);
+  float weakest = 1;
+  for (int i = 0; i < num.n; i++)
+    weakest = num.digits[i].confidence < weakest ? num.digits[i].confidence : weakest;
+  CHECK(num.confidence == weakest);
+  /* boxes in the image's pixels: each digit's box inside its own slot */
+  for (int i = 0; i < num.n; i++)
+    CHECK(num.digits[i].box[0] >= 10 + i * 105 && num.digits[i].box[0] + num.digits[i].box[2] <= 10 + i * 105 + 84);
+  free(px);
+}
+
+static void test_merged_pieces(void) {
+  /* a 4 cut into two pieces (source rows 14-15 left out) beside a 1 */
+  const int w = 260, h = 120;
+  uint8_t *px = blank(w, h);
+  put(px, w, find(4, 0), 10, 10, 14, 16);
+  put(px, w, find(1, 0), 130, 10, 0, 0);
+  dg_number num;
+  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+  CHECK_MSG(strcmp(num.text, "41") == 0, "read \"%s\"", num.text);
+  CHECK(num.split == 0);
+  free(px);
+}
+
+static void test_touching_pair(void) {
+  /* a 2 and a 6 whose strokes overlap: one component, split in two */
+  const int w = 220, h = 120;
+  uint8_t *px = blank(w, h);
+  put(px, w, find(2, 0), 10, 10, 0, 0);
+  put(px, w, find(6, 0), 10 + 20 * S, 10, 0, 0);
+  dg_number num;
+  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+  CHECK_MSG(strcmp(num.text, "26") == 0, "read \"%s\"", num.text);
+  CHECK(num.split == 1);
+  free(px);
+}
+
+static void test_bad_args(void) {
+  dg_number num;
+  uint8_t px[4] = {0};
+  CHECK_FAIL(dg_read_number(net, NULL, 2, 2, 1, &num), DG_ERR_ARG, "number");
+  CHECK_FAIL(dg_read_number(net, px, 2, 2, 5, &num), DG_ERR_ARG, "channels");
+  CHECK_FAIL(dg_read_number(net, px, 0, 2, 1, &num), DG_ERR_ARG, "0x2");
+  CHECK_FAIL(dg_read_number(NULL, px, 2, 2, 1, &num), DG_ERR_ARG, "null");
+}
+
+int main(void) {
+  const char *data = dg_test_mnist();
+  const char *model = getenv("DIGITS_MODEL");
+  if (!model) model = dg_test_path("DIGITS_SRC", "models/default.safetensors");
+  if (!data || dg_dataset_load(&t10k, data, "t10k") != DG_OK ||
+      dg_model_load(&net, model, NULL, NULL) != DG_OK) {
+    fprintf(stderr, "test_number: needs MNIST and %s: %s\n", model, dg_last_error());
+    return 1;
+  }
+  RUN(test_empty);
+  RUN(test_lone_digit_unchanged);
+  RUN(test_order);
+  RUN(test_merged_pieces);
+  RUN(test_touching_pair);
+  RUN(test_bad_args);
+  dg_net_free(net);
+  dg_dataset_free(&t10k);
+  return dg_test_finish();
+}
