@@ -1,9 +1,7 @@
 /* onnx_read.c: ONNX -> net (dg_onnx_import_mem).
  *
- * The file is read with the wire-format reader of pb.c: the ModelProto's
- * opsets, then the GraphProto's nodes, initializers, input and output are
- * indexed in place (names and tensors point into the caller's buffer;
- * counts capped before the arrays are allocated). The graph must be a
+ * The file's messages are read by onnx_parse.c (on pb.c's wire-format
+ * reader) into an ox_model indexed in place. The graph must be a
  * chain from its one data input to its one output: each node takes the
  * previous node's output plus constants (initializers, Constant nodes).
  * Each node becomes layers of an architecture spec (arch.c's grammar) and
@@ -37,470 +35,9 @@
 #include <string.h>
 
 #include "digits.h"
-#include "io/pb.h"
+#include "io/onnx_model.h"
 #include "nn/nn.h"
 
-#define OX_MAX_NODES 4096
-#define OX_MAX_INITS 4096
-#define OX_MAX_IO 16          /* inputs or outputs of a node */
-#define OX_MAX_DIMS 8
-#define OX_MAX_VALUES (1 << 26) /* floats in one tensor (256 MB) */
-#define OX_MAX_NAME 512
-#define OX_OPSET_MIN 9
-#define OX_OPSET_MAX 21
-
-enum { OX_FLOAT = 1, OX_INT64 = 7 };
-
-typedef struct {
-  const uint8_t *p;
-  size_t n;
-} ox_str;
-
-typedef struct {
-  ox_str name;
-  int dtype, ndim;
-  int64_t dims[OX_MAX_DIMS];
-  size_t count;          /* product of dims */
-  const uint8_t *msg;    /* the TensorProto, read again for its values */
-  size_t len;
-} ox_tensor;
-
-typedef struct {
-  ox_str op, name, domain;
-  ox_str in[OX_MAX_IO], out[OX_MAX_IO];
-  int nin, nout;
-  const uint8_t *msg;    /* the NodeProto, read again for attributes */
-  size_t len;
-  ox_tensor value;       /* Constant: its "value" */
-} ox_node;
-
-typedef struct {
-  int opset;
-  ox_node *nodes;
-  int nnodes;
-  ox_tensor *inits;
-  int ninits;
-  ox_str input, output;  /* the data input (not an initializer), output */
-  const uint8_t *input_type;
-  size_t input_type_len;
-  ox_str producer;
-} ox_model;
-
-/* ---- errors --------------------------------------------------------------- */
-
-/* A name printable in a message: at most 60 characters, others as '?'. */
-static const char *shown(ox_str s, char *buf) {
-  size_t n = s.n < 60 ? s.n : 60;
-  for (size_t i = 0; i < n; i++)
-    buf[i] = s.p[i] >= 32 && s.p[i] < 127 ? (char)s.p[i] : '?';
-  buf[n] = 0;
-  return buf;
-}
-
-/* "ONNX node "conv1" (Conv): ..." */
-static int node_err(const ox_node *nd, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static int node_err(const ox_node *nd, const char *fmt, ...) {
-  char msg[300], a[64], b[64];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  return dg_error(DG_ERR_FORMAT, "ONNX node \"%s\" (%s): %s",
-                  nd->name.n ? shown(nd->name, a) : "(unnamed)",
-                  shown(nd->op, b), msg);
-}
-
-static int bad_wire(const char *what) {
-  return dg_error(DG_ERR_FORMAT, "ONNX file is malformed: %s is not valid "
-                  "protobuf (truncated or corrupted?)", what);
-}
-
-static int str_eq(ox_str s, const char *c) {
-  return s.n == strlen(c) && !memcmp(s.p, c, s.n);
-}
-static int str_same(ox_str a, ox_str b) {
-  return a.n == b.n && (!a.n || !memcmp(a.p, b.p, a.n));
-}
-
-/* ---- messages ------------------------------------------------------------- */
-
-/* Repeated int64 (packed or not) of field `field` in msg into v (at most
- * cap): the count, or -1 (malformed, too many). */
-static int read_ints(const uint8_t *msg, size_t len, uint32_t field,
-                     int64_t *v, int cap) {
-  dg_pb r = dg_pb_over(msg, len);
-  dg_pb_field f;
-  int n = 0, st;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field != field) continue;
-    if (f.wire == DG_PB_VARINT) {
-      if (n >= cap) return -1;
-      v[n++] = (int64_t)f.v;
-    } else if (f.wire == DG_PB_LEN) {
-      const uint8_t *p = f.data, *end = f.data + f.len;
-      uint64_t x;
-      while (p < end) {
-        if (n >= cap || !dg_pb_varint(&p, end, &x)) return -1;
-        v[n++] = (int64_t)x;
-      }
-    } else {
-      return -1;
-    }
-  }
-  return st < 0 ? -1 : n;
-}
-
-/* A TensorProto's header: name, type, dims, value count. */
-static int parse_tensor(const uint8_t *msg, size_t len, ox_tensor *t) {
-  memset(t, 0, sizeof *t);
-  t->msg = msg, t->len = len;
-  dg_pb r = dg_pb_over(msg, len);
-  dg_pb_field f;
-  int st;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field == 2 && f.wire == DG_PB_VARINT) t->dtype = (int)f.v;
-    else if (f.field == 8 && f.wire == DG_PB_LEN) t->name = (ox_str){f.data, f.len};
-    else if (f.field == 14 && f.wire == DG_PB_VARINT && f.v == 1)
-      return dg_error(DG_ERR_FORMAT, "ONNX tensor: external data is not "
-                      "supported (save the model with its weights inside)");
-  }
-  if (st < 0) return bad_wire("a tensor");
-  t->ndim = read_ints(msg, len, 1, t->dims, OX_MAX_DIMS);
-  if (t->ndim < 0)
-    return dg_error(DG_ERR_FORMAT, "ONNX tensor: malformed or over %d dims",
-                    OX_MAX_DIMS);
-  uint64_t count = 1; /* 64 bits: size_t is 32 in WebAssembly */
-  for (int d = 0; d < t->ndim; d++) {
-    if (t->dims[d] < 0 || t->dims[d] > OX_MAX_VALUES ||
-        (count *= (uint64_t)t->dims[d]) > OX_MAX_VALUES)
-      return dg_error(DG_ERR_FORMAT, "ONNX tensor: dims out of range (over "
-                      "%d values)", OX_MAX_VALUES);
-  }
-  t->count = (size_t)count;
-  return DG_OK;
-}
-
-/* A tensor's values as floats (FLOAT, or INT64 converted) into *out: a
- * new array of t->count, checked finite; a status. */
-static int tensor_values(const ox_tensor *t, float **out) {
-  char nb[64];
-  if (t->dtype != OX_FLOAT && t->dtype != OX_INT64)
-    return dg_error(DG_ERR_FORMAT, "ONNX tensor \"%s\": data type %d (only "
-                    "float32 and int64 are supported)", shown(t->name, nb),
-                    t->dtype);
-  size_t esz = t->dtype == OX_FLOAT ? 4 : 8, n = 0;
-  float *v = malloc((t->count ? t->count : 1) * sizeof(float));
-  if (!v) return dg_error(DG_ERR_NOMEM, "ONNX tensor: out of memory");
-  uint32_t listed = t->dtype == OX_FLOAT ? 4 : 7;
-  dg_pb r = dg_pb_over(t->msg, t->len);
-  dg_pb_field f;
-  int st, raw = 0;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field == 9 && f.wire == DG_PB_LEN) {
-      if (f.len != t->count * esz || n) goto bad;
-      for (size_t i = 0; i < t->count; i++) {
-        const uint8_t *b = f.data + i * esz;
-        uint64_t u = 0;
-        for (size_t k = 0; k < esz; k++) u |= (uint64_t)b[k] << (8 * k);
-        uint32_t u32 = (uint32_t)u;
-        if (esz == 4) memcpy(&v[i], &u32, 4);
-        else v[i] = (float)(int64_t)u;
-      }
-      raw = 1;
-    } else if (f.field == listed && !raw) {
-      const uint8_t *p = f.data, *end = f.data + f.len;
-      if (f.wire == DG_PB_LEN && esz == 4) {
-        if (f.len % 4 || f.len / 4 > t->count - n) goto bad;
-        for (; p < end; p += 4) {
-          dg_pb_field one = {.v = (uint64_t)p[0] | (uint64_t)p[1] << 8 |
-                                  (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24};
-          v[n++] = dg_pb_float(&one);
-        }
-      } else if (f.wire == DG_PB_LEN) {
-        uint64_t x;
-        while (p < end) {
-          if (n >= t->count || !dg_pb_varint(&p, end, &x)) goto bad;
-          v[n++] = (float)(int64_t)x;
-        }
-      } else if ((f.wire == DG_PB_I32 && esz == 4) ||
-                 (f.wire == DG_PB_VARINT && esz == 8)) {
-        if (n >= t->count) goto bad;
-        v[n++] = esz == 4 ? dg_pb_float(&f) : (float)(int64_t)f.v;
-      } else {
-        goto bad;
-      }
-    }
-  }
-  if (st < 0 || (!raw && n != t->count)) goto bad;
-  for (size_t i = 0; i < t->count; i++)
-    if (!isfinite(v[i])) {
-      free(v);
-      return dg_error(DG_ERR_FORMAT, "ONNX tensor \"%s\": value %zu is not "
-                      "finite", shown(t->name, nb), i);
-    }
-  *out = v;
-  return DG_OK;
-bad:
-  free(v);
-  return dg_error(DG_ERR_FORMAT, "ONNX tensor \"%s\": its data does not hold "
-                  "the %zu values its dims say", shown(t->name, nb), t->count);
-}
-
-/* An attribute of a node, found by name. */
-typedef struct {
-  int type;               /* 1 FLOAT, 2 INT, 3 STRING, 4 TENSOR, 7 INTS */
-  float f;
-  int64_t i;
-  int64_t ints[OX_MAX_DIMS];
-  int nints;
-  ox_str s;
-  const uint8_t *t;       /* TENSOR: the TensorProto */
-  size_t tlen;
-} ox_attr;
-
-static int parse_attr(const uint8_t *msg, size_t len, ox_str *name,
-                      ox_attr *a) {
-  memset(a, 0, sizeof *a);
-  memset(name, 0, sizeof *name);
-  dg_pb r = dg_pb_over(msg, len);
-  dg_pb_field f;
-  int st;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field == 1 && f.wire == DG_PB_LEN) *name = (ox_str){f.data, f.len};
-    else if (f.field == 20 && f.wire == DG_PB_VARINT) a->type = (int)f.v;
-    else if (f.field == 2 && f.wire == DG_PB_I32) a->f = dg_pb_float(&f);
-    else if (f.field == 3 && f.wire == DG_PB_VARINT) a->i = (int64_t)f.v;
-    else if (f.field == 4 && f.wire == DG_PB_LEN) a->s = (ox_str){f.data, f.len};
-    else if (f.field == 5 && f.wire == DG_PB_LEN) a->t = f.data, a->tlen = f.len;
-  }
-  if (st < 0) return -1;
-  a->nints = read_ints(msg, len, 8, a->ints, OX_MAX_DIMS);
-  return a->nints < 0 ? -1 : 0;
-}
-
-/* Node attribute `want` into *a: 1 found, 0 not, or an error status. Every
- * attribute of the node must be among `known` (space-separated). */
-static int node_attr(const ox_node *nd, const char *want, const char *known,
-                     ox_attr *a) {
-  dg_pb r = dg_pb_over(nd->msg, nd->len);
-  dg_pb_field f;
-  int st, found = 0;
-  ox_attr tmp;
-  ox_str name;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field != 5 || f.wire != DG_PB_LEN) continue;
-    if (parse_attr(f.data, f.len, &name, &tmp) < 0)
-      return node_err(nd, "malformed attribute");
-    char nb[64];
-    const char *k = known;
-    int ok = 0;
-    while (*k && !ok) {
-      size_t w = strcspn(k, " ");
-      ok = name.n == w && !memcmp(name.p, k, w);
-      k += w + (k[w] == ' ');
-    }
-    if (!ok)
-      return node_err(nd, "attribute \"%s\" is not supported", shown(name, nb));
-    if (str_eq(name, want)) *a = tmp, found = 1;
-  }
-  if (st < 0) return node_err(nd, "malformed attributes");
-  return found;
-}
-
-/* ---- the model and its graph ---------------------------------------------- */
-
-static int parse_node(const uint8_t *msg, size_t len, ox_node *nd) {
-  memset(nd, 0, sizeof *nd);
-  nd->msg = msg, nd->len = len;
-  dg_pb r = dg_pb_over(msg, len);
-  dg_pb_field f;
-  int st;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.wire != DG_PB_LEN) continue;
-    ox_str s = {f.data, f.len};
-    if (f.field == 1 || f.field == 2) {
-      int *n = f.field == 1 ? &nd->nin : &nd->nout;
-      if (*n >= OX_MAX_IO) return bad_wire("a node with over 16 inputs or outputs");
-      (f.field == 1 ? nd->in : nd->out)[(*n)++] = s;
-    } else if (f.field == 3) nd->name = s;
-    else if (f.field == 4) nd->op = s;
-    else if (f.field == 7) nd->domain = s;
-  }
-  if (st < 0) return bad_wire("a node");
-  if (!nd->op.n || nd->op.n > 64) return bad_wire("a node without an operator");
-  if (nd->domain.n && !str_eq(nd->domain, "ai.onnx"))
-    return node_err(nd, "operators of domain \"%.*s\" are not supported",
-                    (int)(nd->domain.n < 40 ? nd->domain.n : 40),
-                    (const char *)nd->domain.p);
-  if (!str_eq(nd->op, "Constant")) return DG_OK;
-  ox_attr a;
-  int got = node_attr(nd, "value", "value", &a);
-  if (got < 0) return got;
-  if (!got || !a.t) return node_err(nd, "needs a \"value\" tensor");
-  st = parse_tensor(a.t, a.tlen, &nd->value);
-  if (st) return st;
-  if (nd->nout != 1) return node_err(nd, "needs one output");
-  nd->value.name = nd->out[0];
-  return DG_OK;
-}
-
-/* The graph's nodes and initializers (counted, capped, then read), its one
- * data input and its one output. */
-static int parse_graph(ox_model *m, const uint8_t *msg, size_t len) {
-  dg_pb r = dg_pb_over(msg, len);
-  dg_pb_field f;
-  int st, nn = 0, ni = 0, nout = 0;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    nn += f.field == 1, ni += f.field == 5, nout += f.field == 12;
-    if (nn > OX_MAX_NODES || ni > OX_MAX_INITS)
-      return dg_error(DG_ERR_FORMAT, "ONNX graph: over %d nodes or %d "
-                      "initializers", OX_MAX_NODES, OX_MAX_INITS);
-  }
-  if (st < 0) return bad_wire("the graph");
-  if (nout != 1)
-    return dg_error(DG_ERR_FORMAT, "ONNX graph has %d outputs (1 is supported)",
-                    nout);
-  m->nodes = calloc(nn ? nn : 1, sizeof *m->nodes);
-  m->inits = calloc(ni ? ni : 1, sizeof *m->inits);
-  if (!m->nodes || !m->inits)
-    return dg_error(DG_ERR_NOMEM, "ONNX graph: out of memory");
-  r = dg_pb_over(msg, len);
-  while (dg_pb_next(&r, &f) > 0) {
-    if (f.wire != DG_PB_LEN) continue;
-    if (f.field == 1 && (st = parse_node(f.data, f.len, &m->nodes[m->nnodes++])))
-      return st;
-    if (f.field == 5 && (st = parse_tensor(f.data, f.len, &m->inits[m->ninits++])))
-      return st;
-    if (f.field == 12) {
-      dg_pb v = dg_pb_over(f.data, f.len);
-      dg_pb_field g;
-      while ((st = dg_pb_next(&v, &g)) > 0)
-        if (g.field == 1 && g.wire == DG_PB_LEN) m->output = (ox_str){g.data, g.len};
-      if (st < 0) return bad_wire("the graph's output");
-    }
-  }
-  int data = 0;
-  r = dg_pb_over(msg, len);
-  while (dg_pb_next(&r, &f) > 0) { /* initializers may be listed as inputs */
-    if (f.field != 11 || f.wire != DG_PB_LEN) continue;
-    dg_pb v = dg_pb_over(f.data, f.len);
-    dg_pb_field g;
-    ox_str name = {NULL, 0};
-    const uint8_t *type = NULL;
-    size_t tlen = 0;
-    while ((st = dg_pb_next(&v, &g)) > 0) {
-      if (g.field == 1 && g.wire == DG_PB_LEN) name = (ox_str){g.data, g.len};
-      if (g.field == 2 && g.wire == DG_PB_LEN) type = g.data, tlen = g.len;
-    }
-    if (st < 0) return bad_wire("a graph input");
-    int init = 0;
-    for (int i = 0; i < m->ninits && !init; i++) init = str_same(m->inits[i].name, name);
-    if (init) continue;
-    data++;
-    m->input = name, m->input_type = type, m->input_type_len = tlen;
-  }
-  if (data != 1)
-    return dg_error(DG_ERR_FORMAT, "ONNX graph has %d data inputs (1 is "
-                    "supported)", data);
-  return DG_OK;
-}
-
-/* ModelProto: the default domain's opset (9..21), the graph. */
-static int parse_model(ox_model *m, const uint8_t *buf, size_t len) {
-  dg_pb r = dg_pb_over(buf, len);
-  dg_pb_field f;
-  const uint8_t *graph = NULL;
-  size_t glen = 0;
-  int st;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field == 7 && f.wire == DG_PB_LEN) graph = f.data, glen = f.len;
-    if (f.field == 2 && f.wire == DG_PB_LEN) m->producer = (ox_str){f.data, f.len};
-    if (f.field != 8 || f.wire != DG_PB_LEN) continue;
-    dg_pb o = dg_pb_over(f.data, f.len);
-    dg_pb_field g;
-    ox_str domain = {NULL, 0};
-    int64_t version = 0;
-    while ((st = dg_pb_next(&o, &g)) > 0) {
-      if (g.field == 1 && g.wire == DG_PB_LEN) domain = (ox_str){g.data, g.len};
-      if (g.field == 2 && g.wire == DG_PB_VARINT) version = (int64_t)g.v;
-    }
-    if (st < 0) return bad_wire("an opset");
-    if (!domain.n || str_eq(domain, "ai.onnx")) {
-      if (version < OX_OPSET_MIN || version > OX_OPSET_MAX)
-        return dg_error(DG_ERR_FORMAT, "ONNX opset %lld is not supported "
-                        "(%d to %d are)", (long long)version, OX_OPSET_MIN,
-                        OX_OPSET_MAX);
-      m->opset = (int)version;
-    }
-  }
-  if (st < 0) return bad_wire("the model");
-  if (!graph)
-    return dg_error(DG_ERR_FORMAT, "not an ONNX model: no graph (truncated, "
-                    "or another kind of file?)");
-  if (!m->opset)
-    return dg_error(DG_ERR_FORMAT, "ONNX model has no opset of the default "
-                    "domain");
-  return parse_graph(m, graph, glen);
-}
-
-/* The data input's shape: [N, C, H, W], [N, H, W, 1] (Keras' one-channel
- * images: *nhwc set) or [N, F], float. */
-static int input_shape(const ox_model *m, int *h, int *w, int *c, int *flat,
-                       int *nhwc) {
-  int64_t dims[OX_MAX_DIMS];
-  int nd = 0, elem = 0, st;
-  dg_pb r = dg_pb_over(m->input_type, m->input_type_len);
-  dg_pb_field f, g, d, e;
-  while ((st = dg_pb_next(&r, &f)) > 0) {
-    if (f.field != 1 || f.wire != DG_PB_LEN) continue; /* tensor_type */
-    dg_pb t = dg_pb_over(f.data, f.len);
-    while ((st = dg_pb_next(&t, &g)) > 0) {
-      if (g.field == 1 && g.wire == DG_PB_VARINT) elem = (int)g.v;
-      if (g.field != 2 || g.wire != DG_PB_LEN) continue; /* shape */
-      dg_pb s = dg_pb_over(g.data, g.len);
-      while ((st = dg_pb_next(&s, &d)) > 0) {
-        if (d.field != 1 || d.wire != DG_PB_LEN) continue;
-        if (nd >= OX_MAX_DIMS) return bad_wire("the input's shape");
-        dims[nd] = -1; /* symbolic */
-        dg_pb v = dg_pb_over(d.data, d.len);
-        while ((st = dg_pb_next(&v, &e)) > 0)
-          if (e.field == 1 && e.wire == DG_PB_VARINT) dims[nd] = (int64_t)e.v;
-        if (st < 0) return bad_wire("the input's shape");
-        nd++;
-      }
-      if (st < 0) return bad_wire("the input's shape");
-    }
-    if (st < 0) return bad_wire("the input's type");
-  }
-  if (st < 0) return bad_wire("the input's type");
-  if (elem != OX_FLOAT)
-    return dg_error(DG_ERR_FORMAT, "ONNX input: element type %d (float32 is "
-                    "supported)", elem);
-  for (int k = 1; k < nd; k++)
-    if (dims[k] < 1 || dims[k] > 4096)
-      return dg_error(DG_ERR_FORMAT, "ONNX input: dimension %d is %lld (fixed "
-                      "sizes 1..4096 are supported)", k, (long long)dims[k]);
-  *flat = nd == 2;
-  *nhwc = nd == 4 && dims[3] == 1 && dims[1] > 1;
-  if (nd == 4 && *nhwc) {
-    *h = (int)dims[1], *w = (int)dims[2], *c = 1;
-  } else if (nd == 4) {
-    *c = (int)dims[1], *h = (int)dims[2], *w = (int)dims[3];
-  } else if (nd == 2) {
-    int F = (int)dims[1];
-    *c = 1, *h = F == 784 ? 28 : 1, *w = F == 784 ? 28 : F;
-  } else {
-    return dg_error(DG_ERR_FORMAT, "ONNX input has %d dimensions ([N,C,H,W], "
-                    "[N,H,W,1] or [N,F] are supported)", nd);
-  }
-  if ((int64_t)*c * *h * *w > (1 << 24))
-    return dg_error(DG_ERR_FORMAT, "ONNX input is too large");
-  return DG_OK;
-}
 
 /* ---- the graph as layers ---------------------------------------------------- */
 
@@ -529,14 +66,14 @@ static int add_layer(ox_cv *cv, const ox_node *nd, const char *fmt, ...)
     ;
 static int add_layer(ox_cv *cv, const ox_node *nd, const char *fmt, ...) {
   if (cv->nlayers >= DG_MAX_LAYERS - 1)
-    return node_err(nd, "the network has over %d layers", DG_MAX_LAYERS - 1);
-  if (cv->ended) return node_err(nd, "layers after the softmax are not supported");
+    return ox_node_err(nd, "the network has over %d layers", DG_MAX_LAYERS - 1);
+  if (cv->ended) return ox_node_err(nd, "layers after the softmax are not supported");
   va_list ap;
   va_start(ap, fmt);
   size_t cap = sizeof cv->spec - cv->slen;
   int n = vsnprintf(cv->spec + cv->slen, cap, fmt, ap);
   va_end(ap);
-  if (n < 0 || (size_t)n >= cap) return node_err(nd, "architecture too long");
+  if (n < 0 || (size_t)n >= cap) return ox_node_err(nd, "architecture too long");
   cv->slen += (size_t)n;
   cv->nlayers++;
   return DG_OK;
@@ -558,13 +95,13 @@ static int push(ox_cv *cv, float *v, size_t n) {
 static const ox_tensor *find_const(const ox_cv *cv, ox_str name) {
   for (int hop = 0; hop < 8 && name.n; hop++) {
     for (int i = 0; i < cv->m->ninits; i++)
-      if (str_same(cv->m->inits[i].name, name)) return &cv->m->inits[i];
+      if (ox_str_same(cv->m->inits[i].name, name)) return &cv->m->inits[i];
     const ox_node *alias = NULL;
     for (int i = 0; i < cv->m->nnodes; i++) {
       const ox_node *nd = &cv->m->nodes[i];
-      if (nd->value.msg && str_same(nd->value.name, name)) return &nd->value;
-      if (!alias && nd->nin == 1 && nd->nout == 1 && str_eq(nd->op, "Identity") &&
-          str_same(nd->out[0], name))
+      if (nd->value.msg && ox_str_same(nd->value.name, name)) return &nd->value;
+      if (!alias && nd->nin == 1 && nd->nout == 1 && ox_str_eq(nd->op, "Identity") &&
+          ox_str_same(nd->out[0], name))
         alias = nd;
     }
     if (!alias) return NULL;
@@ -579,12 +116,12 @@ static int const_input(const ox_cv *cv, const ox_node *nd, int k,
                        size_t count, float **out, size_t *n) {
   char nb[64];
   const ox_tensor *t = k < nd->nin ? find_const(cv, nd->in[k]) : NULL;
-  if (!t) return node_err(nd, "input %d must be a constant (initializer)", k + 1);
+  if (!t) return ox_node_err(nd, "input %d must be a constant (initializer)", k + 1);
   if (count && t->count != count && !(count > 1 && t->count == 1 && n))
-    return node_err(nd, "input \"%s\" has %zu values, expected %zu",
-                    shown(t->name, nb), t->count, count);
+    return ox_node_err(nd, "input \"%s\" has %zu values, expected %zu",
+                    ox_shown(t->name, nb), t->count, count);
   if (n) *n = t->count;
-  return tensor_values(t, out);
+  return ox_tensor_values(t, out);
 }
 
 /* The features of the current tensor (flat or not). */
@@ -612,51 +149,51 @@ static int cv_conv(ox_cv *cv, const ox_node *nd) {
   const char *known = "auto_pad dilations group kernel_shape pads strides";
   ox_attr a;
   int st;
-  if (cv->flat || cv->nhwc) return node_err(nd, "needs a 4-D [N,C,H,W] input here");
+  if (cv->flat || cv->nhwc) return ox_node_err(nd, "needs a 4-D [N,C,H,W] input here");
   const ox_tensor *wt = nd->nin > 1 ? find_const(cv, nd->in[1]) : NULL;
   if (!wt || wt->ndim != 4)
-    return node_err(nd, "the weight must be a constant of 4 dims (O,I,KH,KW)");
+    return ox_node_err(nd, "the weight must be a constant of 4 dims (O,I,KH,KW)");
   int O = (int)wt->dims[0], I = (int)wt->dims[1], K = (int)wt->dims[2];
   if (I != cv->c)
-    return node_err(nd, "weight has %d input channels, the input has %d", I, cv->c);
+    return ox_node_err(nd, "weight has %d input channels, the input has %d", I, cv->c);
   if (wt->dims[3] != K || K < 1 || K > 15 || O < 1 || O > 4096)
-    return node_err(nd, "kernel %lldx%lld with %d filters (square kernels up "
+    return ox_node_err(nd, "kernel %lldx%lld with %d filters (square kernels up "
                     "to 15, 1..4096 filters are supported)",
                     (long long)wt->dims[2], (long long)wt->dims[3], O);
-  if ((st = node_attr(nd, "group", known, &a)) < 0) return st;
-  if (st && a.i != 1) return node_err(nd, "group %lld is not supported (1 is)", (long long)a.i);
+  if ((st = ox_node_attr(nd, "group", known, &a)) < 0) return st;
+  if (st && a.i != 1) return ox_node_err(nd, "group %lld is not supported (1 is)", (long long)a.i);
   const char *list[2] = {"strides", "dilations"};
   for (int k = 0; k < 2; k++) {
-    if ((st = node_attr(nd, list[k], known, &a)) < 0) return st;
+    if ((st = ox_node_attr(nd, list[k], known, &a)) < 0) return st;
     for (int j = 0; st && j < a.nints; j++)
       if (a.ints[j] != 1)
-        return node_err(nd, "%s %lld are not supported (1 is)", list[k],
+        return ox_node_err(nd, "%s %lld are not supported (1 is)", list[k],
                         (long long)a.ints[j]);
   }
   int P = 0;
-  if ((st = node_attr(nd, "pads", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "pads", known, &a)) < 0) return st;
   for (int j = 0; st && j < a.nints; j++) {
     if (a.ints[j] != a.ints[0])
-      return node_err(nd, "asymmetric pads are not supported (the same "
+      return ox_node_err(nd, "asymmetric pads are not supported (the same "
                       "padding on every side is)");
     P = a.ints[0] >= 0 && a.ints[0] <= 64 ? (int)a.ints[0] : 65;
   }
-  if ((st = node_attr(nd, "auto_pad", known, &a)) < 0) return st;
-  if (st && (str_eq(a.s, "SAME_UPPER") || str_eq(a.s, "SAME_LOWER"))) {
+  if ((st = ox_node_attr(nd, "auto_pad", known, &a)) < 0) return st;
+  if (st && (ox_str_eq(a.s, "SAME_UPPER") || ox_str_eq(a.s, "SAME_LOWER"))) {
     if (K % 2 == 0)
-      return node_err(nd, "auto_pad SAME with an even kernel pads asymmetrically "
+      return ox_node_err(nd, "auto_pad SAME with an even kernel pads asymmetrically "
                       "(not supported)");
     P = (K - 1) / 2;
-  } else if (st && !str_eq(a.s, "NOTSET") && !str_eq(a.s, "VALID")) {
-    return node_err(nd, "auto_pad is not supported");
+  } else if (st && !ox_str_eq(a.s, "NOTSET") && !ox_str_eq(a.s, "VALID")) {
+    return ox_node_err(nd, "auto_pad is not supported");
   }
   if (P > K - 1)
-    return node_err(nd, "padding %d with kernel %d is not supported (0 to %d "
+    return ox_node_err(nd, "padding %d with kernel %d is not supported (0 to %d "
                     "are)", P, K, K - 1);
   if (cv->h - K + 1 + 2 * P < 1 || cv->w - K + 1 + 2 * P < 1)
-    return node_err(nd, "kernel larger than its input");
+    return ox_node_err(nd, "kernel larger than its input");
   float *w = NULL, *b = NULL, *hwio = NULL;
-  if ((st = tensor_values(wt, &w))) return st;
+  if ((st = ox_tensor_values(wt, &w))) return st;
   if (nd->nin > 2 && nd->in[2].n) st = const_input(cv, nd, 2, (size_t)O, &b, NULL);
   else if (!(b = calloc((size_t)O, sizeof(float)))) st = DG_ERR_NOMEM;
   if (!st && !(hwio = malloc(wt->count * sizeof(float)))) st = DG_ERR_NOMEM;
@@ -689,26 +226,26 @@ static int cv_dense(ox_cv *cv, const ox_node *nd, int gemm) {
   int st, transB = 0;
   float alpha = 1, beta = 1;
   const char *known = gemm ? "alpha beta transA transB" : "";
-  if ((st = node_attr(nd, "transA", known, &a)) < 0) return st;
-  if (st && a.i) return node_err(nd, "transA is not supported");
-  if ((st = node_attr(nd, "transB", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "transA", known, &a)) < 0) return st;
+  if (st && a.i) return ox_node_err(nd, "transA is not supported");
+  if ((st = ox_node_attr(nd, "transB", known, &a)) < 0) return st;
   transB = st && a.i;
-  if ((st = node_attr(nd, "alpha", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "alpha", known, &a)) < 0) return st;
   if (st) alpha = a.f;
-  if ((st = node_attr(nd, "beta", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "beta", known, &a)) < 0) return st;
   if (st) beta = a.f;
-  if (!cv->flat) return node_err(nd, "needs a 2-D [N,F] input (a Flatten before it)");
+  if (!cv->flat) return ox_node_err(nd, "needs a 2-D [N,F] input (a Flatten before it)");
   const ox_tensor *bt = nd->nin > 1 ? find_const(cv, nd->in[1]) : NULL;
   if (!bt || bt->ndim != 2)
-    return node_err(nd, "the weight must be a constant of 2 dims");
+    return ox_node_err(nd, "the weight must be a constant of 2 dims");
   int in = (int)bt->dims[transB], U = (int)bt->dims[!transB];
   if (in != features(cv))
-    return node_err(nd, "weight takes %d features, the input has %d", in,
+    return ox_node_err(nd, "weight takes %d features, the input has %d", in,
                     features(cv));
-  if (U < 1 || U > 65536) return node_err(nd, "%d units are not supported", U);
+  if (U < 1 || U > 65536) return ox_node_err(nd, "%d units are not supported", U);
   float *w = NULL, *b = NULL, *io = NULL;
   size_t nb = 0;
-  if ((st = tensor_values(bt, &w))) return st;
+  if ((st = ox_tensor_values(bt, &w))) return st;
   if (gemm && nd->nin > 2 && nd->in[2].n) st = const_input(cv, nd, 2, (size_t)U, &b, &nb);
   else if (!(b = calloc((size_t)U, sizeof(float)))) st = DG_ERR_NOMEM;
   if (!st && !(io = malloc(bt->count * sizeof(float)))) st = DG_ERR_NOMEM;
@@ -741,8 +278,8 @@ static int cv_dense(ox_cv *cv, const ox_node *nd, int gemm) {
 /* Add: a bias onto the dense layer just made (MatMul + Add). */
 static int cv_add(ox_cv *cv, const ox_node *nd) {
   if (cv->bias < 0)
-    return node_err(nd, "only a bias right after MatMul or Gemm is supported");
-  int other = str_same(nd->in[0], cv->cur) ? 1 : 0;
+    return ox_node_err(nd, "only a bias right after MatMul or Gemm is supported");
+  int other = ox_str_same(nd->in[0], cv->cur) ? 1 : 0;
   float *v = NULL;
   size_t n = 0;
   int st = const_input(cv, nd, other, cv->tn[cv->bias], &v, &n);
@@ -758,21 +295,21 @@ static int cv_bn(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
   int st;
   float eps = 1e-5f;
-  if ((st = node_attr(nd, "epsilon", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "epsilon", known, &a)) < 0) return st;
   if (st) eps = a.f;
-  if ((st = node_attr(nd, "training_mode", known, &a)) < 0) return st;
-  if (st && a.i) return node_err(nd, "training_mode 1 is not supported");
-  if ((st = node_attr(nd, "spatial", known, &a)) < 0) return st;
-  if (st && a.i != 1) return node_err(nd, "spatial 0 is not supported");
-  if (cv->nhwc) return node_err(nd, "after a Transpose is not supported");
+  if ((st = ox_node_attr(nd, "training_mode", known, &a)) < 0) return st;
+  if (st && a.i) return ox_node_err(nd, "training_mode 1 is not supported");
+  if ((st = ox_node_attr(nd, "spatial", known, &a)) < 0) return st;
+  if (st && a.i != 1) return ox_node_err(nd, "spatial 0 is not supported");
+  if (cv->nhwc) return ox_node_err(nd, "after a Transpose is not supported");
   if (cv->has_bn && eps != cv->eps)
-    return node_err(nd, "epsilon %g differs from an earlier one (%g): one per "
+    return ox_node_err(nd, "epsilon %g differs from an earlier one (%g): one per "
                     "network is supported", eps, cv->eps);
   if (!(eps >= DG_BN_EPS_MIN && eps <= DG_BN_EPS_MAX))
-    return node_err(nd, "epsilon %g is out of range", eps);
+    return ox_node_err(nd, "epsilon %g is out of range", eps);
   cv->has_bn = 1, cv->eps = eps;
   size_t C = (size_t)(cv->flat ? features(cv) : cv->c);
-  if (C > DG_BN_MAX_C) return node_err(nd, "%zu channels are too many", C);
+  if (C > DG_BN_MAX_C) return ox_node_err(nd, "%zu channels are too many", C);
   float *v[4] = {NULL, NULL, NULL, NULL};
   for (int k = 0; k < 4; k++) {
     if ((st = const_input(cv, nd, k + 1, C, &v[k], NULL))) break;
@@ -788,7 +325,7 @@ static int cv_bn(ox_cv *cv, const ox_node *nd) {
   for (int k = 0; !st && k < 4; k++)
     if (k == 3)
       for (size_t i = 0; i < C; i++)
-        if (v[3][i] < 0) return node_err(nd, "a negative running variance");
+        if (v[3][i] < 0) return ox_node_err(nd, "a negative running variance");
   return st ? st : add_layer(cv, nd, "; bn");
 }
 
@@ -798,31 +335,31 @@ static int cv_pool(ox_cv *cv, const ox_node *nd, int max) {
                       "kernel_shape pads storage_order strides";
   ox_attr a;
   int st, K = 0;
-  if (cv->flat || cv->nhwc) return node_err(nd, "needs a 4-D [N,C,H,W] input here");
-  if ((st = node_attr(nd, "kernel_shape", known, &a)) < 0) return st;
+  if (cv->flat || cv->nhwc) return ox_node_err(nd, "needs a 4-D [N,C,H,W] input here");
+  if ((st = ox_node_attr(nd, "kernel_shape", known, &a)) < 0) return st;
   if (!st || a.nints != 2 || a.ints[0] != a.ints[1] || a.ints[0] < 1 ||
       a.ints[0] > 64)
-    return node_err(nd, "kernel_shape must be square, 1..64");
+    return ox_node_err(nd, "kernel_shape must be square, 1..64");
   K = (int)a.ints[0];
-  if ((st = node_attr(nd, "strides", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "strides", known, &a)) < 0) return st;
   for (int j = 0; j < (st ? a.nints : 2); j++)
     if ((st ? a.ints[j] : 1) != K)
-      return node_err(nd, "strides other than the kernel size (%d) are not "
+      return ox_node_err(nd, "strides other than the kernel size (%d) are not "
                       "supported", K);
   const char *zero[2] = {"pads", "ceil_mode"};
   for (int k = 0; k < 2; k++) {
-    if ((st = node_attr(nd, zero[k], known, &a)) < 0) return st;
+    if ((st = ox_node_attr(nd, zero[k], known, &a)) < 0) return st;
     int bad = st && (k ? a.i != 0 && (cv->h % K || cv->w % K) : 0);
     for (int j = 0; st && !k && j < a.nints; j++) bad |= a.ints[j] != 0;
-    if (bad) return node_err(nd, "%s are not supported", zero[k]);
+    if (bad) return ox_node_err(nd, "%s are not supported", zero[k]);
   }
-  if ((st = node_attr(nd, "dilations", known, &a)) < 0) return st;
+  if ((st = ox_node_attr(nd, "dilations", known, &a)) < 0) return st;
   for (int j = 0; st && j < a.nints; j++)
-    if (a.ints[j] != 1) return node_err(nd, "dilations are not supported");
-  if ((st = node_attr(nd, "auto_pad", known, &a)) < 0) return st;
-  if (st && !str_eq(a.s, "NOTSET") && !str_eq(a.s, "VALID"))
-    return node_err(nd, "auto_pad is not supported");
-  if (cv->h / K < 1 || cv->w / K < 1) return node_err(nd, "pool larger than its input");
+    if (a.ints[j] != 1) return ox_node_err(nd, "dilations are not supported");
+  if ((st = ox_node_attr(nd, "auto_pad", known, &a)) < 0) return st;
+  if (st && !ox_str_eq(a.s, "NOTSET") && !ox_str_eq(a.s, "VALID"))
+    return ox_node_err(nd, "auto_pad is not supported");
+  if (cv->h / K < 1 || cv->w / K < 1) return ox_node_err(nd, "pool larger than its input");
   if ((st = add_layer(cv, nd, "; %s %d", max ? "maxpool" : "avgpool", K))) return st;
   cv->h /= K, cv->w /= K;
   return DG_OK;
@@ -843,13 +380,13 @@ typedef struct {
 } ox_shape;
 
 static int is_shape_op(ox_str op) {
-  return str_eq(op, "Shape") || str_eq(op, "Gather") || str_eq(op, "Unsqueeze") ||
-         str_eq(op, "Concat");
+  return ox_str_eq(op, "Shape") || ox_str_eq(op, "Gather") || ox_str_eq(op, "Unsqueeze") ||
+         ox_str_eq(op, "Concat");
 }
 
 static const ox_node *producer(const ox_cv *cv, ox_str name) {
   for (int i = 0; i < cv->m->nnodes; i++)
-    if (cv->m->nodes[i].nout > 0 && str_same(cv->m->nodes[i].out[0], name))
+    if (cv->m->nodes[i].nout > 0 && ox_str_same(cv->m->nodes[i].out[0], name))
       return &cv->m->nodes[i];
   return NULL;
 }
@@ -858,15 +395,15 @@ static const ox_node *producer(const ox_cv *cv, ox_str name) {
 static int const_shape(const ox_node *rs, const ox_tensor *t, ox_shape *s) {
   char nb[64];
   if (t->ndim > 1 || t->count < 1 || t->count > OX_MAX_DIMS)
-    return node_err(rs, "shape input \"%s\" is not a short 1-D list", shown(t->name, nb));
+    return ox_node_err(rs, "shape input \"%s\" is not a short 1-D list", ox_shown(t->name, nb));
   float *v = NULL;
-  int st = tensor_values(t, &v);
+  int st = ox_tensor_values(t, &v);
   if (st) return st;
   s->n = (int)t->count, s->rank = t->ndim;
   for (int i = 0; i < s->n && !st; i++) {
     if (!(fabsf(v[i]) < 1e9f) || v[i] != floorf(v[i]))
-      st = node_err(rs, "shape input \"%s\" holds a value that is not a "
-                    "dimension", shown(t->name, nb));
+      st = ox_node_err(rs, "shape input \"%s\" holds a value that is not a "
+                    "dimension", ox_shown(t->name, nb));
     else s->v[i] = (int64_t)v[i];
   }
   free(v);
@@ -883,44 +420,44 @@ static int shape_op(const ox_cv *cv, const ox_node *rs, const ox_node *nd,
   ox_attr a;
   ox_shape x, y;
   int st;
-  if (str_eq(nd->op, "Shape")) {
-    if ((st = node_attr(nd, "", "", &a)) < 0) return st;
-    if (nd->nin != 1 || !str_same(nd->in[0], rs->in[0]))
-      return node_err(nd, "only the shape of the tensor being reshaped is supported");
+  if (ox_str_eq(nd->op, "Shape")) {
+    if ((st = ox_node_attr(nd, "", "", &a)) < 0) return st;
+    if (nd->nin != 1 || !ox_str_same(nd->in[0], rs->in[0]))
+      return ox_node_err(nd, "only the shape of the tensor being reshaped is supported");
     int64_t d[4] = {OX_BATCH, cv->c, cv->h, cv->w};
     if (cv->nhwc) d[1] = cv->h, d[2] = cv->w, d[3] = cv->c;
     s->n = cv->flat ? 2 : 4, s->rank = 1;
     memcpy(s->v, d, sizeof d);
     return DG_OK;
   }
-  if (nd->nin < 1) return node_err(nd, "needs an input");
+  if (nd->nin < 1) return ox_node_err(nd, "needs an input");
   if ((st = shape_of(cv, rs, nd->in[0], &x, steps))) return st;
-  if (str_eq(nd->op, "Gather")) {
-    if ((st = node_attr(nd, "axis", "axis", &a)) < 0) return st;
+  if (ox_str_eq(nd->op, "Gather")) {
+    if ((st = ox_node_attr(nd, "axis", "axis", &a)) < 0) return st;
     if (nd->nin != 2 || x.rank != 1 || (st && a.i != 0 && a.i != -1))
-      return node_err(nd, "only indices into a 1-D shape are supported");
+      return ox_node_err(nd, "only indices into a 1-D shape are supported");
     if ((st = shape_of(cv, rs, nd->in[1], &y, steps))) return st;
     for (int i = 0; i < y.n; i++) {
       int64_t k = y.v[i] < 0 ? y.v[i] + x.n : y.v[i];
       if (k < 0 || k >= x.n)
-        return node_err(nd, "index %lld is out of range", (long long)y.v[i]);
+        return ox_node_err(nd, "index %lld is out of range", (long long)y.v[i]);
       s->v[i] = x.v[k];
     }
     s->n = y.n, s->rank = y.rank;
     return DG_OK;
   }
-  if (str_eq(nd->op, "Unsqueeze")) {
-    if ((st = node_attr(nd, "axes", "axes", &a)) < 0) return st;
+  if (ox_str_eq(nd->op, "Unsqueeze")) {
+    if ((st = ox_node_attr(nd, "axes", "axes", &a)) < 0) return st;
     if (st) y.n = a.nints, memcpy(y.v, a.ints, sizeof a.ints);
-    else if (nd->nin != 2) return node_err(nd, "needs its axes");
+    else if (nd->nin != 2) return ox_node_err(nd, "needs its axes");
     else if ((st = shape_of(cv, rs, nd->in[1], &y, steps))) return st;
     if (x.rank != 0 || y.n != 1 || (y.v[0] != 0 && y.v[0] != -1))
-      return node_err(nd, "only axes [0] of a scalar are supported");
+      return ox_node_err(nd, "only axes [0] of a scalar are supported");
     *s = x, s->rank = 1;
     return DG_OK;
   }
-  if ((st = node_attr(nd, "axis", "axis", &a)) < 0) return st; /* Concat */
-  if (!st || (a.i != 0 && a.i != -1)) return node_err(nd, "only axis 0 is supported");
+  if ((st = ox_node_attr(nd, "axis", "axis", &a)) < 0) return st; /* Concat */
+  if (!st || (a.i != 0 && a.i != -1)) return ox_node_err(nd, "only axis 0 is supported");
   *s = x;
   for (int k = 1; k < nd->nin && x.rank == 1; k++) {
     if ((st = shape_of(cv, rs, nd->in[k], &x, steps))) return st;
@@ -929,7 +466,7 @@ static int shape_op(const ox_cv *cv, const ox_node *rs, const ox_node *nd,
     s->n += x.n;
   }
   return x.rank == 1 && s->rank == 1 ? DG_OK
-                                     : node_err(nd, "only short 1-D shapes are supported");
+                                     : ox_node_err(nd, "only short 1-D shapes are supported");
 }
 
 /* The value of tensor `name`, a shape the Reshape rs may take: a constant
@@ -938,13 +475,13 @@ static int shape_of(const ox_cv *cv, const ox_node *rs, ox_str name, ox_shape *s
                     int *steps) {
   char nb[64];
   if (++*steps > OX_SHAPE_STEPS)
-    return node_err(rs, "its shape comes from over %d nodes", OX_SHAPE_STEPS);
+    return ox_node_err(rs, "its shape comes from over %d nodes", OX_SHAPE_STEPS);
   const ox_tensor *t = find_const(cv, name);
   if (t) return const_shape(rs, t, s);
   const ox_node *nd = producer(cv, name);
   if (!nd || !is_shape_op(nd->op))
-    return node_err(rs, "its shape \"%s\" must be a constant or come from Shape, "
-                    "Gather, Unsqueeze and Concat", shown(name, nb));
+    return ox_node_err(rs, "its shape \"%s\" must be a constant or come from Shape, "
+                    "Gather, Unsqueeze and Concat", ox_shown(name, nb));
   return shape_op(cv, rs, nd, s, steps);
 }
 
@@ -968,7 +505,7 @@ static int reshape_input(ox_cv *cv, const ox_node *nd, const ox_shape *s) {
   int64_t h = v[2 - nhwc], w = v[3 - nhwc];
   if ((v[0] != OX_BATCH && (v[0] == 0 || v[0] < -1)) || (v[1] != 1 && v[3] != 1) || h < 1 || w < 1 ||
       h * w != features(cv))
-    return node_err(nd, "only a reshape of the [N,%d] input to [N,1,H,W] or "
+    return ox_node_err(nd, "only a reshape of the [N,%d] input to [N,1,H,W] or "
                     "[N,H,W,1] is supported", features(cv));
   set_input(cv, (int)h, (int)w, 1);
   cv->in_flat = 0, cv->nhwc = nhwc;
@@ -981,20 +518,20 @@ static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
   ox_attr a;
   int st;
   if (reshape) {
-    if ((st = node_attr(nd, "", "allowzero", &a)) < 0) return st;
+    if ((st = ox_node_attr(nd, "", "allowzero", &a)) < 0) return st;
     ox_shape s;
     int steps = 0;
-    if (nd->nin < 2) return node_err(nd, "needs its shape");
+    if (nd->nin < 2) return ox_node_err(nd, "needs its shape");
     if ((st = shape_of(cv, nd, nd->in[1], &s, &steps))) return st;
     int computed = !find_const(cv, nd->in[1]); /* its N must be x.size(0) */
     if (s.n == 4 && cv->in_flat && cv->nlayers == 1) /* [N,784] -> image */
       return reshape_input(cv, nd, &s);
     if (s.n != 2 || (computed && s.v[0] != OX_BATCH) ||
         !((s.v[1] == -1 && s.v[0] != -1) || s.v[1] == features(cv)))
-      return node_err(nd, "only a shape [N, -1] (flatten) is supported");
+      return ox_node_err(nd, "only a shape [N, -1] (flatten) is supported");
   } else {
-    if ((st = node_attr(nd, "axis", "axis", &a)) < 0) return st;
-    if (st && a.i != 1) return node_err(nd, "axis %lld is not supported (1 is)", (long long)a.i);
+    if ((st = ox_node_attr(nd, "axis", "axis", &a)) < 0) return st;
+    if (st && a.i != 1) return ox_node_err(nd, "axis %lld is not supported (1 is)", (long long)a.i);
   }
   if (cv->flat) return DG_OK;
   if (!cv->nhwc && cv->c > 1 && cv->h * cv->w > 1)
@@ -1010,7 +547,7 @@ static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
  * order follow (element-wise ones, flatten, global average pooling). */
 static int cv_transpose(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
-  int st = node_attr(nd, "perm", "perm", &a);
+  int st = ox_node_attr(nd, "perm", "perm", &a);
   if (st < 0) return st;
   if (st && !cv->flat && !cv->nhwc && perm_is(&a, 2, 3, 1)) {
     cv->nhwc = 1;
@@ -1019,7 +556,7 @@ static int cv_transpose(ox_cv *cv, const ox_node *nd) {
   } else if (st && !cv->flat && !cv->nlayers && perm_is(&a, 3, 1, 2)) {
     set_input(cv, cv->c, cv->h, cv->w); /* [N,c,h,w] read as [N,H,W,C] */
   } else {
-    return node_err(nd, "only perm [0,2,3,1] (NCHW to NHWC) and [0,3,1,2] "
+    return ox_node_err(nd, "only perm [0,2,3,1] (NCHW to NHWC) and [0,3,1,2] "
                     "(back, or of an NHWC input) are supported here");
   }
   return DG_OK;
@@ -1029,11 +566,11 @@ static int cv_transpose(ox_cv *cv, const ox_node *nd) {
 static int cv_leaky(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
   float alpha = 0.01f;
-  int st = node_attr(nd, "alpha", "alpha", &a);
+  int st = ox_node_attr(nd, "alpha", "alpha", &a);
   if (st < 0) return st;
   if (st) alpha = a.f;
   if (!(alpha >= 0 && alpha <= 1))
-    return node_err(nd, "alpha %g is not supported (0 to 1 are)", alpha);
+    return ox_node_err(nd, "alpha %g is not supported (0 to 1 are)", alpha);
   return add_layer(cv, nd, "; leakyrelu %.9g", alpha);
 }
 
@@ -1043,13 +580,13 @@ static int cv_gap(ox_cv *cv, const ox_node *nd, int reduce) {
   const char *known = reduce ? "axes keepdims noop_with_empty_axes" : "";
   ox_attr a;
   int st, keep = 1;
-  if (cv->flat) return node_err(nd, "needs a 4-D input");
+  if (cv->flat) return ox_node_err(nd, "needs a 4-D input");
   if (reduce) {
     int64_t ax[2] = {0, 0};
     int n = 0;
-    if ((st = node_attr(nd, "keepdims", known, &a)) < 0) return st;
+    if ((st = ox_node_attr(nd, "keepdims", known, &a)) < 0) return st;
     keep = !st || a.i;
-    if ((st = node_attr(nd, "axes", known, &a)) < 0) return st;
+    if ((st = ox_node_attr(nd, "axes", known, &a)) < 0) return st;
     if (st) {
       n = a.nints;
       for (int j = 0; j < n && j < 2; j++) ax[j] = a.ints[j];
@@ -1064,7 +601,7 @@ static int cv_gap(ox_cv *cv, const ox_node *nd, int reduce) {
     for (int j = 0; j < 2; j++) ax[j] += ax[j] < 0 ? 4 : 0;
     int lo = ax[0] < ax[1] ? (int)ax[0] : (int)ax[1], hi = (int)(ax[0] + ax[1] - lo);
     if (n != 2 || lo != (cv->nhwc ? 1 : 2) || hi != lo + 1)
-      return node_err(nd, "only a mean over the two spatial axes (H, W) is "
+      return ox_node_err(nd, "only a mean over the two spatial axes (H, W) is "
                       "supported");
   }
   if ((st = add_layer(cv, nd, "; gap"))) return st;
@@ -1078,10 +615,10 @@ static int cv_gap(ox_cv *cv, const ox_node *nd, int reduce) {
  * probabilities of a LogSoftmax are the same). */
 static int cv_softmax(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
-  int st = node_attr(nd, "axis", "axis", &a);
+  int st = ox_node_attr(nd, "axis", "axis", &a);
   if (st < 0) return st;
-  if (!cv->flat || cv->perm) return node_err(nd, "only over a 2-D [N,K] tensor is supported");
-  if (st && a.i != 1 && a.i != -1) return node_err(nd, "axis %lld is not supported", (long long)a.i);
+  if (!cv->flat || cv->perm) return ox_node_err(nd, "only over a 2-D [N,K] tensor is supported");
+  if (st && a.i != 1 && a.i != -1) return ox_node_err(nd, "axis %lld is not supported", (long long)a.i);
   if ((st = add_layer(cv, nd, "; softmax"))) return st;
   cv->ended = 1;
   return DG_OK;
@@ -1090,8 +627,8 @@ static int cv_softmax(ox_cv *cv, const ox_node *nd) {
 /* Sub then Div by scalars before any layer: the input normalisation. */
 static int cv_norm(ox_cv *cv, const ox_node *nd, int div) {
   if (cv->nlayers > (cv->flat ? 1 : 0) || cv->div || (!div && cv->sub) ||
-      !str_same(nd->in[0], cv->cur))
-    return node_err(nd, "only (x - mean) / std at the input is supported");
+      !ox_str_same(nd->in[0], cv->cur))
+    return ox_node_err(nd, "only (x - mean) / std at the input is supported");
   float *v = NULL;
   int st = const_input(cv, nd, 1, 1, &v, NULL);
   if (st) return st;
@@ -1105,7 +642,7 @@ static int cv_norm(ox_cv *cv, const ox_node *nd, int div) {
  * pads (attribute before opset 11, input after) all zero. */
 static int cv_pad(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
-  int st = node_attr(nd, "pads", "mode pads value", &a);
+  int st = ox_node_attr(nd, "pads", "mode pads value", &a);
   if (st < 0) return st;
   int zero = 1;
   for (int j = 0; st && j < a.nints; j++) zero &= a.ints[j] == 0;
@@ -1116,7 +653,7 @@ static int cv_pad(ox_cv *cv, const ox_node *nd) {
     for (size_t j = 0; j < n; j++) zero &= v[j] == 0;
     free(v);
   }
-  return zero ? DG_OK : node_err(nd, "padding other than zero is not supported");
+  return zero ? DG_OK : ox_node_err(nd, "padding other than zero is not supported");
 }
 
 /* One node of the chain: its data input must be the chain's current
@@ -1127,15 +664,15 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   cv->bias = -1;
   for (int k = 0; k < nd->nin; k++) {
     if (!nd->in[k].n || find_const(cv, nd->in[k])) continue;
-    if (k == 1 && str_eq(nd->op, "Reshape")) continue; /* its shape */
-    if (!str_same(nd->in[k], cv->cur) || (k && !str_eq(nd->op, "Add")))
-      return node_err(nd, "input \"%s\" is not the previous node's output "
+    if (k == 1 && ox_str_eq(nd->op, "Reshape")) continue; /* its shape */
+    if (!ox_str_same(nd->in[k], cv->cur) || (k && !ox_str_eq(nd->op, "Add")))
+      return ox_node_err(nd, "input \"%s\" is not the previous node's output "
                       "(only a chain of layers is supported)",
-                      shown(nd->in[k], nb));
+                      ox_shown(nd->in[k], nb));
     data++;
   }
   if (data != 1 || nd->nout < 1)
-    return node_err(nd, "needs the previous node's output as its input");
+    return ox_node_err(nd, "needs the previous node's output as its input");
   ox_attr a;
   const ox_str op = nd->op;
   int st;
@@ -1143,39 +680,45 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
                            "Sigmoid", "Tanh", "Dropout", "Identity", "ReduceMean",
                            "Sub", "Div", "Pad"};
   int ok = !cv->nhwc;
-  for (int k = 0; k < 13 && !ok; k++) ok = str_eq(op, nhwc_ok[k]);
-  if (!ok) return node_err(nd, "not supported on NHWC data (after a Transpose "
+  for (int k = 0; k < 13 && !ok; k++) ok = ox_str_eq(op, nhwc_ok[k]);
+  if (!ok) return ox_node_err(nd, "not supported on NHWC data (after a Transpose "
                            "[0,2,3,1]: Transpose back to NCHW first)");
-  if (str_eq(op, "Conv")) return cv_conv(cv, nd);
-  if (str_eq(op, "Gemm") || str_eq(op, "MatMul")) return cv_dense(cv, nd, str_eq(op, "Gemm"));
-  if (str_eq(op, "Add")) return cv->bias = bias, cv_add(cv, nd);
-  if (str_eq(op, "BatchNormalization")) return cv_bn(cv, nd);
-  if (str_eq(op, "MaxPool") || str_eq(op, "AveragePool"))
-    return cv_pool(cv, nd, str_eq(op, "MaxPool"));
-  if (str_eq(op, "Flatten") || str_eq(op, "Reshape"))
-    return cv_flatten(cv, nd, str_eq(op, "Reshape"));
-  if (str_eq(op, "Transpose")) return cv_transpose(cv, nd);
-  if (str_eq(op, "Softmax") || str_eq(op, "LogSoftmax")) return cv_softmax(cv, nd);
-  if (str_eq(op, "Sub") || str_eq(op, "Div")) return cv_norm(cv, nd, str_eq(op, "Div"));
-  if (str_eq(op, "Pad")) return cv_pad(cv, nd);
-  if (str_eq(op, "LeakyRelu")) return cv_leaky(cv, nd);
-  if (str_eq(op, "GlobalAveragePool") || str_eq(op, "ReduceMean"))
-    return cv_gap(cv, nd, str_eq(op, "ReduceMean"));
-  if (str_eq(op, "Dropout") || str_eq(op, "Identity")) {
-    st = node_attr(nd, "", "ratio seed is_test", &a);
+  if (ox_str_eq(op, "Conv")) return cv_conv(cv, nd);
+  if (ox_str_eq(op, "Gemm") || ox_str_eq(op, "MatMul")) return cv_dense(cv, nd, ox_str_eq(op, "Gemm"));
+  if (ox_str_eq(op, "Add")) return cv->bias = bias, cv_add(cv, nd);
+  if (ox_str_eq(op, "BatchNormalization")) return cv_bn(cv, nd);
+  if (ox_str_eq(op, "MaxPool") || ox_str_eq(op, "AveragePool"))
+    return cv_pool(cv, nd, ox_str_eq(op, "MaxPool"));
+  if (ox_str_eq(op, "Flatten") || ox_str_eq(op, "Reshape"))
+    return cv_flatten(cv, nd, ox_str_eq(op, "Reshape"));
+  if (ox_str_eq(op, "Transpose")) return cv_transpose(cv, nd);
+  if (ox_str_eq(op, "Softmax") || ox_str_eq(op, "LogSoftmax")) return cv_softmax(cv, nd);
+  if (ox_str_eq(op, "Sub") || ox_str_eq(op, "Div")) return cv_norm(cv, nd, ox_str_eq(op, "Div"));
+  if (ox_str_eq(op, "Pad")) return cv_pad(cv, nd);
+  if (ox_str_eq(op, "LeakyRelu")) return cv_leaky(cv, nd);
+  if (ox_str_eq(op, "GlobalAveragePool") || ox_str_eq(op, "ReduceMean"))
+    return cv_gap(cv, nd, ox_str_eq(op, "ReduceMean"));
+  if (ox_str_eq(op, "Dropout") || ox_str_eq(op, "Identity")) {
+    st = ox_node_attr(nd, "", "ratio seed is_test", &a);
     return st < 0 ? st : DG_OK;
   }
   const char *act[3][2] = {{"Relu", "relu"}, {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"}};
   for (int k = 0; k < 3; k++)
-    if (str_eq(op, act[k][0])) {
-      if ((st = node_attr(nd, "", "", &a)) < 0) return st;
+    if (ox_str_eq(op, act[k][0])) {
+      if ((st = ox_node_attr(nd, "", "", &a)) < 0) return st;
       return add_layer(cv, nd, "; %s", act[k][1]);
     }
-  return node_err(nd, "operator %s is not supported", shown(op, nb));
+  return ox_node_err(nd, "operator %s is not supported", ox_shown(op, nb));
 }
 
 /* The net the layers describe, with the converted weights. */
 static int cv_net(ox_cv *cv, dg_net **out) {
+  for (int i = 0; i < cv->nt; i++) /* Gemm's alpha, beta, an Add: finite? */
+    for (size_t j = 0; j < cv->tn[i]; j++)
+      if (!isfinite(cv->t[i][j]))
+        return dg_error(DG_ERR_FORMAT, "ONNX import: weights overflow to "
+                        "infinity once scaled (Gemm alpha/beta) or summed "
+                        "(bias Add)");
   dg_net *net = NULL;
   int st = dg_net_new(&net, cv->spec, 0);
   if (st) return dg_error(DG_ERR_FORMAT, "ONNX import: the architecture \"%.200s\" "
@@ -1196,7 +739,7 @@ static int cv_net(ox_cv *cv, dg_net **out) {
     st = dg_net_set_input_norm(net, cv->sub ? cv->mean : 0, cv->div ? cv->std : 1);
   char src[160], pb[64];
   snprintf(src, sizeof src, "ONNX (opset %d, producer \"%s\")", cv->m->opset,
-           shown(cv->m->producer, pb));
+           ox_shown(cv->m->producer, pb));
   if (!st) st = dg_net_meta_set(net, "converted_from", src);
   if (st) {
     dg_net_free(net);
@@ -1217,7 +760,7 @@ static int known_op(ox_str op) {
       "Relu", "Sigmoid", "Tanh", "Dropout", "Identity", "Constant", "Shape",
       "Gather", "Unsqueeze", "Concat"};
   for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
-    if (str_eq(op, ops[k])) return 1;
+    if (ox_str_eq(op, ops[k])) return 1;
   return 0;
 }
 
@@ -1236,23 +779,23 @@ static int unknown_ops(const ox_model *m) {
       continue;
     }
     int seen = 0; /* an unknown operator met before */
-    for (int j = 0; j < k && !seen; j++) seen = str_same(m->nodes[j].op, nd->op);
+    for (int j = 0; j < k && !seen; j++) seen = ox_str_same(m->nodes[j].op, nd->op);
     if (seen) continue;
     if (listed++ < 6) {
       size_t at = strlen(more);
-      snprintf(more + at, sizeof more - at, "%s%s", at ? ", " : "", shown(nd->op, nb));
+      snprintf(more + at, sizeof more - at, "%s%s", at ? ", " : "", ox_shown(nd->op, nb));
     }
   }
   if (!first) return DG_OK;
-  if (!listed) return node_err(first, "operator %s is not supported", shown(first->op, nb));
-  return node_err(first, "operator %s is not supported (nor %s%s)", shown(first->op, nb),
+  if (!listed) return ox_node_err(first, "operator %s is not supported", ox_shown(first->op, nb));
+  return ox_node_err(first, "operator %s is not supported (nor %s%s)", ox_shown(first->op, nb),
                   more, listed > 6 ? ", ..." : "");
 }
 
 static int convert(ox_cv *cv, dg_net **out) {
   const ox_model *m = cv->m;
   int h = 0, w = 0, c = 0, flat = 0, nhwc = 0, st;
-  if ((st = input_shape(m, &h, &w, &c, &flat, &nhwc))) return st;
+  if ((st = ox_input_shape(m, &h, &w, &c, &flat, &nhwc))) return st;
   cv->h = h, cv->w = w, cv->c = c, cv->nhwc = nhwc;
   cv->slen = (size_t)snprintf(cv->spec, sizeof cv->spec, "input %d %d %d", h, w, c);
   if (flat) { /* [N, F]: row-major, as (H, W, 1) flattens */
@@ -1266,14 +809,14 @@ static int convert(ox_cv *cv, dg_net **out) {
   if ((st = unknown_ops(m))) return st;
   for (int k = 0; k < m->nnodes && !st; k++) {
     const ox_node *nd = &m->nodes[k];
-    if (str_eq(nd->op, "Constant") || is_shape_op(nd->op) ||
-        (str_eq(nd->op, "Identity") && nd->nin == 1 && find_const(cv, nd->in[0])))
+    if (ox_str_eq(nd->op, "Constant") || is_shape_op(nd->op) ||
+        (ox_str_eq(nd->op, "Identity") && nd->nin == 1 && find_const(cv, nd->in[0])))
       continue; /* a constant, an Identity of one, shape arithmetic */
     st = cv_node(cv, &m->nodes[k]);
     cv->cur = m->nodes[k].out[0];
   }
   if (st) return st;
-  if (!str_same(cv->cur, m->output))
+  if (!ox_str_same(cv->cur, m->output))
     return dg_error(DG_ERR_FORMAT, "ONNX graph: its output is not the end of "
                     "the chain of layers");
   if (!cv->flat || cv->perm || cv->nhwc)
@@ -1293,7 +836,7 @@ int dg_onnx_import_mem(dg_net **out, const void *buf, size_t len) {
   if (!cv) return dg_error(DG_ERR_NOMEM, "ONNX import: out of memory");
   cv->m = &m;
   dg_net *net = NULL;
-  int st = parse_model(&m, buf, len);
+  int st = ox_parse_model(&m, buf, len);
   if (!st) st = convert(cv, &net);
   for (int i = 0; i < cv->nt; i++) free(cv->t[i]);
   free(cv), free(m.nodes), free(m.inits);
