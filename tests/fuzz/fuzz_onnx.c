@@ -1,6 +1,7 @@
-/* fuzz_onnx.c: libFuzzer target for ONNX files (io/onnx_read.c, io/pb.c):
- * the bytes go to dg_onnx_import_mem as they are, protobuf framing, graph,
- * attributes, shape arithmetic and tensors alike.
+/* fuzz_onnx.c: libFuzzer target for ONNX files (io/onnx_parse.c,
+ * io/onnx_read.c, io/pb.c): the bytes go to dg_onnx_import_mem as they
+ * are, protobuf framing, graph, attributes, shape arithmetic and tensors
+ * alike.
  *
  * Beyond "no crash, no out-of-bounds access, no leak" it checks what the
  * importer promises: a failure is DG_ERR_FORMAT or DG_ERR_NOMEM with a
