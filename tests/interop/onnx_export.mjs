@@ -24,8 +24,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync }
 import { basename, dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-web';
+import { floats, testLabels } from './lib/files.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = {
@@ -48,18 +48,7 @@ function tool(...args) {
   assert.equal(r.status, 0, `onnx_tool ${args.join(' ')}: ${r.stderr}`);
 }
 
-function floats(path) {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-}
 
-/* The first n labels of the test set (idx1: 8-byte header). */
-function testLabels(n) {
-  const raw = join(env.data, 't10k-labels-idx1-ubyte');
-  const b = existsSync(raw) ? readFileSync(raw) : gunzipSync(readFileSync(`${raw}.gz`));
-  assert.equal(b.readUInt32BE(0), 2049, 'labels file magic');
-  return b.subarray(8, 8 + n);
-}
 
 function argmax(p, row, k) {
   let best = 0;
@@ -124,7 +113,7 @@ before(() => {
   dir = mkdtempSync(join(env.tmp, 'onnx-export-'));
   tool('images', env.data, String(N), join(dir, 'images.bin'));
   images = floats(join(dir, 'images.bin'));
-  labels = testLabels(N);
+  labels = testLabels(env.data, N);
   assert.equal(images.length, N * 784);
 });
 

@@ -21,8 +21,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import * as ort from 'onnxruntime-web';
+import { floats, testLabels } from '../interop/lib/files.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const env = {
@@ -45,17 +45,7 @@ function run(cmd, ...args) {
   return spawnSync(cmd, args, { encoding: 'utf8' });
 }
 
-function floats(path) {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
-}
 
-function testLabels(n) {
-  const raw = join(env.data, 't10k-labels-idx1-ubyte');
-  const b = existsSync(raw) ? readFileSync(raw) : gunzipSync(readFileSync(`${raw}.gz`));
-  assert.equal(b.readUInt32BE(0), 2049, 'labels file magic');
-  return b.subarray(8, 8 + n);
-}
 
 /* Rows of k scores as probabilities: softmax of logits, exp of log-probs. */
 function toProbs(data, k, kind) {
@@ -88,7 +78,7 @@ before(() => {
   const r = run(env.tool, 'images', env.data, String(N), join(dir, 'images.bin'));
   assert.equal(r.status, 0, r.stderr);
   images = floats(join(dir, 'images.bin'));
-  labels = testLabels(N);
+  labels = testLabels(env.data, N);
   assert.equal(images.length, N * 784);
 });
 

@@ -1,0 +1,21 @@
+/* files.mjs: the files the ONNX tests (tests/interop/onnx_export.mjs,
+ * tests/onnx/import.mjs) both read: onnx_tool's raw float32 outputs and
+ * the MNIST test labels. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+/* A file of little-endian float32s (onnx_tool's images and probabilities). */
+export function floats(path) {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+}
+
+/* The first n labels of the test set in data (idx1: 8-byte header; raw or .gz). */
+export function testLabels(data, n) {
+  const raw = join(data, 't10k-labels-idx1-ubyte');
+  const b = existsSync(raw) ? readFileSync(raw) : gunzipSync(readFileSync(`${raw}.gz`));
+  assert.equal(b.readUInt32BE(0), 2049, 'labels file magic');
+  return b.subarray(8, 8 + n);
+}
