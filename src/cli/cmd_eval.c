@@ -10,23 +10,37 @@
 
 #define MAX_MODELS 64
 
+/* One class's precision, recall, F1 and support; or their macro means. */
+typedef struct {
+  double p, r, f;
+  int64_t support;
+} class_row;
+
+static void class_rows(const dg_metrics *m, class_row *rows, class_row *macro) {
+  *macro = (class_row){0, 0, 0, m->n};
+  for (int c = 0; c < m->k; c++) {
+    class_row *row = &rows[c];
+    row->support = 0;
+    for (int j = 0; j < m->k; j++) row->support += m->confusion[c][j];
+    dg_metrics_class(m, c, &row->p, &row->r, &row->f);
+    macro->p += row->p, macro->r += row->r, macro->f += row->f;
+  }
+  macro->p /= m->k, macro->r /= m->k, macro->f /= m->k;
+}
+
 static void print_results(const dg_metrics *m) {
   printf("accuracy  %.2f%%  (%d/%d)\n", 100.0 * dg_metrics_accuracy(m),
          m->correct, m->n);
   printf("loss      %.4f\n\n", dg_metrics_loss(m));
 
   printf("class  precision  recall      f1  support\n");
-  double sp = 0, sr = 0, sf = 0;
-  for (int c = 0; c < m->k; c++) {
-    double p, r, f;
-    int64_t support = 0;
-    for (int j = 0; j < m->k; j++) support += m->confusion[c][j];
-    dg_metrics_class(m, c, &p, &r, &f);
-    sp += p, sr += r, sf += f;
-    printf("%5d  %9.4f  %6.4f  %6.4f  %7lld\n", c, p, r, f, (long long)support);
-  }
-  printf("%5s  %9.4f  %6.4f  %6.4f  %7d\n\n", "macro", sp / m->k, sr / m->k,
-         sf / m->k, m->n);
+  class_row rows[10], macro;
+  class_rows(m, rows, &macro);
+  for (int c = 0; c < m->k; c++)
+    printf("%5d  %9.4f  %6.4f  %6.4f  %7lld\n", c, rows[c].p, rows[c].r,
+           rows[c].f, (long long)rows[c].support);
+  printf("%5s  %9.4f  %6.4f  %6.4f  %7d\n\n", "macro", macro.p, macro.r,
+         macro.f, m->n);
 
   printf("confusion matrix (rows: true digit, columns: predicted)\n");
   printf("true\\pred");
@@ -69,21 +83,18 @@ static void print_json(const dg_metrics *m, const cli_models *models,
          m->correct, jnum(b1, sizeof b1, dg_metrics_accuracy(m)),
          jnum(b2, sizeof b2, dg_metrics_loss(m)));
   printf(",\"classes\":[");
-  double sp = 0, sr = 0, sf = 0;
+  class_row rows[10], macro;
+  class_rows(m, rows, &macro);
   for (int c = 0; c < m->k; c++) {
-    double p, r, f;
-    int64_t support = 0;
-    for (int j = 0; j < m->k; j++) support += m->confusion[c][j];
-    dg_metrics_class(m, c, &p, &r, &f);
-    sp += p, sr += r, sf += f;
     printf("%s{\"class\":%d,\"precision\":%s,", c ? "," : "", c,
-           jnum(b1, sizeof b1, p));
-    printf("\"recall\":%s,\"f1\":%s,\"support\":%lld}", jnum(b2, sizeof b2, r),
-           jnum(b3, sizeof b3, f), (long long)support);
+           jnum(b1, sizeof b1, rows[c].p));
+    printf("\"recall\":%s,\"f1\":%s,\"support\":%lld}",
+           jnum(b2, sizeof b2, rows[c].r), jnum(b3, sizeof b3, rows[c].f),
+           (long long)rows[c].support);
   }
-  printf("],\"macro\":{\"precision\":%s,", jnum(b1, sizeof b1, sp / m->k));
-  printf("\"recall\":%s,\"f1\":%s}", jnum(b2, sizeof b2, sr / m->k),
-         jnum(b3, sizeof b3, sf / m->k));
+  printf("],\"macro\":{\"precision\":%s,", jnum(b1, sizeof b1, macro.p));
+  printf("\"recall\":%s,\"f1\":%s}", jnum(b2, sizeof b2, macro.r),
+         jnum(b3, sizeof b3, macro.f));
   printf(",\"confusion\":[");
   for (int i = 0; i < m->k; i++) {
     printf("%s[", i ? "," : "");

@@ -184,20 +184,22 @@ static const char *flatten_args(dg_layer *l, char **tok, int nt, int *h,
   return nt != 1 ? "takes no arguments" : NULL;
 }
 
-const dg_layer_type dg_layer_relu = {"relu", NULL, "ReLU", NULL, NULL, NULL,
-                                     &dg_op_relu, 0};
-const dg_layer_type dg_layer_sigmoid = {"sigmoid", NULL, "Sigmoid", NULL, NULL,
-                                        NULL, &dg_op_sigmoid, 0};
-const dg_layer_type dg_layer_tanh = {"tanh", NULL, "Tanh", NULL, NULL, NULL,
-                                     &dg_op_tanh, 0};
-const dg_layer_type dg_layer_softmax = {"softmax", NULL, "Softmax", NULL, NULL,
-                                        NULL, &dg_op_softmax, 0};
-const dg_layer_type dg_layer_leakyrelu = {"leakyrelu", NULL, "LeakyReLU",
-                                          leakyrelu_args, leakyrelu_spec,
-                                          NULL, &dg_op_leakyrelu, 0};
-const dg_layer_type dg_layer_dropout = {"dropout", NULL, "Dropout",
-                                        dropout_args, dropout_spec, NULL,
-                                        &dg_op_dropout, 0};
-const dg_layer_type dg_layer_flatten = {"flatten", NULL, "Flatten",
-                                        flatten_args, NULL, NULL,
-                                        &dg_op_flatten, 0};
+/* An activation-like kind: no tensors of its own, no epilogue. */
+#define ACT_TYPE(keyword, name, args, spec, op) \
+  { keyword, NULL, name, args, spec, NULL, &op, 0 }
+
+const dg_layer_type dg_layer_relu =
+    ACT_TYPE("relu", "ReLU", NULL, NULL, dg_op_relu);
+const dg_layer_type dg_layer_sigmoid =
+    ACT_TYPE("sigmoid", "Sigmoid", NULL, NULL, dg_op_sigmoid);
+const dg_layer_type dg_layer_tanh =
+    ACT_TYPE("tanh", "Tanh", NULL, NULL, dg_op_tanh);
+const dg_layer_type dg_layer_softmax =
+    ACT_TYPE("softmax", "Softmax", NULL, NULL, dg_op_softmax);
+const dg_layer_type dg_layer_leakyrelu =
+    ACT_TYPE("leakyrelu", "LeakyReLU", leakyrelu_args, leakyrelu_spec,
+             dg_op_leakyrelu);
+const dg_layer_type dg_layer_dropout =
+    ACT_TYPE("dropout", "Dropout", dropout_args, dropout_spec, dg_op_dropout);
+const dg_layer_type dg_layer_flatten =
+    ACT_TYPE("flatten", "Flatten", flatten_args, NULL, dg_op_flatten);

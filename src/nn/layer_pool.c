@@ -55,9 +55,11 @@ static void pool_spec(const dg_layer *l, char *buf, size_t cap) {
   snprintf(buf, cap, " %d", l->pool);
 }
 
-const dg_layer_type dg_layer_maxpool = {"maxpool", NULL, "MaxPooling2D",
-                                        pool_args, pool_spec, NULL,
-                                        &dg_op_maxpool, 0};
-const dg_layer_type dg_layer_avgpool = {"avgpool", NULL, "AveragePooling2D",
-                                        pool_args, pool_spec, NULL,
-                                        &dg_op_avgpool, 0};
+/* Both pools take one size and own no tensors. */
+#define POOL_TYPE(keyword, name, op) \
+  { keyword, NULL, name, pool_args, pool_spec, NULL, &op, 0 }
+
+const dg_layer_type dg_layer_maxpool =
+    POOL_TYPE("maxpool", "MaxPooling2D", dg_op_maxpool);
+const dg_layer_type dg_layer_avgpool =
+    POOL_TYPE("avgpool", "AveragePooling2D", dg_op_avgpool);
