@@ -17,7 +17,7 @@ export NODE_PATH=/usr/share/nodejs${NODE_PATH:+:$NODE_PATH}
 # libc6-dev and make are only Recommends of gcc and cmake, so they are named.
 APT_PACKAGES=(cmake:cmake make:make gcc:gcc libc6-dev libstb-dev libjsmn-dev
               zlib1g-dev emscripten:emcc nodejs:node npm:npm chromium:chromium
-              dataset-fashion-mnist valgrind:valgrind python3-numpy
+              dataset-fashion-mnist valgrind:valgrind python3-numpy python3-onnx
               firefox-esr webkit2gtk-driver xvfb)
 # Only `./build.sh fuzz` needs these: clang, and its sanitizer and libFuzzer
 # runtimes (a Recommends of clang, so named).
