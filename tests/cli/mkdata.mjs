@@ -16,6 +16,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { encodePng } from '../../web/tools/png.mjs';
 
 const [mnist, out] = process.argv.slice(2);
 if (!mnist || !out) {
@@ -38,35 +39,8 @@ function split(prefix) {
   };
 }
 
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  for (let k = 0; k < 8; k++) n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1;
-  return n >>> 0;
-});
-function crc(buf) {
-  let c = 0xffffffff;
-  for (const x of buf) c = crcTable[(c ^ x) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4), sum = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  sum.writeUInt32BE(crc(td));
-  return Buffer.concat([len, td, sum]);
-}
-
 // 8-bit gray PNG
-function png(px, w, h) {
-  const raw = Buffer.alloc(h * (w + 1));
-  for (let y = 0; y < h; y++) px.copy(raw, y * (w + 1) + 1, y * w, (y + 1) * w);
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
+const png = (px, w, h) => encodePng(px, w, h, 1);
 
 // 24-bit BMP, bottom-up rows padded to 4 bytes
 function bmp(px, w, h) {
