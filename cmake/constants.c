@@ -128,6 +128,27 @@ static void layouts(void) {
   };
   print_layout("PreprocessInfo", "predict's info, dg_preprocess_info",
                sizeof(dg_preprocess_info), pre, (int)(sizeof pre / sizeof *pre));
+
+  INT32(dg_wasm_number, n);
+  INT32(dg_wasm_number, photo);
+  INT32(dg_wasm_number, split);
+  INT32(dg_wasm_number, truncated);
+  const field num[] = {
+      FIELD(dg_wasm_number, n),     FIELD(dg_wasm_number, photo),
+      FIELD(dg_wasm_number, split), FIELD(dg_wasm_number, truncated),
+      FIELD(dg_wasm_number, digits),
+  };
+  print_layout("NumberResult", "read_number's dg_wasm_number",
+               sizeof(dg_wasm_number), num, (int)(sizeof num / sizeof *num));
+  INT32(dg_wasm_number_digit, digit);
+  INT32(dg_wasm_number_digit, box[0]);
+  INT32(dg_wasm_number_digit, unsure);
+  const field dig[] = {
+      FIELD(dg_wasm_number_digit, digit), FIELD(dg_wasm_number_digit, box),
+      FIELD(dg_wasm_number_digit, unsure),
+  };
+  print_layout("NumberDigit", "one of its digits, dg_wasm_number_digit",
+               sizeof(dg_wasm_number_digit), dig, (int)(sizeof dig / sizeof *dig));
 }
 
 /* ---- the module ------------------------------------------------------------ */
@@ -157,6 +178,13 @@ int main(void) {
          "export const ImageLimits = Object.freeze({\n"
          "  maxDim: %ld,\n  maxPixels: %ld,\n});\n\n",
          (long)DG_IMAGE_MAX_DIM, (long)DG_IMAGE_MAX_PIXELS);
+
+  printf("/* Numbers (dg_read_number): the most digits one holds, and the "
+         "confidence\n * below which a digit is marked unsure. */\n"
+         "export const NumberLimits = Object.freeze({\n  maxDigits: %d,\n",
+         DG_NUMBER_MAX);
+  print_float("unsure", DG_NUMBER_UNSURE);
+  printf("});\n\n");
 
   const named optim[] = {NAMED(DG_OPT_SGD), NAMED(DG_OPT_ADAM)};
   printf("/* Optimizer ids of trainer_new (dg_opt_kind). */\n");

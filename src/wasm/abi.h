@@ -19,4 +19,23 @@ typedef struct {
                            preprocessing makes) */
 } dg_wasm_net_info;
 
+/* read_number's answer for one digit of a number. */
+typedef struct {
+  int32_t digit;        /* 0..9 */
+  int32_t box[4];       /* its ink in the image's pixels: x, y, w, h */
+  int32_t unsure;       /* 1 when its confidence is below DG_NUMBER_UNSURE */
+} dg_wasm_number_digit;
+
+/* read_number's answer: the digits left to right (dg_number without the
+ * floats, which read_number writes beside it). DG_WASM_NUMBER_MAX is
+ * DG_NUMBER_MAX (api.c checks). */
+#define DG_WASM_NUMBER_MAX 32
+typedef struct {
+  int32_t n;            /* digits read (0: no ink) */
+  int32_t photo;        /* 1: read through the photo path */
+  int32_t split;        /* touching digits split apart */
+  int32_t truncated;    /* more than DG_NUMBER_MAX digits: the first kept */
+  dg_wasm_number_digit digits[DG_WASM_NUMBER_MAX];
+} dg_wasm_number;
+
 #endif

@@ -195,6 +195,43 @@ DG_EXPORT int predict(dg_net *net, const uint8_t *rgba, int width, int height,
   return predict_input(net, x, probs);
 }
 
+/* A number: canvas pixels rgba (height, width, 4) bytes -> every digit
+ * side by side (dg_read_number: pieces merged, touching digits split, left
+ * to right; one digit reads exactly as predict). out (wasm/abi.h) receives
+ * the digits and boxes, conf (1 + DG_NUMBER_MAX) the number's confidence
+ * then each digit's, probs (DG_NUMBER_MAX, 10) each digit's ten
+ * probabilities; returns the digit count (0: no ink) or a status. */
+_Static_assert(DG_WASM_NUMBER_MAX == DG_NUMBER_MAX,
+               "wasm/abi.h's DG_WASM_NUMBER_MAX must be DG_NUMBER_MAX");
+DG_EXPORT int read_number(dg_net *net, const uint8_t *rgba, int width,
+                          int height, dg_wasm_number *out, float *conf,
+                          float *probs) {
+  if (!net || !rgba || !out || !conf || !probs)
+    return dg_error(DG_ERR_ARG, "number: null argument");
+  if (dg_net_input_size(net) != 28 * 28 || dg_net_output_size(net) != 10)
+    return dg_error(DG_ERR_ARG, "number: the model takes %d inputs and gives "
+                    "%d outputs, not a 28x28 image and 10 digits",
+                    dg_net_input_size(net), dg_net_output_size(net));
+  dg_number num; /* about 2 kB: on the stack, like predict's input */
+  int st = dg_read_number(net, rgba, width, height, 4, &num);
+  if (st == DG_OK) {
+    memset(out, 0, sizeof *out);
+    out->n = num.n, out->photo = num.photo;
+    out->split = num.split, out->truncated = num.truncated;
+    conf[0] = num.confidence;
+    for (int i = 0; i < num.n; i++) {
+      const dg_number_digit *d = &num.digits[i];
+      out->digits[i].digit = d->digit;
+      memcpy(out->digits[i].box, d->box, sizeof d->box);
+      out->digits[i].unsure = d->unsure;
+      conf[1 + i] = d->confidence;
+      memcpy(probs + (size_t)i * 10, d->probs, sizeof d->probs);
+    }
+    st = check_probs(probs, num.n * 10);
+  }
+  return st == DG_OK ? num.n : st;
+}
+
 /* Only the preprocessing: rgba (height, width, channels) -> out (784). */
 DG_EXPORT int preprocess(const uint8_t *pixels, int width, int height,
                          int channels, float *out) {

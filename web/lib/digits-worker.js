@@ -49,7 +49,7 @@ async function call(target, method, args) {
     return o.dispose();
   }
   const allowed = METHODS[kind].includes(method) ||
-    (kind === 'recognizer' && method === 'predict') || (kind === 'trainer' && method === 'fit');
+    (kind === 'recognizer' && (method === 'predict' || method === 'readNumber')) || (kind === 'trainer' && method === 'fit');
   if (!allowed) throw new TypeError(`worker: ${kind} has no method "${method}"`);
   const value = await o[method](...args);
   return value instanceof Fit ? { remote: register('fit', value) } : value;

@@ -137,6 +137,37 @@ export interface Prediction {
   ms: number;
 }
 
+/** One digit of a number. */
+export interface NumberDigit {
+  /** 0..9. */
+  digit: number;
+  /** Its probability. */
+  confidence: number;
+  /** Its ink in the image's pixels. */
+  box: Box;
+  /** Read with less than constants.NumberLimits.unsure: shown marked, not hidden. */
+  uncertain: boolean;
+  /** The network's ten probabilities for it. */
+  probs: Float32Array;
+}
+
+/** A number read from an image (readNumber), digits left to right. */
+export interface NumberReading {
+  /** The digits as a string ("417"), or null when the image has no ink. */
+  number: string | null;
+  /** The weakest digit's confidence (0 when number is null). */
+  confidence: number;
+  digits: NumberDigit[];
+  /** True when read through the photo path. */
+  photo: boolean;
+  /** Touching digits that were split apart. */
+  split: number;
+  /** More than constants.NumberLimits.maxDigits digits: the first ones kept. */
+  truncated: boolean;
+  /** Milliseconds the call took. */
+  ms: number;
+}
+
 /** One layer of a model. */
 export interface LayerInfo {
   name: string;
@@ -254,8 +285,12 @@ export declare const constants: Readonly<{
   Optimizer: Readonly<{ sgd: number; adam: number }>;
   AugmentDefaults: Readonly<Required<AugmentOptions>>;
   LayerKinds: ReadonlyArray<Readonly<{ keyword: string; name: string }>>;
+  /** The most digits a number holds, and the confidence below which a digit is uncertain. */
+  NumberLimits: Readonly<{ maxDigits: number; unsure: number }>;
   NetInfo: StructLayout;
   PreprocessInfo: StructLayout;
+  NumberResult: StructLayout;
+  NumberDigit: StructLayout;
 }>;
 
 /** What every failure throws: the message (the core's, when it failed), the status code and its name. */
@@ -319,6 +354,7 @@ export declare class Net {
   meta(key: string): string | null;
   setMeta(entries: Record<string, string>): void;
   predictImage(image: Pixels): Prediction;
+  readNumber(image: Pixels): NumberReading;
   predictInput(x: FloatInput): Prediction;
   predictBatch(x: FloatInput, options?: BatchOptions): Float32Array;
   evaluate(x: FloatInput, labels: Labels, options?: EvaluateOptions): Evaluation;
@@ -338,6 +374,9 @@ export declare class Recognizer implements Disposable {
   info(): ModelInfo;
   predict(image: ImageSource): Promise<Prediction>;
   predictSync(image: SyncImageSource): Prediction;
+  /** Every digit written side by side: the number, each digit's reading and box. */
+  readNumber(image: ImageSource): Promise<NumberReading>;
+  readNumberSync(image: SyncImageSource): NumberReading;
   /** A 28x28 input (an MNIST digit). */
   predictInput(x: FloatInput): Promise<Prediction>;
   predictInputSync(x: FloatInput): Prediction;
@@ -405,6 +444,7 @@ export interface RemoteRecognizer extends Disposable {
   loadModel(model: ModelSource): Promise<ModelInfo>;
   info(): Promise<ModelInfo>;
   predict(image: ImageSource): Promise<Prediction>;
+  readNumber(image: ImageSource): Promise<NumberReading>;
   predictInput(x: FloatInput): Promise<Prediction>;
   predictBatch(x: FloatInput, options?: BatchOptions): Promise<Float32Array>;
   evaluate(x: FloatInput, labels: Labels, options?: EvaluateOptions): Promise<Evaluation>;

@@ -6,6 +6,7 @@
  *   const r = await createRecognizer();          // the default model
  *   const { digit, confidence, probs, input, empty, uncertain, box, ms } =
  *     await r.predict(canvas);    // or ImageData, an <img>, a Blob, ...
+ *   const { number, confidence, digits } = await r.readNumber(canvas);  // "417"
  *   r.dispose();
  *
  *   const t = await createTrainer({ arch: 'mlp', lr: 1e-3 });
@@ -28,7 +29,9 @@
  */
 
 import { defaultModelUrl, wasmUrls } from './assets.js';
-import { ImageLimits, NetInfo, Optimizer, PreprocessInfo, Status } from './constants.js';
+import {
+  ImageLimits, NetInfo, NumberDigit, NumberLimits, NumberResult, Optimizer, PreprocessInfo, Status,
+} from './constants.js';
 import { DISPOSE, DigitsError, disposedError } from './errors.js';
 import { host } from './host.js';
 import { toPixels, toPixelsSync } from './image.js';
@@ -589,6 +592,45 @@ export class Net {
     return this.result(m.check(st), probs, input, t0, info);
   }
 
+  /* Canvas or photo pixels {data, width, height} (RGBA) -> the number
+   * written there (read_number, dg_read_number): {number, confidence,
+   * digits: [{digit, confidence, box: [x, y, w, h], uncertain, probs}],
+   * photo, split, truncated, ms}. number is the digits as a string, left to
+   * right, or null when there is no ink (digits [], confidence 0); the
+   * number's confidence is its weakest digit's; uncertain marks a digit
+   * read with less than NumberLimits.unsure. One digit reads exactly as
+   * predictImage. */
+  readNumber(image) {
+    const t0 = performance.now();
+    const m = this.mod, h = this.h();
+    if (!image || typeof image !== 'object')
+      throw new DigitsError('readNumber: expected an ImageData or {data, width, height}',
+                            Status.ARG);
+    const { data, width, height } = image;
+    checkImage(data, width, height, 4);
+    const max = NumberLimits.maxDigits;
+    const px = m.put('pixels', data);
+    const out = m.scratchBuf('number', NumberResult.bytes);
+    const cp = m.scratchBuf('nconf', (1 + max) * 4);
+    const pp = m.scratchBuf('nprobs', max * 10 * 4);
+    const n = m.check(m.exports.read_number(h, px, width, height, out, cp, pp));
+    if (data.length > BIG_SCRATCH) m.dropScratch('pixels');
+    const r = readStruct(m, out, NumberResult);
+    const conf = m.floats(cp, 1 + n), probs = m.floats(pp, n * 10);
+    const v = m.i32(out, NumberResult.bytes >> 2), base = NumberResult.fields.digits[0] >> 2;
+    const f = NumberDigit.fields, stride = NumberDigit.bytes >> 2;
+    const digits = [];
+    for (let i = 0; i < n; i++) {
+      const at = (name, k = 0) => v[base + i * stride + (f[name][0] >> 2) + k];
+      digits.push({ digit: at('digit'), confidence: conf[1 + i],
+                    box: [at('box'), at('box', 1), at('box', 2), at('box', 3)],
+                    uncertain: at('unsure') === 1, probs: probs.slice(i * 10, i * 10 + 10) });
+    }
+    return { number: n ? digits.map((d) => d.digit).join('') : null,
+             confidence: n ? conf[0] : 0, digits, photo: r.photo === 1, split: r.split,
+             truncated: r.truncated === 1, ms: performance.now() - t0 };
+  }
+
   /* One input of inputSize floats (a 28x28 digit, ink = 1) -> result; its
    * input is x itself (a copy only if x was not a Float32Array). */
   predictInput(x) {
@@ -732,6 +774,20 @@ export class Recognizer {
   predictSync(image) {
     const net = this.need();
     return net.predictImage(toPixelsSync(image));
+  }
+
+  /* The number written in an image (the same sources as predict) ->
+   * {number, confidence, digits: [{digit, confidence, box, uncertain,
+   * probs}], photo, split, truncated, ms} (Net.readNumber); number null
+   * when there is no ink. */
+  async readNumber(image) {
+    this.need();
+    return this.readNumberSync(await toPixels(image));
+  }
+
+  /* The same at once, for the sources predictSync takes. */
+  readNumberSync(image) {
+    return this.need().readNumber(toPixelsSync(image));
   }
 
   /* A 28x28 float input (an MNIST digit) -> the same result shape. */

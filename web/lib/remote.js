@@ -18,7 +18,7 @@ import { Status } from './constants.js';
 import { DISPOSE, DigitsError, disposedError } from './errors.js';
 import { isBlob, toPixels } from './image.js';
 
-/* The methods each kind forwards as they are (predict, fit and dispose
+/* The methods each kind forwards as they are (predict, readNumber, fit and dispose
  * have their own), also the worker's list of what may be called. */
 export const METHODS = Object.freeze({
   recognizer: ['loadModel', 'info', 'predictInput', 'predictBatch', 'evaluate', 'saveModel'],
@@ -153,19 +153,32 @@ class RemoteRoot extends Remote {
 /* createRecognizer({ worker: true }): Recognizer's methods, as promises. */
 export class RemoteRecognizer extends RemoteRoot {
   /* An image -> the same result as Recognizer.predict. */
-  async predict(image) {
+  predict(image) { return this.withImage('predict', image); }
+
+  /* An image -> the same result as Recognizer.readNumber. */
+  readNumber(image) { return this.withImage('readNumber', image); }
+
+  /* Call method with an image as its pixels (a Blob as it is: the worker
+   * decodes it). */
+  async withImage(method, image) {
     if (this.disposed) throw disposedError(this.what);
-    if (isBlob(image)) return this.call('predict', [image]);
+    if (isBlob(image)) return this.call(method, [image]);
     const px = await toPixels(image);
     /* pixels we made (from a canvas, an <img>, ...) move to the worker */
     const own = px !== image && ArrayBuffer.isView(px.data);
-    return this.call('predict', [{ data: px.data, width: px.width, height: px.height }],
+    return this.call(method, [{ data: px.data, width: px.width, height: px.height }],
                      own ? [px.data.buffer] : []);
   }
 
   /* predictSync does not exist across a worker: predict. */
   predictSync() {
     throw new DigitsError('predictSync: not with { worker: true } (use predict)', Status.ARG);
+  }
+
+  /* Nor readNumberSync: readNumber. */
+  readNumberSync() {
+    throw new DigitsError('readNumberSync: not with { worker: true } (use readNumber)',
+                          Status.ARG);
   }
 }
 forward(RemoteRecognizer, 'recognizer');

@@ -1,0 +1,108 @@
+/* number.mjs: readNumber (issue 23), the read_number export over
+ * dg_read_number, in every build. A three-digit number composed from MNIST
+ * test digits (dark ink on light paper, spaced apart) reads as
+ * `digits predict --number --json` reads the same picture as a PGM: the
+ * same digits, the same boxes to the pixel, confidences within 1e-5. A
+ * lone digit reads as predict does; a blank image gives number null; bad
+ * input throws a DigitsError (from JS, and from C through the export). */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import {
+  describeBuilds, digits, env, grayToRgba, mnist, native, rejects, scratch, writePgm,
+} from './lib/harness.mjs';
+
+const model = join(env.models, 'default.safetensors');
+const TOL = 1e-5;
+
+/* MNIST test digits (white on black, 28x28) side by side on white paper,
+ * each scaled by `scale` (nearest neighbour), `gap` pixels apart. */
+function compose(indices, { scale = 3, gap = 16, margin = 20 } = {}) {
+  const t = mnist('t10k', Math.max(...indices) + 1);
+  const s = 28 * scale;
+  const width = 2 * margin + indices.length * s + (indices.length - 1) * gap;
+  const height = 2 * margin + s;
+  const gray = new Uint8Array(width * height).fill(255);
+  indices.forEach((k, j) => {
+    const x0 = margin + j * (s + gap);
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++)
+        gray[(margin + y) * width + x0 + x] =
+          255 - t.pixels[k * 784 + Math.floor(y / scale) * 28 + Math.floor(x / scale)];
+  });
+  return { gray, width, height, label: [...indices].map((k) => t.labels[k]).join('') };
+}
+
+/* t10k images 0, 1, 2 are a 7, a 2 and a 1 */
+const three = compose([0, 1, 2]);
+const one = compose([0]);
+const blank = { gray: new Uint8Array(200 * 100).fill(255), width: 200, height: 100 };
+const rgba = (p) => ({ data: grayToRgba(p.gray), width: p.width, height: p.height });
+
+const tmp = scratch('number');
+const files = { three: join(tmp, 'three.pgm'), one: join(tmp, 'one.pgm') };
+writePgm(files.three, three.width, three.height, three.gray);
+writePgm(files.one, one.width, one.height, one.gray);
+let nat = null;
+
+test('native predict --number --json reads the composed number', () => {
+  const r = native(['predict', '--number', '--json', '--model', model, files.three]);
+  assert.ok(r.status === 0, `native --number: exit status ${r.status}: ${r.stderr}`);
+  nat = JSON.parse(r.stdout.trim());
+  assert.ok(nat.number === three.label, `native reads ${three.label}: ${r.stdout}`);
+});
+
+describeBuilds({ model }, (b, ctx) => {
+  test('a three-digit number: the same digits, boxes and confidences as the CLI', async () => {
+    assert.ok(nat, `${b}: the native reading exists`);
+    const res = await ctx.rec.readNumber(rgba(three));
+    assert.ok(res.number === nat.number, `${b}: number ${res.number}, native ${nat.number}`);
+    assert.ok(res.digits.length === nat.digits.length, `${b}: ${res.digits.length} digits, ` +
+              `native ${nat.digits.length}`);
+    assert.ok(Math.abs(res.confidence - nat.confidence) <= TOL,
+              `${b}: confidence ${res.confidence}, native ${nat.confidence}`);
+    res.digits.forEach((d, i) => {
+      const n = nat.digits[i];
+      assert.ok(d.digit === n.digit, `${b}: digit ${i}: ${d.digit}, native ${n.digit}`);
+      assert.deepEqual(d.box, n.box, `${b}: digit ${i}'s box ${d.box}, native ${n.box}`);
+      assert.ok(Math.abs(d.confidence - n.confidence) <= TOL,
+                `${b}: digit ${i}'s confidence ${d.confidence}, native ${n.confidence}`);
+      assert.ok(d.uncertain === n.unsure, `${b}: digit ${i} uncertain ${d.uncertain}`);
+      assert.ok(d.probs.length === 10 && d.probs[d.digit] === d.confidence,
+                `${b}: digit ${i}'s probs hold its confidence`);
+    });
+    assert.ok(res.photo === nat.photo && res.split === nat.split,
+              `${b}: photo ${res.photo}/${nat.photo}, split ${res.split}/${nat.split}`);
+  });
+
+  test('a lone digit reads as predict', async () => {
+    const [p, n] = [await ctx.rec.predict(rgba(one)), await ctx.rec.readNumber(rgba(one))];
+    assert.ok(n.number === String(p.digit) && n.digits.length === 1,
+              `${b}: lone digit: readNumber ${n.number}, predict ${p.digit}`);
+    assert.ok(n.digits[0].confidence === p.confidence && n.confidence === p.confidence,
+              `${b}: the same confidence: ${n.digits[0].confidence} vs ${p.confidence}`);
+    assert.deepEqual(Array.from(n.digits[0].probs), Array.from(p.probs), `${b}: the same probs`);
+    assert.deepEqual(n.digits[0].box, p.box, `${b}: the same box`);
+  });
+
+  test('a blank image: number null', async () => {
+    const res = await ctx.rec.readNumber(rgba(blank));
+    assert.ok(res.number === null && res.digits.length === 0 && res.confidence === 0,
+              `${b}: blank: ${JSON.stringify(res)}`);
+  });
+
+  test('bad input: a DigitsError', async () => {
+    const isArg = (e) => e instanceof digits.DigitsError && e.code === digits.Status.ARG;
+    await rejects(() => ctx.rec.readNumber({ data: new Uint8Array(10), width: 5, height: 5 }),
+                  `${b}: 10 bytes for 5x5`, (e) => isArg(e) && /10 bytes for 5x5x4/.test(e.message));
+    await rejects(() => ctx.rec.readNumber(42), `${b}: a number`, isArg);
+    assert.throws(() => ctx.rec.readNumberSync({ data: new Uint8Array(0), width: 0, height: 0 }),
+                  (e) => isArg(e) && /0x0/.test(e.message), `${b}: 0x0 image`);
+    /* the export itself refuses a null image with the C message */
+    const m = ctx.rec.mod;
+    const out = m.scratchBuf('t-number', digits.constants.NumberResult.bytes);
+    const st = m.exports.read_number(ctx.rec.net.h(), 0, 10, 10, out, out, out);
+    assert.throws(() => m.check(st), (e) => isArg(e) && /number: null argument/.test(e.message),
+                  `${b}: read_number with no pixels: status ${st}`);
+  });
+});
