@@ -1,9 +1,11 @@
 /* f16.mjs IN OUT: a model file with its F32 tensors rounded to F16 (to
  * nearest, ties to even), half the size; the loader reads both dtypes.
- * Metadata is kept, with "storage" added to say so. Refuses values beyond
- * F16's range rather than turning them into infinities.
+ * Metadata is kept, with "storage" added to say so and "crc32" (when the
+ * file has one) recomputed for the new bytes. Refuses values beyond F16's
+ * range rather than turning them into infinities.
  *   node models/f16.mjs models/mlp-dropout.safetensors models/mlp-dropout.safetensors */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
 
@@ -55,6 +57,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       outHead[name] = { dtype: 'F16', shape: t.shape, data_offsets: [off, off + bytes.length] };
       blobs.push(bytes);
       off += bytes.length;
+    }
+    /* the loader's check: CRC-32 of the arch string, then every tensor byte */
+    const meta = outHead.__metadata__;
+    if (meta?.crc32 !== undefined) {
+      if (typeof meta.arch !== 'string') throw new Error('crc32 without an arch string');
+      meta.crc32 = crc32(Buffer.concat(blobs), crc32(meta.arch)).toString(16).padStart(8, '0');
     }
     let json = JSON.stringify(outHead);
     json += ' '.repeat((8 - (json.length % 8)) % 8);  /* data 8-byte aligned */
