@@ -1639,93 +1639,89 @@ void dg_bn_grad(const dg_exec *ex, const float *x, const float *dy, const float 
 
 /* Channels are innermost, so a window is p*p runs of c contiguous floats,
  * compared a vector of channels at a time in the reference's order:
- * dg_vmax(x, best) is its "x > best ? x : best" and the position moves on
- * the same comparison, so out and arg match it exactly. */
-void dg_maxpool(const dg_exec *ex, const float *in, int n, int h, int w, int c, int p, float *out,
-                float *arg) {
-  int oh = h / p, ow = w / p;
-  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
-  int rows = n * oh, cv = c / DG_VW * DG_VW;
-  int nt = threads_for(ex, (double)rows * ow * p * p * c, 1 << 16);
-  (void)nt;
-  DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
-  for (int row = 0; row < rows; row++) {
-    int b = row / oh, oy = row % oh;
-    for (int ox = 0; ox < ow; ox++) {
-      size_t o = ((size_t)row * ow + ox) * c;
-      const float *x0 = in + (((size_t)b * h + oy * p) * w + ox * p) * c;
-      for (int ch = 0; ch < c; ch += DG_VW) {
-        int cnt = ch < cv ? DG_VW : c - ch; /* a partial last vector */
-        dg_vf best = cnt == DG_VW ? dg_vload(x0 + ch) : dg_vload_n(x0 + ch, cnt);
-        dg_vf pos = dg_vzero();
-        for (int dy = 0; dy < p; dy++)
-          for (int dx = 0; dx < p; dx++) {
-            if (dy == 0 && dx == 0) continue;
-            const float *xp = x0 + ((size_t)dy * w + dx) * c + ch;
-            dg_vf x = cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt);
-            pos = dg_vselect_gt(x, best, dg_vset1((float)(dy * p + dx)), pos);
-            best = dg_vmax(x, best);
+ * dg_vmax(v, best) is its "v > best ? v : best" and the position moves on
+ * the same comparison, so out and arg match it exactly. bn = 0 pools x
+ * itself (dg_maxpool); bn = 1 pools v = x * scale + shift, ReLU'd if relu,
+ * computed as read (the vector arithmetic of dg_scale_shift), and keeps
+ * the chosen x in xk if xk (dg_scale_shift_maxpool). One pooled row. */
+DG_INLINE void maxpool_row(const int bn, int row, const float *x, int h,
+                           int w, int c, const float *scale,
+                           const float *shift, int relu, int p, float *out,
+                           float *arg, float *xk) {
+  int oh = h / p, ow = w / p, cv = c / DG_VW * DG_VW;
+  int b = row / oh, oy = row % oh;
+  for (int ox = 0; ox < ow; ox++) {
+    size_t o = ((size_t)row * ow + ox) * c;
+    const float *x0 = x + (((size_t)b * h + oy * p) * w + ox * p) * c;
+    for (int ch = 0; ch < c; ch += DG_VW) {
+      int cnt = ch < cv ? DG_VW : c - ch; /* a partial last vector */
+      dg_vf sc = dg_vzero(), sh = dg_vzero();
+      if (bn) {
+        sc = cnt == DG_VW ? dg_vload(scale + ch) : dg_vload_n(scale + ch, cnt);
+        sh = cnt == DG_VW ? dg_vload(shift + ch) : dg_vload_n(shift + ch, cnt);
+      }
+      dg_vf best = dg_vzero(), pos = dg_vzero(), bx = dg_vzero();
+      for (int dy = 0; dy < p; dy++)
+        for (int dx = 0; dx < p; dx++) {
+          const float *xp = x0 + ((size_t)dy * w + dx) * c + ch;
+          dg_vf xv = cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt);
+          dg_vf v = xv;
+          if (bn) v = dg_vfma(xv, sc, sh);
+          if (bn && relu) v = dg_vmax(v, dg_vzero());
+          if (dy == 0 && dx == 0) {
+            best = v, bx = xv;
+            continue;
           }
-        if (cnt == DG_VW) {
-          dg_vstore(out + o + ch, best);
-          dg_vstore(arg + o + ch, pos);
-        } else {
-          dg_vstore_n(out + o + ch, best, cnt);
-          dg_vstore_n(arg + o + ch, pos, cnt);
+          pos = dg_vselect_gt(v, best, dg_vset1((float)(dy * p + dx)), pos);
+          if (bn) bx = dg_vselect_gt(v, best, xv, bx);
+          best = dg_vmax(v, best);
         }
+      if (cnt == DG_VW) {
+        dg_vstore(out + o + ch, best);
+        dg_vstore(arg + o + ch, pos);
+        if (bn && xk) dg_vstore(xk + o + ch, bx);
+      } else {
+        dg_vstore_n(out + o + ch, best, cnt);
+        dg_vstore_n(arg + o + ch, pos, cnt);
+        if (bn && xk) dg_vstore_n(xk + o + ch, bx, cnt);
       }
     }
   }
 }
 
-/* dg_maxpool's loop on y = relu(x * scale + shift), computed as read:
- * the same vector arithmetic as dg_scale_shift, the same comparisons as
- * dg_maxpool. */
+/* maxpool_row over the n * (h / p) pooled rows, bn = 0 without scale,
+ * shift (dg_maxpool), bn = 1 with them. Each value of bn has a loop (and
+ * a parallel region) of its own, so the row's tests of bn fold away. */
+static void maxpool_rows(const dg_exec *ex, int bn, const float *x, int n,
+                         int h, int w, int c, const float *scale,
+                         const float *shift, int relu, int p, float *out,
+                         float *arg, float *xk) {
+  int oh = h / p, ow = w / p;
+  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
+  int rows = n * oh;
+  int nt = threads_for(ex, (double)rows * ow * p * p * c, 1 << 16);
+  (void)nt;
+  if (bn) {
+    DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
+    for (int row = 0; row < rows; row++)
+      maxpool_row(1, row, x, h, w, c, scale, shift, relu, p, out, arg, xk);
+  } else {
+    DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
+    for (int row = 0; row < rows; row++)
+      maxpool_row(0, row, x, h, w, c, NULL, NULL, 0, p, out, arg, NULL);
+  }
+}
+
+void dg_maxpool(const dg_exec *ex, const float *in, int n, int h, int w, int c, int p, float *out,
+                float *arg) {
+  maxpool_rows(ex, 0, in, n, h, w, c, NULL, NULL, 0, p, out, arg, NULL);
+}
+
+/* dg_maxpool's loop on y = relu(x * scale + shift), computed as read. */
 void dg_scale_shift_maxpool(const dg_exec *ex, const float *x, int n, int h, int w, int c,
                             const float *scale, const float *shift, int relu,
                             int p, float *out, float *arg, float *xk) {
-  int oh = h / p, ow = w / p;
-  if (n <= 0 || oh <= 0 || ow <= 0 || c <= 0) return;
-  int rows = n * oh, cv = c / DG_VW * DG_VW;
-  int nt = threads_for(ex, (double)rows * ow * p * p * c, 1 << 16);
-  (void)nt;
-  DG_OMP(parallel for schedule(dynamic, 16) num_threads(nt) if (nt > 1))
-  for (int row = 0; row < rows; row++) {
-    int b = row / oh, oy = row % oh;
-    for (int ox = 0; ox < ow; ox++) {
-      size_t o = ((size_t)row * ow + ox) * c;
-      const float *x0 = x + (((size_t)b * h + oy * p) * w + ox * p) * c;
-      for (int ch = 0; ch < c; ch += DG_VW) {
-        int cnt = ch < cv ? DG_VW : c - ch;
-        dg_vf sc = cnt == DG_VW ? dg_vload(scale + ch) : dg_vload_n(scale + ch, cnt);
-        dg_vf sh = cnt == DG_VW ? dg_vload(shift + ch) : dg_vload_n(shift + ch, cnt);
-        dg_vf best = dg_vzero(), pos = dg_vzero(), bx = dg_vzero();
-        for (int dy = 0; dy < p; dy++)
-          for (int dx = 0; dx < p; dx++) {
-            const float *xp = x0 + ((size_t)dy * w + dx) * c + ch;
-            dg_vf xv = cnt == DG_VW ? dg_vload(xp) : dg_vload_n(xp, cnt);
-            dg_vf v = dg_vfma(xv, sc, sh);
-            if (relu) v = dg_vmax(v, dg_vzero());
-            if (dy == 0 && dx == 0) {
-              best = v, bx = xv;
-              continue;
-            }
-            pos = dg_vselect_gt(v, best, dg_vset1((float)(dy * p + dx)), pos);
-            bx = dg_vselect_gt(v, best, xv, bx);
-            best = dg_vmax(v, best);
-          }
-        if (cnt == DG_VW) {
-          dg_vstore(out + o + ch, best);
-          dg_vstore(arg + o + ch, pos);
-          if (xk) dg_vstore(xk + o + ch, bx);
-        } else {
-          dg_vstore_n(out + o + ch, best, cnt);
-          dg_vstore_n(arg + o + ch, pos, cnt);
-          if (xk) dg_vstore_n(xk + o + ch, bx, cnt);
-        }
-      }
-    }
-  }
+  maxpool_rows(ex, 1, x, n, h, w, c, scale, shift, relu, p, out, arg, xk);
 }
 
 size_t dg_maxpool_bn_work(int n, int h, int w, int c, int p) {
