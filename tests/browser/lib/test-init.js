@@ -2,8 +2,8 @@
  * index.html (page-kit.mjs), before any module. ?without=A,B takes features
  * away as an older engine lacks them: OffscreenCanvas, DecompressionStream,
  * relaxed (WebAssembly.validate refuses relaxed-SIMD modules), simd (it
- * refuses every SIMD module). window.__digits counts the readings and keeps
- * the last one's probabilities. */
+ * refuses every SIMD module), indexedDB. window.__digits counts the
+ * readings and keeps the last one's probabilities. */
 (function () {
   'use strict';
   var without = (new URLSearchParams(location.search).get('without') || '').split(',');
@@ -14,6 +14,11 @@
       if (!(name in window)) gone.push(name);
     }
   });
+  /* no IndexedDB (a private window in some engines, a blocked storage) */
+  if (without.indexOf('indexedDB') >= 0) {
+    Object.defineProperty(window, 'indexedDB', { value: undefined, configurable: true });
+    gone.push('indexedDB');
+  }
   var noSimd = without.indexOf('simd') >= 0, noRelaxed = noSimd || without.indexOf('relaxed') >= 0;
   if (noRelaxed && typeof WebAssembly === 'object') {
     var validate = WebAssembly.validate;
