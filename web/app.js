@@ -1,6 +1,8 @@
 /* app.js: the page's shell. Wires the pad (draw.js) to the recogniser
  * (lib/digits.js, the only way into WebAssembly), shows the reading (digit,
- * confidence, bars, the 28x28 input), the model chooser, the random MNIST
+ * confidence, bars, the 28x28 input; or, when the pad holds several digits
+ * side by side, the number with each digit boxed on the pad and the unsure
+ * ones marked), the model chooser, the random MNIST
  * digit button, online/offline state and the service worker's
  * "update available" prompt.
  *
@@ -33,6 +35,7 @@ const ui = {
   input: $('input'), undo: $('undo'), clear: $('clear'), random: $('random'),
   model: $('model'), modelInfo: $('model-info'), build: $('build'), net: $('net'),
   sampleNote: $('sample-note'), hint: $('pad-hint'), error: $('error'), corner: $('pad-reading'),
+  boxes: $('pad-boxes'),
 };
 
 /* The corner copy of the reading over the pad (shown on small screens). */
@@ -77,6 +80,7 @@ function clearBars() {
 }
 
 function showEmpty() {
+  showBoxes(null);
   ui.pred.dataset.state = 'empty';
   ui.pred.dataset.digit = '';
   ui.pred.textContent = '';
@@ -91,6 +95,7 @@ function showEmpty() {
  * competing shapes show "?" and say what to do, since a photo that reads
  * as nothing is a result, not an empty pad. */
 function showPhotoResult(res) {
+  showBoxes(null);
   if (!res.empty && !res.uncertain) {
     showResult(res);
     if (ui.pred.dataset.state === 'sure') ui.msg.textContent = `The photo reads as ${res.digit}.`;
@@ -113,6 +118,7 @@ function showPhotoResult(res) {
 
 function showResult(res) {
   if (res.empty) return showEmpty();
+  showBoxes(null);
   const { digit, confidence, probs } = res;
   const sure = confidence >= UNSURE;
   ui.pred.dataset.state = sure ? 'sure' : 'unsure';
@@ -137,6 +143,62 @@ function showResult(res) {
     li.querySelector('.p').textContent = probs[d] >= 0.001 ? pct(probs[d]) : '';
   }
   drawInput(res.input);
+}
+
+/* Several digits (readNumber): the number, each digit boxed on the pad
+ * with its reading, the unsure ones marked. */
+function showNumber(num) {
+  const { number, confidence, digits } = num;
+  const unsure = digits.filter((d) => d.uncertain).map((d) => d.digit);
+  ui.pred.dataset.state = 'number';
+  ui.pred.dataset.digit = '';
+  ui.pred.dataset.number = number;
+  ui.pred.dataset.confidence = confidence.toFixed(4);
+  ui.pred.style.setProperty('--n', String(digits.length));
+  ui.pred.replaceChildren(...digits.map((d) => {
+    const span = document.createElement('span');
+    span.textContent = String(d.digit);
+    if (d.uncertain) span.className = 'unsure';
+    return span;
+  }));
+  ui.conf.textContent = unsure.length ? `${unsure.length} of ${digits.length} digits unsure`
+    : `${pct(confidence)} sure`;
+  ui.msg.textContent = unsure.length ? `Reads as ${number}; check the marked digits.`
+    : `Reads as the number ${number}.`;
+  ui.pred.setAttribute('aria-label', `the number ${number}` + (unsure.length
+    ? `, unsure of ${unsure.length === 1 ? 'one digit' : `${unsure.length} digits`}`
+    : `, ${pct(confidence)} sure`));
+  showCorner(unsure.length ? 'unsure' : 'sure', number, pct(confidence));
+  clearBars();
+  drawInput(null);
+  showBoxes(num);
+}
+
+/* A box over the pad around each digit of a number, with its reading
+ * (num: readNumber's result with the snapshot's width and height; null
+ * takes them away, and the number from the reading's data-number). */
+function showBoxes(num) {
+  if (!num) {
+    if (ui.boxes.firstChild) ui.boxes.replaceChildren();
+    delete ui.pred.dataset.number;
+    return;
+  }
+  const pc = (v, of) => `${((v / of) * 100).toFixed(3)}%`;
+  ui.boxes.replaceChildren(...num.digits.map((d) => {
+    const [x, y, w, h] = d.box;
+    const el = document.createElement('div');
+    el.className = 'digit-box';
+    el.dataset.digit = String(d.digit);
+    el.dataset.uncertain = d.uncertain ? '1' : '0';
+    el.style.left = pc(x, num.width);
+    el.style.top = pc(y, num.height);
+    el.style.width = pc(w, num.width);
+    el.style.height = pc(h, num.height);
+    const label = document.createElement('b');
+    label.textContent = d.uncertain ? `${d.digit}?` : String(d.digit);
+    el.append(label);
+    return el;
+  }));
 }
 
 /* The 28x28 input in the pad's colours (ink = 1). */
@@ -190,8 +252,9 @@ async function run() {
   if (photoShown) return rereadPhoto();
   busy = true;
   try {
-    const res = pad.isEmpty() ? { empty: true } : await recognizer.predict(pad.snapshot(SNAP));
-    showResult(res);
+    const res = pad.isEmpty() ? { empty: true } : await readPad();
+    if (res.number != null) showNumber(res);
+    else showResult(res);
     if (announceNext) announce();
     document.dispatchEvent(new CustomEvent('digits:reading', { detail: res }));
   } catch (e) {
@@ -203,6 +266,20 @@ async function run() {
       schedule();
     }
   }
+}
+
+/* The pad's reading: the number when the drawing holds several digits
+ * side by side (with the snapshot's size, for the boxes), else predict's,
+ * exactly as for one digit. One shape cut into digits (touching digits)
+ * counts as a number only when the reader is sure of them: a long dash or
+ * a scribble is one unsure reading, not a row of guesses. */
+async function readPad() {
+  const img = pad.snapshot(SNAP);
+  const num = await recognizer.readNumber(img);
+  const oneShape = num.split === num.digits.length - 1;
+  if (num.digits.length > 1 && !(oneShape && num.confidence < UNSURE))
+    return { ...num, width: img.width, height: img.height };
+  return recognizer.predict(img);
 }
 
 /* ---- pad ---- */

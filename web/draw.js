@@ -1,23 +1,26 @@
 /* draw.js: the drawing pad. Owns a <canvas>, turns pointer input (mouse,
  * touch, pen) into smooth strokes and keeps the drawing as a list of items
- * in pad-relative coordinates (0..1), so it can be redrawn at any size, in
+ * in units of the pad's shorter side, from its centre, so it can be redrawn
+ * at any size and shape (a square pad on a phone, a wide one for numbers in
+ * landscape; turning the phone keeps the drawing's shape, centred), in
  * either colour scheme, and undone one item at a time.
  *
  *   const pad = new Pad(canvas, { onChange(kind) {} });  // 'draw' | 'end' | 'clear' | 'undo' | 'image'
  *   pad.clear(); pad.undo(); pad.setDigit(bytes28x28); pad.isEmpty();
- *   pad.snapshot(280) -> ImageData of the drawing at 280x280
+ *   pad.snapshot(280) -> ImageData of the drawing, its shorter side 280 px
  *
  * Strokes are quadratic curves through the midpoints of successive points,
- * about 1/14 of the pad wide (an MNIST pen: ~2 px of a 28 px digit). Colours
+ * about 1/14 of the pad's shorter side wide (an MNIST pen: ~2 px of a 28 px
+ * digit, when one digit fills the height). Colours
  * come from the canvas's CSS custom properties --pad-bg and --ink; the
  * recogniser's preprocessing accepts dark-on-light and light-on-dark.
  */
 
-const STROKE = 1 / 14;  /* stroke width as a fraction of the pad width */
+const STROKE = 1 / 14;  /* stroke width as a fraction of the pad's shorter side */
 
 /* A w x h canvas off screen: OffscreenCanvas where the engine has it (not
  * Safari before 16.4), else a detached <canvas>. */
-function offCanvas(w, h) {
+export function offCanvas(w, h) {
   if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(w, h);
   const c = document.createElement('canvas');
   c.width = w;
@@ -30,7 +33,7 @@ export class Pad {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d');
     this.onChange = onChange;
-    this.items = [];      /* {kind:'stroke', pts:[x,y,...]} | {kind:'digit', img:ImageData-like} */
+    this.items = [];      /* {kind:'stroke', pts:[x,y,...]} | {kind:'digit', bytes, size} */
     this.active = null;   /* the stroke being drawn */
     this.pointerId = null;
     this.colors = { bg: '#fff', ink: '#000' };
@@ -85,7 +88,8 @@ export class Pad {
   }
 
   /* Replace the drawing with a 28x28 MNIST digit (bytes, 255 = ink),
-   * scaled to the whole pad as MNIST frames it (20 px digit in 28). */
+   * scaled to the pad's centred square as MNIST frames it (20 px digit in
+   * 28). */
   setDigit(bytes, size = 28) {
     this.items = [{ kind: 'digit', bytes, size }];
     this.active = null;
@@ -95,9 +99,12 @@ export class Pad {
 
   /* ---- pointer input ---- */
 
+  /* A pointer's position in drawing units (the shorter side, from the
+   * centre). */
   point(e) {
     const r = this.canvas.getBoundingClientRect();
-    return [(e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height];
+    const s = Math.min(r.width, r.height) || 1;
+    return [(e.clientX - r.left - r.width / 2) / s, (e.clientY - r.top - r.height / 2) / s];
   }
 
   down(e) {
@@ -121,8 +128,8 @@ export class Pad {
       const p = this.active.pts;
       const lx = p[p.length - 2], ly = p[p.length - 1];
       /* skip sub-pixel jitter */
-      if (Math.abs(x - lx) * this.canvas.width < 0.75 &&
-          Math.abs(y - ly) * this.canvas.height < 0.75) continue;
+      const s = frame(this.canvas.width, this.canvas.height).s;
+      if (Math.abs(x - lx) * s < 0.75 && Math.abs(y - ly) * s < 0.75) continue;
       p.push(x, y);
       this.drawTail(p);
     }
@@ -141,59 +148,60 @@ export class Pad {
 
   /* ---- rendering ---- */
 
-  lineStyle(ctx, w) {
-    ctx.lineWidth = w * STROKE;
+  lineStyle(ctx, s) {
+    ctx.lineWidth = s * STROKE;
     ctx.lineCap = 'round';
     ctx.lineJoin = 'round';
     ctx.strokeStyle = this.colors.ink;
     ctx.fillStyle = this.colors.ink;
   }
 
-  drawDot(x, y, ctx = this.ctx, w = this.canvas.width, h = this.canvas.height) {
-    this.lineStyle(ctx, w);
+  drawDot(x, y, ctx = this.ctx, f = frame(this.canvas.width, this.canvas.height)) {
+    this.lineStyle(ctx, f.s);
     ctx.beginPath();
-    ctx.arc(x * w, y * h, (w * STROKE) / 2, 0, Math.PI * 2);
+    ctx.arc(f.x(x), f.y(y), (f.s * STROKE) / 2, 0, Math.PI * 2);
     ctx.fill();
   }
 
   /* While drawing: the newest piece, from the midpoint of the previous two
    * points, curving through the previous point, to the newest midpoint. */
   drawTail(p) {
-    const ctx = this.ctx, w = this.canvas.width, h = this.canvas.height;
+    const ctx = this.ctx, f = frame(this.canvas.width, this.canvas.height);
     const n = p.length / 2;
-    this.lineStyle(ctx, w);
+    this.lineStyle(ctx, f.s);
     ctx.beginPath();
     if (n === 2) {
-      ctx.moveTo(p[0] * w, p[1] * h);
-      ctx.lineTo(((p[0] + p[2]) / 2) * w, ((p[1] + p[3]) / 2) * h);
+      ctx.moveTo(f.x(p[0]), f.y(p[1]));
+      ctx.lineTo(f.x((p[0] + p[2]) / 2), f.y((p[1] + p[3]) / 2));
     } else {
       const i = (n - 3) * 2;
-      ctx.moveTo(((p[i] + p[i + 2]) / 2) * w, ((p[i + 1] + p[i + 3]) / 2) * h);
-      ctx.quadraticCurveTo(p[i + 2] * w, p[i + 3] * h,
-                           ((p[i + 2] + p[i + 4]) / 2) * w, ((p[i + 3] + p[i + 5]) / 2) * h);
+      ctx.moveTo(f.x((p[i] + p[i + 2]) / 2), f.y((p[i + 1] + p[i + 3]) / 2));
+      ctx.quadraticCurveTo(f.x(p[i + 2]), f.y(p[i + 3]),
+                           f.x((p[i + 2] + p[i + 4]) / 2), f.y((p[i + 3] + p[i + 5]) / 2));
     }
     ctx.stroke();
   }
 
   /* A whole stroke: straight to the first midpoint, quadratic curves
    * through the points, straight to the last point. */
-  drawStroke(ctx, p, w, h) {
+  drawStroke(ctx, p, f) {
     const n = p.length / 2;
-    if (n === 1) return this.drawDot(p[0], p[1], ctx, w, h);
-    this.lineStyle(ctx, w);
+    if (n === 1) return this.drawDot(p[0], p[1], ctx, f);
+    this.lineStyle(ctx, f.s);
     ctx.beginPath();
-    ctx.moveTo(p[0] * w, p[1] * h);
-    ctx.lineTo(((p[0] + p[2]) / 2) * w, ((p[1] + p[3]) / 2) * h);
+    ctx.moveTo(f.x(p[0]), f.y(p[1]));
+    ctx.lineTo(f.x((p[0] + p[2]) / 2), f.y((p[1] + p[3]) / 2));
     for (let i = 2; i + 2 < p.length; i += 2) {
-      ctx.quadraticCurveTo(p[i] * w, p[i + 1] * h,
-                           ((p[i] + p[i + 2]) / 2) * w, ((p[i + 1] + p[i + 3]) / 2) * h);
+      ctx.quadraticCurveTo(f.x(p[i]), f.y(p[i + 1]),
+                           f.x((p[i] + p[i + 2]) / 2), f.y((p[i + 1] + p[i + 3]) / 2));
     }
-    ctx.lineTo(p[p.length - 2] * w, p[p.length - 1] * h);
+    ctx.lineTo(f.x(p[p.length - 2]), f.y(p[p.length - 1]));
     ctx.stroke();
   }
 
-  /* A 28x28 digit as ink of the current colours, smoothly scaled. */
-  drawDigit(ctx, { bytes, size }, w, h) {
+  /* A 28x28 digit as ink of the current colours, smoothly scaled into the
+   * centred square. */
+  drawDigit(ctx, { bytes, size }, f) {
     const ink = parseColor(this.colors.ink);
     const small = offCanvas(size, size);
     const sctx = small.getContext('2d');
@@ -207,33 +215,44 @@ export class Pad {
     sctx.putImageData(img, 0, 0);
     ctx.imageSmoothingEnabled = true;
     ctx.imageSmoothingQuality = 'high';
-    ctx.drawImage(small, 0, 0, w, h);
+    ctx.drawImage(small, f.x(-0.5), f.y(-0.5), f.s, f.s);
   }
 
   paint(ctx, w, h) {
+    const f = frame(w, h);
     ctx.fillStyle = this.colors.bg;
     ctx.fillRect(0, 0, w, h);
     for (const it of this.items) {
-      if (it.kind === 'stroke') this.drawStroke(ctx, it.pts, w, h);
-      else this.drawDigit(ctx, it, w, h);
+      if (it.kind === 'stroke') this.drawStroke(ctx, it.pts, f);
+      else this.drawDigit(ctx, it, f);
     }
-    if (this.active) this.drawStroke(ctx, this.active.pts, w, h);
+    if (this.active) this.drawStroke(ctx, this.active.pts, f);
   }
 
   redraw() {
     this.paint(this.ctx, this.canvas.width, this.canvas.height);
   }
 
-  /* The drawing rendered afresh at size x size (not a resample of the
-   * screen), as the recogniser's input. */
+  /* The drawing rendered afresh with the pad's shape, its shorter side
+   * `size` px (not a resample of the screen), as the recogniser's input. */
   snapshot(size = 280) {
-    if (!this.snap || this.snap.width !== size) {
-      this.snap = offCanvas(size, size);
+    const cw = this.canvas.width, ch = this.canvas.height;
+    const w = Math.round(cw >= ch ? (size * cw) / ch : size);
+    const h = Math.round(cw >= ch ? size : (size * ch) / cw);
+    if (!this.snap || this.snap.width !== w || this.snap.height !== h) {
+      this.snap = offCanvas(w, h);
       this.snapCtx = this.snap.getContext('2d', { willReadFrequently: true });
     }
-    this.paint(this.snapCtx, size, size);
-    return this.snapCtx.getImageData(0, 0, size, size);
+    this.paint(this.snapCtx, w, h);
+    return this.snapCtx.getImageData(0, 0, w, h);
   }
+}
+
+/* Drawing units -> pixels of a w x h surface: s px a unit, the origin at
+ * its centre. */
+function frame(w, h) {
+  const s = Math.min(w, h), cx = w / 2, cy = h / 2;
+  return { s, x: (u) => cx + u * s, y: (v) => cy + v * s };
 }
 
 /* '#rgb', '#rrggbb' or 'rgb(r, g, b)' -> [r, g, b] */

@@ -18,6 +18,8 @@
  * ends in a sentence in the message element; the pad is never blocked.
  */
 
+import { offCanvas } from './draw.js';
+
 /* Limits of the C core (DG_IMAGE_MAX_DIM, DG_IMAGE_MAX_PIXELS): larger
  * images are drawn downscaled first. */
 const MAX_DIM = 16384;
@@ -28,14 +30,6 @@ const SAFE_CANVAS_PIXELS = 4096 * 4096;
 /* The camera guide: this share of the shorter side of what is visible. */
 const GUIDE = 0.7;
 
-/* A 2D canvas of w x h, offscreen where the engine has it. */
-function makeCanvas(w, h) {
-  if (typeof OffscreenCanvas === 'function') return new OffscreenCanvas(w, h);
-  const c = document.createElement('canvas');
-  c.width = w;
-  c.height = h;
-  return c;
-}
 
 /* ---- decoding ---- */
 
@@ -83,7 +77,7 @@ export function pixelsOf(src, sx = 0, sy = 0, sw = src.width, sh = src.height) {
   for (const limit of [MAX_PIXELS, SAFE_CANVAS_PIXELS]) {
     const [w, h] = fitCaps(sw, sh, limit);
     try {
-      const ctx = makeCanvas(w, h).getContext('2d', { willReadFrequently: true });
+      const ctx = offCanvas(w, h).getContext('2d', { willReadFrequently: true });
       if (!ctx) continue;
       ctx.imageSmoothingEnabled = true;
       ctx.imageSmoothingQuality = 'high';
@@ -201,7 +195,7 @@ function panelStatus(el) {
  * pad's square. */
 function previewOf(img) {
   const ps = Math.min(1, 1024 / Math.max(img.width, img.height));
-  const preview = makeCanvas(Math.max(1, Math.round(img.width * ps)),
+  const preview = offCanvas(Math.max(1, Math.round(img.width * ps)),
                              Math.max(1, Math.round(img.height * ps)));
   const pctx = preview.getContext('2d');
   pctx.imageSmoothingQuality = 'high';
@@ -371,7 +365,7 @@ function mountCamera(el, status, readFrame) {
     const v = el.video, vw = v.videoWidth, vh = v.videoHeight;
     if (!stream || !vw || !vh) return;
     const [x, y, w, h] = guideCrop(vw, vh);
-    const frame = makeCanvas(w, h);
+    const frame = offCanvas(w, h);
     const ctx = frame.getContext('2d', { willReadFrequently: true });
     ctx.drawImage(v, x, y, w, h, 0, 0, w, h);
     const pixels = ctx.getImageData(0, 0, w, h);

@@ -112,6 +112,21 @@ function ellipse(cx, cy, rx, ry, n) {
   return pts;
 }
 
+/* The digits of `text` (each in SHAPES) side by side in pad coordinates,
+ * for a pad of width/height `aspect`: SHAPES scaled into cells spread
+ * over the pad's width, with clear gaps between them. */
+export function numberLines(text, aspect = 1) {
+  const half = Math.max(1, aspect) / 2;
+  const step = Math.min(0.55, 0.64 * half), cell = Math.min(0.6, step);
+  const lines = [];
+  [...text].forEach((ch, k) => {
+    const dx = (k - (text.length - 1) / 2) * step;
+    for (const line of SHAPES[ch])
+      lines.push(line.map(([x, y]) => [0.5 + dx + (x - 0.5) * cell, 0.5 + (y - 0.5) * cell]));
+  });
+  return lines;
+}
+
 /* polyline -> points every `step` (pad units) */
 function densify(line, step = 0.02) {
   const out = [line[0]];
@@ -123,29 +138,37 @@ function densify(line, step = 0.02) {
   return out;
 }
 
-async function padBox(page) {
+/* Pad coordinates -> viewport px: (0..1, 0..1) is the pad's centred
+ * square (the whole pad when it is square; a wide pad has room left and
+ * right, below 0 and above 1), as draw.js keeps drawings. */
+export async function padBox(page) {
   const b = await page.locator('[data-testid="pad"]').boundingBox();
-  return (p) => [b.x + p[0] * b.width, b.y + p[1] * b.height];
+  const s = Math.min(b.width, b.height), cx = b.x + b.width / 2, cy = b.y + b.height / 2;
+  return (p) => [cx + (p[0] - 0.5) * s, cy + (p[1] - 0.5) * s];
 }
 
 /* Draw a digit from SHAPES with the mouse. */
-export async function drawMouse(page, digit) {
-  const at = await padBox(page);
-  for (const line of SHAPES[digit]) {
-    const pts = densify(line).map(at);
-    await page.mouse.move(...pts[0]);
-    await page.mouse.down();
-    for (const p of pts.slice(1)) await page.mouse.move(...p);
-    await page.mouse.up();
-  }
-}
+export const drawMouse = (page, digit) => drawLines(page, SHAPES[digit]);
 
 /* Draw a digit from SHAPES with touch events (CDP; the context needs
  * hasTouch: true). */
-export async function drawTouch(page, digit) {
+export const drawTouch = (page, digit) => drawLines(page, SHAPES[digit], { touch: true });
+
+/* Draw polylines in pad coordinates with the mouse, or with touch. */
+export async function drawLines(page, lines, { touch = false } = {}) {
   const at = await padBox(page);
+  if (!touch) {
+    for (const line of lines) {
+      const pts = densify(line).map(at);
+      await page.mouse.move(...pts[0]);
+      await page.mouse.down();
+      for (const p of pts.slice(1)) await page.mouse.move(...p);
+      await page.mouse.up();
+    }
+    return;
+  }
   const cdp = await page.context().newCDPSession(page);
-  for (const line of SHAPES[digit]) {
+  for (const line of lines) {
     const pts = densify(line).map(at);
     const tp = ([x, y]) => [{ x, y, radiusX: 4, radiusY: 4, force: 1, id: 1 }];
     await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: tp(pts[0]) });

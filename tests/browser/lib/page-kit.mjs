@@ -97,8 +97,10 @@ export const padBox = (d) => d.evaluate(() => {
 export async function draw(d, digit, { touch = false } = {}) {
   const b = await padBox(d);
   const ups = await d.evaluate(() => window.__digits.ups);
+  /* SHAPES are in the pad's centred square (all of a square pad) */
+  const sq = Math.min(b.width, b.height), cx = b.x + b.width / 2, cy = b.y + b.height / 2;
   for (const line of SHAPES[digit])
-    await d.stroke(line.map(([x, y]) => [b.x + x * b.width, b.y + y * b.height]), { touch });
+    await d.stroke(line.map(([x, y]) => [cx + (x - 0.5) * sq, cy + (y - 0.5) * sq]), { touch });
   const n = SHAPES[digit].length;
   await waitFor(d, (u) => window.__digits.ups >= u && window.__digits.readings > window.__digits.atUp,
                 ups + n, { what: `${n} pointer-ups and a reading after the last` });

@@ -1,0 +1,117 @@
+// tests/browser/number.mjs: the pad reads numbers (issue 23) in headless
+// Chromium. "417" drawn with clear gaps, with the mouse on the desktop's
+// wide pad and with touch on a 360 px phone (and the phone on its side),
+// reads back as 417: the number shown, a box over the pad around each
+// digit with its reading, left to right. One digit on the wide pad still
+// reads as it always has (the digit, its bars, no boxes). node:test.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  closeSession, drawLines, drawMouse, launch, numberLines, openPage, openSession, reading,
+} from './lib/harness.mjs';
+
+/* What the page shows once a number has settled: the reading's state,
+ * number and text, the corner copy, and the boxes over the pad. */
+async function shownNumber(page) {
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid="prediction"]');
+    return el.dataset.state === 'number' && el.dataset.number;
+  }, null, { timeout: 10000 }).catch(() => {});
+  await page.waitForTimeout(200);
+  return page.evaluate(() => {
+    const el = document.querySelector('[data-testid="prediction"]');
+    const pad = document.querySelector('[data-testid="pad"]').getBoundingClientRect();
+    const boxes = [...document.querySelectorAll('[data-testid="pad-boxes"] .digit-box')].map((b) => {
+      const r = b.getBoundingClientRect();
+      return { digit: b.dataset.digit, uncertain: b.dataset.uncertain, label: b.textContent,
+               x: r.left - pad.left, y: r.top - pad.top, w: r.width, h: r.height };
+    });
+    return { state: el.dataset.state, number: el.dataset.number ?? null, text: el.textContent,
+             corner: document.querySelector('[data-testid="pad-reading"]').textContent,
+             pad: { w: pad.width, h: pad.height }, boxes };
+  });
+}
+
+const aspectOf = (page) => page.evaluate(() => {
+  const r = document.querySelector('[data-testid="pad"]').getBoundingClientRect();
+  return r.width / r.height;
+});
+
+/* The shown number is what was drawn, each digit boxed inside the pad,
+ * left to right, its label its reading. */
+function checkNumber(what, got, want) {
+  assert(got.state === 'number' && got.number === want && got.text === want,
+         `${what}: drew ${want}, the page shows ${JSON.stringify(got)}`);
+  assert(got.boxes.map((b) => b.digit).join('') === want, `${what}: boxes ${JSON.stringify(got.boxes)}`);
+  got.boxes.forEach((b, i) => {
+    assert(b.x >= -1 && b.y >= -1 && b.x + b.w <= got.pad.w + 1 && b.y + b.h <= got.pad.h + 1 &&
+           b.w > 4 && b.h > 10, `${what}: box ${i} inside the pad: ${JSON.stringify(b)}`);
+    if (i) assert(b.x > got.boxes[i - 1].x + got.boxes[i - 1].w, `${what}: boxes apart, in order`);
+    assert(b.label.startsWith(b.digit), `${what}: box ${i}'s label "${b.label}"`);
+  });
+}
+
+describe('numbers on the pad', () => {
+  let srv = null, b = null, page = null, tb = null;
+  before(async () => {
+    ({ srv, b, page } = await openSession({ viewport: { width: 1280, height: 800 } }));
+  });
+  after(async () => { await closeSession({ srv, b }, tb); });
+
+  test('the desktop pad is wide (2:1)', async () => {
+    const a = await aspectOf(page);
+    assert(Math.abs(a - 2) < 0.05, `pad aspect ${a.toFixed(3)}`);
+  });
+
+  test('one digit on the wide pad reads as before: the digit, no boxes', async () => {
+    await page.click('[data-testid="clear"]');
+    await drawMouse(page, 7);
+    const r = await reading(page);
+    const extra = await page.evaluate(() => ({
+      boxes: document.querySelectorAll('[data-testid="pad-boxes"] .digit-box').length,
+      number: document.querySelector('[data-testid="prediction"]').dataset.number ?? null,
+      top: document.querySelector('#bars li.top')?.dataset.digit ?? null,
+    }));
+    assert(r.digit === 7 && r.state === 'sure' && r.text === '7', `one 7: ${JSON.stringify(r)}`);
+    assert(extra.boxes === 0 && extra.number === null && extra.top === '7',
+           `one digit: no boxes, no number, the bars: ${JSON.stringify(extra)}`);
+  });
+
+  test('417 drawn with the mouse reads as 417', async () => {
+    await page.click('[data-testid="clear"]');
+    await drawLines(page, numberLines('417', await aspectOf(page)));
+    const got = await shownNumber(page);
+    console.log(`     mouse, pad ${got.pad.w}x${got.pad.h}: ${got.number} (${got.corner})`);
+    checkNumber('mouse', got, '417');
+    const pointer = await page.getAttribute('[data-testid="pad"]', 'data-pointer');
+    assert(pointer === 'mouse', `pointer type ${pointer}`);
+  });
+
+  test('clear takes the number and its boxes away', async () => {
+    await page.click('[data-testid="clear"]');
+    const r = await reading(page);
+    const n = await page.locator('[data-testid="pad-boxes"] .digit-box').count();
+    assert(r.state === 'empty' && n === 0, `after clear: ${JSON.stringify(r)}, ${n} boxes`);
+  });
+
+  for (const [w, h] of [[360, 640], [640, 360]]) {
+    test(`417 drawn with touch on a ${w}x${h} phone reads as 417`, async () => {
+      if (!tb) tb = await launch({ viewport: { width: w, height: h }, deviceScaleFactor: 2,
+                                   hasTouch: true, isMobile: true });
+      else await tb.page.setViewportSize({ width: w, height: h });
+      await openPage(tb.page, srv.url);
+      await drawLines(tb.page, numberLines('417', await aspectOf(tb.page)), { touch: true });
+      const got = await shownNumber(tb.page);
+      console.log(`     touch ${w}x${h}, pad ${got.pad.w}x${got.pad.h}: ${got.number} (${got.corner})`);
+      checkNumber(`touch ${w}x${h}`, got, '417');
+      const pointer = await tb.page.getAttribute('[data-testid="pad"]', 'data-pointer');
+      assert(pointer === 'touch', `pointer type ${pointer}`);
+      if (w < h) assert(/417/.test(got.corner), `the corner copy shows the number: "${got.corner}"`);
+    });
+  }
+
+  test('no console errors', () => {
+    const errors = [...b.errors, ...(tb?.errors ?? [])];
+    assert(errors.length === 0, errors.join('\n'));
+  });
+});
