@@ -1,8 +1,7 @@
 /* browser.mjs: bench/page.html in headless Chromium (playwright-core from the
  * top-level node_modules, Debian's /usr/bin/chromium); one JSON result per
- * line. A tiny static server on 127.0.0.1 serves the repository, with the
- * cross-origin isolation headers that give performance.now() 5 us
- * resolution. usage: node bench/browser.mjs [--quick] [--reps N] [--archs a,b]
+ * line. bench/static.mjs serves the repository (cross-origin isolated:
+ * performance.now() at 5 us). usage: node bench/browser.mjs [--quick] [--reps N] [--archs a,b]
  * [--no-train] [--no-peak] [--wasm-base DIR] (DIR's .wasm builds served as
  * web/build's, to compare builds) [--photo FILE [--photo-source TEXT]]
  * (FILE, a photo under the repository, preprocessed at full size by
@@ -14,15 +13,13 @@
  * First (unless --wasm-base) the page's first load: web/index.html in a
  * fresh profile with service workers blocked, every response until the page
  * is ready and the network idle, raw and gzip -9 sizes -> {kind: 'firstload'} */
-import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { dirname, join, normalize, extname, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve, sep } from 'node:path';
 import { precacheFiles } from '../web/tools/build-sw.mjs';
+import { ROOT as root, serveRepo } from './static.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { chromium } = createRequire(join(root, 'package.json'))('playwright-core');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -41,8 +38,6 @@ const photoQuery = phi >= 0
     (psi >= 0 ? `&source=${encodeURIComponent(args[psi + 1])}` : '') + (onlyPhoto ? '&only=photo' : '')
   : '';
 
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
-                '.wasm': 'application/wasm', '.jpg': 'image/jpeg', '.png': 'image/png' };
 /* --compare-module FILE --compare-wasm DIR: served from the repository root */
 const urlOf = (file) => '/' + relative(root, resolve(file)).split(sep).join('/');
 const cmi = args.indexOf('--compare-module'), cwi = args.indexOf('--compare-wasm');
@@ -55,26 +50,8 @@ const comparePage = cmi >= 0 && cwi >= 0
   : null;
 const wi = args.indexOf('--wasm-base');
 const wasmDir = wi >= 0 ? args[wi + 1] : null;
-const server = createServer(async (req, res) => {
-  const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-  let p = normalize(join(root, path));
-  if (!p.startsWith(root + sep)) { res.writeHead(403); return res.end(); }
-  /* the page's models/ are the repository's, as web/serve.mjs serves them */
-  if (path.startsWith('/web/models/')) p = normalize(join(root, path.slice(5)));
-  if (wasmDir && /^\/web\/build\/[\w-]+\.wasm$/.test(path)) p = join(wasmDir, path.slice(11));
-  try {
-    const data = await readFile(p);
-    res.writeHead(200, { 'content-type': types[extname(p)] || 'application/octet-stream',
-                         'cross-origin-opener-policy': 'same-origin',
-                         'cross-origin-embedder-policy': 'require-corp' });
-    res.end(data);
-  } catch {
-    res.writeHead(404);
-    res.end();
-  }
-});
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const port = server.address().port;
+const srv = await serveRepo({ wasmDir });
+const port = srv.port;
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -131,6 +108,6 @@ try {
   code = 1;
 } finally {
   await browser.close();
-  server.close();
+  srv.close();
 }
 process.exit(code);

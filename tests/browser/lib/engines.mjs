@@ -12,6 +12,7 @@
 //   await d.stroke([[x, y], ...], { touch }); await d.key('z', { ctrl: true });
 //   await d.setFiles('#photo-file', file); await d.resize(360, 640);
 //   d.errors; await d.close();
+//   await d.cdp?.('Emulation.setCPUThrottlingRate', { rate: 4 });  (Chromium only)
 //
 // Coordinates are CSS pixels in the viewport. evaluate takes a function and
 // one JSON argument and returns its (awaited) JSON result in every engine.
@@ -67,6 +68,7 @@ async function chromiumDriver(o) {
     deviceScaleFactor: o.dpr ?? 1,
   });
   const page = context.pages()[0] ?? await context.newPage();
+  let cdp = null;
   const d = {
     engine: 'chromium', version: context.browser()?.version() ?? '', touch: !!o.touch, errors: [],
     goto: (url) => page.goto(url),
@@ -91,6 +93,11 @@ async function chromiumDriver(o) {
     },
     resize: (width, height) => page.setViewportSize({ width, height }),
     setOffline: (off) => context.setOffline(off),
+    /* a DevTools Protocol command on the page (Chromium only) */
+    async cdp(method, params) {
+      cdp ??= await context.newCDPSession(page);
+      return cdp.send(method, params);
+    },
     async close() {
       await context.close().catch(() => {});
       fs.rmSync(dir, { recursive: true, force: true });
