@@ -4,7 +4,9 @@
 // browser cannot decode, are DigitsErrors with their codes; { worker: true }
 // recognizers and trainers give what the main thread gives; dispose() and
 // Symbol.dispose free, later calls throw a clear error; assets found by
-// default (the default model), through wasmBase and through wasm.
+// default (the default model), through wasmBase and through wasm;
+// readNumber reads the same number from a canvas, a Blob, ImageData and in
+// a worker, and refuses what is no image.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startServer, launch } from '../browser/lib/harness.mjs';
@@ -158,6 +160,47 @@ describe('module API in Chromium', () => {
     assert.match(got.pending, /^bad argument: recognizer: used after dispose\(\)$/, 'a pending call rejects');
     assert.match(got.after, /^bad argument: recognizer: used after dispose\(\)$/);
     assert.match(got.sync, /^bad argument: predictSync: not with \{ worker: true \}/);
+  });
+
+  test('readNumber: three 1s read as 111 from every kind of source, in a worker too', async () => {
+    const got = await page.evaluate(async () => {
+      const c = document.createElement('canvas');
+      c.width = 600;
+      c.height = 200;
+      const g = c.getContext('2d');
+      g.fillStyle = '#fff';
+      g.fillRect(0, 0, 600, 200);
+      g.fillStyle = '#000';
+      for (const x of [120, 290, 460]) g.fillRect(x, 30, 18, 140);
+      const blob = await new Promise((res) => c.toBlob(res, 'image/png'));
+      const id = c.getContext('2d').getImageData(0, 0, 600, 200);
+      const r = await d.createRecognizer();
+      const w = await d.createRecognizer({ worker: true });
+      const reads = [await r.readNumber(c), await r.readNumber(blob), r.readNumberSync(id),
+                     await w.readNumber(c), await w.readNumber(blob)];
+      const blank = await r.readNumber(new ImageData(50, 50));
+      const out = {
+        numbers: reads.map((n) => n.number),
+        boxes: reads.map((n) => JSON.stringify(n.digits.map((x) => x.box))),
+        conf: reads.map((n) => n.confidence),
+        blank: [blank.number, blank.digits.length],
+        bad: await code(() => r.readNumber(42)),
+        wbad: await code(() => w.readNumber(null)),
+        syncBlob: await code(() => r.readNumberSync(blob)),
+        wsync: await code(() => w.readNumberSync(c)),
+      };
+      r.dispose();
+      w.dispose();
+      return out;
+    });
+    assert.deepEqual(got.numbers, ['111', '111', '111', '111', '111'], JSON.stringify(got));
+    assert.ok(new Set(got.boxes).size === 1 && new Set(got.conf).size === 1,
+              `the same boxes and confidence from every source: ${JSON.stringify(got)}`);
+    assert.deepEqual(got.blank, [null, 0], 'a blank image: number null');
+    assert.match(got.bad, /^bad argument: image: expected/);
+    assert.match(got.wbad, /^bad argument: image: expected/);
+    assert.match(got.syncBlob, /^bad argument: image: expected/);
+    assert.match(got.wsync, /^bad argument: readNumberSync: not with \{ worker: true \}/);
   });
 
   test('createTrainer({ worker: true }): batches and a fit run in the worker; its model loads', async () => {

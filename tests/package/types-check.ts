@@ -11,7 +11,7 @@ import {
 } from 'digits-recognizer';
 import type {
   Build, ImageSource, ModelInfo, Prediction, RemoteRecognizer, RemoteTrainer, RemoteFit,
-  Evaluation, FitProgress,
+  Evaluation, FitProgress, NumberReading, NumberDigit,
 } from 'digits-recognizer';
 
 export async function everything(canvas: HTMLCanvasElement, img: HTMLImageElement,
@@ -34,6 +34,15 @@ export async function everything(canvas: HTMLCanvasElement, img: HTMLImageElemen
   // @ts-expect-error the result's digit may be null
   const notNull: number = (await r.predict(canvas)).digit;
   void notNull;
+  const num: NumberReading = await r.readNumber(file);
+  const first: NumberDigit | undefined = num.digits[0];
+  void [num.number, num.confidence, num.split, first?.digit, first?.box[2], first?.uncertain,
+        first?.probs[0], r.readNumberSync(canvas).ms, constants.NumberLimits.maxDigits];
+  // @ts-expect-error number is null when the image has no ink
+  const numberText: string = (await r.readNumber(canvas)).number;
+  void numberText;
+  // @ts-expect-error a Blob needs decoding: readNumber, not readNumberSync
+  r.readNumberSync(file);
 
   const info: ModelInfo = r.info();
   void [info.arch, info.params, info.layers[0]?.shape, info.testAccuracy, info.metadata['seed']];
@@ -61,6 +70,8 @@ export async function everything(canvas: HTMLCanvasElement, img: HTMLImageElemen
 
   const w: RemoteRecognizer = await createRecognizer({ worker: true, workerUrl: '/w.js' });
   const wp: Prediction = await w.predict(canvas);
+  const wn: NumberReading = await w.readNumber(canvas);
+  void wn;
   const wi: ModelInfo = await w.info();
   const wb: Float32Array = await w.predictBatch(x);
   void [wp, wi, wb];
