@@ -1,10 +1,13 @@
 /* report.mjs: bench/build/results.jsonl -> bench/results.md (and stdout).
  * usage: node bench/report.mjs RESULTS.jsonl [--quick 0|1] [--seconds S]
  *        [--load-before "a b c"] [--load-after "a b c"] [--build DIR]
- *        [--only ort]
+ *        [--only ort] [--only engines [--note TEXT]]
  * --only ort: the run's header and the onnxruntime-web section alone
  * (a run of only bench/node_bench.mjs and bench/ort_bench.mjs), into
- * bench/build/results-ort.md and stdout; results.md is left alone. */
+ * bench/build/results-ort.md and stdout; results.md is left alone.
+ * --only engines: the section "Engines and a throttled phone" alone (a run
+ * of bench/engines.mjs), put in place in bench/results.md with its targets
+ * and TEXT as a note on the conditions. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -95,6 +98,72 @@ function ortTargets(T) {
   }
 }
 const archs = ['logreg', 'mlp', 'lenet5', 'cnn', 'default'];
+/* issue 22: the page in Chromium, Firefox and WebKit, and Chromium with
+ * its main thread throttled 4x (bench/engines.mjs) */
+const ENGINE_TARGETS = ['chromium', 'firefox', 'webkit', 'chromium-4x'];
+const PHASES = [['first stroke', 'drawing'], ['panel opened', 'the data'], ['mlp epoch', 'mlp epoch'],
+                ['small-cnn epoch', 'small-CNN epoch']];
+function engineFigures() {
+  const et = (t) => rows.filter((r) => r.kind === 'engine-train' && r.target === t);
+  const epoch = (t, arch) => {
+    const rs = et(t).filter((r) => r.arch === arch), s = rs.map((r) => r.seconds * 10000 / r.images);
+    return rs.length ? { med: med(s), min: Math.min(...s), max: Math.max(...s), n: rs.length,
+                         acc: med(rs.map((r) => r.accuracy)) } : null;
+  };
+  const lt = rows.filter((r) => r.kind === 'longtasks');
+  return { et, epoch, lt, pred: (t) => find({ kind: 'engine-predict', target: t }),
+           skip: (t) => find({ kind: 'engine-skip', target: t }) };
+}
+function enginesSection() {
+  const { epoch, lt, pred, skip } = engineFigures();
+  p('## Engines and a throttled phone');
+  p();
+  if (!rows.some((r) => r.kind?.startsWith('engine') || r.kind === 'longtasks')) {
+    p('- not measured in this run (--no-browser, or bench/engines.mjs failed)');
+    p();
+    return;
+  }
+  p('bench/engines.mjs, the same steps in each engine through one driver (tests/browser/lib/engines.mjs: Debian\'s Chromium by playwright-core, Firefox ESR by puppeteer-core over WebDriver BiDi, WebKitGTK\'s MiniBrowser by selenium-webdriver on its own Xvfb), the repository served cross-origin isolated. "Whole predict" is the page\'s own path for each reading: a 7 drawn with pointer events on web/draw.js\'s Pad, then `await recognizer.predict(pad.snapshot(280))` (the strokes painted afresh on a 280-px canvas, its pixels read back, preprocessing and the default model in WebAssembly); "recognizer alone" times the same call on pixels read once. Firefox and WebKit coarsen performance.now() (the step it takes is shown), so every sample times 50 calls and the figures are per call: median of the samples (min–max). The epochs are the page\'s training panel (one epoch over the 10,000-image subset in its Web Worker, batch 32, the worker\'s own clock over the whole epoch), median of the runs (min–max). "Chromium 4×" is Chromium with DevTools CPU throttling at 4 (`Emulation.setCPUThrottlingRate`: the page\'s main thread slowed 4 times, a mid-range phone); it does not slow the training worker\'s thread.');
+  p();
+  p('| engine | version | build | whole predict ms | recognizer alone ms | timer step ms | mlp epoch s | small-CNN epoch s | test accuracy (mlp, small CNN) |');
+  p('|---|---|---|---|---|---|---|---|---|');
+  const ep = (e) => e ? `${f(e.med, 2)} (${f(e.min, 2)}–${f(e.max, 2)}, ${e.n} run${e.n > 1 ? 's' : ''})` : '–';
+  for (const t of ENGINE_TARGETS) {
+    const r = pred(t), s = skip(t), m = epoch(t, 'mlp'), c = epoch(t, 'small-cnn');
+    const name = t === 'chromium-4x' ? 'chromium, CPU 4× slower' : t;
+    if (!r && s) { p(`| ${name} | not measured: ${s.why} | | | | | | | |`); continue; }
+    if (!r && !m) continue;
+    p(`| ${name} | ${r?.version ?? '?'} | ${r?.build ?? '?'} | ${range(r)} | ${f(r?.predict_ms)} | ${f(r?.resolution_ms)} | ${ep(m)} | ${ep(c)} | ${m ? `${(100 * m.acc).toFixed(1)}%` : '–'}, ${c ? `${(100 * c.acc).toFixed(1)}%` : '–'} |`);
+  }
+  p();
+  p('**Long main-thread tasks, Chromium at 4×.** Each run: a fresh page, PerformanceObservers on `longtask` (every task over 50 ms) and `long-animation-frame` (the scripts behind it), a 7 drawn with the mouse, the training panel opened (the subset fetched, checked and decompressed), one epoch of mlp, then one of the small CNN, each to the end of its test evaluation and hand-over to the pad. Per phase: tasks over 50 ms and the longest; Firefox and WebKit have no `longtask` entries: n/a there.');
+  p();
+  p(`| run | tasks > 50 ms | longest ms | ${PHASES.map(([, l]) => l).join(' | ')} | the longest task's scripts |`);
+  p(`|---|---|---|${PHASES.map(() => '---').join('|')}|---|`);
+  for (const r of lt) {
+    const cell = (ph) => {
+      const ts = r.tasks.filter((e) => e.phase === ph);
+      return ts.length ? `${ts.length}, ≤ ${Math.round(Math.max(...ts.map((e) => e.dur)))}` : '0';
+    };
+    const top = r.tasks.reduce((a, e) => !a || e.dur > a.dur ? e : a, null);
+    const who = top?.scripts?.length ? top.scripts.map((s) => `${s.fn || s.invoker} (${s.src}, ${s.dur} ms)`).join('; ')
+      : top ? 'no script (style, layout, paint or the browser\'s own work)' : '';
+    p(`| ${r.run} | ${r.over50} | ${Math.round(r.longest)} | ${PHASES.map(([ph]) => cell(ph)).join(' | ')} | ${who} |`);
+  }
+  for (const t of ['firefox', 'webkit'])
+    if (pred(t)) p(`| ${t} | n/a | n/a |${PHASES.map(() => ' n/a |').join('')} no longtask entries in this engine |`);
+  p();
+}
+function engineTargets(T) {
+  const { lt, pred } = engineFigures();
+  const r = pred('chromium-4x');
+  T('whole predict from the pad (snapshot + recognizer), Chromium at 4× CPU throttling: < 2 ms',
+    r ? `${f(r.ms)} ms (the recognizer alone ${f(r.predict_ms)} ms)` : '–', r ? r.ms < 2 : null);
+  const worst = lt.length ? Math.max(...lt.map((x) => x.longest)) : null;
+  T('no main-thread task over 50 ms from the first stroke to the end of an epoch of training, Chromium at 4×',
+    lt.length ? `${lt.filter((x) => x.over50 === 0).length} of ${lt.length} runs clean; longest ${f(worst, 0)} ms (${lt.map((x) => x.over50).join(', ')} tasks over 50 ms)` : '–',
+    lt.length ? worst <= 50 : null);
+}
 if (onlyOrt) {
   ortSection();
   p('| target | measured | |');
@@ -261,6 +330,9 @@ for (const arch of btArchs) {
 }
 if (!bt.length) p('| (not measured in this run) | | | | | | | |');
 p();
+const engLines = [out.length];
+enginesSection();
+engLines.push(out.length);
 p('## Time to 99.0% MNIST test accuracy (native)');
 p();
 const accRuns = rows.filter((r) => r.kind === 'accuracy' && r.target === 'native');
@@ -277,7 +349,7 @@ if (accRuns.length) {
 p();
 /* ---- the targets of issue 6 (performance), issue 5 (training in the
  * browser) and issue 18 (photos), met or not, from the figures above ---- */
-p('## Targets (issues 5, 6 and 18)');
+p('## Targets (issues 5, 6, 18 and 22)');
 p();
 p('| target | measured | |');
 p('|---|---|---|');
@@ -344,7 +416,27 @@ T('in-browser training, one epoch of the small CNN: < 10 s', btEpoch['small-cnn'
     c ? `${f(c.ms)} ms (the C call alone ${f(c.c_ms)} ms)${okRead(c) ? '' : ` (status ${c.status})`}` : '–',
     c ? c.ms <= 60 && okRead(c) : null);
 }
+engineTargets(T);
 p();
+/* --only engines: this section alone (a run of bench/engines.mjs), with
+ * its targets and when and where it was measured, put in place of the
+ * section in bench/results.md (the rest of the file is left as it is) */
+if (opt('--only', null) === 'engines') {
+  const sec = out.slice(...engLines), tail = [];
+  const load = sh('cut -d" " -f1-3 /proc/loadavg');
+  const when = `Measured by a run of bench/engines.mjs alone (\`node bench/engines.mjs > R.jsonl; node bench/report.mjs R.jsonl --only engines\`), ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC, ${cpu}, ${sh('nproc')} cores, load average ${load} at the end${opt('--note', '') ? `: ${opt('--note', '')}` : ''}. The next full \`./build.sh bench\` measures these rows within its own run and rewrites this section.`;
+  tail.push('| target | measured | |', '|---|---|---|');
+  engineTargets((what, value, ok) => tail.push(`| ${what} | ${value} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`));
+  const text = [sec[0], '', when, ...sec.slice(1), ...tail, ''].join('\n');
+  const file = join(here, 'results.md'), old = readFileSync(file, 'utf8');
+  const at = old.indexOf('\n## Engines and a throttled phone\n');
+  const next = at >= 0 ? old.indexOf('\n## ', at + 1) : old.indexOf('\n## Time to 99.0%');
+  const md = at >= 0 ? old.slice(0, at + 1) + text + old.slice(next + 1)
+    : next >= 0 ? old.slice(0, next + 1) + text + '\n' + old.slice(next + 1) : `${old}\n${text}`;
+  writeFileSync(file, md);
+  process.stdout.write(text);
+  process.exit(0);
+}
 const md = out.join('\n') + '\n';
 if (!quick) writeFileSync(join(here, 'results.md'), md);
 else writeFileSync(join(here, 'build', 'results-quick.md'), md);
