@@ -4,17 +4,28 @@
  *      photo illumination, lines, boxes, specks), but every digit-sized
  *      group kept (dg_ink_find_all), on a map of at most NUMBER_WORK px a
  *      side for flat paper;
- *   2. pieces: 8-connected components of the map's ink; specks dropped;
- *   3. digits: pieces of one digit merged (a 5's flag, a 7's bar, a broken
+ *   2. pieces: 8-connected components of the map's strong ink, weak edges
+ *      joined to the piece they touch; specks dropped;
+ *   3. groups: pieces of one digit merged (a 5's flag, a 7's bar, a broken
  *      4 or 8: their horizontal extents overlap, or a small piece nearly
- *      touches a big one); fragments far smaller than the digits (a dash,
- *      a dot) dropped;
- *   4. touching digits: a group wider than WIDE x its height is cut along
- *      lines of its slant at the minima of its ink profile; every run of
- *      segments between candidate cuts is read by the network and the
- *      segmentation of the highest score (log-confidences, a penalty per
- *      extra digit and for digits too wide) wins, "no cut" included;
- *   5. each digit alone through the MNIST recipe on its own box
+ *      touches a big one); dots and dashes far smaller than the digits
+ *      dropped;
+ *   4. atoms: a group wider than WIDE x its height (measured along its
+ *      slant) may hold touching digits: it is cut at the deepest minima of
+ *      its ink profile along its slant, each cut following the cheapest
+ *      path through little ink near that line (so it bends around a stroke
+ *      that overlaps its neighbour's); the pieces between cuts, and the
+ *      other groups, are the atoms, ordered left to right;
+ *   5. digits: every run of neighbouring atoms that could be one digit (not
+ *      wider than RUN_W x the digits' height; separate groups only when one
+ *      is a small fragment close to the other) is read by the network in
+ *      one batch, the neighbour's slivers that a cut left on its edge
+ *      removed first; dynamic programming keeps the partition of the atoms
+ *      with the highest score: each digit's log-probability, less a
+ *      digit's cost and a width prior for its class (deskewed width over
+ *      height, from MNIST training digits), so a wide 0 or 2 stays whole
+ *      while two touching digits read surely apart are split;
+ *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
  *
@@ -29,25 +40,62 @@
 
 /* flat paper (drawings): the ink map's longest side at most */
 #define NUMBER_WORK 512
-/* pieces considered (the biggest), and candidate cuts per group */
+/* pieces considered (the biggest); candidate cuts per group at most */
 #define MAX_PIECES 1024
-#define MAX_CUTS 6
-/* a group wider than this x its height may hold touching digits */
+#define MAX_CUTS 32
+/* a group wider than this x its height may hold touching digits; one cut
+ * candidate per CUT_EVERY x its height of width, at least CUT_SEP x its
+ * height apart and from its ends */
 #define WIDE 0.9
-/* below SURE_WIDE x its height, a group read with SURE_ONE is one digit */
-#define SURE_WIDE 1.25
-#define SURE_ONE 0.9f
-/* and below SURER_WIDE x its height, one read with SURER_ONE */
-#define SURER_WIDE 1.6
-#define SURER_ONE 0.99f
+#define CUT_EVERY 0.3
+#define CUT_SEP 0.15
+/* cut paths: within CUT_BAND x the height of the straight line, a cost of
+ * CUT_OFF per pixel off it per row and CUT_BEND per pixel of bend */
+#define CUT_BAND 0.25
+#define CUT_OFF 0.005
+#define CUT_BEND 0.1
 /* pieces are connected through ink of at least this; weaker ink (an
  * anti-aliased or blurred edge) joins the piece it touches */
 #define STRONG 0.3f
-/* score: a digit's own penalty (fewer digits preferred), and per unit of
- * width / height above WIDE_OK */
+/* a digit: at most MAX_RUN atoms, deskewed width at most RUN_W x the
+ * digits' height; separate groups join when the smaller is shorter than
+ * JOIN_H x the height and the gap is at most JOIN_GAP x the height */
+#define MAX_RUN 6
+#define RUN_W 1.8
+#define JOIN_H 0.7
+#define JOIN_GAP 0.2
+/* a part left by a cut on a piece's edge, lighter than SLIVER x its ink,
+ * is the neighbour's: removed */
+#define SLIVER 0.15
+/* score: a digit's own cost (fewer digits preferred); its class's width
+ * prior, weighted PRIOR_W (too wide) or PRIOR_WL (too narrow) squared
+ * beyond PRIOR_Z / PRIOR_ZL standard deviations; WIDE_COST per unit of
+ * width / height above WIDE_OK whatever the class; a digit much shorter
+ * than the others; an atom left out */
 #define SEG_COST 1.0
+#define PRIOR_W 0.5
+#define PRIOR_Z 1.5
+#define PRIOR_WL 0.5
+#define PRIOR_ZL 1.5
 #define WIDE_OK 0.95
 #define WIDE_COST 8.0
+#define SHORT_H 0.55
+#define SHORT_COST 3.0
+#define SKIP_COST 30.0
+/* a whole group read with SURE_ONE below SURE_WIDE x its height, or with
+ * SURER_ONE below SURER_WIDE, is one digit (SURE_BONUS) */
+#define SURE_ONE 0.9
+#define SURE_WIDE 1.1
+#define SURER_ONE 0.99
+#define SURER_WIDE 1.6
+#define SURE_BONUS 10.0
+
+/* log(deskewed width / height) of MNIST training digits per class: mean
+ * and standard deviation (ink >= 0.3, width along the digit's own slant) */
+static const double prior_mu[10] = {-0.160, -1.402, -0.152, -0.357, -0.284,
+                                    -0.253, -0.374, -0.287, -0.395, -0.417};
+static const double prior_sd[10] = {0.215, 0.324, 0.229, 0.215, 0.224,
+                                    0.218, 0.256, 0.237, 0.233, 0.231};
 
 typedef struct {
   int x0, y0, x1, y1;  /* inclusive box, work pixels */
@@ -57,13 +105,21 @@ typedef struct {
   int drop;
 } piece;
 
-/* A digit: the pixels of group g whose u = x - s (y - yc) is in [ua, ub). */
+/* A part of a group between two cuts (or a whole group). */
 typedef struct {
-  int g;
-  double s, yc, ua, ub;
-  double ds;           /* the group's slant: uw is the width along it */
-  double uw;
+  int g;               /* its group (root piece) */
+  int x0, y0, x1, y1;  /* inclusive box, work pixels */
+  double mass, cx;     /* ink, its centre's x */
+  double gx;           /* its group's centre's x */
+  double s;            /* its group's slant */
+  int id;              /* its index before ordering */
+} atom;
+
+/* A digit: the atoms [a, b). */
+typedef struct {
+  int a, b;
   int box[4];          /* work pixels (x, y, w, h) of its ink */
+  double ratio;        /* deskewed width / height */
   float x[784];        /* (28, 28) the network's input */
   float probs[10];
 } seg;
@@ -79,6 +135,9 @@ typedef struct {
   piece *ps;
   int np;
   double hmed;         /* the digits' typical height (work pixels) */
+  int32_t *am;         /* (H, W) atom index, -1: none */
+  atom *at;
+  int na, acap;
   seg *segs;           /* the digits found */
   int ns, cap;
   int splits;
@@ -229,59 +288,14 @@ static void merge_pieces(reader *r) {
   }
 }
 
-/* The segment's pixels: ink box into sg->box, the 28x28 input into sg->x.
- * Returns DG_ERR_EMPTY when it holds no ink. */
-static int seg_input(const reader *r, seg *sg, double *mass) {
-  const piece *G = &r->ps[sg->g];
-  int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
-  double m = 0, w0 = 1e9, w1 = -1e9;
-  for (int y = G->y0; y <= G->y1; y++)
-    for (int x = G->x0; x <= G->x1; x++) {
-      const size_t i = (size_t)y * r->W + x;
-      if (!r->lab[i] || find_root(r->ps, r->lab[i] - 1) != sg->g) continue;
-      const double u = x - sg->s * (y - sg->yc);
-      if (u < sg->ua || u >= sg->ub) continue;
-      m += r->ink.ink[i];
-      const double d = x - sg->ds * (y - sg->yc);
-      if (d < w0) w0 = d;
-      if (d > w1) w1 = d;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
-    }
-  if (mass) *mass = m;
-  if (x1 < x0) return DG_ERR_EMPTY;
-  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-  float *map = calloc((size_t)bw * bh, sizeof(float));
-  if (!map) return dg_error(DG_ERR_NOMEM, "number: out of memory");
-  for (int y = y0; y <= y1; y++)
-    for (int x = x0; x <= x1; x++) {
-      const size_t i = (size_t)y * r->W + x;
-      if (!r->lab[i] || find_root(r->ps, r->lab[i] - 1) != sg->g) continue;
-      const double u = x - sg->s * (y - sg->yc);
-      if (u >= sg->ua && u < sg->ub)
-        map[(size_t)(y - y0) * bw + (x - x0)] = r->ink.ink[i];
-    }
-  sg->box[0] = x0, sg->box[1] = y0, sg->box[2] = bw, sg->box[3] = bh;
-  sg->uw = w1 - w0 + 1;
-  const int whole[4] = {0, 0, bw, bh};
-  int st = dg_preprocess_map(map, bw, bh, whole, sg->x);
-  free(map);
-  return st;
-}
+static int nomem(void) { return dg_error(DG_ERR_NOMEM, "number: out of memory"); }
 
-static int push_seg(reader *r, const seg *sg) {
-  if (r->ns == r->cap) {
-    int cap = r->cap ? r->cap * 2 : 16;
-    seg *p = realloc(r->segs, sizeof(seg) * (size_t)cap);
-    if (!p) return dg_error(DG_ERR_NOMEM, "number: out of memory");
-    r->segs = p, r->cap = cap;
-  }
-  r->segs[r->ns++] = *sg;
-  return DG_OK;
+/* The group of work pixel i (its root piece), -1 when none; roots are
+ * flattened once the pieces are merged. */
+static int group_of(const reader *r, size_t i) {
+  const int32_t l = r->lab[i];
+  return l > 0 ? r->ps[l - 1].root : -1;
 }
-
 
 /* The slant of group g's ink: x drifts by s per row down (least squares
  * of x on y), kept within +-0.6. */
@@ -291,7 +305,7 @@ static double group_slant(const reader *r, int g) {
   for (int y = G->y0; y <= G->y1; y++)
     for (int x = G->x0; x <= G->x1; x++) {
       const size_t i = (size_t)y * r->W + x;
-      if (!r->lab[i] || find_root((piece *)r->ps, r->lab[i] - 1) != g) continue;
+      if (group_of(r, i) != g) continue;
       const double v = r->ink.ink[i];
       m += v, mx += v * x, my += v * y, mxy += v * x * y, myy += v * y * y;
     }
@@ -302,21 +316,23 @@ static double group_slant(const reader *r, int g) {
   return s > 0.6 ? 0.6 : s < -0.6 ? -0.6 : s;
 }
 
-/* Candidate cuts of group g along lines of slant s (u = x - s (y - yc)):
- * the deepest local minima of its ink profile (smoothed over 3 columns),
- * away from its ends and from each other, sorted by u. Returns K. */
+/* Candidate cuts of group g along lines of slant s (u = x - s (y - yc)),
+ * when its width along them passes WIDE x its height: the deepest local
+ * minima of its ink profile (smoothed over 3 columns), away from its ends
+ * and from each other, one per CUT_EVERY x its height, sorted by u.
+ * Returns K (0: not wide) or a status < 0. */
 static int find_cuts(const reader *r, int g, double s, double yc, double *cut) {
   const piece *G = &r->ps[g];
   const int gh = G->y1 - G->y0 + 1;
   const double umin = G->x0 - fabs(s) * gh, umax = G->x1 + fabs(s) * gh;
   const int nb = (int)(umax - umin) + 2;
   double *prof = calloc((size_t)nb * 2, sizeof(double)), *sm = prof + nb;
-  if (!prof) return dg_error(DG_ERR_NOMEM, "number: out of memory");
+  if (!prof) return nomem();
   double lo = 1e9, hi = -1e9;
   for (int y = G->y0; y <= G->y1; y++)
     for (int x = G->x0; x <= G->x1; x++) {
       const size_t i = (size_t)y * r->W + x;
-      if (!r->lab[i] || find_root((piece *)r->ps, r->lab[i] - 1) != g) continue;
+      if (group_of(r, i) != g) continue;
       const double u = x - s * (y - yc);
       prof[(int)(u - umin)] += r->ink.ink[i];
       if (u < lo) lo = u;
@@ -324,13 +340,15 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *cut) {
     }
   for (int k = 0; k < nb; k++)
     sm[k] = prof[k] + (k > 0 ? prof[k - 1] : 0) + (k + 1 < nb ? prof[k + 1] : 0);
-  const double margin = 0.15 * gh, sep = 0.15 * gh;
+  const double uw = hi - lo + 1, sep = CUT_SEP * gh;
+  int maxk = uw > WIDE * gh && gh >= SHORT_H * r->hmed ? (int)(uw / (CUT_EVERY * gh)) : 0;
   int K = 0;
-  for (int pass = 0; pass < MAX_CUTS; pass++) {
+  if (maxk > MAX_CUTS) maxk = MAX_CUTS;
+  while (K < maxk) {
     int best = -1;
     for (int k = 1; k + 1 < nb; k++) {
       const double u = umin + k + 0.5;
-      if (u < lo + margin || u > hi - margin) continue;
+      if (u < lo + sep || u > hi - sep) continue;
       if (sm[k] > sm[k - 1] || sm[k] > sm[k + 1]) continue;  /* not a minimum */
       int near = 0;
       for (int j = 0; j < K && !near; j++) near = fabs(cut[j] - u) < sep;
@@ -344,144 +362,375 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *cut) {
   return K;
 }
 
-/* The score of reading segment sg as a digit: its log-confidence, a
- * digit's cost, and penalties for one too wide or too short to be one. */
-static double seg_score(const reader *r, const seg *sg) {
-  double c = 0;
-  for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
-  double sc = log(c > 1e-9 ? c : 1e-9) - SEG_COST;
-  const double ratio = sg->uw / sg->box[3];
-  if (ratio > WIDE_OK) sc -= WIDE_COST * (ratio - WIDE_OK);
-  if (sg->box[3] < 0.55 * r->hmed) sc -= 3;
-  return sc;
-}
-
-/* Every run of segments between cuts read in one batch, then the best
- * segmentation by dynamic programming. Returns its score, the chosen
- * segments in out[] (*nout of them). */
-static int best_cuts(reader *r, int g, double s, double ds, double yc,
-                     const double *cut, int K, seg *out, int *nout,
-                     double *score) {
+/* The cut of group g near the line u = u0 (slant s): one x per row, the
+ * path through the least ink of g within CUT_BAND x its height of the
+ * line (dynamic programming row by row, bends and distance from the line
+ * cost a little). Pixels at x >= xc[y - y0] lie right of it. */
+static int cut_path(const reader *r, int g, double s, double yc, double u0,
+                    double *xc) {
   const piece *G = &r->ps[g];
-  enum { NC = MAX_CUTS + 2, NS = NC * (NC - 1) / 2 };
-  double c[NC];
-  c[0] = -1e9, c[K + 1] = 1e9;
-  for (int k = 0; k < K; k++) c[k + 1] = cut[k];
-  seg *cand = malloc(sizeof(seg) * NS);
-  float *x = malloc(sizeof(float) * 784 * NS), *p = malloc(sizeof(float) * 10 * NS);
-  int at[NC][NC], n = 0, st = DG_OK;
-  if (!cand || !x || !p) st = dg_error(DG_ERR_NOMEM, "number: out of memory");
-  for (int i = 0; i <= K && !st; i++)
-    for (int j = i + 1; j <= K + 1 && !st; j++) {
-      at[i][j] = -1;
-      seg *sg = &cand[n];
-      *sg = (seg){.g = g, .s = s, .yc = yc, .ua = c[i], .ub = c[j], .ds = ds};
-      double m = 0;
-      st = seg_input(r, sg, &m);
-      if (st == DG_ERR_EMPTY || (st == DG_OK && m < 0.05 * G->mass)) {
-        st = DG_OK;
-        continue;
+  const int gh = G->y1 - G->y0 + 1;
+  int B = (int)(CUT_BAND * gh + 0.5);
+  if (B < 2) B = 2;
+  const int nd = 2 * B + 1;
+  float *c = malloc(sizeof(float) * (size_t)gh * nd);
+  signed char *from = malloc((size_t)gh * nd);
+  if (!c || !from) {
+    free(c), free(from);
+    return nomem();
+  }
+  for (int y = 0; y < gh; y++) {
+    const int yy = G->y0 + y;
+    for (int k = 0; k < nd; k++) {
+      const int x = (int)floor(u0 + (k - B) + s * (yy - yc) + 0.5);
+      float v = (float)(CUT_OFF * abs(k - B));
+      if (x >= G->x0 && x <= G->x1 && group_of(r, (size_t)yy * r->W + x) == g)
+        v += r->ink.ink[(size_t)yy * r->W + x];
+      float best = y > 0 ? 1e30f : 0;
+      int be = 0;
+      for (int e = -1; y > 0 && e <= 1; e++) {
+        if (k + e < 0 || k + e >= nd) continue;
+        const float t = c[(size_t)(y - 1) * nd + k + e] + (e ? (float)CUT_BEND : 0);
+        if (t < best) best = t, be = e;
       }
-      if (st) break;
-      memcpy(x + (size_t)n * 784, sg->x, sizeof(float) * 784);
-      at[i][j] = n++;
-    }
-  if (!st && n) st = r->classify(r->user, x, n, p);
-  double best[NC];
-  int from[NC];
-  for (int j = 0; j <= K + 1; j++) best[j] = -1e18, from[j] = -1;
-  best[0] = 0;
-  for (int j = 1; !st && j <= K + 1; j++)
-    for (int i = 0; i < j; i++) {
-      if (at[i][j] < 0 || best[i] <= -1e18) continue;
-      seg *sg = &cand[at[i][j]];
-      memcpy(sg->probs, p + (size_t)at[i][j] * 10, sizeof(float) * 10);
-      const double v = best[i] + seg_score(r, sg);
-      if (v > best[j]) best[j] = v, from[j] = i;
-    }
-  *nout = 0;
-  *score = best[K + 1];
-  for (int j = K + 1; !st && j > 0 && from[j] >= 0; j = from[j])
-    out[(*nout)++] = cand[at[from[j]][j]];
-  free(cand), free(x), free(p);
-  return st;
-}
-
-/* Step 4: group g cut into the digits the network is surest of (along
- * vertical lines or the group's slant, whichever scores better). */
-static int split_group(reader *r, int g) {
-  const piece *G = &r->ps[g];
-  const double yc = 0.5 * (G->y0 + G->y1), s1 = group_slant(r, g);
-  const double slants[2] = {0, s1};
-  seg chosen[MAX_CUTS + 1], trial[MAX_CUTS + 1];
-  int nch = 0, st = DG_OK;
-  double best = -1e18;
-  for (int t = 0; t < (fabs(s1) > 0.05 ? 2 : 1) && !st; t++) {
-    double cut[MAX_CUTS], score;
-    int K = find_cuts(r, g, slants[t], yc, cut), nt = 0;
-    if (K < 0) return K;
-    st = best_cuts(r, g, slants[t], s1, yc, cut, K, trial, &nt, &score);
-    if (!st && nt > 0 && score > best) {
-      best = score, nch = nt;
-      memcpy(chosen, trial, sizeof(seg) * (size_t)nt);
+      c[(size_t)y * nd + k] = v + best;
+      from[(size_t)y * nd + k] = (signed char)be;
     }
   }
-  for (int i = 0; i < nch && !st; i++) st = push_seg(r, &chosen[i]);
-  if (nch > 1) r->splits += nch - 1;
+  int k = 0;
+  for (int j = 1; j < nd; j++)
+    if (c[(size_t)(gh - 1) * nd + j] < c[(size_t)(gh - 1) * nd + k]) k = j;
+  for (int y = gh - 1; y >= 0; y--) {
+    xc[y] = u0 + (k - B) + s * (G->y0 + y - yc);
+    k += from[(size_t)y * nd + k];
+  }
+  free(c), free(from);
+  return DG_OK;
+}
+
+/* Step 4 for group g: its cuts and its atoms (one more than the cuts;
+ * identical cuts leave empty atoms, dropped later) into r->at and r->am. */
+static int add_group_atoms(reader *r, int g) {
+  const piece *G = &r->ps[g];
+  const int gh = G->y1 - G->y0 + 1;
+  const double yc = 0.5 * (G->y0 + G->y1), s = group_slant(r, g);
+  double u0[MAX_CUTS];
+  const int K = find_cuts(r, g, s, yc, u0);
+  if (K < 0) return K;
+  double *xc = malloc(sizeof(double) * (size_t)(K + 1) * gh);
+  if (!xc) return nomem();
+  for (int k = 0; k < K; k++) {
+    const int st = cut_path(r, g, s, yc, u0[k], xc + (size_t)k * gh);
+    if (st) { free(xc); return st; }
+  }
+  /* cuts do not cross: each at or right of the one before */
+  for (int k = 1; k < K; k++)
+    for (int y = 0; y < gh; y++)
+      if (xc[(size_t)k * gh + y] < xc[(size_t)(k - 1) * gh + y])
+        xc[(size_t)k * gh + y] = xc[(size_t)(k - 1) * gh + y];
+  if (r->na + K + 1 > r->acap) {
+    const int cap = 2 * (r->na + K + 1) + 16;
+    atom *p = realloc(r->at, sizeof(atom) * (size_t)cap);
+    if (!p) { free(xc); return nomem(); }
+    r->at = p, r->acap = cap;
+  }
+  const int base = r->na;
+  for (int k = 0; k <= K; k++)
+    r->at[base + k] = (atom){g, r->W, r->H, -1, -1, 0, 0, 0, s, 0};
+  for (int y = G->y0; y <= G->y1; y++)
+    for (int x = G->x0; x <= G->x1; x++) {
+      const size_t i = (size_t)y * r->W + x;
+      if (group_of(r, i) != g) continue;
+      int k = 0;
+      while (k < K && x >= xc[(size_t)k * gh + (y - G->y0)]) k++;
+      atom *A = &r->at[base + k];
+      r->am[i] = base + k;
+      A->mass += r->ink.ink[i], A->cx += r->ink.ink[i] * x;
+      if (x < A->x0) A->x0 = x;
+      if (x > A->x1) A->x1 = x;
+      if (y < A->y0) A->y0 = y;
+      if (y > A->y1) A->y1 = y;
+    }
+  r->na += K + 1;
+  free(xc);
+  return DG_OK;
+}
+
+static int cmp_atom_x(const void *a, const void *b) {
+  const atom *p = a, *q = b;
+  if (p->gx != q->gx) return (p->gx > q->gx) - (p->gx < q->gx);
+  return (p->id > q->id) - (p->id < q->id);
+}
+
+/* Atoms without ink out, the others ordered left to right: groups by
+ * their centre's x, a group's atoms in the order of its cuts (so they
+ * stay neighbours); the atom map renumbered. */
+static int order_atoms(reader *r) {
+  int *to = malloc(sizeof(int) * (size_t)(r->na + 1)), n = 0;
+  if (!to) return nomem();
+  for (int a0 = 0, a1; a0 < r->na; a0 = a1) {
+    double m = 0, mx = 0;
+    for (a1 = a0; a1 < r->na && r->at[a1].g == r->at[a0].g; a1++)
+      m += r->at[a1].mass, mx += r->at[a1].cx;
+    for (int a = a0; a < a1; a++) r->at[a].gx = m > 0 ? mx / m : 0;
+  }
+  for (int a = 0; a < r->na; a++) {
+    atom *A = &r->at[a];
+    to[a] = -1;
+    if (A->mass <= 0) continue;
+    A->cx /= A->mass;
+    A->id = a;
+    r->at[n++] = *A;
+  }
+  qsort(r->at, (size_t)n, sizeof(atom), cmp_atom_x);
+  for (int a = 0; a < n; a++) to[r->at[a].id] = a;
+  for (size_t i = 0; i < (size_t)r->W * r->H; i++)
+    if (r->am[i] >= 0) r->am[i] = to[r->am[i]];
+  r->na = n;
+  free(to);
+  return DG_OK;
+}
+
+/* Whether work pixel i (of atom am[i]) touches an atom of its own group
+ * outside [a, b): it lies on a cut's edge. */
+static int on_cut(const reader *r, size_t i, int a, int b) {
+  const int x = (int)(i % r->W), y = (int)(i / r->W), g = r->at[r->am[i]].g;
+  for (int dy = -1; dy <= 1; dy++)
+    for (int dx = -1; dx <= 1; dx++) {
+      const int xx = x + dx, yy = y + dy;
+      if (xx < 0 || yy < 0 || xx >= r->W || yy >= r->H) continue;
+      const int32_t n = r->am[(size_t)yy * r->W + xx];
+      if (n >= 0 && (n < a || n >= b) && r->at[n].g == g) return 1;
+    }
+  return 0;
+}
+
+/* A cut digit carries slivers of its neighbour: the parts of map (bw, bh;
+ * work pixel (x0, y0) at its origin) on a cut's edge lighter than SLIVER
+ * x its ink are cleared (the heaviest part always stays). */
+static int remove_slivers(const reader *r, const seg *sg, float *map, int x0,
+                          int y0, int bw, int bh) {
+  const size_t N = (size_t)bw * bh;
+  int32_t *cl = calloc(N, sizeof(int32_t)), *stack = malloc(sizeof(int32_t) * N);
+  double *mass = malloc(sizeof(double) * (N + 1));
+  char *touch = calloc(N + 1, 1);
+  int n = 0, st = DG_OK;
+  if (!cl || !stack || !mass || !touch) st = nomem();
+  double total = 0;
+  for (size_t i0 = 0; !st && i0 < N; i0++) {
+    if (map[i0] <= 0 || cl[i0]) continue;
+    size_t sp = 0;
+    stack[sp++] = (int32_t)i0, cl[i0] = ++n, mass[n] = 0;
+    while (sp) {
+      const int32_t i = stack[--sp];
+      const int x = i % bw, y = i / bw;
+      mass[n] += map[i], total += map[i];
+      if (!touch[n] && on_cut(r, (size_t)(y0 + y) * r->W + x0 + x, sg->a, sg->b))
+        touch[n] = 1;
+      for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+          const int xx = x + dx, yy = y + dy;
+          if (xx < 0 || yy < 0 || xx >= bw || yy >= bh) continue;
+          const size_t j = (size_t)yy * bw + xx;
+          if (map[j] > 0 && !cl[j]) cl[j] = n, stack[sp++] = (int32_t)j;
+        }
+    }
+  }
+  int big = 1;
+  for (int k = 2; !st && k <= n; k++) big = mass[k] > mass[big] ? k : big;
+  for (size_t i = 0; !st && i < N; i++)
+    if (cl[i] && cl[i] != big && touch[cl[i]] && mass[cl[i]] < SLIVER * total)
+      map[i] = 0;
+  free(cl), free(stack), free(mass), free(touch);
   return st;
 }
 
-static int cmp_seg_x(const void *a, const void *b) {
-  const seg *p = a, *q = b;
-  double ca = p->box[0] + 0.5 * p->box[2], cb = q->box[0] + 0.5 * q->box[2];
-  return (ca > cb) - (ca < cb);
+/* The digit sg (atoms [a, b)): its ink (slivers of a cut neighbour out),
+ * box, deskewed width / height, and 28x28 input. DG_ERR_EMPTY: no ink. */
+static int seg_input(const reader *r, seg *sg) {
+  int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
+  for (int a = sg->a; a < sg->b; a++) {
+    const atom *A = &r->at[a];
+    x0 = A->x0 < x0 ? A->x0 : x0, y0 = A->y0 < y0 ? A->y0 : y0;
+    x1 = A->x1 > x1 ? A->x1 : x1, y1 = A->y1 > y1 ? A->y1 : y1;
+  }
+  if (x1 < x0) return DG_ERR_EMPTY;
+  const int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  float *map = calloc((size_t)bw * bh, sizeof(float));
+  if (!map) return nomem();
+  for (int y = y0; y <= y1; y++)
+    for (int x = x0; x <= x1; x++) {
+      const size_t i = (size_t)y * r->W + x;
+      if (r->am[i] >= sg->a && r->am[i] < sg->b)
+        map[(size_t)(y - y0) * bw + (x - x0)] = r->ink.ink[i];
+    }
+  const int cut = (sg->a > 0 && r->at[sg->a - 1].g == r->at[sg->a].g) ||
+                  (sg->b < r->na && r->at[sg->b].g == r->at[sg->b - 1].g);
+  int st = cut ? remove_slivers(r, sg, map, x0, y0, bw, bh) : DG_OK;
+  /* what is left: its box; its own slant from the strong ink's moments */
+  int kx0 = bw, ky0 = bh, kx1 = -1, ky1 = -1;
+  double m = 0, mx = 0, my = 0, mxy = 0, myy = 0;
+  for (int y = 0; y < bh && !st; y++)
+    for (int x = 0; x < bw; x++) {
+      const float v = map[(size_t)y * bw + x];
+      if (v <= 0) continue;
+      kx0 = x < kx0 ? x : kx0, kx1 = x > kx1 ? x : kx1;
+      ky0 = y < ky0 ? y : ky0, ky1 = y > ky1 ? y : ky1;
+      if (v >= STRONG) m += v, mx += v * x, my += v * y, mxy += v * x * y, myy += v * y * y;
+    }
+  if (!st && (kx1 < 0 || m <= 0)) st = DG_ERR_EMPTY;
+  if (st) { free(map); return st; }
+  const double vy = myy / m - (my / m) * (my / m);
+  double s = vy > 0 ? (mxy / m - (mx / m) * (my / m)) / vy : 0;
+  s = s > 0.6 ? 0.6 : s < -0.6 ? -0.6 : s;
+  double w0 = 1e9, w1 = -1e9, h0 = 1e9, h1 = -1e9;
+  for (int y = ky0; y <= ky1; y++)
+    for (int x = kx0; x <= kx1; x++) {
+      if (map[(size_t)y * bw + x] < STRONG) continue;
+      const double u = x - s * (y - my / m);
+      w0 = u < w0 ? u : w0, w1 = u > w1 ? u : w1;
+      h0 = y < h0 ? y : h0, h1 = y > h1 ? y : h1;
+    }
+  sg->ratio = (w1 - w0 + 1) / (h1 - h0 + 1);
+  sg->box[0] = x0 + kx0, sg->box[1] = y0 + ky0;
+  sg->box[2] = kx1 - kx0 + 1, sg->box[3] = ky1 - ky0 + 1;
+  const int kept[4] = {kx0, ky0, kx1 - kx0 + 1, ky1 - ky0 + 1};
+  st = dg_preprocess_map(map, bw, bh, kept, sg->x);
+  free(map);
+  return st;
 }
 
-/* Steps 3-5 on the labelled map: every group's digits into r->segs, read. */
+/* Whether atoms [a, b) (b > a + 1) may be one digit: separate groups only
+ * when the smaller is a fragment close to the other, and not too wide. */
+static int run_ok(const reader *r, int a, int b) {
+  int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
+  for (int j = a; j < b; j++) {
+    const atom *A = &r->at[j];
+    x0 = A->x0 < x0 ? A->x0 : x0, y0 = A->y0 < y0 ? A->y0 : y0;
+    x1 = A->x1 > x1 ? A->x1 : x1, y1 = A->y1 > y1 ? A->y1 : y1;
+    if (j == a || A->g == r->at[j - 1].g) continue;
+    const piece *P = &r->ps[r->at[j - 1].g], *Q = &r->ps[A->g];
+    const int hp = P->y1 - P->y0 + 1, hq = Q->y1 - Q->y0 + 1;
+    const int gap = Q->x0 > P->x1 ? Q->x0 - P->x1 : P->x0 > Q->x1 ? P->x0 - Q->x1 : 0;
+    if ((hp < hq ? hp : hq) >= JOIN_H * r->hmed || gap > JOIN_GAP * r->hmed) return 0;
+  }
+  return (x1 - x0 + 1) - fabs(r->at[a].s) * (y1 - y0 + 1) <= RUN_W * r->hmed;
+}
+
+/* The score of reading sg as one digit: the best of its classes'
+ * log-probability with that class's width prior, less a digit's cost and
+ * a penalty when much shorter than the digits. */
+static double seg_score(const reader *r, const seg *sg) {
+  double best = -1e18;
+  const double lr = log(sg->ratio > 1e-3 ? sg->ratio : 1e-3);
+  for (int k = 0; k < 10; k++) {
+    const double z = (lr - prior_mu[k]) / prior_sd[k];
+    const double zh = z - PRIOR_Z, zl = -z - PRIOR_ZL;
+    const double v = log(sg->probs[k] > 1e-9f ? sg->probs[k] : 1e-9f) -
+                     (zh > 0 ? PRIOR_W * zh * zh : 0) - (zl > 0 ? PRIOR_WL * zl * zl : 0);
+    best = v > best ? v : best;
+  }
+  best -= SEG_COST;
+  /* a whole group read surely, not much wider than a digit: one digit */
+  float c = 0;
+  for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
+  const int whole = (sg->a == 0 || r->at[sg->a - 1].g != r->at[sg->a].g) &&
+                    (sg->b == r->na || r->at[sg->b].g != r->at[sg->b - 1].g) &&
+                    r->at[sg->a].g == r->at[sg->b - 1].g;
+  if (whole && ((c >= SURER_ONE && sg->ratio < SURER_WIDE) ||
+                (c >= SURE_ONE && sg->ratio < SURE_WIDE)))
+    best += SURE_BONUS;
+  if (sg->ratio > WIDE_OK) best -= WIDE_COST * (sg->ratio - WIDE_OK);
+  if (sg->box[3] < SHORT_H * r->hmed) best -= SHORT_COST;
+  return best;
+}
+
+static int push_seg(reader *r, const seg *sg) {
+  if (r->ns == r->cap) {
+    int cap = r->cap ? r->cap * 2 : 16;
+    seg *p = realloc(r->segs, sizeof(seg) * (size_t)cap);
+    if (!p) return nomem();
+    r->segs = p, r->cap = cap;
+  }
+  r->segs[r->ns++] = *sg;
+  return DG_OK;
+}
+
+/* The chosen partition (from[b]: the start of the digit ending at atom b,
+ * or -1 - a when atoms [a, b) were left out) into r->segs, left to right. */
+static int keep_chosen(reader *r, const int *from, const int *idx, const seg *cand) {
+  int *ends = malloc(sizeof(int) * (size_t)(r->na + 1)), n = 0, st = DG_OK;
+  if (!ends) return nomem();
+  for (int b = r->na; b > 0; b = from[b] >= 0 ? from[b] : -1 - from[b])
+    if (from[b] >= 0) ends[n++] = b;
+  for (int k = n - 1; k >= 0 && !st; k--) {
+    const int b = ends[k], a = from[b];
+    const seg *sg = &cand[idx[a * MAX_RUN + (b - a - 1)]];
+    if (a > 0 && r->at[a - 1].g == r->at[a].g) r->splits++;
+    st = push_seg(r, sg);
+  }
+  free(ends);
+  return st;
+}
+
+/* Step 5: every run of atoms that may be a digit read in one batch, then
+ * the partition of the highest score by dynamic programming. */
+static int read_atoms(reader *r) {
+  const int na = r->na;
+  if (na == 0) return DG_OK;
+  int *idx = malloc(sizeof(int) * (size_t)na * MAX_RUN), n = 0, st = DG_OK;
+  seg *cand = malloc(sizeof(seg) * (size_t)na * MAX_RUN);
+  float *x = malloc(sizeof(float) * 784 * (size_t)na * MAX_RUN);
+  float *p = malloc(sizeof(float) * 10 * (size_t)na * MAX_RUN);
+  double *best = malloc(sizeof(double) * (size_t)(na + 1));
+  int *from = malloc(sizeof(int) * (size_t)(na + 1));
+  if (!idx || !cand || !x || !p || !best || !from) st = nomem();
+  for (int a = 0; a < na && !st; a++)
+    for (int b = a + 1; b <= a + MAX_RUN && !st; b++) {
+      idx[a * MAX_RUN + (b - a - 1)] = -1;
+      if (b > na || (b > a + 1 && !run_ok(r, a, b))) continue;
+      seg *sg = &cand[n];
+      sg->a = a, sg->b = b;
+      st = seg_input(r, sg);
+      if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
+      if (st) break;
+      memcpy(x + (size_t)n * 784, sg->x, sizeof(float) * 784);
+      idx[a * MAX_RUN + (b - a - 1)] = n++;
+    }
+  if (!st && n) st = r->classify(r->user, x, n, p);
+  for (int k = 0; !st && k < n; k++) memcpy(cand[k].probs, p + (size_t)k * 10, sizeof(float) * 10);
+  for (int b = 0; !st && b <= na; b++) {
+    best[b] = b ? best[b - 1] - SKIP_COST : 0, from[b] = -b;  /* atom b-1 left out */
+    for (int a = b - 1; b && a >= 0 && a >= b - MAX_RUN; a--) {
+      const int c = idx[a * MAX_RUN + (b - a - 1)];
+      if (c < 0) continue;
+      const double v = best[a] + seg_score(r, &cand[c]);
+      if (v > best[b]) best[b] = v, from[b] = a;
+    }
+  }
+  if (!st) st = keep_chosen(r, from, idx, cand);
+  free(idx), free(cand), free(x), free(p), free(best), free(from);
+  return st;
+}
+
+/* Steps 3-5 on the labelled map: every digit into r->segs, read. */
 static int find_digits(reader *r) {
   int st = drop_specks(r);
   if (st) return st;
   merge_pieces(r);
+  for (int i = 0; i < r->np; i++) r->ps[i].root = find_root(r->ps, i);
+  const size_t N = (size_t)r->W * r->H;
+  if (!(r->am = malloc(sizeof(int32_t) * N))) return nomem();
+  for (size_t i = 0; i < N; i++) r->am[i] = -1;
   for (int i = 0; i < r->np && st == DG_OK; i++) {
     const piece *G = &r->ps[i];
     if (G->drop || G->root != i) continue;
     const int gw = G->x1 - G->x0 + 1, gh = G->y1 - G->y0 + 1;
     if (gh < 0.4 * r->hmed && gw < 0.4 * r->hmed) continue;  /* a dot, a dash */
-    seg sg = {.g = i, .s = 0, .yc = 0.5 * (G->y0 + G->y1), .ua = -1e9,
-              .ub = 1e9, .probs = {-1}, .ds = group_slant(r, i)};
-    st = seg_input(r, &sg, NULL);
-    if (st == DG_OK && sg.uw > WIDE * gh) {
-      /* a little wide and read surely as one digit: one digit */
-      float p[10], best = 0;
-      if (sg.uw < SURER_WIDE * gh && (st = r->classify(r->user, sg.x, 1, p)) == DG_OK)
-        for (int k = 0; k < 10; k++) best = p[k] > best ? p[k] : best;
-      if (st == DG_OK && (best >= SURER_ONE || (best >= SURE_ONE && sg.uw < SURE_WIDE * gh))) {
-        memcpy(sg.probs, p, sizeof p);
-        st = push_seg(r, &sg);
-        continue;
-      }
-      if (st == DG_OK) st = split_group(r, i);
-      continue;
-    }
-    if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
-    if (st == DG_OK) st = push_seg(r, &sg);
+    st = add_group_atoms(r, i);
   }
-  if (st) return st;
-  qsort(r->segs, (size_t)r->ns, sizeof(seg), cmp_seg_x);
-  /* the digits not read yet (unsplit groups), in one batch */
-  float *x = malloc(sizeof(float) * 784 * (size_t)(r->ns + 1));
-  float *p = malloc(sizeof(float) * 10 * (size_t)(r->ns + 1));
-  int *idx = malloc(sizeof(int) * (size_t)(r->ns + 1)), k = 0;
-  if (!x || !p || !idx) st = dg_error(DG_ERR_NOMEM, "number: out of memory");
-  for (int i = 0; !st && i < r->ns; i++)
-    if (r->segs[i].probs[0] < 0) {
-      memcpy(x + (size_t)k * 784, r->segs[i].x, sizeof(float) * 784);
-      idx[k++] = i;
-    }
-  if (!st && k) st = r->classify(r->user, x, k, p);
-  for (int j = 0; !st && j < k; j++)
-    memcpy(r->segs[idx[j]].probs, p + (size_t)j * 10, sizeof(float) * 10);
-  free(x), free(p), free(idx);
+  if (st == DG_OK) st = order_atoms(r);
+  if (st == DG_OK) st = read_atoms(r);
   return st;
 }
 
@@ -565,7 +814,7 @@ int dg_read_number_ex(const uint8_t *pixels, int width, int height,
   if (st == DG_OK) st = find_digits(&r);
   if (st == DG_OK) st = result(&r, out);
   dg_ink_free(&r.ink);
-  free(r.lab), free(r.ps), free(r.segs);
+  free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at);
   return st;
 }
 

@@ -36,6 +36,7 @@ static int digits_right(const char *truth, const char *got) {
 
 typedef struct {
   long n, right, dn, dright;
+  long count_err, count_lost;  /* misses with the wrong digit count; digits lost in them */
 } tally;
 
 int main(int argc, char **argv) {
@@ -111,7 +112,9 @@ int main(int argc, char **argv) {
           const char *got = st ? "" : num.text;
           tally *q = &t[len][sp][bg];
           q->n++, q->right += !strcmp(got, im.text);
-          q->dn += len, q->dright += digits_right(im.text, got);
+          const int dr = digits_right(im.text, got);
+          q->dn += len, q->dright += dr;
+          if ((int)strlen(got) != len) q->count_err++, q->count_lost += len - dr;
           if (misses && strcmp(got, im.text))
             fprintf(stderr, "miss %s len %d %s %s k %d: read \"%s\"%s\n", im.text, len,
                     number_spacing_names[sp], number_background_names[bg], k, got,
@@ -144,9 +147,11 @@ int main(int argc, char **argv) {
         c.n += q->n, c.right += q->right, c.dn += q->dn, c.dright += q->dright;
         bsum[bg].n += q->n, bsum[bg].right += q->right;
         bsum[bg].dn += q->dn, bsum[bg].dright += q->dright;
+        c.count_err += q->count_err, c.count_lost += q->count_lost;
       }
       printf(" %.1f%% (%ld/%ld) |", 100.0 * c.right / c.n, c.right, c.n);
       ssum[sp].n += c.n, ssum[sp].right += c.right, ssum[sp].dn += c.dn, ssum[sp].dright += c.dright;
+      ssum[sp].count_err += c.count_err, ssum[sp].count_lost += c.count_lost;
       if (len <= 6) s6[sp].n += c.n, s6[sp].right += c.right;
       row.dn += c.dn, row.dright += c.dright;
     }
@@ -168,6 +173,16 @@ int main(int argc, char **argv) {
       fail = 1;
     }
   }
+  long lost = 0;
+  for (int sp = 0; sp < NS_SPACINGS; sp++) {
+    const tally *q = &ssum[sp];
+    printf("%s misses: %ld with the wrong digit count (%ld digits lost), %ld misread at the "
+           "right count (%ld digits)\n", number_spacing_names[sp], q->count_err, q->count_lost,
+           q->n - q->right - q->count_err, q->dn - q->dright - q->count_lost);
+    lost += q->count_lost;
+  }
+  printf("per digit: %.2f points of the %.2f%% lost are in numbers of the wrong digit count\n",
+         100.0 * lost / all.dn, 100.0 * (all.dn - all.dright) / all.dn);
   for (int bg = 0; bg < NB_BACKGROUNDS; bg++)
     printf("%s: %.2f%% whole numbers, %.2f%% digits\n", number_background_names[bg],
            100.0 * bsum[bg].right / bsum[bg].n, 100.0 * bsum[bg].dright / bsum[bg].dn);
