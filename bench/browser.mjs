@@ -6,7 +6,8 @@
  * web/build's, to compare builds) [--photo FILE [--photo-source TEXT]]
  * (FILE, a photo under the repository, preprocessed at full size by
  * bench/photo_bench.mjs) [--only-photo] (that alone: no first load, no
- * predict or training) [--compare-module FILE --compare-wasm DIR
+ * predict or training) [--only-number] (bench/number_bench.mjs alone: a
+ * 6-digit number read from a 1200x400 canvas) [--compare-module FILE --compare-wasm DIR
  * [--pairs N] [--max-pairs N]] (bench/compare.html instead: this tree's
  * build against the baseline's module FILE and .wasm builds in DIR, both
  * under the repository; no first load)
@@ -33,10 +34,11 @@ const extra = (ai >= 0 ? `&archs=${encodeURIComponent(args[ai + 1])}` : '') +
 /* --photo FILE: served from the repository root */
 const phi = args.indexOf('--photo'), psi = args.indexOf('--photo-source');
 const onlyPhoto = args.includes('--only-photo');
+const onlyNumber = args.includes('--only-number');
 const photoQuery = phi >= 0
   ? `&photo=${encodeURIComponent('/' + relative(root, resolve(args[phi + 1])).split(sep).join('/'))}` +
     (psi >= 0 ? `&source=${encodeURIComponent(args[psi + 1])}` : '') + (onlyPhoto ? '&only=photo' : '')
-  : '';
+  : onlyNumber ? '&only=number' : '';
 
 /* --compare-module FILE --compare-wasm DIR: served from the repository root */
 const urlOf = (file) => '/' + relative(root, resolve(file)).split(sep).join('/');
@@ -93,7 +95,7 @@ async function firstLoad() {
 
 let code = 0;
 try {
-  if (!wasmDir && !onlyPhoto && !comparePage) console.log(JSON.stringify(await firstLoad()));
+  if (!wasmDir && !onlyPhoto && !onlyNumber && !comparePage) console.log(JSON.stringify(await firstLoad()));
   const page = await browser.newPage();
   page.on('console', (m) => process.stderr.write(`  chromium: ${m.text()}\n`));
   await page.goto(`http://127.0.0.1:${port}` +

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { numberSection } from './number_bench.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -253,6 +254,8 @@ if (ppRows.length) {
   p('- not measured in this run');
 }
 p();
+/* issue 23: a 6-digit number read from a 1200x400 canvas in Chromium */
+numberSection(rows, { p, f, range });
 if (rows.some((r) => r.kind === 'predict' && r.target.endsWith('-simd128'))) {
   p('## WASM builds side by side: relaxed SIMD (FMA) vs simd128 (mul+add), batch 1 (ms)');
   p();
