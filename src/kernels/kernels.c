@@ -45,28 +45,6 @@
 #define DG_OMP(x)
 #endif
 
-/* Full unrolling of the microkernel's fixed-size loops (DG_UNROLL, simd.h)
- * is what lets the compiler keep the accumulator tile in registers. */
-#if defined(__clang__)
-#define DG_UNROLL4 DG_PRAGMA(unroll 4)
-#elif defined(__GNUC__)
-#define DG_UNROLL4 DG_PRAGMA(GCC unroll 4)
-#else
-#define DG_UNROLL4
-#endif
-/* DG_UNROLL4 goes on the depth loops of microkernels that walk several row
- * pointers: each pointer costs an add per step, and without unrolling
- * those adds, not the FMAs, limit the loop (they share the issue width).
- * Not in WebAssembly: there clang hoists the loads of all four steps to the
- * top of the unrolled body (24 live vectors for a 4 x 2 tile), and V8,
- * which allocates registers in that order and has 16 of them, spills
- * accumulators to the stack on every step (docs/performance.md has the
- * figures; kernels_infer.c's loop found this first). */
-#if defined(__wasm__)
-#undef DG_UNROLL4
-#define DG_UNROLL4 DG_NOUNROLL
-#endif
-
 #define DG_TLS _Thread_local
 
 #ifndef DG_WINOGRAD_DEFAULT /* Winograd where it applies: in WebAssembly
@@ -371,7 +349,7 @@ static void pack_b_panel(int tb, const float *B, int ldb, int j, int nr,
  * Edge tiles (mr < MR or nr < NR) go through a full-size scratch tile with
  * exactly the same vector operations, so an element's value never depends on
  * where the tile boundaries fall. */
-DG_INLINE void tile_update(dg_vf acc[MR][NV], float *restrict c, int ldc,
+DG_INLINE void tile_update(const dg_vf *acc, float *restrict c, int ldc,
                            int mr, int nr, float alpha, float beta,
                            int first) {
   float tile[MR * NR]; /* (MR, NR) scratch for edge tiles */
@@ -393,7 +371,8 @@ DG_INLINE void tile_update(dg_vf acc[MR][NV], float *restrict c, int ldc,
       DG_UNROLL
       for (int v = 0; v < NV; v++)
         if (full || r < mr)
-          dg_vstore(cp + (size_t)r * ldt + v * DG_VW, dg_vmul(va, acc[r][v]));
+          dg_vstore(cp + (size_t)r * ldt + v * DG_VW,
+                    dg_vmul(va, acc[r * NV + v]));
     }
   } else {
     dg_vf vb = dg_vset1(first ? beta : 1.0f);
@@ -404,7 +383,7 @@ DG_INLINE void tile_update(dg_vf acc[MR][NV], float *restrict c, int ldc,
         if (!(full || r < mr)) continue;
         float *q = cp + (size_t)r * ldt + v * DG_VW;
         dg_vf old = first ? dg_vmul(vb, dg_vload(q)) : dg_vload(q);
-        dg_vstore(q, dg_vfma(va, acc[r][v], old));
+        dg_vstore(q, dg_vfma(va, acc[r * NV + v], old));
       }
     }
   }
@@ -421,25 +400,13 @@ static void ukernel_packed(int kc, const float *restrict a,
                            const float *restrict b, int bs, float *restrict c,
                            int ldc, int mr, int nr, float alpha, float beta,
                            int first) {
-  dg_vf acc[MR][NV];
+  const float *ar[MR]; /* a[p * MR + r] is ar[r][p * MR] */
   DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    DG_UNROLL
-    for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
-  }
-  for (int p = 0; p < kc; p++) {
-    dg_vf bv[NV];
-    DG_UNROLL
-    for (int v = 0; v < NV; v++) bv[v] = dg_vload(b + v * DG_VW);
-    DG_UNROLL
-    for (int r = 0; r < MR; r++) {
-      dg_vf av = dg_vset1(a[r]);
-      DG_UNROLL
-      for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-    }
-    a += MR;
-    b += bs;
-  }
+  for (int r = 0; r < MR; r++) ar[r] = a + r;
+  dg_vf acc[MR * NV];
+  dg_tile_zero(MR, NV, NV, acc);
+  for (int p = 0; p < kc; p++, b += bs)
+    dg_tile_step(MR, NV, NV, acc, ar, (size_t)p * MR, b);
   tile_update(acc, c, ldc, mr, nr, alpha, beta, first);
 }
 
@@ -456,25 +423,9 @@ static void ukernel_rows(int kc, const float *a, int lda,
   const float *ar[MR];
   DG_UNROLL
   for (int r = 0; r < MR; r++) ar[r] = a + (size_t)(r < mr ? r : 0) * lda;
-  dg_vf acc[MR][NV];
-  DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    DG_UNROLL
-    for (int v = 0; v < NV; v++) acc[r][v] = dg_vzero();
-  }
-  DG_UNROLL4
-  for (int p = 0; p < kc; p++) {
-    dg_vf bv[NV];
-    DG_UNROLL
-    for (int v = 0; v < NV; v++) bv[v] = dg_vload(b + v * DG_VW);
-    DG_UNROLL
-    for (int r = 0; r < MR; r++) {
-      dg_vf av = dg_vset1(ar[r][p]);
-      DG_UNROLL
-      for (int v = 0; v < NV; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-    }
-    b += bs;
-  }
+  dg_vf acc[MR * NV];
+  dg_tile_zero(MR, NV, NV, acc);
+  dg_tile_steps(MR, NV, NV, acc, ar, kc, b, bs, 1);
   tile_update(acc, c, ldc, mr, nr, alpha, beta, first);
 }
 
@@ -684,27 +635,13 @@ DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
                              size_t astep, int K, const float *b, int ldb,
                              float *c, int ldc, int m, float alpha,
                              float beta) {
-  dg_vf acc[SM][8];
-  DG_UNROLL
-  for (int r = 0; r < R; r++) {
-    DG_UNROLL
-    for (int v = 0; v < V; v++) acc[r][v] = dg_vzero();
-  }
-  for (int p = 0; p < K; p++) {
-    const float *bp = b + (size_t)p * ldb;
-    dg_vf bv[8];
-    DG_UNROLL
-    for (int v = 0; v < V; v++) bv[v] = dg_vload(bp + v * DG_VW);
-    DG_UNROLL
-    for (int r = 0; r < R; r++) {
-      dg_vf av = dg_vset1(arow[r][p * astep]);
-      DG_UNROLL
-      for (int v = 0; v < V; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-    }
-  }
+  dg_vf acc[SM * 8];
+  dg_tile_zero(R, V, 8, acc);
+  for (int p = 0; p < K; p++)
+    dg_tile_step(R, V, 8, acc, arow, p * astep, b + (size_t)p * ldb);
   float t[8 * DG_VW]; /* one row of the block */
   for (int r = 0; r < m; r++) {
-    for (int v = 0; v < V; v++) dg_vstore(t + v * DG_VW, acc[r][v]);
+    for (int v = 0; v < V; v++) dg_vstore(t + v * DG_VW, acc[r * 8 + v]);
     for (int j = 0; j < V * DG_VW; j++)
       small_update(c + (size_t)r * ldc + j, t[j], alpha, beta);
   }
@@ -927,15 +864,7 @@ DG_INLINE void conv_fwd_tile(const int R, const int nv, const float *const *a,
                              float *out, int ldo, int mr, int ncols,
                              const float *bias, int relu) {
   dg_vf acc[MR * GW_NVMAX];
-  dg_tile_zero(R, nv, GW_NVMAX, acc);
-  for (int s = 0; s < k; s++) {
-    const float *ar[MR];
-    DG_UNROLL
-    for (int r = 0; r < R; r++) ar[r] = a[r] + s * ss;
-    DG_UNROLL4
-    for (int q = 0; q < kc; q++, b += ldb)
-      dg_tile_step(R, nv, GW_NVMAX, acc, ar, (size_t)q, b);
-  }
+  dg_tile_window(R, nv, GW_NVMAX, acc, a, k, kc, ss, b, ldb, 1);
   DG_UNROLL
   for (int r = 0; r < R; r++) {
     if (r >= mr) continue;
@@ -951,53 +880,10 @@ DG_INLINE void conv_fwd_tile(const int R, const int nv, const float *const *a,
 DG_INLINE void conv_fwd_c1_tile(const int nv, const float *p, int k, size_t ss,
                                 const float *b, int ldb, float *out, int ldo,
                                 int ncols, const float *bias, int relu) {
-  dg_vf acc[MR][NV];
+  const float *a[MR];
   DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    DG_UNROLL
-    for (int v = 0; v < nv; v++) acc[r][v] = dg_vzero();
-  }
-  for (int ky = 0; ky < k; ky++) {
-    const float *pr = p + ky * ss;
-    DG_UNROLL4
-    for (int kx = 0; kx < k; kx++, b += ldb) {
-      dg_vf bv[NV];
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
-      DG_UNROLL
-      for (int r = 0; r < MR; r++) {
-        dg_vf av = dg_vset1(pr[kx + r]);
-        DG_UNROLL
-        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
-      }
-    }
-  }
-  dg_vf zero = dg_vzero();
-  DG_UNROLL
-  for (int r = 0; r < MR; r++) {
-    float *o = out + (size_t)r * ldo;
-    if (ncols == nv * DG_VW) {
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) {
-        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
-        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
-      }
-    } else { /* the same arithmetic on partial vectors */
-      DG_UNROLL
-      for (int v = 0; v < nv; v++) {
-        int cnt = ncols - v * DG_VW;
-        if (cnt <= 0) continue;
-        if (cnt > DG_VW) cnt = DG_VW;
-        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
-                                                  : dg_vload_n(bias + v * DG_VW, cnt));
-        x = relu ? dg_vmax(x, zero) : x;
-        if (cnt == DG_VW)
-          dg_vstore(o + v * DG_VW, x);
-        else
-          dg_vstore_n(o + v * DG_VW, x, cnt);
-      }
-    }
-  }
+  for (int r = 0; r < MR; r++) a[r] = p + r;
+  conv_fwd_tile(MR, nv, a, k, k, ss, b, ldb, out, ldo, MR, ncols, bias, relu);
 }
 
 void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, int c, const float *wt,
@@ -1292,9 +1178,7 @@ DG_INLINE void conv_gi_tile(const int nv, const float *const *a, int f,
                             int ncols) {
   dg_vf acc[GI_MR * GI_NV];
   dg_tile_zero(GI_MR, nv, GI_NV, acc);
-  DG_UNROLL4
-  for (int p = 0; p < f; p++, b += nv * DG_VW)
-    dg_tile_step(GI_MR, nv, GI_NV, acc, a, (size_t)p, b);
+  dg_tile_steps(GI_MR, nv, GI_NV, acc, a, f, b, nv * DG_VW, 1);
   DG_UNROLL
   for (int r = 0; r < GI_MR; r++) {
     if (r >= mr) continue;

@@ -23,11 +23,6 @@
 #include "kernels/tile.h"
 
 #define DG_NOINLINE __attribute__((noinline))
-/* The window loop is not unrolled: unrolled 4 times, clang interleaves
- * the steps and the 8 accumulators, their B vectors and broadcasts no
- * longer fit V8's 15 vector registers, which then spills on every step
- * (slower than the plain loop; docs/performance.md). */
-#define DG_TILE_UNROLL DG_NOUNROLL
 
 /* Register tile: IMP pixels x CV vectors of output channels. simd128 and
  * SSE have 16 registers and no fused multiply-add (a product needs a
@@ -105,18 +100,14 @@ size_t dg_infer_conv_work(int h, int w, int c, int pad) {
 }
 
 /* acc[r][v] = sum over the window of pixel r (rows a[r], a[r] + rs, ...,
- * kc floats each) times the block's weights b (kkc, cv vectors). */
+ * kc floats each) times the block's weights b (kkc, cv vectors). The
+ * window loop is not unrolled: unrolled 4 times, clang interleaves the
+ * steps and the 8 accumulators, their B vectors and broadcasts no longer
+ * fit V8's 15 vector registers, which then spills on every step (slower
+ * than the plain loop; docs/performance.md). */
 DG_INLINE void conv_tile(const int cv, const float *const *a, int k, int kc,
                          size_t rs, const float *b, dg_vf *acc) {
-  dg_tile_zero(IMP, cv, CV, acc);
-  for (int s = 0; s < k; s++) {
-    const float *ar[IMP];
-    DG_UNROLL
-    for (int r = 0; r < IMP; r++) ar[r] = a[r] + s * rs;
-    DG_TILE_UNROLL
-    for (int q = 0; q < kc; q++, b += cv * DG_VW)
-      dg_tile_step(IMP, cv, CV, acc, ar, (size_t)q, b);
-  }
+  dg_tile_window(IMP, cv, CV, acc, a, k, kc, rs, b, cv * DG_VW, 0);
 }
 
 /* One block of cv vectors of channels over the whole image. k and kc are

@@ -14,6 +14,25 @@
 
 #include "kernels/simd.h"
 
+/* DG_UNROLL4 unrolls a loop 4 times. It goes on the depth loops of
+ * microkernels that walk several row pointers: each pointer costs an add
+ * per step, and without unrolling those adds, not the FMAs, limit the loop
+ * (they share the issue width). Not in WebAssembly: there clang hoists the
+ * loads of all four steps to the top of the unrolled body (24 live vectors
+ * for a 4 x 2 tile), and V8, which allocates registers in that order and
+ * has 16 of them, spills accumulators to the stack on every step
+ * (docs/performance.md has the figures; kernels_infer.c's loop found this
+ * first). */
+#if defined(__wasm__)
+#define DG_UNROLL4 DG_NOUNROLL
+#elif defined(__clang__)
+#define DG_UNROLL4 DG_PRAGMA(unroll 4)
+#elif defined(__GNUC__)
+#define DG_UNROLL4 DG_PRAGMA(GCC unroll 4)
+#else
+#define DG_UNROLL4
+#endif
+
 /* acc[r][v] = 0 for r < R, v < nv. */
 DG_INLINE void dg_tile_zero(const int R, const int nv, const int ld,
                             dg_vf *acc) {
@@ -37,6 +56,39 @@ DG_INLINE void dg_tile_step(const int R, const int nv, const int ld,
     DG_UNROLL
     for (int v = 0; v < nv; v++)
       acc[r * ld + v] = dg_vfma(av, bv[v], acc[r * ld + v]);
+  }
+}
+
+/* n steps in order: acc[r][v] += x[r][q] * b[q * ldb + v * DG_VW ..] for
+ * q < n. unroll4 (a constant): the loop under DG_UNROLL4, else rolled. */
+DG_INLINE void dg_tile_steps(const int R, const int nv, const int ld,
+                             dg_vf *acc, const float *const *x, int n,
+                             const float *b, size_t ldb, const int unroll4) {
+  if (unroll4) {
+    DG_UNROLL4
+    for (int q = 0; q < n; q++, b += ldb)
+      dg_tile_step(R, nv, ld, acc, x, (size_t)q, b);
+  } else {
+    DG_NOUNROLL
+    for (int q = 0; q < n; q++, b += ldb)
+      dg_tile_step(R, nv, ld, acc, x, (size_t)q, b);
+  }
+}
+
+/* A window: acc = the sum over runs s < k and positions q < kc of
+ * (a[r] + s * ss)[q] times the weights b (ldb floats a step, the steps in
+ * that order), one chain per element from zero. unroll4 as in
+ * dg_tile_steps. */
+DG_INLINE void dg_tile_window(const int R, const int nv, const int ld,
+                              dg_vf *acc, const float *const *a, int k,
+                              int kc, size_t ss, const float *b, size_t ldb,
+                              const int unroll4) {
+  dg_tile_zero(R, nv, ld, acc);
+  for (int s = 0; s < k; s++, b += (size_t)kc * ldb) {
+    const float *ar[16];
+    DG_UNROLL
+    for (int r = 0; r < R; r++) ar[r] = a[r] + s * ss;
+    dg_tile_steps(R, nv, ld, acc, ar, kc, b, ldb, unroll4);
   }
 }
 
