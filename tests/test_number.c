@@ -1,7 +1,8 @@
 /* test_number.c: dg_read_number's segmentation golden tests (issue 23):
  * an empty image, a lone digit read exactly as predict reads it, left to
  * right order at varied baselines, a digit in two pieces, a touching pair
- * split, and bad arguments. Digits are MNIST test digits scaled 3x (gray,
+ * split, a touching pair cut inside a three-digit number, a 5's flag apart
+ * joining its 5, and bad arguments. Digits are MNIST test digits scaled 3x (gray,
  * dark ink on white), read by the shipped default model. */
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,36 @@ static void test_touching_pair(void) {
   free(px);
 }
 
+static void test_touching_three(void) {
+  /* 2 0 7 placed 16 source columns (48 px) apart: strokes touch, so a
+   * touching pair is cut inside a three-digit number; left to right */
+  const int w = 260, h = 120, labels[3] = {2, 0, 7};
+  uint8_t *px = blank(w, h);
+  for (int i = 0; i < 3; i++) put(px, w, find(labels[i], 0), 10 + i * 16 * S, 10, 0, 0);
+  dg_number num;
+  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+  CHECK_MSG(strcmp(num.text, "207") == 0, "read \"%s\"", num.text);
+  CHECK_MSG(num.split >= 1, "split %d", num.split);
+  for (int i = 1; i < num.n; i++)
+    CHECK(num.digits[i].box[0] + num.digits[i].box[2] > num.digits[i - 1].box[0] + num.digits[i - 1].box[2]);
+  free(px);
+}
+
+static void test_flag_apart(void) {
+  /* a 5 whose flag (source rows up to 8) stands apart, beside a 2: the
+   * flag joins its 5, not read as a digit of its own */
+  const int w = 260, h = 140, i5 = find(5, 0);
+  uint8_t *px = blank(w, h);
+  put(px, w, i5, 10, 30, 0, 9);   /* the 5 without its top rows */
+  put(px, w, i5, 10 + 2 * S, 30 - 4 * S, 9, 28);  /* the top rows, apart */
+  put(px, w, find(2, 0), 130, 30, 0, 0);
+  dg_number num;
+  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+  CHECK_MSG(strcmp(num.text, "52") == 0, "read \"%s\"", num.text);
+  CHECK(num.split == 0);
+  free(px);
+}
+
 static void test_bad_args(void) {
   dg_number num;
   uint8_t px[4] = {0};
@@ -137,6 +168,8 @@ int main(void) {
   RUN(test_order);
   RUN(test_merged_pieces);
   RUN(test_touching_pair);
+  RUN(test_touching_three);
+  RUN(test_flag_apart);
   RUN(test_bad_args);
   dg_net_free(net);
   dg_dataset_free(&t10k);
