@@ -10,44 +10,50 @@ Usage: /usr/bin/python3 tools/onnx_fixtures.py [DATA_DIR] [OUT_DIR]
 tests/fuzz/corpus/onnx): tiny untrained nets of the same shapes (a few kB
 each), so that libFuzzer mutates whole graphs quickly.
 
-Needs Debian's python3-torch (1.13) and python3-numpy. Deterministic: one
+Needs Debian's python3-torch (1.13), python3-numpy and python3-onnx
+(raise_opset, keras_onnx). Deterministic: one
 thread, fixed seeds, the same training images in the same order, so a rerun
 on the same machine writes the same weights.
 
 Each network is trained briefly on the MNIST training set (one pass over a
-part of it; well under two minutes in all) so its accuracy means something,
-then exported by torch.onnx.export at the opsets listed in NETS (every
-opset 9, 13 and 17 by some; not every net at every one, to keep the
-fixtures small):
+part of it, two for gapcnn; about two minutes in all) so its accuracy means
+something, then exported by torch.onnx.export at the opsets listed in NETS
+(every opset 9, 13 and 17 by some; not every net at every one, and each
+net small (a few thousand weights), to keep the fixtures small):
 
-  mlp      x.view(-1, 784), Linear 784-32, ReLU, Linear 32-10: logits out
-  lenet    Conv 6 5x5 padding 2, ReLU, MaxPool 2, Conv 16 5x5, ReLU,
-           MaxPool 2, Flatten, Linear 400-32, ReLU, Linear 32-10, LogSoftmax
+  mlp      x.view(-1, 784), Linear 784-16, ReLU, Linear 16-10: logits out
+  lenet    Conv 6 5x5 padding 2, ReLU, MaxPool 2, Conv 8 5x5, ReLU,
+           MaxPool 2, Flatten, Linear 200-16, ReLU, Linear 16-10, LogSoftmax
   bncnn    trained on (x - 0.1307) / 0.3081, which the USER applies at predict
            time (the file expects normalised input; convert it with
-           --normalize 0.1307 0.3081): Conv 8 3x3, BatchNorm, ReLU, Conv 8 3x3
+           --normalize 0.1307 0.3081): Conv 4 3x3, BatchNorm, ReLU, Conv 4 3x3
            padding 1, ReLU, BatchNorm (after the ReLU), AvgPool 2, Flatten,
-           Dropout, Linear 1352-10, Softmax
-  viewcnn  Conv 4 5x5 padding 2, ReLU, MaxPool 2, x.view(x.size(0), -1)
+           Dropout, Linear 676-10, Softmax
+  viewcnn  Conv 2 5x5 padding 2, ReLU, MaxPool 2, x.view(x.size(0), -1)
            (Shape, Gather, Unsqueeze, Concat, Reshape in torch 1.13),
-           Linear 784-10: logits out
-  actcnn   input [N, 784], x.view(-1, 1, 28, 28), Conv 6 3x3 padding 2
-           (neither same nor valid), LeakyReLU 0.1, AvgPool 2, Conv 8 3x3,
+           Linear 392-10: logits out
+  actcnn   input [N, 784], x.view(-1, 1, 28, 28), Conv 4 3x3 padding 2
+           (neither same nor valid), LeakyReLU 0.1, AvgPool 2, Conv 4 3x3,
            Tanh, MaxPool 2 (13 -> 6: the last row dropped), Flatten,
-           Linear 288-32, Sigmoid, Linear 32-10: logits out
-  gapcnn   Conv 16 3x3 padding 1, ReLU, MaxPool 2, Conv 32 3x3 padding 1,
-           BatchNorm, ReLU, MaxPool 2, Conv 64 3x3 padding 1, ReLU, global
-           average pooling, Linear 64-10: logits;
+           Linear 144-16, Sigmoid, Linear 16-10: logits out
+  gapcnn   Conv 8 3x3 padding 1, ReLU, MaxPool 2, Conv 16 3x3 padding 1,
+           BatchNorm, ReLU, MaxPool 2, Conv 32 3x3 padding 1, ReLU, global
+           average pooling, Linear 32-10: logits;
            at opset 13 as AdaptiveAvgPool2d(1) (GlobalAveragePool) +
            Flatten, at 17 as x.mean((2, 3)) (ReduceMean), the same weights
   nhwc     the layout Keras-to-ONNX converters write, in PyTorch with
            explicit permutes: input [N, 28, 28, 1], permute to NCHW, Conv 8
            5x5 padding 2, permute to NHWC, ReLU, permute back, MaxPool 2,
-           Conv 16 3x3, permute to NHWC, ReLU, reshape(-1, 2304) in (H, W,
-           C) order, Linear 2304-10, Softmax
+           Conv 8 3x3, MaxPool 2, permute to NHWC, ReLU, reshape(-1, 288)
+           in (H, W, C) order, Linear 288-10, Softmax
   nhwcmlp  Keras' MLP as its converters write it: input [N, 28, 28, 1],
-           Flatten, Linear 784-64, ReLU, Linear 64-10: logits; trained on
+           Flatten, Linear 784-16, ReLU, Linear 16-10: logits; trained on
            (x - 0.1307) / 0.3081 (convert with --normalize)
+  keras    a Keras CNN in the layout tf2onnx writes (KerasCNN, keras_onnx:
+           trained in PyTorch, the graph written with onnx.helper at opset
+           15, tf2onnx's default): input [N, 28, 28, 1], Transpose pairs
+           around Conv, BatchNormalization and MaxPool, a Conv bias added in
+           NHWC, a Reshape to [-1, 288] of NHWC data, MatMul + Add, Softmax
 
 bncnn and gapcnn are also written at opset 21 (raise_opset: the opset-17
 file with its version raised, ReduceMean's axes an input as opset 18 wants).
@@ -55,7 +61,9 @@ file with its version raised, ReduceMean's axes an input as opset 18 wants).
 And the hostile files: lenet cut in half (truncated), lenet with one bit of
 the graph's length flipped (corrupted), and untrained nets with what the
 importer refuses: a Conv with stride 2, a Conv with padding (1, 2)
-(asymmetric pads), an LSTM over the image's rows.
+(asymmetric pads), an LSTM over the image's rows, a Conv of the image
+with its rows and columns swapped (x.transpose(2, 3): a Transpose
+[0,1,3,2] that nothing cancels).
 
 fixtures.json lists each good file with its input layout (nchw [N,1,28,28],
 nhwc [N,28,28,1] or flat [N,784]), what its output is (logits, log_probs or
@@ -97,7 +105,7 @@ def images(data, kind):
 class ViewMLP(nn.Module):
     def __init__(self):
         super().__init__()
-        self.fc1, self.fc2 = nn.Linear(784, 32), nn.Linear(32, 10)
+        self.fc1, self.fc2 = nn.Linear(784, 16), nn.Linear(16, 10)
 
     def forward(self, x):
         return self.fc2(torch.relu(self.fc1(x.view(-1, 784))))
@@ -106,7 +114,7 @@ class ViewMLP(nn.Module):
 class ViewCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv, self.fc = nn.Conv2d(1, 4, 5, padding=2), nn.Linear(784, 10)
+        self.conv, self.fc = nn.Conv2d(1, 2, 5, padding=2), nn.Linear(392, 10)
 
     def forward(self, x):
         x = nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
@@ -116,8 +124,8 @@ class ViewCNN(nn.Module):
 class ActCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.c1, self.c2 = nn.Conv2d(1, 6, 3, padding=2), nn.Conv2d(6, 8, 3)
-        self.fc1, self.fc2 = nn.Linear(8 * 6 * 6, 32), nn.Linear(32, 10)
+        self.c1, self.c2 = nn.Conv2d(1, 4, 3, padding=2), nn.Conv2d(4, 4, 3)
+        self.fc1, self.fc2 = nn.Linear(4 * 6 * 6, 16), nn.Linear(16, 10)
         self.act = nn.LeakyReLU(0.1)
 
     def forward(self, x):
@@ -131,10 +139,10 @@ class GapCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.body = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU())
-        self.gap, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(64, 10)
+            nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU())
+        self.gap, self.fc = nn.AdaptiveAvgPool2d(1), nn.Linear(32, 10)
         self.mean = False  # export x.mean((2, 3)) instead (ReduceMean)
 
     def forward(self, x):
@@ -145,33 +153,116 @@ class GapCNN(nn.Module):
 class NhwcCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.c1, self.c2 = nn.Conv2d(1, 8, 5, padding=2), nn.Conv2d(8, 16, 3)
-        self.fc = nn.Linear(12 * 12 * 16, 10)
+        self.c1, self.c2 = nn.Conv2d(1, 8, 5, padding=2), nn.Conv2d(8, 8, 3)
+        self.fc = nn.Linear(6 * 6 * 8, 10)
 
     def forward(self, x):  # x [N, 28, 28, 1]
         x = self.c1(x.permute(0, 3, 1, 2)).permute(0, 2, 3, 1)
         x = torch.relu(x).permute(0, 3, 1, 2)
-        x = self.c2(nn.functional.max_pool2d(x, 2)).permute(0, 2, 3, 1)
-        return torch.softmax(self.fc(torch.relu(x).reshape(-1, 12 * 12 * 16)), 1)
+        x = nn.functional.max_pool2d(self.c2(nn.functional.max_pool2d(x, 2)), 2)
+        return torch.softmax(self.fc(torch.relu(x.permute(0, 2, 3, 1)).reshape(-1, 6 * 6 * 8)), 1)
+
+
+class KerasCNN(nn.Module):
+    """A small Keras CNN computed as Keras does, in NHWC: Input((28, 28, 1)),
+    Conv2D 8 3x3 same relu, BatchNormalization (epsilon 1e-3), MaxPool2D,
+    Conv2D 8 3x3 relu, MaxPool2D, Flatten (H, W, C order), Dense 16 relu,
+    Dense 10 softmax. keras_onnx() writes it as tf2onnx lays such a graph
+    out."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.bn, self.c2 = nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8, 1e-3), nn.Conv2d(8, 8, 3)
+        self.d1, self.d2 = nn.Linear(6 * 6 * 8, 16), nn.Linear(16, 10)
+
+    def forward(self, x):  # x [N, 28, 28, 1]
+        x = nn.functional.max_pool2d(self.bn(torch.relu(self.c1(x.permute(0, 3, 1, 2)))), 2)
+        x = nn.functional.max_pool2d(torch.relu(self.c2(x)), 2)
+        x = x.permute(0, 2, 3, 1).reshape(-1, 6 * 6 * 8)
+        return torch.softmax(self.d2(torch.relu(self.d1(x))), 1)
+
+
+def keras_onnx(model, path, opset):
+    """KerasCNN as an ONNX graph in the shape tf2onnx gives a Keras model
+    (written with onnx.helper: torch.onnx.export would not write it so).
+    The input [N, 28, 28, 1]; each NCHW operator between a Transpose
+    [0,3,1,2] before it and [0,2,3,1] after it, as tf2onnx converts an NHWC
+    TensorFlow operator; the first Conv's bias a separate Add of [C] on the
+    NHWC result (TensorFlow's BiasAdd), the BatchNormalization and the first
+    MaxPool each inside their own pair (two Transposes that cancel between
+    them); then the second block as tf2onnx's optimiser leaves it (bias in
+    the Conv, Relu and MaxPool in NCHW); a Transpose [0,2,3,1] and a Reshape
+    to the constant [-1, 288] (Keras' Flatten of NHWC data); Dense as MatMul
+    (weight (in, out)) + Add; Softmax. Needs python3-onnx."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    sd = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    inits, nodes = [], []
+
+    def const(name, value):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    def node(op, name, inputs, **attrs):
+        nodes.append(helper.make_node(op, inputs, [name + ":0"], name=name, **attrs))
+        return name + ":0"
+
+    def nchw(name, x, op, inputs=(), **attrs):  # Transpose, op, Transpose back
+        x = node("Transpose", f"{name}__in", [x], perm=[0, 3, 1, 2])
+        x = node(op, name, [x, *inputs], **attrs)
+        return node("Transpose", f"{name}__out", [x], perm=[0, 2, 3, 1])
+
+    s = "sequential"
+    x = nchw(f"{s}/conv2d/Conv2D", "conv2d_input", "Conv", [const(f"{s}/conv2d/kernel", sd["c1.weight"])],
+             kernel_shape=[3, 3], strides=[1, 1], dilations=[1, 1], pads=[1, 1, 1, 1])
+    x = node("Add", f"{s}/conv2d/BiasAdd", [x, const(f"{s}/conv2d/bias", sd["c1.bias"])])
+    x = node("Relu", f"{s}/conv2d/Relu", [x])
+    x = nchw(f"{s}/batch_normalization/FusedBatchNormV3", x, "BatchNormalization",
+             [const(f"{s}/batch_normalization/{k}", sd[f"bn.{v}"]) for k, v in
+              (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
+               ("moving_variance", "running_var"))], epsilon=1e-3)
+    x = nchw(f"{s}/max_pooling2d/MaxPool", x, "MaxPool", kernel_shape=[2, 2], strides=[2, 2])
+    x = node("Transpose", f"{s}/conv2d_1/Conv2D__in", [x], perm=[0, 3, 1, 2])
+    x = node("Conv", f"{s}/conv2d_1/BiasAdd", [x, const(f"{s}/conv2d_1/kernel", sd["c2.weight"]),
+             const(f"{s}/conv2d_1/bias", sd["c2.bias"])], kernel_shape=[3, 3], strides=[1, 1],
+             dilations=[1, 1], pads=[0, 0, 0, 0])
+    x = node("Relu", f"{s}/conv2d_1/Relu", [x])
+    x = node("MaxPool", f"{s}/max_pooling2d_1/MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    x = node("Transpose", f"{s}/max_pooling2d_1/MaxPool__out", [x], perm=[0, 2, 3, 1])
+    x = node("Reshape", f"{s}/flatten/Reshape", [x, const("const_fold_opt__12", np.array([-1, 288], np.int64))])
+    for i, (fc, act) in enumerate((("d1", "Relu"), ("d2", "Softmax"))):
+        d = f"{s}/dense" + (f"_{i}" if i else "")
+        x = node("MatMul", f"{d}/MatMul", [x, const(f"{d}/kernel", sd[f"{fc}.weight"].T)])
+        x = node("Add", f"{d}/BiasAdd", [x, const(f"{d}/bias", sd[f"{fc}.bias"])])
+        x = node(act, f"{d}/{act}", [x])
+    nodes[-1].output[0] = "dense_1"
+    graph = helper.make_graph(
+        nodes, "tf2onnx", [helper.make_tensor_value_info("conv2d_input", TensorProto.FLOAT, ["unk__20", 28, 28, 1])],
+        [helper.make_tensor_value_info("dense_1", TensorProto.FLOAT, ["unk__21", 10])], inits)
+    m = helper.make_model(graph, producer_name="onnx_fixtures.py (tf2onnx's layout)",
+                          opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, path)
 
 
 def nhwcmlp():
-    """Keras' MNIST MLP: Input((28, 28, 1)), Flatten, Dense 64 relu, Dense 10."""
-    return nn.Sequential(nn.Flatten(), nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))
+    """Keras' MNIST MLP: Input((28, 28, 1)), Flatten, Dense 16 relu, Dense 10."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
 
 
 def lenet():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(400, 32), nn.ReLU(), nn.Linear(32, 10), nn.LogSoftmax(1))
+        nn.Conv2d(6, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(200, 16), nn.ReLU(), nn.Linear(16, 10), nn.LogSoftmax(1))
 
 
 def bncnn():
     return nn.Sequential(
-        nn.Conv2d(1, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.Conv2d(8, 8, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(8),
-        nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(0.3), nn.Linear(8 * 13 * 13, 10),
+        nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.BatchNorm2d(4),
+        nn.AvgPool2d(2), nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * 13 * 13, 10),
         nn.Softmax(1))
 
 
@@ -183,9 +274,10 @@ NETS = [
     ("bncnn", bncnn, "probs", True, 20000, (9, 13, 17), "nchw"),
     ("viewcnn", ViewCNN, "logits", False, 60000, (9, 13, 17), "nchw"),
     ("actcnn", ActCNN, "logits", False, 30000, (9, 13), "flat"),
-    ("gapcnn", GapCNN, "logits", False, 60000, (13, 17), "nchw"),
+    ("gapcnn", GapCNN, "logits", False, 120000, (13, 17), "nchw"),
     ("nhwc", NhwcCNN, "probs", False, 20000, (13,), "nhwc"),
     ("nhwcmlp", nhwcmlp, "logits", True, 60000, (9,), "nhwc"),
+    ("keras", KerasCNN, "probs", False, 30000, (15,), "nhwc"),
 ]
 SHAPES = {"nchw": (1, 28, 28), "nhwc": (28, 28, 1), "flat": (784,)}
 
@@ -196,17 +288,19 @@ def layout(x, kind):
 
 
 def train(model, kind, x, y, n):
-    """One pass over the first n training images, Adam, batch 64."""
+    """n training images in order (over 60,000: a second pass), Adam,
+    batch 64."""
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     model.train()
     for i in range(0, n, 64):
-        out = model(x[i:i + 64])
+        at = slice(i % len(x), i % len(x) + 64)
+        out = model(x[at])
         if kind == "logits":
-            loss = nn.functional.cross_entropy(out, y[i:i + 64])
+            loss = nn.functional.cross_entropy(out, y[at])
         elif kind == "log_probs":
-            loss = nn.functional.nll_loss(out, y[i:i + 64])
+            loss = nn.functional.nll_loss(out, y[at])
         else:
-            loss = nn.functional.nll_loss(torch.log(out + 1e-12), y[i:i + 64])
+            loss = nn.functional.nll_loss(torch.log(out + 1e-12), y[at])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -257,8 +351,8 @@ def hostile(out):
     with open(os.path.join(out, "bad_bitflip.onnx"), "wb") as f:
         f.write(bytes(flipped))
     torch.manual_seed(3)
-    stride2 = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.ReLU(), nn.Flatten(),
-                            nn.Linear(2 * 13 * 13, 10)).eval()
+    stride2 = nn.Sequential(nn.Conv2d(1, 2, 3, stride=2), nn.ReLU(), nn.MaxPool2d(13), nn.Flatten(),
+                            nn.Linear(2, 10)).eval()
     export(stride2, os.path.join(out, "bad_conv_stride2.onnx"), 13)
     pads = nn.Sequential(nn.Conv2d(1, 2, 3, padding=(1, 2)), nn.ReLU(), nn.MaxPool2d(4),
                          nn.Flatten(), nn.Linear(2 * 7 * 7, 10)).eval()
@@ -272,6 +366,15 @@ def hostile(out):
         def forward(self, x):
             return self.fc(self.lstm(x.view(-1, 28, 28))[0][:, -1])
     export(RowLSTM().eval(), os.path.join(out, "bad_lstm.onnx"), 13)
+
+    class Transposed(nn.Module):  # the image's rows and columns swapped
+        def __init__(self):
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(1, 2, 3), nn.Linear(2, 10)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(nn.functional.max_pool2d(self.conv(x.transpose(2, 3)), 26), 1))
+    export(Transposed().eval(), os.path.join(out, "bad_transpose.onnx"), 13)
 
 
 def seeds(out):
@@ -353,7 +456,10 @@ def main():
             file = f"{name}_op{opset}.onnx"
             if name == "gapcnn":
                 model.mean = opset >= 17
-            export(model, os.path.join(out, file), opset, SHAPES[lay])
+            if name == "keras":
+                keras_onnx(model, os.path.join(out, file), opset)
+            else:
+                export(model, os.path.join(out, file), opset, SHAPES[lay])
             listing.append({"file": file, "input": lay, "output": kind,
                             "normalize": [MEAN, STD] if norm else None,
                             "torch_accuracy": round(acc, 4)})

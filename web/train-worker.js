@@ -3,7 +3,7 @@
  * batch. Messages in (from train.js):
  *   {type:'init', simd, warm}                which build to use ('relaxed'/true/false/'auto'),
  *                                            networks to warm up (arch specs)
- *   {type:'data', ntrain, ntest, raw}        the decompressed subset payload (subset.js)
+ *   {type:'file', buf}                       the subset file (subset.js), checked; decompressed here
  *   {type:'start', arch, epochs, batch, lr, seed}
  *   {type:'pause'} {type:'resume'} {type:'stop'}
  *   {type:'finetune', model, examples:[{label, pixels}], epochs, lr, seed}
@@ -26,13 +26,13 @@
  * here) and compiles a function with its optimizing tier only once it has
  * run hot, in the background. Left to the first epoch, that took its first
  * second or so (mlp: 1.3-1.7 s for the first epoch, 0.7 s for the next).
- * So on 'init', while the page downloads and decodes the subset, the worker
+ * So on 'init', while the subset downloads and decompresses, the worker
  * trains each network of the panel for two small batches of zeros on a
  * throwaway net: every hot kernel then gets compiled before 'start'. It
  * stops as soon as real work arrives.
  */
 import { createTrainer, loadModule } from './lib/digits.js';
-import { splitSubset } from './lib/subset.js';
+import { decodeSubset } from './lib/subset.js';
 
 const PROGRESS_MS = 100;   /* at most this often a progress message */
 const YIELD_MS = 15;       /* work between looks at the message queue */
@@ -327,17 +327,12 @@ self.onmessage = ({ data: msg }) => {
       simd = msg.simd;
       if (msg.warm?.length) warmUp(msg.warm);
       break;
-    case 'data':
-      try {
-        const raw = new Uint8Array(msg.raw);
-        const s = splitSubset({ ntrain: msg.ntrain, ntest: msg.ntest, rows: 28, cols: 28,
-                                raw: raw.length }, raw);
+    case 'file':
+      decodeSubset(new Uint8Array(msg.buf)).then((s) => {
         data = { ...s, trainX: toFloats(s.trainImages), testX: toFloats(s.testImages) };
         const nval = validationCount(s.ntrain);
         post({ type: 'ready', ntrain: s.ntrain - nval, nval, ntest: s.ntest });
-      } catch (e) {
-        post({ type: 'data-error', message: e.message });
-      }
+      }).catch((e) => post({ type: 'data-error', message: e.message }));
       break;
     case 'start':
       run(train, msg);

@@ -1,9 +1,9 @@
 /* train.js: the training panel in the page's "extra" area. Opening it
  * fetches the MNIST subset (subset.js format; kept in the Cache API
- * "digits-data" for offline use) and hands it to train-worker.js, which
- * trains; this file only draws: controls, progress, images/s, a loss and
- * accuracy chart, a grid of test digits with guesses, a confusion-matrix
- * heat map. A finished run becomes the pad's model at once; it can be saved
+ * "digits-data" for offline use), checks it and hands the file to
+ * train-worker.js, which decompresses it and trains; this file only draws:
+ * controls, progress, images/s, a loss and accuracy chart, a grid of test
+ * digits with guesses, a confusion-matrix heat map. A finished run becomes the pad's model at once; it can be saved
  * in IndexedDB (store.js), downloaded as .safetensors, and any model file
  * can be loaded (an .onnx one is converted in WebAssembly by the C importer
  * and kept as the digits file it became). A second section labels drawings as personal examples and
@@ -11,7 +11,7 @@
  *
  *   mountTrainPanel(host, app)   app: the page's hooks (see app.js)
  */
-import { decodeSubset } from './lib/subset.js';
+import { checkSubset } from './lib/subset.js';
 import * as store from './store.js';
 
 const SUBSET_URL = new URL('./build/mnist-subset.bin', import.meta.url).href;
@@ -331,22 +331,26 @@ class TrainPanel {
     }
   }
 
-  /* The subset from the cache, else the network (then cached). */
+  /* The subset file, its header and checksum checked, from the cache, else
+   * the network (then cached). The worker decompresses it: 9 MB inflated
+   * here held the page's main thread for hundreds of ms on a slow phone. */
   async subset() {
     const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
     const hit = await cache?.match(SUBSET_URL);
     if (hit) {
       try {
-        return await decodeSubset(new Uint8Array(await hit.arrayBuffer()));
+        const buf = new Uint8Array(await hit.arrayBuffer());
+        checkSubset(buf);
+        return buf;
       } catch {
         await cache.delete(SUBSET_URL);  /* a bad cached copy: download again */
       }
     }
     const buf = await this.fetchSubset();
-    const subset = await decodeSubset(buf);
+    checkSubset(buf);
     await cache?.put(SUBSET_URL, new Response(buf, {
       headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
-    return subset;
+    return buf;
   }
 
   async loadData() {
@@ -359,9 +363,8 @@ class TrainPanel {
     ui.data.textContent = 'Loading the training data…';
     const worker = this.getWorker();
     try {
-      const subset = await this.subset();
-      const raw = subset.trainLabels.buffer;
-      worker.postMessage({ type: 'data', ntrain: subset.ntrain, ntest: subset.ntest, raw }, [raw]);
+      const buf = await this.subset();
+      worker.postMessage({ type: 'file', buf: buf.buffer }, [buf.buffer]);
     } catch (e) {
       this.dataFailed(e.message);
     }

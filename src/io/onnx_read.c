@@ -41,6 +41,8 @@
 
 /* ---- the graph as layers ---------------------------------------------------- */
 
+enum { AX_N, AX_C, AX_H, AX_W }; /* a 4-D tensor's axes by meaning */
+
 typedef struct {
   const ox_model *m;
   char spec[8192];
@@ -50,8 +52,13 @@ typedef struct {
   size_t tn[4 * DG_MAX_LAYERS];
   int nt;
   int h, w, c, flat;    /* the current shape (flat: h = w = 1, c features) */
-  int perm, ph, pw, pc; /* flat features still in ONNX's (C, H, W) order */
-  int nhwc;             /* the 4-D tensor is [N,H,W,C] (Transpose [0,2,3,1]) */
+  int perm, pord[3], pd[4]; /* flat features still in the flatten's order:
+                         pord the axes as they were flattened, pd each
+                         axis's size (indexed by AX_*) */
+  int lay[4];           /* the 4-D tensor's axes, each an AX_*: NCHW
+                         {N,C,H,W}, NHWC {N,H,W,C} (Transposes move them) */
+  const ox_node *tp;    /* the Transpose that left lay other than NCHW */
+  char tperm[40];       /* its perm, as text */
   int in_flat;          /* the input is [N,F] (the spec's "flatten" first) */
   int bias;             /* the t index of a dense bias an Add may add to */
   int has_bn, ended, sub, div;
@@ -127,21 +134,73 @@ static int const_input(const ox_cv *cv, const ox_node *nd, int k,
 /* The features of the current tensor (flat or not). */
 static int features(const ox_cv *cv) { return cv->h * cv->w * cv->c; }
 
-/* Features in (C, H, W) order -> (H, W, C), rows of `row` floats each. */
-static float *chw_to_hwc(const ox_cv *cv, float *v, size_t row) {
-  int C = cv->pc, H = cv->ph, W = cv->pw;
-  float *o = malloc((size_t)C * H * W * row * sizeof(float));
+/* The size of axis ax (AX_C, AX_H, AX_W) of the current tensor. */
+static int axis_size(const ox_cv *cv, int ax) {
+  return ax == AX_C ? cv->c : ax == AX_H ? cv->h : cv->w;
+}
+
+static int is_nchw(const ox_cv *cv) {
+  return cv->lay[1] == AX_C && cv->lay[2] == AX_H && cv->lay[3] == AX_W;
+}
+
+static void set_layout(ox_cv *cv, int a1, int a2, int a3) {
+  cv->lay[0] = AX_N, cv->lay[1] = a1, cv->lay[2] = a2, cv->lay[3] = a3;
+  cv->tp = NULL;
+}
+
+/* Flat features in the flatten's order (cv->pord) -> (H, W, C), rows of
+ * `row` floats each. */
+static float *to_hwc(const ox_cv *cv, float *v, size_t row) {
+  const int *d = cv->pd, *p = cv->pord;
+  float *o = malloc((size_t)d[AX_C] * d[AX_H] * d[AX_W] * row * sizeof(float));
   if (!o) {
     free(v);
     return NULL;
   }
-  for (int c = 0; c < C; c++)
-    for (int y = 0; y < H; y++)
-      for (int x = 0; x < W; x++)
-        memcpy(o + ((size_t)(y * W + x) * C + c) * row,
-               v + ((size_t)(c * H + y) * W + x) * row, row * sizeof(float));
+  int at[4] = {0, 0, 0, 0};
+  size_t to = 0;
+  for (at[AX_H] = 0; at[AX_H] < d[AX_H]; at[AX_H]++)
+    for (at[AX_W] = 0; at[AX_W] < d[AX_W]; at[AX_W]++)
+      for (at[AX_C] = 0; at[AX_C] < d[AX_C]; at[AX_C]++, to += row) {
+        size_t from = ((size_t)at[p[0]] * d[p[1]] + at[p[1]]) * d[p[2]] + at[p[2]];
+        memcpy(o + to, v + from * row, row * sizeof(float));
+      }
   free(v);
   return o;
+}
+
+/* A layer's weight, the constant wt, as floats (*w); its bias (*b, U
+ * values): input 3 of the node if `bias` allows one (1: U values, 2: U or
+ * one for all) and it is there, else zeros; and *to, room for the weight
+ * in this project's layout. A status; on failure nothing to free. */
+static int layer_weights(const ox_cv *cv, const ox_node *nd, const ox_tensor *wt, int U,
+                         int bias, float **w, float **b, float **to) {
+  size_t nb = 0;
+  int st = ox_tensor_values(wt, w), given = bias && nd->nin > 2 && nd->in[2].n;
+  if (st) return st;
+  *b = *to = NULL;
+  if (given) st = const_input(cv, nd, 2, (size_t)U, b, bias == 2 ? &nb : NULL);
+  if (!st && (!given || nb == 1)) { /* none (zeros) or one value for all */
+    float *all = calloc((size_t)U, sizeof(float));
+    for (int u = 0; all && nb && u < U; u++) all[u] = (*b)[0];
+    free(*b);
+    if (!(*b = all)) st = DG_ERR_NOMEM;
+  }
+  if (!st && !(*to = malloc(wt->count * sizeof(float)))) st = DG_ERR_NOMEM;
+  if (!st) return DG_OK;
+  free(*w), free(*b), free(*to);
+  *w = *b = *to = NULL;
+  return st == DG_ERR_NOMEM ? dg_error(st, "ONNX import: out of memory") : st;
+}
+
+/* A layer's weight and bias (taken over) kept for the net. */
+static int push_pair(ox_cv *cv, float *w, size_t nw, float *b, size_t nb) {
+  int st = push(cv, w, nw);
+  if (st) {
+    free(b);
+    return st;
+  }
+  return push(cv, b, nb);
 }
 
 /* Conv: OIHW weights, stride 1, group 1, the same padding on every side. */
@@ -149,7 +208,7 @@ static int cv_conv(ox_cv *cv, const ox_node *nd) {
   const char *known = "auto_pad dilations group kernel_shape pads strides";
   ox_attr a;
   int st;
-  if (cv->flat || cv->nhwc) return ox_node_err(nd, "needs a 4-D [N,C,H,W] input here");
+  if (cv->flat) return ox_node_err(nd, "needs a 4-D [N,C,H,W] input here");
   const ox_tensor *wt = nd->nin > 1 ? find_const(cv, nd->in[1]) : NULL;
   if (!wt || wt->ndim != 4)
     return ox_node_err(nd, "the weight must be a constant of 4 dims (O,I,KH,KW)");
@@ -192,15 +251,8 @@ static int cv_conv(ox_cv *cv, const ox_node *nd) {
                     "are)", P, K, K - 1);
   if (cv->h - K + 1 + 2 * P < 1 || cv->w - K + 1 + 2 * P < 1)
     return ox_node_err(nd, "kernel larger than its input");
-  float *w = NULL, *b = NULL, *hwio = NULL;
-  if ((st = ox_tensor_values(wt, &w))) return st;
-  if (nd->nin > 2 && nd->in[2].n) st = const_input(cv, nd, 2, (size_t)O, &b, NULL);
-  else if (!(b = calloc((size_t)O, sizeof(float)))) st = DG_ERR_NOMEM;
-  if (!st && !(hwio = malloc(wt->count * sizeof(float)))) st = DG_ERR_NOMEM;
-  if (st) {
-    free(w), free(b), free(hwio);
-    return st == DG_ERR_NOMEM ? dg_error(st, "ONNX import: out of memory") : st;
-  }
+  float *w, *b, *hwio;
+  if ((st = layer_weights(cv, nd, wt, O, 1, &w, &b, &hwio))) return st;
   for (int o = 0; o < O; o++)
     for (int i = 0; i < I; i++)
       for (int y = 0; y < K; y++)
@@ -208,14 +260,11 @@ static int cv_conv(ox_cv *cv, const ox_node *nd) {
           hwio[((size_t)(y * K + x) * I + i) * O + o] =
               w[((size_t)(o * I + i) * K + y) * K + x];
   free(w);
-  if ((st = push(cv, hwio, wt->count))) {
-    free(b);
-    return st;
-  }
-  if ((st = push(cv, b, (size_t)O)) ||
+  if ((st = push_pair(cv, hwio, wt->count, b, (size_t)O)) ||
       (st = add_layer(cv, nd, "; conv %d %d pad %d", O, K, P)))
     return st;
   cv->h += 2 * P - K + 1, cv->w += 2 * P - K + 1, cv->c = O;
+  cv->bias = cv->nt - 1;
   return DG_OK;
 }
 
@@ -243,43 +292,44 @@ static int cv_dense(ox_cv *cv, const ox_node *nd, int gemm) {
     return ox_node_err(nd, "weight takes %d features, the input has %d", in,
                     features(cv));
   if (U < 1 || U > 65536) return ox_node_err(nd, "%d units are not supported", U);
-  float *w = NULL, *b = NULL, *io = NULL;
-  size_t nb = 0;
-  if ((st = ox_tensor_values(bt, &w))) return st;
-  if (gemm && nd->nin > 2 && nd->in[2].n) st = const_input(cv, nd, 2, (size_t)U, &b, &nb);
-  else if (!(b = calloc((size_t)U, sizeof(float)))) st = DG_ERR_NOMEM;
-  if (!st && !(io = malloc(bt->count * sizeof(float)))) st = DG_ERR_NOMEM;
-  if (!st && nb == 1 && !(b = realloc(b, (size_t)U * sizeof(float)))) st = DG_ERR_NOMEM;
-  if (st) {
-    free(w), free(b), free(io);
-    return st == DG_ERR_NOMEM ? dg_error(st, "ONNX import: out of memory") : st;
-  }
+  float *w, *b, *io;
+  if ((st = layer_weights(cv, nd, bt, U, gemm ? 2 : 0, &w, &b, &io))) return st;
   for (int i = 0; i < in; i++)
     for (int u = 0; u < U; u++)
       io[(size_t)i * U + u] = alpha * (transB ? w[(size_t)u * in + i] : w[(size_t)i * U + u]);
-  for (int u = 0; u < U; u++) b[u] = nb ? beta * b[nb == 1 ? 0 : u] : b[u];
+  for (int u = 0; gemm && nd->nin > 2 && nd->in[2].n && u < U; u++) b[u] *= beta;
   free(w);
-  if (cv->perm && !(io = chw_to_hwc(cv, io, (size_t)U))) {
+  if (cv->perm && !(io = to_hwc(cv, io, (size_t)U))) {
     free(b);
     return dg_error(DG_ERR_NOMEM, "ONNX import: out of memory");
   }
   cv->perm = 0;
-  if ((st = push(cv, io, (size_t)in * U))) {
-    free(b);
-    return st;
-  }
-  if ((st = push(cv, b, (size_t)U)) || (st = add_layer(cv, nd, "; dense %d", U)))
+  if ((st = push_pair(cv, io, (size_t)in * U, b, (size_t)U)) ||
+      (st = add_layer(cv, nd, "; dense %d", U)))
     return st;
   cv->c = U, cv->h = cv->w = 1;
   cv->bias = cv->nt - 1;
   return DG_OK;
 }
 
-/* Add: a bias onto the dense layer just made (MatMul + Add). */
+/* Add: a bias onto the Conv, Gemm or MatMul just before (a Transpose may
+ * sit between: TensorFlow adds a Conv's bias in NHWC). The constant must
+ * broadcast along the channels: [C] on [N,C] or [N,H,W,C], [C,1,1] on
+ * [N,C,H,W], or one value. */
 static int cv_add(ox_cv *cv, const ox_node *nd) {
+  char nb[64];
   if (cv->bias < 0)
-    return ox_node_err(nd, "only a bias right after MatMul or Gemm is supported");
+    return ox_node_err(nd, "only a bias right after Conv, MatMul or Gemm is supported");
   int other = ox_str_same(nd->in[0], cv->cur) ? 1 : 0;
+  const ox_tensor *t = find_const(cv, nd->in[other]);
+  int rank = cv->flat ? 2 : 4, at = 1; /* the channels' axis */
+  for (int j = 1; j < rank && !cv->flat; j++) at = cv->lay[j] == AX_C ? j : at;
+  int fits = t && t->ndim <= rank;
+  for (int i = 0; fits && i < t->ndim && t->count > 1; i++)
+    fits = t->dims[i] == (rank - t->ndim + i == at ? (int64_t)cv->tn[cv->bias] : 1);
+  if (t && !fits)
+    return ox_node_err(nd, "input \"%s\" does not add one value per channel",
+                    ox_shown(t->name, nb));
   float *v = NULL;
   size_t n = 0;
   int st = const_input(cv, nd, other, cv->tn[cv->bias], &v, &n);
@@ -301,7 +351,6 @@ static int cv_bn(ox_cv *cv, const ox_node *nd) {
   if (st && a.i) return ox_node_err(nd, "training_mode 1 is not supported");
   if ((st = ox_node_attr(nd, "spatial", known, &a)) < 0) return st;
   if (st && a.i != 1) return ox_node_err(nd, "spatial 0 is not supported");
-  if (cv->nhwc) return ox_node_err(nd, "after a Transpose is not supported");
   if (cv->has_bn && eps != cv->eps)
     return ox_node_err(nd, "epsilon %g differs from an earlier one (%g): one per "
                     "network is supported", eps, cv->eps);
@@ -313,7 +362,7 @@ static int cv_bn(ox_cv *cv, const ox_node *nd) {
   float *v[4] = {NULL, NULL, NULL, NULL};
   for (int k = 0; k < 4; k++) {
     if ((st = const_input(cv, nd, k + 1, C, &v[k], NULL))) break;
-    if (cv->perm && cv->flat && !(v[k] = chw_to_hwc(cv, v[k], 1)))
+    if (cv->perm && cv->flat && !(v[k] = to_hwc(cv, v[k], 1)))
       st = dg_error(DG_ERR_NOMEM, "ONNX import: out of memory");
     if (st) break;
   }
@@ -335,7 +384,7 @@ static int cv_pool(ox_cv *cv, const ox_node *nd, int max) {
                       "kernel_shape pads storage_order strides";
   ox_attr a;
   int st, K = 0;
-  if (cv->flat || cv->nhwc) return ox_node_err(nd, "needs a 4-D [N,C,H,W] input here");
+  if (cv->flat) return ox_node_err(nd, "needs a 4-D [N,C,H,W] input here");
   if ((st = ox_node_attr(nd, "kernel_shape", known, &a)) < 0) return st;
   if (!st || a.nints != 2 || a.ints[0] != a.ints[1] || a.ints[0] < 1 ||
       a.ints[0] > 64)
@@ -424,8 +473,9 @@ static int shape_op(const ox_cv *cv, const ox_node *rs, const ox_node *nd,
     if ((st = ox_node_attr(nd, "", "", &a)) < 0) return st;
     if (nd->nin != 1 || !ox_str_same(nd->in[0], rs->in[0]))
       return ox_node_err(nd, "only the shape of the tensor being reshaped is supported");
-    int64_t d[4] = {OX_BATCH, cv->c, cv->h, cv->w};
-    if (cv->nhwc) d[1] = cv->h, d[2] = cv->w, d[3] = cv->c;
+    int64_t d[4] = {OX_BATCH, axis_size(cv, cv->lay[1]), axis_size(cv, cv->lay[2]),
+                    axis_size(cv, cv->lay[3])};
+    if (cv->flat) d[1] = cv->c;
     s->n = cv->flat ? 2 : 4, s->rank = 1;
     memcpy(s->v, d, sizeof d);
     return DG_OK;
@@ -508,7 +558,8 @@ static int reshape_input(ox_cv *cv, const ox_node *nd, const ox_shape *s) {
     return ox_node_err(nd, "only a reshape of the [N,%d] input to [N,1,H,W] or "
                     "[N,H,W,1] is supported", features(cv));
   set_input(cv, (int)h, (int)w, 1);
-  cv->in_flat = 0, cv->nhwc = nhwc;
+  cv->in_flat = 0;
+  if (nhwc) set_layout(cv, AX_H, AX_W, AX_C);
   return DG_OK;
 }
 
@@ -534,32 +585,73 @@ static int cv_flatten(ox_cv *cv, const ox_node *nd, int reshape) {
     if (st && a.i != 1) return ox_node_err(nd, "axis %lld is not supported (1 is)", (long long)a.i);
   }
   if (cv->flat) return DG_OK;
-  if (!cv->nhwc && cv->c > 1 && cv->h * cv->w > 1)
-    cv->perm = 1, cv->pc = cv->c, cv->ph = cv->h, cv->pw = cv->w;
-  cv->nhwc = 0, cv->flat = 1;
+  /* the features in the order of the tensor's axes: (H, W, C) as this
+   * project flattens, or reordered at the next dense layer */
+  int last = -1, order = 1; /* the axes of size > 1 in (H, W, C) order? */
+  for (int j = 1; j < 4; j++) {
+    int ax = cv->lay[j], rank = ax == AX_C ? 2 : ax - AX_H;
+    cv->pord[j - 1] = ax, cv->pd[ax] = axis_size(cv, ax);
+    if (cv->pd[ax] == 1) continue;
+    order &= rank > last;
+    last = rank;
+  }
+  cv->perm = !order;
+  set_layout(cv, AX_C, AX_H, AX_W);
+  cv->flat = 1;
   cv->c = features(cv), cv->h = cv->w = 1;
   return add_layer(cv, nd, "; flatten");
 }
 
-/* Transpose: perm [0,2,3,1] (NCHW -> NHWC) and [0,3,1,2] (back), the pairs
- * NHWC graphs put around their layers; [0,3,1,2] of the data input itself
- * says the input is [N,H,W,C]. In NHWC only layers that do not mind the
- * order follow (element-wise ones, flatten, global average pooling). */
+/* Transpose: the axes move (cv->lay follows them), nothing is computed.
+ * NHWC graphs (Keras converters, our own exporter's flatten) put pairs
+ * that cancel around their layers ([0,3,1,2] to NCHW, [0,2,3,1] back);
+ * between them only layers that do not mind the order run, and a flatten
+ * takes the axes in whatever order they are (the next dense layer's rows
+ * are reordered). Before any layer, [0,3,1,2] of an input read as
+ * [N,C,H,W] says it is [N,H,W,C]. */
 static int cv_transpose(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
+  char ps[40] = "[";
   int st = ox_node_attr(nd, "perm", "perm", &a);
   if (st < 0) return st;
-  if (st && !cv->flat && !cv->nhwc && perm_is(&a, 2, 3, 1)) {
-    cv->nhwc = 1;
-  } else if (st && !cv->flat && cv->nhwc && perm_is(&a, 3, 1, 2)) {
-    cv->nhwc = 0;
-  } else if (st && !cv->flat && !cv->nlayers && perm_is(&a, 3, 1, 2)) {
-    set_input(cv, cv->c, cv->h, cv->w); /* [N,c,h,w] read as [N,H,W,C] */
-  } else {
-    return ox_node_err(nd, "only perm [0,2,3,1] (NCHW to NHWC) and [0,3,1,2] "
-                    "(back, or of an NHWC input) are supported here");
+  if (!st) return ox_node_err(nd, "needs its perm (the default, axes reversed, moves the batch)");
+  int rank = cv->flat ? 2 : 4, seen = 0, ok = a.nints == rank && a.ints[0] == 0;
+  for (int j = 0; j < a.nints; j++) {
+    int64_t q = a.ints[j];
+    ok &= q >= 0 && q < rank && !(seen & (1 << q));
+    seen |= q >= 0 && q < rank ? 1 << q : 0;
+    size_t at = strlen(ps);
+    snprintf(ps + at, sizeof ps - at, "%s%lld", j ? "," : "", (long long)(q < 99 && q > -99 ? q : 99));
   }
+  strcat(ps, "]");
+  if (!ok)
+    return ox_node_err(nd, "perm %s is not supported (a permutation of the %d axes "
+                    "that keeps the batch first is)", ps, rank);
+  if (cv->flat) return DG_OK; /* [0,1] */
+  int lay[4];
+  for (int j = 0; j < 4; j++) lay[j] = cv->lay[a.ints[j]];
+  memcpy(cv->lay, lay, sizeof lay);
+  if (!cv->nlayers && !is_nchw(cv) && perm_is(&a, 3, 1, 2)) {
+    set_input(cv, axis_size(cv, lay[2]), axis_size(cv, lay[3]), axis_size(cv, lay[1]));
+    set_layout(cv, AX_C, AX_H, AX_W); /* the input is [N,H,W,C] */
+  }
+  cv->tp = is_nchw(cv) ? NULL : nd;
+  memcpy(cv->tperm, ps, sizeof ps);
   return DG_OK;
+}
+
+/* A layer that needs [N,C,H,W] data got it in another order: the
+ * Transpose that left it so is named (or the input's layout). */
+static int layout_err(const ox_cv *cv, const ox_node *nd) {
+  char nb[64], ob[64], lay[16];
+  for (int j = 0; j < 4; j++) lay[2 * j] = j ? ',' : '[', lay[2 * j + 1] = "NCHW"[cv->lay[j]];
+  lay[8] = ']', lay[9] = 0;
+  if (!cv->tp)
+    return ox_node_err(nd, "needs [N,C,H,W] data, the input is %s", lay);
+  return ox_node_err(cv->tp, "perm %s is not supported here: it leaves %s data and "
+                  "node \"%s\" (%s) needs [N,C,H,W] (Transposes that cancel, "
+                  "and a flatten in any order, are supported)", cv->tperm, lay,
+                  nd->name.n ? ox_shown(nd->name, nb) : "(unnamed)", ox_shown(nd->op, ob));
 }
 
 /* LeakyRelu (alpha, 0.01 if not given) -> leakyrelu ALPHA */
@@ -599,15 +691,18 @@ static int cv_gap(ox_cv *cv, const ox_node *nd, int reduce) {
       free(v);
     }
     for (int j = 0; j < 2; j++) ax[j] += ax[j] < 0 ? 4 : 0;
-    int lo = ax[0] < ax[1] ? (int)ax[0] : (int)ax[1], hi = (int)(ax[0] + ax[1] - lo);
-    if (n != 2 || lo != (cv->nhwc ? 1 : 2) || hi != lo + 1)
+    int spatial = n == 2 && ax[0] != ax[1];
+    for (int j = 0; j < 2; j++)
+      spatial &= ax[j] >= 1 && ax[j] <= 3 && cv->lay[ax[j]] != AX_C;
+    if (!spatial)
       return ox_node_err(nd, "only a mean over the two spatial axes (H, W) is "
                       "supported");
   }
   if ((st = add_layer(cv, nd, "; gap"))) return st;
   cv->h = cv->w = 1;
   if (keep) return DG_OK;
-  cv->flat = 1, cv->nhwc = 0;
+  cv->flat = 1;
+  set_layout(cv, AX_C, AX_H, AX_W);
   return add_layer(cv, nd, "; flatten");
 }
 
@@ -676,13 +771,12 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   ox_attr a;
   const ox_str op = nd->op;
   int st;
-  const char *nhwc_ok[] = {"Flatten", "Reshape", "Transpose", "Relu", "LeakyRelu",
-                           "Sigmoid", "Tanh", "Dropout", "Identity", "ReduceMean",
-                           "Sub", "Div", "Pad"};
-  int ok = !cv->nhwc;
-  for (int k = 0; k < 13 && !ok; k++) ok = ox_str_eq(op, nhwc_ok[k]);
-  if (!ok) return ox_node_err(nd, "not supported on NHWC data (after a Transpose "
-                           "[0,2,3,1]: Transpose back to NCHW first)");
+  const char *any_order[] = {"Flatten", "Reshape", "Transpose", "Relu", "LeakyRelu",
+                             "Sigmoid", "Tanh", "Dropout", "Identity", "ReduceMean",
+                             "Sub", "Div", "Pad", "Add"};
+  int ok = cv->flat || is_nchw(cv);
+  for (int k = 0; k < 14 && !ok; k++) ok = ox_str_eq(op, any_order[k]);
+  if (!ok) return layout_err(cv, nd);
   if (ox_str_eq(op, "Conv")) return cv_conv(cv, nd);
   if (ox_str_eq(op, "Gemm") || ox_str_eq(op, "MatMul")) return cv_dense(cv, nd, ox_str_eq(op, "Gemm"));
   if (ox_str_eq(op, "Add")) return cv->bias = bias, cv_add(cv, nd);
@@ -691,7 +785,7 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
     return cv_pool(cv, nd, ox_str_eq(op, "MaxPool"));
   if (ox_str_eq(op, "Flatten") || ox_str_eq(op, "Reshape"))
     return cv_flatten(cv, nd, ox_str_eq(op, "Reshape"));
-  if (ox_str_eq(op, "Transpose")) return cv_transpose(cv, nd);
+  if (ox_str_eq(op, "Transpose")) return cv->bias = bias, cv_transpose(cv, nd);
   if (ox_str_eq(op, "Softmax") || ox_str_eq(op, "LogSoftmax")) return cv_softmax(cv, nd);
   if (ox_str_eq(op, "Sub") || ox_str_eq(op, "Div")) return cv_norm(cv, nd, ox_str_eq(op, "Div"));
   if (ox_str_eq(op, "Pad")) return cv_pad(cv, nd);
@@ -796,7 +890,9 @@ static int convert(ox_cv *cv, dg_net **out) {
   const ox_model *m = cv->m;
   int h = 0, w = 0, c = 0, flat = 0, nhwc = 0, st;
   if ((st = ox_input_shape(m, &h, &w, &c, &flat, &nhwc))) return st;
-  cv->h = h, cv->w = w, cv->c = c, cv->nhwc = nhwc;
+  cv->h = h, cv->w = w, cv->c = c;
+  if (nhwc) set_layout(cv, AX_H, AX_W, AX_C);
+  else set_layout(cv, AX_C, AX_H, AX_W);
   cv->slen = (size_t)snprintf(cv->spec, sizeof cv->spec, "input %d %d %d", h, w, c);
   if (flat) { /* [N, F]: row-major, as (H, W, 1) flattens */
     strcat(cv->spec, "; flatten");
@@ -819,7 +915,7 @@ static int convert(ox_cv *cv, dg_net **out) {
   if (!ox_str_same(cv->cur, m->output))
     return dg_error(DG_ERR_FORMAT, "ONNX graph: its output is not the end of "
                     "the chain of layers");
-  if (!cv->flat || cv->perm || cv->nhwc)
+  if (!cv->flat || cv->perm)
     return dg_error(DG_ERR_FORMAT, "ONNX graph: the output must be [N, K] "
                     "after a dense layer (or its activation)");
   return cv_net(cv, out);

@@ -1,7 +1,8 @@
 /* import.mjs: PyTorch -> ONNX -> digits against ONNX Runtime (issue 20).
  *
  * Every good fixture of tests/data/onnx/ (fixtures.json; made by
- * tools/onnx_fixtures.py from networks trained briefly in PyTorch) is
+ * tools/onnx_fixtures.py from networks trained briefly in PyTorch; keras_op15
+ * is written with onnx.helper in the layout tf2onnx gives a Keras CNN) is
  * converted by `digits convert` (with --normalize MEAN STD where the
  * fixture expects normalised input), and on the first 1,000 MNIST test
  * images digits' probabilities (dg_net_predict through onnx_tool, raw 0..1
@@ -88,8 +89,8 @@ const fixtures = JSON.parse(readFileSync(join(env.fixtures, 'fixtures.json'), 'u
 
 test('the fixtures cover the opsets and the networks', () => {
   const files = fixtures.map((f) => f.file);
-  for (const op of [9, 13, 17, 21]) assert.ok(files.some((f) => f.endsWith(`_op${op}.onnx`)), `opset ${op}`);
-  for (const net of ['mlp', 'lenet', 'bncnn', 'viewcnn', 'actcnn', 'gapcnn', 'nhwc', 'nhwcmlp'])
+  for (const op of [9, 13, 15, 17, 21]) assert.ok(files.some((f) => f.endsWith(`_op${op}.onnx`)), `opset ${op}`);
+  for (const net of ['mlp', 'lenet', 'bncnn', 'viewcnn', 'actcnn', 'gapcnn', 'nhwc', 'nhwcmlp', 'keras'])
     assert.ok(files.some((f) => f.startsWith(`${net}_`)), net);
 });
 
@@ -142,6 +143,7 @@ const bad = {
   'bad_conv_stride2.onnx': /ONNX node "[^"]*Conv" \(Conv\): strides 2 are not supported/,
   'bad_conv_pads.onnx': /ONNX node "[^"]*Conv" \(Conv\): asymmetric pads are not supported/,
   'bad_lstm.onnx': /ONNX node "[^"]*" \((\w+)\): operator \1 is not supported \(nor .*LSTM/,
+  'bad_transpose.onnx': /ONNX node "[^"]*Transpose" \(Transpose\): perm \[0,1,3,2\] is not supported here: it leaves \[N,C,W,H\] data and node "[^"]*Conv" \(Conv\) needs \[N,C,H,W\]/,
 };
 for (const [file, message] of Object.entries(bad)) {
   test(`${file}: one clear line, nothing written`, () => {
