@@ -19,9 +19,10 @@
  * ?simd=relaxed the relaxed-SIMD build (default: feature detection, which
  * picks relaxed where the engine has it); ?model=NAME picks a shipped model.
  */
-import { createRecognizer } from './lib/digits.js';
+import { createRecognizer, preferredBuild } from './lib/digits.js';
 import { Pad, parseColor } from './draw.js';
 import { mountPhoto } from './photo.js';
+import { mountSaved } from './install.js';
 
 const UNSURE = 0.6;        /* below this confidence the guess is shown as "?" */
 const INTERVAL = 50;       /* ms between live predictions while drawing */
@@ -530,6 +531,7 @@ async function mountPanel() {
   try {
     const { mountTrainPanel } = await import('./train.js');
     mountTrainPanel($('extra'), appHooks);
+    mountSaved($('extra'));
   } catch (e) {
     showError(`Cannot start the training panel: ${e.message}`);
   }
@@ -568,11 +570,14 @@ async function registerSW() {
   if (!('serviceWorker' in navigator) || params.get('sw') === '0') return;
   let reg;
   try {
-    reg = await navigator.serviceWorker.register('sw.js');
+    /* the worker precaches only the build feature detection picks here
+     * (not ?simd=0's: that one is cached when fetched) */
+    reg = await navigator.serviceWorker.register(`sw.js?build=${preferredBuild()}`);
   } catch (e) {
     console.info(`service worker not registered: ${e.message}`);
     return;
   }
+  if (!reg) return;  /* registration blocked (an automated browser) */
   let reloading = false;
   const offerUpdate = (worker) => {
     toast('Update available', 'Reload', () => {

@@ -5,6 +5,10 @@
  *   examples  auto id -> {id, label (0..9), pixels: Uint8Array(784) (the
  *             recogniser's preprocessed 28x28 input, 255 = ink), date}
  * Every call opens the database once (cached) and returns a promise.
+ * Saving a model or examples also asks the browser to keep the site's
+ * storage (navigator.storage.persist(), not awaited) and announces the answer as a
+ * "digits:saved" event on document: detail {kind: 'model'|'examples',
+ * persist: 'granted'|'not granted'|'unsupported'} (install.js shows it).
  */
 
 const DB = 'digits';
@@ -49,9 +53,73 @@ async function tx(store, mode, fn) {
   return result;
 }
 
+/* ---- persistent storage ---- */
+
+/* 'granted', 'not granted' or 'unsupported' (no StorageManager.persist). */
+export async function askPersist() {
+  const sm = globalThis.navigator?.storage;
+  if (typeof sm?.persist !== 'function') return 'unsupported';
+  try {
+    return (await sm.persist()) ? 'granted' : 'not granted';
+  } catch {
+    return 'not granted';
+  }
+}
+
+/* What persist() answered before, without asking again. */
+export async function persisted() {
+  const sm = globalThis.navigator?.storage;
+  if (typeof sm?.persisted !== 'function') return 'unsupported';
+  try {
+    return (await sm.persisted()) ? 'granted' : 'not granted';
+  } catch {
+    return 'not granted';
+  }
+}
+
+/* {usage, quota} in bytes from navigator.storage.estimate(), or null. */
+export async function estimate() {
+  const sm = globalThis.navigator?.storage;
+  if (typeof sm?.estimate !== 'function') return null;
+  try {
+    const { usage = 0, quota = 0 } = await sm.estimate();
+    return { usage, quota };
+  } catch {
+    return null;
+  }
+}
+
+/* After a save: ask for persistence without waiting for the answer (a
+ * browser may ask the user, as Firefox does), then announce it. */
+function saved(kind, result) {
+  askPersist().then((persist) => globalThis.document?.dispatchEvent(
+    new CustomEvent('digits:saved', { detail: { kind, persist } })));
+  return result;
+}
+
+/* Bytes a record holds: its typed arrays and strings (IndexedDB's own
+ * overhead comes on top; estimate() includes it). */
+function recordBytes(v) {
+  if (ArrayBuffer.isView(v)) return v.byteLength;
+  if (typeof v === 'string') return v.length;
+  if (v && typeof v === 'object') return Object.values(v).reduce((n, x) => n + recordBytes(x), 0);
+  return 8;
+}
+
+/* {model: {name, arch, bytes} | null, examples: {count, bytes}} */
+export async function savedSizes() {
+  const m = await loadModel();
+  const ex = await listExamples();
+  return {
+    model: m ? { name: m.name, arch: m.arch, bytes: recordBytes(m) } : null,
+    examples: { count: ex.length, bytes: ex.reduce((n, e) => n + recordBytes(e), 0) },
+  };
+}
+
 /* ---- the saved model ---- */
 
-export const saveModel = (m) => tx('models', 'readwrite', (s) => req(s.put(m, 'trained')));
+export const saveModel = (m) => tx('models', 'readwrite', (s) => req(s.put(m, 'trained')))
+  .then((r) => saved('model', r));
 export const loadModel = () => tx('models', 'readonly', (s) => req(s.get('trained')));
 export const deleteModel = () => tx('models', 'readwrite', (s) => req(s.delete('trained')));
 
@@ -61,7 +129,8 @@ export const deleteModel = () => tx('models', 'readwrite', (s) => req(s.delete('
 export function addExample(label, pixels) {
   if (!Number.isInteger(label) || label < 0 || label > 9) throw new Error(`label ${label}: 0..9 expected`);
   if (!(pixels instanceof Uint8Array) || pixels.length !== 784) throw new Error('pixels: 784 bytes expected');
-  return tx('examples', 'readwrite', (s) => req(s.add({ label, pixels, date: new Date().toISOString() })));
+  return tx('examples', 'readwrite', (s) => req(s.add({ label, pixels, date: new Date().toISOString() })))
+    .then((id) => saved('examples', id));
 }
 
 export const listExamples = () => tx('examples', 'readonly', (s) => req(s.getAll()));
@@ -121,5 +190,5 @@ export function importExamples(list) {
   return tx('examples', 'readwrite', async (s) => {
     for (const e of list) s.add({ label: e.label, pixels: e.pixels, date: e.date });
     return list.length;
-  });
+  }).then((n) => saved('examples', n));
 }

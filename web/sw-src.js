@@ -4,16 +4,23 @@
  *
  * - install: fetch every precache entry (bypassing the HTTP cache) into
  *   "digits-precache-<version>"; an entry whose content hash is unchanged
- *   is copied from the previous version's cache instead of downloaded.
+ *   is copied from the previous version's cache instead of downloaded. Of
+ *   the three .wasm builds only the one named by the page in the worker's
+ *   URL (sw.js?build=relaxed|simd|plain, the build its feature detection
+ *   picks) is precached: a phone downloads one, not three. Without a valid
+ *   ?build= (a page from before it existed) all three are.
  * - activate: delete every other "digits-precache-*" cache, take control.
  * - fetch: precached URLs from the cache (navigations get index.html, so
- *   ?simd=0 and the like work offline); other shipped models
- *   stale-while-revalidate in "digits-models"; everything else network.
+ *   ?simd=0 and the like work offline); another build (?simd=0) from the
+ *   network the first time, then from the version's cache; other shipped
+ *   models stale-while-revalidate in "digits-models"; everything else
+ *   network.
  * - a new version waits until the page posts {type: 'SKIP_WAITING'} (the
  *   "Update available, Reload" prompt).
  */
 const VERSION = '__DIGITS_VERSION__';
 const PRECACHE = /* [[url, hash], ...] relative to this file */ [] /*__DIGITS_PRECACHE__*/;
+const BUILDS = /* {relaxed, simd, plain}: [url, hash] */ {} /*__DIGITS_BUILDS__*/;
 
 const PREFIX = 'digits-precache-';
 const CACHE = PREFIX + VERSION;
@@ -21,8 +28,11 @@ const MODELS = 'digits-models';
 const HASHES = 'digits-hashes';  /* url -> hash of each version's copy */
 
 const abs = (u) => new URL(u, self.registration.scope).href;
-const entries = PRECACHE.map(([u, h]) => ({ url: abs(u), hash: h }));
+const wanted = new URL(self.location.href).searchParams.get('build');
+const builds = Object.hasOwn(BUILDS, wanted) ? [BUILDS[wanted]] : Object.values(BUILDS);
+const entries = [...PRECACHE, ...builds].map(([u, h]) => ({ url: abs(u), hash: h }));
 const urls = new Set(entries.map((e) => e.url));
+const buildUrls = new Set(Object.values(BUILDS).map(([u]) => abs(u)));
 const INDEX = abs('index.html');
 
 async function oldCopy(url, hash) {
@@ -74,6 +84,17 @@ async function fromPrecache(url) {
   return (await cache.match(url)) ?? fetch(url);
 }
 
+/* A build this device did not precache: cached in the version's cache
+ * the first time the page fetches it. */
+async function cacheFirst(url) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(url);
+  if (hit) return hit;
+  const res = await fetch(url);
+  if (res.ok) await cache.put(url, res.clone());
+  return res;
+}
+
 async function staleWhileRevalidate(request) {
   const cache = await caches.open(MODELS);
   const hit = await cache.match(request);
@@ -101,6 +122,10 @@ self.addEventListener('fetch', (event) => {
   const bare = url.origin + url.pathname;
   if (urls.has(bare)) {
     event.respondWith(fromPrecache(bare));
+    return;
+  }
+  if (buildUrls.has(bare)) {
+    event.respondWith(cacheFirst(bare));
     return;
   }
   if (/\/models\/[^/]+\.safetensors$/.test(url.pathname))

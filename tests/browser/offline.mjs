@@ -3,7 +3,9 @@
 // offered as "Update available", and Reload switches to it and deletes the
 // old version's cache; with the network off (context offline and the
 // server stopped) a reload still loads, predicts, shows the offline badge,
-// and ?simd=0 still gets its plain build. Serves a copy of web/ so the test
+// and ?simd=0 still gets its plain build. Of the three .wasm builds only
+// the one this browser picks (relaxed) is precached; the plain build is
+// cached when ?simd=0 first fetches it online. Serves a copy of web/ so the test
 // can change sw.js. Prints "N passed, N failed"; exit status 1 on failure.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -48,10 +50,13 @@ describe('browser offline', () => {
     assert(names.includes(`digits-precache-${v1}`), `caches: ${names.join(', ')}`);
     const n = await page.evaluate((name) => caches.open(name).then((c) => c.keys())
       .then((k) => k.map((r) => new URL(r.url).pathname)), `digits-precache-${v1}`);
-    for (const need of ['/index.html', '/app.js', '/lib/digits.js', '/build/digits-simd.wasm',
-                        '/build/digits-plain.wasm', '/models/default.safetensors',
-                        '/manifest.webmanifest', '/icons/icon-512.png'])
+    for (const need of ['/index.html', '/app.js', '/lib/digits.js', '/build/digits-relaxed.wasm',
+                        '/models/default.safetensors', '/manifest.webmanifest', '/icons/icon-512.png',
+                        '/icons/apple-touch-icon.png'])
       assert(n.includes(need), `${need} not precached (${n.join(' ')})`);
+    for (const not of ['/build/digits-simd.wasm', '/build/digits-plain.wasm', '/lib/digits-node.js',
+                       '/lib/digits-worker.js', '/build/mnist-subset.bin', '/icons/screenshot-wide.png'])
+      assert(!n.includes(not), `${not} precached`);
   });
 
   test('manifest is served with its type and is complete', async () => {
@@ -82,6 +87,14 @@ describe('browser offline', () => {
     assert(v2 === 'test-v2', `controller version ${v2}`);
     await page.waitForFunction(() => caches.keys().then((k) =>
       !k.some((n) => n.startsWith('digits-precache-') && n !== 'digits-precache-test-v2')));
+  });
+
+  test('online, ?simd=0 fetches the plain build once; the worker keeps it', async () => {
+    await openPage(page, `${srv.url}?simd=0`);
+    assert(await page.getAttribute('html', 'data-simd') === '0', 'not the plain build');
+    await page.waitForFunction(() => caches.keys().then((k) => Promise.all(k.map((n) => caches.open(n)
+      .then((c) => c.match('build/digits-plain.wasm'))))).then((r) => r.some(Boolean)), null,
+                               { timeout: 10000 });
   });
 
   test('offline: reload still loads and predicts', async () => {

@@ -6,7 +6,17 @@
 //
 // "any" icons have rounded transparent corners; "maskable" ones are full
 // bleed with the drawing inside the central 80% safe zone, since launchers
-// cut them to a circle or squircle. Shapes are signed-distance capsules and
+// cut them to a circle or squircle. apple-touch-icon.png (180x180, what iOS
+// puts on the home screen) is full bleed and opaque: an RGB PNG without
+// alpha, since iOS draws transparent pixels black and rounds the corners
+// itself.
+//
+//   node web/tools/make-icons.mjs --screenshots
+//
+// also copies the README's screenshots (docs/screenshot-desktop.png and
+// docs/screenshot-phone.png, made by web/tools/screenshots.mjs) to
+// web/icons/screenshot-{wide,narrow}.png for the manifest's "screenshots"
+// and prints their sizes (the manifest states them). Shapes are signed-distance capsules and
 // rounded boxes, antialiased by 4x4 supersampling; PNG by node's zlib.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,16 +46,19 @@ function chunk(type, data) {
   crc.writeUInt32BE(crc32(td));
   return Buffer.concat([len, td, crc]);
 }
-function png(rgba, size) {
+// RGBA pixels -> PNG; opaque: RGB without the alpha channel
+function png(rgba, size, opaque = false) {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(size, 0);
   ihdr.writeUInt32BE(size, 4);
   ihdr[8] = 8;  // bit depth
-  ihdr[9] = 6;  // RGBA
-  const raw = Buffer.alloc(size * (size * 4 + 1));
+  ihdr[9] = opaque ? 2 : 6;  // RGB or RGBA
+  const ch = opaque ? 3 : 4, row = size * ch + 1;
+  const raw = Buffer.alloc(size * row);
   for (let y = 0; y < size; y++) {
-    raw[y * (size * 4 + 1)] = 0;  // filter: none
-    rgba.copy(raw, y * (size * 4 + 1) + 1, y * size * 4, (y + 1) * size * 4);
+    raw[y * row] = 0;  // filter: none
+    for (let x = 0; x < size; x++)
+      for (let c = 0; c < ch; c++) raw[y * row + 1 + x * ch + c] = rgba[(y * size + x) * 4 + c];
   }
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
                         chunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
@@ -77,9 +90,9 @@ function sevenPolyline() {
   return pts;
 }
 
-// colour at unit point (x, y): [r, g, b, a] with a in 0..1
-function shade(x, y, maskable) {
-  const s = maskable ? 0.8 : 1;               // content scale (safe zone)
+// colour at unit point (x, y): [r, g, b], or null outside the icon.
+// maskable: full bleed, content scaled by s (0.8: the safe zone)
+function shade(x, y, maskable, s = maskable ? 0.8 : 1) {
   const ux = 0.5 + (x - 0.5) / s, uy = 0.5 + (y - 0.5) / s;
   if (!maskable && boxDist(x, y, 0.5, 0.5, 0.5, 0.22) > 0) return null;
   if (segDistPoly(ux, uy) < 0.055) return INK;
@@ -94,7 +107,7 @@ function segDistPoly(x, y) {
   return d;
 }
 
-function render(size, maskable) {
+function render(size, maskable, scale, opaque = false) {
   const buf = Buffer.alloc(size * size * 4);
   const SS = 4;
   for (let y = 0; y < size; y++) {
@@ -102,7 +115,7 @@ function render(size, maskable) {
       let r = 0, g = 0, b = 0, a = 0;
       for (let j = 0; j < SS; j++) {
         for (let i = 0; i < SS; i++) {
-          const c = shade((x + (i + 0.5) / SS) / size, (y + (j + 0.5) / SS) / size, maskable);
+          const c = shade((x + (i + 0.5) / SS) / size, (y + (j + 0.5) / SS) / size, maskable, scale);
           if (!c) continue;
           r += c[0]; g += c[1]; b += c[2]; a += 1;
         }
@@ -116,7 +129,15 @@ function render(size, maskable) {
       buf[o + 3] = Math.round((255 * a) / (SS * SS));
     }
   }
-  return png(buf, size);
+  if (opaque && buf.some((v, i) => i % 4 === 3 && v !== 255)) throw new Error('not opaque');
+  return png(buf, size, opaque);
+}
+
+// width and height of a PNG file, from its IHDR
+function pngSize(file) {
+  const b = fs.readFileSync(file);
+  if (b.readUInt32BE(12) !== 0x49484452) throw new Error(`${file}: not a PNG`);
+  return [b.readUInt32BE(16), b.readUInt32BE(20)];
 }
 
 fs.mkdirSync(OUT, { recursive: true });
@@ -126,5 +147,18 @@ for (const size of [192, 512]) {
     const data = render(size, maskable);
     fs.writeFileSync(path.join(OUT, name), data);
     console.log(`web/icons/${name}: ${data.length} bytes`);
+  }
+}
+{
+  const data = render(180, true, 0.9, true);
+  fs.writeFileSync(path.join(OUT, 'apple-touch-icon.png'), data);
+  console.log(`web/icons/apple-touch-icon.png: ${data.length} bytes, opaque`);
+}
+if (process.argv.includes('--screenshots')) {
+  const docs = path.join(OUT, '..', '..', 'docs');
+  for (const [from, to] of [['screenshot-desktop.png', 'screenshot-wide.png'],
+                            ['screenshot-phone.png', 'screenshot-narrow.png']]) {
+    fs.copyFileSync(path.join(docs, from), path.join(OUT, to));
+    console.log(`web/icons/${to}: ${pngSize(path.join(OUT, to)).join('x')} (docs/${from})`);
   }
 }
