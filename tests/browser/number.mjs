@@ -7,49 +7,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  closeSession, drawLines, drawMouse, launch, numberLines, openPage, openSession, reading,
+  checkNumber, closeSession, drawLines, drawMouse, launch, numberLines, numberShown, openPage,
+  openSession, padAspect, reading,
 } from './lib/harness.mjs';
 
-/* What the page shows once a number has settled: the reading's state,
- * number and text, the corner copy, and the boxes over the pad. */
+/* What the page shows once a number has settled (harness numberShown). */
 async function shownNumber(page) {
   await page.waitForFunction(() => {
     const el = document.querySelector('[data-testid="prediction"]');
     return el.dataset.state === 'number' && el.dataset.number;
   }, null, { timeout: 10000 }).catch(() => {});
   await page.waitForTimeout(200);
-  return page.evaluate(() => {
-    const el = document.querySelector('[data-testid="prediction"]');
-    const pad = document.querySelector('[data-testid="pad"]').getBoundingClientRect();
-    const boxes = [...document.querySelectorAll('[data-testid="pad-boxes"] .digit-box')].map((b) => {
-      const r = b.getBoundingClientRect();
-      return { digit: b.dataset.digit, uncertain: b.dataset.uncertain, label: b.textContent,
-               x: r.left - pad.left, y: r.top - pad.top, w: r.width, h: r.height };
-    });
-    return { state: el.dataset.state, number: el.dataset.number ?? null, text: el.textContent,
-             corner: document.querySelector('[data-testid="pad-reading"]').textContent,
-             pad: { w: pad.width, h: pad.height }, boxes };
-  });
+  return page.evaluate(numberShown);
 }
 
-const aspectOf = (page) => page.evaluate(() => {
-  const r = document.querySelector('[data-testid="pad"]').getBoundingClientRect();
-  return r.width / r.height;
-});
-
-/* The shown number is what was drawn, each digit boxed inside the pad,
- * left to right, its label its reading. */
-function checkNumber(what, got, want) {
-  assert(got.state === 'number' && got.number === want && got.text === want,
-         `${what}: drew ${want}, the page shows ${JSON.stringify(got)}`);
-  assert(got.boxes.map((b) => b.digit).join('') === want, `${what}: boxes ${JSON.stringify(got.boxes)}`);
-  got.boxes.forEach((b, i) => {
-    assert(b.x >= -1 && b.y >= -1 && b.x + b.w <= got.pad.w + 1 && b.y + b.h <= got.pad.h + 1 &&
-           b.w > 4 && b.h > 10, `${what}: box ${i} inside the pad: ${JSON.stringify(b)}`);
-    if (i) assert(b.x > got.boxes[i - 1].x + got.boxes[i - 1].w, `${what}: boxes apart, in order`);
-    assert(b.label.startsWith(b.digit), `${what}: box ${i}'s label "${b.label}"`);
-  });
-}
+const aspectOf = (page) => page.evaluate(padAspect);
 
 describe('numbers on the pad', () => {
   let srv = null, b = null, page = null, tb = null;

@@ -6,6 +6,7 @@
 // is one describe() whose before() starts the server and the browser and
 // whose after() closes them; `node --test-name-pattern=REGEX FILE` runs
 // some of its tests.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -125,6 +126,42 @@ export function numberLines(text, aspect = 1) {
       lines.push(line.map(([x, y]) => [0.5 + dx + (x - 0.5) * cell, 0.5 + (y - 0.5) * cell]));
   });
   return lines;
+}
+
+/* In the page (any driver's evaluate): the pad's width / height. */
+export function padAspect() {
+  const r = document.querySelector('[data-testid="pad"]').getBoundingClientRect();
+  return r.width / r.height;
+}
+
+/* In the page: what it shows for a number: the reading's state, number
+ * and text, the corner copy, and the boxes over the pad (px from its
+ * top left). */
+export function numberShown() {
+  const el = document.querySelector('[data-testid="prediction"]');
+  const pad = document.querySelector('[data-testid="pad"]').getBoundingClientRect();
+  const boxes = [...document.querySelectorAll('[data-testid="pad-boxes"] .digit-box')].map((b) => {
+    const r = b.getBoundingClientRect();
+    return { digit: b.dataset.digit, uncertain: b.dataset.uncertain, label: b.textContent,
+             x: r.left - pad.left, y: r.top - pad.top, w: r.width, h: r.height };
+  });
+  return { state: el.dataset.state, number: el.dataset.number ?? null, text: el.textContent,
+           corner: document.querySelector('[data-testid="pad-reading"]').textContent,
+           pad: { w: pad.width, h: pad.height }, boxes };
+}
+
+/* The number shown (numberShown) is `want`: each digit boxed inside the
+ * pad, left to right and apart, its label its reading. */
+export function checkNumber(what, got, want) {
+  assert(got.state === 'number' && got.number === want && got.text === want,
+         `${what}: drew ${want}, the page shows ${JSON.stringify(got)}`);
+  assert(got.boxes.map((b) => b.digit).join('') === want, `${what}: boxes ${JSON.stringify(got.boxes)}`);
+  got.boxes.forEach((b, i) => {
+    assert(b.x >= -1 && b.y >= -1 && b.x + b.w <= got.pad.w + 1 && b.y + b.h <= got.pad.h + 1 &&
+           b.w > 4 && b.h > 10, `${what}: box ${i} inside the pad: ${JSON.stringify(b)}`);
+    if (i) assert(b.x > got.boxes[i - 1].x + got.boxes[i - 1].w, `${what}: boxes apart, in order`);
+    assert(b.label.startsWith(b.digit), `${what}: box ${i}'s label "${b.label}"`);
+  });
 }
 
 /* polyline -> points every `step` (pad units) */

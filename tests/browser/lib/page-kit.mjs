@@ -94,14 +94,18 @@ export const padBox = (d) => d.evaluate(() => {
 
 /* Draw a digit from SHAPES (mouse, or touch where asked); the reading that
  * follows the last stroke is awaited. */
-export async function draw(d, digit, { touch = false } = {}) {
+export const draw = (d, digit, opts) => drawLines(d, SHAPES[digit], opts);
+
+/* Draw polylines in pad coordinates (SHAPES' and harness numberLines':
+ * 0..1 is the pad's centred square, all of a square pad); the reading
+ * that follows the last stroke is awaited. */
+export async function drawLines(d, lines, { touch = false } = {}) {
   const b = await padBox(d);
   const ups = await d.evaluate(() => window.__digits.ups);
-  /* SHAPES are in the pad's centred square (all of a square pad) */
   const sq = Math.min(b.width, b.height), cx = b.x + b.width / 2, cy = b.y + b.height / 2;
-  for (const line of SHAPES[digit])
+  for (const line of lines)
     await d.stroke(line.map(([x, y]) => [cx + (x - 0.5) * sq, cy + (y - 0.5) * sq]), { touch });
-  const n = SHAPES[digit].length;
+  const n = lines.length;
   await waitFor(d, (u) => window.__digits.ups >= u && window.__digits.readings > window.__digits.atUp,
                 ups + n, { what: `${n} pointer-ups and a reading after the last` });
 }
