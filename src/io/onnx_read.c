@@ -7,7 +7,8 @@
  * Each node becomes layers of an architecture spec (arch.c's grammar) and
  * their weights in this project's layouts:
  *   Conv (OIHW)            -> conv F K pad P, weight (K, K, C, F)
- *   Gemm / MatMul (+ Add)  -> dense U, weight (in, out)
+ *   Gemm / MatMul (+ Add)  -> dense U, weight (in, out) (an Add after a
+ *                             Conv, TensorFlow's BiasAdd, is its bias)
  *   BatchNormalization     -> bn (one epsilon for the net)
  *   MaxPool / AveragePool  -> maxpool / avgpool P (kernel = stride = P)
  *   GlobalAveragePool, ReduceMean over H, W -> gap
@@ -18,12 +19,16 @@
  *   -> flatten; Dropout, Identity, a Pad of zeros -> nothing;
  *   Sub, Div by a scalar before any layer -> the net's input normalisation;
  *   an [N,F] input reshaped to [N,1,H,W] (or [N,H,W,1]) -> input H W 1.
- * ONNX flattens NCHW in (C, H, W) order, this project in (H, W, C): the
- * rows of the first dense layer after a flatten (and a batch norm between
- * them) are reordered. NHWC graphs (Keras converters, our own exporter's
- * flatten) put Transpose pairs around their layers: [0,2,3,1] to NHWC,
- * [0,3,1,2] back (or of an [N,H,W,C] input); in NHWC only layers that do
- * not mind the order run, and a flatten there is already (H, W, C).
+ * Transposes only move axes: the converter tracks which axis holds C, H
+ * and W. NHWC graphs (Keras converters, our own exporter's flatten) put
+ * pairs that cancel around their layers ([0,3,1,2] to NCHW, [0,2,3,1]
+ * back, from an [N,H,W,C] input); layers that care about the order need
+ * NCHW, the others (activations, a bias Add, ...) run in any order. ONNX
+ * flattens in the order the axes are, (C, H, W) for NCHW, this project in
+ * (H, W, C): the rows of the first dense layer after a flatten (and a
+ * batch norm between them) are reordered from the flatten's order. A
+ * Transpose whose order reaches a layer that needs NCHW is named with its
+ * perm.
  * An operator outside this list is named before anything is converted;
  * anything else is one error naming the node, its operator and what is
  * unsupported; no net is handed out unless the whole graph converted.
