@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "digits.h"
+#include "io/bytes.h"
 #include "nn/nn.h" /* dg_arch_parse: an architecture's size before building it */
 
 #define JSMN_STATIC
@@ -92,35 +93,10 @@ static int wrap_error(int code, const char *ctx) {
 
 /* ---- writing --------------------------------------------------------------- */
 
-/* A growing text buffer; oom is sticky so callers check once at the end. */
-typedef struct {
-  char *p;
-  size_t n, cap;
-  int oom;
-} sbuf;
+/* The header is written into a dg_bytes (io/bytes.h; oom sticky). */
+typedef dg_bytes sbuf;
 
-static void sb_putn(sbuf *b, const char *s, size_t n) {
-  if (b->oom) return;
-  if (b->n + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->n + n + 1) {
-      if (cap > ((size_t)-1) / 2) {
-        b->oom = 1;
-        return;
-      }
-      cap *= 2;
-    }
-    char *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p, b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-  b->p[b->n] = 0;
-}
+static void sb_putn(sbuf *b, const char *s, size_t n) { dg_bytes_put(b, s, n); }
 
 static void sb_puts(sbuf *b, const char *s) { sb_putn(b, s, strlen(s)); }
 

@@ -32,42 +32,18 @@
 #include <string.h>
 
 #include "digits.h"
+#include "io/bytes.h"
 #include "nn/nn.h"
 
 #define OX_OPSET 13
 #define OX_IR_VERSION 7
-#define OX_MAX_BYTES ((size_t)2000000000) /* protobuf's 2 GiB message cap */
 
 /* ---- the wire format -------------------------------------------------------- */
 
-/* A growing byte buffer; oom is sticky so callers check once at the end. */
-typedef struct {
-  uint8_t *p;
-  size_t n, cap;
-  int oom;
-} pb;
+/* Messages are built in a dg_bytes (io/bytes.h) each. */
+typedef dg_bytes pb;
 
 enum { PB_VARINT = 0, PB_LEN = 2, PB_I32 = 5 };
-
-static void pb_raw(pb *b, const void *s, size_t n) {
-  if (b->oom || !n) return;
-  if (n > OX_MAX_BYTES || b->n + n > OX_MAX_BYTES) {
-    b->oom = 1;
-    return;
-  }
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + n) cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p, b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-}
 
 static void pb_varint(pb *b, uint64_t v) {
   uint8_t t[10];
@@ -76,7 +52,7 @@ static void pb_varint(pb *b, uint64_t v) {
     t[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
     v >>= 7;
   } while (v);
-  pb_raw(b, t, (size_t)n);
+  dg_bytes_put(b, t, (size_t)n);
 }
 
 static void pb_key(pb *b, int field, int wire) {
@@ -93,7 +69,7 @@ static void pb_int(pb *b, int field, int64_t v) {
 static void pb_bytes(pb *b, int field, const void *s, size_t n) {
   pb_key(b, field, PB_LEN);
   pb_varint(b, n);
-  pb_raw(b, s, n);
+  dg_bytes_put(b, s, n);
 }
 
 static void pb_str(pb *b, int field, const char *s) {
@@ -106,7 +82,7 @@ static void pb_float(pb *b, int field, float f) {
   uint8_t t[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16),
                   (uint8_t)(u >> 24)};
   pb_key(b, field, PB_I32);
-  pb_raw(b, t, 4);
+  dg_bytes_put(b, t, 4);
 }
 
 /* A finished sub-message into its parent's field; frees it. */
@@ -123,27 +99,29 @@ static void pb_msg(pb *b, int field, pb *sub) {
 enum { T_FLOAT = 1 };                         /* TensorProto.DataType */
 enum { A_FLOAT = 1, A_INT = 2, A_INTS = 7 };  /* AttributeProto.AttributeType */
 
-/* AttributeProto into a NodeProto (its field 5). */
-static void attr_int(pb *node, const char *name, int64_t v) {
+/* AttributeProto into a NodeProto (its field 5): its name and type, then
+ * the value. */
+static pb attr_new(const char *name, int type) {
   pb a = {0};
   pb_str(&a, 1, name);
-  pb_int(&a, 20, A_INT);
+  pb_int(&a, 20, type);
+  return a;
+}
+
+static void attr_int(pb *node, const char *name, int64_t v) {
+  pb a = attr_new(name, A_INT);
   pb_int(&a, 3, v);
   pb_msg(node, 5, &a);
 }
 
 static void attr_float(pb *node, const char *name, float v) {
-  pb a = {0};
-  pb_str(&a, 1, name);
-  pb_int(&a, 20, A_FLOAT);
+  pb a = attr_new(name, A_FLOAT);
   pb_float(&a, 2, v);
   pb_msg(node, 5, &a);
 }
 
 static void attr_ints(pb *node, const char *name, const int64_t *v, int n) {
-  pb a = {0};
-  pb_str(&a, 1, name);
-  pb_int(&a, 20, A_INTS);
+  pb a = attr_new(name, A_INTS);
   for (int i = 0; i < n; i++) pb_int(&a, 8, v[i]);
   pb_msg(node, 5, &a);
 }
@@ -199,7 +177,7 @@ static void ox_init(ox_graph *g, const char *name, const int64_t *dims,
     memcpy(&u, &x[i], 4);
     uint8_t b[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16),
                     (uint8_t)(u >> 24)};
-    pb_raw(&t, b, 4);
+    dg_bytes_put(&t, b, 4);
   }
   pb_msg(&g->inits, 5, &t);
 }
@@ -466,11 +444,11 @@ int dg_onnx_export_mem(const dg_net *net, uint8_t **buf, size_t *len) {
     return st;
   }
   pb graph = {0}, model = {0};
-  pb_raw(&graph, g.nodes.p, g.nodes.n);
+  dg_bytes_put(&graph, g.nodes.p, g.nodes.n);
   graph.oom |= g.nodes.oom;
   free(g.nodes.p);
   pb_str(&graph, 2, "digits");
-  pb_raw(&graph, g.inits.p, g.inits.n);
+  dg_bytes_put(&graph, g.inits.p, g.inits.n);
   graph.oom |= g.inits.oom;
   free(g.inits.p);
   int in_dims[3] = {net->in_c, net->in_h, net->in_w};

@@ -9,30 +9,13 @@
 #include <zlib.h>
 
 #include "digits.h"
+#include "io/bytes.h"
 
-/* ---- a growing byte buffer ------------------------------------------------ */
+/* ---- bytes (io/bytes.h's buffer) ------------------------------------------ */
 
-typedef struct {
-  uint8_t *p;
-  size_t n, cap;
-  int oom;
-} bytes;
+typedef dg_bytes bytes;
 
-static void put(bytes *b, const void *s, size_t n) {
-  if (b->oom || n == 0) return;
-  if (b->n + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->n + n) cap *= 2;
-    uint8_t *p = realloc(b->p, cap);
-    if (!p) {
-      b->oom = 1;
-      return;
-    }
-    b->p = p, b->cap = cap;
-  }
-  memcpy(b->p + b->n, s, n);
-  b->n += n;
-}
+static void put(bytes *b, const void *s, size_t n) { dg_bytes_put(b, s, n); }
 
 static void put8(bytes *b, int v) {
   uint8_t c = (uint8_t)v;
