@@ -1,5 +1,9 @@
-/* f16.mjs IN OUT: a model file with its F32 tensors rounded to F16 (to
- * nearest, ties to even), half the size; the loader reads both dtypes.
+/* f16.mjs [--mantissa N] IN OUT: a model file with its F32 tensors rounded
+ * to F16 (to nearest, ties to even), half the size; the loader reads both
+ * dtypes. --mantissa N (1..10, default 10: all of F16's) first rounds each
+ * value to N mantissa bits (to nearest even), leaving F16's low 10-N bits
+ * zero: the file is as large, but gzip and brotli compress it further (the
+ * default model: N = 5).
  * Metadata is kept, with "storage" added to say so and "crc32" (when the
  * file has one) recomputed for the new bytes. Refuses values beyond F16's
  * range rather than turning them into infinities.
@@ -8,6 +12,17 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 
 const f32 = new Float32Array(1), u32 = new Uint32Array(f32.buffer);
+
+/* x (a float32) rounded to n mantissa bits, to nearest even. */
+export function roundMantissa(x, n) {
+  if (n >= 23 || !Number.isFinite(x)) return x;
+  f32[0] = x;
+  const drop = 23 - n, b = u32[0], half = 2 ** (drop - 1), rest = b % 2 ** drop;
+  let r = b - rest;
+  if (rest > half || (rest === half && Math.floor(b / 2 ** drop) % 2)) r += 2 ** drop;
+  u32[0] = r;
+  return f32[0];
+}
 
 /* IEEE 754 binary16 bits of x (a float32), rounded to nearest even. */
 export function toHalf(x) {
@@ -30,9 +45,15 @@ export function toHalf(x) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [inp, out] = process.argv.slice(2);
-  if (!inp || !out) {
-    console.error('usage: node models/f16.mjs IN.safetensors OUT.safetensors');
+  const args = process.argv.slice(2);
+  let mantissa = 10;
+  if (args[0] === '--mantissa') {
+    mantissa = Number(args[1]);
+    args.splice(0, 2);
+  }
+  const [inp, out] = args;
+  if (!inp || !out || args.length !== 2 || !Number.isInteger(mantissa) || mantissa < 1 || mantissa > 10) {
+    console.error('usage: node models/f16.mjs [--mantissa 1..10] IN.safetensors OUT.safetensors');
     process.exit(2);
   }
   try {
@@ -44,14 +65,18 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     let off = 0;
     for (const [name, t] of Object.entries(head)) {
       if (name === '__metadata__') {
-        outHead[name] = { ...t, storage: 'F16 (models/f16.mjs, from the F32 training output)' };
+        outHead[name] = { ...t, storage: mantissa === 10
+          ? 'F16 (models/f16.mjs, from the F32 training output)'
+          : `F16 with ${mantissa} mantissa bits (models/f16.mjs --mantissa ${mantissa}, from the F32 training output)` };
         continue;
       }
       const [s, e] = t.data_offsets;
       let bytes = data.subarray(s, e);
       if (t.dtype === 'F32') {
         const h = Buffer.alloc(bytes.length / 2);
-        for (let i = 0; i < bytes.length / 4; i++) h.writeUInt16LE(toHalf(bytes.readFloatLE(4 * i)), 2 * i);
+        for (let i = 0; i < bytes.length / 4; i++)
+          h.writeUInt16LE(toHalf(mantissa < 10 ? roundMantissa(bytes.readFloatLE(4 * i), mantissa)
+            : bytes.readFloatLE(4 * i)), 2 * i);
         bytes = h;
       } else if (t.dtype !== 'F16') throw new Error(`tensor ${name}: dtype ${t.dtype}`);
       outHead[name] = { dtype: 'F16', shape: t.shape, data_offsets: [off, off + bytes.length] };
