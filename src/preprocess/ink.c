@@ -135,48 +135,6 @@ static int paper_box(const uint8_t *px, int w, int h, int c,
   }
 }
 
-/* Work-map luminance of a photo: the mean of each f x f block (sampled
- * every st pixels inside it when f is large: a 4000x3000 photo reads 1
- * pixel in 3 each way; strokes there are many pixels wide). */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void work_lum_c(const uint8_t *px, size_t stride, int w, int h,
-                              const int c, int f, int W, int H, float *L) {
-  if (f == 1) {
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        L[(size_t)y * w + x] = lum_f(px + ((size_t)y * stride + x) * c, c);
-    return;
-  }
-  int st = f / 3 > 1 ? f / 3 : 1;
-  int ns = (f - 1) / st + 1, o = (f - 1 - (ns - 1) * st) / 2;
-  for (int Y = 0; Y < H; Y++) {
-    float *row = L + (size_t)Y * W;
-    int cnt[DG_INK_WORK + 1];
-    for (int X = 0; X < W; X++) row[X] = 0, cnt[X] = 0;
-    for (int yy = Y * f + o; yy < Y * f + f && yy < h; yy += st) {
-      const uint8_t *srow = px + (size_t)yy * stride * c;
-      for (int X = 0; X < W; X++) {
-        float s = 0;
-        int k = 0;
-        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++)
-          s += lum_f(srow + (size_t)xx * c, c);
-        row[X] += s;
-        cnt[X] += k;
-      }
-    }
-    for (int X = 0; X < W; X++) {
-      if (!cnt[X]) { /* a last partial block past every sample: nearest */
-        int yy = Y * f < h ? Y * f : h - 1, xx = X * f < w ? X * f : w - 1;
-        row[X] = lum_f(px + ((size_t)yy * stride + xx) * c, c);
-      } else {
-        row[X] /= (float)cnt[X];
-      }
-    }
-  }
-}
-
 /* A run of equal pixels of a row on flat paper (key pk, luminance pl):
  * [x, e) of luminance l, the next one found by advancing it. */
 typedef struct {
@@ -231,16 +189,26 @@ static inline void flat_block_row(const uint8_t *srow, int w, const int c,
   }
 }
 
-/* work_lum_c on flat paper (paper: its pixel): the same values, summed in
- * the same order, a run of equal pixels at a time. */
+/* Work-map luminance: the mean of each f x f block (sampled every st
+ * pixels inside it when f is large: a 4000x3000 photo reads 1 pixel in 3
+ * each way; strokes there are many pixels wide). flat (a constant at each
+ * call): on flat paper (paper: its pixel), a row is read a run of equal
+ * pixels at a time (flat_block_row), giving the same values summed in the
+ * same order; else pixel by pixel (photos). */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
-static inline void work_lum_flat_c(const uint8_t *px, size_t stride, int w,
-                                   int h, const int c, int f, int W, int H,
-                                   const uint8_t *paper, float *L) {
-  const uint32_t pk = px_key(paper, c);
-  const float pl = lum_f(paper, c);
+static inline void work_lum_c(const uint8_t *px, size_t stride, int w, int h,
+                              const int c, int f, int W, int H,
+                              const uint8_t *paper, const int flat, float *L) {
+  const uint32_t pk = flat ? px_key(paper, c) : 0;
+  const float pl = flat ? lum_f(paper, c) : 0;
+  if (f == 1 && !flat) {
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        L[(size_t)y * w + x] = lum_f(px + ((size_t)y * stride + x) * c, c);
+    return;
+  }
   if (f == 1) {
     for (int y = 0; y < h; y++) {
       const uint8_t *srow = px + (size_t)y * stride * c;
@@ -259,9 +227,21 @@ static inline void work_lum_flat_c(const uint8_t *px, size_t stride, int w,
     float *row = L + (size_t)Y * W;
     int cnt[DG_INK_WORK + 1];
     for (int X = 0; X < W; X++) row[X] = 0, cnt[X] = 0;
-    for (int yy = Y * f + o; yy < Y * f + f && yy < h; yy += st)
-      flat_block_row(px + (size_t)yy * stride * c, w, c, pk, pl, f, st, ns, o,
-                     W, row, cnt);
+    for (int yy = Y * f + o; yy < Y * f + f && yy < h; yy += st) {
+      const uint8_t *srow = px + (size_t)yy * stride * c;
+      if (flat) {
+        flat_block_row(srow, w, c, pk, pl, f, st, ns, o, W, row, cnt);
+        continue;
+      }
+      for (int X = 0; X < W; X++) {
+        float s = 0;
+        int k = 0;
+        for (int xx = X * f + o; xx < X * f + f && xx < w; xx += st, k++)
+          s += lum_f(srow + (size_t)xx * c, c);
+        row[X] += s;
+        cnt[X] += k;
+      }
+    }
     for (int X = 0; X < W; X++) {
       if (!cnt[X]) { /* a last partial block past every sample: nearest */
         int yy = Y * f < h ? Y * f : h - 1, xx = X * f < w ? X * f : w - 1;
@@ -273,17 +253,18 @@ static inline void work_lum_flat_c(const uint8_t *px, size_t stride, int w,
   }
 }
 
-/* work_lum_c (photos) and work_lum_flat_c (paper: flat paper's pixel)
- * with the channel count constant, so the inner loops have no test in
- * them; each in a function of its own (its registers allocated for it
- * alone: the photo's loop was slower sharing one with the flat one). */
+/* work_lum_c for photos (flat = 0) and for flat paper (flat = 1, paper:
+ * its pixel) with the channel count constant, so the inner loops have no
+ * test in them; each in a function of its own (its registers allocated
+ * for it alone: the photo's loop was slower sharing one with the flat
+ * one). */
 static void work_lum_photo(const uint8_t *px, size_t stride, int w, int h,
                            int c, int f, int W, int H, float *L) {
   switch (c) {
-    case 1: work_lum_c(px, stride, w, h, 1, f, W, H, L); break;
-    case 2: work_lum_c(px, stride, w, h, 2, f, W, H, L); break;
-    case 3: work_lum_c(px, stride, w, h, 3, f, W, H, L); break;
-    default: work_lum_c(px, stride, w, h, 4, f, W, H, L); break;
+    case 1: work_lum_c(px, stride, w, h, 1, f, W, H, NULL, 0, L); break;
+    case 2: work_lum_c(px, stride, w, h, 2, f, W, H, NULL, 0, L); break;
+    case 3: work_lum_c(px, stride, w, h, 3, f, W, H, NULL, 0, L); break;
+    default: work_lum_c(px, stride, w, h, 4, f, W, H, NULL, 0, L); break;
   }
 }
 
@@ -291,10 +272,10 @@ static void work_lum_flat(const uint8_t *px, size_t stride, int w, int h,
                           int c, int f, int W, int H, const uint8_t *paper,
                           float *L) {
   switch (c) {
-    case 1: work_lum_flat_c(px, stride, w, h, 1, f, W, H, paper, L); break;
-    case 2: work_lum_flat_c(px, stride, w, h, 2, f, W, H, paper, L); break;
-    case 3: work_lum_flat_c(px, stride, w, h, 3, f, W, H, paper, L); break;
-    default: work_lum_flat_c(px, stride, w, h, 4, f, W, H, paper, L); break;
+    case 1: work_lum_c(px, stride, w, h, 1, f, W, H, paper, 1, L); break;
+    case 2: work_lum_c(px, stride, w, h, 2, f, W, H, paper, 1, L); break;
+    case 3: work_lum_c(px, stride, w, h, 3, f, W, H, paper, 1, L); break;
+    default: work_lum_c(px, stride, w, h, 4, f, W, H, paper, 1, L); break;
   }
 }
 
