@@ -3,7 +3,7 @@
  * batch. Messages in (from train.js):
  *   {type:'init', simd, warm}                which build to use ('relaxed'/true/false/'auto'),
  *                                            networks to warm up (arch specs)
- *   {type:'file', buf}                       the subset file (subset.js), checked; decompressed here
+ *   {type:'file', buf}                       the subset file (subset.js): checked, decompressed here
  *   {type:'start', arch, epochs, batch, lr, seed}
  *   {type:'pause'} {type:'resume'} {type:'stop'}
  *   {type:'finetune', model, examples:[{label, pixels}], epochs, lr, seed}

@@ -1,9 +1,10 @@
 /* train.js: the training panel in the page's "extra" area. Opening it
  * fetches the MNIST subset (subset.js format; kept in the Cache API
- * "digits-data" for offline use), checks it and hands the file to
- * train-worker.js, which decompresses it and trains; this file only draws:
+ * "digits-data" for offline use) and hands the file to train-worker.js,
+ * which checks, decompresses and trains on it; this file only draws:
  * controls, progress, images/s, a loss and accuracy chart, a grid of test
- * digits with guesses, a confusion-matrix heat map. A finished run becomes the pad's model at once; it can be saved
+ * digits with guesses, a confusion-matrix heat map. A finished run becomes
+ * the pad's model at once; it can be saved
  * in IndexedDB (store.js), downloaded as .safetensors, and any model file
  * can be loaded (an .onnx one is converted in WebAssembly by the C importer
  * and kept as the digits file it became). A second section labels drawings as personal examples and
@@ -11,7 +12,6 @@
  *
  *   mountTrainPanel(host, app)   app: the page's hooks (see app.js)
  */
-import { checkSubset } from './lib/subset.js';
 import * as store from './store.js';
 
 const SUBSET_URL = new URL('./build/mnist-subset.bin', import.meta.url).href;
@@ -185,7 +185,7 @@ class TrainPanel {
         this.dataWaiters.splice(0).forEach((w) => w.resolve());
         this.setRunning(this.running);
       },
-      'data-error': (m) => this.dataFailed(m.message),
+      'data-error': (m) => this.dataRefused(m.message),
       state: (m) => {
         ui.panel.dataset.state = m.state;
         if (m.state === 'idle') this.setRunning(null);
@@ -331,26 +331,29 @@ class TrainPanel {
     }
   }
 
-  /* The subset file, its header and checksum checked, from the cache, else
-   * the network (then cached). The worker decompresses it: 9 MB inflated
-   * here held the page's main thread for hundreds of ms on a slow phone. */
+  /* The subset file from the cache, else the network (then cached):
+   * {buf, cached}. The worker checks and decompresses it (its checksum and
+   * 9 MB inflated here held the main thread for hundreds of ms on a slow
+   * phone); a file it refuses leaves the cache (dataRefused). */
   async subset() {
     const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
-    const hit = await cache?.match(SUBSET_URL);
-    if (hit) {
-      try {
-        const buf = new Uint8Array(await hit.arrayBuffer());
-        checkSubset(buf);
-        return buf;
-      } catch {
-        await cache.delete(SUBSET_URL);  /* a bad cached copy: download again */
-      }
-    }
+    const hit = await cache?.match(SUBSET_URL).catch(() => null);
+    if (hit) return { buf: new Uint8Array(await hit.arrayBuffer()), cached: true };
     const buf = await this.fetchSubset();
-    checkSubset(buf);
     await cache?.put(SUBSET_URL, new Response(buf, {
       headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
-    return buf;
+    return { buf, cached: false };
+  }
+
+  /* The worker refused the file: forget the cached copy; a copy that came
+   * from the cache is downloaded again at once, a fresh download fails. */
+  async dataRefused(message) {
+    const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
+    await cache?.delete(SUBSET_URL).catch(() => {});
+    if (!this.fromCache) return this.dataFailed(message);
+    this.fromCache = false;
+    this.dataState = 'none';
+    return this.loadData();
   }
 
   async loadData() {
@@ -363,7 +366,8 @@ class TrainPanel {
     ui.data.textContent = 'Loading the training data…';
     const worker = this.getWorker();
     try {
-      const buf = await this.subset();
+      const { buf, cached } = await this.subset();
+      this.fromCache = cached;
       worker.postMessage({ type: 'file', buf: buf.buffer }, [buf.buffer]);
     } catch (e) {
       this.dataFailed(e.message);
