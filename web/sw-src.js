@@ -4,7 +4,9 @@
  *
  * - install: fetch every precache entry (bypassing the HTTP cache) into
  *   "digits-precache-<version>"; an entry whose content hash is unchanged
- *   is copied from the previous version's cache instead of downloaded. Of
+ *   is copied from the previous version's cache instead of downloaded,
+ *   and one the browser's HTTP cache holds with that hash (what the page
+ *   fetched on this first visit) is taken from there. Of
  *   the three .wasm builds only the one named by the page in the worker's
  *   URL (sw.js?build=relaxed|simd|plain, the build its feature detection
  *   picks) is precached: a phone downloads one, not three. Without a valid
@@ -43,12 +45,30 @@ async function oldCopy(url, hash) {
   return (await caches.open(name)).match(url);
 }
 
+/* The first 16 hex digits of SHA-256, as web/tools/build-sw.mjs hashes. */
+async function contentHash(res) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await res.clone().arrayBuffer()));
+  return [...d.subarray(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/* The copy the page itself just downloaded (a first visit fetches the
+ * model and the build moments before the worker installs), if the HTTP
+ * cache has it with the right content: not downloaded twice. */
+async function fromHttpCache(url, hash) {
+  try {
+    const res = await fetch(url, { cache: 'only-if-cached', mode: 'same-origin' });
+    return res.ok && (await contentHash(res)) === hash ? res : null;
+  } catch {
+    return null;
+  }
+}
+
 self.addEventListener('install', (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     const hashes = await caches.open(HASHES);
     await Promise.all(entries.map(async ({ url, hash }) => {
-      let res = await oldCopy(url, hash);
+      let res = await oldCopy(url, hash) ?? await fromHttpCache(url, hash);
       if (!res) {
         res = await fetch(url, { cache: 'reload' });
         if (!res.ok) throw new Error(`precache ${url}: HTTP ${res.status}`);
