@@ -64,10 +64,15 @@ typedef struct {
   size_t offset, bytes;
 } field;
 
-/* The field must be int32 (or an int32 array): JS reads it as such. */
-#define INT32(T, f) \
-  (void)sizeof(char[_Generic(((T *)0)->f, int32_t: 1, default: -1)])
-#define FIELD(T, f) {#f, offsetof(T, f), sizeof(((T *)0)->f)}
+/* A field JS reads as int32: I32 of an int32_t field, I32A of an int32_t
+ * array (checked through its first element), RAW of anything else (an
+ * array of int32-only structs JS reads by their own layout). A field of
+ * another type is a compile error (a negative array size). */
+#define INT32_ONLY(e) \
+  (0 * sizeof(char[_Generic((e), int32_t: 1, default: -1)]))
+#define RAW(T, f) {#f, offsetof(T, f), sizeof(((T *)0)->f)}
+#define I32(T, f) {#f, offsetof(T, f) + INT32_ONLY(((T *)0)->f), sizeof(((T *)0)->f)}
+#define I32A(T, f) {#f, offsetof(T, f) + INT32_ONLY(((T *)0)->f[0]), sizeof(((T *)0)->f)}
 
 /* snake_case -> camelCase (input_size -> inputSize). */
 static void camel(char *out, const char *s) {
@@ -97,58 +102,28 @@ static void print_layout(const char *js, const char *c_type, size_t bytes,
   printf("  }),\n});\n\n");
 }
 
+#define LAYOUT(js, what, T, fields) \
+  print_layout(js, what, sizeof(T), fields, (int)(sizeof fields / sizeof *fields))
+
 static void layouts(void) {
-  INT32(dg_wasm_net_info, params);
-  INT32(dg_wasm_net_info, state);
-  INT32(dg_wasm_net_info, layers);
-  INT32(dg_wasm_net_info, input_size);
-  INT32(dg_wasm_net_info, output_size);
-  INT32(dg_wasm_net_info, takes_image);
-  const field net[] = {
-      FIELD(dg_wasm_net_info, params),      FIELD(dg_wasm_net_info, state),
-      FIELD(dg_wasm_net_info, layers),      FIELD(dg_wasm_net_info, input_size),
-      FIELD(dg_wasm_net_info, output_size), FIELD(dg_wasm_net_info, takes_image),
-  };
-  print_layout("NetInfo", "net_info's dg_wasm_net_info",
-               sizeof(dg_wasm_net_info), net, (int)(sizeof net / sizeof *net));
+  typedef dg_wasm_net_info N;
+  const field net[] = {I32(N, params), I32(N, state), I32(N, layers), I32(N, input_size),
+                       I32(N, output_size), I32(N, takes_image)};
+  LAYOUT("NetInfo", "net_info's dg_wasm_net_info", N, net);
 
-  INT32(dg_preprocess_info, box[0]);
-  INT32(dg_preprocess_info, scale);
-  INT32(dg_preprocess_info, photo);
-  INT32(dg_preprocess_info, dark_ink);
-  INT32(dg_preprocess_info, kept);
-  INT32(dg_preprocess_info, dropped);
-  INT32(dg_preprocess_info, lines);
-  INT32(dg_preprocess_info, candidates);
-  const field pre[] = {
-      FIELD(dg_preprocess_info, box),     FIELD(dg_preprocess_info, scale),
-      FIELD(dg_preprocess_info, photo),   FIELD(dg_preprocess_info, dark_ink),
-      FIELD(dg_preprocess_info, kept),    FIELD(dg_preprocess_info, dropped),
-      FIELD(dg_preprocess_info, lines),   FIELD(dg_preprocess_info, candidates),
-  };
-  print_layout("PreprocessInfo", "predict's info, dg_preprocess_info",
-               sizeof(dg_preprocess_info), pre, (int)(sizeof pre / sizeof *pre));
+  typedef dg_preprocess_info P;
+  const field pre[] = {I32A(P, box), I32(P, scale), I32(P, photo), I32(P, dark_ink),
+                       I32(P, kept), I32(P, dropped), I32(P, lines), I32(P, candidates)};
+  LAYOUT("PreprocessInfo", "predict's info, dg_preprocess_info", P, pre);
 
-  INT32(dg_wasm_number, n);
-  INT32(dg_wasm_number, photo);
-  INT32(dg_wasm_number, split);
-  INT32(dg_wasm_number, truncated);
-  const field num[] = {
-      FIELD(dg_wasm_number, n),     FIELD(dg_wasm_number, photo),
-      FIELD(dg_wasm_number, split), FIELD(dg_wasm_number, truncated),
-      FIELD(dg_wasm_number, digits),
-  };
-  print_layout("NumberResult", "read_number's dg_wasm_number",
-               sizeof(dg_wasm_number), num, (int)(sizeof num / sizeof *num));
-  INT32(dg_wasm_number_digit, digit);
-  INT32(dg_wasm_number_digit, box[0]);
-  INT32(dg_wasm_number_digit, unsure);
-  const field dig[] = {
-      FIELD(dg_wasm_number_digit, digit), FIELD(dg_wasm_number_digit, box),
-      FIELD(dg_wasm_number_digit, unsure),
-  };
-  print_layout("NumberDigit", "one of its digits, dg_wasm_number_digit",
-               sizeof(dg_wasm_number_digit), dig, (int)(sizeof dig / sizeof *dig));
+  typedef dg_wasm_number R;
+  const field num[] = {I32(R, n), I32(R, photo), I32(R, split), I32(R, truncated),
+                       RAW(R, digits)};
+  LAYOUT("NumberResult", "read_number's dg_wasm_number", R, num);
+
+  typedef dg_wasm_number_digit D;
+  const field dig[] = {I32(D, digit), I32A(D, box), I32(D, unsure)};
+  LAYOUT("NumberDigit", "one of its digits, dg_wasm_number_digit", D, dig);
 }
 
 /* ---- the module ------------------------------------------------------------ */

@@ -560,6 +560,24 @@ export class Net {
              ms: performance.now() - t0 };
   }
 
+  /* An RGBA image {data, width, height} checked (for the call named what)
+   * and copied into the module: {px (its pointer), width, height}. */
+  pixelsIn(what, image) {
+    if (!image || typeof image !== 'object')
+      throw new DigitsError(`${what}: expected an ImageData or {data, width, height}`,
+                            Status.ARG);
+    const { data, width, height } = image;
+    checkImage(data, width, height, 4);
+    return { px: this.mod.put('pixels', data), width, height };
+  }
+
+  /* After the call: a photo leaves a big pixel buffer behind: give it back
+   * to malloc so other buffers can reuse the space (WebAssembly memory
+   * never shrinks). */
+  pixelsDone(image) {
+    if (image.data.length > BIG_SCRATCH) this.mod.dropScratch('pixels');
+  }
+
   /* Canvas or photo pixels {data, width, height} (RGBA) -> result:
    * {digit, confidence, probs, input, empty, uncertain, box, photo, info, ms}.
    * No usable ink gives {digit: null, empty: true}; several digit-sized
@@ -570,21 +588,14 @@ export class Net {
   predictImage(image) {
     const t0 = performance.now();
     const m = this.mod, h = this.h();
-    if (!image || typeof image !== 'object')
-      throw new DigitsError('predict: expected an ImageData or {data, width, height}',
-                            Status.ARG);
-    const { data, width, height } = image;
-    checkImage(data, width, height, 4);
-    const px = m.put('pixels', data);
+    const { px, width, height } = this.pixelsIn('predict', image);
     const probs = m.scratchBuf('probs', this.outputSize * 4);
     const inp = m.scratchBuf('input', INPUT * 4);
     const ip = m.scratchBuf('pinfo', PreprocessInfo.bytes);
     const st = m.exports.predict(h, px, width, height, probs, inp, ip);
     const input = m.floats(inp, INPUT);
     const info = readInfo(readStruct(m, ip, PreprocessInfo));
-    /* a photo leaves a big pixel buffer behind: give it back to malloc so
-     * other buffers can reuse the space (WebAssembly memory never shrinks) */
-    if (data.length > BIG_SCRATCH) m.dropScratch('pixels');
+    this.pixelsDone(image);
     if (st === Status.EMPTY || st === Status.UNCERTAIN)
       return { digit: null, confidence: 0, probs: new Float32Array(this.outputSize), input,
                empty: st === Status.EMPTY, uncertain: st === Status.UNCERTAIN,
@@ -603,18 +614,13 @@ export class Net {
   readNumber(image) {
     const t0 = performance.now();
     const m = this.mod, h = this.h();
-    if (!image || typeof image !== 'object')
-      throw new DigitsError('readNumber: expected an ImageData or {data, width, height}',
-                            Status.ARG);
-    const { data, width, height } = image;
-    checkImage(data, width, height, 4);
+    const { px, width, height } = this.pixelsIn('readNumber', image);
     const max = NumberLimits.maxDigits;
-    const px = m.put('pixels', data);
     const out = m.scratchBuf('number', NumberResult.bytes);
     const cp = m.scratchBuf('nconf', (1 + max) * 4);
     const pp = m.scratchBuf('nprobs', max * 10 * 4);
     const n = m.check(m.exports.read_number(h, px, width, height, out, cp, pp));
-    if (data.length > BIG_SCRATCH) m.dropScratch('pixels');
+    this.pixelsDone(image);
     const r = readStruct(m, out, NumberResult);
     const conf = m.floats(cp, 1 + n), probs = m.floats(pp, n * 10);
     const v = m.i32(out, NumberResult.bytes >> 2), base = NumberResult.fields.digits[0] >> 2;
