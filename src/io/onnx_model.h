@@ -52,6 +52,8 @@ typedef struct {
   const uint8_t *input_type;
   size_t input_type_len;
   ox_str producer;
+  const uint8_t *msg;    /* the ModelProto, read again for metadata_props */
+  size_t len;
 } ox_model;
 
 /* An attribute of a node, found by name. */
@@ -76,6 +78,10 @@ int ox_parse_model(ox_model *m, const uint8_t *buf, size_t len);
  * images: *nhwc set) or [N, F] (*flat set), float. */
 int ox_input_shape(const ox_model *m, int *h, int *w, int *c, int *flat,
                    int *nhwc);
+/* Each metadata_props entry of the model in turn to each(ctx, key,
+ * value) until it returns non-zero (that status is returned). */
+int ox_model_props(const ox_model *m, int (*each)(void *ctx, ox_str k, ox_str v),
+                   void *ctx);
 /* A tensor's values as floats (FLOAT, or INT64 converted) into *out: a
  * new array of t->count, checked finite; a status. */
 int ox_tensor_values(const ox_tensor *t, float **out);

@@ -76,11 +76,18 @@ static int read_ints(const uint8_t *msg, size_t len, uint32_t field,
   return st < 0 ? -1 : n;
 }
 
-/* A TensorProto's header: name, type, dims, value count. */
+/* A reader over msg, which is also kept (*keep, *keep_len) to be read
+ * again on demand: a tensor's values, a node's attributes. */
+static dg_pb kept_msg(const uint8_t *msg, size_t len, const uint8_t **keep,
+                      size_t *keep_len) {
+  *keep = msg, *keep_len = len;
+  return dg_pb_over(msg, len);
+}
+
+/* A TensorProto's header: name, type, dims, value count (into *t, which
+ * the caller zeroed: the graph's arrays are calloc'd). */
 static int parse_tensor(const uint8_t *msg, size_t len, ox_tensor *t) {
-  memset(t, 0, sizeof *t);
-  t->msg = msg, t->len = len;
-  dg_pb r = dg_pb_over(msg, len);
+  dg_pb r = kept_msg(msg, len, &t->msg, &t->len);
   dg_pb_field f;
   int st;
   while ((st = dg_pb_next(&r, &f)) > 0) {
@@ -225,10 +232,10 @@ int ox_node_attr(const ox_node *nd, const char *want, const char *known,
 
 /* ---- the model and its graph ---------------------------------------------- */
 
+/* A NodeProto: inputs, outputs, name, operator, domain (into *nd, zeroed
+ * by the caller), and a Constant's value. */
 static int parse_node(const uint8_t *msg, size_t len, ox_node *nd) {
-  memset(nd, 0, sizeof *nd);
-  nd->msg = msg, nd->len = len;
-  dg_pb r = dg_pb_over(msg, len);
+  dg_pb r = kept_msg(msg, len, &nd->msg, &nd->len);
   dg_pb_field f;
   int st;
   while ((st = dg_pb_next(&r, &f)) > 0) {
@@ -323,7 +330,7 @@ static int parse_graph(ox_model *m, const uint8_t *msg, size_t len) {
 
 /* ModelProto: the default domain's opset (9..21), the graph. */
 int ox_parse_model(ox_model *m, const uint8_t *buf, size_t len) {
-  dg_pb r = dg_pb_over(buf, len);
+  dg_pb r = kept_msg(buf, len, &m->msg, &m->len);
   dg_pb_field f;
   const uint8_t *graph = NULL;
   size_t glen = 0;
@@ -357,6 +364,24 @@ int ox_parse_model(ox_model *m, const uint8_t *buf, size_t len) {
     return dg_error(DG_ERR_FORMAT, "ONNX model has no opset of the default "
                     "domain");
   return parse_graph(m, graph, glen);
+}
+
+int ox_model_props(const ox_model *m, int (*each)(void *ctx, ox_str k, ox_str v),
+                   void *ctx) {
+  dg_pb r = dg_pb_over(m->msg, m->len);
+  dg_pb_field f, g;
+  int st;
+  while ((st = dg_pb_next(&r, &f)) > 0) {
+    if (f.field != 14 || f.wire != DG_PB_LEN) continue; /* StringStringEntryProto */
+    dg_pb e = dg_pb_over(f.data, f.len);
+    ox_str kv[2] = {{NULL, 0}, {NULL, 0}};
+    while ((st = dg_pb_next(&e, &g)) > 0)
+      if ((g.field == 1 || g.field == 2) && g.wire == DG_PB_LEN)
+        kv[g.field - 1] = (ox_str){g.data, g.len};
+    if (st < 0) return bad_wire("the model's metadata");
+    if ((st = each(ctx, kv[0], kv[1]))) return st;
+  }
+  return st < 0 ? bad_wire("the model") : DG_OK;
 }
 
 /* The data input's shape: [N, C, H, W], [N, H, W, 1] (Keras' one-channel

@@ -810,6 +810,55 @@ static int cv_node(ox_cv *cv, const ox_node *nd) {
   return ox_node_err(nd, "operator %s is not supported", ox_shown(op, nb));
 }
 
+/* ---- metadata of our own exports ------------------------------------------ */
+
+#define OX_META_KEY 128      /* bytes of a key */
+#define OX_META_VALUE 65536  /* bytes of a value */
+#define OX_META_COUNT 256    /* entries kept */
+
+typedef struct {
+  dg_net *net;
+  int n;
+} ox_meta;
+
+/* Text a model file can carry: UTF-8 without NUL bytes. */
+static int meta_text(ox_str s) {
+  for (size_t i = 0; i < s.n; i++) {
+    int more = s.p[i] < 0x80 ? 0 : (s.p[i] & 0xe0) == 0xc0 ? 1 : (s.p[i] & 0xf0) == 0xe0 ? 2
+             : (s.p[i] & 0xf8) == 0xf0 ? 3 : -1;
+    if (!s.p[i] || more < 0 || more > (int)(s.n - i - 1)) return 0;
+    for (; more > 0; more--)
+      if ((s.p[++i] & 0xc0) != 0x80) return 0;
+  }
+  return 1;
+}
+
+/* One metadata_props entry of a file digits exported (its training
+ * metadata: data, accuracy, command, ...) back on the net. What the graph
+ * itself says (arch, bn_eps, input_mean/input_std: the layers, the
+ * BatchNormalization epsilon, Sub and Div) and what the model file writes
+ * from the net (format, crc32) is not taken from here; entries that are
+ * not text or are too large are left out. */
+static int keep_meta(void *ctx, ox_str k, ox_str v) {
+  static const char *const skip[] = {"arch", "format", "format_version", "crc32", "bn_eps",
+                                     "input_mean", "input_std", "converted_from"};
+  ox_meta *c = ctx;
+  if (!k.n || k.n > OX_META_KEY || v.n > OX_META_VALUE || c->n >= OX_META_COUNT ||
+      !meta_text(k) || !meta_text(v))
+    return DG_OK;
+  for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+    if (ox_str_eq(k, skip[i])) return DG_OK;
+  char key[OX_META_KEY + 1], *value = malloc(v.n + 1);
+  if (!value) return dg_error(DG_ERR_NOMEM, "ONNX import: out of memory");
+  memcpy(key, k.p, k.n), key[k.n] = 0;
+  if (v.n) memcpy(value, v.p, v.n);
+  value[v.n] = 0;
+  int st = dg_net_meta_set(c->net, key, value);
+  free(value);
+  c->n++;
+  return st;
+}
+
 /* The net the layers describe, with the converted weights. */
 static int cv_net(ox_cv *cv, dg_net **out) {
   for (int i = 0; i < cv->nt; i++) /* Gemm's alpha, beta, an Add: finite? */
@@ -839,6 +888,9 @@ static int cv_net(ox_cv *cv, dg_net **out) {
   char src[160], pb[64];
   snprintf(src, sizeof src, "ONNX (opset %d, producer \"%s\")", cv->m->opset,
            ox_shown(cv->m->producer, pb));
+  ox_meta meta = {net, 0};
+  if (!st && ox_str_eq(cv->m->producer, "digits"))
+    st = ox_model_props(cv->m, keep_meta, &meta);
   if (!st) st = dg_net_meta_set(net, "converted_from", src);
   if (st) {
     dg_net_free(net);

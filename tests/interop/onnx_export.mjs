@@ -12,7 +12,8 @@
  * channels, another batch-norm epsilon, input normalisation) are made
  * with random weights and compared the same way. `digits convert` writes
  * the same bytes as the exporter called directly, and its way back (the
- * importer) gives a net with the same probabilities and settings.
+ * importer) gives a net with the same probabilities, settings and
+ * metadata.
  *
  * Environment (ctest sets it; defaults relative to the repository):
  * ONNX_TOOL (tests/interop/onnx_tool.c, built), DIGITS_MODELS, DIGITS_DATA,
@@ -94,11 +95,18 @@ function roundTrip(model, name) {
   const run = (...a) => {
     const r = spawnSync(env.digits, a, { encoding: 'utf8' });
     assert.equal(r.status, 0, `digits ${a.join(' ')}: ${r.stderr}`);
+    return r.stdout;
   };
   run('convert', model, viaCli);
   assert.ok(readFileSync(viaCli).equals(readFileSync(join(dir, `${name}.onnx`))),
             `${name}: digits convert writes the exporter's bytes`);
   run('convert', viaCli, back);
+  /* the training metadata comes back from metadata_props */
+  const meta = (f) => JSON.parse(run('info', '--json', f)).metadata;
+  const was = meta(model), now = meta(back);
+  assert.match(now.converted_from, /^ONNX \(opset 13, producer "digits"\)$/);
+  delete now.converted_from, delete was.converted_from;
+  assert.deepEqual(now, was, `${name}: the metadata comes back`);
   tool('probs', back, env.data, String(N), join(dir, `${name}.back.probs`));
   const a = floats(join(dir, `${name}.probs`)), b = floats(join(dir, `${name}.back.probs`));
   let d = 0;
