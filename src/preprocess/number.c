@@ -45,10 +45,11 @@
 #define MAX_CUTS 32
 /* a group wider than this x its height may hold touching digits; one cut
  * candidate per CUT_EVERY x its height of width, at least CUT_SEP x its
- * height apart and from its ends */
+ * height apart and from its ends, paths tried every CUT_STEP x its height */
 #define WIDE 0.9
 #define CUT_EVERY 0.3
 #define CUT_SEP 0.15
+#define CUT_STEP 0.1
 /* cut paths: within CUT_BAND x the height of the straight line, a cost of
  * CUT_OFF per pixel off it per row and CUT_BEND per pixel of bend */
 #define CUT_BAND 0.25
@@ -61,7 +62,7 @@
  * digits' height; separate groups join when the smaller is shorter than
  * JOIN_H x the height and the gap is at most JOIN_GAP x the height */
 #define MAX_RUN 6
-#define RUN_W 1.8
+#define RUN_W 1.5
 #define JOIN_H 0.7
 #define JOIN_GAP 0.2
 /* a part left by a cut on a piece's edge, lighter than SLIVER x its ink,
@@ -316,62 +317,14 @@ static double group_slant(const reader *r, int g) {
   return s > 0.6 ? 0.6 : s < -0.6 ? -0.6 : s;
 }
 
-/* Candidate cuts of group g along lines of slant s (u = x - s (y - yc)),
- * when its width along them passes WIDE x its height: the deepest local
- * minima of its ink profile (smoothed over 3 columns), away from its ends
- * and from each other, one per CUT_EVERY x its height, sorted by u.
- * Returns K (0: not wide) or a status < 0. */
-static int find_cuts(const reader *r, int g, double s, double yc, double *cut) {
-  const piece *G = &r->ps[g];
-  const int gh = G->y1 - G->y0 + 1;
-  const double umin = G->x0 - fabs(s) * gh, umax = G->x1 + fabs(s) * gh;
-  const int nb = (int)(umax - umin) + 2;
-  double *prof = calloc((size_t)nb * 2, sizeof(double)), *sm = prof + nb;
-  if (!prof) return nomem();
-  double lo = 1e9, hi = -1e9;
-  for (int y = G->y0; y <= G->y1; y++)
-    for (int x = G->x0; x <= G->x1; x++) {
-      const size_t i = (size_t)y * r->W + x;
-      if (group_of(r, i) != g) continue;
-      const double u = x - s * (y - yc);
-      prof[(int)(u - umin)] += r->ink.ink[i];
-      if (u < lo) lo = u;
-      if (u > hi) hi = u;
-    }
-  for (int k = 0; k < nb; k++)
-    sm[k] = prof[k] + (k > 0 ? prof[k - 1] : 0) + (k + 1 < nb ? prof[k + 1] : 0);
-  const double uw = hi - lo + 1, sep = CUT_SEP * gh;
-  int maxk = uw > WIDE * gh && gh >= SHORT_H * r->hmed ? (int)(uw / (CUT_EVERY * gh)) : 0;
-  int K = 0;
-  if (maxk > MAX_CUTS) maxk = MAX_CUTS;
-  while (K < maxk) {
-    int best = -1;
-    for (int k = 1; k + 1 < nb; k++) {
-      const double u = umin + k + 0.5;
-      if (u < lo + sep || u > hi - sep) continue;
-      if (sm[k] > sm[k - 1] || sm[k] > sm[k + 1]) continue;  /* not a minimum */
-      int near = 0;
-      for (int j = 0; j < K && !near; j++) near = fabs(cut[j] - u) < sep;
-      if (!near && (best < 0 || sm[k] < sm[best])) best = k;
-    }
-    if (best < 0) break;
-    cut[K++] = umin + best + 0.5;
-  }
-  free(prof);
-  qsort(cut, (size_t)K, sizeof(double), cmp_double);
-  return K;
-}
-
 /* The cut of group g near the line u = u0 (slant s): one x per row, the
- * path through the least ink of g within CUT_BAND x its height of the
- * line (dynamic programming row by row, bends and distance from the line
- * cost a little). Pixels at x >= xc[y - y0] lie right of it. */
+ * path through the least ink of g within B pixels of the line (dynamic programming row by row, bends and distance from the line
+ * cost a little) into xc, its cost into *cost. Pixels at x >= xc[y - y0]
+ * lie right of it. */
 static int cut_path(const reader *r, int g, double s, double yc, double u0,
-                    double *xc) {
+                    int B, double *xc, double *cost) {
   const piece *G = &r->ps[g];
   const int gh = G->y1 - G->y0 + 1;
-  int B = (int)(CUT_BAND * gh + 0.5);
-  if (B < 2) B = 2;
   const int nd = 2 * B + 1;
   float *c = malloc(sizeof(float) * (size_t)gh * nd);
   signed char *from = malloc((size_t)gh * nd);
@@ -400,6 +353,7 @@ static int cut_path(const reader *r, int g, double s, double yc, double u0,
   int k = 0;
   for (int j = 1; j < nd; j++)
     if (c[(size_t)(gh - 1) * nd + j] < c[(size_t)(gh - 1) * nd + k]) k = j;
+  *cost = c[(size_t)(gh - 1) * nd + k];
   for (int y = gh - 1; y >= 0; y--) {
     xc[y] = u0 + (k - B) + s * (G->y0 + y - yc);
     k += from[(size_t)y * nd + k];
@@ -408,21 +362,75 @@ static int cut_path(const reader *r, int g, double s, double yc, double u0,
   return DG_OK;
 }
 
+/* The cuts of group g (slant s, u = x - s (y - yc)) when its width along
+ * the slant passes WIDE x its height: paths (within CUT_BAND x its height
+ * of their line) and straight lines along the slant started every
+ * CUT_STEP x its height; the cheapest kept, each on average CUT_SEP x its
+ * height from the others and from the ends, one per CUT_EVERY x its
+ * height of width; into xc (K rows of gh), left to right. Returns K (0:
+ * not wide) or a status < 0. */
+static int find_cuts(const reader *r, int g, double s, double yc, double *xc) {
+  const piece *G = &r->ps[g];
+  const int gh = G->y1 - G->y0 + 1;
+  double lo = 1e9, hi = -1e9;
+  for (int y = G->y0; y <= G->y1; y++)
+    for (int x = G->x0; x <= G->x1; x++) {
+      if (group_of(r, (size_t)y * r->W + x) != g) continue;
+      const double u = x - s * (y - yc);
+      lo = u < lo ? u : lo, hi = u > hi ? u : hi;
+    }
+  const double uw = hi - lo + 1, sep = CUT_SEP * gh, step = fmax(1, CUT_STEP * gh);
+  int maxk = uw > WIDE * gh && gh >= SHORT_H * r->hmed ? (int)(uw / (CUT_EVERY * gh)) : 0;
+  if (maxk > MAX_CUTS) maxk = MAX_CUTS;
+  const int ns = maxk ? (int)((hi - lo - 2 * sep) / step) + 1 : 0, nc = 2 * ns;
+  if (ns <= 0) return 0;
+  double *path = malloc(sizeof(double) * (size_t)nc * (gh + 2));
+  if (!path) return nomem();
+  double *cost = path + (size_t)nc * gh, *mu = cost + nc;
+  int st = DG_OK, K = 0, chosen[MAX_CUTS];
+  const int band = (int)(CUT_BAND * gh + 0.5) > 2 ? (int)(CUT_BAND * gh + 0.5) : 2;
+  for (int j = 0; j < nc && !st; j++) {  /* paths, then straight lines */
+    double *p = path + (size_t)j * gh;
+    st = cut_path(r, g, s, yc, lo + sep + (j % ns) * step, j < ns ? band : 0, p, &cost[j]);
+    mu[j] = 0;
+    for (int y = 0; y < gh; y++) mu[j] += (p[y] - s * (G->y0 + y - yc)) / gh;
+  }
+  while (!st && K < maxk) {
+    int best = -1;
+    for (int j = 0; j < nc; j++) {
+      int near = mu[j] < lo + sep || mu[j] > hi - sep;
+      for (int k = 0; k < K && !near; k++) {
+        const double *p = path + (size_t)j * gh, *q = path + (size_t)chosen[k] * gh;
+        double d = 0;
+        for (int y = 0; y < gh; y++) d += fabs(p[y] - q[y]) / gh;
+        near = d < sep;
+      }
+      if (!near && (best < 0 || cost[j] < cost[best])) best = j;
+    }
+    if (best < 0) break;
+    chosen[K++] = best;
+  }
+  for (int k = 1; k < K; k++)  /* by position */
+    for (int j = k; j > 0 && mu[chosen[j]] < mu[chosen[j - 1]]; j--) {
+      const int t = chosen[j];
+      chosen[j] = chosen[j - 1], chosen[j - 1] = t;
+    }
+  for (int k = 0; k < K && !st; k++)
+    memcpy(xc + (size_t)k * gh, path + (size_t)chosen[k] * gh, sizeof(double) * gh);
+  free(path);
+  return st ? st : K;
+}
+
 /* Step 4 for group g: its cuts and its atoms (one more than the cuts;
  * identical cuts leave empty atoms, dropped later) into r->at and r->am. */
 static int add_group_atoms(reader *r, int g) {
   const piece *G = &r->ps[g];
   const int gh = G->y1 - G->y0 + 1;
   const double yc = 0.5 * (G->y0 + G->y1), s = group_slant(r, g);
-  double u0[MAX_CUTS];
-  const int K = find_cuts(r, g, s, yc, u0);
-  if (K < 0) return K;
-  double *xc = malloc(sizeof(double) * (size_t)(K + 1) * gh);
+  double *xc = malloc(sizeof(double) * (size_t)MAX_CUTS * gh);
   if (!xc) return nomem();
-  for (int k = 0; k < K; k++) {
-    const int st = cut_path(r, g, s, yc, u0[k], xc + (size_t)k * gh);
-    if (st) { free(xc); return st; }
-  }
+  const int K = find_cuts(r, g, s, yc, xc);
+  if (K < 0) { free(xc); return K; }
   /* cuts do not cross: each at or right of the one before */
   for (int k = 1; k < K; k++)
     for (int y = 0; y < gh; y++)
