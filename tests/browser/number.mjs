@@ -3,13 +3,29 @@
 // wide pad and with touch on a 360 px phone (and the phone on its side),
 // reads back as 417: the number shown, a box over the pad around each
 // digit with its reading, left to right. One digit on the wide pad still
-// reads as it always has (the digit, its bars, no boxes). node:test.
+// reads as it always has (the digit, its bars, no boxes); with an untrained
+// model every digit is marked unsure (dashed box, "?", underlined). node:test.
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import {
-  checkNumber, closeSession, drawLines, drawMouse, launch, numberLines, numberShown, openPage,
+  ROOT, checkNumber, closeSession, drawLines, drawMouse, launch, numberLines, numberShown, openPage,
   openSession, padAspect, reading,
 } from './lib/harness.mjs';
+
+/* An untrained mlp (seed 3) as model file bytes, made by the module under
+ * Node: every digit it reads is unsure. */
+async function untrainedModel() {
+  const digits = await import(pathToFileURL(path.join(ROOT, 'web/lib/digits.js')).href);
+  const t = await digits.createTrainer({ arch: 'mlp', seed: 3,
+                                         wasmBase: process.env.DIGITS_WASM || path.join(ROOT, 'web/build') });
+  try {
+    return Buffer.from(t.saveModel({ note: 'untrained, for browser_number' }));
+  } finally {
+    t.dispose();
+  }
+}
 
 /* What the page shows once a number has settled (harness numberShown). */
 async function shownNumber(page) {
@@ -64,6 +80,26 @@ describe('numbers on the pad', () => {
     const r = await reading(page);
     const n = await page.locator('[data-testid="pad-boxes"] .digit-box').count();
     assert(r.state === 'empty' && n === 0, `after clear: ${JSON.stringify(r)}, ${n} boxes`);
+  });
+
+  test('unsure digits are marked: an untrained model reads 3 digits, each marked', async () => {
+    await page.setInputFiles('[data-testid="model-file"]', {
+      name: 'untrained.safetensors', mimeType: 'application/octet-stream', buffer: await untrainedModel(),
+    });
+    await page.waitForFunction(() => /^Loaded untrained/.test(
+      document.querySelector('[data-testid="train-note"]').textContent), null, { timeout: 15000 });
+    await page.click('[data-testid="clear"]');
+    await drawLines(page, numberLines('417', await aspectOf(page)));
+    const got = await shownNumber(page);
+    const marks = await page.evaluate(() => ({
+      unsure: document.querySelectorAll('[data-testid="prediction"] .unsure').length,
+      conf: document.querySelector('[data-testid="confidence"]').textContent,
+    }));
+    console.log(`     untrained: ${got.number}, ${marks.conf}, boxes ${got.boxes.map((b) => b.label).join(' ')}`);
+    assert(got.state === 'number' && got.boxes.length === 3, `three digits: ${JSON.stringify(got)}`);
+    assert(got.boxes.every((b) => b.uncertain === '1' && b.label === `${b.digit}?`),
+           `every box marked unsure: ${JSON.stringify(got.boxes)}`);
+    assert(marks.unsure === 3 && marks.conf === '3 of 3 digits unsure', `marks ${JSON.stringify(marks)}`);
   });
 
   for (const [w, h] of [[360, 640], [640, 360]]) {
