@@ -170,15 +170,16 @@ class KerasCNN(nn.Module):
     Dense 10 softmax. keras_onnx() writes it as tf2onnx lays such a graph
     out."""
 
-    def __init__(self):
+    def __init__(self, c=8, units=16, pool=2):
         super().__init__()
-        self.c1, self.bn, self.c2 = nn.Conv2d(1, 8, 3, padding=1), nn.BatchNorm2d(8, 1e-3), nn.Conv2d(8, 8, 3)
-        self.d1, self.d2 = nn.Linear(6 * 6 * 8, 16), nn.Linear(16, 10)
+        self.c1, self.bn, self.c2 = nn.Conv2d(1, c, 3, padding=1), nn.BatchNorm2d(c, 1e-3), nn.Conv2d(c, c, 3)
+        self.pool, self.flat = pool, (28 // pool - 2) // pool  # 6 for pool 2
+        self.d1, self.d2 = nn.Linear(self.flat * self.flat * c, units), nn.Linear(units, 10)
 
     def forward(self, x):  # x [N, 28, 28, 1]
-        x = nn.functional.max_pool2d(self.bn(torch.relu(self.c1(x.permute(0, 3, 1, 2)))), 2)
-        x = nn.functional.max_pool2d(torch.relu(self.c2(x)), 2)
-        x = x.permute(0, 2, 3, 1).reshape(-1, 6 * 6 * 8)
+        x = nn.functional.max_pool2d(self.bn(torch.relu(self.c1(x.permute(0, 3, 1, 2)))), self.pool)
+        x = nn.functional.max_pool2d(torch.relu(self.c2(x)), self.pool)
+        x = x.permute(0, 2, 3, 1).reshape(-1, self.d1.in_features)
         return torch.softmax(self.d2(torch.relu(self.d1(x))), 1)
 
 
@@ -221,15 +222,17 @@ def keras_onnx(model, path, opset):
              [const(f"{s}/batch_normalization/{k}", sd[f"bn.{v}"]) for k, v in
               (("gamma", "weight"), ("beta", "bias"), ("moving_mean", "running_mean"),
                ("moving_variance", "running_var"))], epsilon=1e-3)
-    x = nchw(f"{s}/max_pooling2d/MaxPool", x, "MaxPool", kernel_shape=[2, 2], strides=[2, 2])
+    p = [model.pool] * 2
+    x = nchw(f"{s}/max_pooling2d/MaxPool", x, "MaxPool", kernel_shape=p, strides=p)
     x = node("Transpose", f"{s}/conv2d_1/Conv2D__in", [x], perm=[0, 3, 1, 2])
     x = node("Conv", f"{s}/conv2d_1/BiasAdd", [x, const(f"{s}/conv2d_1/kernel", sd["c2.weight"]),
              const(f"{s}/conv2d_1/bias", sd["c2.bias"])], kernel_shape=[3, 3], strides=[1, 1],
              dilations=[1, 1], pads=[0, 0, 0, 0])
     x = node("Relu", f"{s}/conv2d_1/Relu", [x])
-    x = node("MaxPool", f"{s}/max_pooling2d_1/MaxPool", [x], kernel_shape=[2, 2], strides=[2, 2])
+    x = node("MaxPool", f"{s}/max_pooling2d_1/MaxPool", [x], kernel_shape=p, strides=p)
     x = node("Transpose", f"{s}/max_pooling2d_1/MaxPool__out", [x], perm=[0, 2, 3, 1])
-    x = node("Reshape", f"{s}/flatten/Reshape", [x, const("const_fold_opt__12", np.array([-1, 288], np.int64))])
+    flat = np.array([-1, model.d1.in_features], np.int64)
+    x = node("Reshape", f"{s}/flatten/Reshape", [x, const("const_fold_opt__12", flat)])
     for i, (fc, act) in enumerate((("d1", "Relu"), ("d2", "Softmax"))):
         d = f"{s}/dense" + (f"_{i}" if i else "")
         x = node("MatMul", f"{d}/MatMul", [x, const(f"{d}/kernel", sd[f"{fc}.weight"].T)])
@@ -428,6 +431,7 @@ def seeds(out):
         for opset in opsets:
             export(model.eval(), os.path.join(out, f"torch_{name}_op{opset}.onnx"), opset, shape)
     raise_opset(os.path.join(out, "torch_gap_op13.onnx"), os.path.join(out, "torch_gap_op21.onnx"))
+    keras_onnx(KerasCNN(c=2, units=4, pool=3).eval(), os.path.join(out, "tf2onnx_keras_op15.onnx"), 15)
 
 
 def main():

@@ -6,13 +6,15 @@
  * Beyond "no crash, no out-of-bounds access, no leak" it checks what the
  * importer promises: a failure is DG_ERR_FORMAT or DG_ERR_NOMEM with a
  * message and the output NULL (digits.h); a success is a net that exports to
- * ONNX and imports again, and (when small enough to be quick) predicts.
+ * ONNX and imports again with the same metadata, and (when small enough to
+ * be quick) predicts.
  * Any broken promise aborts, which libFuzzer and the replay
  * (replay_main.c) report as a finding. The seeds (tests/fuzz/corpus/onnx/)
- * are small PyTorch exports (tools/onnx_fixtures.py --seeds) and exports
- * of digits' own. */
+ * are small PyTorch exports and a graph in tf2onnx's layout
+ * (tools/onnx_fixtures.py --seeds) and exports of digits' own. */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "digits.h"
 
@@ -25,8 +27,14 @@ static void check_reexport(const dg_net *net) {
   dg_net *back = NULL;
   if (dg_onnx_import_mem(&back, buf, len) != DG_OK) FAIL();
   if (dg_net_input_size(back) != dg_net_input_size(net) ||
-      dg_net_output_size(back) != dg_net_output_size(net))
+      dg_net_output_size(back) != dg_net_output_size(net) ||
+      dg_net_meta_count(back) != dg_net_meta_count(net))
     FAIL();
+  for (int i = 0; i < dg_net_meta_count(net); i++) { /* metadata_props back */
+    const char *k = NULL, *v = NULL, *w;
+    if (dg_net_meta_at(net, i, &k, &v) != DG_OK || !(w = dg_net_meta_get(back, k))) FAIL();
+    if (strcmp(k, "converted_from") && strcmp(v, w)) FAIL();
+  }
   dg_net_free(back);
   free(buf);
 }
