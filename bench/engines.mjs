@@ -23,7 +23,11 @@
  * mouse, the panel opened, one epoch of mlp and one of the small CNN; every
  * main-thread task over 50 ms from the first stroke to the end of the last
  * epoch, with the phase it fell in -> {kind: 'longtasks', target:
- * 'chromium-4x', run, tasks, phases}. An engine that is not installed gives
+ * 'chromium-4x', run, tasks, phases}. Before those, the same steps once
+ * unthrottled under a DevTools trace: every main-thread task's CPU time,
+ * which a machine busy with other work does not inflate as it does wall
+ * time; 4x it is the task on the phone (bench/trace_tasks.mjs) ->
+ * {kind: 'maintasks', target: 'chromium', phases, tasks}. An engine that is not installed gives
  * {kind: 'engine-skip', target, why}.
  */
 import { ENGINES, missing, openEngine } from '../tests/browser/lib/engines.mjs';
@@ -31,6 +35,7 @@ import { openPage, padBox, waitFor } from '../tests/browser/lib/page-kit.mjs';
 import { SHAPES } from '../tests/browser/lib/harness.mjs';
 import { openPanel, trainEpoch } from './page_train.mjs';
 import { serveRepo } from './static.mjs';
+import { mainTasks, startTrace, stopTrace } from './trace_tasks.mjs';
 
 const args = process.argv.slice(2);
 const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] : d; };
@@ -38,7 +43,7 @@ const quick = args.includes('--quick');
 const reps = Number(opt('--reps', quick ? 3 : 15));
 const trainReps = Number(opt('--train-reps', quick ? 1 : 3));
 const runs = Number(opt('--runs', quick ? 1 : 3));
-const engines = opt('--engines', ENGINES.join(',')).split(',');
+const engines = opt('--engines', ENGINES.join(',')).split(',').filter(Boolean);
 const RATE = 4;
 const ARCHS = ['mlp', 'small-cnn'];
 const log = (s) => process.stderr.write(`  engines: ${s}\n`);
@@ -107,14 +112,21 @@ function observe() {
     }).observe({ type: 'long-animation-frame' });
   return true;
 }
-const mark = (d, name) => d.evaluate((n) => window.__bench.marks.push({ name: n, t: performance.now() }), name);
+/* a phase starts: in window.__bench and as a trace mark (trace_tasks.mjs) */
+const mark = (d, name) => d.evaluate((n) => {
+  window.__bench.marks.push({ name: n, t: performance.now() });
+  performance.mark(`bench:${n}`);
+}, name);
 
-/* One throttled run: a stroke, the panel, an epoch of each network. */
-async function throttledRun(d, srv, run) {
+/* A fresh page at the given CPU throttling rate, then a stroke, the panel,
+ * an epoch of each network; before() runs just before the first stroke.
+ * -> {got (window.__bench), train (the epochs' rows)} */
+async function scenario(d, srv, { rate, before = async () => {} }) {
   await freshPage(d, srv);
-  await d.cdp('Emulation.setCPUThrottlingRate', { rate: RATE });
+  await d.cdp('Emulation.setCPUThrottlingRate', { rate });
   await d.evaluate(observe);
   const b = await padBox(d);
+  await before();
   await mark(d, 'first stroke');
   for (const line of SHAPES[7])
     await d.stroke(line.map(([x, y]) => [b.x + x * b.width, b.y + y * b.height]));
@@ -128,7 +140,12 @@ async function throttledRun(d, srv, run) {
     train.push(await trainEpoch(d, arch));
   }
   await mark(d, 'end');
-  const got = await d.evaluate(() => window.__bench);
+  return { got: await d.evaluate(() => window.__bench), train };
+}
+
+/* One throttled run: every long task from the first stroke to the end. */
+async function throttledRun(d, srv, run) {
+  const { got, train } = await scenario(d, srv, { rate: RATE });
   const phase = (t) => [...got.marks].reverse().find((m) => m.t <= t)?.name ?? 'before';
   const t0 = got.marks[0].t, end = got.marks.at(-1).t;
   const tasks = got.tasks.filter((e) => e.start >= t0 && e.start <= end).map((e) => ({
@@ -143,10 +160,26 @@ async function throttledRun(d, srv, run) {
            over50: tasks.filter((e) => e.dur > 50).length, train };
 }
 
+/* The same steps unthrottled under a trace: each main-thread task's CPU
+ * time, which other work on the machine does not inflate (trace_tasks.mjs). */
+async function tracedRun(d, srv) {
+  await scenario(d, srv, { rate: 1, before: () => startTrace(d) });
+  const tasks = mainTasks(await stopTrace(d));
+  const phases = [...new Set(tasks.map((t) => t.phase))].map((name) => {
+    const ts = tasks.filter((t) => t.phase === name);
+    return { name, n: ts.length, cpu: ts.reduce((a, t) => a + t.cpu, 0), max: Math.max(...ts.map((t) => t.cpu)),
+             over: ts.filter((t) => RATE * t.cpu > 50).length };
+  });
+  log(`chromium, traced: ${tasks.length} tasks; the longest by CPU time:` +
+      tasks.slice(0, 8).map((t) => `\n    ${t.cpu.toFixed(1)} ms CPU (${t.wall.toFixed(1)} wall) in "${t.phase}": ${t.what}`).join(''));
+  return { kind: 'maintasks', target: 'chromium', rate: RATE, phases, tasks: tasks.slice(0, 12) };
+}
+
 async function throttled(srv) {
   const d = await openEngine('chromium');
   try {
     const v = await version(d);
+    emit({ ...await tracedRun(d, srv), version: v });
     await d.cdp('Emulation.setCPUThrottlingRate', { rate: RATE });
     for (const r of await padRows(d, srv, `chromium-${RATE}x`)) emit({ ...r, version: v, rate: RATE });
     for (let run = 1; run <= runs; run++) {

@@ -12,7 +12,8 @@
 //   await d.stroke([[x, y], ...], { touch }); await d.key('z', { ctrl: true });
 //   await d.setFiles('#photo-file', file); await d.resize(360, 640);
 //   d.errors; await d.close();
-//   await d.cdp?.('Emulation.setCPUThrottlingRate', { rate: 4 });  (Chromium only)
+//   await d.cdp?.('Emulation.setCPUThrottlingRate', { rate: 4 });  (Chromium only;
+//   d.cdpOn?.('Tracing.dataCollected', (e) => ...) for its events)
 //
 // Coordinates are CSS pixels in the viewport. evaluate takes a function and
 // one JSON argument and returns its (awaited) JSON result in every engine.
@@ -97,6 +98,10 @@ async function chromiumDriver(o) {
     async cdp(method, params) {
       cdp ??= await context.newCDPSession(page);
       return cdp.send(method, params);
+    },
+    async cdpOn(event, handler) {
+      cdp ??= await context.newCDPSession(page);
+      cdp.on(event, handler);
     },
     async close() {
       await context.close().catch(() => {});
