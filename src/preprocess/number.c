@@ -62,6 +62,8 @@
  * digits' height; separate groups join when the smaller is shorter than
  * JOIN_H x the height and the gap is at most JOIN_GAP x the height */
 #define MAX_RUN 6
+/* the longest run read (a whole group: its cuts and one) */
+#define SPAN (MAX_CUTS + 1)
 #define RUN_W 1.5
 #define JOIN_H 0.7
 #define JOIN_GAP 0.2
@@ -625,6 +627,18 @@ static int run_ok(const reader *r, int a, int b) {
   return (x1 - x0 + 1) - fabs(r->at[a].s) * (y1 - y0 + 1) <= RUN_W * r->hmed;
 }
 
+/* Whether atoms [a, b) are whole groups (no cut at either end). */
+static int uncut(const reader *r, int a, int b) {
+  return (a == 0 || r->at[a - 1].g != r->at[a].g) &&
+         (b == r->na || r->at[b].g != r->at[b - 1].g);
+}
+
+/* Whether atoms [a, b) are a candidate digit. */
+static int run_wanted(const reader *r, int a, int b) {
+  return b == a + 1 || (b - a <= MAX_RUN && run_ok(r, a, b)) ||
+         (uncut(r, a, b) && r->at[a].g == r->at[b - 1].g);
+}
+
 /* The score of reading sg as one digit: the best of its classes'
  * log-probability with that class's width prior, less a digit's cost and
  * a penalty when much shorter than the digits. */
@@ -639,13 +653,11 @@ static double seg_score(const reader *r, const seg *sg) {
     best = v > best ? v : best;
   }
   best -= SEG_COST;
-  /* a whole group read surely, not much wider than a digit: one digit */
+  /* whole groups (a digit and its fragment) read surely, not much wider
+   * than a digit: one digit */
   float c = 0;
   for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
-  const int whole = (sg->a == 0 || r->at[sg->a - 1].g != r->at[sg->a].g) &&
-                    (sg->b == r->na || r->at[sg->b].g != r->at[sg->b - 1].g) &&
-                    r->at[sg->a].g == r->at[sg->b - 1].g;
-  if (whole && ((c >= SURER_ONE && sg->ratio < SURER_WIDE) ||
+  if (uncut(r, sg->a, sg->b) && ((c >= SURER_ONE && sg->ratio < SURER_WIDE) ||
                 (c >= SURE_ONE && sg->ratio < SURE_WIDE)))
     best += SURE_BONUS;
   if (sg->ratio > WIDE_OK) best -= WIDE_COST * (sg->ratio - WIDE_OK);
@@ -673,7 +685,7 @@ static int keep_chosen(reader *r, const int *from, const int *idx, const seg *ca
     if (from[b] >= 0) ends[n++] = b;
   for (int k = n - 1; k >= 0 && !st; k--) {
     const int b = ends[k], a = from[b];
-    const seg *sg = &cand[idx[a * MAX_RUN + (b - a - 1)]];
+    const seg *sg = &cand[idx[a * SPAN + (b - a - 1)]];
     if (a > 0 && r->at[a - 1].g == r->at[a].g) r->splits++;
     st = push_seg(r, sg);
   }
@@ -681,36 +693,40 @@ static int keep_chosen(reader *r, const int *from, const int *idx, const seg *ca
   return st;
 }
 
-/* Step 5: every run of atoms that may be a digit read in one batch, then
- * the partition of the highest score by dynamic programming. */
+/* Step 5: every run of atoms that may be a digit (up to MAX_RUN atoms,
+ * run_ok; and every whole group) read in one batch, then the partition of
+ * the highest score by dynamic programming. */
 static int read_atoms(reader *r) {
   const int na = r->na;
   if (na == 0) return DG_OK;
-  int *idx = malloc(sizeof(int) * (size_t)na * MAX_RUN), n = 0, st = DG_OK;
-  seg *cand = malloc(sizeof(seg) * (size_t)na * MAX_RUN);
-  float *x = malloc(sizeof(float) * 784 * (size_t)na * MAX_RUN);
-  float *p = malloc(sizeof(float) * 10 * (size_t)na * MAX_RUN);
+  int n = 0, st = DG_OK;
+  for (int a = 0; a < na; a++)
+    for (int b = a + 1; b <= na && b <= a + SPAN; b++) n += run_wanted(r, a, b);
+  int *idx = malloc(sizeof(int) * (size_t)na * SPAN);
+  seg *cand = malloc(sizeof(seg) * (size_t)n);
+  float *x = malloc(sizeof(float) * 784 * (size_t)n), *p = malloc(sizeof(float) * 10 * (size_t)n);
   double *best = malloc(sizeof(double) * (size_t)(na + 1));
   int *from = malloc(sizeof(int) * (size_t)(na + 1));
   if (!idx || !cand || !x || !p || !best || !from) st = nomem();
+  n = 0;
   for (int a = 0; a < na && !st; a++)
-    for (int b = a + 1; b <= a + MAX_RUN && !st; b++) {
-      idx[a * MAX_RUN + (b - a - 1)] = -1;
-      if (b > na || (b > a + 1 && !run_ok(r, a, b))) continue;
+    for (int b = a + 1; b <= a + SPAN && !st; b++) {
+      idx[a * SPAN + (b - a - 1)] = -1;
+      if (b > na || !run_wanted(r, a, b)) continue;
       seg *sg = &cand[n];
       sg->a = a, sg->b = b;
       st = seg_input(r, sg);
       if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
       if (st) break;
       memcpy(x + (size_t)n * 784, sg->x, sizeof(float) * 784);
-      idx[a * MAX_RUN + (b - a - 1)] = n++;
+      idx[a * SPAN + (b - a - 1)] = n++;
     }
   if (!st && n) st = r->classify(r->user, x, n, p);
   for (int k = 0; !st && k < n; k++) memcpy(cand[k].probs, p + (size_t)k * 10, sizeof(float) * 10);
   for (int b = 0; !st && b <= na; b++) {
     best[b] = b ? best[b - 1] - SKIP_COST : 0, from[b] = -b;  /* atom b-1 left out */
-    for (int a = b - 1; b && a >= 0 && a >= b - MAX_RUN; a--) {
-      const int c = idx[a * MAX_RUN + (b - a - 1)];
+    for (int a = b - 1; b && a >= 0 && a >= b - SPAN; a--) {
+      const int c = idx[a * SPAN + (b - a - 1)];
       if (c < 0) continue;
       const double v = best[a] + seg_score(r, &cand[c]);
       if (v > best[b]) best[b] = v, from[b] = a;
