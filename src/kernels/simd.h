@@ -74,27 +74,50 @@
 #define DG_SIMD_SCALAR 1
 #endif
 
+/* ---- x86: what AVX-512F, AVX2 and SSE2 share ------------------------------ */
+#if defined(DG_SIMD_AVX512) || defined(DG_SIMD_AVX2)
+#include <immintrin.h>
+#elif defined(DG_SIMD_SSE2)
+#include <emmintrin.h>
+#endif
+#if defined(DG_SIMD_AVX512) || defined(DG_SIMD_AVX2) || defined(DG_SIMD_SSE2)
+/* The lane-wise basics: the same instructions at each width, the
+ * intrinsics' prefix P (_mm512, _mm256, _mm) the only difference, but for
+ * the multiply-add FMA (of a, b, c). vmaxps returns its second operand
+ * when either is NaN: (a > b) ? a : b. */
+#define DG_X86_BASICS(P, V, FMA)                                               \
+  typedef V dg_vf;                                                             \
+  static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) { return FMA; }       \
+  static inline dg_vf dg_vload(const float *p) { return P##_loadu_ps(p); }     \
+  static inline void dg_vstore(float *p, dg_vf v) { P##_storeu_ps(p, v); }     \
+  static inline dg_vf dg_vset1(float x) { return P##_set1_ps(x); }             \
+  static inline dg_vf dg_vzero(void) { return P##_setzero_ps(); }              \
+  static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return P##_add_ps(a, b); }   \
+  static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return P##_mul_ps(a, b); }   \
+  static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return P##_sub_ps(a, b); }   \
+  static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return P##_div_ps(a, b); }   \
+  static inline dg_vf dg_vsqrt(dg_vf a) { return P##_sqrt_ps(a); }             \
+  static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return P##_max_ps(a, b); }
+/* The sum of the lanes of a 128-bit vector (SSE2's dg_vhsum) and of a
+ * 256-bit one (AVX2's): the last steps of every x86 dg_vhsum. */
+static inline float dg_hsum4(__m128 s4) {
+  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
+  return _mm_cvtss_f32(s4);
+}
+#if defined(DG_SIMD_AVX512) || defined(DG_SIMD_AVX2)
+static inline float dg_hsum8(__m256 s8) {
+  return dg_hsum4(_mm_add_ps(_mm256_castps256_ps128(s8),
+                             _mm256_extractf128_ps(s8, 1)));
+}
+#endif
+#endif
+
 /* ---- AVX-512F ----------------------------------------------------------- */
 #if defined(DG_SIMD_AVX512)
-#include <immintrin.h>
 #define DG_SIMD_NAME "avx512"
 #define DG_VW 16
-#define DG_HAS_FMA 1
-typedef __m512 dg_vf;
-static inline dg_vf dg_vload(const float *p) { return _mm512_loadu_ps(p); }
-static inline void dg_vstore(float *p, dg_vf v) { _mm512_storeu_ps(p, v); }
-static inline dg_vf dg_vset1(float x) { return _mm512_set1_ps(x); }
-static inline dg_vf dg_vzero(void) { return _mm512_setzero_ps(); }
-static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm512_add_ps(a, b); }
-static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm512_mul_ps(a, b); }
-static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return _mm512_sub_ps(a, b); }
-static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return _mm512_div_ps(a, b); }
-static inline dg_vf dg_vsqrt(dg_vf a) { return _mm512_sqrt_ps(a); }
-static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
-  return _mm512_fmadd_ps(a, b, c);
-}
-/* vmaxps returns its second operand when either is NaN: (a > b) ? a : b. */
-static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm512_max_ps(a, b); }
+DG_X86_BASICS(_mm512, __m512, _mm512_fmadd_ps(a, b, c))
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   __mmask16 m = _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ);
   return _mm512_maskz_mov_ps(m, d);
@@ -138,34 +161,14 @@ static inline void dg_vtranspose(dg_vf r[16]) {
 static inline float dg_vhsum(dg_vf v) {
   __m256 lo = _mm512_castps512_ps256(v);
   __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
-  __m256 s8 = _mm256_add_ps(lo, hi);
-  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8),
-                         _mm256_extractf128_ps(s8, 1));
-  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-  return _mm_cvtss_f32(s4);
+  return dg_hsum8(_mm256_add_ps(lo, hi));
 }
 
 /* ---- AVX2 + FMA --------------------------------------------------------- */
 #elif defined(DG_SIMD_AVX2)
-#include <immintrin.h>
 #define DG_SIMD_NAME "avx2+fma"
 #define DG_VW 8
-#define DG_HAS_FMA 1
-typedef __m256 dg_vf;
-static inline dg_vf dg_vload(const float *p) { return _mm256_loadu_ps(p); }
-static inline void dg_vstore(float *p, dg_vf v) { _mm256_storeu_ps(p, v); }
-static inline dg_vf dg_vset1(float x) { return _mm256_set1_ps(x); }
-static inline dg_vf dg_vzero(void) { return _mm256_setzero_ps(); }
-static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm256_add_ps(a, b); }
-static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm256_mul_ps(a, b); }
-static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return _mm256_sub_ps(a, b); }
-static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return _mm256_div_ps(a, b); }
-static inline dg_vf dg_vsqrt(dg_vf a) { return _mm256_sqrt_ps(a); }
-static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
-  return _mm256_fmadd_ps(a, b, c);
-}
-static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm256_max_ps(a, b); }
+DG_X86_BASICS(_mm256, __m256, _mm256_fmadd_ps(a, b, c))
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm256_and_ps(_mm256_cmp_ps(y, _mm256_setzero_ps(), _CMP_GT_OQ), d);
 }
@@ -210,34 +213,13 @@ static inline void dg_vtranspose(dg_vf r[8]) {
     r[i + 1] = _mm256_blend_ps(_mm256_movehdup_ps(a), b, 0xAA);
   }
 }
-static inline float dg_vhsum(dg_vf v) {
-  __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v),
-                         _mm256_extractf128_ps(v, 1));
-  s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  s4 = _mm_add_ss(s4, _mm_shuffle_ps(s4, s4, 1));
-  return _mm_cvtss_f32(s4);
-}
+static inline float dg_vhsum(dg_vf v) { return dg_hsum8(v); }
 
 /* ---- SSE2 --------------------------------------------------------------- */
 #elif defined(DG_SIMD_SSE2)
-#include <emmintrin.h>
 #define DG_SIMD_NAME "sse2"
 #define DG_VW 4
-#define DG_HAS_FMA 0
-typedef __m128 dg_vf;
-static inline dg_vf dg_vload(const float *p) { return _mm_loadu_ps(p); }
-static inline void dg_vstore(float *p, dg_vf v) { _mm_storeu_ps(p, v); }
-static inline dg_vf dg_vset1(float x) { return _mm_set1_ps(x); }
-static inline dg_vf dg_vzero(void) { return _mm_setzero_ps(); }
-static inline dg_vf dg_vadd(dg_vf a, dg_vf b) { return _mm_add_ps(a, b); }
-static inline dg_vf dg_vmul(dg_vf a, dg_vf b) { return _mm_mul_ps(a, b); }
-static inline dg_vf dg_vsub(dg_vf a, dg_vf b) { return _mm_sub_ps(a, b); }
-static inline dg_vf dg_vdiv(dg_vf a, dg_vf b) { return _mm_div_ps(a, b); }
-static inline dg_vf dg_vsqrt(dg_vf a) { return _mm_sqrt_ps(a); }
-static inline dg_vf dg_vfma(dg_vf a, dg_vf b, dg_vf c) {
-  return _mm_add_ps(_mm_mul_ps(a, b), c);
-}
-static inline dg_vf dg_vmax(dg_vf a, dg_vf b) { return _mm_max_ps(a, b); }
+DG_X86_BASICS(_mm, __m128, _mm_add_ps(_mm_mul_ps(a, b), c))
 static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
   return _mm_and_ps(_mm_cmpgt_ps(y, _mm_setzero_ps()), d);
 }
@@ -245,47 +227,18 @@ static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
   __m128 m = _mm_cmpgt_ps(a, b);
   return _mm_or_ps(_mm_and_ps(m, x), _mm_andnot_ps(m, y));
 }
-/* Width-4 targets: n is 1..3, written out (a loop here would be turned
- * into a memcpy call, the cost this exists to avoid). */
-static inline void dg_vcopy_n(float *d, const float *s, int n) {
-  d[0] = s[0];
-  if (n > 1) d[1] = s[1];
-  if (n > 2) d[2] = s[2];
-}
-static inline void dg_vaddto_n(float *d, const float *s, int n) {
-  d[0] += s[0];
-  if (n > 1) d[1] += s[1];
-  if (n > 2) d[2] += s[2];
-}
-static inline dg_vf dg_vload_n(const float *p, int n) {
-  float t[4] = {p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f};
-  return dg_vload(t);
-}
-static inline void dg_vstore_n(float *p, dg_vf v, int n) {
-  float t[4];
-  dg_vstore(t, v);
-  p[0] = t[0];
-  if (n > 1) p[1] = t[1];
-  if (n > 2) p[2] = t[2];
-}
 static inline void dg_vtranspose(dg_vf r[4]) {
   _MM_TRANSPOSE4_PS(r[0], r[1], r[2], r[3]);
 }
-static inline float dg_vhsum(dg_vf v) {
-  __m128 s = _mm_add_ps(v, _mm_movehl_ps(v, v));
-  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-  return _mm_cvtss_f32(s);
-}
+static inline float dg_vhsum(dg_vf v) { return dg_hsum4(v); }
 
 /* ---- WebAssembly simd128 ------------------------------------------------ */
 #elif defined(DG_SIMD_WASM)
 #include <wasm_simd128.h>
 #if defined(__wasm_relaxed_simd__)
 #define DG_SIMD_NAME "wasm relaxed"
-#define DG_HAS_FMA 1
 #else
 #define DG_SIMD_NAME "wasm simd128"
-#define DG_HAS_FMA 0
 #endif
 #define DG_VW 4
 typedef v128_t dg_vf;
@@ -319,29 +272,6 @@ static inline dg_vf dg_vkeep_pos(dg_vf y, dg_vf d) {
 static inline dg_vf dg_vselect_gt(dg_vf a, dg_vf b, dg_vf x, dg_vf y) {
   return wasm_v128_bitselect(x, y, wasm_f32x4_gt(a, b));
 }
-/* Width-4 targets: n is 1..3, written out (a loop here would be turned
- * into a memcpy call, the cost this exists to avoid). */
-static inline void dg_vcopy_n(float *d, const float *s, int n) {
-  d[0] = s[0];
-  if (n > 1) d[1] = s[1];
-  if (n > 2) d[2] = s[2];
-}
-static inline void dg_vaddto_n(float *d, const float *s, int n) {
-  d[0] += s[0];
-  if (n > 1) d[1] += s[1];
-  if (n > 2) d[2] += s[2];
-}
-static inline dg_vf dg_vload_n(const float *p, int n) {
-  float t[4] = {p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f};
-  return dg_vload(t);
-}
-static inline void dg_vstore_n(float *p, dg_vf v, int n) {
-  float t[4];
-  dg_vstore(t, v);
-  p[0] = t[0];
-  if (n > 1) p[1] = t[1];
-  if (n > 2) p[2] = t[2];
-}
 /* Block swaps of 2 (pairs) then 1 (single lanes). */
 static inline void dg_vtranspose(dg_vf r[4]) {
   for (int i = 0; i < 2; i++) {
@@ -365,7 +295,6 @@ static inline float dg_vhsum(dg_vf v) {
 #include <math.h>
 #define DG_SIMD_NAME "scalar"
 #define DG_VW 1
-#define DG_HAS_FMA 0
 typedef float dg_vf;
 static inline dg_vf dg_vload(const float *p) { return *p; }
 static inline void dg_vstore(float *p, dg_vf v) { *p = v; }
@@ -396,6 +325,33 @@ static inline dg_vf dg_vload_n(const float *p, int n) {
 }
 static inline void dg_vstore_n(float *p, dg_vf v, int n) {
   (void)p, (void)v, (void)n;
+}
+#endif
+
+/* ---- the lane tails of the width-4 targets (SSE2, WebAssembly) ---------- */
+#if defined(DG_SIMD_SSE2) || defined(DG_SIMD_WASM)
+/* Width-4 targets: n is 1..3, written out (a loop here would be turned
+ * into a memcpy call, the cost this exists to avoid). */
+static inline void dg_vcopy_n(float *d, const float *s, int n) {
+  d[0] = s[0];
+  if (n > 1) d[1] = s[1];
+  if (n > 2) d[2] = s[2];
+}
+static inline void dg_vaddto_n(float *d, const float *s, int n) {
+  d[0] += s[0];
+  if (n > 1) d[1] += s[1];
+  if (n > 2) d[2] += s[2];
+}
+static inline dg_vf dg_vload_n(const float *p, int n) {
+  float t[4] = {p[0], n > 1 ? p[1] : 0.0f, n > 2 ? p[2] : 0.0f, 0.0f};
+  return dg_vload(t);
+}
+static inline void dg_vstore_n(float *p, dg_vf v, int n) {
+  float t[4];
+  dg_vstore(t, v);
+  p[0] = t[0];
+  if (n > 1) p[1] = t[1];
+  if (n > 2) p[2] = t[2];
 }
 #endif
 
