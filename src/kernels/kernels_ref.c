@@ -8,6 +8,50 @@
 
 #include "kernels/kernels.h"
 
+/* The coordinates (i0, i1, i2, i3) of element i of a row-major
+ * (d0, d1, d2, d3) array: the reference loops walk their output in memory
+ * order, one index, and read the coordinates from it. */
+typedef struct {
+  int i0, i1, i2, i3;
+} idx4;
+
+/* d0 * d1 * d2 * d3 elements, none if a dimension is not positive. */
+static size_t count4(int d0, int d1, int d2, int d3) {
+  if (d0 <= 0 || d1 <= 0 || d2 <= 0 || d3 <= 0) return 0;
+  return (size_t)d0 * d1 * d2 * d3;
+}
+
+static idx4 idx4_of(size_t i, int d1, int d2, int d3) {
+  idx4 q;
+  q.i3 = (int)(i % (size_t)d3);
+  i /= (size_t)d3;
+  q.i2 = (int)(i % (size_t)d2);
+  i /= (size_t)d2;
+  q.i1 = (int)(i % (size_t)d1);
+  q.i0 = (int)(i / (size_t)d1);
+  return q;
+}
+
+/* The index in an (n, h, w, c) tensor of cell t (row t / p, column t % p)
+ * of the p x p window of element o of its pooling, (n, h / p, w / p, c). */
+static size_t window_at(size_t o, int t, int h, int w, int c, int p) {
+  idx4 q = idx4_of(o, h / p, w / p, c); /* (b, oy, ox, ch) */
+  return (((size_t)q.i0 * h + q.i1 * p + t / p) * w + q.i2 * p + t % p) * c +
+         q.i3;
+}
+
+/* The cell (t above) of element i of an (n, h, w, c) tensor in the window
+ * of its pooling that covers it, that window's element in *o; -1 in the
+ * rows and columns past the last whole window. */
+static int window_of(size_t i, int h, int w, int c, int p, size_t *o) {
+  int oh = h / p, ow = w / p;
+  idx4 q = idx4_of(i, h, w, c); /* (b, y, x, ch) */
+  int oy = q.i1 / p, ox = q.i2 / p;
+  if (oy >= oh || ox >= ow) return -1;
+  *o = (((size_t)q.i0 * oh + oy) * ow + ox) * c + q.i3;
+  return (q.i1 % p) * p + q.i2 % p;
+}
+
 void dg_gemm_ref(int ta, int tb, int M, int N, int K, float alpha,
                  const float *A, int lda, const float *B, int ldb, float beta,
                  float *C, int ldc) {
@@ -48,136 +92,110 @@ void dg_conv2d_ref(const float *in, int n, int h, int w, int c,
                    const float *wt, const float *bias, int f, int k, int pad,
                    int relu, float *out) {
   int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  for (int b = 0; b < n; b++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++)
-        for (int o = 0; o < f; o++) {
-          float x = dg_conv_window_ref(in + (size_t)b * h * w * c, h, w, c,
-                                       wt, f, k, pad, oy, ox, o) +
-                    bias[o];
-          out[(((size_t)b * oh + oy) * ow + ox) * f + o] =
-              relu ? (x > 0.0f ? x : 0.0f) : x;
-        }
+  for (size_t i = 0; i < count4(n, oh, ow, f); i++) {
+    idx4 q = idx4_of(i, oh, ow, f); /* (b, oy, ox, o) */
+    float x = dg_conv_window_ref(in + (size_t)q.i0 * h * w * c, h, w, c, wt, f,
+                                 k, pad, q.i1, q.i2, q.i3) +
+              bias[q.i3];
+    out[i] = relu ? (x > 0.0f ? x : 0.0f) : x;
+  }
 }
 
 void dg_conv2d_grad_w_ref(const float *in, const float *dy, int n, int h,
                           int w, int c, int f, int k, int pad, float *dw,
                           float *db) {
   int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  for (int o = 0; o < f; o++) {
-    float s = 0.0f;
-    for (size_t m = 0; m < (size_t)n * oh * ow; m++) s += dy[m * f + o];
-    db[o] = s;
-  }
-  for (int ky = 0; ky < k; ky++)
-    for (int kx = 0; kx < k; kx++)
-      for (int ch = 0; ch < c; ch++)
-        for (int o = 0; o < f; o++) {
-          float acc = 0.0f;
-          for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < oh; oy++)
-              for (int ox = 0; ox < ow; ox++) {
-                int iy = oy + ky - pad, ix = ox + kx - pad;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-                acc += in[(((size_t)b * h + iy) * w + ix) * c + ch] *
-                       dy[(((size_t)b * oh + oy) * ow + ox) * f + o];
-              }
-          dw[((size_t)(ky * k + kx) * c + ch) * f + o] = acc;
+  dg_bias_grad_ref(dy, (size_t)n * oh * ow, f, db);
+  for (size_t i = 0; i < count4(k, k, c, f); i++) {
+    idx4 q = idx4_of(i, k, c, f); /* (ky, kx, ch, o) */
+    float acc = 0.0f;
+    for (int b = 0; b < n; b++)
+      for (int oy = 0; oy < oh; oy++)
+        for (int ox = 0; ox < ow; ox++) {
+          int iy = oy + q.i0 - pad, ix = ox + q.i1 - pad;
+          if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+          acc += in[(((size_t)b * h + iy) * w + ix) * c + q.i2] *
+                 dy[(((size_t)b * oh + oy) * ow + ox) * f + q.i3];
         }
+    dw[i] = acc;
+  }
 }
 
 void dg_conv2d_grad_in_ref(const float *dy, const float *wt, int n, int h,
                            int w, int c, int f, int k, int pad, float *din) {
   int oh = h + 2 * pad - k + 1, ow = w + 2 * pad - k + 1;
-  for (int b = 0; b < n; b++)
-    for (int iy = 0; iy < h; iy++)
-      for (int ix = 0; ix < w; ix++)
-        for (int ch = 0; ch < c; ch++) {
-          float acc = 0.0f;
-          for (int ky = 0; ky < k; ky++)
-            for (int kx = 0; kx < k; kx++) {
-              int oy = iy - ky + pad, ox = ix - kx + pad;
-              if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
-              for (int o = 0; o < f; o++)
-                acc += dy[(((size_t)b * oh + oy) * ow + ox) * f + o] *
-                       wt[((size_t)(ky * k + kx) * c + ch) * f + o];
-            }
-          din[(((size_t)b * h + iy) * w + ix) * c + ch] = acc;
-        }
+  for (size_t i = 0; i < count4(n, h, w, c); i++) {
+    idx4 q = idx4_of(i, h, w, c); /* (b, iy, ix, ch) */
+    float acc = 0.0f;
+    for (int ky = 0; ky < k; ky++)
+      for (int kx = 0; kx < k; kx++) {
+        int oy = q.i1 - ky + pad, ox = q.i2 - kx + pad;
+        if (oy < 0 || oy >= oh || ox < 0 || ox >= ow) continue;
+        for (int o = 0; o < f; o++)
+          acc += dy[(((size_t)q.i0 * oh + oy) * ow + ox) * f + o] *
+                 wt[((size_t)(ky * k + kx) * c + q.i3) * f + o];
+      }
+    din[i] = acc;
+  }
+}
+
+/* Max pooling of v = x, or with scale of v = x * scale + shift (then
+ * ReLU'd if relu): out = each window's largest v, arg its cell (the first
+ * of equal ones), xk (if given) its x. */
+static void maxpool_ref(const float *x, int n, int h, int w, int c,
+                        const float *scale, const float *shift, int relu,
+                        int p, float *out, float *arg, float *xk) {
+  for (size_t o = 0; o < count4(n, h / p, w / p, c); o++) {
+    int ch = (int)(o % (size_t)c), besti = 0;
+    float best = 0.0f, bx = 0.0f;
+    for (int t = 0; t < p * p; t++) {
+      float xv = x[window_at(o, t, h, w, c, p)];
+      float v = scale ? xv * scale[ch] + shift[ch] : xv;
+      if (relu) v = v > 0.0f ? v : 0.0f;
+      if (t == 0 || v > best) { /* strict: the first max wins ties */
+        best = v;
+        besti = t;
+        bx = xv;
+      }
+    }
+    out[o] = best;
+    arg[o] = (float)besti;
+    if (xk) xk[o] = bx;
+  }
 }
 
 void dg_maxpool_ref(const float *in, int n, int h, int w, int c, int p,
                     float *out, float *arg) {
-  int oh = h / p, ow = w / p;
-  for (int b = 0; b < n; b++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++)
-        for (int ch = 0; ch < c; ch++) {
-          float best = in[(((size_t)b * h + oy * p) * w + ox * p) * c + ch];
-          int besti = 0;
-          for (int dy = 0; dy < p; dy++)
-            for (int dx = 0; dx < p; dx++) {
-              size_t i =
-                  (((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch;
-              if (in[i] > best) { /* strict: the first max wins ties */
-                best = in[i];
-                besti = dy * p + dx;
-              }
-            }
-          size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
-          out[o] = best;
-          arg[o] = (float)besti;
-        }
+  maxpool_ref(in, n, h, w, c, NULL, NULL, 0, p, out, arg, NULL);
 }
 
 void dg_maxpool_backward_ref(const float *dout, const float *out,
                              const float *arg, int n, int h, int w, int c,
                              int p, float *din) {
-  int oh = h / p, ow = w / p;
   for (size_t i = 0; i < (size_t)n * h * w * c; i++) din[i] = 0.0f;
-  for (int b = 0; b < n; b++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++)
-        for (int ch = 0; ch < c; ch++) {
-          size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
-          int k = (int)arg[o], dy = k / p, dx = k % p;
-          float g = out && !(out[o] > 0.0f) ? 0.0f : dout[o];
-          din[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch] = g;
-        }
+  for (size_t o = 0; o < count4(n, h / p, w / p, c); o++) {
+    float g = out && !(out[o] > 0.0f) ? 0.0f : dout[o];
+    din[window_at(o, (int)arg[o], h, w, c, p)] = g;
+  }
 }
 
 void dg_avgpool_ref(const float *in, int n, int h, int w, int c, int p,
                     float *out) {
-  int oh = h / p, ow = w / p;
-  for (int b = 0; b < n; b++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++)
-        for (int ch = 0; ch < c; ch++) {
-          float s = 0.0f;
-          for (int dy = 0; dy < p; dy++)
-            for (int dx = 0; dx < p; dx++)
-              s += in[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c +
-                      ch];
-          out[(((size_t)b * oh + oy) * ow + ox) * c + ch] = s / (float)(p * p);
-        }
+  for (size_t o = 0; o < count4(n, h / p, w / p, c); o++) {
+    float s = 0.0f;
+    for (int t = 0; t < p * p; t++) s += in[window_at(o, t, h, w, c, p)];
+    out[o] = s / (float)(p * p);
+  }
 }
 
 /* Overwrites all of din: window cells get dout/p^2, the cells that the
  * floor division leaves out of every window get 0. */
 void dg_avgpool_backward_ref(const float *dout, int n, int h, int w, int c,
                              int p, float *din) {
-  int oh = h / p, ow = w / p;
-  for (int b = 0; b < n; b++)
-    for (int y = 0; y < h; y++)
-      for (int x = 0; x < w; x++)
-        for (int ch = 0; ch < c; ch++) {
-          int oy = y / p, ox = x / p;
-          float g = 0.0f;
-          if (oy < oh && ox < ow)
-            g = dout[(((size_t)b * oh + oy) * ow + ox) * c + ch] /
-                (float)(p * p);
-          din[(((size_t)b * h + y) * w + x) * c + ch] = g;
-        }
+  for (size_t i = 0; i < count4(n, h, w, c); i++) {
+    size_t o;
+    din[i] = window_of(i, h, w, c, p, &o) < 0 ? 0.0f : dout[o] / (float)(p * p);
+  }
 }
 
 void dg_bias_add_ref(float *y, const float *b, size_t rows, int c) {
@@ -315,30 +333,7 @@ void dg_scale_shift_maxpool_ref(const float *x, int n, int h, int w, int c,
                                 const float *scale, const float *shift,
                                 int relu, int p, float *out, float *arg,
                                 float *xk) {
-  int oh = h / p, ow = w / p;
-  for (int b = 0; b < n; b++)
-    for (int oy = 0; oy < oh; oy++)
-      for (int ox = 0; ox < ow; ox++)
-        for (int ch = 0; ch < c; ch++) {
-          float best = 0.0f, bx = 0.0f;
-          int besti = 0;
-          for (int dy = 0; dy < p; dy++)
-            for (int dx = 0; dx < p; dx++) {
-              float xv =
-                  x[(((size_t)b * h + oy * p + dy) * w + ox * p + dx) * c + ch];
-              float v = xv * scale[ch] + shift[ch];
-              if (relu) v = v > 0.0f ? v : 0.0f;
-              if ((dy == 0 && dx == 0) || v > best) {
-                best = v;
-                besti = dy * p + dx;
-                bx = xv;
-              }
-            }
-          size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
-          out[o] = best;
-          arg[o] = (float)besti;
-          if (xk) xk[o] = bx;
-        }
+  maxpool_ref(x, n, h, w, c, scale, shift, relu, p, out, arg, xk);
 }
 
 void dg_maxpool_bn_grad_ref(const float *dout, const float *out,
@@ -346,31 +341,23 @@ void dg_maxpool_bn_grad_ref(const float *dout, const float *out,
                             int w, int c, int p, const float *mean,
                             const float *invstd, const float *gamma,
                             float *dgamma, float *dbeta, float *dx) {
-  int oh = h / p, ow = w / p;
   size_t rows = (size_t)n * h * w;
   for (int ch = 0; ch < c; ch++) {
     double sg = 0, sx = 0;
     for (int pass = 0; pass < 2; pass++) {
-      for (int b = 0; b < n; b++)
-        for (int y = 0; y < h; y++)
-          for (int xx = 0; xx < w; xx++) {
-            int oy = y / p, ox = xx / p;
-            float g = 0.0f;
-            if (oy < oh && ox < ow) {
-              size_t o = (((size_t)b * oh + oy) * ow + ox) * c + ch;
-              if ((int)arg[o] == (y % p) * p + xx % p && out[o] > 0.0f)
-                g = dout[o];
-            }
-            size_t i = (((size_t)b * h + y) * w + xx) * c + ch;
-            float xh = (x[i] - mean[ch]) * invstd[ch];
-            if (pass == 0) {
-              sg += g;
-              sx += (double)g * xh;
-            } else if (dx) {
-              dx[i] = gamma[ch] * invstd[ch] *
-                      (g - (dbeta[ch] + xh * dgamma[ch]) / (float)rows);
-            }
-          }
+      for (size_t r = 0; r < count4(n, h, w, 1); r++) {
+        size_t i = r * c + ch, o;
+        int t = window_of(i, h, w, c, p, &o);
+        float g = t >= 0 && (int)arg[o] == t && out[o] > 0.0f ? dout[o] : 0.0f;
+        float xh = (x[i] - mean[ch]) * invstd[ch];
+        if (pass == 0) {
+          sg += g;
+          sx += (double)g * xh;
+        } else if (dx) {
+          dx[i] = gamma[ch] * invstd[ch] *
+                  (g - (dbeta[ch] + xh * dgamma[ch]) / (float)rows);
+        }
+      }
       if (pass == 0) dgamma[ch] = (float)sx, dbeta[ch] = (float)sg;
     }
   }
