@@ -6,7 +6,7 @@
  * WebAssembly through web/lib/digits.js with the default model). Where the
  * recognizer reads numbers (issue 23), also what app.js's readPad does for
  * each live reading since: the snapshot, readNumber, then predict for a lone
- * digit (reading_ms), and readNumber alone (number_ms).
+ * digit (reading_ms).
  *
  * Firefox and WebKit coarsen performance.now() (to 1 ms or 20 us when
  * cross-origin isolated): every sample times `per` calls in a row and the
@@ -16,7 +16,7 @@
  *
  * runPadBench({digits, Pad, canvas, target, modelBytes, reps, per, quick})
  *   -> [{kind: 'engine-predict', target, build, ms, min, max, predict_ms,
- *        reading_ms, number_ms, digit, per, reps, resolution_ms}]
+ *        reading_ms, digit, per, reps, resolution_ms}]
  */
 
 /* A 7 drawn on the pad as the mouse draws it: pointer events on the canvas
@@ -69,7 +69,6 @@ export async function runPadBench({ digits, Pad, canvas, target, modelBytes, rep
     await r.readNumber(snap);
     return r.predict(snap);
   };
-  const number = async () => r.readNumber(img);
   /* warm-up: the engine tiers the hot code up */
   const warmMs = quick ? 100 : 400;
   for (let t0 = performance.now(); performance.now() - t0 < warmMs;) {
@@ -77,7 +76,7 @@ export async function runPadBench({ digits, Pad, canvas, target, modelBytes, rep
     await alone();
     if (hasNumber) await reading();
   }
-  const n = quick ? 3 : reps, ms = [], ams = [], rms = [], nms = [];
+  const n = quick ? 3 : reps, ms = [], ams = [], rms = [];
   const batch = async (fn, into) => {
     const t0 = performance.now();
     for (let i = 0; i < per; i++) await fn();
@@ -87,17 +86,13 @@ export async function runPadBench({ digits, Pad, canvas, target, modelBytes, rep
   for (let s = 0; s < n; s++) {
     await batch(async () => { res = await whole(); }, ms);
     await batch(alone, ams);
-    if (hasNumber) {
-      await batch(reading, rms);
-      await batch(number, nms);
-    }
+    if (hasNumber) await batch(reading, rms);
   }
   const w = summarize(ms), a = summarize(ams);
   log(`${target} pad predict ${w.med.toFixed(3)} ms (recognizer alone ${a.med.toFixed(3)} ms), read ${res.digit}` +
-      (hasNumber ? `; the page's reading ${summarize(rms).med.toFixed(3)} ms (readNumber ${summarize(nms).med.toFixed(3)} ms)` : ''));
+      (hasNumber ? `; the page's reading ${summarize(rms).med.toFixed(3)} ms` : ''));
   const row = { kind: 'engine-predict', target, build: r.variant, ms: w.med, min: w.min, max: w.max,
-                predict_ms: a.med, reading_ms: hasNumber ? summarize(rms).med : null,
-                number_ms: hasNumber ? summarize(nms).med : null, digit: res.digit, per, reps: n, resolution_ms: resolution() };
+                predict_ms: a.med, reading_ms: hasNumber ? summarize(rms).med : null, digit: res.digit, per, reps: n, resolution_ms: resolution() };
   r.dispose();
   return [row];
 }

@@ -167,7 +167,13 @@ function enginesSection() {
   p();
   p('The longest tasks by CPU time (ms) and what ran in them (callbacks, the functions named in the trace, CPU ms each; a reading\'s WebAssembly runs in promise continuations the trace does not name):');
   p();
-  for (const t of mt.tasks.slice(0, 6)) p(`- ${f(t.cpu, 1)} ms CPU (${f(t.wall, 1)} ms wall) in ${PHASES.find(([ph]) => ph === t.phase)?.[1] ?? t.phase}: ${t.what || '–'}`);
+  /* the 4 longest, then the longest of each other phase */
+  const shown = mt.tasks.slice(0, 4);
+  for (const [ph] of PHASES) {
+    const t = mt.tasks.find((q) => q.phase === ph);
+    if (t && !shown.includes(t)) shown.push(t);
+  }
+  for (const t of shown) p(`- ${f(t.cpu, 1)} ms CPU (${f(t.wall, 1)} ms wall) in ${PHASES.find(([ph]) => ph === t.phase)?.[1] ?? t.phase}: ${t.what || '–'}`);
   p();
 }
 function engineTargets(T) {
