@@ -123,7 +123,6 @@ typedef struct {
   int a, b;
   int box[4];          /* work pixels (x, y, w, h) of its ink */
   double ratio;        /* deskewed width / height */
-  float x[784];        /* (28, 28) the network's input */
   float probs[10];
 } seg;
 
@@ -402,6 +401,7 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *xc) {
     for (int j = 0; j < nc; j++) {
       int near = mu[j] < lo + sep || mu[j] > hi - sep;
       for (int k = 0; k < K && !near; k++) {
+        if (fabs(mu[j] - mu[chosen[k]]) >= sep) continue;  /* a bound of d */
         const double *p = path + (size_t)j * gh, *q = path + (size_t)chosen[k] * gh;
         double d = 0;
         for (int y = 0; y < gh; y++) d += fabs(p[y] - q[y]) / gh;
@@ -517,25 +517,35 @@ static int on_cut(const reader *r, size_t i, int a, int b) {
 
 /* A cut digit carries slivers of its neighbour: the parts of map (bw, bh;
  * work pixel (x0, y0) at its origin) on a cut's edge lighter than SLIVER
- * x its ink are cleared (the heaviest part always stays). */
+ * x its ink are cleared (the heaviest part always stays). Only pixels of
+ * an end atom cut from its group can lie on a cut's edge. */
 static int remove_slivers(const reader *r, const seg *sg, float *map, int x0,
                           int y0, int bw, int bh) {
   const size_t N = (size_t)bw * bh;
+  const int ca = sg->a > 0 && r->at[sg->a - 1].g == r->at[sg->a].g ? sg->a : -1;
+  const int cb = sg->b < r->na && r->at[sg->b].g == r->at[sg->b - 1].g ? sg->b - 1 : -1;
   int32_t *cl = calloc(N, sizeof(int32_t)), *stack = malloc(sizeof(int32_t) * N);
-  double *mass = malloc(sizeof(double) * (N + 1));
-  char *touch = calloc(N + 1, 1);
-  int n = 0, st = DG_OK;
+  int n = 0, cap = 64, st = DG_OK;
+  double *mass = malloc(sizeof(double) * (size_t)cap), total = 0;
+  char *touch = malloc((size_t)cap);
   if (!cl || !stack || !mass || !touch) st = nomem();
-  double total = 0;
   for (size_t i0 = 0; !st && i0 < N; i0++) {
     if (map[i0] <= 0 || cl[i0]) continue;
+    if (n + 1 == cap) {
+      double *m2 = realloc(mass, sizeof(double) * (size_t)(cap *= 2));
+      char *t2 = m2 ? realloc(touch, (size_t)cap) : NULL;
+      if (m2) mass = m2;
+      if (t2) touch = t2;
+      if (!t2) { st = nomem(); break; }
+    }
     size_t sp = 0;
-    stack[sp++] = (int32_t)i0, cl[i0] = ++n, mass[n] = 0;
+    stack[sp++] = (int32_t)i0, cl[i0] = ++n, mass[n] = 0, touch[n] = 0;
     while (sp) {
       const int32_t i = stack[--sp];
       const int x = i % bw, y = i / bw;
+      const size_t w = (size_t)(y0 + y) * r->W + x0 + x;
       mass[n] += map[i], total += map[i];
-      if (!touch[n] && on_cut(r, (size_t)(y0 + y) * r->W + x0 + x, sg->a, sg->b))
+      if (!touch[n] && (r->am[w] == ca || r->am[w] == cb) && on_cut(r, w, sg->a, sg->b))
         touch[n] = 1;
       for (int dy = -1; dy <= 1; dy++)
         for (int dx = -1; dx <= 1; dx++) {
@@ -556,8 +566,9 @@ static int remove_slivers(const reader *r, const seg *sg, float *map, int x0,
 }
 
 /* The digit sg (atoms [a, b)): its ink (slivers of a cut neighbour out),
- * box, deskewed width / height, and 28x28 input. DG_ERR_EMPTY: no ink. */
-static int seg_input(const reader *r, seg *sg) {
+ * box, deskewed width / height, and its 28x28 input into x (784).
+ * DG_ERR_EMPTY: no ink. */
+static int seg_input(const reader *r, seg *sg, float *x) {
   int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
   for (int a = sg->a; a < sg->b; a++) {
     const atom *A = &r->at[a];
@@ -605,7 +616,7 @@ static int seg_input(const reader *r, seg *sg) {
   sg->box[0] = x0 + kx0, sg->box[1] = y0 + ky0;
   sg->box[2] = kx1 - kx0 + 1, sg->box[3] = ky1 - ky0 + 1;
   const int kept[4] = {kx0, ky0, kx1 - kx0 + 1, ky1 - ky0 + 1};
-  st = dg_preprocess_map(map, bw, bh, kept, sg->x);
+  st = dg_preprocess_map(map, bw, bh, kept, x);
   free(map);
   return st;
 }
@@ -715,10 +726,9 @@ static int read_atoms(reader *r) {
       if (b > na || !run_wanted(r, a, b)) continue;
       seg *sg = &cand[n];
       sg->a = a, sg->b = b;
-      st = seg_input(r, sg);
+      st = seg_input(r, sg, x + (size_t)n * 784);
       if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
       if (st) break;
-      memcpy(x + (size_t)n * 784, sg->x, sizeof(float) * 784);
       idx[a * SPAN + (b - a - 1)] = n++;
     }
   if (!st && n) st = r->classify(r->user, x, n, p);

@@ -90,8 +90,10 @@ int main(int argc, char **argv) {
   }
   tally t[NUMBER_MAX_LEN + 1][NS_SPACINGS][NB_BACKGROUNDS];
   memset(t, 0, sizeof t);
-  double ms = 0, msmax = 0;
+  double ms = 0, msmax = 0, cpu = 0;
   long count = 0;
+  double len_ms[NUMBER_MAX_LEN + 1] = {0}, len_cpu[NUMBER_MAX_LEN + 1] = {0}, len_max[NUMBER_MAX_LEN + 1] = {0};
+  long len_n[NUMBER_MAX_LEN + 1] = {0};
   dg_number num;
   for (int len = lo; len <= hi; len++)
     for (int sp = 0; sp < NS_SPACINGS; sp++)
@@ -102,13 +104,18 @@ int main(int argc, char **argv) {
             fprintf(stderr, "number_eval: render failed\n");
             return 2;
           }
-          struct timespec a, b;
+          struct timespec a, b, ca, cb;
           clock_gettime(CLOCK_MONOTONIC, &a);
+          clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
           int st = dg_read_number(net, im.px, im.w, im.h, im.c, &num);
+          clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
           clock_gettime(CLOCK_MONOTONIC, &b);
           double m = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) * 1e-6;
-          ms += m, count++;
+          double mc = (cb.tv_sec - ca.tv_sec) * 1e3 + (cb.tv_nsec - ca.tv_nsec) * 1e-6;
+          ms += m, cpu += mc, count++;
           if (m > msmax) msmax = m;
+          len_ms[len] += m, len_cpu[len] += mc, len_n[len]++;
+          if (m > len_max[len]) len_max[len] = m;
           const char *got = st ? "" : num.text;
           tally *q = &t[len][sp][bg];
           q->n++, q->right += !strcmp(got, im.text);
@@ -186,8 +193,13 @@ int main(int argc, char **argv) {
   for (int bg = 0; bg < NB_BACKGROUNDS; bg++)
     printf("%s: %.2f%% whole numbers, %.2f%% digits\n", number_background_names[bg],
            100.0 * bsum[bg].right / bsum[bg].n, 100.0 * bsum[bg].dright / bsum[bg].dn);
-  printf("per digit: %.2f%% (%ld digits); dg_read_number mean %.2f ms, max %.1f ms\n",
-         100.0 * all.dright / all.dn, all.dn, ms / count, msmax);
+  printf("per digit: %.2f%% (%ld digits); dg_read_number mean %.2f ms, max %.1f ms "
+         "(CPU time: mean %.2f ms)\n", 100.0 * all.dright / all.dn, all.dn, ms / count, msmax,
+         cpu / count);
+  printf("time by length (ms, mean/max wall, mean CPU):");
+  for (int len = lo; len <= hi; len++)
+    printf(" %d: %.2f/%.1f/%.2f", len, len_ms[len] / len_n[len], len_max[len], len_cpu[len] / len_n[len]);
+  printf("\n");
   if ((double)all.dright / all.dn < dfloor) {
     fprintf(stderr, "number_eval: per-digit accuracy below the floor %.4f\n", dfloor);
     fail = 1;
