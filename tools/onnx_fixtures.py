@@ -54,6 +54,10 @@ net small (a few thousand weights), to keep the fixtures small):
            15, tf2onnx's default): input [N, 28, 28, 1], Transpose pairs
            around Conv, BatchNormalization and MaxPool, a Conv bias added in
            NHWC, a Reshape to [-1, 288] of NHWC data, MatMul + Add, Softmax
+  permcnn  Conv 4 5x5 padding 2, x.transpose(2, 3), ReLU, x.transpose(2, 3)
+           (Transposes [0,1,3,2] that cancel), MaxPool 2, Conv 4 3x3, ReLU,
+           MaxPool 2, x.permute(0, 3, 2, 1) then Flatten ([N, W, H, C]
+           order), Linear 144-10: logits
 
 bncnn and gapcnn are also written at opset 21 (raise_opset: the opset-17
 file with its version raised, ReduceMean's axes an input as opset 18 wants).
@@ -249,6 +253,23 @@ def keras_onnx(model, path, opset):
     onnx.save(m, path)
 
 
+class PermCNN(nn.Module):
+    """Transposes in other orders than NHWC's: x.transpose(2, 3) after a
+    Conv and again after the ReLU (a pair of [0,1,3,2] that cancels), and a
+    flatten of [N, W, H, C] data (permute(0, 3, 2, 1): the dense rows in
+    (W, H, C) order)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 4, 5, padding=2), nn.Conv2d(4, 4, 3)
+        self.fc = nn.Linear(6 * 6 * 4, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.c1(x).transpose(2, 3)).transpose(2, 3)
+        x = nn.functional.max_pool2d(torch.relu(self.c2(nn.functional.max_pool2d(x, 2))), 2)
+        return self.fc(torch.flatten(x.permute(0, 3, 2, 1), 1))
+
+
 def nhwcmlp():
     """Keras' MNIST MLP: Input((28, 28, 1)), Flatten, Dense 16 relu, Dense 10."""
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 16), nn.ReLU(), nn.Linear(16, 10))
@@ -281,6 +302,7 @@ NETS = [
     ("nhwc", NhwcCNN, "probs", False, 20000, (13,), "nhwc"),
     ("nhwcmlp", nhwcmlp, "logits", True, 60000, (9,), "nhwc"),
     ("keras", KerasCNN, "probs", False, 30000, (15,), "nhwc"),
+    ("permcnn", PermCNN, "logits", False, 20000, (13,), "nchw"),
 ]
 SHAPES = {"nchw": (1, 28, 28), "nhwc": (28, 28, 1), "flat": (784,)}
 

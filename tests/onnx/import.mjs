@@ -81,7 +81,7 @@ const fixtures = JSON.parse(readFileSync(join(env.fixtures, 'fixtures.json'), 'u
 test('the fixtures cover the opsets and the networks', () => {
   const files = fixtures.map((f) => f.file);
   for (const op of [9, 13, 15, 17, 21]) assert.ok(files.some((f) => f.endsWith(`_op${op}.onnx`)), `opset ${op}`);
-  for (const net of ['mlp', 'lenet', 'bncnn', 'viewcnn', 'actcnn', 'gapcnn', 'nhwc', 'nhwcmlp', 'keras'])
+  for (const net of ['mlp', 'lenet', 'bncnn', 'viewcnn', 'actcnn', 'gapcnn', 'nhwc', 'nhwcmlp', 'keras', 'permcnn'])
     assert.ok(files.some((f) => f.startsWith(`${net}_`)), net);
 });
 
