@@ -11,25 +11,27 @@
  *      touches a big one); dots and dashes far smaller than the digits
  *      dropped;
  *   4. atoms: a group wider than WIDE x its height (measured along its
- *      slant) may hold touching digits: it is cut at the deepest minima of
- *      its ink profile along its slant, each cut following the cheapest
- *      path through little ink near that line (so it bends around a stroke
- *      that overlaps its neighbour's); the pieces between cuts, and the
- *      other groups, are the atoms, ordered left to right;
- *   5. digits: every run of neighbouring atoms that could be one digit (not
- *      wider than RUN_W x the digits' height; separate groups only when one
- *      is a small fragment close to the other) is read by the network in
- *      one batch, the neighbour's slivers that a cut left on its edge
- *      removed first; dynamic programming keeps the partition of the atoms
- *      with the highest score: each digit's log-probability, less a
- *      digit's cost and a width prior for its class (deskewed width over
- *      height, from MNIST training digits), so a wide 0 or 2 stays whole
- *      while two touching digits read surely apart are split;
+ *      slant) may hold touching digits. Cut candidates start every
+ *      CUT_STEP x its height: straight lines along its slant, and paths
+ *      through the least ink near such a line (bending around a stroke
+ *      that overlaps its neighbour's); the cheapest distinct ones are kept,
+ *      one per CUT_EVERY x its height of width. The pieces between cuts,
+ *      and the other groups, are the atoms, left to right group by group;
+ *   5. digits: every run of neighbouring atoms that could be one digit (at
+ *      most MAX_RUN atoms and RUN_W x the digits' height wide, separate
+ *      groups only when one is a small fragment close to the other; and
+ *      every whole group) is read by the network in one batch, the
+ *      neighbour's slivers that a cut left on its edge removed first;
+ *      dynamic programming keeps the partition of the atoms with the
+ *      highest score: each digit's log-probability with a width prior for
+ *      its class (deskewed width over height, from MNIST training digits),
+ *      less a digit's cost and a penalty for width beyond a digit's; whole
+ *      groups read surely and not much wider than a digit stay one;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
  *
- * Work-map buffers are allocated once per call; no prints, no globals.
+ * No prints, no globals.
  */
 #include <math.h>
 #include <stdlib.h>
