@@ -564,6 +564,15 @@ static void small_update(float *c, float acc, float alpha, float beta) {
  * layer ran ~8x slower than a plain loop. A narrow single row (V <= 2) is
  * one mul+add latency per step of p, so it sums even and odd p apart and
  * adds the two at the end (rounding differs from the one chain natively). */
+/* One row of small_nn_tile's 4 x V step: lo += a * b0, and hi += a * b1
+ * if V > 1 (the row's two named accumulators). */
+DG_INLINE void nn_row_step(const int V, float a, dg_vf b0, dg_vf b1,
+                           dg_vf *lo, dg_vf *hi) {
+  dg_vf av = dg_vset1(a);
+  *lo = dg_vfma(av, b0, *lo);
+  if (V > 1) *hi = dg_vfma(av, b1, *hi);
+}
+
 DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
                              size_t astep, int K, const float *b, int ldb,
                              float *c, int ldc, int m, float alpha,
@@ -600,19 +609,11 @@ DG_INLINE void small_nn_tile(const int R, const int V, const float *const *arow,
       if (V > 6) c6 = dg_vfma(av, dg_vload(bp + 6 * DG_VW), c6);
       if (V > 7) c7 = dg_vfma(av, dg_vload(bp + 7 * DG_VW), c7);
     } else { /* 4 x V, V <= 2: row r is c(2r), c(2r+1) */
-      dg_vf b0 = dg_vload(bp), b1 = V > 1 ? dg_vload(bp + DG_VW) : z, av;
-      av = dg_vset1(a0[q]);
-      c0 = dg_vfma(av, b0, c0);
-      if (V > 1) c1 = dg_vfma(av, b1, c1);
-      av = dg_vset1(a1[q]);
-      c2 = dg_vfma(av, b0, c2);
-      if (V > 1) c3 = dg_vfma(av, b1, c3);
-      av = dg_vset1(a2[q]);
-      c4 = dg_vfma(av, b0, c4);
-      if (V > 1) c5 = dg_vfma(av, b1, c5);
-      av = dg_vset1(a3[q]);
-      c6 = dg_vfma(av, b0, c6);
-      if (V > 1) c7 = dg_vfma(av, b1, c7);
+      dg_vf b0 = dg_vload(bp), b1 = V > 1 ? dg_vload(bp + DG_VW) : z;
+      nn_row_step(V, a0[q], b0, b1, &c0, &c1);
+      nn_row_step(V, a1[q], b0, b1, &c2, &c3);
+      nn_row_step(V, a2[q], b0, b1, &c4, &c5);
+      nn_row_step(V, a3[q], b0, b1, &c6, &c7);
     }
   }
   if (R == 1 && V <= 2) c0 = dg_vadd(c0, c4), c1 = dg_vadd(c1, c5);
