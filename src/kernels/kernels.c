@@ -840,6 +840,31 @@ void dg_pad_images(const float *in, int n, int h, int w, int c, int p,
   }
 }
 
+/* The convolutions' scratch: the images framed by pad zeros at *wk, which
+ * moves past them (the images themselves when pad is 0). */
+static const float *padded_images(const float *in, int n, int h, int w,
+                                  int c, int pad, float **wk, int nt) {
+  if (!pad) return in;
+  float *d = *wk;
+  dg_pad_images(in, n, h, w, c, pad, d, nt);
+  *wk += (size_t)n * (h + 2 * pad) * (w + 2 * pad) * c;
+  return d;
+}
+
+/* m (rows, f) with its rows widened to fp >= f columns by zeros, at *wk,
+ * which moves past them (m itself when fp == f). */
+static const float *widened_rows(const float *m, size_t rows, int f, int fp,
+                                 float **wk) {
+  if (fp == f) return m;
+  float *d = *wk;
+  for (size_t i = 0; i < rows; i++) {
+    memcpy(d + i * fp, m + i * f, (size_t)f * sizeof(float));
+    memset(d + i * fp + f, 0, (size_t)(fp - f) * sizeof(float));
+  }
+  *wk += rows * fp;
+  return d;
+}
+
 size_t dg_conv2d_direct_work(int n, int h, int w, int c, int f, int k, int pad) {
   size_t hp = (size_t)h + 2 * pad, wp = (size_t)w + 2 * pad;
   if (n <= 0 || hp < (size_t)k || wp < (size_t)k) return 0;
@@ -895,21 +920,9 @@ void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, i
   int kc = k * c, kkc = k * kc, fp = round_up(f, DG_VW), opix = oh * ow;
   int M = n * opix, tiles = (M + MR - 1) / MR;
   int nt = threads_for(ex, (double)M * f * kkc, 1 << 20);
-  const float *src = in;
   float *wk = work;
-  if (pad) {
-    dg_pad_images(in, n, h, w, c, pad, wk, nt);
-    src = wk;
-    wk += (size_t)n * hp * wp * c;
-  }
-  const float *B = wt; /* (kkc, fp) */
-  if (fp != f) {
-    for (int i = 0; i < kkc; i++) {
-      memcpy(wk + (size_t)i * fp, wt + (size_t)i * f, (size_t)f * sizeof(float));
-      memset(wk + (size_t)i * fp + f, 0, (size_t)(fp - f) * sizeof(float));
-    }
-    B = wk;
-  }
+  const float *src = padded_images(in, n, h, w, c, pad, &wk, nt);
+  const float *B = widened_rows(wt, (size_t)kkc, f, fp, &wk); /* (kkc, fp) */
   size_t ss = (size_t)wp * c;
   (void)nt;
   if (c == 1 && ow >= MR) {
@@ -1074,23 +1087,9 @@ void dg_conv2d_direct_grad_w(const dg_exec *ex, const float *in, const float *dy
   }
   int opix = oh * ow, G = conv_groups(n);
   int nt = threads_for(ex, (double)n * opix * f * kkc, 1 << 20);
-  const float *src = in;
   float *wk = work;
-  if (pad) {
-    dg_pad_images(in, n, h, w, c, pad, wk, nt);
-    src = wk;
-    wk += (size_t)n * hp * wp * c;
-  }
-  const float *D = dy; /* (n*opix, fp) */
-  if (fp != f) {
-    size_t rows = (size_t)n * opix;
-    for (size_t i = 0; i < rows; i++) {
-      memcpy(wk + i * fp, dy + i * f, (size_t)f * sizeof(float));
-      memset(wk + i * fp + f, 0, (size_t)(fp - f) * sizeof(float));
-    }
-    D = wk;
-    wk += rows * fp;
-  }
+  const float *src = padded_images(in, n, h, w, c, pad, &wk, nt);
+  const float *D = widened_rows(dy, (size_t)n * opix, f, fp, &wk); /* (n*opix, fp) */
   float *part = wk; /* (G, kkc + 1, fp): dw rows, then the db row */
   size_t ss = (size_t)wp * c, psz = (size_t)(kkc + 1) * fp;
   /* offset of each window entry (ky, kx, ch) from the window's start */
