@@ -1608,6 +1608,18 @@ void dg_scale_shift_maxpool(const dg_exec *ex, const float *x, int n, int h, int
   maxpool_rows(ex, 1, x, n, h, w, c, scale, shift, relu, p, out, arg, xk);
 }
 
+/* a[o..], b[o..], c[o..]: cnt lanes each, whole vectors when cnt is DG_VW
+ * (one test for the three). */
+DG_INLINE void load3(const float *a, const float *b, const float *c, size_t o,
+                     int cnt, dg_vf *va, dg_vf *vb, dg_vf *vc) {
+  if (cnt == DG_VW) {
+    *va = dg_vload(a + o), *vb = dg_vload(b + o), *vc = dg_vload(c + o);
+  } else {
+    *va = dg_vload_n(a + o, cnt), *vb = dg_vload_n(b + o, cnt);
+    *vc = dg_vload_n(c + o, cnt);
+  }
+}
+
 size_t dg_maxpool_bn_work(int n, int h, int w, int c, int p) {
   (void)w;
   return ((size_t)n * (h / p) * 2 + 5) * (size_t)(c > 0 ? c : 0);
@@ -1639,11 +1651,7 @@ void dg_maxpool_bn_grad(const dg_exec *ex, const float *dout, const float *out, 
       for (int ox = 0; ox < ow; ox++) {
         size_t o = orow + (size_t)ox * c + ch;
         dg_vf g, xv, ov;
-        if (cnt == DG_VW)
-          g = dg_vload(dout + o), xv = dg_vload(xk + o), ov = dg_vload(out + o);
-        else
-          g = dg_vload_n(dout + o, cnt), xv = dg_vload_n(xk + o, cnt),
-          ov = dg_vload_n(out + o, cnt);
+        load3(dout, xk, out, o, cnt, &g, &xv, &ov);
         g = dg_vkeep_pos(ov, g);
         sg = dg_vadd(sg, g);
         sx = dg_vfma(g, dg_vmul(dg_vadd(xv, m), iv), sx);
@@ -1701,11 +1709,7 @@ void dg_maxpool_bn_grad(const dg_exec *ex, const float *dout, const float *out, 
         if (xx < wx) {
           size_t o = orow + (size_t)(xx / p) * c + ch;
           dg_vf gv, av, ov;
-          if (cnt == DG_VW)
-            gv = dg_vload(dout + o), av = dg_vload(arg + o), ov = dg_vload(out + o);
-          else
-            gv = dg_vload_n(dout + o, cnt), av = dg_vload_n(arg + o, cnt),
-            ov = dg_vload_n(out + o, cnt);
+          load3(dout, arg, out, o, cnt, &gv, &av, &ov);
           float k = (float)(dyc * p + xx % p);
           g = dg_vselect_gt(av, dg_vset1(k - 0.5f),
                             dg_vselect_gt(dg_vset1(k + 0.5f), av,
