@@ -42,6 +42,13 @@ static int find(int d, int from) {
   return 0;
 }
 
+/* Read px (w x h gray, then freed) into *num and check its text. */
+static void check_reads(uint8_t *px, int w, int h, const char *text, dg_number *num) {
+  CHECK_OK(dg_read_number(net, px, w, h, 1, num));
+  CHECK_MSG(strcmp(num->text, text) == 0, "read \"%s\", expected \"%s\"", num->text, text);
+  free(px);
+}
+
 static void test_empty(void) {
   uint8_t *px = blank(300, 120);
   dg_number num;
@@ -96,10 +103,8 @@ static void test_merged_pieces(void) {
   put(px, w, find(4, 0), 10, 10, 14, 16);
   put(px, w, find(1, 0), 130, 10, 0, 0);
   dg_number num;
-  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
-  CHECK_MSG(strcmp(num.text, "41") == 0, "read \"%s\"", num.text);
+  check_reads(px, w, h, "41", &num);
   CHECK(num.split == 0);
-  free(px);
 }
 
 static void test_touching_pair(void) {
@@ -109,10 +114,8 @@ static void test_touching_pair(void) {
   put(px, w, find(2, 0), 10, 10, 0, 0);
   put(px, w, find(6, 0), 10 + 20 * S, 10, 0, 0);
   dg_number num;
-  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
-  CHECK_MSG(strcmp(num.text, "26") == 0, "read \"%s\"", num.text);
+  check_reads(px, w, h, "26", &num);
   CHECK(num.split == 1);
-  free(px);
 }
 
 static void test_touching_three(void) {
@@ -122,12 +125,10 @@ static void test_touching_three(void) {
   uint8_t *px = blank(w, h);
   for (int i = 0; i < 3; i++) put(px, w, find(labels[i], 0), 10 + i * 16 * S, 10, 0, 0);
   dg_number num;
-  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
-  CHECK_MSG(strcmp(num.text, "207") == 0, "read \"%s\"", num.text);
+  check_reads(px, w, h, "207", &num);
   CHECK_MSG(num.split >= 1, "split %d", num.split);
   for (int i = 1; i < num.n; i++)
     CHECK(num.digits[i].box[0] + num.digits[i].box[2] > num.digits[i - 1].box[0] + num.digits[i - 1].box[2]);
-  free(px);
 }
 
 static void test_flag_apart(void) {
@@ -139,10 +140,8 @@ static void test_flag_apart(void) {
   put(px, w, i5, 10 + 2 * S, 30 - 4 * S, 9, 28);  /* the top rows, apart */
   put(px, w, find(2, 0), 130, 30, 0, 0);
   dg_number num;
-  CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
-  CHECK_MSG(strcmp(num.text, "52") == 0, "read \"%s\"", num.text);
+  check_reads(px, w, h, "52", &num);
   CHECK(num.split == 0);
-  free(px);
 }
 
 static void test_bad_args(void) {
