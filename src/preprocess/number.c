@@ -142,6 +142,7 @@ typedef struct {
   int32_t *am;         /* (H, W) atom index, -1: none */
   atom *at;
   int na, acap;
+  seg *pre;            /* (np) each group read whole, by group (a < 0: none) */
   seg *segs;           /* the digits found */
   int ns, cap;
   int splits;
@@ -425,15 +426,16 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *xc) {
   return st ? st : K;
 }
 
-/* Step 4 for group g: its cuts and its atoms (one more than the cuts;
- * identical cuts leave empty atoms, dropped later) into r->at and r->am. */
-static int add_group_atoms(reader *r, int g) {
+/* Step 4 for group g: its cuts (when cut) and its atoms (one more than
+ * the cuts; identical cuts leave empty atoms, dropped later) into r->at
+ * and r->am. */
+static int add_group_atoms(reader *r, int g, int cut) {
   const piece *G = &r->ps[g];
   const int gh = G->y1 - G->y0 + 1;
   const double yc = 0.5 * (G->y0 + G->y1), s = group_slant(r, g);
   double *xc = malloc(sizeof(double) * (size_t)MAX_CUTS * gh);
   if (!xc) return nomem();
-  const int K = find_cuts(r, g, s, yc, xc);
+  const int K = cut ? find_cuts(r, g, s, yc, xc) : 0;
   if (K < 0) { free(xc); return K; }
   /* cuts do not cross: each at or right of the one before */
   for (int k = 1; k < K; k++)
@@ -652,6 +654,13 @@ static int run_wanted(const reader *r, int a, int b) {
          (uncut(r, a, b) && r->at[a].g == r->at[b - 1].g);
 }
 
+/* Whether sg is read surely and is not much wider than a digit. */
+static int sure_one(const seg *sg) {
+  float c = 0;
+  for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
+  return (c >= SURER_ONE && sg->ratio < SURER_WIDE) || (c >= SURE_ONE && sg->ratio < SURE_WIDE);
+}
+
 /* The score of reading sg as one digit: the best of its classes'
  * log-probability with that class's width prior, less a digit's cost and
  * a penalty when much shorter than the digits. */
@@ -666,13 +675,8 @@ static double seg_score(const reader *r, const seg *sg) {
     best = v > best ? v : best;
   }
   best -= SEG_COST;
-  /* whole groups (a digit and its fragment) read surely, not much wider
-   * than a digit: one digit */
-  float c = 0;
-  for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
-  if (uncut(r, sg->a, sg->b) && ((c >= SURER_ONE && sg->ratio < SURER_WIDE) ||
-                (c >= SURE_ONE && sg->ratio < SURE_WIDE)))
-    best += SURE_BONUS;
+  /* whole groups (a digit and its fragment) read surely: one digit */
+  if (uncut(r, sg->a, sg->b) && sure_one(sg)) best += SURE_BONUS;
   if (sg->ratio > WIDE_OK) best -= WIDE_COST * (sg->ratio - WIDE_OK);
   if (sg->box[3] < SHORT_H * r->hmed) best -= SHORT_COST;
   return best;
@@ -715,26 +719,34 @@ static int read_atoms(reader *r) {
   int n = 0, st = DG_OK;
   for (int a = 0; a < na; a++)
     for (int b = a + 1; b <= na && b <= a + SPAN; b++) n += run_wanted(r, a, b);
-  int *idx = malloc(sizeof(int) * (size_t)na * SPAN);
+  int *idx = malloc(sizeof(int) * (size_t)na * SPAN), *xi = malloc(sizeof(int) * (size_t)n);
   seg *cand = malloc(sizeof(seg) * (size_t)n);
   float *x = malloc(sizeof(float) * 784 * (size_t)n), *p = malloc(sizeof(float) * 10 * (size_t)n);
   double *best = malloc(sizeof(double) * (size_t)(na + 1));
-  int *from = malloc(sizeof(int) * (size_t)(na + 1));
-  if (!idx || !cand || !x || !p || !best || !from) st = nomem();
+  int *from = malloc(sizeof(int) * (size_t)(na + 1)), m = 0;
+  if (!idx || !xi || !cand || !x || !p || !best || !from) st = nomem();
   n = 0;
   for (int a = 0; a < na && !st; a++)
     for (int b = a + 1; b <= a + SPAN && !st; b++) {
       idx[a * SPAN + (b - a - 1)] = -1;
       if (b > na || !run_wanted(r, a, b)) continue;
       seg *sg = &cand[n];
+      const seg *pre = r->pre ? &r->pre[r->at[a].g] : NULL;
+      if (b == a + 1 && uncut(r, a, b) && pre && pre->a >= 0) {
+        *sg = *pre, xi[n] = -1;  /* an uncut group, read already */
+      } else {
+        sg->a = a, sg->b = b;
+        st = seg_input(r, sg, x + (size_t)m * 784);
+        if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
+        if (st) break;
+        xi[n] = m++;
+      }
       sg->a = a, sg->b = b;
-      st = seg_input(r, sg, x + (size_t)n * 784);
-      if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
-      if (st) break;
       idx[a * SPAN + (b - a - 1)] = n++;
     }
-  if (!st && n) st = r->classify(r->user, x, n, p);
-  for (int k = 0; !st && k < n; k++) memcpy(cand[k].probs, p + (size_t)k * 10, sizeof(float) * 10);
+  if (!st && m) st = r->classify(r->user, x, m, p);
+  for (int k = 0; !st && k < n; k++)
+    if (xi[k] >= 0) memcpy(cand[k].probs, p + (size_t)xi[k] * 10, sizeof(float) * 10);
   for (int b = 0; !st && b <= na; b++) {
     best[b] = b ? best[b - 1] - SKIP_COST : 0, from[b] = -b;  /* atom b-1 left out */
     for (int a = b - 1; b && a >= 0 && a >= b - SPAN; a--) {
@@ -745,27 +757,57 @@ static int read_atoms(reader *r) {
     }
   }
   if (!st) st = keep_chosen(r, from, idx, cand);
-  free(idx), free(cand), free(x), free(p), free(best), free(from);
+  free(idx), free(xi), free(cand), free(x), free(p), free(best), free(from);
   return st;
 }
 
-/* Steps 3-5 on the labelled map: every digit into r->segs, read. */
-static int find_digits(reader *r) {
-  int st = drop_specks(r);
-  if (st) return st;
-  merge_pieces(r);
-  for (int i = 0; i < r->np; i++) r->ps[i].root = find_root(r->ps, i);
-  const size_t N = (size_t)r->W * r->H;
-  if (!(r->am = malloc(sizeof(int32_t) * N))) return nomem();
-  for (size_t i = 0; i < N; i++) r->am[i] = -1;
+/* Step 4a: every group read whole (its one atom, nothing cut yet) into
+ * r->pre, by group. */
+static int read_wholes(reader *r) {
+  float *x = malloc(sizeof(float) * 784 * (size_t)(r->na + 1));
+  float *p = malloc(sizeof(float) * 10 * (size_t)(r->na + 1));
+  int *gi = malloc(sizeof(int) * (size_t)(r->na + 1)), n = 0, st = DG_OK;
+  r->pre = malloc(sizeof(seg) * (size_t)(r->np + 1));
+  if (!x || !p || !gi || !r->pre) st = nomem();
+  for (int i = 0; !st && i < r->np; i++) r->pre[i].a = -1;
+  for (int a = 0; !st && a < r->na; a++) {
+    seg sg = {.a = a, .b = a + 1};
+    st = seg_input(r, &sg, x + (size_t)n * 784);
+    if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
+    if (!st) r->pre[r->at[a].g] = sg, gi[n++] = r->at[a].g;
+  }
+  if (!st && n) st = r->classify(r->user, x, n, p);
+  for (int k = 0; !st && k < n; k++) memcpy(r->pre[gi[k]].probs, p + (size_t)k * 10, sizeof(float) * 10);
+  free(x), free(p), free(gi);
+  return st;
+}
+
+/* The groups' atoms, each group cut when cut(r, g) (pass 0: none). */
+static int make_atoms(reader *r, int pass) {
+  int st = DG_OK;
+  r->na = 0;
+  for (size_t i = 0; i < (size_t)r->W * r->H; i++) r->am[i] = -1;
   for (int i = 0; i < r->np && st == DG_OK; i++) {
     const piece *G = &r->ps[i];
     if (G->drop || G->root != i) continue;
     const int gw = G->x1 - G->x0 + 1, gh = G->y1 - G->y0 + 1;
     if (gh < 0.4 * r->hmed && gw < 0.4 * r->hmed) continue;  /* a dot, a dash */
-    st = add_group_atoms(r, i);
+    st = add_group_atoms(r, i, pass && r->pre[i].a >= 0 && !sure_one(&r->pre[i]));
   }
-  if (st == DG_OK) st = order_atoms(r);
+  return st ? st : order_atoms(r);
+}
+
+/* Steps 3-5 on the labelled map: every group read whole, those not read
+ * surely as one digit cut, every digit into r->segs, read. */
+static int find_digits(reader *r) {
+  int st = drop_specks(r);
+  if (st) return st;
+  merge_pieces(r);
+  for (int i = 0; i < r->np; i++) r->ps[i].root = find_root(r->ps, i);
+  if (!(r->am = malloc(sizeof(int32_t) * (size_t)r->W * r->H))) return nomem();
+  st = make_atoms(r, 0);
+  if (st == DG_OK) st = read_wholes(r);
+  if (st == DG_OK) st = make_atoms(r, 1);
   if (st == DG_OK) st = read_atoms(r);
   return st;
 }
@@ -850,7 +892,7 @@ int dg_read_number_ex(const uint8_t *pixels, int width, int height,
   if (st == DG_OK) st = find_digits(&r);
   if (st == DG_OK) st = result(&r, out);
   dg_ink_free(&r.ink);
-  free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at);
+  free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at), free(r.pre);
   return st;
 }
 
