@@ -17,52 +17,23 @@
 // docs/screenshot-phone.png, made by web/tools/screenshots.mjs) to
 // web/icons/screenshot-{wide,narrow}.png for the manifest's "screenshots"
 // and prints their sizes (the manifest states them). Shapes are signed-distance capsules and
-// rounded boxes, antialiased by 4x4 supersampling; PNG by node's zlib.
+// rounded boxes, antialiased by 4x4 supersampling; PNG by png.mjs.
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { encodePng } from './png.mjs';
 
 const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'icons');
 const BG = [37, 99, 235];     // theme colour, #2563eb
 const PAD = [255, 255, 255];
 const INK = [17, 24, 39];     // #111827
 
-const CRC = new Uint32Array(256).map((_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
 // RGBA pixels -> PNG; opaque: RGB without the alpha channel
 function png(rgba, size, opaque = false) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8;  // bit depth
-  ihdr[9] = opaque ? 2 : 6;  // RGB or RGBA
-  const ch = opaque ? 3 : 4, row = size * ch + 1;
-  const raw = Buffer.alloc(size * row);
-  for (let y = 0; y < size; y++) {
-    raw[y * row] = 0;  // filter: none
-    for (let x = 0; x < size; x++)
-      for (let c = 0; c < ch; c++) raw[y * row + 1 + x * ch + c] = rgba[(y * size + x) * 4 + c];
-  }
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
-                        chunk('IDAT', zlib.deflateSync(raw, { level: 9 })),
-                        chunk('IEND', Buffer.alloc(0))]);
+  if (!opaque) return encodePng(rgba, size, size, 4, 9);
+  const rgb = Buffer.alloc(size * size * 3);
+  for (let i = 0; i < size * size; i++) rgba.copy(rgb, i * 3, i * 4, i * 4 + 3);
+  return encodePng(rgb, size, size, 3, 9);
 }
 
 // distance from p to segment ab
