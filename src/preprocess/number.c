@@ -570,9 +570,9 @@ static int remove_slivers(const reader *r, const seg *sg, float *map, int x0,
 }
 
 /* The digit sg (atoms [a, b)): its ink (slivers of a cut neighbour out),
- * box, deskewed width / height, and its 28x28 input into x (784).
+ * box, deskewed width / height, and its 28x28 input into input (784).
  * DG_ERR_EMPTY: no ink. */
-static int seg_input(const reader *r, seg *sg, float *x) {
+static int seg_input(const reader *r, seg *sg, float *input) {
   int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
   for (int a = sg->a; a < sg->b; a++) {
     const atom *A = &r->at[a];
@@ -620,7 +620,7 @@ static int seg_input(const reader *r, seg *sg, float *x) {
   sg->box[0] = x0 + kx0, sg->box[1] = y0 + ky0;
   sg->box[2] = kx1 - kx0 + 1, sg->box[3] = ky1 - ky0 + 1;
   const int kept[4] = {kx0, ky0, kx1 - kx0 + 1, ky1 - ky0 + 1};
-  st = dg_preprocess_map(map, bw, bh, kept, x);
+  st = dg_preprocess_map(map, bw, bh, kept, input);
   free(map);
   return st;
 }
