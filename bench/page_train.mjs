@@ -35,7 +35,7 @@ export const offeredArchs = (d) => d.evaluate(() =>
   [...document.querySelectorAll('[data-testid="train-arch"] option')].map((o) => o.value));
 
 /* One epoch of arch at the panel's default batch size and learning rate. */
-export async function trainEpoch(d, arch, { timeout = 600000 } = {}) {
+export async function trainEpoch(d, arch, { timeout = 300000 } = {}) {
   const batch = await d.evaluate((a) => {
     const set = (id, v) => {
       const el = document.querySelector(`[data-testid="${id}"]`);
@@ -59,7 +59,12 @@ export async function trainEpoch(d, arch, { timeout = 600000 } = {}) {
     document.querySelector('[data-testid="train-start"]').click();
     return Number(document.querySelector('[data-testid="train-batch"]').value);
   }, arch);
-  const res = await waitFor(d, () => window.__benchTrain, null, { timeout, what: `an epoch of ${arch}` });
+  /* a run that fails says so in the note: no waiting for the timeout */
+  const res = await waitFor(d, () => window.__benchTrain || (/^(Training failed|The training worker failed)/
+    .test(document.querySelector('[data-testid="train-note"]').textContent) &&
+    { error: document.querySelector('[data-testid="train-note"]').textContent }),
+  null, { timeout, what: `an epoch of ${arch}` });
+  if (res.error) throw new Error(`${arch}: ${res.error}`);
   /* "... N images in S s of training ..." from the finishing note */
   const m = /([\d,]+) images in ([\d.]+) s of training/.exec(res.note);
   const images = m ? Number(m[1].replace(/,/g, '')) : 10000;
