@@ -5,10 +5,10 @@
 // touch, reads back as 417 with a box around each digit; one 7 still
 // reads as one digit. One browser for the file; exit 77 without the engine.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { checkNumber, numberLines, numberShown, padAspect } from '../lib/harness.mjs';
-import { requireEngine, openSession, closeSession, openPage, draw, drawLines, reading, clearPad,
-         waitFor, label } from '../lib/page-kit.mjs';
+import { requireEngine, useSession, openPage, draw, drawLines, reading, clearPad, waitFor }
+  from '../lib/page-kit.mjs';
 
 const ENGINE = requireEngine();
 const TOUCH = ENGINE !== 'webkit';   /* WebKitWebDriver sends no touch on GTK */
@@ -22,16 +22,10 @@ async function drawNumber(d, text, opts) {
 }
 
 describe(`numbers on the pad in ${ENGINE}`, () => {
-  let s = null, d = null;
-  before(async () => {
-    s = await openSession(ENGINE, { width: 1280, height: 800, touch: TOUCH });
-    d = s.d;
-    await openPage(d, s.srv.url);
-    console.log(`     ${label(d)}`);
-  });
-  after(() => closeSession(s));
+  const ctx = useSession(ENGINE, { width: 1280, height: 800, touch: TOUCH });
 
   test('one 7 on the wide pad reads as one digit', async () => {
+    const { d } = ctx;
     await clearPad(d);
     await draw(d, 7);
     const r = await reading(d);
@@ -40,6 +34,7 @@ describe(`numbers on the pad in ${ENGINE}`, () => {
   });
 
   test('417 drawn with the mouse reads as 417', async () => {
+    const { d } = ctx;
     await clearPad(d);
     const got = await drawNumber(d, '417');
     console.log(`     mouse, pad ${got.pad.w}x${got.pad.h}: ${got.number}`);
@@ -48,6 +43,7 @@ describe(`numbers on the pad in ${ENGINE}`, () => {
 
   test('417 drawn with touch on a 360x640 phone reads as 417',
        { skip: TOUCH ? false : 'no touch input in this driver' }, async () => {
+    const { d, s } = ctx;
     await d.resize(360, 640);
     await openPage(d, s.srv.url);
     const got = await drawNumber(d, '417', { touch: true });
@@ -56,6 +52,6 @@ describe(`numbers on the pad in ${ENGINE}`, () => {
   });
 
   test('no console errors', () => {
-    assert(d.errors.length === 0, d.errors.join('\n'));
+    assert(ctx.d.errors.length === 0, ctx.d.errors.join('\n'));
   });
 });

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ROOT, SHAPES, startServer } from './harness.mjs';
 import { ENGINES, missing, openEngine } from './engines.mjs';
@@ -77,6 +78,21 @@ export async function waitFor(d, fn, arg, { timeout = 30000, what = String(fn) }
     if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/* In a describe(): before its tests a session in engine (openSession's
+ * opts) with the page open and the engine's name logged, after them the
+ * session closed. Returns {s, d}, filled in by the time the tests run. */
+export function useSession(engine, opts) {
+  const ctx = { s: null, d: null };
+  before(async () => {
+    ctx.s = await openSession(engine, opts);
+    ctx.d = ctx.s.d;
+    await openPage(ctx.d, ctx.s.srv.url);
+    console.log(`     ${label(ctx.d)}`);
+  });
+  after(() => closeSession(ctx.s));
+  return ctx;
 }
 
 /* Load the page and wait for the recogniser. */
