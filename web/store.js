@@ -55,27 +55,22 @@ async function tx(store, mode, fn) {
 
 /* ---- persistent storage ---- */
 
-/* 'granted', 'not granted' or 'unsupported' (no StorageManager.persist). */
-export async function askPersist() {
+/* StorageManager's persist() or persisted() as 'granted', 'not granted'
+ * or 'unsupported' (the browser has no such call). */
+async function persistAnswer(method) {
   const sm = globalThis.navigator?.storage;
-  if (typeof sm?.persist !== 'function') return 'unsupported';
+  if (typeof sm?.[method] !== 'function') return 'unsupported';
   try {
-    return (await sm.persist()) ? 'granted' : 'not granted';
+    return (await sm[method]()) ? 'granted' : 'not granted';
   } catch {
     return 'not granted';
   }
 }
 
+/* Ask the browser to keep the site's storage. */
+export const askPersist = () => persistAnswer('persist');
 /* What persist() answered before, without asking again. */
-export async function persisted() {
-  const sm = globalThis.navigator?.storage;
-  if (typeof sm?.persisted !== 'function') return 'unsupported';
-  try {
-    return (await sm.persisted()) ? 'granted' : 'not granted';
-  } catch {
-    return 'not granted';
-  }
-}
+export const persisted = () => persistAnswer('persisted');
 
 /* {usage, quota} in bytes from navigator.storage.estimate(), or null. */
 export async function estimate() {

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { startServer, launch, openPage, drawMouse } from './lib/harness.mjs';
+import { launch, openPage, openSession, closeSession, drawMouse } from './lib/harness.mjs';
 
 const IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 ' +
   '(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
@@ -30,17 +30,12 @@ function pngInfo(buf) {
 }
 
 describe('browser install', () => {
-  let srv = null, b = null, page = null;
+  let session = null, srv = null, b = null, page = null;
   before(async () => {
-    srv = await startServer();
-    b = await launch();
-    page = b.page;
-    await openPage(page, srv.url);
+    session = await openSession();
+    ({ srv, b, page } = session);
   });
-  after(async () => {
-    await b?.close();
-    await srv?.stop();
-  });
+  after(() => closeSession(session));
   const get = async (url) => {
     const r = await page.request.get(new URL(url, srv.url).href);
     assert(r.ok(), `${url}: HTTP ${r.status()}`);
