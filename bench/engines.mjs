@@ -42,7 +42,7 @@ const opt = (k, d) => { const i = args.indexOf(k); return i >= 0 ? args[i + 1] :
 const quick = args.includes('--quick');
 const reps = Number(opt('--reps', quick ? 3 : 9));
 const trainReps = Number(opt('--train-reps', quick ? 1 : 3));
-const runs = Number(opt('--runs', quick ? 1 : 3));
+const runs = Number(opt('--runs', quick ? 1 : 2));
 const engines = opt('--engines', ENGINES.join(',')).split(',').filter(Boolean);
 const RATE = 4;
 const ARCHS = ['mlp', 'small-cnn'];
