@@ -50,6 +50,7 @@ let recognizer = null;
 let models = [];
 let sample = null;           /* {labels, images, count, px} once fetched */
 let busy = false, pending = false, lastRun = 0, frame = 0;
+let midStroke = false;       /* the last pad change was a stroke still being drawn */
 let photoShown = false;      /* the reading is a photo's, not the pad's */
 let announceNext = false;    /* a stroke ended: say the next reading aloud */
 let quietPad = false;        /* the pad is being cleared for a photo */
@@ -253,7 +254,8 @@ async function run() {
   if (photoShown) return rereadPhoto();
   busy = true;
   try {
-    const res = pad.isEmpty() ? { empty: true } : await readPad();
+    const res = pad.isEmpty() ? { empty: true } : await readPad(midStroke);
+    if (!res) return;  /* mid-stroke with a number shown: it stays until the stroke ends */
     if (res.number != null) showNumber(res);
     else showResult(res);
     if (announceNext) announce();
@@ -273,9 +275,13 @@ async function run() {
  * side by side (with the snapshot's size, for the boxes), else predict's,
  * exactly as for one digit. One shape cut into digits (touching digits)
  * counts as a number only when the reader is sure of them: a long dash or
- * a scribble is one unsure reading, not a row of guesses. */
-async function readPad() {
+ * a scribble is one unsure reading, not a row of guesses. While a stroke
+ * is being drawn (live) only predict runs: a half-drawn stroke can cost
+ * the number reader tens of ms (a long bar tried as many digits), so the
+ * number is read when the stroke ends. */
+async function readPad(live) {
   const img = pad.snapshot(SNAP);
+  if (live) return ui.pred.dataset.state === 'number' ? null : recognizer.predict(img);
   const num = await recognizer.readNumber(img);
   const oneShape = num.split === num.digits.length - 1;
   if (num.digits.length > 1 && !(oneShape && num.confidence < UNSURE))
@@ -292,7 +298,8 @@ const pad = new Pad($('pad'), {
     if (quietPad) return;
     leavePhoto();
     if (kind !== 'image' && kind !== 'undo') setSampleNote(null);
-    if (kind === 'draw') schedule();
+    midStroke = kind === 'draw';
+    if (midStroke) schedule();
     else {
       announceNext = true;
       schedule(true);
