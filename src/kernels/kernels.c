@@ -906,10 +906,49 @@ DG_INLINE void conv_fwd_tile(const int R, const int nv, const float *const *a,
 DG_INLINE void conv_fwd_c1_tile(const int nv, const float *p, int k, size_t ss,
                                 const float *b, int ldb, float *out, int ldo,
                                 int ncols, const float *bias, int relu) {
-  const float *a[MR];
+  dg_vf acc[MR][NV];
+  dg_tile_zero(MR, nv, NV, &acc[0][0]);
+  for (int ky = 0; ky < k; ky++) {
+    const float *pr = p + ky * ss;
+    DG_UNROLL4
+    for (int kx = 0; kx < k; kx++, b += ldb) {
+      dg_vf bv[NV];
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) bv[v] = dg_vload(b + v * DG_VW);
+      DG_UNROLL
+      for (int r = 0; r < MR; r++) {
+        dg_vf av = dg_vset1(pr[kx + r]);
+        DG_UNROLL
+        for (int v = 0; v < nv; v++) acc[r][v] = dg_vfma(av, bv[v], acc[r][v]);
+      }
+    }
+  }
+  dg_vf zero = dg_vzero();
   DG_UNROLL
-  for (int r = 0; r < MR; r++) a[r] = p + r;
-  conv_fwd_tile(MR, nv, a, k, k, ss, b, ldb, out, ldo, MR, ncols, bias, relu);
+  for (int r = 0; r < MR; r++) {
+    float *o = out + (size_t)r * ldo;
+    if (ncols == nv * DG_VW) {
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        dg_vf x = dg_vadd(acc[r][v], dg_vload(bias + v * DG_VW));
+        dg_vstore(o + v * DG_VW, relu ? dg_vmax(x, zero) : x);
+      }
+    } else { /* the same arithmetic on partial vectors */
+      DG_UNROLL
+      for (int v = 0; v < nv; v++) {
+        int cnt = ncols - v * DG_VW;
+        if (cnt <= 0) continue;
+        if (cnt > DG_VW) cnt = DG_VW;
+        dg_vf x = dg_vadd(acc[r][v], cnt == DG_VW ? dg_vload(bias + v * DG_VW)
+                                                  : dg_vload_n(bias + v * DG_VW, cnt));
+        x = relu ? dg_vmax(x, zero) : x;
+        if (cnt == DG_VW)
+          dg_vstore(o + v * DG_VW, x);
+        else
+          dg_vstore_n(o + v * DG_VW, x, cnt);
+      }
+    }
+  }
 }
 
 void dg_conv2d_direct(const dg_exec *ex, const float *in, int n, int h, int w, int c, const float *wt,
