@@ -222,6 +222,32 @@ static int conv_dims(const struct conv_shape *s, int *oh, int *ow) {
   return *oh > 0 && *ow > 0;
 }
 
+/* A shape's output size and its input, output and weight element counts. */
+typedef struct {
+  int oh, ow;
+  size_t nin, nout, nw;
+} conv_size;
+
+/* check(i, shape, its sizes) for every shape whose window fits. */
+static void each_conv_shape(void (*check)(size_t, const struct conv_shape *,
+                                          const conv_size *)) {
+  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
+    const struct conv_shape *s = &conv_shapes[i];
+    conv_size z;
+    if (!conv_dims(s, &z.oh, &z.ow)) continue;
+    z.nin = (size_t)s->n * s->h * s->w * s->c;
+    z.nout = (size_t)s->n * z.oh * z.ow * s->f;
+    z.nw = (size_t)s->k * s->k * s->c * s->f;
+    check(i, s, &z);
+  }
+}
+
+/* dg_conv2d's scratch for shape s (one float more, never empty). */
+static float *conv_work(const struct conv_shape *s) {
+  return malloc((dg_conv2d_work(s->n, s->h, s->w, s->c, s->f, s->k, s->pad) + 1) *
+                sizeof(float));
+}
+
 static float *abs_copy(const float *x, size_t n) {
   float *p = malloc((n ? n : 1) * sizeof(float));
   for (size_t i = 0; i < n; i++) p[i] = fabsf(x[i]);
@@ -250,94 +276,82 @@ static int conv_terms(const struct conv_shape *s, int terms) {
   return dg_wino_applies(&kx, s->c, s->f, s->k) ? 4 * (terms + 32) : terms;
 }
 
-static void test_conv2d(void) {
-  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
-    const struct conv_shape *s = &conv_shapes[i];
-    int oh, ow;
-    if (!conv_dims(s, &oh, &ow)) continue;
-    size_t nin = (size_t)s->n * s->h * s->w * s->c;
-    size_t nout = (size_t)s->n * oh * ow * s->f;
-    size_t nw = (size_t)s->k * s->k * s->c * s->f;
-    int kkc = s->k * s->k * s->c;
-    float *x = rnd_buf(nin), *wt = rnd_buf(nw), *bias = rnd_buf(s->f);
-    float *ax = abs_copy(x, nin), *aw = abs_copy(wt, nw),
-          *ab = abs_copy(bias, s->f);
-    float *work = malloc((dg_conv2d_work(s->n, s->h, s->w, s->c, s->f, s->k,
-                                         s->pad) + 1) * sizeof(float));
-    float *of = rnd_buf(nout), *orf = rnd_buf(nout), *sc = rnd_buf(nout);
-    for (int relu = 0; relu < 2; relu++) {
-      dg_conv2d(&kx, x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad, relu,
-                of, work);
-      dg_conv2d_ref(x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad,
-                    relu, orf);
-      dg_conv2d_ref(ax, s->n, s->h, s->w, s->c, aw, ab, s->f, s->k, s->pad, 0,
-                    sc);
-      CHECK_MSG(near_scaled(of, orf, sc, nout, conv_terms(s, kkc), "forward", (int)i),
-                "forward shape %zu relu %d", i, relu);
-    }
-    /* gradients */
-    float *dy = rnd_buf(nout), *ady = abs_copy(dy, nout);
-    float *dwf = rnd_buf(nw), *dwr = rnd_buf(nw), *dws = rnd_buf(nw);
-    float *dbf = rnd_buf(s->f), *dbr = rnd_buf(s->f), *dbs = rnd_buf(s->f);
-    dg_conv2d_grad_w(&kx, x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dwf,
-                     dbf, work);
-    dg_conv2d_grad_w_ref(x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
-                         dwr, dbr);
-    dg_conv2d_grad_w_ref(ax, ady, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
-                         dws, dbs);
-    int pix = s->n * oh * ow;
-    CHECK_MSG(near_scaled(dwf, dwr, dws, nw, conv_terms(s, pix), "dw", (int)i), "dw shape %zu",
-              i);
-    CHECK_MSG(near_scaled(dbf, dbr, dbs, s->f, pix, "db", (int)i),
-              "db shape %zu", i);
-    float *dxf = rnd_buf(nin), *dxr = rnd_buf(nin), *dxs = rnd_buf(nin);
-    for (size_t j = 0; j < nin; j++) dxf[j] = NAN; /* overwritten */
-    dg_conv2d_grad_in(&kx, dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dxf,
-                      work);
-    dg_conv2d_grad_in_ref(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
-                          dxr);
-    dg_conv2d_grad_in_ref(ady, aw, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
-                          dxs);
-    CHECK_MSG(near_scaled(dxf, dxr, dxs, nin, conv_terms(s, s->k * s->k * s->f), "din",
-                          (int)i),
-              "din shape %zu", i);
-    free(x); free(wt); free(bias); free(ax); free(aw); free(ab); free(work);
-    free(of); free(orf); free(sc); free(dy); free(ady); free(dwf); free(dwr);
-    free(dws); free(dbf); free(dbr); free(dbs); free(dxf); free(dxr);
-    free(dxs);
+static void check_conv2d(size_t i, const struct conv_shape *s,
+                         const conv_size *z) {
+  int kkc = s->k * s->k * s->c;
+  float *x = rnd_buf(z->nin), *wt = rnd_buf(z->nw), *bias = rnd_buf(s->f);
+  float *ax = abs_copy(x, z->nin), *aw = abs_copy(wt, z->nw),
+        *ab = abs_copy(bias, s->f);
+  float *work = conv_work(s);
+  float *of = rnd_buf(z->nout), *orf = rnd_buf(z->nout), *sc = rnd_buf(z->nout);
+  for (int relu = 0; relu < 2; relu++) {
+    dg_conv2d(&kx, x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad, relu,
+              of, work);
+    dg_conv2d_ref(x, s->n, s->h, s->w, s->c, wt, bias, s->f, s->k, s->pad,
+                  relu, orf);
+    dg_conv2d_ref(ax, s->n, s->h, s->w, s->c, aw, ab, s->f, s->k, s->pad, 0,
+                  sc);
+    CHECK_MSG(near_scaled(of, orf, sc, z->nout, conv_terms(s, kkc), "forward", (int)i),
+              "forward shape %zu relu %d", i, relu);
   }
+  /* gradients */
+  float *dy = rnd_buf(z->nout), *ady = abs_copy(dy, z->nout);
+  float *dwf = rnd_buf(z->nw), *dwr = rnd_buf(z->nw), *dws = rnd_buf(z->nw);
+  float *dbf = rnd_buf(s->f), *dbr = rnd_buf(s->f), *dbs = rnd_buf(s->f);
+  dg_conv2d_grad_w(&kx, x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dwf,
+                   dbf, work);
+  dg_conv2d_grad_w_ref(x, dy, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                       dwr, dbr);
+  dg_conv2d_grad_w_ref(ax, ady, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                       dws, dbs);
+  int pix = s->n * z->oh * z->ow;
+  CHECK_MSG(near_scaled(dwf, dwr, dws, z->nw, conv_terms(s, pix), "dw", (int)i), "dw shape %zu",
+            i);
+  CHECK_MSG(near_scaled(dbf, dbr, dbs, s->f, pix, "db", (int)i),
+            "db shape %zu", i);
+  float *dxf = rnd_buf(z->nin), *dxr = rnd_buf(z->nin), *dxs = rnd_buf(z->nin);
+  for (size_t j = 0; j < z->nin; j++) dxf[j] = NAN; /* overwritten */
+  dg_conv2d_grad_in(&kx, dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dxf,
+                    work);
+  dg_conv2d_grad_in_ref(dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                        dxr);
+  dg_conv2d_grad_in_ref(ady, aw, s->n, s->h, s->w, s->c, s->f, s->k, s->pad,
+                        dxs);
+  CHECK_MSG(near_scaled(dxf, dxr, dxs, z->nin, conv_terms(s, s->k * s->k * s->f), "din",
+                        (int)i),
+            "din shape %zu", i);
+  free(x); free(wt); free(bias); free(ax); free(aw); free(ab); free(work);
+  free(of); free(orf); free(sc); free(dy); free(ady); free(dwf); free(dwr);
+  free(dws); free(dbf); free(dbr); free(dbs); free(dxf); free(dxr);
+  free(dxs);
 }
+
+static void test_conv2d(void) { each_conv_shape(check_conv2d); }
 
 /* <grad_in(dy), x> == <dy, conv(x) - bias>: the input gradient is the
  * forward convolution's adjoint, which is what makes backward correct. */
-static void test_conv2d_adjoint(void) {
-  for (size_t i = 0; i < sizeof conv_shapes / sizeof *conv_shapes; i++) {
-    const struct conv_shape *s = &conv_shapes[i];
-    int oh, ow;
-    if (!conv_dims(s, &oh, &ow)) continue;
-    size_t nin = (size_t)s->n * s->h * s->w * s->c;
-    size_t nout = (size_t)s->n * oh * ow * s->f;
-    float *x = rnd_buf(nin), *dy = rnd_buf(nout);
-    float *wt = rnd_buf((size_t)s->k * s->k * s->c * s->f);
-    float *zero = calloc(s->f, sizeof(float));
-    float *y = malloc(nout * sizeof(float)), *dx = malloc(nin * sizeof(float));
-    float *work = malloc((dg_conv2d_work(s->n, s->h, s->w, s->c, s->f, s->k,
-                                         s->pad) + 1) * sizeof(float));
-    dg_conv2d(&kx, x, s->n, s->h, s->w, s->c, wt, zero, s->f, s->k, s->pad, 0, y,
-              work);
-    dg_conv2d_grad_in(&kx, dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dx,
-                      work);
-    double lhs = 0, rhs = 0, mag = 0;
-    for (size_t j = 0; j < nin; j++) lhs += (double)dx[j] * x[j];
-    for (size_t j = 0; j < nout; j++) {
-      rhs += (double)dy[j] * y[j];
-      mag += fabs((double)dy[j] * y[j]);
-    }
-    CHECK_MSG(fabs(lhs - rhs) <= 1e-5 * (mag + 1), "shape %zu: %.9g vs %.9g",
-              i, lhs, rhs);
-    free(x); free(dy); free(wt); free(zero); free(y); free(dx); free(work);
+static void check_conv2d_adjoint(size_t i, const struct conv_shape *s,
+                                 const conv_size *z) {
+  float *x = rnd_buf(z->nin), *dy = rnd_buf(z->nout), *wt = rnd_buf(z->nw);
+  float *zero = calloc(s->f, sizeof(float));
+  float *y = malloc(z->nout * sizeof(float)), *dx = malloc(z->nin * sizeof(float));
+  float *work = conv_work(s);
+  dg_conv2d(&kx, x, s->n, s->h, s->w, s->c, wt, zero, s->f, s->k, s->pad, 0, y,
+            work);
+  dg_conv2d_grad_in(&kx, dy, wt, s->n, s->h, s->w, s->c, s->f, s->k, s->pad, dx,
+                    work);
+  double lhs = 0, rhs = 0, mag = 0;
+  for (size_t j = 0; j < z->nin; j++) lhs += (double)dx[j] * x[j];
+  for (size_t j = 0; j < z->nout; j++) {
+    rhs += (double)dy[j] * y[j];
+    mag += fabs((double)dy[j] * y[j]);
   }
+  CHECK_MSG(fabs(lhs - rhs) <= 1e-5 * (mag + 1), "shape %zu: %.9g vs %.9g",
+            i, lhs, rhs);
+  free(x); free(dy); free(wt); free(zero); free(y); free(dx); free(work);
 }
+
+static void test_conv2d_adjoint(void) { each_conv_shape(check_conv2d_adjoint); }
 
 /* Both paths of the 3x3 convolutions, whichever is this target's default:
  * Winograd's (the WebAssembly default) and the direct one, each against
