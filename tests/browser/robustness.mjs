@@ -13,32 +13,16 @@
 //     storage is unavailable instead of failing silently.
 // node:test: `node --test-name-pattern=REGEX` runs some; exit status 1 on failure.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { ROOT, launch, openPage, drawMouse, reading, openSession, closeSession }
   from './lib/harness.mjs';
+import { badModels } from './lib/bad-models.mjs';
 
 const WASM = process.env.DIGITS_WASM || path.join(ROOT, 'web', 'build');
 const sel = (id) => `[data-testid="${id}"]`;
 
-/* A model file with a checksum, made by the WASM build itself (the shipped
- * models predate the checksum). */
-const { createTrainer } = await import(pathToFileURL(path.join(ROOT, 'web', 'lib', 'digits.js')).href);
-const trainer = await createTrainer({ arch: 'logreg', seed: 3, wasmBase: WASM });
-const good = trainer.saveModel({ note: 'robustness test' });
-trainer.free();
-const hdr = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
-const flipped = good.slice();
-flipped[8 + hdr + 1234] ^= 0x10;  /* one bit of one weight */
-const UPLOADS = [
-  ['flipped.safetensors', flipped, /model file is damaged: the CRC-32 of its architecture and weights is/],
-  ['truncated.safetensors', good.subarray(0, good.length >> 1), /data_offsets .* out of range/],
-  ['picture.safetensors', fs.readFileSync(path.join(ROOT, 'docs', 'examples', 'drawn-7.png')),
-   /model header length \d+ is absurd/],
-  ['empty.safetensors', new Uint8Array(0), /empty/],
-];
+const { good, uploads: UPLOADS } = await badModels(WASM);
 
 describe('browser robustness', () => {
   let srv = null, b = null, big = null, noidb = null, page = null;

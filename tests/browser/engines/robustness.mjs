@@ -16,32 +16,16 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { after, before, describe, test } from 'node:test';
-import { ROOT } from '../lib/harness.mjs';
-import { requireEngine, openSession, closeSession, openPage, draw, reading, click,
-         clearPad, waitFor, label } from '../lib/page-kit.mjs';
+import { before, describe, test } from 'node:test';
+import { badModels } from '../lib/bad-models.mjs';
+import { requireEngine, useSession, openPage, draw, reading, click, clearPad, waitFor }
+  from '../lib/page-kit.mjs';
 
 const ENGINE = requireEngine();
-const WASM = process.env.DIGITS_WASM || path.join(ROOT, 'web', 'build');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'digits-robust-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/* A model file with a checksum, made by the WASM build in Node. */
-const { createTrainer } = await import(pathToFileURL(path.join(ROOT, 'web', 'lib', 'digits.js')).href);
-const trainer = await createTrainer({ arch: 'logreg', seed: 3, wasmBase: WASM });
-const good = trainer.saveModel({ note: 'robustness test' });
-trainer.free();
-const hdr = Number(new DataView(good.buffer, good.byteOffset).getBigUint64(0, true));
-const flipped = good.slice();
-flipped[8 + hdr + 1234] ^= 0x10;  /* one bit of one weight */
-const UPLOADS = [
-  ['flipped.safetensors', flipped, /model file is damaged: the CRC-32 of its architecture and weights is/],
-  ['truncated.safetensors', good.subarray(0, good.length >> 1), /data_offsets .* out of range/],
-  ['picture.safetensors', fs.readFileSync(path.join(ROOT, 'docs', 'examples', 'drawn-7.png')),
-   /model header length \d+ is absurd/],
-  ['empty.safetensors', new Uint8Array(0), /empty/],
-];
+const { good, uploads: UPLOADS } = await badModels();
 const file = (name, bytes) => {
   const p = path.join(tmp, name);
   fs.writeFileSync(p, bytes);
@@ -50,14 +34,9 @@ const file = (name, bytes) => {
 const noteOf = (d) => d.evaluate(() => document.querySelector('[data-testid="train-note"]').textContent);
 
 describe(`robustness in ${ENGINE}`, () => {
-  let s = null, d = null;
-  before(async () => {
-    s = await openSession(ENGINE, { width: 1280, height: 800 });
-    d = s.d;
-    await openPage(d, s.srv.url);
-    console.log(`     ${label(d)}`);
-  });
-  after(() => closeSession(s));
+  const ctx = useSession(ENGINE, { width: 1280, height: 800 });
+  let d = null;
+  before(() => { d = ctx.d; });
 
   test('an empty drawing gives no guess; blank canvases are empty', async () => {
     await clearPad(d);
@@ -151,7 +130,7 @@ describe(`robustness in ${ENGINE}`, () => {
   });
 
   test('IndexedDB unavailable: the pad works, storage says it is unavailable', async () => {
-    await openPage(d, `${s.srv.url}?without=indexedDB`);
+    await openPage(d, `${ctx.s.srv.url}?without=indexedDB`);
     const gone = await d.evaluate(() => [typeof indexedDB, window.__digits.gone.join(',')]);
     assert(gone[0] === 'undefined' && /indexedDB/.test(gone[1]), `indexedDB still there: ${gone}`);
     await draw(d, 7);

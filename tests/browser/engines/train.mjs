@@ -5,22 +5,17 @@
 // IndexedDB and after a reload it is listed and reads a drawn 7. One
 // browser for the file; exit 77 without the engine.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { requireEngine, openSession, closeSession, openPage, draw, reading, click, clearPad,
+import { before, describe, test } from 'node:test';
+import { requireEngine, useSession, openPage, draw, reading, click, clearPad,
          waitFor, label } from '../lib/page-kit.mjs';
 
 const ENGINE = requireEngine();
 const ds = (id, key) => (a) => document.querySelector(`[data-testid="${a[0]}"]`)?.dataset[a[1]] ?? null;
 
 describe(`training in ${ENGINE}`, () => {
-  let s = null, d = null;
-  before(async () => {
-    s = await openSession(ENGINE, { width: 1280, height: 800 });
-    d = s.d;
-    await openPage(d, s.srv.url);
-    console.log(`     ${label(d)}`);
-  });
-  after(() => closeSession(s));
+  const ctx = useSession(ENGINE, { width: 1280, height: 800 });
+  let d = null;
+  before(() => { d = ctx.d; });
 
   test('the panel loads the subset', async () => {
     await waitFor(d, () => document.querySelector('[data-testid="train-panel"]') !== null, null,
@@ -72,7 +67,7 @@ describe(`training in ${ENGINE}`, () => {
     await click(d, 'model-save');
     await waitFor(d, () => document.querySelector('[data-testid="train-panel"]').dataset.saved === '1',
                   null, { timeout: 15000, what: 'the save' });
-    await openPage(d, s.srv.url);
+    await openPage(d, ctx.s.srv.url);
     await waitFor(d, () => document.querySelector('[data-testid="train-panel"]')?.dataset.storeChecked === '1',
                   null, { what: 'the saved-model check' });
     const i = await d.evaluate(() => [...document.querySelectorAll('[data-testid="model"] option')]
