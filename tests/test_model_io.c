@@ -606,6 +606,20 @@ static void test_files(void) {
   dg_blobs_free(NULL, 0);
 }
 
+/* A header of our own: the metadata of net, then put_entry's entries, then
+ * "}". */
+static size_t put_meta(char *h, size_t cap, const dg_net *net) {
+  return (size_t)snprintf(h, cap,
+                          "{\"__metadata__\":{\"format\":\"digits\",\"format_version\":"
+                          "\"1\",\"arch\":\"%s\"}", dg_net_arch(net));
+}
+static size_t put_entry(char *h, size_t hl, size_t cap, const char *name, const char *dtype,
+                        const char *shape, size_t begin, size_t end) {
+  return hl + (size_t)snprintf(h + hl, cap - hl,
+                               ",\"%s\":{\"dtype\":\"%s\",\"shape\":%s,\"data_offsets\":"
+                               "[%zu,%zu]}", name, dtype, shape, begin, end);
+}
+
 /* F16 files (as other tools may export) load with exact conversion. */
 static void test_f16(void) {
   dg_net *net = make_net(SPEC, 1);
@@ -620,16 +634,12 @@ static void test_f16(void) {
   const int nt_ = (int)(sizeof tab / sizeof tab[0]);
   size_t cap = 1 << 16, hl = 0, total = 0;
   char *h = malloc(cap);
-  hl += (size_t)snprintf(h + hl, cap - hl,
-                         "{\"__metadata__\":{\"format\":\"digits\",\"format_version\":"
-                         "\"1\",\"arch\":\"%s\"}", dg_net_arch(net));
+  hl = put_meta(h, cap, net);
   for (int i = 0; i < dg_net_tensor_count(net); i++) {
     const dg_tensor *t = dg_net_tensor(net, i);
     char s[64];
     shape_text(s, sizeof s, t, 0);
-    hl += (size_t)snprintf(h + hl, cap - hl,
-                           ",\"%s\":{\"dtype\":\"F16\",\"shape\":%s,\"data_offsets\":[%zu,%zu]}",
-                           t->name, s, total, total + t->size * 2);
+    hl = put_entry(h, hl, cap, t->name, "F16", s, total, total + t->size * 2);
     total += t->size * 2;
   }
   hl += (size_t)snprintf(h + hl, cap - hl, "}");
@@ -658,6 +668,85 @@ static void test_f16(void) {
   CHECK_FAIL(load_copy(f, len, NULL), DG_ERR_FORMAT, "element 1 is infinite");
   f[8 + hl + 2] = 0x01;
   CHECK_FAIL(load_copy(f, len, NULL), DG_ERR_FORMAT, "element 1 is NaN");
+  free(f);
+  free(data);
+  free(h);
+  dg_net_free(net);
+}
+
+/* I8 weights (models/compact.mjs --int8): each value q x its channel's
+ * scale (the last axis), exactly; every other tensor F32. Then the ways
+ * such a file can be wrong. */
+static void test_i8(void) {
+  dg_net *net = make_net(SPEC, 1);
+  if (!net) return;
+  size_t cap = 1 << 16, hl = 0, total = 0;
+  char *h = malloc(cap);
+  uint8_t *data = malloc(1 << 20);
+  hl = put_meta(h, cap, net);
+  for (int i = 0; i < dg_net_tensor_count(net); i++) {
+    const dg_tensor *t = dg_net_tensor(net, i);
+    char s[64];
+    shape_text(s, sizeof s, t, 0);
+    size_t c = (size_t)t->shape[t->ndim - 1], n = t->ndim >= 2 ? t->size : t->size * 4;
+    hl = put_entry(h, hl, cap, t->name, t->ndim >= 2 ? "I8" : "F32", s, total, total + n);
+    if (t->ndim < 2) {
+      memcpy(data + total, t->data, n);
+      total += n;
+      continue;
+    }
+    for (size_t k = 0; k < t->size; k++) data[total + k] = (uint8_t)(int8_t)((int)(k * 7 % 255) - 127);
+    total += n;
+    char sn[96], ss[32];
+    snprintf(sn, sizeof sn, "%s.scale", t->name);
+    snprintf(ss, sizeof ss, "[%zu]", c);
+    hl = put_entry(h, hl, cap, sn, "F32", ss, total, total + 4 * c);
+    for (size_t k = 0; k < c; k++) {
+      float v = ldexpf(1.0f, -(int)(k % 5)) * (float)(i + 1);
+      memcpy(data + total + 4 * k, &v, 4);
+    }
+    total += 4 * c;
+  }
+  hl += (size_t)snprintf(h + hl, cap - hl, "}");
+  size_t len;
+  uint8_t *f = assemble(h, hl, data, total, &len);
+  dg_net *back = NULL;
+  CHECK_OK(load_copy(f, len, &back));
+  int exact = back != NULL, quantized = 0;
+  for (int i = 0; exact && i < dg_net_tensor_count(back); i++) {
+    const dg_tensor *t = dg_net_tensor(back, i), *o = dg_net_tensor(net, i);
+    size_t c = (size_t)t->shape[t->ndim - 1];
+    quantized += t->ndim >= 2;
+    for (size_t k = 0; k < t->size; k++) {
+      float want = t->ndim < 2 ? o->data[k]
+                   : (float)((int)(k * 7 % 255) - 127) * ldexpf(1.0f, -(int)(k % c % 5)) * (float)(i + 1);
+      if (memcmp(&t->data[k], &want, 4)) exact = 0;
+    }
+  }
+  CHECK(exact && quantized == 2);
+  dg_net_free(back);
+
+  /* the scales missing (renamed into an extra blob), of the wrong size or
+   * dtype, NaN; I8 for a 1-D tensor */
+  const dg_tensor *w = dg_net_tensor(net, 0);
+  char from[160], to[160], msg[200];
+  snprintf(from, sizeof from, "\"%s.scale\"", w->name);
+  snprintf(to, sizeof to, "\"__%s.scale\"", w->name);
+  snprintf(msg, sizeof msg, "tensor \"%s\": I8 without its scales \"%s.scale\"", w->name, w->name);
+  CHECK_MUTANT(f, len, from, to, DG_ERR_FORMAT, msg);
+  snprintf(from, sizeof from, "\"%s.scale\":{\"dtype\":\"F32\"", w->name);
+  snprintf(to, sizeof to, "\"%s.scale\":{\"dtype\":\"I8\"", w->name);
+  CHECK_MUTANT(f, len, from, to, DG_ERR_FORMAT, "expected F32 or F16");
+  snprintf(from, sizeof from, "\"%s.scale\":{\"dtype\":\"F32\",\"shape\":[", w->name);
+  snprintf(to, sizeof to, "\"%s.scale\":{\"dtype\":\"F32\",\"shape\":[1,", w->name);
+  CHECK_MUTANT(f, len, from, to, DG_ERR_FORMAT, "(one per channel of the last axis)");
+  snprintf(from, sizeof from, "\"%s\":{\"dtype\":\"F32\"", dg_net_tensor(net, 1)->name);
+  snprintf(to, sizeof to, "\"%s\":{\"dtype\":\"I8\"", dg_net_tensor(net, 1)->name);
+  CHECK_MUTANT(f, len, from, to, DG_ERR_FORMAT, "I8 is for weights of 2 or more dimensions");
+  size_t at = 8 + hl + w->size;        /* the first scale */
+  f[at + 3] = 0x7f, f[at + 2] = 0xc0;  /* a NaN */
+  snprintf(msg, sizeof msg, "tensor \"%s.scale\": element 0 is NaN", w->name);
+  CHECK_FAIL(load_copy(f, len, NULL), DG_ERR_FORMAT, msg);
   free(f);
   free(data);
   free(h);
@@ -744,6 +833,7 @@ int main(int argc, char **argv) {
   RUN(test_bad_tensors);
   RUN(test_files);
   RUN(test_f16);
+  RUN(test_i8);
   RUN(test_v1_tiny);
   return dg_test_finish();
 }

@@ -27,7 +27,7 @@ import numpy as np
 FORMAT = "digits"
 VERSION = 1            # the newest format_version this reader knows
 BN_EPS_DEFAULT = 1e-3  # files without "bn_eps" (all older ones)
-DTYPES = {"F32": "<f4", "F16": "<f2"}
+DTYPES = {"F32": "<f4", "F16": "<f2", "I8": "<i1"}
 
 
 class FormatError(ValueError):
@@ -57,6 +57,13 @@ def read_safetensors(path):
         begin, end = e["data_offsets"]
         a = np.frombuffer(data[begin:end], dtype=DTYPES[e["dtype"]])
         tensors[name] = a.astype(np.float32).reshape(e["shape"])
+    # I8 weights: times their per-channel (last axis) scales "NAME.scale"
+    for name, e in header.items():
+        if e["dtype"] == "I8":
+            scale = tensors.pop(name + ".scale", None)
+            if scale is None or scale.shape != (e["shape"][-1],):
+                raise FormatError(f"{path}: tensor {name}: I8 without its scales")
+            tensors[name] = tensors[name] * scale
     return meta, tensors
 
 

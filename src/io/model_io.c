@@ -20,8 +20,11 @@
  * with jsmn and validates everything before it hands out a net: structure,
  * format and version, architecture, dtypes, shapes against the architecture,
  * offsets (in range, sized right, no overlap, no gap, no trailing bytes) and
- * finiteness of every value. F32 is written; F32 and F16 are read (F16 so
- * that half-size models exported by other tools load too).
+ * finiteness of every value. F32 is written; F32, F16 and I8 are read (F16
+ * so that half-size models exported by other tools load too). An I8 tensor
+ * (2+ dims, quantized per output channel: the last axis) comes with an F32
+ * or F16 tensor "NAME.scale" of one value per channel, value = q x scale
+ * (docs/model-format.md; models/compact.mjs writes them).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,15 +336,17 @@ int dg_model_save(const dg_net *net, const char *path, const dg_blob *extra,
 
 /* ---- reading: JSON tokens -------------------------------------------------- */
 
-typedef struct {
+typedef struct mio_entry {
   char *name;
   char *dtype;
   int ndim;
   uint64_t shape[MIO_MAX_DIMS];
   uint64_t begin, end, nelem;
-  int elsize;            /* 4 (F32) or 2 (F16), after the dtype check */
+  int elsize;            /* 4 (F32), 2 (F16) or 1 (I8), after the dtype check */
   int order;             /* position in the file */
   const dg_tensor *t;    /* the net tensor it fills, or NULL for a blob */
+  struct mio_entry *scale; /* an I8 tensor's scales ("NAME.scale") */
+  int is_scale;          /* this is another entry's scales */
 } mio_entry;
 
 typedef struct {
@@ -705,8 +710,25 @@ static float half_to_float(uint16_t h) {
   return f;
 }
 
-/* Decode one tensor's bytes into dst (NULL: check only), refusing NaN/inf. */
-static int decode(const mio_entry *e, const uint8_t *p, float *dst) {
+static int decode(const mio_entry *e, const uint8_t *data, float *dst);
+
+/* An I8 tensor: each value times its channel's scale (the last axis). */
+static int decode_i8(const mio_entry *e, const uint8_t *data, float *dst) {
+  const mio_entry *se = e->scale;
+  float *sc = malloc(se->nelem ? (size_t)se->nelem * sizeof *sc : 1);
+  if (!sc) return dg_error(DG_ERR_NOMEM, "model load: out of memory");
+  int st = decode(se, data, sc);
+  for (uint64_t i = 0; st == DG_OK && dst && i < e->nelem; i++)
+    dst[i] = (float)(int8_t)data[e->begin + i] * sc[i % se->nelem];
+  free(sc);
+  return st;
+}
+
+/* Decode one tensor's bytes (at data + its begin) into dst (NULL: check
+ * only), refusing NaN/inf. */
+static int decode(const mio_entry *e, const uint8_t *data, float *dst) {
+  if (e->elsize == 1) return decode_i8(e, data, dst);
+  const uint8_t *p = data + e->begin;
   for (uint64_t i = 0; i < e->nelem; i++) {
     int bad = 0, nan = 0;
     float f;
@@ -883,6 +905,45 @@ static int parse_entries(mio_load *L, int meta) {
                       "tensor");
 }
 
+/* The I8 entry whose scales e is ("NAME.scale" beside an I8 "NAME"), or
+ * NULL. */
+static mio_entry *is_scale_of(const mio_load *L, const mio_entry *e) {
+  size_t n = strlen(e->name);
+  if (n <= 6 || strcmp(e->name + n - 6, ".scale")) return NULL;
+  for (int k = 0; k < L->ne; k++) {
+    mio_entry *o = &L->e[k];
+    if (o != e && o->name && strlen(o->name) == n - 6 && !strncmp(o->name, e->name, n - 6) &&
+        !strcmp(o->dtype, "I8"))
+      return o;
+  }
+  return NULL;
+}
+
+/* An I8 entry: a tensor of the net with 2+ dimensions, and its scales, one
+ * F32 or F16 value per channel of the last axis. */
+static int pair_scale(const mio_load *L, mio_entry *e) {
+  char s1[160];
+  if (e->elsize != 1) return DG_OK;
+  if (!e->t || e->ndim < 2)
+    return dg_error(DG_ERR_FORMAT,
+                    "tensor \"%.80s\": I8 is for weights of 2 or more dimensions, quantized "
+                    "per output channel", e->name);
+  for (int k = 0; k < L->ne && !e->scale; k++)
+    if (L->e[k].is_scale && is_scale_of(L, &L->e[k]) == e) e->scale = &L->e[k];
+  mio_entry *se = e->scale;
+  if (!se)
+    return dg_error(DG_ERR_FORMAT, "tensor \"%.80s\": I8 without its scales \"%.80s.scale\"",
+                    e->name, e->name);
+  if (se->elsize == 1 || se->ndim != 1 || se->shape[0] != e->shape[e->ndim - 1]) {
+    shape_str(s1, sizeof s1, se->shape, se->ndim);
+    return dg_error(DG_ERR_FORMAT,
+                    "tensor \"%.80s\": %s %s, expected F32 or F16 [%llu] (one per channel "
+                    "of the last axis)", se->name, se->dtype, s1,
+                    (unsigned long long)e->shape[e->ndim - 1]);
+  }
+  return DG_OK;
+}
+
 /* One entry against the architecture: a dtype we read, a shape whose size
  * fits, and either a tensor of the net with exactly its shape or a 1-D
  * extra blob ("__..."; counted in *nblobs). */
@@ -892,9 +953,11 @@ static int check_entry(const mio_load *L, mio_entry *e, int *nblobs) {
     e->elsize = 4;
   } else if (!strcmp(e->dtype, "F16")) {
     e->elsize = 2;
+  } else if (!strcmp(e->dtype, "I8")) {
+    e->elsize = 1;
   } else {
     return dg_error(DG_ERR_FORMAT,
-                    "tensor \"%.80s\": dtype \"%.20s\" is not supported (F32 or F16)",
+                    "tensor \"%.80s\": dtype \"%.20s\" is not supported (F32, F16 or I8)",
                     e->name, e->dtype);
   }
   e->nelem = 1;
@@ -906,6 +969,7 @@ static int check_entry(const mio_load *L, mio_entry *e, int *nblobs) {
     e->nelem *= e->shape[d];
   }
   e->t = dg_net_tensor_find(L->net, e->name);
+  if (!e->t && (e->is_scale = is_scale_of(L, e) != NULL)) return DG_OK;
   if (e->t) {
     uint64_t want[MIO_MAX_DIMS];
     int same = e->t->ndim == e->ndim;
@@ -937,12 +1001,15 @@ static int check_entry(const mio_load *L, mio_entry *e, int *nblobs) {
   return DG_OK;
 }
 
-/* Every entry checked in file order, then every tensor of the net found. */
+/* Every entry checked in file order, each I8 tensor paired with its
+ * scales, then every tensor of the net found. */
 static int check_entries(mio_load *L, int *nblobs) {
   int st;
   *nblobs = 0;
   for (int k = 0; k < L->ne; k++)
     if ((st = check_entry(L, &L->e[k], nblobs)) != DG_OK) return st;
+  for (int k = 0; k < L->ne; k++)
+    if ((st = pair_scale(L, &L->e[k])) != DG_OK) return st;
   int nt = dg_net_tensor_count(L->net);
   for (int i = 0; i < nt; i++) {
     const dg_tensor *t = dg_net_tensor(L->net, i);
@@ -1021,12 +1088,13 @@ static int read_values(mio_load *L, int want_extra, int nblobs) {
   for (int k = 0; k < L->ne; k++) {
     mio_entry *e = &L->e[k];
     float *dst = NULL;
+    if (e->is_scale) continue; /* read with its tensor */
     if (e->t) {
       dst = e->t->data;
     } else if (L->blobs) {
       float *v = malloc(e->nelem ? (size_t)e->nelem * 4 : 1);
       if (!v) return dg_error(DG_ERR_NOMEM, "model load: out of memory");
-      if ((st = decode(e, L->data + e->begin, v)) != DG_OK) {
+      if ((st = decode(e, L->data, v)) != DG_OK) {
         free(v);
         return st;
       }
@@ -1037,7 +1105,7 @@ static int read_values(mio_load *L, int want_extra, int nblobs) {
       bl->size = (size_t)e->nelem;
       continue;
     }
-    if ((st = decode(e, L->data + e->begin, dst)) != DG_OK) return st;
+    if ((st = decode(e, L->data, dst)) != DG_OK) return st;
   }
   return DG_OK;
 }

@@ -1,7 +1,8 @@
-/* f16.mjs: models/f16.mjs, which ships mlp-dropout as F16: its rounding
- * (to nearest, ties to even, subnormals, the largest finite value), its
- * refusal of values F16 cannot hold, and a model it writes that the native
- * loader reads with the same predictions as the F32 original. */
+/* compact.mjs: models/compact.mjs, which ships mlp-dropout as F16 and the
+ * default model with I8 weights: its F16 rounding (to nearest, ties to
+ * even, subnormals, the largest finite value), its refusal of values F16
+ * cannot hold, its per-channel I8 quantization, and models it writes that
+ * the native loader reads with the same predictions as the F32 original. */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +11,8 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ROOT, env, scratch } from './lib/harness.mjs';
 
-const tool = join(ROOT, 'models/f16.mjs');
-const { toHalf } = await import(pathToFileURL(tool).href);
+const tool = join(ROOT, 'models/compact.mjs');
+const { toHalf, quantize } = await import(pathToFileURL(tool).href);
 
 test('rounding to F16', () => {
   for (const [x, h, what] of [
@@ -35,7 +36,7 @@ test('a small model through it: half the bytes, the same digits', () => {
   const tmp = scratch('f16');
   const src = join(env.models, 'logreg.safetensors'), out = join(tmp, 'logreg16.safetensors');
   const r = spawnSync(process.execPath, [tool, src, out], { encoding: 'utf8' });
-  assert.ok(r.status === 0, `f16.mjs converts logreg: ${r.stderr}`);
+  assert.ok(r.status === 0, `compact.mjs converts logreg: ${r.stderr}`);
   const a = readFileSync(src).length, b = readFileSync(out).length;
   assert.ok(b < a * 0.55, `to about half the size: ${a} -> ${b} bytes`);
   const info = spawnSync(env.digits, ['info', out], { encoding: 'utf8' });
@@ -50,6 +51,34 @@ test('a small model through it: half the bytes, the same digits', () => {
   const bad = join(tmp, 'bad.safetensors');
   writeFileSync(bad, Buffer.from('not a model at all'));
   const e = spawnSync(process.execPath, [tool, bad, join(tmp, 'never.safetensors')], { encoding: 'utf8' });
-  assert.ok(e.status === 1 && /^f16: .*bad\.safetensors: /.test(e.stderr),
+  assert.ok(e.status === 1 && /^compact: .*bad\.safetensors: /.test(e.stderr),
             `a broken file: exit 1 with a message: ${e.stderr}`);
+});
+
+test('I8 per output channel: the last axis, symmetric, an all-zero channel kept', () => {
+  /* shape [2, 3]: channels are the columns */
+  const [q, scale] = quantize([1, -0.5, 0, -2, 0.25, 0], 3);
+  const s = new Float32Array(scale.buffer, scale.byteOffset, 3);
+  assert.deepEqual(Array.from(s), [Math.fround(2 / 127), Math.fround(0.5 / 127), 1]);
+  assert.deepEqual(Array.from(new Int8Array(q.buffer, q.byteOffset, 6)), [64, -127, 0, -127, 64, 0]);
+});
+
+test('a CNN through --int8: a quarter of the bytes, the same digits, the native loader reads it', () => {
+  const tmp = scratch('i8');
+  const src = join(env.models, 'lenet5.safetensors'), out = join(tmp, 'lenet5-i8.safetensors');
+  const r = spawnSync(process.execPath, [tool, '--int8', src, out], { encoding: 'utf8' });
+  assert.ok(r.status === 0, `compact.mjs --int8 converts lenet5: ${r.stderr}`);
+  const a = readFileSync(src).length, b = readFileSync(out).length;
+  assert.ok(b < a * 0.3, `to about a quarter of the size: ${a} -> ${b} bytes`);
+  const head = JSON.parse(readFileSync(out).subarray(8, 8 + Number(readFileSync(out).readBigUInt64LE(0))));
+  const i8 = Object.keys(head).filter((k) => head[k].dtype === 'I8');
+  assert.ok(i8.length >= 4 && i8.every((k) => head[`${k}.scale`]?.dtype === 'F32'),
+            `every weight I8 with its scales: ${i8.join(', ')}`);
+  const info = spawnSync(env.digits, ['info', out], { encoding: 'utf8' });
+  assert.ok(info.status === 0 && /storage: I8/.test(info.stdout), `digits info reads it: ${info.stderr}`);
+  const pred = (m) => spawnSync(env.digits, ['predict', '--model', m, ...['drawn-0.png', 'drawn-7.png']
+    .map((f) => join(ROOT, 'docs/examples', f))], { encoding: 'utf8' }).stdout.split('\n')
+    .map((l) => l.split('\t')[1]).join(',');
+  assert.ok(pred(src) === pred(out) && pred(out).length > 2,
+            `the same predictions as F32: ${pred(src)} vs ${pred(out)}`);
 });
