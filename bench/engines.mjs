@@ -69,6 +69,10 @@ async function padRows(d, srv, target) {
 /* The page ready, at the top, with the training panel closed. */
 async function freshPage(d, srv) {
   await openPage(d, srv.url('/web/index.html?sw=0'));
+  /* as a person finds it: the page idle after loading, its warm-up of the
+   * recogniser done (app.js warmUp) */
+  await waitFor(d, () => document.documentElement.dataset.warm === '1', null,
+                { what: 'html[data-warm="1"]' });
   await d.evaluate(() => scrollTo(0, 0));
 }
 

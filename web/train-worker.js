@@ -3,7 +3,8 @@
  * batch. Messages in (from train.js):
  *   {type:'init', simd, warm}                which build to use ('relaxed'/true/false/'auto'),
  *                                            networks to warm up (arch specs)
- *   {type:'file', buf}                       the subset file (subset.js): checked, decompressed here
+ *   {type:'file', buf}                       the subset file (subset.js; an ArrayBuffer or a
+ *                                            Blob): checked, decompressed here
  *   {type:'start', arch, epochs, batch, lr, seed}
  *   {type:'pause'} {type:'resume'} {type:'stop'}
  *   {type:'finetune', model, examples:[{label, pixels}], epochs, lr, seed}
@@ -321,6 +322,14 @@ async function run(fn, msg) {
   }
 }
 
+/* The subset file (an ArrayBuffer, or a Blob from the page's cache). */
+async function loadFile(buf) {
+  const s = await decodeSubset(new Uint8Array(buf instanceof Blob ? await buf.arrayBuffer() : buf));
+  data = { ...s, trainX: toFloats(s.trainImages), testX: toFloats(s.testImages) };
+  const nval = validationCount(s.ntrain);
+  post({ type: 'ready', ntrain: s.ntrain - nval, nval, ntest: s.ntest });
+}
+
 self.onmessage = ({ data: msg }) => {
   switch (msg.type) {
     case 'init':
@@ -328,11 +337,7 @@ self.onmessage = ({ data: msg }) => {
       if (msg.warm?.length) warmUp(msg.warm);
       break;
     case 'file':
-      decodeSubset(new Uint8Array(msg.buf)).then((s) => {
-        data = { ...s, trainX: toFloats(s.trainImages), testX: toFloats(s.testImages) };
-        const nval = validationCount(s.ntrain);
-        post({ type: 'ready', ntrain: s.ntrain - nval, nval, ntest: s.ntest });
-      }).catch((e) => post({ type: 'data-error', message: e.message }));
+      loadFile(msg.buf).catch((e) => post({ type: 'data-error', message: e.message }));
       break;
     case 'start':
       run(train, msg);

@@ -338,7 +338,9 @@ class TrainPanel {
   async subset() {
     const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
     const hit = await cache?.match(SUBSET_URL).catch(() => null);
-    if (hit) return { buf: new Uint8Array(await hit.arrayBuffer()), cached: true };
+    /* a Blob: the worker reads its bytes (reading them here held the main
+     * thread) */
+    if (hit) return { buf: await hit.blob(), cached: true };
     const buf = await this.fetchSubset();
     await cache?.put(SUBSET_URL, new Response(buf, {
       headers: { 'content-type': 'application/octet-stream' } })).catch(() => {});
@@ -368,7 +370,8 @@ class TrainPanel {
     try {
       const { buf, cached } = await this.subset();
       this.fromCache = cached;
-      worker.postMessage({ type: 'file', buf: buf.buffer }, [buf.buffer]);
+      if (buf instanceof Blob) worker.postMessage({ type: 'file', buf });
+      else worker.postMessage({ type: 'file', buf: buf.buffer }, [buf.buffer]);
     } catch (e) {
       this.dataFailed(e.message);
     }
