@@ -203,12 +203,12 @@ function showBoxes(num) {
   }));
 }
 
-/* The 28x28 input in the pad's colours (ink = 1). */
+/* The 28x28 input in the pad's colours (ink = 1), as the pad keeps them:
+ * reading them from the style here made every reading recompute the
+ * page's style, just changed by the reading shown. */
 function drawInput(input) {
   const ctx = ui.input.getContext('2d');
-  const cs = getComputedStyle(document.body);
-  const bg = parseColor(cs.getPropertyValue('--pad-bg'));
-  const ink = parseColor(cs.getPropertyValue('--ink'));
+  const bg = parseColor(pad.colors.bg), ink = parseColor(pad.colors.ink);
   const img = ctx.createImageData(28, 28);
   for (let i = 0; i < 784; i++) {
     const v = input ? Math.max(0, Math.min(1, input[i])) : 0;

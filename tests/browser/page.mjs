@@ -69,6 +69,34 @@ describe('browser page', () => {
       assert(r.state === 'sure' && r.text === String(r.digit), `sure shown as ${JSON.stringify(r)}`);
   });
 
+  test('the pad\'s snapshot, read round the ink only, equals the whole canvas read', async () => {
+    /* a Pad of its own on a 2:1 canvas: strokes in the middle, at each
+     * edge and corner, past the edge, a dot, an MNIST digit, a full pad */
+    const bad = await page.evaluate(async () => {
+      const { Pad } = await import('./draw.js');
+      const c = document.createElement('canvas');
+      c.style.cssText = 'width:600px;height:300px;position:fixed;left:0;top:0';
+      document.body.append(c);
+      const pad = new Pad(c);
+      const line = (x0, y0, x1, y1) => ({ kind: 'stroke', pts: [x0, y0, (x0 + x1) / 2, (y0 + y1) / 2, x1, y1] });
+      const digit = { kind: 'digit', size: 28, bytes: Uint8Array.from({ length: 784 }, (_, i) => (i * 37) % 256) };
+      const cases = [[line(-0.1, -0.3, 0.1, 0.3)], [line(-1, -0.5, -0.9, 0.5)], [line(0.9, -0.5, 1, 0.5)],
+        [line(-1.2, -0.6, -0.8, -0.4)], [line(0.8, 0.4, 1.3, 0.7)], [line(-0.2, 0, -0.2, 0)],
+        [line(-1, 0.45, 1, 0.5)], [digit], [line(-1, -0.5, 1, 0.5), line(-1, 0.5, 1, -0.5)]];
+      const out = [];
+      for (const items of cases) {
+        pad.items = items;
+        const img = pad.snapshot(280);
+        const full = pad.snapCtx.getImageData(0, 0, img.width, img.height).data;
+        const diff = img.data.findIndex((v, i) => v !== full[i]);
+        if (diff >= 0) out.push(`${JSON.stringify(items).slice(0, 80)}: byte ${diff}`);
+      }
+      c.remove();
+      return out;
+    });
+    assert.deepEqual(bad, []);
+  });
+
   test('undo removes the last stroke, clear empties the pad', async () => {
     await page.click('[data-testid="clear"]');
     await drawMouse(page, 4);             /* two strokes */
