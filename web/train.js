@@ -598,8 +598,15 @@ export function mountTrainPanel(host, app) {
 
 /* ---- drawing helpers (canvas 2D, no dependencies) ---- */
 
+/* A colour of the page's style, read once per colour scheme: reading the
+ * computed style after the panel changed made the browser recompute the
+ * page's style on every drawing (a chart, each digit of the grid). */
+const cssCache = new Map();
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => cssCache.clear());
 function css(name, fallback) {
-  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+  if (!cssCache.has(name))
+    cssCache.set(name, getComputedStyle(document.body).getPropertyValue(name).trim() || fallback);
+  return cssCache.get(name);
 }
 
 /* A loss curve and accuracy curves on one canvas: loss on a left axis

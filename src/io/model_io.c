@@ -876,7 +876,7 @@ static int build_net(mio_load *L) {
                     "model architecture \"%.100s\" has %llu weights, more than "
                     "the file's %zu bytes of tensor data can hold",
                     arch, (unsigned long long)need, L->dlen);
-  int st = dg_net_new(&L->net, arch, 0);
+  int st = dg_net_create(&L->net, arch, 0, 0);
   if (st != DG_OK) {
     L->net = NULL;
     char ctx[160];

@@ -112,6 +112,10 @@ static void init_weights(dg_net *net, uint64_t seed) {
 }
 
 int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
+  return dg_net_create(out, arch, seed, 1);
+}
+
+int dg_net_create(dg_net **out, const char *arch, uint64_t seed, int init) {
   if (!out || !arch) return dg_error(DG_ERR_ARG, "net: null argument");
   const char *spec = dg_arch_spec(arch);
   if (!spec) {
@@ -152,7 +156,7 @@ int dg_net_new(dg_net **out, const char *arch, uint64_t seed) {
     size_t off = (size_t)(uintptr_t)t->data;
     t->data = (t->trainable ? net->params : net->state) + off;
   }
-  init_weights(net, seed);
+  if (init) init_weights(net, seed);
   *out = net;
   return DG_OK;
 }

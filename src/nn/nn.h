@@ -244,6 +244,9 @@ struct dg_net {
 
 /* Parse a spec into net->layers and shapes (no allocation of buffers). */
 int dg_arch_parse(dg_net *net, const char *spec);
+/* dg_net_new, its weights left at zero when !init (the model loader, which
+ * overwrites every tensor: drawing the random weights was 80% of loading). */
+int dg_net_create(dg_net **out, const char *arch, uint64_t seed, int init);
 
 /* softmax over rows of k (layer_act.c; predict applies it to logits) */
 void dg_softmax_forward(float *y, const float *x, int rows, int k);
