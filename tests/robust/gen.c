@@ -106,6 +106,25 @@ static void mem_put(void *ctx, void *data, int size) {
   m->p = p, m->n += (size_t)size;
 }
 
+/* A model file of a 1x1 -> 2 dense net from its tensor entries (the
+ * header's text after the metadata) and data bytes. */
+static void raw_model(const char *dir, const char *name, const char *entries,
+                      const uint8_t *data, size_t dlen) {
+  char h[512];
+  size_t hl = (size_t)snprintf(h, sizeof h,
+                               "{\"__metadata__\":{\"format\":\"digits\",\"format_version\":"
+                               "\"1\",\"arch\":\"input 1 1 1; flatten; dense 2\"},%s", entries);
+  size_t pad = (8 - hl % 8) % 8, total = 8 + hl + pad + dlen;
+  uint8_t *b = calloc(total, 1);
+  if (b) {
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)((hl + pad) >> (8 * i));
+    memcpy(b + 8, h, hl);
+    memset(b + 8 + hl, ' ', pad);
+    memcpy(b + 8 + hl + pad, data, dlen);
+  }
+  seed(dir, "model", name, b, total);
+}
+
 static int seeds(const char *dir) {
   mkdir(dir, 0755);
   size_t n;
@@ -135,25 +154,19 @@ static int seeds(const char *dir) {
       dg_net_free(net);
     }
   }
-  {
-    /* F16: the dense seed with its tensors rewritten as halves by hand */
-    const char *h =
-        "{\"__metadata__\":{\"format\":\"digits\",\"format_version\":\"1\","
-        "\"arch\":\"input 1 1 1; flatten; dense 2\"},"
-        "\"dense1.weight\":{\"dtype\":\"F16\",\"shape\":[1,2],\"data_offsets\":[0,4]},"
-        "\"dense1.bias\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]}}";
-    size_t hl = strlen(h);
-    size_t pad = (8 - hl % 8) % 8, total = 8 + hl + pad + 8;
-    uint8_t *b = calloc(total, 1);
-    if (b) {
-      for (int i = 0; i < 8; i++) b[i] = (uint8_t)((hl + pad) >> (8 * i));
-      memcpy(b + 8, h, hl);
-      memset(b + 8 + hl, ' ', pad);
-      static const uint8_t halves[8] = {0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00, 0xff, 0x7b};
-      memcpy(b + 8 + hl + pad, halves, 8);
-      seed(dir, "model", "f16.safetensors", b, total);
-    }
-  }
+  /* F16 and I8 (with its scales): the dense seed's tensors written by hand */
+  static const uint8_t halves[8] = {0x00, 0x3c, 0x00, 0xc0, 0x01, 0x00, 0xff, 0x7b};
+  raw_model(dir, "f16.safetensors",
+            "\"dense1.weight\":{\"dtype\":\"F16\",\"shape\":[1,2],\"data_offsets\":[0,4]},"
+            "\"dense1.bias\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]}}",
+            halves, sizeof halves);
+  static const uint8_t i8[14] = {0x81, 0x7f, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x00, 0x80, 0x3e,
+                                 0x00, 0x3c, 0x00, 0xc0};  /* -127, 127; 1/128, 0.25; 1, -2 */
+  raw_model(dir, "i8.safetensors",
+            "\"dense1.weight\":{\"dtype\":\"I8\",\"shape\":[1,2],\"data_offsets\":[0,2]},"
+            "\"dense1.weight.scale\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[2,10]},"
+            "\"dense1.bias\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[10,14]}}",
+            i8, sizeof i8);
   /* idx: labels and images, raw and gzip, and a wrong magic */
   {
     uint8_t lab[5] = {0, 1, 2, 9, 4}, img[2 * 3 * 4];
