@@ -905,11 +905,16 @@ static int parse_entries(mio_load *L, int meta) {
                       "tensor");
 }
 
-/* The I8 entry whose scales e is ("NAME.scale" beside an I8 "NAME"), or
- * NULL. */
+/* The I8 entry whose scales e is ("NAME.scale" beside an I8 "NAME", NAME
+ * a tensor of the net), or NULL. The net is asked first: a file of many
+ * "*.scale" entries then costs no scan of the entries each. */
 static mio_entry *is_scale_of(const mio_load *L, const mio_entry *e) {
+  char owner[256];
   size_t n = strlen(e->name);
-  if (n <= 6 || strcmp(e->name + n - 6, ".scale")) return NULL;
+  if (n <= 6 || n - 6 >= sizeof owner || strcmp(e->name + n - 6, ".scale")) return NULL;
+  memcpy(owner, e->name, n - 6);
+  owner[n - 6] = 0;
+  if (!dg_net_tensor_find(L->net, owner)) return NULL;
   for (int k = 0; k < L->ne; k++) {
     mio_entry *o = &L->e[k];
     if (o != e && o->name && strlen(o->name) == n - 6 && !strncmp(o->name, e->name, n - 6) &&
