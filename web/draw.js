@@ -255,15 +255,9 @@ export class Pad {
     const [bx, by] = box.x > 0 || box.y > 0 ? [0, 0]
       : box.w < w ? [box.w, 0] : [0, box.h];  /* a pixel outside the box */
     const bg = new Uint32Array(this.snapCtx.getImageData(bx, by, 1, 1).data.buffer)[0];
-    let s = this.snapState;
-    if (s?.img.width !== w || s?.img.height !== h || s.bg !== bg) {
-      s = this.snapState = { img: new ImageData(w, h), bg, box: null };
-      new Uint32Array(s.img.data.buffer).fill(bg);
-    }
-    const img = s.img, px = new Uint32Array(img.data.buffer);
-    for (let r = 0; s.box && r < s.box.h; r++)  /* the last ink, gone */
-      px.fill(bg, (s.box.y + r) * w + s.box.x, (s.box.y + r) * w + s.box.x + s.box.w);
-    s.box = box;
+    if (this.snapImg?.width !== w || this.snapImg?.height !== h) this.snapImg = new ImageData(w, h);
+    const img = this.snapImg;
+    new Uint32Array(img.data.buffer).fill(bg);
     const part = this.snapCtx.getImageData(box.x, box.y, box.w, box.h).data;
     for (let r = 0; r < box.h; r++)
       img.data.set(part.subarray(r * box.w * 4, (r + 1) * box.w * 4), ((box.y + r) * w + box.x) * 4);
