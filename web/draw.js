@@ -238,14 +238,7 @@ export class Pad {
    * `size` px (not a resample of the screen), as the recogniser's input;
    * the image may be the one returned last time, rewritten. */
   snapshot(size = 280) {
-    const cw = this.canvas.width, ch = this.canvas.height;
-    const w = Math.round(cw >= ch ? (size * cw) / ch : size);
-    const h = Math.round(cw >= ch ? size : (size * ch) / cw);
-    if (!this.snap || this.snap.width !== w || this.snap.height !== h) {
-      this.snap = offCanvas(w, h);
-      this.snapCtx = this.snap.getContext('2d', { willReadFrequently: true });
-    }
-    this.paint(this.snapCtx, w, h);
+    const [w, h] = this.paintSnap(size);
     const box = this.inkBox(w, h);
     if (!box || box.w * box.h > 0.5 * w * h) return this.snapCtx.getImageData(0, 0, w, h);
     /* Reading pixels back costs in proportion to their number, and a new
@@ -262,6 +255,30 @@ export class Pad {
     for (let r = 0; r < box.h; r++)
       img.data.set(part.subarray(r * box.w * 4, (r + 1) * box.w * 4), ((box.y + r) * w + box.x) * 4);
     return img;
+  }
+
+  /* The drawing painted on the snapshot's canvas (made or remade for
+   * size) -> its [w, h]. */
+  paintSnap(size) {
+    const cw = this.canvas.width, ch = this.canvas.height;
+    const w = Math.round(cw >= ch ? (size * cw) / ch : size);
+    const h = Math.round(cw >= ch ? size : (size * ch) / cw);
+    if (!this.snap || this.snap.width !== w || this.snap.height !== h) {
+      this.snap = offCanvas(w, h);
+      this.snapCtx = this.snap.getContext('2d', { willReadFrequently: true });
+    }
+    this.paint(this.snapCtx, w, h);
+    return [w, h];
+  }
+
+  /* Make what snapshot(size) keeps (its canvas, its image) and read a
+   * pixel back once: a canvas's first read-back and an image's first
+   * touch each cost milliseconds, better spent before the first stroke. */
+  prepare(size = 280) {
+    const [w, h] = this.paintSnap(size);
+    this.snapCtx.getImageData(0, 0, 1, 1);
+    if (this.snapImg?.width !== w || this.snapImg?.height !== h) this.snapImg = new ImageData(w, h);
+    this.snapImg.data.fill(255);
   }
 
   /* The pixels of a w x h paint() that can hold ink: {x, y, w, h}, or null

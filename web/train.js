@@ -245,8 +245,8 @@ class TrainPanel {
       ui.panel.dataset.epochs = String(m.epoch + 1);
     }
     this.queueChart();
-    drawGrid(ui.grid, m.grid);
-    drawConfusion(ui.confusion, m.confusion);
+    later(() => drawGrid(ui.grid, m.grid));
+    later(() => drawConfusion(ui.confusion, m.confusion));
     ui.chart.setAttribute('aria-label', `Training curves; test accuracy ${pct(m.testAccuracy)}`);
     ui.grid.setAttribute('aria-label', `${m.grid.labels.length} test digits, ` +
       `${m.grid.labels.filter((l, i) => l !== m.grid.guesses[i]).length} guessed wrong`);
@@ -261,9 +261,12 @@ class TrainPanel {
     this.note(`${m.stopped ? 'Stopped' : 'Finished'}: ${(m.images).toLocaleString('en')} images in ` +
               `${m.seconds.toFixed(1)} s of training (${Math.round(m.ips).toLocaleString('en')} ` +
               `images/s), test accuracy ${pct(m.testAccuracy)}.${kept} The pad now uses this network.`);
-    ui.panel.dataset.done = String(Number(ui.panel.dataset.done ?? 0) + 1);
     ui.panel.dataset.ips = String(Math.round(m.ips));
+    /* after the epoch's drawings, in a task of its own; done once the pad
+     * uses the new network */
+    await new Promise((resolve) => later(resolve));
     await this.useResult(this.last);
+    ui.panel.dataset.done = String(Number(ui.panel.dataset.done ?? 0) + 1);
   }
 
   async useResult(r) {
@@ -475,7 +478,7 @@ class TrainPanel {
   queueChart() {
     if (this.drawQueued) return;
     this.drawQueued = true;
-    requestAnimationFrame(() => {
+    later(() => {
       this.drawQueued = false;
       drawChart(this.ui.chart, this.curve, this.testPoints, this.epochs);
       this.ui.chart.dataset.points = String(this.curve.length);
@@ -528,6 +531,11 @@ class TrainPanel {
     document.addEventListener('digits:reading', (e) => {
       const reading = this.reading = e.detail;
       const has = reading != null && reading.digit != null;  /* not empty, not uncertain */
+      /* readings come many times a second while drawing: the buttons are
+       * touched only when what they show changes */
+      const shown = has ? reading.digit : -1;
+      if (shown === this.shownGuess) return;
+      this.shownGuess = shown;
       for (const b of ui.labels.children) {
         b.disabled = !has;
         b.classList.toggle('guess', has && Number(b.dataset.label) === reading.digit);
@@ -599,6 +607,24 @@ export function mountTrainPanel(host, app) {
 }
 
 /* ---- drawing helpers (canvas 2D, no dependencies) ---- */
+
+/* Drawing that can wait a moment runs one job per task, in order. At the
+ * end of an epoch the chart, the grid of test digits, the confusion matrix
+ * and the trained model's hand-over to the pad together held the main
+ * thread for 50-100 ms at 4x CPU throttling (a mid-range phone); one at a
+ * time, the page answers input between them. */
+const jobs = [];
+function later(fn) {
+  if (jobs.push(fn) === 1) setTimeout(nextJob, 0);
+}
+function nextJob() {
+  try {
+    jobs[0]();
+  } finally {
+    jobs.shift();
+    if (jobs.length) setTimeout(nextJob, 0);
+  }
+}
 
 /* A colour of the page's style, read once per colour scheme: reading the
  * computed style after the panel changed made the browser recompute the

@@ -39,10 +39,11 @@ export function precacheFiles() {
     for (const f of fs.readdirSync(d).sort())
       if (re.test(f)) list.push([dir ? `${dir}/${f}` : f, path.join(d, f)]);
   };
-  // the page's modules: every .js in web/ except the worker itself, and
-  // lib/ but for the npm package's Node entry and its worker
+  // the page's modules: every .js in web/ except the service worker
+  // itself, and lib/ but for the npm package's Node entry (the page reads
+  // numbers in lib/digits-worker.js)
   add('', /^(?!sw(-src)?\.js$).+\.js$/);
-  add('lib', /^(?!digits-(node|worker)\.js$).+\.js$/);
+  add('lib', /^(?!digits-node\.js$).+\.js$/);
   add('', /^(style\.css|manifest\.webmanifest)$/);
   add('icons', /\.png$/);
   // the training subset is not precached: train.js fetches it when the
