@@ -45,6 +45,8 @@ export class Pad {
       this.readColors();
       this.redraw();
     });
+    /* the box measured for a stroke is measured again after a scroll */
+    addEventListener('scroll', () => { this.rect = null; }, { passive: true, capture: true });
     canvas.addEventListener('pointerdown', (e) => this.down(e));
     canvas.addEventListener('pointermove', (e) => this.move(e));
     canvas.addEventListener('pointerup', (e) => this.up(e));
@@ -65,6 +67,7 @@ export class Pad {
     const dpr = Math.min(window.devicePixelRatio || 1, 3);
     const w = Math.max(1, Math.round(r.width * dpr));
     const h = Math.max(1, Math.round(r.height * dpr));
+    this.rect = null;
     if (w === this.canvas.width && h === this.canvas.height) return;
     this.canvas.width = w;
     this.canvas.height = h;
@@ -101,9 +104,12 @@ export class Pad {
   /* ---- pointer input ---- */
 
   /* A pointer's position in drawing units (the shorter side, from the
-   * centre). */
+   * centre). During a stroke the pad's box is the one measured when it
+   * began: measuring it on every move made the browser lay the page out
+   * again inside the event whenever a reading had just changed it. */
   point(e) {
-    const r = this.canvas.getBoundingClientRect();
+    const r = this.pointerId === null ? this.canvas.getBoundingClientRect()
+      : (this.rect ??= this.canvas.getBoundingClientRect());
     const s = Math.min(r.width, r.height) || 1;
     return [(e.clientX - r.left - r.width / 2) / s, (e.clientY - r.top - r.height / 2) / s];
   }
@@ -115,6 +121,7 @@ export class Pad {
     this.pointerId = e.pointerId;
     this.canvas.dataset.pointer = e.pointerType;  /* last input kind, for tests */
     try { this.canvas.setPointerCapture(e.pointerId); } catch { /* synthetic events */ }
+    this.rect = null;
     this.active = { kind: 'stroke', pts: this.point(e) };
     this.drawDot(this.active.pts[0], this.active.pts[1]);
     this.onChange('draw');
@@ -140,6 +147,7 @@ export class Pad {
   up(e) {
     if (e.pointerId !== this.pointerId) return;
     this.pointerId = null;
+    this.rect = null;
     if (!this.active) return;
     this.items.push(this.active);
     this.active = null;
