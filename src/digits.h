@@ -554,6 +554,16 @@ int dg_read_number_ex(const uint8_t *pixels, int width, int height,
 /* The same with one network (dg_net_predict). */
 int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,
                    int channels, dg_number *out);
+/* dg_read_number_ex with the number verifier (models/verifier.safetensors,
+ * made by tests/numbers/verifier_train.c): a network of 784 inputs and 11
+ * outputs, the last "not one digit", trained on the pieces the reader cuts
+ * from numbers of MNIST training digits. It tells two touching digits read
+ * as one, or a part of a digit, from a digit, and its digit classes join
+ * the network's for the pieces of a number (a lone digit still reads
+ * exactly as dg_preprocess + the network). verifier NULL: no verifier. */
+int dg_read_number_verified(const uint8_t *pixels, int width, int height,
+                            int channels, dg_classify_fn classify, void *user,
+                            dg_net *verifier, dg_number *out);
 
 #ifdef __cplusplus
 }

@@ -271,14 +271,14 @@ static int models_classify(void *user, const float *x, int n, float *probs) {
 
 /* --number: read every digit of one image; prints its line (TSV only on
  * success; JSON always) and returns 0, or non-zero after the message. */
-static int number_one(cli_models *models, const char *path, int json,
-                      dg_number *num) {
+static int number_one(cli_models *models, dg_net *verifier, const char *path,
+                      int json, dg_number *num) {
   uint8_t *pixels = NULL;
   int w = 0, h = 0, c = 0;
   const char *name = strcmp(path, "-") ? path : "standard input";
   int st = load_image(path, &pixels, &w, &h, &c);
   if (st == DG_OK) {
-    st = dg_read_number_ex(pixels, w, h, c, models_classify, models, num);
+    st = dg_read_number_verified(pixels, w, h, c, models_classify, models, verifier, num);
     free(pixels);
   }
   result r;
@@ -319,7 +319,8 @@ static int number_one(cli_models *models, const char *path, int json,
 
 typedef struct {
   const char *model_paths[MAX_MODELS];
-  int nmodels, json, nfiles, number;
+  int nmodels, json, nfiles, number, no_verifier;
+  const char *verifier;
   long threads;
   const char **files;
   const char *csv;
@@ -346,6 +347,12 @@ static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
     } else if (strcmp(flag, "--number") == 0) {
       rc = cli_args_no_value(&a);
       p->number = 1;
+    } else if (strcmp(flag, "--verifier") == 0) {
+      if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
+      else p->verifier = v;
+    } else if (strcmp(flag, "--no-verifier") == 0) {
+      rc = cli_args_no_value(&a);
+      p->no_verifier = 1;
     } else if (strcmp(flag, "--csv") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
       else p->csv = v;
@@ -368,8 +375,35 @@ static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
   if (p->number && (p->csv || save->dir))
     return cli_usage("predict", "--number reads whole numbers from IMAGE "
                      "files: not with --csv or --save-input");
+  if ((p->verifier || p->no_verifier) && !p->number)
+    return cli_usage("predict", "--verifier and --no-verifier go with --number");
+  if (p->verifier && p->no_verifier)
+    return cli_usage("predict", "--verifier FILE or --no-verifier, not both");
   if (!p->csv && p->nfiles == 0)
     return cli_usage("predict", "no image files given");
+  return 0;
+}
+
+/* --number's verifier: --verifier FILE, else models/verifier.safetensors
+ * where the default model is looked for, if there (none with
+ * --no-verifier). 0, or non-zero after the message. */
+static int load_verifier(const predict_args *p, dg_net **out) {
+  char def[PATH_MAX + 64];
+  const char *path = p->verifier;
+  *out = NULL;
+  if (p->no_verifier) return 0;
+  if (!path) {
+    if (cli_default_verifier(def, sizeof def)) return 0;
+    path = def;
+  }
+  if (dg_model_load(out, path, NULL, NULL) != DG_OK) return cli_fail_lib("predict", path);
+  if (dg_net_input_size(*out) != 784 || dg_net_output_size(*out) != 11) {
+    cli_fail("predict", "%s: a verifier takes 784 inputs and gives 11 outputs, not %d "
+             "and %d", path, dg_net_input_size(*out), dg_net_output_size(*out));
+    dg_net_free(*out);
+    *out = NULL;
+    return CLI_FAIL;
+  }
   return 0;
 }
 
@@ -397,15 +431,23 @@ int cmd_predict(int argc, char **argv) {
     return rc;
   }
   int failed = 0;
+  dg_net *verifier = NULL;
+  if (p.number && load_verifier(&p, &verifier)) {
+    cli_models_free(&models);
+    free(p.files);
+    free(names);
+    return CLI_FAIL;
+  }
   result *r = p.csv || p.number ? NULL : malloc(sizeof *r);
   dg_number *num = p.number ? malloc(sizeof *num) : NULL;
   if (p.csv) failed = predict_csv(&models, p.csv);
   else if (p.number && !num) failed = cli_fail("predict", "out of memory");
   for (int i = 0; num && i < p.nfiles; i++) {
-    failed |= number_one(&models, p.files[i], p.json, num);
+    failed |= number_one(&models, verifier, p.files[i], p.json, num);
     fflush(stdout);
   }
   free(num);
+  dg_net_free(verifier);
   if (!p.csv && !p.number && !r) failed = cli_fail("predict", "out of memory");
   for (int i = 0; r && i < p.nfiles; i++) {
     memset(r, 0, sizeof *r);

@@ -149,35 +149,47 @@ static int exe_dir(char *buf, size_t cap) {
 #define DG_MODELS_REL "../share/digits/models"
 #endif
 
+/* FILE in ./models/, in models/ beside the build folder, or in the
+ * installed models folder beside the program: 0 and its path in buf. */
+static int find_model_file(const char *file, char *buf, size_t cap) {
+  snprintf(buf, cap, "models/%s", file);
+  if (is_file(buf)) return 0;
+  char exe[PATH_MAX];
+  if (exe_dir(exe, sizeof exe) == 0) {
+    char *slash = strrchr(exe, '/'); /* the folder's parent (of build/) */
+    if (slash) {
+      *slash = '\0';
+      snprintf(buf, cap, "%s/models/%s", exe, file);
+      if (is_file(buf)) return 0;
+      *slash = '/';
+    }
+    snprintf(buf, cap, "%s/" DG_MODELS_REL "/%s", exe, file);
+    if (is_file(buf)) return 0;
+  }
+  return -1;
+}
+
 int cli_default_model(const char *verb, char *buf, size_t cap) {
   const char *env = getenv("DIGITS_MODEL");
   if (env && *env) {
     snprintf(buf, cap, "%s", env);
     return 0; /* an explicit choice: let loading report if it is missing */
   }
-  const char *local = "models/default.safetensors";
-  if (is_file(local)) {
-    snprintf(buf, cap, "%s", local);
-    return 0;
-  }
-  char exe[PATH_MAX];
-  if (exe_dir(exe, sizeof exe) == 0) {
-    char *slash = strrchr(exe, '/'); /* the folder's parent (of build/) */
-    if (slash) {
-      *slash = '\0';
-      snprintf(buf, cap, "%s/models/default.safetensors", exe);
-      if (is_file(buf)) return 0;
-      *slash = '/';
-    }
-    snprintf(buf, cap, "%s/" DG_MODELS_REL "/default.safetensors", exe);
-    if (is_file(buf)) return 0;
-  }
+  if (find_model_file("default.safetensors", buf, cap) == 0) return 0;
   return cli_fail(verb,
                   "no model given and no default model found (tried "
-                  "$DIGITS_MODEL, ./%s, models/ beside the build folder and "
-                  "the installed " DG_MODELS_REL "/ beside the program); "
-                  "use --model FILE",
-                  local);
+                  "$DIGITS_MODEL, ./models/default.safetensors, models/ beside "
+                  "the build folder and the installed " DG_MODELS_REL "/ beside "
+                  "the program); use --model FILE");
+}
+
+int cli_default_verifier(char *buf, size_t cap) {
+  const char *env = getenv("DIGITS_VERIFIER");
+  if (env && *env) {
+    snprintf(buf, cap, "%s", env);
+    return 0;
+  }
+  return find_model_file("verifier.safetensors", buf, cap);
 }
 
 int cli_models_load(const char *verb, cli_models *m, const char **paths,

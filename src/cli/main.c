@@ -29,7 +29,8 @@ static const char overview[] =
 
 static const char help_predict[] =
     "usage: digits predict [--model FILE]... [--json] [--save-input DIR] IMAGE...\n"
-    "       digits predict [--model FILE]... --number [--json] IMAGE...\n"
+    "       digits predict [--model FILE]... --number [--verifier FILE |\n"
+    "                      --no-verifier] [--json] IMAGE...\n"
     "       digits predict [--model FILE]... --csv FILE\n"
     "\n"
     "Reads the digit in each image (PNG, JPEG, BMP, GIF, binary PGM; any size,\n"
@@ -64,6 +65,12 @@ static const char help_predict[] =
     "                   below 0.75}]), photo, split (touching digits cut apart).\n"
     "                   One digit reads exactly as without --number; an image\n"
     "                   without ink: \"no digits found\", exit status 1\n"
+    "  --verifier FILE  with --number: the number verifier (11 outputs, the last\n"
+    "                   \"not one digit\") that tells touching digits read as one,\n"
+    "                   or a part of a digit, from a digit. Default:\n"
+    "                   $DIGITS_VERIFIER, else verifier.safetensors where the\n"
+    "                   default model is looked for, if there\n"
+    "  --no-verifier    with --number: read without a verifier\n"
     "  --threads N      threads for the network (default 1)\n"
     "  --csv FILE       a CSV in the layout of Kaggle's Digit Recognizer test.csv\n"
     "                   (header pixel0..pixel783, one 28x28 image a row, 0..255,\n"

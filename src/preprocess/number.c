@@ -39,6 +39,7 @@
 
 #include "digits.h"
 #include "preprocess/ink.h"
+#include "preprocess/number.h"
 
 /* flat paper (drawings): the ink map's longest side at most */
 #define NUMBER_WORK 512
@@ -94,6 +95,12 @@
 #define SURER_ONE 0.99
 #define SURER_WIDE 1.6
 #define SURE_BONUS 10.0
+/* with a verifier: VER_W x log(1 - its "not one digit") in a digit's
+ * score; a whole group is sure to be one digit only when that is below
+ * VER_SURE */
+#define VER_W 2.0
+#define VER_SURE 0.7
+#define VER_MIX 0.5
 
 /* log(deskewed width / height) of MNIST training digits per class: mean
  * and standard deviation (ink >= 0.3, width along the digit's own slant) */
@@ -126,11 +133,13 @@ typedef struct {
   int box[4];          /* work pixels (x, y, w, h) of its ink */
   double ratio;        /* deskewed width / height */
   float probs[10];
+  float rej;           /* the verifier's "not one digit" (0 without one) */
 } seg;
 
 typedef struct {
   const uint8_t *px;
   int w, h, c;
+  const dg_number_opts *o;
   dg_classify_fn classify;
   void *user;
   dg_ink ink;
@@ -656,6 +665,7 @@ static int run_wanted(const reader *r, int a, int b) {
 
 /* Whether sg is read surely and is not much wider than a digit. */
 static int sure_one(const seg *sg) {
+  if (sg->rej >= VER_SURE) return 0;
   float c = 0;
   for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
   return (c >= SURER_ONE && sg->ratio < SURER_WIDE) || (c >= SURE_ONE && sg->ratio < SURE_WIDE);
@@ -675,6 +685,7 @@ static double seg_score(const reader *r, const seg *sg) {
     best = v > best ? v : best;
   }
   best -= SEG_COST;
+  if (r->o->verify) best += VER_W * log(1.0 - sg->rej + 1e-4);
   /* whole groups (a digit and its fragment) read surely: one digit */
   if (uncut(r, sg->a, sg->b) && sure_one(sg)) best += SURE_BONUS;
   if (sg->ratio > WIDE_OK) best -= WIDE_COST * (sg->ratio - WIDE_OK);
@@ -708,6 +719,41 @@ static int keep_chosen(reader *r, const int *from, const int *idx, const seg *ca
   }
   free(ends);
   return st;
+}
+
+static void source_box(const reader *r, const int b[4], int out[4]);
+
+/* The verifier's (n, 11) for n inputs into *v (NULL without a verifier). */
+static int verify_batch(const reader *r, const float *x, int n, float **v) {
+  *v = NULL;
+  if (!r->o->verify || n == 0) return DG_OK;
+  if (!(*v = malloc(sizeof(float) * 11 * (size_t)n))) return nomem();
+  return r->o->verify(r->o->vuser, x, n, *v);
+}
+
+/* A candidate's probabilities with the verifier's (v: its 11, NULL for
+ * none): the rejection into sg->rej, the digits' as the normalised
+ * geometric mean of the network's and the verifier's own (it was trained
+ * on pieces as the reader cuts them, a neighbour's slivers and all). */
+static void take_verifier(seg *sg, const float *v, int cut) {
+  sg->rej = v ? v[10] : 0;
+  if (!v || !cut || VER_MIX <= 0) return;
+  double q[10], sum = 0;
+  const double dv = 1.0 - v[10] > 1e-6 ? 1.0 - v[10] : 1e-6;
+  for (int k = 0; k < 10; k++) {
+    const double a = sg->probs[k] > 1e-9f ? sg->probs[k] : 1e-9, b = v[k] / dv > 1e-9 ? v[k] / dv : 1e-9;
+    q[k] = exp((1 - VER_MIX) * log(a) + VER_MIX * log(b));
+    sum += q[k];
+  }
+  for (int k = 0; k < 10; k++) sg->probs[k] = (float)(q[k] / sum);
+}
+
+/* A candidate read: its input and box to the sink, if any. */
+static void to_sink(const reader *r, const float *x, const seg *sg) {
+  if (!r->o->sink) return;
+  int b[4];
+  source_box(r, sg->box, b);
+  r->o->sink(r->o->suser, x, b);
 }
 
 /* Step 5: every run of atoms that may be a digit (up to MAX_RUN atoms,
@@ -744,9 +790,16 @@ static int read_atoms(reader *r) {
       sg->a = a, sg->b = b;
       idx[a * SPAN + (b - a - 1)] = n++;
     }
+  float *v = NULL;
   if (!st && m) st = r->classify(r->user, x, m, p);
+  if (!st) st = verify_batch(r, x, m, &v);
   for (int k = 0; !st && k < n; k++)
-    if (xi[k] >= 0) memcpy(cand[k].probs, p + (size_t)xi[k] * 10, sizeof(float) * 10);
+    if (xi[k] >= 0) {
+      memcpy(cand[k].probs, p + (size_t)xi[k] * 10, sizeof(float) * 10);
+      take_verifier(&cand[k], v ? v + (size_t)xi[k] * 11 : NULL, !uncut(r, cand[k].a, cand[k].b));
+      to_sink(r, x + (size_t)xi[k] * 784, &cand[k]);
+    }
+  free(v);
   for (int b = 0; !st && b <= na; b++) {
     best[b] = b ? best[b - 1] - SKIP_COST : 0, from[b] = -b;  /* atom b-1 left out */
     for (int a = b - 1; b && a >= 0 && a >= b - SPAN; a--) {
@@ -776,9 +829,16 @@ static int read_wholes(reader *r) {
     if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
     if (!st) r->pre[r->at[a].g] = sg, gi[n++] = r->at[a].g;
   }
+  float *v = NULL;
   if (!st && n) st = r->classify(r->user, x, n, p);
-  for (int k = 0; !st && k < n; k++) memcpy(r->pre[gi[k]].probs, p + (size_t)k * 10, sizeof(float) * 10);
-  free(x), free(p), free(gi);
+  if (!st) st = verify_batch(r, x, n, &v);
+  for (int k = 0; !st && k < n; k++) {
+    seg *sg = &r->pre[gi[k]];
+    memcpy(sg->probs, p + (size_t)k * 10, sizeof(float) * 10);
+    take_verifier(sg, v ? v + (size_t)k * 11 : NULL, 0);
+    to_sink(r, x + (size_t)k * 784, sg);
+  }
+  free(x), free(p), free(gi), free(v);
   return st;
 }
 
@@ -871,7 +931,13 @@ static int result(reader *r, dg_number *out) {
 int dg_read_number_ex(const uint8_t *pixels, int width, int height,
                       int channels, dg_classify_fn classify, void *user,
                       dg_number *out) {
-  if (!out || !classify)
+  const dg_number_opts o = {.classify = classify, .user = user};
+  return dg_read_number_opts(pixels, width, height, channels, &o, out);
+}
+
+int dg_read_number_opts(const uint8_t *pixels, int width, int height,
+                        int channels, const dg_number_opts *o, dg_number *out) {
+  if (!out || !o || !o->classify)
     return dg_error(DG_ERR_ARG, "number: null argument");
   if (!pixels || channels < 1 || channels > 4 || width < 1 || height < 1 ||
       width > DG_IMAGE_MAX_DIM || height > DG_IMAGE_MAX_DIM ||
@@ -882,8 +948,8 @@ int dg_read_number_ex(const uint8_t *pixels, int width, int height,
                     (unsigned)DG_IMAGE_MAX_PIXELS);
   memset(out, 0, sizeof *out);
   int st;
-  reader r = {.px = pixels, .w = width, .h = height, .c = channels,
-              .classify = classify, .user = user};
+  reader r = {.px = pixels, .w = width, .h = height, .c = channels, .o = o,
+              .classify = o->classify, .user = o->user};
   st = dg_ink_find_all(pixels, width, height, channels, NUMBER_WORK, &r.ink);
   if (st == DG_ERR_EMPTY) return DG_OK;  /* no ink: no digits */
   r.W = r.ink.W, r.H = r.ink.H;
@@ -898,6 +964,18 @@ int dg_read_number_ex(const uint8_t *pixels, int width, int height,
 
 static int net_classify(void *user, const float *x, int n, float *probs) {
   return dg_net_predict((dg_net *)user, x, n, probs);
+}
+
+int dg_read_number_verified(const uint8_t *pixels, int width, int height,
+                            int channels, dg_classify_fn classify, void *user,
+                            dg_net *verifier, dg_number *out) {
+  if (verifier && (dg_net_input_size(verifier) != 784 || dg_net_output_size(verifier) != 11))
+    return dg_error(DG_ERR_ARG, "number: a verifier takes 784 inputs and gives 11 "
+                    "outputs, not %d and %d", dg_net_input_size(verifier),
+                    dg_net_output_size(verifier));
+  const dg_number_opts o = {.classify = classify, .user = user,
+                            .verify = verifier ? net_classify : NULL, .vuser = verifier};
+  return dg_read_number_opts(pixels, width, height, channels, &o, out);
 }
 
 int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,

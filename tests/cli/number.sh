@@ -4,7 +4,10 @@
 # formats (TSV: FILE, NUMBER, CONFIDENCE; JSON: number, confidence, digits
 # with boxes left to right); the lone 4 reads as plain predict reads it; a
 # blank picture is "no digits found" (exit 1, JSON number null); --number
-# with --csv is a usage error.
+# with --csv is a usage error. The verifier: the same readings with
+# --no-verifier and with --verifier FILE here; a verifier that is not one
+# (10 outputs) or is missing is a one-line error; --verifier without
+# --number, or with --no-verifier, is a usage error.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 IMG=$DIGITS_SRC/tests/data/preprocess_input.pgm
@@ -48,3 +51,18 @@ tail -1 "$OUT" | grep -q '"number":"444"' || fail "the file after a blank one"
 
 run "$DIGITS" predict --number --csv x.csv; expect_rc 2
 expect_err '--number'
+
+# the verifier (models/verifier.safetensors by default)
+V=$DIGITS_SRC/models/verifier.safetensors
+for opt in --no-verifier "--verifier $V"; do
+  # shellcheck disable=SC2086
+  run "$DIGITS" predict --number $opt "$T/444.pgm" "$IMG"; expect_rc 0 "$opt"
+  head -1 "$OUT" | grep -q $'\t444\t' || fail "444 with $opt"
+  tail -1 "$OUT" | grep -q $'\t4\t' || fail "the lone 4 with $opt"
+done
+run "$DIGITS" predict --number --verifier "$DIGITS_SRC/models/mlp.safetensors" "$T/444.pgm"
+expect_rc 1; expect_one_line_err; expect_err 'verifier takes 784 inputs and gives 11 outputs'
+run "$DIGITS" predict --number --verifier "$T/none.safetensors" "$T/444.pgm"
+expect_rc 1; expect_one_line_err; expect_err 'none.safetensors'
+run "$DIGITS" predict --verifier "$V" "$IMG"; expect_rc 2; expect_err 'go with --number'
+run "$DIGITS" predict --number --verifier "$V" --no-verifier "$IMG"; expect_rc 2; expect_err 'not both'

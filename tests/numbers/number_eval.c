@@ -3,19 +3,26 @@
  * length, spacing and background.
  *
  *   number_eval [--per N] [--seed S] [--data DIR] [--model FILE]
- *               [--lens A-B] [--write DIR] [--misses]
+ *               [--verifier FILE] [--lens A-B] [--write DIR] [--misses]
  *               [--floor SPACING=X,...] [--digit-floor X]
  *
  * --per N numbers of every (length, spacing, background); --write DIR
  * also saves each image as PNG with DIR/manifest.csv (file,number) for
  * `digits predict --number`; --floor ordinary=0.97 makes it exit 1 when
- * a spacing's whole-number accuracy (lengths up to 6) is below X. */
+ * a spacing's whole-number accuracy (lengths up to 6) is below X;
+ * --verifier FILE reads with that verifier (verifier_train.c) beside the
+ * model. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "number_lib.h"
+#include "preprocess/number.h"
+
+static int net_classify(void *user, const float *x, int n, float *probs) {
+  return dg_net_predict((dg_net *)user, x, n, probs);
+}
 
 /* Digits read right: the truth's length less the edit distance. */
 static int digits_right(const char *truth, const char *got) {
@@ -42,7 +49,7 @@ typedef struct {
 int main(int argc, char **argv) {
   int per = 20, lo = NUMBER_MIN_LEN, hi = NUMBER_MAX_LEN, misses = 0;
   uint64_t seed = 23;
-  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL;
+  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL, *verifier = NULL;
   double floors[NS_SPACINGS] = {0, 0, 0}, dfloor = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -53,6 +60,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--model")) model = v;
+    else if (!strcmp(a, "--verifier")) verifier = v;
     else if (!strcmp(a, "--write")) write = v;
     else if (!strcmp(a, "--digit-floor")) dfloor = atof(v);
     else if (!strcmp(a, "--lens")) {
@@ -77,7 +85,9 @@ int main(int argc, char **argv) {
   if (!model) model = NUMBER_DEFAULT_MODEL;
   dg_dataset t10k;
   dg_net *net = NULL;
-  if (dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL)) {
+  dg_net *ver = NULL;
+  if (dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL) ||
+      (verifier && dg_model_load(&ver, verifier, NULL, NULL))) {
     fprintf(stderr, "number_eval: %s\n", dg_last_error());
     return 2;
   }
@@ -107,7 +117,9 @@ int main(int argc, char **argv) {
           struct timespec a, b, ca, cb;
           clock_gettime(CLOCK_MONOTONIC, &a);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
-          int st = dg_read_number(net, im.px, im.w, im.h, im.c, &num);
+          const dg_number_opts o = {.classify = net_classify, .user = net,
+                                    .verify = ver ? net_classify : NULL, .vuser = ver};
+          int st = dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
           clock_gettime(CLOCK_MONOTONIC, &b);
           double m = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) * 1e-6;
@@ -205,6 +217,7 @@ int main(int argc, char **argv) {
     fail = 1;
   }
   dg_net_free(net);
+  dg_net_free(ver);
   dg_dataset_free(&t10k);
   return fail;
 }

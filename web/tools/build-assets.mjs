@@ -2,7 +2,8 @@
 //
 //   node web/tools/build-assets.mjs [--models DIR] [--data DIR] [--out DIR]
 //
-// - models.json: one entry per models/*.safetensors (name, file, size in
+// - models.json: one entry per models/*.safetensors but the number
+//   verifier (name, file, size in
 //   bytes, arch name, parameter count, test accuracy), read from each file's
 //   safetensors JSON header, so the page's model chooser needs no hand-kept
 //   list. "default" comes first.
@@ -69,9 +70,12 @@ function modelEntry(dir, name) {
   };
 }
 
+/* the number reader's verifier (11 outputs) is not a digit model to choose */
+const VERIFIER = 'verifier.safetensors';
+
 function buildModels(dir) {
   const names = fs.existsSync(dir)
-    ? fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort() : [];
+    ? fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors') && f !== VERIFIER).sort() : [];
   const models = [];
   for (const n of names) {
     try {

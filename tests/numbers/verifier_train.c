@@ -1,0 +1,190 @@
+/* verifier_train.c: trains the number reader's verifier (issue 23,
+ * docs/numbers.md), a network of 11 classes that says, for a piece the
+ * reader would read as one digit, which digit it is or that it is "not
+ * one digit" (class 10): two touching digits, a part of one, a piece with
+ * a neighbour's stroke.
+ *
+ *   verifier_train --data DIR --model FILE --out FILE [--numbers N]
+ *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
+ *
+ * The pieces come from numbers composed by number_lib.c from MNIST
+ * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
+ * spacing and background, the first 50,000 training digits for training,
+ * the last 10,000 for the validation numbers (--val, kept apart by the
+ * trainer as its last images). Each is read by the reader with --model's
+ * network, and every candidate it reads (its MNIST-style input and box)
+ * is labelled by its box against the composed digits' boxes: one digit's
+ * (it covers at least 3/4 of that digit's width and is at least 4/5 that
+ * digit) -> the digit; two or more digits' halves, or under half of any
+ * -> 10; anything between is left out. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digits.h"
+#include "number_lib.h"
+#include "preprocess/number.h"
+
+#define DEFAULT_ARCH                                                          \
+  "input 28 28 1; conv 8 5 valid; relu; maxpool 2; conv 16 5 valid; relu; " \
+  "maxpool 2; flatten; dense 11; softmax"
+
+typedef struct {
+  float *x;
+  uint8_t *y;
+  int n, cap;
+  const number_image *im;  /* the number being read */
+  int skipped;
+} pieces;
+
+static double overlap(double a0, double a1, double b0, double b1) {
+  const double lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+  return hi > lo ? hi - lo : 0;
+}
+
+/* The label of a candidate of box b in the number im: 0-9, 10, or -1. */
+static int label_of(const number_image *im, const int b[4]) {
+  const double c0 = b[0], c1 = b[0] + b[2];
+  int best = -1, halves = 0;
+  double bestf = 0;
+  for (int i = 0; i < im->len; i++) {
+    const double g0 = im->box[i][0], g1 = im->box[i][0] + im->box[i][2];
+    const double ov = overlap(c0, c1, g0, g1), f = ov / (g1 - g0);
+    if (f >= 0.5) halves++;
+    if (f > bestf) bestf = f, best = i;
+  }
+  if (halves >= 2 || bestf < 0.5) return 10;
+  const double g0 = im->box[best][0], g1 = im->box[best][0] + im->box[best][2];
+  if (bestf >= 0.75 && overlap(c0, c1, g0, g1) >= 0.8 * (c1 - c0)) return im->text[best] - '0';
+  return -1;
+}
+
+static void sink(void *user, const float *x, const int box[4]) {
+  pieces *p = user;
+  const int y = label_of(p->im, box);
+  if (y < 0) { p->skipped++; return; }
+  if (p->n == p->cap) {
+    const int cap = p->cap ? 2 * p->cap : 65536;
+    float *nx = realloc(p->x, sizeof(float) * 784 * (size_t)cap);
+    if (nx) p->x = nx;
+    uint8_t *ny = realloc(p->y, (size_t)cap);
+    if (ny) p->y = ny;
+    if (!nx || !ny) { fprintf(stderr, "verifier_train: out of memory\n"); exit(2); }
+    p->cap = cap;
+  }
+  memcpy(p->x + (size_t)p->n * 784, x, sizeof(float) * 784);
+  p->y[p->n++] = (uint8_t)y;
+}
+
+static int net_classify(void *user, const float *x, int n, float *probs) {
+  return dg_net_predict((dg_net *)user, x, n, probs);
+}
+
+/* The pieces of count numbers composed from digits [from, from + n) of
+ * train, numbered k0.. (each number a function of k and seed). */
+static void collect(dg_net *net, const dg_dataset *train, int from, int n, int k0,
+                    int count, uint64_t seed, pieces *p) {
+  dg_dataset part = {n, train->h, train->w, train->images + (size_t)from * 784,
+                     train->labels + from};
+  const dg_number_opts o = {.classify = net_classify, .user = net, .sink = sink, .suser = p};
+  for (int k = k0; k < k0 + count; k++) {
+    number_image im;
+    const int len = NUMBER_MIN_LEN + k % (NUMBER_MAX_LEN - NUMBER_MIN_LEN + 1);
+    const int sp = (k / 7) % NS_SPACINGS, bg = (k / 21) % NB_BACKGROUNDS;
+    if (number_render(&part, len, sp, bg, k, seed, &im)) {
+      fprintf(stderr, "verifier_train: render failed\n");
+      exit(2);
+    }
+    p->im = &im;
+    dg_number num;
+    if (dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num)) {
+      fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+      exit(2);
+    }
+    free(im.px);
+  }
+}
+
+int main(int argc, char **argv) {
+  const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH;
+  int numbers = 20000, epochs = 4, threads = 0;
+  uint64_t seed = 9001;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) { fprintf(stderr, "verifier_train: %s needs a value\n", a); return 2; }
+    i++;
+    if (!strcmp(a, "--data")) data = v;
+    else if (!strcmp(a, "--model")) model = v;
+    else if (!strcmp(a, "--out")) out = v;
+    else if (!strcmp(a, "--arch")) arch = v;
+    else if (!strcmp(a, "--numbers")) numbers = atoi(v);
+    else if (!strcmp(a, "--epochs")) epochs = atoi(v);
+    else if (!strcmp(a, "--threads")) threads = atoi(v);
+    else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
+    else { fprintf(stderr, "verifier_train: unknown option %s\n", a); return 2; }
+  }
+  if (!data || !model || !out || numbers < 10 || epochs < 1) {
+    fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
+                    "[--numbers N] [--epochs E] [--arch SPEC] [--seed S]\n");
+    return 2;
+  }
+  dg_dataset train;
+  dg_net *net = NULL, *ver = NULL;
+  if (dg_dataset_load(&train, data, "train") || dg_model_load(&net, model, NULL, NULL) ||
+      dg_net_new(&ver, arch, seed)) {
+    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+    return 2;
+  }
+  if (dg_net_output_size(ver) != 11) {
+    fprintf(stderr, "verifier_train: the architecture gives %d outputs, not 11\n",
+            dg_net_output_size(ver));
+    return 2;
+  }
+  pieces p = {0};
+  const int nval = numbers / 10;
+  collect(net, &train, 0, 50000, 0, numbers, seed, &p);
+  const int ntrain = p.n;
+  collect(net, &train, 50000, 10000, numbers, nval, seed, &p);
+  long per[11] = {0};
+  for (int i = 0; i < p.n; i++) per[p.y[i]]++;
+  printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
+         "not one digit %ld\n", p.n, numbers + nval, ntrain, p.n - ntrain, p.skipped, per[10]);
+  fflush(stdout);
+  dg_dataset set = {p.n, 28, 28, p.x, p.y};
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = epochs;
+  o.val_count = p.n - ntrain;
+  o.seed = seed;
+  o.threads = threads;
+  o.cosine = 1;
+  o.patience = epochs;
+  if (dg_train(ver, &set, &o)) {
+    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+    return 2;
+  }
+  /* the validation pieces: accuracy and how "not one digit" is told apart */
+  float *pr = malloc(sizeof(float) * 11 * (size_t)(p.n - ntrain));
+  if (!pr || dg_net_predict(ver, p.x + (size_t)ntrain * 784, p.n - ntrain, pr)) return 2;
+  long right = 0, rej_n = 0, rej_hit = 0, dig_n = 0, dig_rej = 0;
+  for (int i = ntrain; i < p.n; i++) {
+    const float *q = pr + (size_t)(i - ntrain) * 11;
+    int best = 0;
+    for (int k = 1; k < 11; k++) best = q[k] > q[best] ? k : best;
+    right += best == p.y[i];
+    if (p.y[i] == 10) rej_n++, rej_hit += q[10] >= 0.5f;
+    else dig_n++, dig_rej += q[10] >= 0.5f;
+  }
+  printf("validation pieces: %.2f%% right; not one digit found %.2f%% (%ld); "
+         "digits called not one %.2f%% (%ld)\n", 100.0 * right / (p.n - ntrain),
+         100.0 * rej_hit / (rej_n ? rej_n : 1), rej_n, 100.0 * dig_rej / (dig_n ? dig_n : 1), dig_n);
+  if (dg_model_save(ver, out, NULL, 0)) {
+    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+    return 2;
+  }
+  printf("saved %s\n", out);
+  free(pr), free(p.x), free(p.y);
+  dg_net_free(ver), dg_net_free(net);
+  dg_dataset_free(&train);
+  return 0;
+}
