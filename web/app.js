@@ -289,6 +289,7 @@ async function run() {
 async function readPad(live) {
   const img = pad.snapshot(SNAP);
   if (live) return ui.pred.dataset.state === 'number' ? null : recognizer.predict(img);
+  wantVerifier();
   const num = await readNumber(img);
   const oneShape = num.split === num.digits.length - 1;
   if (num.digits.length > 1 && !(oneShape && num.confidence < UNSURE))
@@ -312,9 +313,22 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
+/* The reader's verifier (models/verifier.safetensors, 29 KB: it tells
+ * touching digits read as one from a digit) is fetched when the first
+ * stroke ends, not with the page: a first visit stays light. */
+let verifierAsked = false;
+function wantVerifier() {
+  if (verifierAsked || !reader) return;
+  verifierAsked = true;
+  reader.loadVerifier(new URL('models/verifier.safetensors', document.baseURI).href).then(() => {
+    document.documentElement.dataset.verifier = '1';
+    if (!pad.isEmpty()) schedule(true);  /* read again with it */
+  }, () => { verifierAsked = false; });
+}
+
 async function startReader(file) {
   try {
-    const r = await createRecognizer({ worker: true, model: file,
+    const r = await createRecognizer({ worker: true, model: file, verifier: null,
                                        simd: appHooks.simdOption });
     if (modelFile !== file) await r.loadModel(modelFile);  /* switched meanwhile */
     reader = r;
@@ -685,7 +699,8 @@ async function main() {
     : simdParam === 'relaxed' ? 'relaxed' : 'auto';
   const m = await loadModels();
   try {
-    recognizer = await createRecognizer({ model: m.file, simd });
+    /* no verifier here: the reader worker reads numbers (startReader) */
+    recognizer = await createRecognizer({ model: m.file, simd, verifier: null });
     modelFile = m.file;
   } catch (e) {
     showError(`Cannot start the recogniser: ${e.message}`);

@@ -195,17 +195,22 @@ DG_EXPORT int predict(dg_net *net, const uint8_t *rgba, int width, int height,
   return predict_input(net, x, probs);
 }
 
+static int net_classify(void *user, const float *x, int n, float *probs) {
+  return dg_net_predict((dg_net *)user, x, n, probs);
+}
+
 /* A number: canvas pixels rgba (height, width, 4) bytes -> every digit
- * side by side (dg_read_number: pieces merged, touching digits split, left
- * to right; one digit reads exactly as predict). out (wasm/abi.h) receives
+ * side by side (dg_read_number_verified with verifier, 0 for none: pieces
+ * merged, touching digits split, left to right; one digit reads exactly as
+ * predict). out (wasm/abi.h) receives
  * the digits and boxes, conf (1 + DG_NUMBER_MAX) the number's confidence
  * then each digit's, probs (DG_NUMBER_MAX, 10) each digit's ten
  * probabilities; returns the digit count (0: no ink) or a status. */
 _Static_assert(DG_WASM_NUMBER_MAX == DG_NUMBER_MAX,
                "wasm/abi.h's DG_WASM_NUMBER_MAX must be DG_NUMBER_MAX");
-DG_EXPORT int read_number(dg_net *net, const uint8_t *rgba, int width,
-                          int height, dg_wasm_number *out, float *conf,
-                          float *probs) {
+DG_EXPORT int read_number(dg_net *net, dg_net *verifier, const uint8_t *rgba,
+                          int width, int height, dg_wasm_number *out,
+                          float *conf, float *probs) {
   if (!net || !rgba || !out || !conf || !probs)
     return dg_error(DG_ERR_ARG, "number: null argument");
   if (dg_net_input_size(net) != 28 * 28 || dg_net_output_size(net) != 10)
@@ -213,7 +218,8 @@ DG_EXPORT int read_number(dg_net *net, const uint8_t *rgba, int width,
                     "%d outputs, not a 28x28 image and 10 digits",
                     dg_net_input_size(net), dg_net_output_size(net));
   dg_number num; /* about 2 kB: on the stack, like predict's input */
-  int st = dg_read_number(net, rgba, width, height, 4, &num);
+  int st = dg_read_number_verified(rgba, width, height, 4, net_classify, net,
+                                   verifier, &num);
   if (st == DG_OK) {
     memset(out, 0, sizeof *out);
     out->n = num.n, out->photo = num.photo;

@@ -73,6 +73,10 @@ describe('numbers on the pad', () => {
     checkNumber('mouse', got, '417');
     const pointer = await page.getAttribute('[data-testid="pad"]', 'data-pointer');
     assert(pointer === 'mouse', `pointer type ${pointer}`);
+    /* the number verifier comes with the first stroke's end (app.js
+     * wantVerifier), and the number reads the same with it */
+    await page.waitForSelector('html[data-verifier="1"]', { state: 'attached', timeout: 15000 });
+    checkNumber('mouse, with the verifier', await shownNumber(page), '417');
   });
 
   test('clear takes the number and its boxes away', async () => {

@@ -4,7 +4,12 @@
  * `digits predict --number --json` reads the same picture as a PGM: the
  * same digits, the same boxes to the pixel, confidences within 1e-5. A
  * lone digit reads as predict does; a blank image gives number null; bad
- * input throws a DigitsError (from JS, and from C through the export). */
+ * input throws a DigitsError (from JS, and from C through the export).
+ * The number verifier (models/verifier.safetensors): two 6s whose strokes
+ * overlap read as "66" with it, as `digits predict --number --verifier`
+ * reads them (the same boxes and confidences), and as `--no-verifier`
+ * reads them without it (loadVerifier(null)); a model of 10 outputs is
+ * refused as a verifier and the loaded one stays. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +18,7 @@ import {
 } from './lib/harness.mjs';
 
 const model = join(env.models, 'default.safetensors');
+const verifier = join(env.models, 'verifier.safetensors');
 const TOL = 1e-5;
 
 /* MNIST test digits (white on black, 28x28) side by side on white paper,
@@ -33,6 +39,24 @@ function compose(indices, { scale = 3, gap = 16, margin = 20 } = {}) {
   return { gray, width, height, label: [...indices].map((k) => t.labels[k]).join('') };
 }
 
+/* Two MNIST test digits (first of label a, first of label b from index
+ * 1) scaled 3x on white, the second `off` source columns right of the
+ * first: their strokes overlap (darker wins). */
+function overlapping(a, b, off) {
+  const t = mnist('t10k', 200);
+  const first = (d, from) => { for (let i = from; ; i++) if (t.labels[i] === d) return i; };
+  const width = 220, height = 120, gray = new Uint8Array(width * height).fill(255);
+  [[first(a, 0), 10], [first(b, 1), 10 + off * 3]].forEach(([k, x0]) => {
+    for (let y = 0; y < 84; y++)
+      for (let x = 0; x < 84; x++) {
+        const g = 255 - t.pixels[k * 784 + Math.floor(y / 3) * 28 + Math.floor(x / 3)];
+        const i = (10 + y) * width + x0 + x;
+        gray[i] = Math.min(gray[i], g);
+      }
+  });
+  return { gray, width, height };
+}
+
 /* t10k images 0, 1, 2 are a 7, a 2 and a 1 */
 const three = compose([0, 1, 2]);
 const one = compose([0]);
@@ -40,8 +64,10 @@ const blank = { gray: new Uint8Array(200 * 100).fill(255), width: 200, height: 1
 const rgba = (p) => ({ data: grayToRgba(p.gray), width: p.width, height: p.height });
 
 const tmp = scratch('number');
-const files = { three: join(tmp, 'three.pgm'), one: join(tmp, 'one.pgm') };
+const sixes = overlapping(6, 6, 14);
+const files = { three: join(tmp, 'three.pgm'), one: join(tmp, 'one.pgm'), sixes: join(tmp, 'sixes.pgm') };
 writePgm(files.three, three.width, three.height, three.gray);
+writePgm(files.sixes, sixes.width, sixes.height, sixes.gray);
 writePgm(files.one, one.width, one.height, one.gray);
 let nat = null;
 
@@ -52,7 +78,40 @@ test('native predict --number --json reads the composed number', () => {
   assert.ok(nat.number === three.label, `native reads ${three.label}: ${r.stdout}`);
 });
 
+const natSixes = {};
+test('native: two overlapping 6s read "66" with the verifier', () => {
+  for (const [k, opt] of [['with', ['--verifier', verifier]], ['without', ['--no-verifier']]]) {
+    const r = native(['predict', '--number', '--json', '--model', model, ...opt, files.sixes]);
+    assert.ok(r.status === 0, `native ${k}: exit status ${r.status}: ${r.stderr}`);
+    natSixes[k] = JSON.parse(r.stdout.trim());
+  }
+  assert.ok(natSixes.with.number === '66', `with the verifier: ${natSixes.with.number}`);
+  assert.ok(natSixes.without.number !== '66', `without: ${natSixes.without.number}`);
+});
+
+/* res (readNumber) against a native --json reading n */
+function sameAsNative(b, res, n) {
+  assert.ok(res.number === n.number && res.digits.length === n.digits.length,
+            `${b}: ${res.number}, native ${n.number}`);
+  res.digits.forEach((d, i) => {
+    assert.deepEqual(d.box, n.digits[i].box, `${b}: digit ${i}'s box`);
+    assert.ok(Math.abs(d.confidence - n.digits[i].confidence) <= TOL,
+              `${b}: digit ${i}'s confidence ${d.confidence}, native ${n.digits[i].confidence}`);
+  });
+}
+
 describeBuilds({ model }, (b, ctx) => {
+  test('the verifier: as the CLI with and without it; a 10-output model refused', async () => {
+    assert.ok(natSixes.with, `${b}: the native readings exist`);
+    assert.equal(await ctx.rec.loadVerifier(verifier), true);
+    sameAsNative(`${b} with the verifier`, await ctx.rec.readNumber(rgba(sixes)), natSixes.with);
+    await rejects(() => ctx.rec.loadVerifier(model), `${b}: the digit model as verifier`,
+                  (e) => e instanceof digits.DigitsError && /gives 11/.test(e.message));
+    sameAsNative(`${b} still with it`, await ctx.rec.readNumber(rgba(sixes)), natSixes.with);
+    assert.equal(await ctx.rec.loadVerifier(null), false);
+    sameAsNative(`${b} without`, await ctx.rec.readNumber(rgba(sixes)), natSixes.without);
+  });
+
   test('a three-digit number: the same digits, boxes and confidences as the CLI', async () => {
     assert.ok(nat, `${b}: the native reading exists`);
     const res = await ctx.rec.readNumber(rgba(three));
@@ -101,7 +160,7 @@ describeBuilds({ model }, (b, ctx) => {
     /* the export itself refuses a null image with the C message */
     const m = ctx.rec.mod;
     const out = m.scratchBuf('t-number', digits.constants.NumberResult.bytes);
-    const st = m.exports.read_number(ctx.rec.net.h(), 0, 10, 10, out, out, out);
+    const st = m.exports.read_number(ctx.rec.net.h(), 0, 0, 10, 10, out, out, out);
     assert.throws(() => m.check(st), (e) => isArg(e) && /number: null argument/.test(e.message),
                   `${b}: read_number with no pixels: status ${st}`);
   });

@@ -1,12 +1,13 @@
 /* assets.js: where digits.js finds its files by default: the three
- * WebAssembly builds and the default model. Each is a literal
+ * WebAssembly builds, the default model and the number verifier. Each is a literal
  * `new URL('...', import.meta.url)`, the form bundlers (Vite, webpack 5,
  * Rollup, Parcel) recognize: they copy the file into the build and put its
  * final URL here.
  *
  * In this repository the builds are in web/build/ and the model in models/;
  * the npm package (tools/pack.mjs) ships this file with the same URLs
- * pointing beside the module ('./digits-simd.wasm', './default.safetensors'),
+ * pointing beside the module ('./digits-simd.wasm', './default.safetensors',
+ * './verifier.safetensors'),
  * where it puts the files. */
 
 /* {relaxed, simd, plain}: the URL of each build. */
@@ -21,4 +22,9 @@ export function wasmUrls() {
 /* The URL of the default model (models/default.safetensors). */
 export function defaultModelUrl() {
   return new URL('../../models/default.safetensors', import.meta.url);
+}
+
+/* The URL of the number verifier (models/verifier.safetensors). */
+export function defaultVerifierUrl() {
+  return new URL('../../models/verifier.safetensors', import.meta.url);
 }

@@ -46,6 +46,9 @@ export interface LoadOptions {
 export interface RecognizerOptions extends LoadOptions {
   /** The model (default: the packaged default model). */
   model?: ModelSource;
+  /** The number verifier readNumber reads touching digits with (default: the packaged
+   * verifier.safetensors; null: none, loadVerifier later). */
+  verifier?: ModelSource | null;
   /** Share the instance of another recognizer or trainer (then dispose() leaves it alone). */
   module?: DigitsModule;
   worker?: false;
@@ -61,6 +64,7 @@ export interface WorkerOptions {
 /** Options of createRecognizer({ worker: true }). */
 export interface RemoteRecognizerOptions extends LoadOptions, WorkerOptions {
   model?: ModelSource;
+  verifier?: ModelSource | null;
 }
 
 /** The augmentation of training images (limits: degrees, fractions of the size, pixels). */
@@ -354,7 +358,7 @@ export declare class Net {
   meta(key: string): string | null;
   setMeta(entries: Record<string, string>): void;
   predictImage(image: Pixels): Prediction;
-  readNumber(image: Pixels): NumberReading;
+  readNumber(image: Pixels, verifier?: Net | null): NumberReading;
   predictInput(x: FloatInput): Prediction;
   predictBatch(x: FloatInput, options?: BatchOptions): Float32Array;
   evaluate(x: FloatInput, labels: Labels, options?: EvaluateOptions): Evaluation;
@@ -371,6 +375,9 @@ export declare class Recognizer implements Disposable {
   readonly disposed: boolean;
   /** Replace the model; on failure the old one stays. */
   loadModel(model: ModelSource): Promise<ModelInfo>;
+  /** Load the number verifier (784 inputs, 11 outputs; default the packaged one); null: none.
+   * Resolves true when one is in use. */
+  loadVerifier(verifier?: ModelSource | null): Promise<boolean>;
   info(): ModelInfo;
   predict(image: ImageSource): Promise<Prediction>;
   predictSync(image: SyncImageSource): Prediction;
@@ -442,6 +449,7 @@ export interface RemoteRecognizer extends Disposable {
   readonly buildInfo: string;
   readonly disposed: boolean;
   loadModel(model: ModelSource): Promise<ModelInfo>;
+  loadVerifier(verifier?: ModelSource | null): Promise<boolean>;
   info(): Promise<ModelInfo>;
   predict(image: ImageSource): Promise<Prediction>;
   readNumber(image: ImageSource): Promise<NumberReading>;

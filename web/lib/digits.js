@@ -28,7 +28,7 @@
  * the status code and its name.
  */
 
-import { defaultModelUrl, wasmUrls } from './assets.js';
+import { defaultModelUrl, defaultVerifierUrl, wasmUrls } from './assets.js';
 import {
   ImageLimits, NetInfo, NumberDigit, NumberLimits, NumberResult, Optimizer, PreprocessInfo, Status,
 } from './constants.js';
@@ -610,8 +610,9 @@ export class Net {
    * right, or null when there is no ink (digits [], confidence 0); the
    * number's confidence is its weakest digit's; uncertain marks a digit
    * read with less than NumberLimits.unsure. One digit reads exactly as
-   * predictImage. */
-  readNumber(image) {
+   * predictImage. verifier: a Net of 11 outputs (Recognizer.loadVerifier)
+   * or null. */
+  readNumber(image, verifier = null) {
     const t0 = performance.now();
     const m = this.mod, h = this.h();
     const { px, width, height } = this.pixelsIn('readNumber', image);
@@ -619,7 +620,8 @@ export class Net {
     const out = m.scratchBuf('number', NumberResult.bytes);
     const cp = m.scratchBuf('nconf', (1 + max) * 4);
     const pp = m.scratchBuf('nprobs', max * 10 * 4);
-    const n = m.check(m.exports.read_number(h, px, width, height, out, cp, pp));
+    const vh = verifier ? verifier.h() : 0;
+    const n = m.check(m.exports.read_number(h, vh, px, width, height, out, cp, pp));
     this.pixelsDone(image);
     const r = readStruct(m, out, NumberResult);
     const conf = m.floats(cp, 1 + n), probs = m.floats(pp, n * 10);
@@ -723,6 +725,7 @@ export class Recognizer {
   constructor(mod, { owned = false } = {}) {
     this.mod = mod;
     this.net = null;
+    this.verifier = null;
     this.owned = owned;
     /** true if a SIMD build is in use */
     this.simd = mod.simd;
@@ -749,6 +752,31 @@ export class Recognizer {
     this.net?.free();
     this.net = net;
     return this.info();
+  }
+
+  /* Load the number verifier (URL, path or bytes of a model of 784 inputs
+   * and 11 outputs, the last "not one digit"; default the packaged
+   * verifier.safetensors, assets.js) that readNumber then reads touching
+   * digits with; null: read numbers without one. On failure the old one
+   * stays. -> true if a verifier is in use. */
+  async loadVerifier(src = defaultVerifierUrl()) {
+    this.live();
+    if (src === null) {
+      this.verifier?.free();
+      this.verifier = null;
+      return false;
+    }
+    const bytes = await modelBytes(src);
+    const net = this.live().loadNet(bytes);
+    if (!net.takesImage || net.outputSize !== 11) {
+      net.free();
+      throw new DigitsError(`verifier: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
+                            'outputs; a number verifier takes 28x28 and gives 11',
+                            Status.FORMAT);
+    }
+    this.verifier?.free();
+    this.verifier = net;
+    return true;
   }
 
   /* The module, or a DigitsError once disposed. */
@@ -793,7 +821,7 @@ export class Recognizer {
 
   /* The same at once, for the sources predictSync takes. */
   readNumberSync(image) {
-    return this.need().readNumber(toPixelsSync(image));
+    return this.need().readNumber(toPixelsSync(image), this.verifier);
   }
 
   /* A 28x28 float input (an MNIST digit) -> the same result shape. */
@@ -812,7 +840,8 @@ export class Recognizer {
   dispose() {
     if (this.disposed) return;
     this.net?.free();
-    this.net = null;
+    this.verifier?.free();
+    this.net = this.verifier = null;
     if (this.owned) this.mod.dispose();
     this.mod = null;
     this.disposed = true;
@@ -824,19 +853,32 @@ export class Recognizer {
   free() { this.dispose(); }
 }
 
+/* The number verifier createRecognizer loads: the one given (null: none);
+ * if none is given, the packaged one along with the packaged model (a page
+ * that gives its own model URL, as bundlers without new URL(...,
+ * import.meta.url) need, gives the verifier's too, or loads it later). */
+function verifierSource(model, verifier) {
+  if (verifier !== undefined) return verifier;
+  return model == null ? defaultVerifierUrl() : null;
+}
+
 /* Create a recognizer: model (URL, path or bytes; default the packaged
- * default model, assets.js), simd ('auto' | 'relaxed' | true | false),
+ * default model, assets.js), verifier (the same for the number verifier;
+ * default the packaged one when model is not given; null: none;
+ * loadVerifier later), simd ('auto' | 'relaxed' | true | false),
  * wasm ({relaxed, simd, plain}: URL of each build) or wasmBase (their
  * folder), module (share an existing DigitsModule); worker: true runs it
  * in a Web Worker (workerUrl: where digits-worker.js is, if moved), every
  * method then returning a promise. */
 export async function createRecognizer(options = {}) {
-  const { model, simd = 'auto', wasmBase, wasm, module, worker = false } = options;
+  const { model, verifier, simd = 'auto', wasmBase, wasm, module, worker = false } = options;
   if (worker) return createRemote('recognizer', await remoteOptions(options, true));
   const mod = module ?? await loadModule({ simd, wasmBase, wasm });
   const r = new Recognizer(mod, { owned: !module });
   try {
     await r.loadModel(model ?? defaultModelUrl());
+    const v = verifierSource(model, verifier);
+    if (v != null) await r.loadVerifier(v);
   } catch (e) {
     r.dispose();
     throw e;
@@ -1072,15 +1114,19 @@ export async function createTrainer(options = {}) {
 /* createRecognizer's or createTrainer's options for a worker: every URL
  * absolute (resolved here, against the page and assets.js), the model as a
  * URL string or bytes (the default model's URL when defaultModel). */
-async function remoteOptions({ model, wasmBase, wasm, module, worker, ...rest }, defaultModel) {
+async function remoteOptions({ model, verifier, wasmBase, wasm, module, worker, ...rest },
+                             defaultModel) {
   if (module != null)
     throw new DigitsError('worker: a module cannot be shared with a worker (drop the module option)',
                           Status.ARG);
   const urls = {};
   for (const v of Object.keys(BUILDS))
     if (wasm == null || wasm[v] != null) urls[v] = (await buildUrl(v, wasm, wasmBase)).href;
+  const given = model;
   if (model == null && defaultModel) model = defaultModelUrl();
-  if (typeof model === 'string' || model instanceof URL) model = (await toUrl(model)).href;
-  else if (model != null) model = await modelBytes(model);
-  return { ...rest, model, wasm: urls };
+  const place = async (m) => (typeof m === 'string' || m instanceof URL ? (await toUrl(m)).href
+    : m != null ? modelBytes(m) : m);
+  model = await place(model);
+  if (!defaultModel) return { ...rest, model, wasm: urls };
+  return { ...rest, model, verifier: await place(verifierSource(given, verifier)), wasm: urls };
 }

@@ -21,7 +21,8 @@ import { isBlob, toPixels } from './image.js';
 /* The methods each kind forwards as they are (predict, readNumber, fit and dispose
  * have their own), also the worker's list of what may be called. */
 export const METHODS = Object.freeze({
-  recognizer: ['loadModel', 'info', 'predictInput', 'predictBatch', 'evaluate', 'saveModel'],
+  recognizer: ['loadModel', 'loadVerifier', 'info', 'predictInput', 'predictBatch', 'evaluate',
+               'saveModel'],
   trainer: ['setLearningRate', 'setAugment', 'trainBatch', 'augment', 'evaluate', 'predictBatch',
             'predictInput', 'info', 'saveModel'],
   fit: ['beginEpoch', 'step', 'endEpoch', 'finish', 'progress'],

@@ -49,7 +49,8 @@ export function precacheFiles() {
   // the training subset is not precached: train.js fetches it when the
   // panel opens and keeps it in its own cache
   add('build', /^(?!mnist-subset\.bin$).+\.(wasm|json|bin)$/);
-  list.push(['models/default.safetensors', path.join(ROOT, 'models', 'default.safetensors')]);
+  for (const m of ['default', 'verifier'])
+    list.push([`models/${m}.safetensors`, path.join(ROOT, 'models', `${m}.safetensors`)]);
   return list;
 }
 
@@ -64,7 +65,7 @@ function main() {
   const all = precacheFiles();
   for (const need of ['build/digits-relaxed.wasm', 'build/digits-simd.wasm',
                       'build/digits-plain.wasm', 'build/models.json',
-                      'models/default.safetensors'])
+                      'models/default.safetensors', 'models/verifier.safetensors'])
     if (!all.some(([u]) => u === need)) throw new Error(`${need} is missing: build it first`);
   let bytes = 0;
   const entries = [], builds = {};
