@@ -51,10 +51,10 @@ export function numberCanvas(sampleBytes) {
   return { image: g.getImageData(0, 0, W, H), want: ds.map((d) => d.label).join('') };
 }
 
-export async function runNumberBench({ digits, target, wasmBase, modelBytes, sampleBytes, reps = 15,
-                                       quick = false, log = () => {} }) {
+export async function runNumberBench({ digits, target, wasmBase, modelBytes, verifierBytes = null,
+                                       sampleBytes, reps = 15, quick = false, log = () => {} }) {
   const { image, want } = numberCanvas(sampleBytes);
-  const rec = await digits.createRecognizer({ model: modelBytes, wasmBase });
+  const rec = await digits.createRecognizer({ model: modelBytes, verifier: verifierBytes, wasmBase });
   try {
     const first = rec.readNumberSync(image);
     const t = timeCalls(() => rec.readNumberSync(image), { reps, minMs: quick ? 5 : 20 });
@@ -79,7 +79,7 @@ export function numberSection(rows, { p, f, range }) {
     p();
     return;
   }
-  p(`bench/number_bench.mjs: the first ${N} digits of the page's MNIST test sample (web/build/mnist-sample.bin), dark on white, each smoothly scaled into a ${CELL}-px cell ${GAP} px apart on a ${W}×${H} canvas; \`recognizer.readNumberSync(imageData)\` (pixels into WebAssembly memory, \`dg_read_number\` with the default model, the result read back) per call, median of the samples after warm-up (min–max). Target (issue 23): under 3 ms in Chromium.`);
+  p(`bench/number_bench.mjs: the first ${N} digits of the page's MNIST test sample (web/build/mnist-sample.bin), dark on white, each smoothly scaled into a ${CELL}-px cell ${GAP} px apart on a ${W}×${H} canvas; \`recognizer.readNumberSync(imageData)\` (pixels into WebAssembly memory, \`dg_read_number\` with the default model and the number verifier, as the page's number reader reads, the result read back) per call, median of the samples after warm-up (min–max). Target (issue 23): under 3 ms in Chromium.`);
   p();
   p('| target | build | ms (min–max) | read | drawn | target < 3 ms |');
   p('|---|---|---|---|---|---|');

@@ -101,6 +101,9 @@
 #define VER_W 2.0
 #define VER_SURE 0.7
 #define VER_MIX 0.5
+/* candidates verified: pieces a cut made, and whole groups at least this
+ * wide (deskewed width / height) */
+#define VER_RATIO 0.9
 
 /* log(deskewed width / height) of MNIST training digits per class: mean
  * and standard deviation (ink >= 0.3, width along the digit's own slant) */
@@ -723,12 +726,34 @@ static int keep_chosen(reader *r, const int *from, const int *idx, const seg *ca
 
 static void source_box(const reader *r, const int b[4], int out[4]);
 
-/* The verifier's (n, 11) for n inputs into *v (NULL without a verifier). */
-static int verify_batch(const reader *r, const float *x, int n, float **v) {
+/* The verifier's (n, 11) for the inputs with want[i] into *v, a row not
+ * verified with v[10] = -1 (NULL without a verifier). */
+static int verify_batch(const reader *r, const float *x, int n, const char *want, float **v) {
   *v = NULL;
   if (!r->o->verify || n == 0) return DG_OK;
-  if (!(*v = malloc(sizeof(float) * 11 * (size_t)n))) return nomem();
-  return r->o->verify(r->o->vuser, x, n, *v);
+  int m = 0;
+  for (int i = 0; i < n; i++) m += want[i] != 0;
+  float *out = malloc(sizeof(float) * 11 * (size_t)n);
+  float *xs = malloc(sizeof(float) * 784 * (size_t)(m + 1)), *vs = malloc(sizeof(float) * 11 * (size_t)(m + 1));
+  int st = out && xs && vs ? DG_OK : nomem();
+  for (int i = 0, j = 0; !st && i < n; i++)
+    if (want[i]) memcpy(xs + (size_t)j++ * 784, x + (size_t)i * 784, sizeof(float) * 784);
+  if (!st && m) st = r->o->verify(r->o->vuser, xs, m, vs);
+  for (int i = 0, j = 0; !st && i < n; i++) {
+    if (want[i]) memcpy(out + (size_t)i * 11, vs + (size_t)j++ * 11, sizeof(float) * 11);
+    else out[(size_t)i * 11 + 10] = -1;
+  }
+  free(xs), free(vs);
+  if (st) free(out);
+  else *v = out;
+  return st;
+}
+
+/* Whether a candidate is worth the verifier: a piece a cut made, or one
+ * wide enough to hold two digits (a narrower group is never cut, so what
+ * the verifier says of it changes nothing but the time). */
+static int want_verify(const reader *r, const seg *sg) {
+  return !uncut(r, sg->a, sg->b) || sg->ratio >= VER_RATIO;
 }
 
 /* A candidate's probabilities with the verifier's (v: its 11, NULL for
@@ -736,6 +761,7 @@ static int verify_batch(const reader *r, const float *x, int n, float **v) {
  * geometric mean of the network's and the verifier's own (it was trained
  * on pieces as the reader cuts them, a neighbour's slivers and all). */
 static void take_verifier(seg *sg, const float *v, int cut) {
+  if (v && v[10] < 0) v = NULL;  /* not verified */
   sg->rej = v ? v[10] : 0;
   if (!v || !cut || VER_MIX <= 0) return;
   double q[10], sum = 0;
@@ -791,8 +817,13 @@ static int read_atoms(reader *r) {
       idx[a * SPAN + (b - a - 1)] = n++;
     }
   float *v = NULL;
+  char *want = malloc((size_t)m + 1);
+  if (!st && !want) st = nomem();
+  for (int k = 0; !st && k < n; k++)
+    if (xi[k] >= 0) want[xi[k]] = (char)want_verify(r, &cand[k]);
   if (!st && m) st = r->classify(r->user, x, m, p);
-  if (!st) st = verify_batch(r, x, m, &v);
+  if (!st) st = verify_batch(r, x, m, want, &v);
+  free(want);
   for (int k = 0; !st && k < n; k++)
     if (xi[k] >= 0) {
       memcpy(cand[k].probs, p + (size_t)xi[k] * 10, sizeof(float) * 10);
@@ -830,8 +861,12 @@ static int read_wholes(reader *r) {
     if (!st) r->pre[r->at[a].g] = sg, gi[n++] = r->at[a].g;
   }
   float *v = NULL;
+  char *want = malloc((size_t)n + 1);
+  if (!st && !want) st = nomem();
+  for (int k = 0; !st && k < n; k++) want[k] = (char)want_verify(r, &r->pre[gi[k]]);
   if (!st && n) st = r->classify(r->user, x, n, p);
-  if (!st) st = verify_batch(r, x, n, &v);
+  if (!st) st = verify_batch(r, x, n, want, &v);
+  free(want);
   for (int k = 0; !st && k < n; k++) {
     seg *sg = &r->pre[gi[k]];
     memcpy(sg->probs, p + (size_t)k * 10, sizeof(float) * 10);
