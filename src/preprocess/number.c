@@ -26,7 +26,13 @@
  *      highest score: each digit's log-probability with a width prior for
  *      its class (deskewed width over height, from MNIST training digits),
  *      less a digit's cost and a penalty for width beyond a digit's; whole
- *      groups read surely and not much wider than a digit stay one;
+ *      groups read surely and not much wider than a digit stay one.
+ *      With a verifier (dg_read_number_verified: 11 classes, the last
+ *      "not one digit", trained on such pieces of numbers of MNIST training
+ *      digits), pieces a cut made and groups wide enough to hold two digits
+ *      are also read by it: a group it rejects is cut, its rejection lowers
+ *      a digit's score, and a cut piece reads with both networks' digit
+ *      probabilities;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
