@@ -65,21 +65,35 @@ static void test_empty(void) {
   free(px);
 }
 
-static void test_lone_digit_unchanged(void) {
+/* Each digit alone reads exactly as predict reads it, with verifier (or
+ * none: NULL). */
+static void check_lone_digits(dg_net *ver, int from) {
   const int w = 200, h = 140;
   for (int d = 0; d < 10; d++) {
     uint8_t *px = blank(w, h);
-    put(px, w, find(d, 0), 40 + d * 5, 20, 0, 0);
+    put(px, w, find(d, from), 40 + d * 5, 20, 0, 0);
     float x[784], probs[10];
     dg_number num;
     CHECK_OK(dg_preprocess(px, w, h, 1, x));
     CHECK_OK(dg_net_predict(net, x, 1, probs));
-    CHECK_OK(dg_read_number(net, px, w, h, 1, &num));
+    CHECK_OK(dg_read_number_verified(px, w, h, 1, net_classify, net, ver, &num));
     CHECK(num.n == 1);
     CHECK(memcmp(num.digits[0].probs, probs, sizeof probs) == 0);
     CHECK(num.confidence == num.digits[0].confidence);
     free(px);
   }
+}
+
+static void test_lone_digit_unchanged(void) {
+  check_lone_digits(NULL, 0);
+  /* and through dg_read_number itself */
+  uint8_t *px = blank(200, 140);
+  put(px, 200, find(3, 0), 50, 20, 0, 0);
+  dg_number a, b;
+  CHECK_OK(dg_read_number(net, px, 200, 140, 1, &a));
+  CHECK_OK(dg_read_number_verified(px, 200, 140, 1, net_classify, net, NULL, &b));
+  CHECK(a.n == 1 && b.n == 1 && memcmp(a.digits[0].probs, b.digits[0].probs, sizeof a.digits[0].probs) == 0);
+  free(px);
 }
 
 static void test_order(void) {
@@ -152,21 +166,7 @@ static void test_flag_apart(void) {
   CHECK(num.split == 0);
 }
 
-static void test_verifier_lone_digit(void) {
-  const int w = 200, h = 140;
-  for (int d = 0; d < 10; d++) {
-    uint8_t *px = blank(w, h);
-    put(px, w, find(d, 100), 40 + d * 5, 20, 0, 0);
-    float x[784], probs[10];
-    dg_number num;
-    CHECK_OK(dg_preprocess(px, w, h, 1, x));
-    CHECK_OK(dg_net_predict(net, x, 1, probs));
-    CHECK_OK(dg_read_number_verified(px, w, h, 1, net_classify, net, verifier, &num));
-    CHECK(num.n == 1);
-    CHECK(memcmp(num.digits[0].probs, probs, sizeof probs) == 0);
-    free(px);
-  }
-}
+static void test_verifier_lone_digit(void) { check_lone_digits(verifier, 100); }
 
 static void test_verifier_touching(void) {
   /* pairs placed `off` source columns apart (3x): strokes overlap */

@@ -106,7 +106,7 @@
  * VER_SURE */
 #define VER_W 2.0
 #define VER_SURE 0.7
-#define VER_MIX 0.5
+#define VER_MIX 0.85
 /* candidates verified: pieces a cut made, and whole groups at least this
  * wide (deskewed width / height) */
 #define VER_RATIO 0.9

@@ -740,17 +740,7 @@ export class Recognizer {
    * ONNX model, converted here). On failure the old model stays and the
    * promise rejects with the C message. */
   async loadModel(src) {
-    this.live();
-    const bytes = await modelBytes(src);
-    const net = this.live().loadNet(bytes);
-    if (!net.takesImage || net.outputSize !== 10) {
-      net.free();
-      throw new DigitsError(`model: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
-                            'outputs; a digit model takes 28x28 and gives 10',
-                            Status.FORMAT);
-    }
-    this.net?.free();
-    this.net = net;
+    this.net = await this.loadNetFor(src, this.net, 10, 'model', 'a digit model');
     return this.info();
   }
 
@@ -766,17 +756,23 @@ export class Recognizer {
       this.verifier = null;
       return false;
     }
+    this.verifier = await this.loadNetFor(src, this.verifier, 11, 'verifier', 'a number verifier');
+    return true;
+  }
+
+  /* The network in src, which must take 28x28 and give `outputs`, in place
+   * of old (freed); on failure old stays and a DigitsError names what. */
+  async loadNetFor(src, old, outputs, what, kind) {
+    this.live();
     const bytes = await modelBytes(src);
     const net = this.live().loadNet(bytes);
-    if (!net.takesImage || net.outputSize !== 11) {
+    if (!net.takesImage || net.outputSize !== outputs) {
       net.free();
-      throw new DigitsError(`verifier: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
-                            'outputs; a number verifier takes 28x28 and gives 11',
-                            Status.FORMAT);
+      throw new DigitsError(`${what}: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
+                            `outputs; ${kind} takes 28x28 and gives ${outputs}`, Status.FORMAT);
     }
-    this.verifier?.free();
-    this.verifier = net;
-    return true;
+    old?.free();
+    return net;
   }
 
   /* The module, or a DigitsError once disposed. */
