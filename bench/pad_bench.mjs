@@ -1,8 +1,9 @@
 /* pad_bench.mjs: the page's own predict path, timed in any engine
  * (bench/page.html?only=pad, opened by bench/engines.mjs): a 7 drawn with
  * pointer events on web/draw.js's Pad, then what app.js does for each
- * reading, `await recognizer.predict(pad.snapshot(280))` (the strokes
- * painted afresh at 280x280, getImageData, preprocessing and the network in
+ * reading, `await recognizer.predict(pad.snapshot(SNAPSHOT))` (the strokes
+ * painted afresh on a canvas of that size (draw.js's SNAPSHOT, 140 px; the
+ * pad here is 280x280), getImageData, preprocessing and the network in
  * WebAssembly through web/lib/digits.js with the default model). Where the
  * recognizer reads numbers (issue 23), also what app.js's readPad does for
  * each live reading since: the snapshot, readNumber, then predict for a lone
@@ -54,18 +55,18 @@ function resolution() {
   return best;
 }
 
-export async function runPadBench({ digits, Pad, canvas, target, modelBytes, reps = 15, per = 50,
-                                    quick = false, log = () => {} }) {
+export async function runPadBench({ digits, Pad, size = 280, canvas, target, modelBytes, reps = 15,
+                                    per = 50, quick = false, log = () => {} }) {
   const r = await digits.createRecognizer({ model: modelBytes, wasmBase: new URL('../web/build/', import.meta.url) });
   const pad = new Pad(canvas);
   drawSeven(canvas);
   if (pad.isEmpty()) throw new Error('pad_bench: the pointer events drew nothing on the pad');
-  const whole = async () => r.predict(pad.snapshot(280));
-  const img = pad.snapshot(280);
+  const whole = async () => r.predict(pad.snapshot(size));
+  const img = pad.snapshot(size);
   const alone = async () => r.predict(img);
   const hasNumber = typeof r.readNumber === 'function';
   const reading = async () => {
-    const snap = pad.snapshot(280);
+    const snap = pad.snapshot(size);
     await r.readNumber(snap);
     return r.predict(snap);
   };

@@ -20,13 +20,13 @@
  * picks relaxed where the engine has it); ?model=NAME picks a shipped model.
  */
 import { createRecognizer, preferredBuild } from './lib/digits.js';
-import { Pad, parseColor } from './draw.js';
+import { Pad, SNAPSHOT, parseColor } from './draw.js';
 import { mountPhoto } from './photo.js';
 import { mountSaved } from './install.js';
 
 const UNSURE = 0.6;        /* below this confidence the guess is shown as "?" */
 const INTERVAL = 50;       /* ms between live predictions while drawing */
-const SNAP = 280;          /* the drawing is handed to the recogniser at this size */
+const SNAP = SNAPSHOT;     /* the drawing is handed to the recogniser at this size */
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -739,11 +739,11 @@ function warmUp(round = 0, best = Infinity) {
       return;
     }
     if (round === 0) pad.prepare(SNAP);
-    const w = 2 * SNAP, h = SNAP, img = new ImageData(w, h);
+    const w = 2 * SNAP, h = SNAP, img = new ImageData(w, h), u = SNAP / 280;
     img.data.fill(255);
-    for (let y = 70; y < 210; y++)
-      for (const x0 of [220, 330])
-        for (let x = x0; x < x0 + 14; x++) img.data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
+    for (let y = Math.round(70 * u); y < 210 * u; y++)
+      for (const x0 of [220, 330].map((x) => Math.round(x * u)))
+        for (let x = x0; x < x0 + 14 * u; x++) img.data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
     const t0 = performance.now();
     try {
       await readNumber(img);

@@ -19,6 +19,13 @@
 
 const STROKE = 1 / 14;  /* stroke width as a fraction of the pad's shorter side */
 
+/* The shorter side of the snapshot the page reads (app.js, and
+ * bench/pad_bench.mjs for the page's own path). 140 px is 5 times MNIST's
+ * 28 and holds a digit's strokes (10 px wide) well; reading back the ink
+ * of a 280-px snapshot took twice as long (a 7 read in 3.35 ms at 4x CPU
+ * throttling in Chromium, 1.65 ms at 140; 0.69 and 0.35 ms unthrottled). */
+export const SNAPSHOT = 140;
+
 /* A w x h canvas off screen: OffscreenCanvas where the engine has it (not
  * Safari before 16.4), else a detached <canvas>. */
 export function offCanvas(w, h) {
