@@ -9,8 +9,9 @@
  * by selenium-webdriver under its own Xvfb), the repository served by
  * bench/static.mjs, and the same steps in each:
  *   - bench/page.html?only=pad (bench/pad_bench.mjs): the page's predict
- *     path, a 7 on web/draw.js's Pad -> snapshot(280) -> recognizer.predict,
- *     timed 50 calls at a time (Firefox and WebKit coarsen performance.now())
+ *     path, a 7 on web/draw.js's Pad -> digitSnapshot(FIT) ->
+ *     recognizer.predict, timed 50 calls at a time (Firefox and WebKit
+ *     coarsen performance.now())
  *     -> {kind: 'engine-predict', target: ENGINE, ...}
  *   - web/index.html?sw=0, the training panel, one epoch of mlp and of the
  *     small CNN in the page's worker, --train-reps times each (page_train.mjs)

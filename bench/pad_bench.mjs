@@ -1,23 +1,25 @@
 /* pad_bench.mjs: the page's own predict path, timed in any engine
  * (bench/page.html?only=pad, opened by bench/engines.mjs): a 7 drawn with
  * pointer events on web/draw.js's Pad, then what app.js does for each
- * reading, `await recognizer.predict(pad.snapshot(SNAPSHOT))` (the strokes
- * painted afresh on a canvas of that size (draw.js's SNAPSHOT, 140 px; the
- * pad here is 280x280), getImageData, preprocessing and the network in
- * WebAssembly through web/lib/digits.js with the default model). Where the
- * recognizer reads numbers (issue 23), also what app.js's readPad does for
- * each live reading since: the snapshot, readNumber, then predict for a lone
- * digit (reading_ms).
+ * reading of one digit (readDigit), `await recognizer.predict(
+ * pad.digitSnapshot(FIT))`: the box round the strokes painted afresh on a
+ * canvas, the ink's longer side FIT px (draw.js; the pad here is 280x280),
+ * getImageData, preprocessing and the network in WebAssembly through
+ * web/lib/digits.js with the default model. Where the recognizer reads
+ * numbers (issue 23), also what app.js's readPad does at a stroke's end:
+ * the whole pad's snapshot at SNAPSHOT's scale, readNumber, then predict
+ * for a lone digit as above (reading_ms).
  *
  * Firefox and WebKit coarsen performance.now() (to 1 ms or 20 us when
  * cross-origin isolated): every sample times `per` calls in a row and the
  * row reports ms per call; reps samples, median and min-max. The same
  * samples time the recognizer call alone (predict_ms), the snapshot being
- * taken once before them.
+ * taken once before them, and recognizer.predict on the whole 280x280
+ * pad's pixels (canvas_ms: what a page that hands it its canvas gets).
  *
- * runPadBench({digits, Pad, canvas, target, modelBytes, reps, per, quick})
+ * runPadBench({digits, Pad, size, fit, canvas, target, modelBytes, reps, per, quick})
  *   -> [{kind: 'engine-predict', target, build, ms, min, max, predict_ms,
- *        reading_ms, digit, per, reps, resolution_ms}]
+ *        canvas_ms, reading_ms, digit, confidence, per, reps, resolution_ms}]
  */
 
 /* A 7 drawn on the pad as the mouse draws it: pointer events on the canvas
@@ -55,29 +57,32 @@ function resolution() {
   return best;
 }
 
-export async function runPadBench({ digits, Pad, size = 280, canvas, target, modelBytes, reps = 15,
+export async function runPadBench({ digits, Pad, size = 140, fit = 28, canvas, target, modelBytes, reps = 15,
                                     per = 50, quick = false, log = () => {} }) {
   const r = await digits.createRecognizer({ model: modelBytes, wasmBase: new URL('../web/build/', import.meta.url) });
   const pad = new Pad(canvas);
   drawSeven(canvas);
   if (pad.isEmpty()) throw new Error('pad_bench: the pointer events drew nothing on the pad');
-  const whole = async () => r.predict(pad.snapshot(size));
-  const img = pad.snapshot(size);
+  const whole = async () => r.predict(pad.digitSnapshot(fit, size));
+  const img = pad.digitSnapshot(fit, size);
   const alone = async () => r.predict(img);
+  const whole280 = pad.snapshot(280);  /* a copy: the pad reuses its snapshot's image */
+  const canvasImg = new ImageData(whole280.data.slice(), whole280.width, whole280.height);
+  const onCanvas = async () => r.predict(canvasImg);
   const hasNumber = typeof r.readNumber === 'function';
   const reading = async () => {
-    const snap = pad.snapshot(size);
-    await r.readNumber(snap);
-    return r.predict(snap);
+    await r.readNumber(pad.snapshot(size));
+    return whole();
   };
   /* warm-up: the engine tiers the hot code up */
   const warmMs = quick ? 100 : 400;
   for (let t0 = performance.now(); performance.now() - t0 < warmMs;) {
     await whole();
     await alone();
+    await onCanvas();
     if (hasNumber) await reading();
   }
-  const n = quick ? 3 : reps, ms = [], ams = [], rms = [];
+  const n = quick ? 3 : reps, ms = [], ams = [], cms = [], rms = [];
   const batch = async (fn, into) => {
     const t0 = performance.now();
     for (let i = 0; i < per; i++) await fn();
@@ -87,13 +92,15 @@ export async function runPadBench({ digits, Pad, size = 280, canvas, target, mod
   for (let s = 0; s < n; s++) {
     await batch(async () => { res = await whole(); }, ms);
     await batch(alone, ams);
+    await batch(onCanvas, cms);
     if (hasNumber) await batch(reading, rms);
   }
   const w = summarize(ms), a = summarize(ams);
   log(`${target} pad predict ${w.med.toFixed(3)} ms (recognizer alone ${a.med.toFixed(3)} ms), read ${res.digit}` +
       (hasNumber ? `; the page's reading ${summarize(rms).med.toFixed(3)} ms` : ''));
   const row = { kind: 'engine-predict', target, build: r.variant, ms: w.med, min: w.min, max: w.max,
-                predict_ms: a.med, reading_ms: hasNumber ? summarize(rms).med : null, digit: res.digit, per, reps: n, resolution_ms: resolution() };
+                predict_ms: a.med, canvas_ms: summarize(cms).med,
+                reading_ms: hasNumber ? summarize(rms).med : null, digit: res.digit, confidence: res.confidence, per, reps: n, resolution_ms: resolution() };
   r.dispose();
   return [row];
 }

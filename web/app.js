@@ -20,13 +20,12 @@
  * picks relaxed where the engine has it); ?model=NAME picks a shipped model.
  */
 import { createRecognizer, preferredBuild } from './lib/digits.js';
-import { Pad, SNAPSHOT, parseColor } from './draw.js';
+import { FIT, Pad, SNAPSHOT, parseColor } from './draw.js';
 import { mountPhoto } from './photo.js';
 import { mountSaved } from './install.js';
 
 const UNSURE = 0.6;        /* below this confidence the guess is shown as "?" */
 const INTERVAL = 50;       /* ms between live predictions while drawing */
-const SNAP = SNAPSHOT;     /* the drawing is handed to the recogniser at this size */
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -287,9 +286,9 @@ async function run() {
  * the number reader tens of ms (a long bar tried as many digits), so the
  * number is read when the stroke ends. */
 async function readPad(live) {
-  const img = pad.snapshot(SNAP);
-  if (live) return ui.pred.dataset.state === 'number' ? null : recognizer.predict(img);
+  if (live) return ui.pred.dataset.state === 'number' ? null : readDigit();
   wantVerifier();
+  const img = pad.snapshot(SNAPSHOT);
   const num = await readNumber(img);
   const oneShape = num.split === num.digits.length - 1;
   if (num.digits.length > 1 && !(oneShape && num.confidence < UNSURE))
@@ -298,7 +297,14 @@ async function readPad(live) {
    * on a slow CPU (readNumber alone takes 15-35 ms at 4x throttling until
    * the engine has optimised it) */
   await new Promise((resolve) => setTimeout(resolve, 0));
-  return recognizer.predict(img);
+  return readDigit();
+}
+
+/* The pad read as one digit: the number reader needs the whole pad at
+ * SNAPSHOT's scale (digits side by side, lines across it), one digit only
+ * its ink, FIT px on its longer side (draw.js). */
+function readDigit() {
+  return recognizer.predict(pad.digitSnapshot(FIT));
 }
 
 /* The number reader runs in a worker of its own (createRecognizer's
@@ -727,10 +733,11 @@ async function main() {
  * the first reading of a drawing took 10-20 times a later one, and the
  * first dozen readings of the number reader 6 times (a long task at the end
  * of a stroke on a slow CPU). So while the page is idle after loading, the
- * pad's two readings run on a made-up "11" (never shown), one round per
- * idle moment, while nothing is drawn and no reading is running, until a
- * round is no slower than the fastest so far (at least 3 rounds, at most
- * 16); html[data-warm="1"] when done. */
+ * pad's two readings run on made-up drawings (never shown; an "11" for the
+ * number reader, a "1" FIT px high for predict, as readPad hands them), one
+ * round per idle moment, while nothing is drawn and no reading is running,
+ * until a round is no slower than the fastest so far (at least 3 rounds, at
+ * most 16); html[data-warm="1"] when done. */
 function warmUp(round = 0, best = Infinity) {
   const idle = globalThis.requestIdleCallback ?? ((f) => setTimeout(f, 50));
   idle(async () => {
@@ -738,16 +745,14 @@ function warmUp(round = 0, best = Infinity) {
       document.documentElement.dataset.warm = '1';
       return;
     }
-    if (round === 0) pad.prepare(SNAP);
-    const w = 2 * SNAP, h = SNAP, img = new ImageData(w, h), u = SNAP / 280;
-    img.data.fill(255);
-    for (let y = Math.round(70 * u); y < 210 * u; y++)
-      for (const x0 of [220, 330].map((x) => Math.round(x * u)))
-        for (let x = x0; x < x0 + 14 * u; x++) img.data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
+    if (round === 0) pad.prepare(SNAPSHOT);
+    const s = SNAPSHOT;
+    const eleven = bars(2 * s, s, [Math.round(0.79 * s), Math.round(1.18 * s)], Math.round(s / 20));
+    const one = bars(FIT, 2 * FIT, [Math.round(FIT / 2) - 1], 3);
     const t0 = performance.now();
     try {
-      await readNumber(img);
-      await recognizer.predict(img);
+      await readNumber(eleven);
+      await recognizer.predict(one);
     } catch {
       return;  /* a real reading reports errors */
     }
@@ -758,6 +763,17 @@ function warmUp(round = 0, best = Infinity) {
     }
     warmUp(round + 1, Math.min(best, ms));
   });
+}
+
+/* A w x h image of vertical bars on white paper, pen px wide, starting at
+ * the columns xs, over the middle half of its height. */
+function bars(w, h, xs, pen) {
+  const img = new ImageData(w, h);
+  img.data.fill(255);
+  for (let y = Math.round(h / 4); y < Math.round((3 * h) / 4); y++)
+    for (const x0 of xs)
+      for (let x = x0; x < x0 + pen; x++) img.data.fill(0, (y * w + x) * 4, (y * w + x) * 4 + 3);
+  return img;
 }
 
 main();

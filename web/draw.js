@@ -7,8 +7,11 @@
  *
  *   const pad = new Pad(canvas, { onChange(kind) {} });  // 'draw' | 'end' | 'clear' | 'undo' | 'image'
  *   pad.clear(); pad.undo(); pad.setDigit(bytes28x28); pad.isEmpty();
- *   pad.snapshot(280) -> ImageData of the drawing, its shorter side 280 px
- *                        (the pad may reuse it: valid until the next call)
+ *   pad.snapshot(SNAPSHOT) -> ImageData of the drawing, its shorter side
+ *                             SNAPSHOT px (the pad may reuse it: valid
+ *                             until the next call)
+ *   pad.digitSnapshot(FIT) -> ImageData of the box round the ink only, its
+ *                             longer side FIT px: one digit's reading
  *
  * Strokes are quadratic curves through the midpoints of successive points,
  * about 1/14 of the pad's shorter side wide (an MNIST pen: ~2 px of a 28 px
@@ -19,12 +22,24 @@
 
 const STROKE = 1 / 14;  /* stroke width as a fraction of the pad's shorter side */
 
-/* The shorter side of the snapshot the page reads (app.js, and
- * bench/pad_bench.mjs for the page's own path). 140 px is 5 times MNIST's
- * 28 and holds a digit's strokes (10 px wide) well; reading back the ink
- * of a 280-px snapshot took twice as long (a 7 read in 3.35 ms at 4x CPU
- * throttling in Chromium, 1.65 ms at 140; 0.69 and 0.35 ms unthrottled). */
+/* The shorter side of the snapshot the page reads numbers from (app.js, and
+ * bench/pad_bench.mjs for the page's own path): 5 times MNIST's 28, so a
+ * digit's strokes are 10 px wide; a larger one costs more to read back. */
 export const SNAPSHOT = 140;
+
+/* The longer side of the ink in the snapshot one digit is read from
+ * (digitSnapshot): MNIST's recipe scales the ink to 20 px anyway, and what
+ * reading costs, the canvas read back and the recogniser's work on the ink,
+ * grows with its pixels. Under 32 px a side the recogniser looks for no
+ * ruled lines there, so a stroke as long as the digit, with the image no
+ * larger than the digit, is never taken for one. */
+export const FIT = 28;
+
+/* px of paper round the ink in digitSnapshot: the recogniser finds the
+ * paper on the image's border */
+const MARGIN = 2;
+/* px a stroke's anti-aliasing reaches beyond its pen */
+const AA = 2;
 
 /* A w x h canvas off screen: OffscreenCanvas where the engine has it (not
  * Safari before 16.4), else a detached <canvas>. */
@@ -235,9 +250,13 @@ export class Pad {
   }
 
   paint(ctx, w, h) {
-    const f = frame(w, h);
     ctx.fillStyle = this.colors.bg;
     ctx.fillRect(0, 0, w, h);
+    this.paintItems(ctx, frame(w, h));
+  }
+
+  /* The drawing's items in frame f, over what is there. */
+  paintItems(ctx, f) {
     for (const it of this.items) {
       if (it.kind === 'stroke') this.drawStroke(ctx, it.pts, f);
       else this.drawDigit(ctx, it, f);
@@ -252,7 +271,7 @@ export class Pad {
   /* The drawing rendered afresh with the pad's shape, its shorter side
    * `size` px (not a resample of the screen), as the recogniser's input;
    * the image may be the one returned last time, rewritten. */
-  snapshot(size = 280) {
+  snapshot(size = SNAPSHOT) {
     const [w, h] = this.paintSnap(size);
     const box = this.inkBox(w, h);
     if (!box || box.w * box.h > 0.5 * w * h) return this.snapCtx.getImageData(0, 0, w, h);
@@ -272,12 +291,49 @@ export class Pad {
     return img;
   }
 
+  /* One digit as the recogniser reads it: the drawing rendered afresh at
+   * size px to the pad's shorter side, or smaller, so that the box round
+   * its ink is at most fit px on its longer side (the pen in proportion),
+   * and only that box, within the pad, with MARGIN px of paper round it.
+   * A blank pad gives a blank image. */
+  digitSnapshot(fit = FIT, size = SNAPSHOT) {
+    const u = this.inkUnits();
+    /* the ink's box within the pad, in drawing units */
+    const cw = this.canvas.width, ch = this.canvas.height, s = Math.min(cw, ch) || 1;
+    const long = u ? Math.max(Math.min(u.x1, cw / s / 2) - Math.max(u.x0, -cw / s / 2),
+                              Math.min(u.y1, ch / s / 2) - Math.max(u.y0, -ch / s / 2)) : 0;
+    const n = long > 0 ? Math.max(1, Math.round(Math.min(size, fit / long))) : size;
+    const [W, H] = this.shape(n);
+    const b = this.inkBox(W, H) ?? { x: W >> 1, y: H >> 1, w: 0, h: 0 };
+    const w = b.w + 2 * MARGIN, h = b.h + 2 * MARGIN;
+    if (!this.digitSnap || this.digitSnap.width < w || this.digitSnap.height < h) {
+      this.digitSnap = offCanvas(Math.max(w, this.digitSnap?.width ?? 0),
+                                 Math.max(h, this.digitSnap?.height ?? 0));
+      this.digitCtx = this.digitSnap.getContext('2d', { willReadFrequently: true });
+    }
+    const ctx = this.digitCtx;
+    ctx.fillStyle = this.colors.bg;
+    ctx.fillRect(0, 0, w, h);
+    ctx.save();
+    ctx.translate(MARGIN - b.x, MARGIN - b.y);
+    ctx.beginPath();
+    ctx.rect(0, 0, W, H);  /* the pad's edge */
+    ctx.clip();
+    this.paintItems(ctx, frame(W, H));
+    ctx.restore();
+    return ctx.getImageData(0, 0, w, h);
+  }
+
+  /* The pad's [width, height] in px at n px to its shorter side. */
+  shape(n) {
+    const cw = this.canvas.width, ch = this.canvas.height;
+    return cw >= ch ? [Math.round((n * cw) / ch), n] : [n, Math.round((n * ch) / cw)];
+  }
+
   /* The drawing painted on the snapshot's canvas (made or remade for
    * size) -> its [w, h]. */
   paintSnap(size) {
-    const cw = this.canvas.width, ch = this.canvas.height;
-    const w = Math.round(cw >= ch ? (size * cw) / ch : size);
-    const h = Math.round(cw >= ch ? size : (size * ch) / cw);
+    const [w, h] = this.shape(size);
     if (!this.snap || this.snap.width !== w || this.snap.height !== h) {
       this.snap = offCanvas(w, h);
       this.snapCtx = this.snap.getContext('2d', { willReadFrequently: true });
@@ -286,21 +342,34 @@ export class Pad {
     return [w, h];
   }
 
-  /* Make what snapshot(size) keeps (its canvas, its image) and read a
-   * pixel back once: a canvas's first read-back and an image's first
-   * touch each cost milliseconds, better spent before the first stroke. */
-  prepare(size = 280) {
+  /* Make what snapshot(size) and digitSnapshot() keep (their canvases,
+   * the image) and read a pixel back from each: a canvas's first read-back
+   * and an image's first touch each cost milliseconds, better spent before
+   * the first stroke. */
+  prepare(size = SNAPSHOT) {
     const [w, h] = this.paintSnap(size);
     this.snapCtx.getImageData(0, 0, 1, 1);
     if (this.snapImg?.width !== w || this.snapImg?.height !== h) this.snapImg = new ImageData(w, h);
     this.snapImg.data.fill(255);
+    this.digitSnapshot();
   }
 
   /* The pixels of a w x h paint() that can hold ink: {x, y, w, h}, or null
-   * when there is nothing. A stroke's curves keep within its points' box;
-   * the box grows by half the pen and a pixel of anti-aliasing. */
+   * when there is nothing: the ink's box and AA px round it, within the
+   * canvas. */
   inkBox(w, h) {
-    const f = frame(w, h), pen = (f.s * STROKE) / 2 + 2;
+    const u = this.inkUnits();
+    if (!u) return null;
+    const f = frame(w, h);
+    const x0 = Math.max(0, Math.floor(f.x(u.x0) - AA)), y0 = Math.max(0, Math.floor(f.y(u.y0) - AA));
+    const x1 = Math.min(w, Math.ceil(f.x(u.x1) + AA)), y1 = Math.min(h, Math.ceil(f.y(u.y1) + AA));
+    return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
+  }
+
+  /* The box round the ink in drawing units: {x0, y0, x1, y1}, or null
+   * when there is none. A stroke's curves keep within its points' box
+   * grown by half the pen; a digit fills the centred square. */
+  inkUnits() {
     let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
     const add = (x, y, m) => {
       x0 = Math.min(x0, x - m); y0 = Math.min(y0, y - m);
@@ -308,15 +377,12 @@ export class Pad {
     };
     for (const it of this.active ? [...this.items, this.active] : this.items) {
       if (it.kind !== 'stroke') {
-        add(f.x(-0.5), f.y(-0.5), 2);
-        add(f.x(0.5), f.y(0.5), 2);
+        add(0, 0, 0.5);
         continue;
       }
-      for (let i = 0; i < it.pts.length; i += 2) add(f.x(it.pts[i]), f.y(it.pts[i + 1]), pen);
+      for (let i = 0; i < it.pts.length; i += 2) add(it.pts[i], it.pts[i + 1], STROKE / 2);
     }
-    x0 = Math.max(0, Math.floor(x0)), y0 = Math.max(0, Math.floor(y0));
-    x1 = Math.min(w, Math.ceil(x1)), y1 = Math.min(h, Math.ceil(y1));
-    return x1 > x0 && y1 > y0 ? { x: x0, y: y0, w: x1 - x0, h: y1 - y0 } : null;
+    return x1 >= x0 ? { x0, y0, x1, y1 } : null;
   }
 }
 

@@ -69,11 +69,14 @@ describe('browser page', () => {
       assert(r.state === 'sure' && r.text === String(r.digit), `sure shown as ${JSON.stringify(r)}`);
   });
 
-  test('the pad\'s snapshot, read round the ink only, equals the whole canvas read', async () => {
+  test('the pad\'s snapshots, read round the ink only, equal the whole canvas read', async () => {
     /* a Pad of its own on a 2:1 canvas: strokes in the middle, at each
-     * edge and corner, past the edge, a dot, an MNIST digit, a full pad */
+     * edge and corner, past the edge, a dot, an MNIST digit, a full pad.
+     * snapshot(): the whole pad; digitSnapshot() at the same scale: the
+     * box round the ink, paper round it, every ink pixel of the whole pad
+     * in it; at FIT: no larger than FIT px and its margins */
     const bad = await page.evaluate(async () => {
-      const { Pad } = await import('./draw.js');
+      const { FIT, Pad } = await import('./draw.js');
       const c = document.createElement('canvas');
       c.style.cssText = 'width:600px;height:300px;position:fixed;left:0;top:0';
       document.body.append(c);
@@ -84,12 +87,49 @@ describe('browser page', () => {
         [line(-1.2, -0.6, -0.8, -0.4)], [line(0.8, 0.4, 1.3, 0.7)], [line(-0.2, 0, -0.2, 0)],
         [line(-1, 0.45, 1, 0.5)], [digit], [line(-1, -0.5, 1, 0.5), line(-1, 0.5, 1, -0.5)]];
       const out = [];
+      pad.items = [];
+      const bg = new Uint32Array(pad.snapshot(280).data.buffer)[0];
       for (const items of cases) {
+        const what = JSON.stringify(items).slice(0, 80);
         pad.items = items;
         const img = pad.snapshot(280);
-        const full = pad.snapCtx.getImageData(0, 0, img.width, img.height).data;
-        const diff = img.data.findIndex((v, i) => v !== full[i]);
-        if (diff >= 0) out.push(`${JSON.stringify(items).slice(0, 80)}: byte ${diff}`);
+        const { width: W, height: H } = img;
+        const full = new Uint32Array(pad.snapCtx.getImageData(0, 0, W, H).data.buffer);
+        const px = new Uint32Array(img.data.buffer);
+        const diff = px.findIndex((v, i) => v !== full[i]);
+        if (diff >= 0) out.push(`${what}: snapshot, pixel ${diff}`);
+        const part = pad.digitSnapshot(Infinity, 280), box = pad.inkBox(W, H);
+        const m = (part.width - box.w) / 2, got = new Uint32Array(part.data.buffer);
+        /* the same picture, up to a stroke's anti-aliasing where the pad's
+         * edge clips it */
+        const near = (a, b) => [0, 8, 16, 24].every((k) => Math.abs(((a >>> k) & 255) - ((b >>> k) & 255)) <= 8);
+        let bad = '';
+        for (let y = 0; y < H && !bad; y++)
+          for (let x = 0; x < W && !bad; x++) {
+            const u = x - box.x + m, v = y - box.y + m;
+            const inside = u >= 0 && v >= 0 && u < part.width && v < part.height;
+            if (inside ? !near(got[v * part.width + u], full[y * W + x]) : full[y * W + x] !== bg)
+              bad = `pixel (${x}, ${y}) of the pad`;
+          }
+        for (let v = 0; v < part.height && !bad; v++)
+          for (let u = 0; u < part.width && !bad; u++) {
+            const x = u + box.x - m, y = v + box.y - m;
+            if ((x < 0 || y < 0 || x >= W || y >= H) && got[v * part.width + u] !== bg)
+              bad = `pixel (${u}, ${v}) beyond the pad is not paper`;
+          }
+        if (m !== 2 || part.height !== box.h + 2 * m) bad ||= `${part.width}x${part.height} for a ${box.w}x${box.h} box`;
+        if (bad) out.push(`${what}: digitSnapshot, ${bad}`);
+        /* at FIT: the ink at most FIT px and its anti-aliasing a side */
+        const small = pad.digitSnapshot(FIT), sp = new Uint32Array(small.data.buffer);
+        let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+        sp.forEach((v, i) => {
+          if (v === bg) return;
+          const x = i % small.width, y = (i - x) / small.width;
+          x0 = Math.min(x0, x), y0 = Math.min(y0, y), x1 = Math.max(x1, x), y1 = Math.max(y1, y);
+        });
+        if (x1 - x0 + 1 > FIT + 2 || y1 - y0 + 1 > FIT + 2 || x0 < 2 || y0 < 2 ||
+            x1 >= small.width - 2 || y1 >= small.height - 2)
+          out.push(`${what}: digitSnapshot(FIT): ink in (${x0}, ${y0})-(${x1}, ${y1}) of ${small.width}x${small.height}`);
       }
       c.remove();
       return out;
