@@ -305,27 +305,17 @@ class TrainPanel {
     this.setRunning(this.running);
   }
 
+  /* The subset file from the network, as a Blob: the browser keeps its
+   * bytes and the worker reads them (read here chunk by chunk, for a
+   * progress figure, and joined, they held the main thread in long tasks
+   * on a slow phone as the download ended). */
   async fetchSubset() {
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), FETCH_TIMEOUT);
     try {
       const res = await fetch(SUBSET_URL, { signal: ctl.signal, cache: 'no-cache' });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const total = Number(res.headers.get('content-length')) || 0;
-      const reader = res.body.getReader();
-      const parts = [];
-      let got = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        parts.push(value);
-        got += value.length;
-        if (total) this.ui.data.textContent = `Loading the training data… ${Math.round((100 * got) / total)}%`;
-      }
-      const buf = new Uint8Array(got);
-      let o = 0;
-      for (const p of parts) { buf.set(p, o); o += p.length; }
-      return buf;
+      return await res.blob();
     } catch (e) {
       throw new Error(e.name === 'AbortError' ? `no answer in ${FETCH_TIMEOUT / 1000} s` :
                       `download failed (${e.message})`);
@@ -335,14 +325,12 @@ class TrainPanel {
   }
 
   /* The subset file from the cache, else the network (then cached):
-   * {buf, cached}. The worker checks and decompresses it (its checksum and
-   * 9 MB inflated here held the main thread for hundreds of ms on a slow
-   * phone); a file it refuses leaves the cache (dataRefused). */
+   * {buf (a Blob), cached}. The worker checks and decompresses it (its
+   * checksum and 9 MB inflated here held the main thread for hundreds of ms
+   * on a slow phone); a file it refuses leaves the cache (dataRefused). */
   async subset() {
     const cache = 'caches' in self ? await caches.open(DATA_CACHE).catch(() => null) : null;
     const hit = await cache?.match(SUBSET_URL).catch(() => null);
-    /* a Blob: the worker reads its bytes (reading them here held the main
-     * thread) */
     if (hit) return { buf: await hit.blob(), cached: true };
     const buf = await this.fetchSubset();
     await cache?.put(SUBSET_URL, new Response(buf, {
@@ -373,8 +361,7 @@ class TrainPanel {
     try {
       const { buf, cached } = await this.subset();
       this.fromCache = cached;
-      if (buf instanceof Blob) worker.postMessage({ type: 'file', buf });
-      else worker.postMessage({ type: 'file', buf: buf.buffer }, [buf.buffer]);
+      worker.postMessage({ type: 'file', buf });
     } catch (e) {
       this.dataFailed(e.message);
     }
