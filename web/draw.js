@@ -304,7 +304,7 @@ export class Pad {
                               Math.min(u.y1, ch / s / 2) - Math.max(u.y0, -ch / s / 2)) : 0;
     const n = long > 0 ? Math.max(1, Math.round(Math.min(size, fit / long))) : size;
     const [W, H] = this.shape(n);
-    const b = this.inkBox(W, H) ?? { x: W >> 1, y: H >> 1, w: 0, h: 0 };
+    const b = this.inkBox(W, H, u) ?? { x: W >> 1, y: H >> 1, w: 0, h: 0 };
     const w = b.w + 2 * MARGIN, h = b.h + 2 * MARGIN;
     if (!this.digitSnap || this.digitSnap.width < w || this.digitSnap.height < h) {
       this.digitSnap = offCanvas(Math.max(w, this.digitSnap?.width ?? 0),
@@ -355,10 +355,9 @@ export class Pad {
   }
 
   /* The pixels of a w x h paint() that can hold ink: {x, y, w, h}, or null
-   * when there is nothing: the ink's box and AA px round it, within the
-   * canvas. */
-  inkBox(w, h) {
-    const u = this.inkUnits();
+   * when there is nothing: the ink's box (u, in drawing units) and AA px
+   * round it, within the canvas. */
+  inkBox(w, h, u = this.inkUnits()) {
     if (!u) return null;
     const f = frame(w, h);
     const x0 = Math.max(0, Math.floor(f.x(u.x0) - AA)), y0 = Math.max(0, Math.floor(f.y(u.y0) - AA));
