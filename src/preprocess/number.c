@@ -11,12 +11,16 @@
  *      touches a big one); dots and dashes far smaller than the digits
  *      dropped;
  *   4. atoms: a group wider than WIDE x its height (measured along its
- *      slant) may hold touching digits. Cut candidates start every
- *      CUT_STEP x its height: straight lines along its slant, and paths
- *      through the least ink near such a line (bending around a stroke
- *      that overlaps its neighbour's); the cheapest distinct ones are kept,
- *      one per CUT_EVERY x its height of width. The pieces between cuts,
- *      and the other groups, are the atoms, left to right group by group;
+ *      slant: its digits' own, pooled over windows as wide as it is high)
+ *      may hold touching digits. Cut candidates start every CUT_STEP x its
+ *      height: straight lines along its slant, and paths through the least
+ *      ink near such a line (bending around a stroke that overlaps its
+ *      neighbour's); the cheapest distinct ones are kept, one per
+ *      CUT_EVERY x its height of width. The pieces between cuts, and the
+ *      other groups, are the atoms, left to right group by group. When a
+ *      group is cut and a verifier reads, steps 4-5 run for VARIANTS cut
+ *      sets (paths tilted either way, or started half a step on) and the
+ *      number keeps the partition of the highest score;
  *   5. digits: every run of neighbouring atoms that could be one digit (at
  *      most MAX_RUN atoms and RUN_W x the digits' height wide, separate
  *      groups only when one is a small fragment close to the other; and
@@ -51,14 +55,21 @@
 #define NUMBER_WORK 512
 /* pieces considered (the biggest); candidate cuts per group at most */
 #define MAX_PIECES 1024
-#define MAX_CUTS 32
+#define MAX_CUTS 48
 /* a group wider than this x its height may hold touching digits; one cut
  * candidate per CUT_EVERY x its height of width, at least CUT_SEP x its
- * height apart and from its ends, paths tried every CUT_STEP x its height */
+ * height apart and from its ends, paths tried every CUT_STEP x its height;
+ * with a verifier, twice as many (FINE: it tells a half digit from one) */
 #define WIDE 0.9
 #define CUT_EVERY 0.3
 #define CUT_SEP 0.15
 #define CUT_STEP 0.1
+#define FINE 0.5
+/* cut sets tried, the number's partition of the highest score kept: paths
+ * along the group's slant, then tilted by -CUT_TILT and +CUT_TILT, then
+ * along it again started half a step on */
+#define VARIANTS 4
+#define CUT_TILT 0.25
 /* cut paths: within CUT_BAND x the height of the straight line, a cost of
  * CUT_OFF per pixel off it per row and CUT_BEND per pixel of bend */
 #define CUT_BAND 0.25
@@ -164,6 +175,8 @@ typedef struct {
   seg *segs;           /* the digits found */
   int ns, cap;
   int splits;
+  int variant;         /* the cut set tried (find_cuts) */
+  double score;        /* the chosen partition's */
 } reader;
 
 static int find_root(piece *ps, int a) {
@@ -320,22 +333,30 @@ static int group_of(const reader *r, size_t i) {
   return l > 0 ? r->ps[l - 1].root : -1;
 }
 
-/* The slant of group g's ink: x drifts by s per row down (least squares
- * of x on y), kept within +-0.6. */
+/* The slant of group g's ink: x drifts by s per row down, kept within
+ * +-0.6. Least squares of x on y within windows about as wide as the
+ * group is high, pooled: in a group of several digits, the digits' own
+ * slant, not the drift of their baselines along the number. */
 static double group_slant(const reader *r, int g) {
   const piece *G = &r->ps[g];
-  double m = 0, mx = 0, my = 0, mxy = 0, myy = 0;
-  for (int y = G->y0; y <= G->y1; y++)
-    for (int x = G->x0; x <= G->x1; x++) {
-      const size_t i = (size_t)y * r->W + x;
-      if (group_of(r, i) != g) continue;
-      const double v = r->ink.ink[i];
-      m += v, mx += v * x, my += v * y, mxy += v * x * y, myy += v * y * y;
-    }
-  if (m <= 0) return 0;
-  const double vy = myy / m - (my / m) * (my / m);
-  if (vy <= 0) return 0;
-  double s = (mxy / m - (mx / m) * (my / m)) / vy;
+  const int gh = G->y1 - G->y0 + 1, gw = G->x1 - G->x0 + 1;
+  const int nw = gw > gh ? (int)((double)gw / gh + 0.5) : 1;
+  double cxy = 0, cyy = 0;
+  for (int k = 0; k < nw; k++) {
+    const int a = G->x0 + (int)((double)k * gw / nw), b = G->x0 + (int)((double)(k + 1) * gw / nw);
+    double m = 0, mx = 0, my = 0, mxy = 0, myy = 0;
+    for (int y = G->y0; y <= G->y1; y++)
+      for (int x = a; x < b; x++) {
+        const size_t i = (size_t)y * r->W + x;
+        if (group_of(r, i) != g) continue;
+        const double v = r->ink.ink[i];
+        m += v, mx += v * x, my += v * y, mxy += v * x * y, myy += v * y * y;
+      }
+    if (m <= 0) continue;
+    cxy += mxy - mx * my / m, cyy += myy - my * my / m;
+  }
+  if (cyy <= 0) return 0;
+  const double s = cxy / cyy;
   return s > 0.6 ? 0.6 : s < -0.6 ? -0.6 : s;
 }
 
@@ -401,8 +422,9 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *xc) {
       const double u = x - s * (y - yc);
       lo = u < lo ? u : lo, hi = u > hi ? u : hi;
     }
-  const double uw = hi - lo + 1, sep = CUT_SEP * gh, step = fmax(1, CUT_STEP * gh);
-  int maxk = uw > WIDE * gh && gh >= SHORT_H * r->hmed ? (int)(uw / (CUT_EVERY * gh)) : 0;
+  const double f = r->o->verify ? FINE : 1;
+  const double uw = hi - lo + 1, sep = f * CUT_SEP * gh, step = fmax(1, f * CUT_STEP * gh);
+  int maxk = uw > WIDE * gh && gh >= SHORT_H * r->hmed ? (int)(uw / (f * CUT_EVERY * gh)) : 0;
   if (maxk > MAX_CUTS) maxk = MAX_CUTS;
   const int ns = maxk ? (int)((hi - lo - 2 * sep) / step) + 1 : 0, nc = 2 * ns;
   if (ns <= 0) return 0;
@@ -413,7 +435,9 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *xc) {
   const int band = (int)(CUT_BAND * gh + 0.5) > 2 ? (int)(CUT_BAND * gh + 0.5) : 2;
   for (int j = 0; j < nc && !st; j++) {  /* paths, then straight lines */
     double *p = path + (size_t)j * gh;
-    st = cut_path(r, g, s, yc, lo + sep + (j % ns) * step, j < ns ? band : 0, p, &cost[j]);
+    const double tilt = (r->variant % 3 == 1 ? -1 : r->variant % 3 == 2 ? 1 : 0) * CUT_TILT;
+    const double u0 = lo + sep + (j % ns + 0.5 * (r->variant / 3)) * step;
+    st = cut_path(r, g, s + (j < ns ? tilt : 0), yc, u0, j < ns ? band : 0, p, &cost[j]);
     mu[j] = 0;
     for (int y = 0; y < gh; y++) mu[j] += (p[y] - s * (G->y0 + y - yc)) / gh;
   }
@@ -587,6 +611,20 @@ static int remove_slivers(const reader *r, const seg *sg, float *map, int x0,
   return st;
 }
 
+static void source_box(const reader *r, const int b[4], int out[4]);
+
+/* A candidate's input, box and ink (map, bw x bh at work pixel (x0, y0))
+ * to the sink, if any. */
+static void to_sink(const reader *r, const float *x, const seg *sg,
+                    const float *map, int x0, int y0, int bw, int bh) {
+  if (!r->o->sink) return;
+  int b[4];
+  source_box(r, sg->box, b);
+  const dg_number_ink ink = {map, x0, y0, bw, bh, r->ink.f > 0 ? r->ink.f : 1,
+                             r->ink.ox, r->ink.oy};
+  r->o->sink(r->o->suser, x, b, &ink);
+}
+
 /* The digit sg (atoms [a, b)): its ink (slivers of a cut neighbour out),
  * box, deskewed width / height, and its 28x28 input into input (784).
  * DG_ERR_EMPTY: no ink. */
@@ -639,6 +677,7 @@ static int seg_input(const reader *r, seg *sg, float *input) {
   sg->box[2] = kx1 - kx0 + 1, sg->box[3] = ky1 - ky0 + 1;
   const int kept[4] = {kx0, ky0, kx1 - kx0 + 1, ky1 - ky0 + 1};
   st = dg_preprocess_map(map, bw, bh, kept, input);
+  if (!st) to_sink(r, input, sg, map, x0, y0, bw, bh);
   free(map);
   return st;
 }
@@ -730,8 +769,6 @@ static int keep_chosen(reader *r, const int *from, const int *idx, const seg *ca
   return st;
 }
 
-static void source_box(const reader *r, const int b[4], int out[4]);
-
 /* The verifier's (n, 11) for the inputs with want[i] into *v, a row not
  * verified with v[10] = -1 (NULL without a verifier). */
 static int verify_batch(const reader *r, const float *x, int n, const char *want, float **v) {
@@ -780,14 +817,6 @@ static void take_verifier(seg *sg, const float *v, int cut) {
   for (int k = 0; k < 10; k++) sg->probs[k] = (float)(q[k] / sum);
 }
 
-/* A candidate read: its input and box to the sink, if any. */
-static void to_sink(const reader *r, const float *x, const seg *sg) {
-  if (!r->o->sink) return;
-  int b[4];
-  source_box(r, sg->box, b);
-  r->o->sink(r->o->suser, x, b);
-}
-
 /* Step 5: every run of atoms that may be a digit (up to MAX_RUN atoms,
  * run_ok; and every whole group) read in one batch, then the partition of
  * the highest score by dynamic programming. */
@@ -834,7 +863,6 @@ static int read_atoms(reader *r) {
     if (xi[k] >= 0) {
       memcpy(cand[k].probs, p + (size_t)xi[k] * 10, sizeof(float) * 10);
       take_verifier(&cand[k], v ? v + (size_t)xi[k] * 11 : NULL, !uncut(r, cand[k].a, cand[k].b));
-      to_sink(r, x + (size_t)xi[k] * 784, &cand[k]);
     }
   free(v);
   for (int b = 0; !st && b <= na; b++) {
@@ -846,7 +874,7 @@ static int read_atoms(reader *r) {
       if (v > best[b]) best[b] = v, from[b] = a;
     }
   }
-  if (!st) st = keep_chosen(r, from, idx, cand);
+  if (!st) r->score = best[na], st = keep_chosen(r, from, idx, cand);
   free(idx), free(xi), free(cand), free(x), free(p), free(best), free(from);
   return st;
 }
@@ -877,7 +905,6 @@ static int read_wholes(reader *r) {
     seg *sg = &r->pre[gi[k]];
     memcpy(sg->probs, p + (size_t)k * 10, sizeof(float) * 10);
     take_verifier(sg, v ? v + (size_t)k * 11 : NULL, 0);
-    to_sink(r, x + (size_t)k * 784, sg);
   }
   free(x), free(p), free(gi), free(v);
   return st;
@@ -907,9 +934,35 @@ static int find_digits(reader *r) {
   for (int i = 0; i < r->np; i++) r->ps[i].root = find_root(r->ps, i);
   if (!(r->am = malloc(sizeof(int32_t) * (size_t)r->W * r->H))) return nomem();
   st = make_atoms(r, 0);
+  const int wholes = r->na;
   if (st == DG_OK) st = read_wholes(r);
-  if (st == DG_OK) st = make_atoms(r, 1);
-  if (st == DG_OK) st = read_atoms(r);
+  /* each cut set in turn, the partition of the highest score kept; more
+   * sets than one only with a verifier, which keeps spurious pieces (a
+   * flag apart, half a 3) from scoring as digits */
+  seg *keep = NULL;
+  int nkeep = 0, skeep = 0, any_cut = 0;
+  double kscore = -1e300;
+  const int variants = r->o->verify ? VARIANTS : 1;
+  for (int v = 0; v < variants && st == DG_OK; v++) {
+    r->variant = v, r->ns = 0, r->splits = 0;
+    st = make_atoms(r, 1);
+    if (st == DG_OK && v == 0) any_cut = r->na > wholes;
+    if (st == DG_OK) st = read_atoms(r);
+    if (st == DG_OK && (v == 0 || r->score > kscore)) {
+      seg *k2 = realloc(keep, sizeof(seg) * (size_t)(r->ns + 1));
+      if (!k2) { st = nomem(); break; }
+      keep = k2, nkeep = r->ns, skeep = r->splits, kscore = r->score;
+      memcpy(keep, r->segs, sizeof(seg) * (size_t)r->ns);
+    }
+    if (!any_cut) break;
+  }
+  if (st == DG_OK && nkeep > r->cap) {
+    seg *p = realloc(r->segs, sizeof(seg) * (size_t)nkeep);
+    if (!p) st = nomem();
+    else r->segs = p, r->cap = nkeep;
+  }
+  if (st == DG_OK) memcpy(r->segs, keep, sizeof(seg) * (size_t)nkeep), r->ns = nkeep, r->splits = skeep;
+  free(keep);
   return st;
 }
 

@@ -6,9 +6,20 @@
 
 #include "digits.h"
 
+/* A candidate's ink as the reader cut it: map (h, w) of ink 0..1 whose
+ * pixel (u, v) covers the source image's pixels from (ox + (x0 + u) f,
+ * oy + (y0 + v) f), f x f of them. */
+typedef struct {
+  const float *map;
+  int x0, y0, w, h;
+  int f, ox, oy;
+} dg_number_ink;
+
 /* Every candidate digit the reader reads: its MNIST-style input (784
- * floats) and its ink's box in the source image's pixels (x, y, w, h). */
-typedef void (*dg_number_sink_fn)(void *user, const float *x, const int box[4]);
+ * floats), its ink's box in the source image's pixels (x, y, w, h) and
+ * that ink. */
+typedef void (*dg_number_sink_fn)(void *user, const float *x, const int box[4],
+                                  const dg_number_ink *ink);
 
 typedef struct {
   dg_classify_fn classify;  /* the digits' network: (n, 784) -> (n, 10) */

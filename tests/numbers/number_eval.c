@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
               fprintf(man, "%s,%s,%d,%s,%s\n", f, im.text, len,
                       number_spacing_names[sp], number_background_names[bg]);
           }
-          free(im.px);
+          number_free(&im);
         }
   if (man) fclose(man);
   printf("| length |");

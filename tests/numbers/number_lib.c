@@ -171,10 +171,10 @@ int number_render(const dg_dataset *t10k, int len, int spacing, int background,
   float *cov = calloc((size_t)W * H, sizeof(float));
   o->c = background == NB_CANVAS ? 4 : 3;
   o->px = malloc((size_t)W * H * o->c);
-  if (!cov || !o->px) {
+  o->owner = calloc((size_t)W * H, 1);
+  if (!cov || !o->px || !o->owner) {
     for (int i = 0; i < len; i++) free(g[i].cov);
-    free(cov), free(o->px);
-    o->px = NULL;
+    free(cov), number_free(o);
     return -1;
   }
   for (int i = 0; i < len; i++) {
@@ -183,8 +183,12 @@ int number_render(const dg_dataset *t10k, int len, int spacing, int background,
     for (int v = 0; v < g[i].h; v++)
       for (int u = 0; u < g[i].w; u++) {
         const float c = g[i].cov[(size_t)v * g[i].w + u];
-        float *d = &cov[(size_t)(y0 + v) * W + x0 + u];
-        if (c > *d) *d = c;
+        const size_t at = (size_t)(y0 + v) * W + x0 + u;
+        float *d = &cov[at];
+        if (c > *d) {
+          *d = c;
+          if (c >= 0.3f) o->owner[at] = (uint8_t)(i + 1);
+        }
         if (c >= 0.5f) {
           if (x0 + u < bx0) bx0 = x0 + u;
           if (x0 + u > bx1) bx1 = x0 + u;
@@ -200,4 +204,9 @@ int number_render(const dg_dataset *t10k, int len, int spacing, int background,
   paint(o, cov, W, H, background, &rs);
   free(cov);
   return 0;
+}
+
+void number_free(number_image *im) {
+  free(im->px), free(im->owner);
+  im->px = NULL, im->owner = NULL;
 }

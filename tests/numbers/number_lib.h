@@ -18,7 +18,9 @@ extern const char *const number_background_names[NB_BACKGROUNDS];
 
 /* One rendered number: RGBA pixels (canvas) or RGB (photo). */
 typedef struct {
-  uint8_t *px;          /* (h, w, c) free() it */
+  uint8_t *px;          /* (h, w, c) number_free() */
+  uint8_t *owner;       /* (h, w) the digit whose ink is strongest there
+                         * (index + 1; 0: under 0.3 of ink) */
   int w, h, c;
   int len;
   char text[NUMBER_MAX_LEN + 1];
@@ -29,5 +31,6 @@ typedef struct {
 /* Render number k of (len, spacing, background) from the t10k set. */
 int number_render(const dg_dataset *t10k, int len, int spacing, int background,
                   int k, uint64_t seed, number_image *out);
+void number_free(number_image *im);
 
 #endif

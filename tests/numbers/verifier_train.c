@@ -6,17 +6,18 @@
  *
  *   verifier_train --data DIR --model FILE --out FILE [--numbers N]
  *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
+ *                  [--verifier FILE] [--neg-every K]
  *
  * The pieces come from numbers composed by number_lib.c from MNIST
  * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
  * spacing and background, the first 50,000 training digits for training,
  * the last 10,000 for the validation numbers (--val, kept apart by the
  * trainer as its last images). Each is read by the reader with --model's
- * network, and every candidate it reads (its MNIST-style input and box)
- * is labelled by its box against the composed digits' boxes: one digit's
- * (it covers at least 3/4 of that digit's width and is at least 4/5 that
- * digit) -> the digit; two or more digits' halves, or under half of any
- * -> 10; anything between is left out. */
+ * network (and with --verifier, an earlier verifier: the reader then cuts
+ * as it does when it has one), and every candidate it reads (its
+ * MNIST-style input and its ink) is labelled by the composed digits' ink
+ * it holds (label_of); of the "not one digit" pieces, every K-th is kept
+ * (--neg-every, 3: the variants of cuts make many). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,35 +36,49 @@ typedef struct {
   uint8_t *y;
   int n, cap;
   const number_image *im;  /* the number being read */
+  double all[NUMBER_MAX_LEN + 1];  /* its digits' strong ink (px) */
   int skipped;
+  long negs;      /* "not one digit" pieces seen; every neg_every-th kept */
+  int neg_every;
 } pieces;
 
-static double overlap(double a0, double a1, double b0, double b1) {
-  const double lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
-  return hi > lo ? hi - lo : 0;
-}
-
-/* The label of a candidate of box b in the number im: 0-9, 10, or -1. */
-static int label_of(const number_image *im, const int b[4]) {
-  const double c0 = b[0], c1 = b[0] + b[2];
-  int best = -1, halves = 0;
-  double bestf = 0;
-  for (int i = 0; i < im->len; i++) {
-    const double g0 = im->box[i][0], g1 = im->box[i][0] + im->box[i][2];
-    const double ov = overlap(c0, c1, g0, g1), f = ov / (g1 - g0);
-    if (f >= 0.5) halves++;
-    if (f > bestf) bestf = f, best = i;
+/* The label of a candidate (its ink) in the number im, by how much of
+ * each composed digit's strong ink it holds (the renderer's owner map):
+ * the digit when it holds at least COVER of one digit and at most SLIGHT
+ * of any other (a neighbour's sliver); 10 when it holds under HALF of
+ * every digit (a part of one) or at least TWO of a second (two digits);
+ * -1 (left out) between. */
+#define COVER 0.8
+#define SLIGHT 0.15
+#define HALF 0.5
+#define TWO 0.35
+static int label_of(const number_image *im, const double *all, const dg_number_ink *ink) {
+  double got[NUMBER_MAX_LEN + 1] = {0};
+  const int f = ink->f;
+  for (int v = 0; v < ink->h; v++)
+    for (int u = 0; u < ink->w; u++) {
+      if (ink->map[(size_t)v * ink->w + u] < 0.3f) continue;
+      const int x = ink->ox + (ink->x0 + u) * f + f / 2, y = ink->oy + (ink->y0 + v) * f + f / 2;
+      if (x < 0 || y < 0 || x >= im->w || y >= im->h) continue;
+      got[im->owner[(size_t)y * im->w + x]] += (double)f * f;
+    }
+  int best = 0;
+  double c1 = 0, c2 = 0;
+  for (int i = 1; i <= im->len; i++) {
+    const double c = all[i] > 0 ? got[i] / all[i] : 0;
+    if (c > c1) c2 = c1, c1 = c, best = i;
+    else if (c > c2) c2 = c;
   }
-  if (halves >= 2 || bestf < 0.5) return 10;
-  const double g0 = im->box[best][0], g1 = im->box[best][0] + im->box[best][2];
-  if (bestf >= 0.75 && overlap(c0, c1, g0, g1) >= 0.8 * (c1 - c0)) return im->text[best] - '0';
+  if (c1 >= COVER && c2 <= SLIGHT) return im->text[best - 1] - '0';
+  if (c1 < HALF || c2 >= TWO) return 10;
   return -1;
 }
 
-static void sink(void *user, const float *x, const int box[4]) {
+static void sink(void *user, const float *x, const int box[4], const dg_number_ink *ink) {
+  (void)box;
   pieces *p = user;
-  const int y = label_of(p->im, box);
-  if (y < 0) { p->skipped++; return; }
+  const int y = label_of(p->im, p->all, ink);
+  if (y < 0 || (y == 10 && p->negs++ % p->neg_every)) { p->skipped++; return; }
   if (p->n == p->cap) {
     const int cap = p->cap ? 2 * p->cap : 65536;
     float *nx = realloc(p->x, sizeof(float) * 784 * (size_t)cap);
@@ -83,11 +98,13 @@ static int net_classify(void *user, const float *x, int n, float *probs) {
 
 /* The pieces of count numbers composed from digits [from, from + n) of
  * train, numbered k0.. (each number a function of k and seed). */
-static void collect(dg_net *net, const dg_dataset *train, int from, int n, int k0,
-                    int count, uint64_t seed, pieces *p) {
+static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from, int n,
+                    int k0, int count, uint64_t seed, pieces *p) {
   dg_dataset part = {n, train->h, train->w, train->images + (size_t)from * 784,
                      train->labels + from};
-  const dg_number_opts o = {.classify = net_classify, .user = net, .sink = sink, .suser = p};
+  const dg_number_opts o = {.classify = net_classify, .user = net,
+                            .verify = ver ? net_classify : NULL, .vuser = ver,
+                            .sink = sink, .suser = p};
   for (int k = k0; k < k0 + count; k++) {
     number_image im;
     const int len = NUMBER_MIN_LEN + k % (NUMBER_MAX_LEN - NUMBER_MIN_LEN + 1);
@@ -97,18 +114,20 @@ static void collect(dg_net *net, const dg_dataset *train, int from, int n, int k
       exit(2);
     }
     p->im = &im;
+    memset(p->all, 0, sizeof p->all);
+    for (size_t i = 0; i < (size_t)im.w * im.h; i++) p->all[im.owner[i]] += 1;
     dg_number num;
     if (dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num)) {
       fprintf(stderr, "verifier_train: %s\n", dg_last_error());
       exit(2);
     }
-    free(im.px);
+    number_free(&im);
   }
 }
 
 int main(int argc, char **argv) {
-  const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH;
-  int numbers = 20000, epochs = 4, threads = 0;
+  const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
+  int numbers = 20000, epochs = 4, threads = 0, neg_every = 3;
   uint64_t seed = 9001;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -117,6 +136,8 @@ int main(int argc, char **argv) {
     if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--model")) model = v;
     else if (!strcmp(a, "--out")) out = v;
+    else if (!strcmp(a, "--verifier")) prev = v;
+    else if (!strcmp(a, "--neg-every")) neg_every = atoi(v);
     else if (!strcmp(a, "--arch")) arch = v;
     else if (!strcmp(a, "--numbers")) numbers = atoi(v);
     else if (!strcmp(a, "--epochs")) epochs = atoi(v);
@@ -124,14 +145,16 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else { fprintf(stderr, "verifier_train: unknown option %s\n", a); return 2; }
   }
-  if (!data || !model || !out || numbers < 10 || epochs < 1) {
+  if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1) {
     fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
-                    "[--numbers N] [--epochs E] [--arch SPEC] [--seed S]\n");
+                    "[--numbers N] [--epochs E] [--arch SPEC] [--seed S] [--threads T] "
+                    "[--verifier FILE] [--neg-every K]\n");
     return 2;
   }
   dg_dataset train;
-  dg_net *net = NULL, *ver = NULL;
+  dg_net *net = NULL, *ver = NULL, *old = NULL;
   if (dg_dataset_load(&train, data, "train") || dg_model_load(&net, model, NULL, NULL) ||
+      (prev && dg_model_load(&old, prev, NULL, NULL)) ||
       dg_net_new(&ver, arch, seed)) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
     return 2;
@@ -141,11 +164,11 @@ int main(int argc, char **argv) {
             dg_net_output_size(ver));
     return 2;
   }
-  pieces p = {0};
+  pieces p = {.neg_every = neg_every};
   const int nval = numbers / 10;
-  collect(net, &train, 0, 50000, 0, numbers, seed, &p);
+  collect(net, old, &train, 0, 50000, 0, numbers, seed, &p);
   const int ntrain = p.n;
-  collect(net, &train, 50000, 10000, numbers, nval, seed, &p);
+  collect(net, old, &train, 50000, 10000, numbers, nval, seed, &p);
   long per[11] = {0};
   for (int i = 0; i < p.n; i++) per[p.y[i]]++;
   printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
@@ -184,7 +207,7 @@ int main(int argc, char **argv) {
   }
   printf("saved %s\n", out);
   free(pr), free(p.x), free(p.y);
-  dg_net_free(ver), dg_net_free(net);
+  dg_net_free(ver), dg_net_free(net), dg_net_free(old);
   dg_dataset_free(&train);
   return 0;
 }
