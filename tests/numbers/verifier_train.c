@@ -6,7 +6,7 @@
  *
  *   verifier_train --data DIR --model FILE --out FILE [--numbers N]
  *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
- *                  [--verifier FILE] [--neg-every K]
+ *                  [--verifier FILE] [--neg-every K] [--labels box|ink]
  *
  * The pieces come from numbers composed by number_lib.c from MNIST
  * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
@@ -15,9 +15,11 @@
  * trainer as its last images). Each is read by the reader with --model's
  * network (and with --verifier, an earlier verifier: the reader then cuts
  * as it does when it has one), and every candidate it reads (its
- * MNIST-style input and its ink) is labelled by the composed digits' ink
- * it holds (label_of); of the "not one digit" pieces, every K-th is kept
- * (--neg-every, 3: the variants of cuts make many). */
+ * MNIST-style input, box and ink) is labelled by its box against the
+ * composed digits' boxes (label_by_box), or with --labels ink by the
+ * digits' ink it holds (label_by_ink); of the "not one digit" pieces,
+ * every K-th is kept (--neg-every, 1). The shipped verifier: box labels,
+ * no earlier verifier (docs/numbers.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +42,46 @@ typedef struct {
   int skipped;
   long negs;      /* "not one digit" pieces seen; every neg_every-th kept */
   int neg_every;
+  int by_ink;     /* --labels ink */
 } pieces;
 
-/* The label of a candidate (its ink) in the number im, by how much of
- * each composed digit's strong ink it holds (the renderer's owner map):
- * the digit when it holds at least COVER of one digit and at most SLIGHT
- * of any other (a neighbour's sliver); 10 when it holds under HALF of
- * every digit (a part of one) or at least TWO of a second (two digits);
- * -1 (left out) between. */
+static double overlap(double a0, double a1, double b0, double b1) {
+  const double lo = a0 > b0 ? a0 : b0, hi = a1 < b1 ? a1 : b1;
+  return hi > lo ? hi - lo : 0;
+}
+
+/* The label of a candidate of box b in the number im by the composed
+ * digits' boxes (--labels box, the shipped verifier's): the digit when it
+ * covers at least 3/4 of one digit's width and is at least 4/5 that
+ * digit; 10 when it covers half or more of two digits or under half of
+ * any; -1 (left out) between. */
+static int label_by_box(const number_image *im, const int b[4]) {
+  const double c0 = b[0], c1 = b[0] + b[2];
+  int best = -1, halves = 0;
+  double bestf = 0;
+  for (int i = 0; i < im->len; i++) {
+    const double g0 = im->box[i][0], g1 = im->box[i][0] + im->box[i][2];
+    const double ov = overlap(c0, c1, g0, g1), f = ov / (g1 - g0);
+    if (f >= 0.5) halves++;
+    if (f > bestf) bestf = f, best = i;
+  }
+  if (halves >= 2 || bestf < 0.5) return 10;
+  const double g0 = im->box[best][0], g1 = im->box[best][0] + im->box[best][2];
+  if (bestf >= 0.75 && overlap(c0, c1, g0, g1) >= 0.8 * (c1 - c0)) return im->text[best] - '0';
+  return -1;
+}
+
+/* The label of a candidate (its ink) in the number im (--labels ink), by
+ * how much of each composed digit's strong ink it holds (the renderer's
+ * owner map): the digit when it holds at least COVER of one digit and
+ * at most SLIGHT of any other (a neighbour's sliver); 10 when it holds
+ * under HALF of every digit (a part of one) or at least TWO of a second
+ * (two digits); -1 (left out) between. */
 #define COVER 0.8
 #define SLIGHT 0.15
 #define HALF 0.5
 #define TWO 0.35
-static int label_of(const number_image *im, const double *all, const dg_number_ink *ink) {
+static int label_by_ink(const number_image *im, const double *all, const dg_number_ink *ink) {
   double got[NUMBER_MAX_LEN + 1] = {0};
   const int f = ink->f;
   for (int v = 0; v < ink->h; v++)
@@ -75,9 +104,8 @@ static int label_of(const number_image *im, const double *all, const dg_number_i
 }
 
 static void sink(void *user, const float *x, const int box[4], const dg_number_ink *ink) {
-  (void)box;
   pieces *p = user;
-  const int y = label_of(p->im, p->all, ink);
+  const int y = p->by_ink ? label_by_ink(p->im, p->all, ink) : label_by_box(p->im, box);
   if (y < 0 || (y == 10 && p->negs++ % p->neg_every)) { p->skipped++; return; }
   if (p->n == p->cap) {
     const int cap = p->cap ? 2 * p->cap : 65536;
@@ -127,7 +155,7 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
 
 int main(int argc, char **argv) {
   const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
-  int numbers = 20000, epochs = 4, threads = 0, neg_every = 3;
+  int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0;
   uint64_t seed = 9001;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -138,6 +166,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--out")) out = v;
     else if (!strcmp(a, "--verifier")) prev = v;
     else if (!strcmp(a, "--neg-every")) neg_every = atoi(v);
+    else if (!strcmp(a, "--labels")) {
+      if (strcmp(v, "box") && strcmp(v, "ink")) {
+        fprintf(stderr, "verifier_train: --labels box or ink, not %s\n", v);
+        return 2;
+      }
+      by_ink = !strcmp(v, "ink");
+    }
     else if (!strcmp(a, "--arch")) arch = v;
     else if (!strcmp(a, "--numbers")) numbers = atoi(v);
     else if (!strcmp(a, "--epochs")) epochs = atoi(v);
@@ -148,7 +183,7 @@ int main(int argc, char **argv) {
   if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1) {
     fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
                     "[--numbers N] [--epochs E] [--arch SPEC] [--seed S] [--threads T] "
-                    "[--verifier FILE] [--neg-every K]\n");
+                    "[--verifier FILE] [--neg-every K] [--labels box|ink]\n");
     return 2;
   }
   dg_dataset train;
@@ -164,7 +199,7 @@ int main(int argc, char **argv) {
             dg_net_output_size(ver));
     return 2;
   }
-  pieces p = {.neg_every = neg_every};
+  pieces p = {.neg_every = neg_every, .by_ink = by_ink};
   const int nval = numbers / 10;
   collect(net, old, &train, 0, 50000, 0, numbers, seed, &p);
   const int ntrain = p.n;
