@@ -101,7 +101,7 @@
 #define PRIOR_WL 0.5
 #define PRIOR_ZL 1.5
 #define WIDE_OK 0.95
-#define WIDE_COST 8.0
+#define WIDE_COST 4.0
 #define SHORT_H 0.55
 #define SHORT_COST 3.0
 #define SKIP_COST 30.0
@@ -117,7 +117,7 @@
  * VER_SURE */
 #define VER_W 2.0
 #define VER_SURE 0.7
-#define VER_MIX 0.85
+#define VER_MIX 0.7
 /* candidates verified: pieces a cut made, and whole groups at least this
  * wide (deskewed width / height) */
 #define VER_RATIO 0.9
