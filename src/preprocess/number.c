@@ -70,6 +70,8 @@
  * along it again started half a step on */
 #define VARIANTS 4
 #define CUT_TILT 0.25
+static const struct { double tilt, shift; } cut_sets[VARIANTS] = {
+    {0, 0}, {-CUT_TILT, 0}, {CUT_TILT, 0}, {0, 0.5}};
 /* cut paths: within CUT_BAND x the height of the straight line, a cost of
  * CUT_OFF per pixel off it per row and CUT_BEND per pixel of bend */
 #define CUT_BAND 0.25
@@ -435,9 +437,8 @@ static int find_cuts(const reader *r, int g, double s, double yc, double *xc) {
   const int band = (int)(CUT_BAND * gh + 0.5) > 2 ? (int)(CUT_BAND * gh + 0.5) : 2;
   for (int j = 0; j < nc && !st; j++) {  /* paths, then straight lines */
     double *p = path + (size_t)j * gh;
-    const double tilt = (r->variant % 3 == 1 ? -1 : r->variant % 3 == 2 ? 1 : 0) * CUT_TILT;
-    const double u0 = lo + sep + (j % ns + 0.5 * (r->variant / 3)) * step;
-    st = cut_path(r, g, s + (j < ns ? tilt : 0), yc, u0, j < ns ? band : 0, p, &cost[j]);
+    const double u0 = lo + sep + (j % ns + cut_sets[r->variant].shift) * step;
+    st = cut_path(r, g, s + (j < ns ? cut_sets[r->variant].tilt : 0), yc, u0, j < ns ? band : 0, p, &cost[j]);
     mu[j] = 0;
     for (int y = 0; y < gh; y++) mu[j] += (p[y] - s * (G->y0 + y - yc)) / gh;
   }
@@ -925,6 +926,33 @@ static int make_atoms(reader *r, int pass) {
   return st ? st : order_atoms(r);
 }
 
+/* Steps 4-5 for each cut set in turn (wholes: the atoms of the groups
+ * uncut), the partition of the highest score kept in r->segs. More sets
+ * than one only with a verifier, which keeps spurious pieces (a flag
+ * apart, half a 3) from scoring as digits; none when no group is cut. */
+static int read_cut_sets(reader *r, int wholes) {
+  const int sets = r->o->verify ? VARIANTS : 1;
+  seg *best = NULL;
+  int nbest = 0, cbest = 0, sbest = 0, st = DG_OK, cut = 0;
+  double score = 0;
+  for (int v = 0; v < sets && st == DG_OK; v++) {
+    r->variant = v, r->ns = 0, r->splits = 0;
+    st = make_atoms(r, 1);
+    if (v == 0) cut = r->na > wholes;
+    if (st == DG_OK) st = read_atoms(r);
+    if (st == DG_OK && (v == 0 || r->score > score)) {  /* keep it: swap */
+      seg *t = best;
+      const int c = cbest;
+      best = r->segs, cbest = r->cap, nbest = r->ns, sbest = r->splits, score = r->score;
+      r->segs = t, r->cap = c;
+    }
+    if (!cut) break;
+  }
+  free(r->segs);
+  r->segs = best, r->cap = cbest, r->ns = nbest, r->splits = sbest;
+  return st;
+}
+
 /* Steps 3-5 on the labelled map: every group read whole, those not read
  * surely as one digit cut, every digit into r->segs, read. */
 static int find_digits(reader *r) {
@@ -936,34 +964,7 @@ static int find_digits(reader *r) {
   st = make_atoms(r, 0);
   const int wholes = r->na;
   if (st == DG_OK) st = read_wholes(r);
-  /* each cut set in turn, the partition of the highest score kept; more
-   * sets than one only with a verifier, which keeps spurious pieces (a
-   * flag apart, half a 3) from scoring as digits */
-  seg *keep = NULL;
-  int nkeep = 0, skeep = 0, any_cut = 0;
-  double kscore = -1e300;
-  const int variants = r->o->verify ? VARIANTS : 1;
-  for (int v = 0; v < variants && st == DG_OK; v++) {
-    r->variant = v, r->ns = 0, r->splits = 0;
-    st = make_atoms(r, 1);
-    if (st == DG_OK && v == 0) any_cut = r->na > wholes;
-    if (st == DG_OK) st = read_atoms(r);
-    if (st == DG_OK && (v == 0 || r->score > kscore)) {
-      seg *k2 = realloc(keep, sizeof(seg) * (size_t)(r->ns + 1));
-      if (!k2) { st = nomem(); break; }
-      keep = k2, nkeep = r->ns, skeep = r->splits, kscore = r->score;
-      memcpy(keep, r->segs, sizeof(seg) * (size_t)r->ns);
-    }
-    if (!any_cut) break;
-  }
-  if (st == DG_OK && nkeep > r->cap) {
-    seg *p = realloc(r->segs, sizeof(seg) * (size_t)nkeep);
-    if (!p) st = nomem();
-    else r->segs = p, r->cap = nkeep;
-  }
-  if (st == DG_OK) memcpy(r->segs, keep, sizeof(seg) * (size_t)nkeep), r->ns = nkeep, r->splits = skeep;
-  free(keep);
-  return st;
+  return st ? st : read_cut_sets(r, wholes);
 }
 
 static void fill_digit(dg_number_digit *d, const float *probs, const int box[4]) {
