@@ -1,13 +1,14 @@
 /* report.mjs: bench/build/results.jsonl -> bench/results.md (and stdout).
  * usage: node bench/report.mjs RESULTS.jsonl [--quick 0|1] [--seconds S]
  *        [--load-before "a b c"] [--load-after "a b c"] [--build DIR]
- *        [--only ort] [--only engines [--note TEXT]]
+ *        [--only ort] [--only engines|number [--note TEXT]]
  * --only ort: the run's header and the onnxruntime-web section alone
  * (a run of only bench/node_bench.mjs and bench/ort_bench.mjs), into
  * bench/build/results-ort.md and stdout; results.md is left alone.
  * --only engines: the section "Engines and a throttled phone" alone (a run
  * of bench/engines.mjs), put in place in bench/results.md with its targets
- * and TEXT as a note on the conditions. */
+ * and TEXT as a note on the conditions; --only number the same for
+ * "Reading a number" (bench/browser.mjs --only-number). */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -286,7 +287,9 @@ if (ppRows.length) {
 }
 p();
 /* issue 23: a 6-digit number read from a 1200x400 canvas in Chromium */
+const numLines = [out.length];
 numberSection(rows, { p, f, range });
+numLines.push(out.length);
 if (rows.some((r) => r.kind === 'predict' && r.target.endsWith('-simd128'))) {
   p('## WASM builds side by side: relaxed SIMD (FMA) vs simd128 (mul+add), batch 1 (ms)');
   p();
@@ -455,15 +458,17 @@ p();
 /* --only engines: this section alone (a run of bench/engines.mjs), with
  * its targets and when and where it was measured, put in place of the
  * section in bench/results.md (the rest of the file is left as it is) */
-if (opt('--only', null) === 'engines') {
-  const sec = out.slice(...engLines), tail = [];
+/* Section lines [a, b) of out with a line on when and where it was
+ * measured (by `command`, alone) and tail, put in place of the section of
+ * the same heading in bench/results.md (before `before` when it has none;
+ * the rest of the file left as it is), and to stdout. */
+function putSection([a, b], command, tail = []) {
+  const sec = out.slice(a, b);
   const load = sh('cut -d" " -f1-3 /proc/loadavg');
-  const when = `Measured by a run of bench/engines.mjs alone (\`node bench/engines.mjs > R.jsonl; node bench/report.mjs R.jsonl --only engines\`), ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC, ${cpu}, ${sh('nproc')} cores, load average ${load} at the end${opt('--note', '') ? `: ${opt('--note', '')}` : ''}. The next full \`./build.sh bench\` measures these rows within its own run and rewrites this section.`;
-  tail.push('| target | measured | |', '|---|---|---|');
-  engineTargets((what, value, ok) => tail.push(`| ${what} | ${value} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`));
+  const when = `Measured by ${command} alone, ${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC, ${cpu}, ${sh('nproc')} cores, load average ${load} at the end${opt('--note', '') ? `: ${opt('--note', '')}` : ''}. The next full \`./build.sh bench\` measures these rows within its own run and rewrites this section.`;
   const text = [sec[0], '', when, ...sec.slice(1), ...tail, ''].join('\n');
   const file = join(here, 'results.md'), old = readFileSync(file, 'utf8');
-  const at = old.indexOf('\n## Engines and a throttled phone\n');
+  const at = old.indexOf(`\n${sec[0]}\n`);
   const next = at >= 0 ? old.indexOf('\n## ', at + 1) : old.indexOf('\n## Time to 99.0%');
   const md = at >= 0 ? old.slice(0, at + 1) + text + old.slice(next + 1)
     : next >= 0 ? old.slice(0, next + 1) + text + '\n' + old.slice(next + 1) : `${old}\n${text}`;
@@ -471,6 +476,15 @@ if (opt('--only', null) === 'engines') {
   process.stdout.write(text);
   process.exit(0);
 }
+if (opt('--only', null) === 'engines') {
+  const tail = ['| target | measured | |', '|---|---|---|'];
+  engineTargets((what, value, ok) => tail.push(`| ${what} | ${value} | ${ok == null ? '–' : ok ? 'met' : '**not met**'} |`));
+  putSection(engLines, 'a run of bench/engines.mjs (`node bench/engines.mjs > R.jsonl; node bench/report.mjs R.jsonl --only engines`)', tail);
+}
+/* --only number: "Reading a number" alone (a run of bench/browser.mjs
+ * --only-number) */
+if (opt('--only', null) === 'number')
+  putSection(numLines, 'a run of bench/browser.mjs (`node bench/browser.mjs --only-number > R.jsonl; node bench/report.mjs R.jsonl --only number`)');
 const md = out.join('\n') + '\n';
 if (!quick) writeFileSync(join(here, 'results.md'), md);
 else writeFileSync(join(here, 'build', 'results-quick.md'), md);
