@@ -78,8 +78,11 @@ set(DG_WASM_TEST_LDFLAGS -sENVIRONMENT=node -sWASM_ASYNC_COMPILATION=0
 
 file(GLOB DG_WASM_API_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/wasm/*.c)
 set(dg_post ${CMAKE_SOURCE_DIR}/cmake/wasm-post.sh)
+# constants.js (which validate-wasm.mjs reads) comes by a target-level
+# dependency on constants_js: listed as a file here, its rule ran once per
+# module target in parallel builds, racing on its .tmp file
 set(dg_post_deps ${dg_post} ${CMAKE_SOURCE_DIR}/web/tools/relax-wasm.mjs
-    ${CMAKE_SOURCE_DIR}/web/tools/validate-wasm.mjs ${DG_CONSTANTS_JS})
+    ${CMAKE_SOURCE_DIR}/web/tools/validate-wasm.mjs)
 
 # dg_deliver(TARGET OUT.wasm [--relaxed]): TARGET's .wasm to OUT through
 # cmake/wasm-post.sh, as part of `all`; a .js glue beside it comes along.
@@ -100,6 +103,7 @@ function(dg_deliver target out)
     ${js_copy}
     DEPENDS ${target} ${dg_post_deps} VERBATIM)
   add_custom_target(${target}_out ALL DEPENDS ${outs})
+  add_dependencies(${target}_out constants_js)
 endfunction()
 
 foreach(variant relaxed simd plain)

@@ -16,12 +16,20 @@
  *   shifted on a larger canvas  < 1e-6
  *   10x nearest upscale         < 0.03 on average (area averaging of blocks)
  *   3x bilinear upscale         < 0.06 on average
+ *
+ * The number reader's context channel (dg_preprocess_map_context): the
+ * map itself as context gives the digit's own input (< 1e-5, shrinking and
+ * enlarging); a neighbour's bar outside the digit's box lands where the
+ * digit's scale and placement put it, in the context only; and the
+ * context never passes 1 nor reaches past the field.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "digits.h"
 #include "harness.h"
+#include "preprocess/ink.h"
 
 #define NDIG 200
 
@@ -389,6 +397,71 @@ static void test_golden(void) {
             worst);
 }
 
+/* A (h, w) map: a digit-like ring in box (x, y, d, d), and with bar a
+ * vertical bar 3 px wide at column bx, rows y..y+d, of ink 0.8. */
+static float *ring_map(int w, int h, int x, int y, int d, int bar, int bx) {
+  float *m = calloc((size_t)w * h, sizeof(float));
+  const double c = (d - 1) / 2.0, r = d / 2.0 - 1;
+  for (int v = 0; v < d; v++)
+    for (int u = 0; u < d; u++) {
+      const double e = fabs(hypot(u - c, v - c) - (r - 1));
+      if (e < 1.5) m[(size_t)(y + v) * w + x + u] = e < 0.8 ? 1.0f : 0.5f;
+    }
+  for (int v = y; bar && v < y + d; v++)
+    for (int u = bx; u < bx + 3; u++) m[(size_t)v * w + u] = 0.8f;
+  return m;
+}
+
+static void test_context(void) {
+  for (int d = 8; d <= 80; d += 72) {  /* enlarged (8 px), shrunk (80) */
+    const int w = 3 * d, h = d + 10, x = d / 2, y = 5;
+    float *m = ring_map(w, h, x, y, d, 1, x + d + d / 4);
+    float *alone = ring_map(w, h, x, y, d, 0, 0);
+    const int box[4] = {x, y, d, d};
+    float in[784], ctx[784], in2[784], self[784];
+    /* the piece alone, with itself as context: the same input twice */
+    const dg_ink_context own = {alone, w, h, 0, 0};
+    CHECK_OK(dg_preprocess_map_context(alone, w, h, box, &own, in, self));
+    CHECK_OK(dg_preprocess_map(alone, w, h, box, in2));
+    double diff = 0;
+    for (int i = 0; i < 784; i++) {
+      diff = fmax(diff, fabs(in[i] - in2[i]));
+      diff = fmax(diff, fabs(in[i] - self[i]));
+    }
+    CHECK_MSG(diff < 1e-5, "d %d: the map as its own context differs by %g", d, diff);
+    /* the bar beside it: in the context, right of the ring, not in the input */
+    const dg_ink_context around = {m, w, h, 0, 0};
+    CHECK_OK(dg_preprocess_map_context(alone, w, h, box, &around, in, ctx));
+    double over = 0, extra = 0;
+    for (int i = 0; i < 784; i++) over = fmax(over, ctx[i]), extra = fmax(extra, fabs(ctx[i] - self[i]));
+    CHECK_MSG(over <= 1.0, "d %d: context above 1 (%g)", d, over);
+    /* the ring spans columns 4-23 of the field; the bar starts a quarter
+     * of its width right of it, at column 29: out of the field */
+    CHECK_MSG(extra < 1e-5, "d %d: the far bar in the field (%g)", d, extra);
+    const int bx2 = x + d + d / 8;  /* closer: a sure sight of it */
+    float *m2 = ring_map(w, h, x, y, d, 1, bx2);
+    const dg_ink_context near = {m2, w, h, 0, 0};
+    CHECK_OK(dg_preprocess_map_context(alone, w, h, box, &near, in, ctx));
+    /* an eighth of the ring's width right of it: from column 26.5 */
+    double seen = 0, elsewhere = 0;
+    for (int Y = 0; Y < 28; Y++)
+      for (int X = 0; X < 28; X++) {
+        const double e = ctx[Y * 28 + X] - self[Y * 28 + X];
+        if (X >= 26) seen += e;
+        else elsewhere = fmax(elsewhere, fabs(e));
+      }
+    CHECK_MSG(seen > 5, "d %d: the close bar's ink in the context %g", d, seen);
+    CHECK_MSG(elsewhere < 1e-5, "d %d: the bar left of column 26 (%g)", d, elsewhere);
+    for (int i = 0; i < 784; i++)
+      CHECK_MSG(in[i] == in2[i], "d %d: the digit's own input changed at %d", d, i);
+    free(m), free(m2), free(alone);
+  }
+  float z[4] = {0};
+  const int box[4] = {0, 0, 2, 2};
+  float a[784], b[784];
+  CHECK_FAIL(dg_preprocess_map_context(z, 2, 2, box, NULL, a, b), DG_ERR_ARG, "context");
+}
+
 int main(void) {
   load_mnist();
   RUN(test_mnist_identity);
@@ -398,6 +471,7 @@ int main(void) {
   RUN(test_aspect);
   RUN(test_rejects);
   RUN(test_golden);
+  RUN(test_context);
   free(g_img);
   return dg_test_finish();
 }

@@ -319,7 +319,7 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
-/* The reader's verifier (models/verifier.safetensors, 29 KB: it tells
+/* The reader's verifier (models/verifier.safetensors, 50 KB: it tells
  * touching digits read as one from a digit) is fetched when the first
  * stroke ends, not with the page: a first visit stays light. */
 let verifierAsked = false;

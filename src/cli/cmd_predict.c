@@ -397,9 +397,10 @@ static int load_verifier(const predict_args *p, dg_net **out) {
     path = def;
   }
   if (dg_model_load(out, path, NULL, NULL) != DG_OK) return cli_fail_lib("predict", path);
-  if (dg_net_input_size(*out) != 784 || dg_net_output_size(*out) != 11) {
-    cli_fail("predict", "%s: a verifier takes 784 inputs and gives 11 outputs, not %d "
-             "and %d", path, dg_net_input_size(*out), dg_net_output_size(*out));
+  const int in = dg_net_input_size(*out);
+  if ((in != 784 && in != 2 * 784) || dg_net_output_size(*out) != 11) {
+    cli_fail("predict", "%s: a verifier takes 784 inputs (28x28) or 1568 (28x28x2) and "
+             "gives 11 outputs, not %d and %d", path, in, dg_net_output_size(*out));
     dg_net_free(*out);
     *out = NULL;
     return CLI_FAIL;

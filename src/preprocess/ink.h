@@ -42,5 +42,16 @@ int dg_ink_find_all(const uint8_t *px, int w, int h, int c, int work,
  * whose ink lies in box (x, y, w, h) -> out (28*28) (preprocess.c). */
 int dg_preprocess_map(const float *ink, int W, int H, const int box[4],
                       float *out);
+/* A map the piece was cut from: (h, w) of ink, the piece map's pixel
+ * (0, 0) at its (ox, oy). */
+typedef struct {
+  const float *map;
+  int w, h, ox, oy;
+} dg_ink_context;
+/* dg_preprocess_map, and ctx's ink in the same frame (the same scale,
+ * placement, shift and peak; at most 1, nothing from outside the field)
+ * into ctx_out (28*28): what lies around the piece. */
+int dg_preprocess_map_context(const float *ink, int W, int H, const int box[4],
+                              const dg_ink_context *ctx, float *out, float *ctx_out);
 
 #endif

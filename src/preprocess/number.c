@@ -36,7 +36,10 @@
  *      digits), pieces a cut made and groups wide enough to hold two digits
  *      are also read by it: a group it rejects is cut, its rejection lowers
  *      a digit's score, and a cut piece reads with both networks' digit
- *      probabilities;
+ *      probabilities. A verifier of 28x28x2 inputs (the shipped one) also
+ *      sees all the ink around the candidate, in the candidate's own frame
+ *      (dg_preprocess_map_context): the rest of a digit a cut went
+ *      through, a neighbour's stroke it left out;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
@@ -97,7 +100,7 @@ static const struct { double tilt, shift; } cut_sets[VARIANTS] = {
  * beyond PRIOR_Z / PRIOR_ZL standard deviations; WIDE_COST per unit of
  * width / height above WIDE_OK whatever the class; a digit much shorter
  * than the others; an atom left out */
-#define SEG_COST 1.0
+#define SEG_COST 0.7
 #define PRIOR_W 0.5
 #define PRIOR_Z 1.5
 #define PRIOR_WL 0.5
@@ -117,7 +120,7 @@ static const struct { double tilt, shift; } cut_sets[VARIANTS] = {
 /* with a verifier: VER_W x log(1 - its "not one digit") in a digit's
  * score; a whole group is sure to be one digit only when that is below
  * VER_SURE */
-#define VER_W 2.0
+#define VER_W 2.5
 #define VER_SURE 0.7
 #define VER_MIX 0.7
 /* candidates verified: pieces a cut made, and whole groups at least this
@@ -616,20 +619,27 @@ static void source_box(const reader *r, const int b[4], int out[4]);
 
 /* A candidate's input, box and ink (map, bw x bh at work pixel (x0, y0))
  * to the sink, if any. */
-static void to_sink(const reader *r, const float *x, const seg *sg,
+static void to_sink(const reader *r, const float *x, const float *cx, const seg *sg,
                     const float *map, int x0, int y0, int bw, int bh) {
   if (!r->o->sink) return;
   int b[4];
   source_box(r, sg->box, b);
   const dg_number_ink ink = {map, x0, y0, bw, bh, r->ink.f > 0 ? r->ink.f : 1,
-                             r->ink.ox, r->ink.oy};
+                             r->ink.ox, r->ink.oy, cx};
   r->o->sink(r->o->suser, x, b, &ink);
 }
 
+/* Whether candidates' inputs come with their context (the verifier's
+ * second channel). */
+static int wants_context(const reader *r) {
+  return (r->o->verify && r->o->verify_context) || (r->o->sink && r->o->context);
+}
+
 /* The digit sg (atoms [a, b)): its ink (slivers of a cut neighbour out),
- * box, deskewed width / height, and its 28x28 input into input (784).
+ * box, deskewed width / height, and its 28x28 input into input (784);
+ * with ctx (784), all the ink around it in the same frame into ctx.
  * DG_ERR_EMPTY: no ink. */
-static int seg_input(const reader *r, seg *sg, float *input) {
+static int seg_input(const reader *r, seg *sg, float *input, float *ctx) {
   int x0 = r->W, y0 = r->H, x1 = -1, y1 = -1;
   for (int a = sg->a; a < sg->b; a++) {
     const atom *A = &r->at[a];
@@ -677,8 +687,10 @@ static int seg_input(const reader *r, seg *sg, float *input) {
   sg->box[0] = x0 + kx0, sg->box[1] = y0 + ky0;
   sg->box[2] = kx1 - kx0 + 1, sg->box[3] = ky1 - ky0 + 1;
   const int kept[4] = {kx0, ky0, kx1 - kx0 + 1, ky1 - ky0 + 1};
-  st = dg_preprocess_map(map, bw, bh, kept, input);
-  if (!st) to_sink(r, input, sg, map, x0, y0, bw, bh);
+  const dg_ink_context around = {r->ink.ink, r->W, r->H, x0, y0};
+  st = ctx ? dg_preprocess_map_context(map, bw, bh, kept, &around, input, ctx)
+           : dg_preprocess_map(map, bw, bh, kept, input);
+  if (!st) to_sink(r, input, ctx, sg, map, x0, y0, bw, bh);
   free(map);
   return st;
 }
@@ -770,18 +782,27 @@ static int keep_chosen(reader *r, const int *from, const int *idx, const seg *ca
   return st;
 }
 
-/* The verifier's (n, 11) for the inputs with want[i] into *v, a row not
- * verified with v[10] = -1 (NULL without a verifier). */
-static int verify_batch(const reader *r, const float *x, int n, const char *want, float **v) {
+/* The verifier's (n, 11) for the inputs with want[i] into *v (with its
+ * context cx when it takes it), a row not verified with v[10] = -1 (NULL
+ * without a verifier). */
+static int verify_batch(const reader *r, const float *x, const float *cx, int n,
+                        const char *want, float **v) {
   *v = NULL;
   if (!r->o->verify || n == 0) return DG_OK;
+  const int two = r->o->verify_context, d = two ? 2 * 784 : 784;
   int m = 0;
   for (int i = 0; i < n; i++) m += want[i] != 0;
   float *out = malloc(sizeof(float) * 11 * (size_t)n);
-  float *xs = malloc(sizeof(float) * 784 * (size_t)(m + 1)), *vs = malloc(sizeof(float) * 11 * (size_t)(m + 1));
+  float *xs = malloc(sizeof(float) * d * (size_t)(m + 1)), *vs = malloc(sizeof(float) * 11 * (size_t)(m + 1));
   int st = out && xs && vs ? DG_OK : nomem();
-  for (int i = 0, j = 0; !st && i < n; i++)
-    if (want[i]) memcpy(xs + (size_t)j++ * 784, x + (size_t)i * 784, sizeof(float) * 784);
+  for (int i = 0, j = 0; !st && i < n; i++) {
+    if (!want[i]) continue;
+    float *row = xs + (size_t)j++ * d;
+    const float *xi = x + (size_t)i * 784, *ci = two ? cx + (size_t)i * 784 : NULL;
+    if (!two) memcpy(row, xi, sizeof(float) * 784);
+    else
+      for (int k = 0; k < 784; k++) row[2 * k] = xi[k], row[2 * k + 1] = ci[k];
+  }
   if (!st && m) st = r->o->verify(r->o->vuser, xs, m, vs);
   for (int i = 0, j = 0; !st && i < n; i++) {
     if (want[i]) memcpy(out + (size_t)i * 11, vs + (size_t)j++ * 11, sizeof(float) * 11);
@@ -830,9 +851,10 @@ static int read_atoms(reader *r) {
   int *idx = malloc(sizeof(int) * (size_t)na * SPAN), *xi = malloc(sizeof(int) * (size_t)n);
   seg *cand = malloc(sizeof(seg) * (size_t)n);
   float *x = malloc(sizeof(float) * 784 * (size_t)n), *p = malloc(sizeof(float) * 10 * (size_t)n);
+  float *cx = wants_context(r) ? malloc(sizeof(float) * 784 * (size_t)n) : NULL;
   double *best = malloc(sizeof(double) * (size_t)(na + 1));
   int *from = malloc(sizeof(int) * (size_t)(na + 1)), m = 0;
-  if (!idx || !xi || !cand || !x || !p || !best || !from) st = nomem();
+  if (!idx || !xi || !cand || !x || !p || !best || !from || (wants_context(r) && !cx)) st = nomem();
   n = 0;
   for (int a = 0; a < na && !st; a++)
     for (int b = a + 1; b <= a + SPAN && !st; b++) {
@@ -844,7 +866,7 @@ static int read_atoms(reader *r) {
         *sg = *pre, xi[n] = -1;  /* an uncut group, read already */
       } else {
         sg->a = a, sg->b = b;
-        st = seg_input(r, sg, x + (size_t)m * 784);
+        st = seg_input(r, sg, x + (size_t)m * 784, cx ? cx + (size_t)m * 784 : NULL);
         if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
         if (st) break;
         xi[n] = m++;
@@ -858,8 +880,8 @@ static int read_atoms(reader *r) {
   for (int k = 0; !st && k < n; k++)
     if (xi[k] >= 0) want[xi[k]] = (char)want_verify(r, &cand[k]);
   if (!st && m) st = r->classify(r->user, x, m, p);
-  if (!st) st = verify_batch(r, x, m, want, &v);
-  free(want);
+  if (!st) st = verify_batch(r, x, cx, m, want, &v);
+  free(want), free(cx);
   for (int k = 0; !st && k < n; k++)
     if (xi[k] >= 0) {
       memcpy(cand[k].probs, p + (size_t)xi[k] * 10, sizeof(float) * 10);
@@ -885,13 +907,14 @@ static int read_atoms(reader *r) {
 static int read_wholes(reader *r) {
   float *x = malloc(sizeof(float) * 784 * (size_t)(r->na + 1));
   float *p = malloc(sizeof(float) * 10 * (size_t)(r->na + 1));
+  float *cx = wants_context(r) ? malloc(sizeof(float) * 784 * (size_t)(r->na + 1)) : NULL;
   int *gi = malloc(sizeof(int) * (size_t)(r->na + 1)), n = 0, st = DG_OK;
   r->pre = malloc(sizeof(seg) * (size_t)(r->np + 1));
-  if (!x || !p || !gi || !r->pre) st = nomem();
+  if (!x || !p || !gi || !r->pre || (wants_context(r) && !cx)) st = nomem();
   for (int i = 0; !st && i < r->np; i++) r->pre[i].a = -1;
   for (int a = 0; !st && a < r->na; a++) {
     seg sg = {.a = a, .b = a + 1};
-    st = seg_input(r, &sg, x + (size_t)n * 784);
+    st = seg_input(r, &sg, x + (size_t)n * 784, cx ? cx + (size_t)n * 784 : NULL);
     if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
     if (!st) r->pre[r->at[a].g] = sg, gi[n++] = r->at[a].g;
   }
@@ -900,8 +923,8 @@ static int read_wholes(reader *r) {
   if (!st && !want) st = nomem();
   for (int k = 0; !st && k < n; k++) want[k] = (char)want_verify(r, &r->pre[gi[k]]);
   if (!st && n) st = r->classify(r->user, x, n, p);
-  if (!st) st = verify_batch(r, x, n, want, &v);
-  free(want);
+  if (!st) st = verify_batch(r, x, cx, n, want, &v);
+  free(want), free(cx);
   for (int k = 0; !st && k < n; k++) {
     seg *sg = &r->pre[gi[k]];
     memcpy(sg->probs, p + (size_t)k * 10, sizeof(float) * 10);
@@ -1064,12 +1087,14 @@ static int net_classify(void *user, const float *x, int n, float *probs) {
 int dg_read_number_verified(const uint8_t *pixels, int width, int height,
                             int channels, dg_classify_fn classify, void *user,
                             dg_net *verifier, dg_number *out) {
-  if (verifier && (dg_net_input_size(verifier) != 784 || dg_net_output_size(verifier) != 11))
-    return dg_error(DG_ERR_ARG, "number: a verifier takes 784 inputs and gives 11 "
-                    "outputs, not %d and %d", dg_net_input_size(verifier),
-                    dg_net_output_size(verifier));
+  const int in = verifier ? dg_net_input_size(verifier) : 0;
+  if (verifier && ((in != 784 && in != 2 * 784) || dg_net_output_size(verifier) != 11))
+    return dg_error(DG_ERR_ARG, "number: a verifier takes 784 inputs (28x28) or 1568 "
+                    "(28x28x2: a digit and what lies around it) and gives 11 "
+                    "outputs, not %d and %d", in, dg_net_output_size(verifier));
   const dg_number_opts o = {.classify = classify, .user = user,
-                            .verify = verifier ? net_classify : NULL, .vuser = verifier};
+                            .verify = verifier ? net_classify : NULL, .vuser = verifier,
+                            .verify_context = in == 2 * 784};
   return dg_read_number_opts(pixels, width, height, channels, &o, out);
 }
 

@@ -13,6 +13,9 @@ typedef struct {
   const float *map;
   int x0, y0, w, h;
   int f, ox, oy;
+  /* all the ink around it in its input's frame (784; NULL unless the
+   * verifier takes it or opts.context asks) */
+  const float *context;
 } dg_number_ink;
 
 /* Every candidate digit the reader reads: its MNIST-style input (784
@@ -25,9 +28,13 @@ typedef struct {
   dg_classify_fn classify;  /* the digits' network: (n, 784) -> (n, 10) */
   void *user;
   /* optional: a verifier (n, 784) -> (n, 11), its last class "not one
-   * digit" (two touching digits, a part of one, a neighbour's piece) */
+   * digit" (two touching digits, a part of one, a neighbour's piece);
+   * with verify_context, (n, 1568): 28x28x2, each pixel the candidate's
+   * input then all the ink there (its neighbours' too) */
   dg_classify_fn verify;
   void *vuser;
+  int verify_context;
+  int context;              /* the sink gets the context too */
   dg_number_sink_fn sink;   /* optional */
   void *suser;
 } dg_number_opts;

@@ -203,8 +203,15 @@ static inline void add_row(double *acc, const double *row, double a,
   }
 }
 
-/* Steps 5 (end) and 6 of the recipe on the 28x28 accumulator. */
-static int finish(const double *acc, float *out) {
+/* The shift finish applies and the peak it divides by (finish_at). */
+typedef struct {
+  int dx, dy;
+  double peak;
+} recipe_end;
+
+/* Steps 5 (end) and 6 of the recipe on the 28x28 accumulator; the shift
+ * and peak into *end when not NULL. */
+static int finish_at(const double *acc, float *out, recipe_end *end) {
   /* 5 (end): measure the centre of mass; a whole-pixel correction if it
    * is more than half a pixel off and the ink can move */
   double am = 0, amx = 0, amy = 0;
@@ -239,8 +246,11 @@ static int finish(const double *acc, float *out) {
                      : acc[sy * OUT + sx] / peak;
       out[Y * OUT + X] = (float)(v < 1e-6 ? 0 : v);
     }
+  if (end) *end = (recipe_end){dx, dy, peak};
   return DG_OK;
 }
+
+static int finish(const double *acc, float *out) { return finish_at(acc, out, NULL); }
 
 /* Step 4 when enlarging: bilinear sampling of the ink at each dest pixel
  * centre, in [x0, x1] x [y0, y1] (the ink is 0 outside its bounding box by
@@ -446,11 +456,64 @@ static double map_at(const void *ctx, int x, int y) {
              : (double)m->ink[(size_t)y * m->W + x];
 }
 
+/* The context channel: the ink of map ctx (cw, ch; the piece map's pixel
+ * (0, 0) at its (ox, oy)) in the piece's frame (dest edge u = off + s *
+ * (x - x0) for a piece map x), clipped to the 28x28 field: area averaging
+ * when shrinking, bilinear at each dest pixel's centre when enlarging. */
+static void context_acc(double *acc, const dg_ink_context *c, int x0, int y0,
+                        double offx, double offy, double s) {
+  if (s <= 1) {
+    const int xa = (int)floor(x0 - offx / s) - 1, xb = (int)ceil(x0 + (OUT - offx) / s) + 1;
+    const int ya = (int)floor(y0 - offy / s) - 1, yb = (int)ceil(y0 + (OUT - offy) / s) + 1;
+    for (int y = ya; y <= yb; y++) {
+      const int cy = y + c->oy;
+      if (cy < 0 || cy >= c->h) continue;
+      const double ay = offy + s * (y - y0);
+      const int Y = (int)floor(ay);
+      const double wy0 = fmin(Y + 1, ay + s) - ay, wy1 = s - wy0;
+      for (int x = xa; x <= xb; x++) {
+        const int cx = x + c->ox;
+        if (cx < 0 || cx >= c->w) continue;
+        const double v = c->map[(size_t)cy * c->w + cx];
+        if (v <= 0) continue;
+        const double ax = offx + s * (x - x0);
+        const int X = (int)floor(ax);
+        const double wx0 = fmin(X + 1, ax + s) - ax, wx1 = s - wx0;
+        const double w[2][2] = {{wy0 * wx0, wy0 * wx1}, {wy1 * wx0, wy1 * wx1}};
+        for (int j = 0; j < 2; j++)
+          for (int i = 0; i < 2; i++)
+            if (Y + j >= 0 && Y + j < OUT && X + i >= 0 && X + i < OUT && w[j][i] > 0)
+              acc[(Y + j) * OUT + X + i] += v * w[j][i];
+      }
+    }
+    return;
+  }
+  for (int Y = 0; Y < OUT; Y++) {
+    const double sy = y0 + (Y + 0.5 - offy) / s - 0.5 + c->oy;
+    const int iy = (int)floor(sy);
+    const double fy = sy - iy;
+    for (int X = 0; X < OUT; X++) {
+      const double sx = x0 + (X + 0.5 - offx) / s - 0.5 + c->ox;
+      const int ix = (int)floor(sx);
+      const double fx = sx - ix;
+      double v = 0;
+      for (int j = 0; j < 2; j++)
+        for (int i = 0; i < 2; i++) {
+          const int xx = ix + i, yy = iy + j;
+          if (xx < 0 || yy < 0 || xx >= c->w || yy >= c->h) continue;
+          v += c->map[(size_t)yy * c->w + xx] * (i ? fx : 1 - fx) * (j ? fy : 1 - fy);
+        }
+      acc[Y * OUT + X] = v;
+    }
+  }
+}
+
 /* The MNIST recipe (steps 4-6 above) on a work map of ink (H, W) whose
  * ink lies in box (x, y, w, h): the same arithmetic as preprocess_c, a
- * pixel at a time. */
+ * pixel at a time. With ctx, its map in the same frame into ctx_out (the
+ * same shift, divided by the same peak, at most 1). */
 static int recipe_map(const float *ink, int W, int H, const int box[4],
-                      float *out) {
+                      float *out, const dg_ink_context *ctx, float *ctx_out) {
   const int x0 = box[0], y0 = box[1], x1 = box[0] + box[2] - 1,
             y1 = box[1] + box[3] - 1;
   double m = 0, mx = 0, my = 0;
@@ -485,7 +548,19 @@ static int recipe_map(const float *ink, int W, int H, const int box[4],
     bilinear(acc, x0, y0, x1, y1, offx, offy, s, map_at, &map);
   }
   (void)H;
-  return finish(acc, out);
+  recipe_end end;
+  const int st = finish_at(acc, out, &end);
+  if (st || !ctx) return st;
+  memset(acc, 0, sizeof acc);
+  context_acc(acc, ctx, x0, y0, offx, offy, s);
+  for (int Y = 0; Y < OUT; Y++)
+    for (int X = 0; X < OUT; X++) {
+      const int sx = X - end.dx, sy = Y - end.dy;
+      double v = sx < 0 || sy < 0 || sx >= OUT || sy >= OUT ? 0 : acc[sy * OUT + sx] / end.peak;
+      v = v > 1 ? 1 : v;
+      ctx_out[Y * OUT + X] = (float)(v < 1e-6 ? 0 : v);
+    }
+  return DG_OK;
 }
 
 static int check_args(const uint8_t *pixels, int width, int height,
@@ -551,7 +626,7 @@ int dg_preprocess_ex(const uint8_t *pixels, int width, int height,
   }
   if (st == DG_OK)
     st = flat_all ? flat_recipe(pixels, width, height, channels, out)
-                  : recipe_map(ink.ink, ink.W, ink.H, ink.box, out);
+                  : recipe_map(ink.ink, ink.W, ink.H, ink.box, out, NULL, NULL);
   dg_ink_free(&ink);
   return st;
 }
@@ -563,5 +638,11 @@ int dg_preprocess(const uint8_t *pixels, int width, int height, int channels,
 
 int dg_preprocess_map(const float *ink, int W, int H, const int box[4],
                       float *out) {
-  return recipe_map(ink, W, H, box, out);
+  return recipe_map(ink, W, H, box, out, NULL, NULL);
+}
+
+int dg_preprocess_map_context(const float *ink, int W, int H, const int box[4],
+                              const dg_ink_context *ctx, float *out, float *ctx_out) {
+  if (!ctx || !ctx->map || !ctx_out) return dg_error(DG_ERR_ARG, "preprocess: null context");
+  return recipe_map(ink, W, H, box, out, ctx, ctx_out);
 }

@@ -118,7 +118,8 @@ int main(int argc, char **argv) {
           clock_gettime(CLOCK_MONOTONIC, &a);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
           const dg_number_opts o = {.classify = net_classify, .user = net,
-                                    .verify = ver ? net_classify : NULL, .vuser = ver};
+                                    .verify = ver ? net_classify : NULL, .vuser = ver,
+                                    .verify_context = ver && dg_net_input_size(ver) == 2 * 784};
           int st = dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
           clock_gettime(CLOCK_MONOTONIC, &b);

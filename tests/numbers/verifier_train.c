@@ -7,6 +7,7 @@
  *   verifier_train --data DIR --model FILE --out FILE [--numbers N]
  *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
  *                  [--verifier FILE] [--neg-every K] [--labels box|ink]
+ *                  [--context 0|1]
  *
  * The pieces come from numbers composed by number_lib.c from MNIST
  * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
@@ -18,7 +19,9 @@
  * MNIST-style input, box and ink) is labelled by its box against the
  * composed digits' boxes (label_by_box), or with --labels ink by the
  * digits' ink it holds (label_by_ink); of the "not one digit" pieces,
- * every K-th is kept (--neg-every, 1). The shipped verifier: box labels,
+ * every K-th is kept (--neg-every, 1). With --context 1 each piece comes
+ * with all the ink around it in its frame, a second channel (28x28x2:
+ * the architecture's input "28 28 2"). The shipped verifier: box labels,
  * no earlier verifier (docs/numbers.md). */
 #include <math.h>
 #include <stdio.h>
@@ -43,6 +46,7 @@ typedef struct {
   long negs;      /* "not one digit" pieces seen; every neg_every-th kept */
   int neg_every;
   int by_ink;     /* --labels ink */
+  int d;          /* floats a piece: 784, or 1568 with --context */
 } pieces;
 
 static double overlap(double a0, double a1, double b0, double b1) {
@@ -109,14 +113,17 @@ static void sink(void *user, const float *x, const int box[4], const dg_number_i
   if (y < 0 || (y == 10 && p->negs++ % p->neg_every)) { p->skipped++; return; }
   if (p->n == p->cap) {
     const int cap = p->cap ? 2 * p->cap : 65536;
-    float *nx = realloc(p->x, sizeof(float) * 784 * (size_t)cap);
+    float *nx = realloc(p->x, sizeof(float) * p->d * (size_t)cap);
     if (nx) p->x = nx;
     uint8_t *ny = realloc(p->y, (size_t)cap);
     if (ny) p->y = ny;
     if (!nx || !ny) { fprintf(stderr, "verifier_train: out of memory\n"); exit(2); }
     p->cap = cap;
   }
-  memcpy(p->x + (size_t)p->n * 784, x, sizeof(float) * 784);
+  float *row = p->x + (size_t)p->n * p->d;
+  if (p->d == 784) memcpy(row, x, sizeof(float) * 784);
+  else
+    for (int k = 0; k < 784; k++) row[2 * k] = x[k], row[2 * k + 1] = ink->context[k];
   p->y[p->n++] = (uint8_t)y;
 }
 
@@ -132,7 +139,8 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
                      train->labels + from};
   const dg_number_opts o = {.classify = net_classify, .user = net,
                             .verify = ver ? net_classify : NULL, .vuser = ver,
-                            .sink = sink, .suser = p};
+                            .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
+                            .context = p->d != 784, .sink = sink, .suser = p};
   for (int k = k0; k < k0 + count; k++) {
     number_image im;
     const int len = NUMBER_MIN_LEN + k % (NUMBER_MAX_LEN - NUMBER_MIN_LEN + 1);
@@ -155,7 +163,7 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
 
 int main(int argc, char **argv) {
   const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
-  int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0;
+  int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0, context = 0;
   uint64_t seed = 9001;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -166,6 +174,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--out")) out = v;
     else if (!strcmp(a, "--verifier")) prev = v;
     else if (!strcmp(a, "--neg-every")) neg_every = atoi(v);
+    else if (!strcmp(a, "--context")) context = atoi(v);
     else if (!strcmp(a, "--labels")) {
       if (strcmp(v, "box") && strcmp(v, "ink")) {
         fprintf(stderr, "verifier_train: --labels box or ink, not %s\n", v);
@@ -183,7 +192,7 @@ int main(int argc, char **argv) {
   if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1) {
     fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
                     "[--numbers N] [--epochs E] [--arch SPEC] [--seed S] [--threads T] "
-                    "[--verifier FILE] [--neg-every K] [--labels box|ink]\n");
+                    "[--verifier FILE] [--neg-every K] [--labels box|ink] [--context 0|1]\n");
     return 2;
   }
   dg_dataset train;
@@ -194,12 +203,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
     return 2;
   }
-  if (dg_net_output_size(ver) != 11) {
-    fprintf(stderr, "verifier_train: the architecture gives %d outputs, not 11\n",
-            dg_net_output_size(ver));
+  const int d = context ? 2 * 784 : 784;
+  if (dg_net_output_size(ver) != 11 || dg_net_input_size(ver) != d) {
+    fprintf(stderr, "verifier_train: the architecture takes %d inputs and gives %d outputs, "
+            "not %d and 11\n", dg_net_input_size(ver), dg_net_output_size(ver), d);
     return 2;
   }
-  pieces p = {.neg_every = neg_every, .by_ink = by_ink};
+  pieces p = {.neg_every = neg_every, .by_ink = by_ink, .d = d};
   const int nval = numbers / 10;
   collect(net, old, &train, 0, 50000, 0, numbers, seed, &p);
   const int ntrain = p.n;
@@ -209,7 +219,7 @@ int main(int argc, char **argv) {
   printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
          "not one digit %ld\n", p.n, numbers + nval, ntrain, p.n - ntrain, p.skipped, per[10]);
   fflush(stdout);
-  dg_dataset set = {p.n, 28, 28, p.x, p.y};
+  dg_dataset set = {p.n, 28, d / 28, p.x, p.y};
   dg_train_opts o = dg_train_defaults();
   o.epochs = epochs;
   o.val_count = p.n - ntrain;
@@ -223,7 +233,7 @@ int main(int argc, char **argv) {
   }
   /* the validation pieces: accuracy and how "not one digit" is told apart */
   float *pr = malloc(sizeof(float) * 11 * (size_t)(p.n - ntrain));
-  if (!pr || dg_net_predict(ver, p.x + (size_t)ntrain * 784, p.n - ntrain, pr)) return 2;
+  if (!pr || dg_net_predict(ver, p.x + (size_t)ntrain * d, p.n - ntrain, pr)) return 2;
   long right = 0, rej_n = 0, rej_hit = 0, dig_n = 0, dig_rej = 0;
   for (int i = ntrain; i < p.n; i++) {
     const float *q = pr + (size_t)(i - ntrain) * 11;

@@ -744,8 +744,9 @@ export class Recognizer {
     return this.info();
   }
 
-  /* Load the number verifier (URL, path or bytes of a model of 784 inputs
-   * and 11 outputs, the last "not one digit"; default the packaged
+  /* Load the number verifier (URL, path or bytes of a model of 28x28
+   * inputs, or 28x28x2: a digit and the ink around it, and 11 outputs,
+   * the last "not one digit"; default the packaged
    * verifier.safetensors, assets.js) that readNumber then reads touching
    * digits with; null: read numbers without one. On failure the old one
    * stays. -> true if a verifier is in use. */
@@ -756,20 +757,23 @@ export class Recognizer {
       this.verifier = null;
       return false;
     }
-    this.verifier = await this.loadNetFor(src, this.verifier, 11, 'verifier', 'a number verifier');
+    this.verifier = await this.loadNetFor(src, this.verifier, 11, 'verifier', 'a number verifier',
+                                          [784, 2 * 784]);
     return true;
   }
 
-  /* The network in src, which must take 28x28 and give `outputs`, in place
-   * of old (freed); on failure old stays and a DigitsError names what. */
-  async loadNetFor(src, old, outputs, what, kind) {
+  /* The network in src, which must take 28x28 (or one of `inputs` floats)
+   * and give `outputs`, in place of old (freed); on failure old stays and
+   * a DigitsError names what. */
+  async loadNetFor(src, old, outputs, what, kind, inputs = [784]) {
     this.live();
     const bytes = await modelBytes(src);
     const net = this.live().loadNet(bytes);
-    if (!net.takesImage || net.outputSize !== outputs) {
+    if (!inputs.includes(net.inputSize) || net.outputSize !== outputs) {
       net.free();
+      const takes = inputs.length > 1 ? '28x28 or 28x28x2' : '28x28';
       throw new DigitsError(`${what}: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
-                            `outputs; ${kind} takes 28x28 and gives ${outputs}`, Status.FORMAT);
+                            `outputs; ${kind} takes ${takes} and gives ${outputs}`, Status.FORMAT);
     }
     old?.free();
     return net;
