@@ -36,11 +36,12 @@ for path in sys.argv[1:]:
         g = m.graph
         assert [i.name for i in g.input] == ["input"], [i.name for i in g.input]
         assert [o.name for o in g.output] == ["probs"]
-        assert dims(g.input[0]) == ["N", 1, 28, 28], dims(g.input[0])
-        want = 11 if path.endswith("/verifier.onnx") else 10
+        ver = path.endswith("/verifier.onnx")  # 2 channels: the digit, the ink around it
+        assert dims(g.input[0]) == ["N", 2 if ver else 1, 28, 28], dims(g.input[0])
+        want = 11 if ver else 10
         assert dims(g.output[0]) == ["N", want], dims(g.output[0])
         meta = {p.key: p.value for p in m.metadata_props}
-        assert meta.get("arch", "").startswith("input 28 28 1"), meta.get("arch")
+        assert meta.get("arch", "").startswith(f"input 28 28 {2 if ver else 1}"), meta.get("arch")
         print(f"ok {path.split('/')[-1]}: {len(g.node)} nodes, "
               f"{' '.join(sorted({n.op_type for n in g.node}))}")
     except Exception as e:  # report every file, then fail

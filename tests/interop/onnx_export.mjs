@@ -56,7 +56,13 @@ async function compare(model, name) {
   const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnx)));
   assert.deepEqual(session.inputNames, ['input']);
   assert.deepEqual(session.outputNames, ['probs']);
-  const input = new ort.Tensor('float32', images, [N, 1, 28, 28]);
+  /* the number verifier takes 2 channels (the digit, the ink around
+   * it): each image in both, as onnx_tool probs gives it (NCHW here) */
+  const c = session.inputMetadata?.[0]?.shape?.[1] ?? (name === 'verifier' ? 2 : 1);
+  const x = new Float32Array(images.length * c);
+  for (let j = 0; j < c; j++)
+    for (let i = 0; i < N; i++) x.set(images.subarray(i * 784, (i + 1) * 784), (i * c + j) * 784);
+  const input = new ort.Tensor('float32', x, [N, c, 28, 28]);
   const out = (await session.run({ input })).probs;
   await session.release();
   const ref = floats(want), k = ref.length / N;

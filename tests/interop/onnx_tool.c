@@ -62,9 +62,15 @@ static int cmd_probs(const char *model, const char *data, int n,
     dg_net_free(net);
     return 1;
   }
-  int k = dg_net_output_size(net);
+  int k = dg_net_output_size(net), c = dg_net_input_size(net) / 784;
   float *p = malloc((size_t)n * k * sizeof *p);
-  int st = p ? dg_net_predict(net, ds.images, n, p) : DG_ERR_NOMEM;
+  /* a model of c channels (the number verifier: 2, the digit and the ink
+   * around it) gets each image in every channel (NHWC) */
+  float *x = c > 1 ? malloc(sizeof(float) * 784 * c * (size_t)n) : ds.images;
+  for (size_t i = 0; c > 1 && x && i < (size_t)n * 784; i++)
+    for (int j = 0; j < c; j++) x[i * c + j] = ds.images[i];
+  int st = p && x ? dg_net_predict(net, x, n, p) : DG_ERR_NOMEM;
+  if (x != ds.images) free(x);
   int rc = st ? fail("predict") : write_floats(out, p, (size_t)n * k);
   free(p);
   dg_dataset_free(&ds);
