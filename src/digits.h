@@ -555,12 +555,20 @@ int dg_read_number_ex(const uint8_t *pixels, int width, int height,
 int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,
                    int channels, dg_number *out);
 /* dg_read_number_ex with the number verifier (models/verifier.safetensors,
- * made by tests/numbers/verifier_train.c): a network of 784 inputs and 11
- * outputs, the last "not one digit", trained on the pieces the reader cuts
- * from numbers of MNIST training digits. It tells two touching digits read
- * as one, or a part of a digit, from a digit, and its digit classes join
- * the network's for the pieces of a number (a lone digit still reads
- * exactly as dg_preprocess + the network). verifier NULL: no verifier. */
+ * made by tests/numbers/verifier_train.c), a network of 11 outputs, one of:
+ * - 784 inputs (or 1568: 28x28x2, the piece and the ink around it), the
+ *   last output "not one digit", trained on the pieces the reader cuts
+ *   from numbers of MNIST training digits: it tells two touching digits
+ *   read as one, or a part of a digit, from a digit, and its digit classes
+ *   join the network's for the pieces of a number;
+ * - DG_NUMBER_WIN_H x DG_NUMBER_WIN_W inputs, a window reader: for a
+ *   window of a wide group of ink (its slant taken out, its height scaled
+ *   to 20 px), the digit centred in it or none (the last output); a group
+ *   at least 0.9 x its height wide is read window by window, not cut.
+ * A lone digit still reads exactly as dg_preprocess + the network.
+ * verifier NULL: no verifier. */
+#define DG_NUMBER_WIN_H 28
+#define DG_NUMBER_WIN_W 36
 int dg_read_number_verified(const uint8_t *pixels, int width, int height,
                             int channels, dg_classify_fn classify, void *user,
                             dg_net *verifier, dg_number *out);

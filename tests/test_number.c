@@ -8,11 +8,13 @@
  * "94" as 4) read right, and a network of 10 outputs refused as verifier.
  * Digits are MNIST test digits scaled 3x (gray, dark ink on white), read
  * by the shipped default model. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "digits.h"
 #include "harness.h"
+#include "preprocess/number.h"
 
 #define S 3  /* scale of each MNIST digit */
 
@@ -193,6 +195,105 @@ static void test_verifier_refused(void) {
   free(px);
 }
 
+/* A strip as the window reader sees it (dg_number_strip), copied by
+ * strip_sink with the centre of its ink and, through dg_number_strip_u,
+ * the mean strip column of the source pixels of ink. */
+typedef struct {
+  const uint8_t *px;
+  int w, h, n;
+  float strip[DG_STRIP_H * 200];
+  int sw;
+  double slant, ink_u, map_u;
+  int rows[2];
+} strip_seen;
+
+static void strip_sink(void *user, const dg_number_strip *s) {
+  strip_seen *q = user;
+  q->n++;
+  if (s->w > 200) return;
+  q->sw = s->w, q->slant = s->s;
+  memcpy(q->strip, s->px, sizeof(float) * DG_STRIP_H * s->w);
+  double m = 0, mu = 0;
+  q->rows[0] = DG_STRIP_H, q->rows[1] = -1;
+  for (int v = 0; v < DG_STRIP_H; v++)
+    for (int u = 0; u < s->w; u++) {
+      const float a = s->px[v * s->w + u];
+      m += a, mu += a * (u + 0.5);
+      if (a > 0.2f) q->rows[0] = v < q->rows[0] ? v : q->rows[0], q->rows[1] = v > q->rows[1] ? v : q->rows[1];
+    }
+  q->ink_u = mu / m;
+  double n = 0, su = 0;
+  for (int y = 0; y < q->h; y++)
+    for (int x = 0; x < q->w; x++) {
+      const double a = (255 - q->px[y * q->w + x]) / 255.0;
+      double u;
+      if (a < 0.3 || !dg_number_strip_u(s, x + 0.5, y + 0.5, &u)) continue;
+      n += a, su += a * u;
+    }
+  q->map_u = su / n;
+}
+
+/* Two touching 0s, upright and sheared by `shear` (x moves right by shear
+ * per row up): their group's strip is DG_STRIP_DIGIT rows of ink centred
+ * in DG_STRIP_H, DG_STRIP_PAD empty columns each side, its ink where
+ * dg_number_strip_u puts the source's ink, and the slant taken out: the
+ * sheared strip is the upright one. */
+static void draw_pair(uint8_t *px, int w, double shear) {
+  const int a = find(0, 0), b = find(0, a + 1);
+  for (int k = 0; k < 2; k++) {
+    const float *img = t10k.images + (size_t)(k ? b : a) * 784;
+    for (int v = 0; v < 28 * S; v++)
+      for (int u = 0; u < 28 * S; u++) {
+        const int x = 30 + k * 16 * S + u + (int)floor(shear * (42 - v) + 0.5), y = 20 + v;
+        const int g = 255 - (int)(img[(v / S) * 28 + u / S] * 255 + 0.5f);
+        if (x >= 0 && x < w && g < px[y * w + x]) px[y * w + x] = (uint8_t)g;
+      }
+  }
+}
+
+static void test_strip(void) {
+  const int w = 260, h = 130;
+  static strip_seen seen[2];
+  for (int k = 0; k < 2; k++) {
+    uint8_t *px = blank(w, h);
+    draw_pair(px, w, k ? 0.3 : 0);
+    strip_seen *q = &seen[k];
+    q->px = px, q->w = w, q->h = h;
+    const dg_number_opts o = {.classify = net_classify, .user = net, .strip = strip_sink, .stuser = q};
+    dg_number num;
+    CHECK_OK(dg_read_number_opts(px, w, h, 1, &o, &num));
+    CHECK_MSG(q->n == 1 && q->sw > 0, "%d strips, %d wide", q->n, q->sw);
+    if (q->sw <= 0) { free(px); return; }
+    /* ink rows: the digits' height, centred */
+    const int top = (DG_STRIP_H - DG_STRIP_DIGIT) / 2;
+    CHECK_MSG(abs(q->rows[0] - top) <= 1 && abs(q->rows[1] - (top + DG_STRIP_DIGIT - 1)) <= 1,
+              "ink rows %d-%d", q->rows[0], q->rows[1]);
+    for (int v = 0; v < DG_STRIP_H; v++)
+      for (int u = 0; u < DG_STRIP_PAD - 1; u++)
+        CHECK(q->strip[v * q->sw + u] == 0 && q->strip[v * q->sw + q->sw - 1 - u] == 0);
+    CHECK_MSG(fabs(q->ink_u - q->map_u) < 1.0, "strip ink at %.2f, source ink maps to %.2f",
+              q->ink_u, q->map_u);
+    free(px);
+  }
+  /* slant: x per row down; the shear leans the pair right, x -0.3 per row
+   * down (group_slant, pooled over windows of the two 0s, sees -0.2 of it) */
+  const double ds = seen[1].slant - seen[0].slant;
+  CHECK_MSG(ds < -0.15 && ds > -0.4, "slants %.3f %.3f", seen[0].slant, seen[1].slant);
+  CHECK_MSG(abs(seen[0].sw - seen[1].sw) <= 2, "widths %d %d", seen[0].sw, seen[1].sw);
+  /* the sheared pair's strip is the upright one's (aligned on their ink) */
+  const int d = (int)floor(seen[1].ink_u - seen[0].ink_u + 0.5);
+  double dot = 0, n0 = 0, n1 = 0;
+  for (int v = 0; v < DG_STRIP_H; v++)
+    for (int u = 0; u < seen[0].sw; u++) {
+      const int u1 = u + d;
+      const double a = seen[0].strip[v * seen[0].sw + u];
+      const double b = u1 >= 0 && u1 < seen[1].sw ? seen[1].strip[v * seen[1].sw + u1] : 0;
+      dot += a * b, n0 += a * a, n1 += b * b;
+    }
+  CHECK_MSG(dot / sqrt(n0 * n1) > 0.9, "upright and sheared strips correlate %.3f",
+            dot / sqrt(n0 * n1));
+}
+
 static void test_bad_args(void) {
   dg_number num;
   uint8_t px[4] = {0};
@@ -223,6 +324,7 @@ int main(void) {
   RUN(test_verifier_lone_digit);
   RUN(test_verifier_touching);
   RUN(test_verifier_refused);
+  RUN(test_strip);
   RUN(test_bad_args);
   dg_net_free(net);
   dg_net_free(verifier);

@@ -398,9 +398,11 @@ static int load_verifier(const predict_args *p, dg_net **out) {
   }
   if (dg_model_load(out, path, NULL, NULL) != DG_OK) return cli_fail_lib("predict", path);
   const int in = dg_net_input_size(*out);
-  if ((in != 784 && in != 2 * 784) || dg_net_output_size(*out) != 11) {
-    cli_fail("predict", "%s: a verifier takes 784 inputs (28x28) or 1568 (28x28x2) and "
-             "gives 11 outputs, not %d and %d", path, in, dg_net_output_size(*out));
+  if ((in != 784 && in != 2 * 784 && in != DG_NUMBER_WIN_H * DG_NUMBER_WIN_W) ||
+      dg_net_output_size(*out) != 11) {
+    cli_fail("predict", "%s: a verifier takes 784 inputs (28x28), 1568 (28x28x2) or %d "
+             "(%dx%d windows) and gives 11 outputs, not %d and %d", path,
+             DG_NUMBER_WIN_H * DG_NUMBER_WIN_W, DG_NUMBER_WIN_H, DG_NUMBER_WIN_W, in, dg_net_output_size(*out));
     dg_net_free(*out);
     *out = NULL;
     return CLI_FAIL;

@@ -159,6 +159,7 @@ typedef struct {
   double ratio;        /* deskewed width / height */
   float probs[10];
   float rej;           /* the verifier's "not one digit" (0 without one) */
+  int g;               /* its (first atom's) group */
 } seg;
 
 typedef struct {
@@ -182,6 +183,11 @@ typedef struct {
   int splits;
   int variant;         /* the cut set tried (find_cuts) */
   double score;        /* the chosen partition's */
+  int *wn;             /* (np) window reader's digits by group, -1: not read */
+  double *wc;          /* (np, DG_NUMBER_MAX) their centres (strip columns) */
+  dg_number_strip *wk; /* (np) the strips' geometry (px, mask freed) */
+  seg *wrep;           /* (np, DG_NUMBER_MAX) their digits */
+  int *acount;         /* (na) window centres in each atom of this cut set */
 } reader;
 
 static int find_root(piece *ps, int a) {
@@ -724,6 +730,310 @@ static int run_wanted(const reader *r, int a, int b) {
          (uncut(r, a, b) && r->at[a].g == r->at[b - 1].g);
 }
 
+/* The window reader (opts.window): a group at least WIN_RATIO x its
+ * height wide (deskewed) is read by the windows of its strip, one every
+ * column; the best path through the windows' readings (digit or none),
+ * WIN_ENTER for each digit begun, gives its digits. Strips go to the sink
+ * from STRIP_RATIO (a wide single digit is a lesson too). */
+#define WIN_RATIO 0.9
+#define STRIP_RATIO 0.6
+#define WIN_ENTER 1.0
+#define WIN_MIX 1.0
+/* with a verifier too: WIN_W for each window centre more or fewer than
+ * one in a digit */
+#define WIN_W 2.0
+
+/* Ink of group g at work point (x, y) (pixel centres at integers),
+ * bilinear; mask (the group's box) says which pixels are g's. */
+static double group_ink(const reader *r, const dg_number_strip *st, double x, double y) {
+  const int x0 = (int)floor(x), y0 = (int)floor(y);
+  const double fx = x - x0, fy = y - y0;
+  double v = 0;
+  for (int dy = 0; dy <= 1; dy++)
+    for (int dx = 0; dx <= 1; dx++) {
+      const int xx = x0 + dx - st->mx, yy = y0 + dy - st->my;
+      if (xx < 0 || yy < 0 || xx >= st->mw || yy >= st->mh || !st->mask[(size_t)yy * st->mw + xx])
+        continue;
+      v += (dx ? fx : 1 - fx) * (dy ? fy : 1 - fy) *
+           r->ink.ink[(size_t)(yy + st->my) * r->W + xx + st->mx];
+    }
+  return v;
+}
+
+/* Group g's strip (dg_number_strip) into *st; free st->px and st->mask. */
+static int make_strip(const reader *r, int g, dg_number_strip *st) {
+  const piece *G = &r->ps[g];
+  const int gw = G->x1 - G->x0 + 1, gh = G->y1 - G->y0 + 1;
+  const double s = group_slant(r, g), yc = 0.5 * (G->y0 + G->y1 + 1);
+  uint8_t *m = malloc((size_t)gw * gh);
+  if (!m) return nomem();
+  double lo = 1e18, hi = -1e18;
+  for (int y = G->y0; y <= G->y1; y++)
+    for (int x = G->x0; x <= G->x1; x++) {
+      const int in = group_of(r, (size_t)y * r->W + x) == g;
+      m[(size_t)(y - G->y0) * gw + (x - G->x0)] = (uint8_t)in;
+      if (!in) continue;
+      const double u = x + 0.5 - s * (y + 0.5 - yc);
+      lo = u - 0.5 < lo ? u - 0.5 : lo, hi = u + 0.5 > hi ? u + 0.5 : hi;
+    }
+  const double k = (double)DG_STRIP_DIGIT / gh;
+  const int w = (int)ceil((hi - lo) * k) + 2 * DG_STRIP_PAD;
+  float *px = calloc((size_t)DG_STRIP_H * w, sizeof(float));
+  if (!px) { free(m); return nomem(); }
+  *st = (dg_number_strip){px, w, k, lo, yc, s, r->ink.f > 0 ? r->ink.f : 1, r->ink.ox,
+                          r->ink.oy, m, G->x0, G->y0, gw, gh};
+  int n = (int)ceil(1 / k);
+  n = n < 1 ? 1 : n > 6 ? 6 : n;
+  for (int v = 0; v < DG_STRIP_H; v++)
+    for (int u = 0; u < w; u++) {
+      double acc = 0;
+      for (int a = 0; a < n; a++)
+        for (int b = 0; b < n; b++) {
+          const double yw = yc + (v + (a + 0.5) / n - 0.5 * DG_STRIP_H) / k;
+          const double xw = lo + (u + (b + 0.5) / n - DG_STRIP_PAD) / k + s * (yw - yc);
+          acc += group_ink(r, st, xw - 0.5, yw - 0.5);
+        }
+      px[(size_t)v * w + u] = (float)(acc / (n * n));
+    }
+  return DG_OK;
+}
+
+int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u) {
+  const double xw = (sx - s->ox) / s->f, yw = (sy - s->oy) / s->f;
+  *u = (xw - s->s * (yw - s->yc) - s->lo) * s->k + DG_STRIP_PAD;
+  const int x = (int)floor(xw) - s->mx, y = (int)floor(yw) - s->my;
+  return x >= 0 && y >= 0 && x < s->mw && y < s->mh && s->mask[(size_t)y * s->mw + x];
+}
+
+/* The digits' network's reading of each of the n window digits out (its
+ * box: the group's ink between the midpoints of the centres cu) mixed
+ * into its probabilities: normalised geometric mean, the windows' weight
+ * WIN_MIX. */
+static int window_mix(reader *r, const dg_number_strip *st, seg *out, int n, const double *cu) {
+  float *x = malloc(sizeof(float) * 784 * (size_t)n), *p = malloc(sizeof(float) * 10 * (size_t)n);
+  int rc = x && p ? DG_OK : nomem();
+  for (int i = 0; !rc && i < n; i++) {
+    const int *b = out[i].box;
+    float *map = calloc((size_t)b[2] * b[3], sizeof(float));
+    if (!map) { rc = nomem(); break; }
+    const double lo = i ? 0.5 * (cu[i - 1] + cu[i]) : -1e9, hi = i + 1 < n ? 0.5 * (cu[i] + cu[i + 1]) : 1e9;
+    for (int y = b[1]; y < b[1] + b[3]; y++)
+      for (int xx = b[0]; xx < b[0] + b[2]; xx++) {
+        const int mx = xx - st->mx, my = y - st->my;
+        if (mx < 0 || my < 0 || mx >= st->mw || my >= st->mh || !st->mask[(size_t)my * st->mw + mx]) continue;
+        const double u = (xx + 0.5 - st->s * (y + 0.5 - st->yc) - st->lo) * st->k + DG_STRIP_PAD;
+        if (u >= lo && u < hi) map[(size_t)(y - b[1]) * b[2] + (xx - b[0])] = r->ink.ink[(size_t)y * r->W + xx];
+      }
+    const int kept[4] = {0, 0, b[2], b[3]};
+    rc = dg_preprocess_map(map, b[2], b[3], kept, x + (size_t)i * 784);
+    free(map);
+  }
+  if (!rc) rc = r->classify(r->user, x, n, p);
+  for (int i = 0; !rc && i < n; i++) {
+    double q[10], sum = 0;
+    for (int k = 0; k < 10; k++) {
+      const double a = p[(size_t)i * 10 + k] > 1e-9f ? p[(size_t)i * 10 + k] : 1e-9;
+      const double w = out[i].probs[k] > 1e-9f ? out[i].probs[k] : 1e-9;
+      q[k] = exp((1 - WIN_MIX) * log(a) + WIN_MIX * log(w));
+      sum += q[k];
+    }
+    for (int k = 0; k < 10; k++) out[i].probs[k] = (float)(q[k] / sum);
+  }
+  free(x), free(p);
+  return rc;
+}
+
+/* The digits of group g read by its windows into out (at most max), as
+ * segs left to right; their number into *n (0: none found). */
+static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, double *cu,
+                         int max, int *n) {
+  const int T = st->w - 2 * DG_STRIP_PAD + 1, D = DG_STRIP_H * DG_WIN_W;
+  *n = 0;
+  if (T < 1) return DG_OK;
+  float *x = malloc(sizeof(float) * (size_t)D * T), *p = malloc(sizeof(float) * 11 * (size_t)T);
+  double *V = malloc(sizeof(double) * 11 * (size_t)T);
+  signed char *bp = malloc(11 * (size_t)T);
+  int st_ = x && p && V && bp ? DG_OK : nomem();
+  for (int t = 0; !st_ && t < T; t++)
+    for (int v = 0; v < DG_STRIP_H; v++)
+      memcpy(x + (size_t)t * D + (size_t)v * DG_WIN_W, st->px + (size_t)v * st->w + t,
+             sizeof(float) * DG_WIN_W);
+  if (!st_) st_ = r->o->window(r->o->wuser, x, T, p);
+  /* best path: states 0-9 a digit, 10 none; a digit begins when the
+   * state changes to it */
+  for (int t = 0; !st_ && t < T; t++)
+    for (int c = 0; c < 11; c++) {
+      const double lp = log(p[(size_t)t * 11 + c] > 1e-9f ? p[(size_t)t * 11 + c] : 1e-9f);
+      double best = t ? -1e300 : (c < 10 ? -WIN_ENTER : 0);
+      int from = c;
+      for (int q = 0; t && q < 11; q++) {
+        const double v = V[(size_t)(t - 1) * 11 + q] - (c < 10 && q != c ? WIN_ENTER : 0);
+        if (v > best) best = v, from = q;
+      }
+      V[(size_t)t * 11 + c] = best + lp;
+      bp[(size_t)t * 11 + c] = (signed char)from;
+    }
+  if (!st_) {
+    int c = 0;
+    for (int q = 1; q < 11; q++) c = V[(size_t)(T - 1) * 11 + q] > V[(size_t)(T - 1) * 11 + c] ? q : c;
+    /* back: the states into bp's first column (reused) */
+    for (int t = T - 1; t >= 0; t--) {
+      const int prev = bp[(size_t)t * 11 + c];
+      bp[(size_t)t * 11] = (signed char)c;
+      c = prev;
+    }
+    int peak[DG_NUMBER_MAX + 1];
+    for (int t = 0; t < T; t++) {
+      const int s = bp[(size_t)t * 11];
+      if (s == 10) continue;
+      if (t == 0 || bp[(size_t)(t - 1) * 11] != s) {
+        if (*n == max) break;
+        cu[*n] = 0, peak[*n] = t, out[*n].probs[0] = 0, (*n)++;
+        out[*n - 1].ratio = 0;  /* the run's weight, for now */
+      }
+      seg *sg = &out[*n - 1];
+      const double wgt = p[(size_t)t * 11 + s];
+      cu[*n - 1] += wgt * (DG_STRIP_PAD + t), sg->ratio += wgt;
+      if (wgt > p[(size_t)peak[*n - 1] * 11 + s]) peak[*n - 1] = t;
+    }
+    for (int i = 0; i < *n; i++) {
+      seg *sg = &out[i];
+      cu[i] /= sg->ratio > 0 ? sg->ratio : 1;
+      const float *q = p + (size_t)peak[i] * 11;
+      const double sum = 1.0 - q[10] > 1e-6 ? 1.0 - q[10] : 1e-6;
+      for (int k = 0; k < 10; k++) sg->probs[k] = (float)(q[k] / sum);
+      sg->a = sg->b = -1, sg->g = g, sg->rej = 0, sg->ratio = 1;
+    }
+    /* boxes: the group's ink between the midpoints of the centres */
+    for (int i = 0; i < *n; i++)
+      out[i].box[0] = r->W, out[i].box[1] = r->H, out[i].box[2] = -1, out[i].box[3] = -1;
+    for (int y = 0; y < st->mh; y++)
+      for (int xx = 0; xx < st->mw; xx++) {
+        if (!st->mask[(size_t)y * st->mw + xx]) continue;
+        const int wx = xx + st->mx, wy = y + st->my;
+        const double u = (wx + 0.5 - st->s * (wy + 0.5 - st->yc) - st->lo) * st->k + DG_STRIP_PAD;
+        int i = 0;
+        while (i + 1 < *n && u >= 0.5 * (cu[i] + cu[i + 1])) i++;
+        int *b = out[i].box;
+        b[0] = wx < b[0] ? wx : b[0], b[1] = wy < b[1] ? wy : b[1];
+        b[2] = wx > b[2] ? wx : b[2], b[3] = wy > b[3] ? wy : b[3];
+      }
+    for (int i = 0; i < *n; i++) {
+      int *b = out[i].box;
+      if (b[2] < b[0]) b[0] = b[1] = 0, b[2] = b[3] = 1;
+      else b[2] = b[2] - b[0] + 1, b[3] = b[3] - b[1] + 1;
+    }
+    if (*n > 1 && WIN_MIX < 1) st_ = window_mix(r, st, out, *n, cu);
+  }
+  free(x), free(p), free(V), free(bp);
+  return st_;
+}
+
+/* Step 4b, every group wide enough: its strip to the sink; with a window
+ * reader, its digits and their centres (r->wn, r->wc, r->wrep by group,
+ * r->wn[g] < 0 when not read). */
+static int find_windows(reader *r) {
+  if (!r->o->window && !r->o->strip) return DG_OK;
+  int st = DG_OK;
+  r->wn = malloc(sizeof(int) * (size_t)(r->np + 1));
+  r->wc = malloc(sizeof(double) * (size_t)r->np * DG_NUMBER_MAX + 1);
+  r->wk = malloc(sizeof(dg_number_strip) * (size_t)(r->np + 1));
+  r->wrep = malloc(sizeof(seg) * (size_t)r->np * DG_NUMBER_MAX + 1);
+  if (!r->wn || !r->wc || !r->wk || !r->wrep) return nomem();
+  for (int g = 0; !st && g < r->np; g++) {
+    const piece *G = &r->ps[g];
+    r->wn[g] = -1;
+    if (G->drop || G->root != g || r->pre[g].a < 0) continue;
+    if (G->y1 - G->y0 + 1 < SHORT_H * r->hmed) continue;
+    const double ratio = r->pre[g].ratio;
+    const int sink = r->o->strip && ratio >= STRIP_RATIO, read = r->o->window && ratio >= WIN_RATIO;
+    if (!sink && !read) continue;
+    dg_number_strip *k = &r->wk[g];
+    if ((st = make_strip(r, g, k))) break;
+    if (sink) r->o->strip(r->o->stuser, k);
+    int n = 0;
+    if (read)
+      st = window_digits(r, g, k, r->wrep + (size_t)g * DG_NUMBER_MAX,
+                         r->wc + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
+    if (!st && n == 1) r->wrep[(size_t)g * DG_NUMBER_MAX] = r->pre[g];
+    if (read && !st) r->wn[g] = n;
+    free((void *)k->px), free((void *)k->mask);
+    k->px = NULL, k->mask = NULL;
+  }
+  return st;
+}
+
+/* With window centres, each one's atom in this cut set into r->acount
+ * (centres per atom): the atom of most ink within a column of it. */
+static int window_atoms(reader *r) {
+  if (!r->wn) return DG_OK;
+  free(r->acount);
+  if (!(r->acount = calloc((size_t)r->na + 1, sizeof(int)))) return nomem();
+  double *best = malloc(sizeof(double) * (size_t)(r->na + 1));
+  if (!best) return nomem();
+  for (int g = 0; g < r->np; g++) {
+    if (r->wn[g] <= 0) continue;
+    const piece *G = &r->ps[g];
+    const dg_number_strip *k = &r->wk[g];
+    for (int j = 0; j < r->wn[g]; j++) {
+      const double c = r->wc[(size_t)g * DG_NUMBER_MAX + j];
+      for (int a = 0; a < r->na; a++) best[a] = 0;
+      int top = -1;
+      for (int y = G->y0; y <= G->y1; y++)
+        for (int x = G->x0; x <= G->x1; x++) {
+          const size_t i = (size_t)y * r->W + x;
+          if (r->am[i] < 0 || r->at[r->am[i]].g != g) continue;
+          const double u = (x + 0.5 - k->s * (y + 0.5 - k->yc) - k->lo) * k->k + DG_STRIP_PAD;
+          if (fabs(u - c) > 1.0) continue;
+          best[r->am[i]] += r->ink.ink[i];
+          if (top < 0 || best[r->am[i]] > best[top]) top = r->am[i];
+        }
+      if (top >= 0) r->acount[top]++;
+    }
+  }
+  free(best);
+  return DG_OK;
+}
+
+/* How many window centres the atoms [a, b) hold; -1 when none of their
+ * groups was read by windows. */
+static int window_count(const reader *r, int a, int b) {
+  if (!r->acount) return -1;
+  int n = 0, known = 0;
+  for (int j = a; j < b; j++) n += r->acount[j], known |= r->wn[r->at[j].g] >= 0;
+  return known ? n : -1;
+}
+
+/* Without a verifier, the window reader's digits in place of those the
+ * cuts found (a group read as one digit keeps the network's reading of it
+ * whole). */
+static int replace_windows(reader *r) {
+  if (!r->wn || r->o->verify) return DG_OK;
+  int st = DG_OK, total = 0;
+  int *nrep = malloc(sizeof(int) * (size_t)(r->np + 1));
+  if (!nrep) return nomem();
+  for (int g = 0; g < r->np; g++) nrep[g] = r->wn[g] > 0 ? r->wn[g] : -1, total += nrep[g] > 0 ? nrep[g] : 0;
+  if (total) {
+    seg *out = malloc(sizeof(seg) * (size_t)(r->ns + total + 1));
+    int m = 0;
+    if (!out) st = nomem();
+    for (int i = 0; !st && i < r->ns; i++) {  /* the cuts' splits out */
+      const int g = r->segs[i].g;
+      if (nrep[g] > 0 && i > 0 && r->segs[i - 1].g == g) r->splits--;
+    }
+    for (int i = 0; !st && i < r->ns; i++) {
+      const int g = r->segs[i].g, n = nrep[g];
+      if (n < 0) { out[m++] = r->segs[i]; continue; }
+      if (n == 0) continue;  /* put already */
+      memcpy(out + m, r->wrep + (size_t)g * DG_NUMBER_MAX, sizeof(seg) * n);
+      m += n, r->splits += n - 1, nrep[g] = 0;
+    }
+    if (!st) free(r->segs), r->segs = out, r->ns = m, r->cap = r->ns + total + 1;
+  }
+  free(nrep);
+  return st;
+}
+
 /* Whether sg is read surely and is not much wider than a digit. */
 static int sure_one(const seg *sg) {
   if (sg->rej >= VER_SURE) return 0;
@@ -747,8 +1057,11 @@ static double seg_score(const reader *r, const seg *sg) {
   }
   best -= SEG_COST;
   if (r->o->verify) best += VER_W * log(1.0 - sg->rej + 1e-4);
-  /* whole groups (a digit and its fragment) read surely: one digit */
-  if (uncut(r, sg->a, sg->b) && sure_one(sg)) best += SURE_BONUS;
+  /* whole groups (a digit and its fragment) read surely: one digit,
+   * unless the windows see more */
+  const int wn = r->o->verify ? window_count(r, sg->a, sg->b) : -1;
+  if (uncut(r, sg->a, sg->b) && sure_one(sg) && wn <= 1) best += SURE_BONUS;
+  if (wn >= 0) best -= WIN_W * abs(wn - 1);
   if (sg->ratio > WIDE_OK) best -= WIDE_COST * (sg->ratio - WIDE_OK);
   if (sg->box[3] < SHORT_H * r->hmed) best -= SHORT_COST;
   return best;
@@ -871,7 +1184,7 @@ static int read_atoms(reader *r) {
         if (st) break;
         xi[n] = m++;
       }
-      sg->a = a, sg->b = b;
+      sg->a = a, sg->b = b, sg->g = r->at[a].g;
       idx[a * SPAN + (b - a - 1)] = n++;
     }
   float *v = NULL;
@@ -913,7 +1226,7 @@ static int read_wholes(reader *r) {
   if (!x || !p || !gi || !r->pre || (wants_context(r) && !cx)) st = nomem();
   for (int i = 0; !st && i < r->np; i++) r->pre[i].a = -1;
   for (int a = 0; !st && a < r->na; a++) {
-    seg sg = {.a = a, .b = a + 1};
+    seg sg = {.a = a, .b = a + 1, .g = r->at[a].g};
     st = seg_input(r, &sg, x + (size_t)n * 784, cx ? cx + (size_t)n * 784 : NULL);
     if (st == DG_ERR_EMPTY) { st = DG_OK; continue; }
     if (!st) r->pre[r->at[a].g] = sg, gi[n++] = r->at[a].g;
@@ -944,7 +1257,8 @@ static int make_atoms(reader *r, int pass) {
     if (G->drop || G->root != i) continue;
     const int gw = G->x1 - G->x0 + 1, gh = G->y1 - G->y0 + 1;
     if (gh < 0.4 * r->hmed && gw < 0.4 * r->hmed) continue;  /* a dot, a dash */
-    st = add_group_atoms(r, i, pass && r->pre[i].a >= 0 && !sure_one(&r->pre[i]));
+    st = add_group_atoms(r, i, pass && r->pre[i].a >= 0 &&
+                               (!sure_one(&r->pre[i]) || (r->wn && r->wn[i] >= 2)));
   }
   return st ? st : order_atoms(r);
 }
@@ -961,6 +1275,7 @@ static int read_cut_sets(reader *r, int wholes) {
   for (int v = 0; v < sets && st == DG_OK; v++) {
     r->variant = v, r->ns = 0, r->splits = 0;
     st = make_atoms(r, 1);
+    if (st == DG_OK) st = window_atoms(r);
     if (v == 0) cut = r->na > wholes;
     if (st == DG_OK) st = read_atoms(r);
     if (st == DG_OK && (v == 0 || r->score > score)) {  /* keep it: swap */
@@ -987,7 +1302,9 @@ static int find_digits(reader *r) {
   st = make_atoms(r, 0);
   const int wholes = r->na;
   if (st == DG_OK) st = read_wholes(r);
-  return st ? st : read_cut_sets(r, wholes);
+  if (!st) st = find_windows(r);
+  if (!st) st = read_cut_sets(r, wholes);
+  return st ? st : replace_windows(r);
 }
 
 static void fill_digit(dg_number_digit *d, const float *probs, const int box[4]) {
@@ -1077,6 +1394,7 @@ int dg_read_number_opts(const uint8_t *pixels, int width, int height,
   if (st == DG_OK) st = result(&r, out);
   dg_ink_free(&r.ink);
   free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at), free(r.pre);
+  free(r.wn), free(r.wc), free(r.wk), free(r.wrep), free(r.acount);
   return st;
 }
 
@@ -1088,13 +1406,16 @@ int dg_read_number_verified(const uint8_t *pixels, int width, int height,
                             int channels, dg_classify_fn classify, void *user,
                             dg_net *verifier, dg_number *out) {
   const int in = verifier ? dg_net_input_size(verifier) : 0;
-  if (verifier && ((in != 784 && in != 2 * 784) || dg_net_output_size(verifier) != 11))
-    return dg_error(DG_ERR_ARG, "number: a verifier takes 784 inputs (28x28) or 1568 "
-                    "(28x28x2: a digit and what lies around it) and gives 11 "
-                    "outputs, not %d and %d", in, dg_net_output_size(verifier));
+  const int win = in == DG_STRIP_H * DG_WIN_W;
+  if (verifier && ((in != 784 && in != 2 * 784 && !win) || dg_net_output_size(verifier) != 11))
+    return dg_error(DG_ERR_ARG, "number: a verifier takes 784 inputs (28x28), 1568 "
+                    "(28x28x2: a digit and what lies around it) or %d (%dx%d windows) "
+                    "and gives 11 outputs, not %d and %d", DG_STRIP_H * DG_WIN_W, DG_STRIP_H,
+                    DG_WIN_W, in, dg_net_output_size(verifier));
   const dg_number_opts o = {.classify = classify, .user = user,
-                            .verify = verifier ? net_classify : NULL, .vuser = verifier,
-                            .verify_context = in == 2 * 784};
+                            .verify = verifier && !win ? net_classify : NULL, .vuser = verifier,
+                            .verify_context = in == 2 * 784,
+                            .window = win ? net_classify : NULL, .wuser = verifier};
   return dg_read_number_opts(pixels, width, height, channels, &o, out);
 }
 

@@ -24,6 +24,30 @@ typedef struct {
 typedef void (*dg_number_sink_fn)(void *user, const float *x, const int box[4],
                                   const dg_number_ink *ink);
 
+/* A wide group's strip (the window reader's view): its ink alone, the
+ * slant taken out, DG_STRIP_DIGIT px per the group's height, DG_STRIP_H
+ * rows, DG_STRIP_PAD empty columns each side: px (DG_STRIP_H, w). Its
+ * windows are DG_STRIP_H x DG_WIN_W columns of it, centred every column
+ * from DG_STRIP_PAD to w - DG_STRIP_PAD. dg_number_strip_u maps a point of
+ * the source image into it. */
+#define DG_STRIP_H DG_NUMBER_WIN_H
+#define DG_STRIP_DIGIT 20
+#define DG_STRIP_PAD 18
+#define DG_WIN_W DG_NUMBER_WIN_W
+typedef struct {
+  const float *px;
+  int w;
+  double k, lo, yc, s;        /* work x = lo + (u - PAD) / k + s (y - yc) */
+  int f, ox, oy;              /* work pixel (x, y): source (ox + x f, oy + y f) */
+  const uint8_t *mask;        /* (mh, mw) at work (mx, my): the group's ink */
+  int mx, my, mw, mh;
+} dg_number_strip;
+typedef void (*dg_number_strip_fn)(void *user, const dg_number_strip *s);
+
+/* The strip column of source point (sx, sy) into *u; 1 when the point is
+ * the group's ink. */
+int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u);
+
 typedef struct {
   dg_classify_fn classify;  /* the digits' network: (n, 784) -> (n, 10) */
   void *user;
@@ -37,6 +61,15 @@ typedef struct {
   int context;              /* the sink gets the context too */
   dg_number_sink_fn sink;   /* optional */
   void *suser;
+  /* optional: the window reader (n, DG_STRIP_H x DG_WIN_W) -> (n, 11):
+   * the digit centred in a window of a wide group's strip, or none (class
+   * 10); with it, a group at least WIN_RATIO x its height wide is read
+   * by its windows, not cut */
+  dg_classify_fn window;
+  void *wuser;
+  dg_number_strip_fn strip; /* optional: every strip of a group at least
+                             * STRIP_RATIO x its height wide */
+  void *stuser;
 } dg_number_opts;
 
 int dg_read_number_opts(const uint8_t *pixels, int width, int height,

@@ -61,7 +61,7 @@ for opt in --no-verifier "--verifier $V"; do
   tail -1 "$OUT" | grep -q $'\t4\t' || fail "the lone 4 with $opt"
 done
 run "$DIGITS" predict --number --verifier "$DIGITS_SRC/models/mlp.safetensors" "$T/444.pgm"
-expect_rc 1; expect_one_line_err; expect_err 'verifier takes 784 inputs \(28x28\) or 1568 \(28x28x2\) and gives 11 outputs'
+expect_rc 1; expect_one_line_err; expect_err 'verifier takes 784 inputs \(28x28\), 1568 \(28x28x2\) or 1008 \(28x36 windows\) and gives 11 outputs'
 run "$DIGITS" predict --number --verifier "$T/none.safetensors" "$T/444.pgm"
 expect_rc 1; expect_one_line_err; expect_err 'none.safetensors'
 run "$DIGITS" predict --verifier "$V" "$IMG"; expect_rc 2; expect_err 'go with --number'

@@ -4,7 +4,8 @@
 # also runs shape inference) from Debian's python3-onnx, and says what the
 # contract says: opset 13, IR version 7, input "input" [N,1,28,28] and
 # output "probs" [N,10] with the batch dimension symbolic ([N,11] for the
-# number verifier, models/verifier.safetensors), the architecture in the
+# number verifier, models/verifier.safetensors, whose input is [N,2,28,28]
+# or a window reader's [N,1,28,36]), the architecture in the
 # metadata. Skipped (exit 77) where python3-onnx is not installed.
 set -euo pipefail
 . "$(dirname "$0")/lib.bash"
@@ -36,12 +37,16 @@ for path in sys.argv[1:]:
         g = m.graph
         assert [i.name for i in g.input] == ["input"], [i.name for i in g.input]
         assert [o.name for o in g.output] == ["probs"]
-        ver = path.endswith("/verifier.onnx")  # 2 channels: the digit, the ink around it
-        assert dims(g.input[0]) == ["N", 2 if ver else 1, 28, 28], dims(g.input[0])
+        # the number verifier: 28x28x2 (a piece, the ink around it) or a
+        # window reader's 28x36 windows
+        ver = path.endswith("/verifier.onnx")
+        shapes = [(2, 28, 28), (1, 28, 36)] if ver else [(1, 28, 28)]
+        d = dims(g.input[0])
+        assert d[0] == "N" and tuple(d[1:]) in shapes, d
         want = 11 if ver else 10
         assert dims(g.output[0]) == ["N", want], dims(g.output[0])
         meta = {p.key: p.value for p in m.metadata_props}
-        assert meta.get("arch", "").startswith(f"input 28 28 {2 if ver else 1}"), meta.get("arch")
+        assert meta.get("arch", "").startswith(f"input {d[2]} {d[3]} {d[1]}"), meta.get("arch")
         print(f"ok {path.split('/')[-1]}: {len(g.node)} nodes, "
               f"{' '.join(sorted({n.op_type for n in g.node}))}")
     except Exception as e:  # report every file, then fail

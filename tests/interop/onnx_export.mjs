@@ -56,13 +56,16 @@ async function compare(model, name) {
   const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(onnx)));
   assert.deepEqual(session.inputNames, ['input']);
   assert.deepEqual(session.outputNames, ['probs']);
-  /* the number verifier takes 2 channels (the digit, the ink around
-   * it): each image in both, as onnx_tool probs gives it (NCHW here) */
-  const c = session.inputMetadata?.[0]?.shape?.[1] ?? (name === 'verifier' ? 2 : 1);
-  const x = new Float32Array(images.length * c);
-  for (let j = 0; j < c; j++)
-    for (let i = 0; i < N; i++) x.set(images.subarray(i * 784, (i + 1) * 784), (i * c + j) * 784);
-  const input = new ort.Tensor('float32', x, [N, c, 28, 28]);
+  /* the number verifier of pieces takes 2 channels (the digit, the ink
+   * around it): each image in both, as onnx_tool probs gives it (NCHW
+   * here); the window reader 28x36: each image centred */
+  const [, c, h, w] = session.inputMetadata?.[0]?.shape ?? [N, name === 'verifier' ? 2 : 1, 28, 28];
+  const pad = (w - 28) / 2, x = new Float32Array(N * c * h * w);
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < c; j++)
+      for (let v = 0; v < 28; v++)
+        x.set(images.subarray(i * 784 + v * 28, i * 784 + v * 28 + 28), ((i * c + j) * h + v) * w + pad);
+  const input = new ort.Tensor('float32', x, [N, c, h, w]);
   const out = (await session.run({ input })).probs;
   await session.release();
   const ref = floats(want), k = ref.length / N;

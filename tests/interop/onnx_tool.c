@@ -62,13 +62,19 @@ static int cmd_probs(const char *model, const char *data, int n,
     dg_net_free(net);
     return 1;
   }
-  int k = dg_net_output_size(net), c = dg_net_input_size(net) / 784;
+  int k = dg_net_output_size(net), h = 28, w = 28, c = 1;
+  sscanf(dg_net_arch(net), "input %d %d %d", &h, &w, &c);
   float *p = malloc((size_t)n * k * sizeof *p);
-  /* a model of c channels (the number verifier: 2, the digit and the ink
-   * around it) gets each image in every channel (NHWC) */
-  float *x = c > 1 ? malloc(sizeof(float) * 784 * c * (size_t)n) : ds.images;
-  for (size_t i = 0; c > 1 && x && i < (size_t)n * 784; i++)
-    for (int j = 0; j < c; j++) x[i * c + j] = ds.images[i];
+  /* a model of c channels (the number verifier of pieces: 2, the digit
+   * and the ink around it) gets each image in every channel (NHWC); one
+   * of wider inputs (the window reader's 28x36) each image centred */
+  const int d = h * w * c, pad = (w - 28) / 2;
+  float *x = d != 784 ? calloc((size_t)d * n, sizeof(float)) : ds.images;
+  for (int i = 0; d != 784 && x && h == 28 && pad >= 0 && i < n; i++)
+    for (int v = 0; v < 28; v++)
+      for (int u = 0; u < 28; u++)
+        for (int j = 0; j < c; j++)
+          x[(size_t)i * d + ((size_t)v * w + u + pad) * c + j] = ds.images[(size_t)i * 784 + v * 28 + u];
   int st = p && x ? dg_net_predict(net, x, n, p) : DG_ERR_NOMEM;
   if (x != ds.images) free(x);
   int rc = st ? fail("predict") : write_floats(out, p, (size_t)n * k);

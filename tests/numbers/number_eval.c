@@ -49,7 +49,7 @@ typedef struct {
 int main(int argc, char **argv) {
   int per = 20, lo = NUMBER_MIN_LEN, hi = NUMBER_MAX_LEN, misses = 0;
   uint64_t seed = 23;
-  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL, *verifier = NULL;
+  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL, *verifier = NULL, *window = NULL;
   double floors[NS_SPACINGS] = {0, 0, 0}, dfloor = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -61,6 +61,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--model")) model = v;
     else if (!strcmp(a, "--verifier")) verifier = v;
+    else if (!strcmp(a, "--window")) window = v;
     else if (!strcmp(a, "--write")) write = v;
     else if (!strcmp(a, "--digit-floor")) dfloor = atof(v);
     else if (!strcmp(a, "--lens")) {
@@ -85,9 +86,10 @@ int main(int argc, char **argv) {
   if (!model) model = NUMBER_DEFAULT_MODEL;
   dg_dataset t10k;
   dg_net *net = NULL;
-  dg_net *ver = NULL;
+  dg_net *ver = NULL, *win = NULL;
   if (dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL) ||
-      (verifier && dg_model_load(&ver, verifier, NULL, NULL))) {
+      (verifier && dg_model_load(&ver, verifier, NULL, NULL)) ||
+      (window && dg_model_load(&win, window, NULL, NULL))) {
     fprintf(stderr, "number_eval: %s\n", dg_last_error());
     return 2;
   }
@@ -119,7 +121,8 @@ int main(int argc, char **argv) {
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
           const dg_number_opts o = {.classify = net_classify, .user = net,
                                     .verify = ver ? net_classify : NULL, .vuser = ver,
-                                    .verify_context = ver && dg_net_input_size(ver) == 2 * 784};
+                                    .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
+                                    .window = win ? net_classify : NULL, .wuser = win};
           int st = dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
           clock_gettime(CLOCK_MONOTONIC, &b);

@@ -47,6 +47,7 @@ typedef struct {
   int neg_every;
   int by_ink;     /* --labels ink */
   int d;          /* floats a piece: 784, or 1568 with --context */
+  long far;       /* windows centred on no digit seen (--kind window) */
 } pieces;
 
 static double overlap(double a0, double a1, double b0, double b1) {
@@ -107,10 +108,7 @@ static int label_by_ink(const number_image *im, const double *all, const dg_numb
   return -1;
 }
 
-static void sink(void *user, const float *x, const int box[4], const dg_number_ink *ink) {
-  pieces *p = user;
-  const int y = p->by_ink ? label_by_ink(p->im, p->all, ink) : label_by_box(p->im, box);
-  if (y < 0 || (y == 10 && p->negs++ % p->neg_every)) { p->skipped++; return; }
+static float *grow(pieces *p) {
   if (p->n == p->cap) {
     const int cap = p->cap ? 2 * p->cap : 65536;
     float *nx = realloc(p->x, sizeof(float) * p->d * (size_t)cap);
@@ -120,11 +118,67 @@ static void sink(void *user, const float *x, const int box[4], const dg_number_i
     if (!nx || !ny) { fprintf(stderr, "verifier_train: out of memory\n"); exit(2); }
     p->cap = cap;
   }
-  float *row = p->x + (size_t)p->n * p->d;
+  return p->x + (size_t)p->n * p->d;
+}
+
+static void sink(void *user, const float *x, const int box[4], const dg_number_ink *ink) {
+  pieces *p = user;
+  const int y = p->by_ink ? label_by_ink(p->im, p->all, ink) : label_by_box(p->im, box);
+  if (y < 0 || (y == 10 && p->negs++ % p->neg_every)) { p->skipped++; return; }
+  float *row = grow(p);
   if (p->d == 784) memcpy(row, x, sizeof(float) * 784);
   else
     for (int k = 0; k < 784; k++) row[2 * k] = x[k], row[2 * k + 1] = ink->context[k];
   p->y[p->n++] = (uint8_t)y;
+}
+
+/* --kind window: the windows of a strip, labelled by the composed digits
+ * of the group: a digit's centre is the mean strip column of its ink when
+ * most of that ink is the group's; a window centred within WIN_ON columns
+ * of it (and 0.3 of the way to the next centre) is that digit, any other
+ * none (10): a window a little off a digit's centre must not read as a
+ * digit (left out of training, such windows read as stray digits between
+ * two). Windows of none further than WIN_NEAR columns from a centre:
+ * every WIN_KEEP-th kept. */
+#define WIN_ON 3.0
+#define WIN_NEAR 10.0
+#define WIN_KEEP 3
+static void strip_sink(void *user, const dg_number_strip *s) {
+  pieces *p = user;
+  const number_image *im = p->im;
+  double cu[NUMBER_MAX_LEN];
+  int lab[NUMBER_MAX_LEN], m = 0;
+  for (int i = 0; i < im->len; i++) {
+    long all = 0, in = 0;
+    double su = 0;
+    const int *b = im->box[i];
+    for (int y = b[1]; y < b[1] + b[3]; y++)
+      for (int x = b[0]; x < b[0] + b[2]; x++) {
+        if (x < 0 || y < 0 || x >= im->w || y >= im->h || im->owner[(size_t)y * im->w + x] != i + 1)
+          continue;
+        double u;
+        in += dg_number_strip_u(s, x + 0.5, y + 0.5, &u);
+        all++, su += u;
+      }
+    if (all && 2 * in >= all) cu[m] = su / all, lab[m++] = im->text[i] - '0';
+  }
+  if (!m) return;
+  const int T = s->w - 2 * DG_STRIP_PAD + 1;
+  for (int t = 0; t < T; t++) {
+    const double c = DG_STRIP_PAD + t;
+    int j = 0;
+    for (int i = 1; i < m; i++) j = fabs(c - cu[i]) < fabs(c - cu[j]) ? i : j;
+    double gap = 1e9;
+    for (int i = 0; i < m; i++)
+      if (i != j && fabs(cu[i] - cu[j]) < gap) gap = fabs(cu[i] - cu[j]);
+    const double d = fabs(c - cu[j]);
+    const int y = d <= fmin(WIN_ON, 0.3 * gap) ? lab[j] : 10;
+    if (y == 10 && d > WIN_NEAR && p->far++ % WIN_KEEP) { p->skipped++; continue; }
+    float *row = grow(p);
+    for (int v = 0; v < DG_STRIP_H; v++)
+      memcpy(row + (size_t)v * DG_WIN_W, s->px + (size_t)v * s->w + t, sizeof(float) * DG_WIN_W);
+    p->y[p->n++] = (uint8_t)y;
+  }
 }
 
 static int net_classify(void *user, const float *x, int n, float *probs) {
@@ -140,11 +194,15 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
   const dg_number_opts o = {.classify = net_classify, .user = net,
                             .verify = ver ? net_classify : NULL, .vuser = ver,
                             .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
-                            .context = p->d != 784, .sink = sink, .suser = p};
+                            .context = p->d == 2 * 784,
+                            .sink = p->d == DG_STRIP_H * DG_WIN_W ? NULL : sink, .suser = p,
+                            .strip = p->d == DG_STRIP_H * DG_WIN_W ? strip_sink : NULL,
+                            .stuser = p};
   for (int k = k0; k < k0 + count; k++) {
     number_image im;
     const int len = NUMBER_MIN_LEN + k % (NUMBER_MAX_LEN - NUMBER_MIN_LEN + 1);
-    const int sp = (k / 7) % NS_SPACINGS, bg = (k / 21) % NB_BACKGROUNDS;
+    const int sp = p->d == DG_STRIP_H * DG_WIN_W && (k / 7) % 4 == 3 ? NS_TOUCHING : (k / 7) % NS_SPACINGS;
+    const int bg = (k / 21) % NB_BACKGROUNDS;
     if (number_render(&part, len, sp, bg, k, seed, &im)) {
       fprintf(stderr, "verifier_train: render failed\n");
       exit(2);
@@ -163,7 +221,7 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
 
 int main(int argc, char **argv) {
   const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
-  int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0, context = 0;
+  int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0, context = 0, window = 0;
   uint64_t seed = 9001;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -175,6 +233,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--verifier")) prev = v;
     else if (!strcmp(a, "--neg-every")) neg_every = atoi(v);
     else if (!strcmp(a, "--context")) context = atoi(v);
+    else if (!strcmp(a, "--kind")) {
+      if (strcmp(v, "piece") && strcmp(v, "window")) {
+        fprintf(stderr, "verifier_train: --kind piece or window, not %s\n", v);
+        return 2;
+      }
+      window = !strcmp(v, "window");
+    }
     else if (!strcmp(a, "--labels")) {
       if (strcmp(v, "box") && strcmp(v, "ink")) {
         fprintf(stderr, "verifier_train: --labels box or ink, not %s\n", v);
@@ -203,7 +268,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
     return 2;
   }
-  const int d = context ? 2 * 784 : 784;
+  const int d = window ? DG_STRIP_H * DG_WIN_W : context ? 2 * 784 : 784;
   if (dg_net_output_size(ver) != 11 || dg_net_input_size(ver) != d) {
     fprintf(stderr, "verifier_train: the architecture takes %d inputs and gives %d outputs, "
             "not %d and 11\n", dg_net_input_size(ver), dg_net_output_size(ver), d);
@@ -219,7 +284,7 @@ int main(int argc, char **argv) {
   printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
          "not one digit %ld\n", p.n, numbers + nval, ntrain, p.n - ntrain, p.skipped, per[10]);
   fflush(stdout);
-  dg_dataset set = {p.n, 28, d / 28, p.x, p.y};
+  dg_dataset set = {p.n, 28, d / 28, p.x, p.y};  /* 28 rows: pieces and windows */
   dg_train_opts o = dg_train_defaults();
   o.epochs = epochs;
   o.val_count = p.n - ntrain;

@@ -375,7 +375,7 @@ export declare class Recognizer implements Disposable {
   readonly disposed: boolean;
   /** Replace the model; on failure the old one stays. */
   loadModel(model: ModelSource): Promise<ModelInfo>;
-  /** Load the number verifier (28x28 or 28x28x2 inputs, 11 outputs; default the packaged one); null: none.
+  /** Load the number verifier (28x28 or 28x28x2 inputs, or 28x36 windows; 11 outputs; default the packaged one); null: none.
    * Resolves true when one is in use. */
   loadVerifier(verifier?: ModelSource | null): Promise<boolean>;
   info(): ModelInfo;

@@ -744,9 +744,10 @@ export class Recognizer {
     return this.info();
   }
 
-  /* Load the number verifier (URL, path or bytes of a model of 28x28
-   * inputs, or 28x28x2: a digit and the ink around it, and 11 outputs,
-   * the last "not one digit"; default the packaged
+  /* Load the number verifier (URL, path or bytes of a model of 11
+   * outputs and 28x28 inputs, or 28x28x2: a digit and the ink around it,
+   * the last output "not one digit"; or 28x36 inputs, a window reader,
+   * the last output "no digit centred here"; default the packaged
    * verifier.safetensors, assets.js) that readNumber then reads touching
    * digits with; null: read numbers without one. On failure the old one
    * stays. -> true if a verifier is in use. */
@@ -758,7 +759,7 @@ export class Recognizer {
       return false;
     }
     this.verifier = await this.loadNetFor(src, this.verifier, 11, 'verifier', 'a number verifier',
-                                          [784, 2 * 784]);
+                                          [784, 2 * 784, 28 * 36]);
     return true;
   }
 
@@ -771,7 +772,7 @@ export class Recognizer {
     const net = this.live().loadNet(bytes);
     if (!inputs.includes(net.inputSize) || net.outputSize !== outputs) {
       net.free();
-      const takes = inputs.length > 1 ? '28x28 or 28x28x2' : '28x28';
+      const takes = inputs.length > 1 ? '28x28, 28x28x2 or 28x36' : '28x28';
       throw new DigitsError(`${what}: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
                             `outputs; ${kind} takes ${takes} and gives ${outputs}`, Status.FORMAT);
     }
