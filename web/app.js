@@ -319,9 +319,9 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
-/* The reader's verifier (models/verifier.safetensors, 50 KB: it tells
- * touching digits read as one from a digit) is fetched when the first
- * stroke ends, not with the page: a first visit stays light. */
+/* The reader's verifier (models/verifier.safetensors, 91 KB: a window
+ * reader, it reads touching digits window by window) is fetched when the
+ * first stroke ends, not with the page: a first visit stays light. */
 let verifierAsked = false;
 function wantVerifier() {
   if (verifierAsked || !reader) return;

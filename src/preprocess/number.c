@@ -40,6 +40,14 @@
  *      sees all the ink around the candidate, in the candidate's own frame
  *      (dg_preprocess_map_context): the rest of a digit a cut went
  *      through, a neighbour's stroke it left out;
+ *   5b. with a window reader instead (dg_read_number_verified given a net
+ *      of 28x36 inputs, the shipped verifier.safetensors), a group at
+ *      least WIN_RATIO x its height wide is not cut: its strip (its ink
+ *      alone, slant out, DG_STRIP_DIGIT px to its height) is read window
+ *      by window, each the digit centred in it or none, and the best path
+ *      through those readings gives its digits (window_digits); with
+ *      both kinds (dg_number_opts), the window centres a candidate holds
+ *      count in its score;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
@@ -730,15 +738,25 @@ static int run_wanted(const reader *r, int a, int b) {
          (uncut(r, a, b) && r->at[a].g == r->at[b - 1].g);
 }
 
+/* Whether sg is read surely and is not much wider than a digit. */
+static int sure_one(const seg *sg) {
+  if (sg->rej >= VER_SURE) return 0;
+  float c = 0;
+  for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
+  return (c >= SURER_ONE && sg->ratio < SURER_WIDE) || (c >= SURE_ONE && sg->ratio < SURE_WIDE);
+}
+
 /* The window reader (opts.window): a group at least WIN_RATIO x its
  * height wide (deskewed) is read by the windows of its strip, one every
  * column; the best path through the windows' readings (digit or none),
- * WIN_ENTER for each digit begun, gives its digits. Strips go to the sink
- * from STRIP_RATIO (a wide single digit is a lesson too). */
+ * WIN_ENTER for each digit begun, gives its digits; a group the network
+ * reads surely as one digit stays one unless that path beats the best of
+ * one digit by WIN_ONE. Strips go to the sink from STRIP_RATIO (a wide
+ * single digit is a lesson too). */
 #define WIN_RATIO 0.9
 #define STRIP_RATIO 0.6
-#define WIN_ENTER 1.0
-#define WIN_MIX 1.0
+#define WIN_ENTER 2.0
+#define WIN_ONE 4.0
 /* with a verifier too: WIN_W for each window centre more or fewer than
  * one in a digit */
 #define WIN_W 2.0
@@ -805,44 +823,6 @@ int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u)
   return x >= 0 && y >= 0 && x < s->mw && y < s->mh && s->mask[(size_t)y * s->mw + x];
 }
 
-/* The digits' network's reading of each of the n window digits out (its
- * box: the group's ink between the midpoints of the centres cu) mixed
- * into its probabilities: normalised geometric mean, the windows' weight
- * WIN_MIX. */
-static int window_mix(reader *r, const dg_number_strip *st, seg *out, int n, const double *cu) {
-  float *x = malloc(sizeof(float) * 784 * (size_t)n), *p = malloc(sizeof(float) * 10 * (size_t)n);
-  int rc = x && p ? DG_OK : nomem();
-  for (int i = 0; !rc && i < n; i++) {
-    const int *b = out[i].box;
-    float *map = calloc((size_t)b[2] * b[3], sizeof(float));
-    if (!map) { rc = nomem(); break; }
-    const double lo = i ? 0.5 * (cu[i - 1] + cu[i]) : -1e9, hi = i + 1 < n ? 0.5 * (cu[i] + cu[i + 1]) : 1e9;
-    for (int y = b[1]; y < b[1] + b[3]; y++)
-      for (int xx = b[0]; xx < b[0] + b[2]; xx++) {
-        const int mx = xx - st->mx, my = y - st->my;
-        if (mx < 0 || my < 0 || mx >= st->mw || my >= st->mh || !st->mask[(size_t)my * st->mw + mx]) continue;
-        const double u = (xx + 0.5 - st->s * (y + 0.5 - st->yc) - st->lo) * st->k + DG_STRIP_PAD;
-        if (u >= lo && u < hi) map[(size_t)(y - b[1]) * b[2] + (xx - b[0])] = r->ink.ink[(size_t)y * r->W + xx];
-      }
-    const int kept[4] = {0, 0, b[2], b[3]};
-    rc = dg_preprocess_map(map, b[2], b[3], kept, x + (size_t)i * 784);
-    free(map);
-  }
-  if (!rc) rc = r->classify(r->user, x, n, p);
-  for (int i = 0; !rc && i < n; i++) {
-    double q[10], sum = 0;
-    for (int k = 0; k < 10; k++) {
-      const double a = p[(size_t)i * 10 + k] > 1e-9f ? p[(size_t)i * 10 + k] : 1e-9;
-      const double w = out[i].probs[k] > 1e-9f ? out[i].probs[k] : 1e-9;
-      q[k] = exp((1 - WIN_MIX) * log(a) + WIN_MIX * log(w));
-      sum += q[k];
-    }
-    for (int k = 0; k < 10; k++) out[i].probs[k] = (float)(q[k] / sum);
-  }
-  free(x), free(p);
-  return rc;
-}
-
 /* The digits of group g read by its windows into out (at most max), as
  * segs left to right; their number into *n (0: none found). */
 static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, double *cu,
@@ -873,6 +853,29 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
       V[(size_t)t * 11 + c] = best + lp;
       bp[(size_t)t * 11 + c] = (signed char)from;
     }
+  /* a group the network reads surely as one digit stays one unless the
+   * best path beats the best path of one digit by WIN_ONE: that path is
+   * none throughout but for the run of one digit that gains most */
+  if (!st_ && sure_one(&r->pre[g])) {
+    double none = 0, gain = -1e300, best = -1e300, c1 = DG_STRIP_PAD;
+    for (int c = 0; c < 11; c++) best = fmax(best, V[(size_t)(T - 1) * 11 + c]);
+    for (int t = 0; t < T; t++) none += log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
+    for (int d = 0; d < 10; d++) {
+      double run = 0;
+      int from = 0;
+      for (int t = 0; t < T; t++) {
+        const double v = log(fmax(p[(size_t)t * 11 + d], 1e-9f)) - log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
+        if (run <= 0) run = 0, from = t;
+        run += v;
+        if (run > gain) gain = run, c1 = DG_STRIP_PAD + 0.5 * (from + t);
+      }
+    }
+    if (best - (none + gain - WIN_ENTER) < WIN_ONE) {
+      *n = 1, cu[0] = c1;
+      free(x), free(p), free(V), free(bp);
+      return DG_OK;
+    }
+  }
   if (!st_) {
     int c = 0;
     for (int q = 1; q < 11; q++) c = V[(size_t)(T - 1) * 11 + q] > V[(size_t)(T - 1) * 11 + c] ? q : c;
@@ -923,7 +926,6 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
       if (b[2] < b[0]) b[0] = b[1] = 0, b[2] = b[3] = 1;
       else b[2] = b[2] - b[0] + 1, b[3] = b[3] - b[1] + 1;
     }
-    if (*n > 1 && WIN_MIX < 1) st_ = window_mix(r, st, out, *n, cu);
   }
   free(x), free(p), free(V), free(bp);
   return st_;
@@ -1034,13 +1036,6 @@ static int replace_windows(reader *r) {
   return st;
 }
 
-/* Whether sg is read surely and is not much wider than a digit. */
-static int sure_one(const seg *sg) {
-  if (sg->rej >= VER_SURE) return 0;
-  float c = 0;
-  for (int k = 0; k < 10; k++) c = sg->probs[k] > c ? sg->probs[k] : c;
-  return (c >= SURER_ONE && sg->ratio < SURER_WIDE) || (c >= SURE_ONE && sg->ratio < SURE_WIDE);
-}
 
 /* The score of reading sg as one digit: the best of its classes'
  * log-probability with that class's width prior, less a digit's cost and

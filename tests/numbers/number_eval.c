@@ -3,7 +3,7 @@
  * length, spacing and background.
  *
  *   number_eval [--per N] [--seed S] [--data DIR] [--model FILE]
- *               [--verifier FILE] [--lens A-B] [--write DIR] [--misses]
+ *               [--verifier FILE] [--window FILE] [--lens A-B] [--write DIR] [--misses]
  *               [--floor SPACING=X,...] [--digit-floor X]
  *
  * --per N numbers of every (length, spacing, background); --write DIR
@@ -11,7 +11,10 @@
  * `digits predict --number`; --floor ordinary=0.97 makes it exit 1 when
  * a spacing's whole-number accuracy (lengths up to 6) is below X;
  * --verifier FILE reads with that verifier (verifier_train.c) beside the
- * model. */
+ * model, as dg_read_number_verified does: a verifier of pieces, or a
+ * window reader (--kind window); --window FILE adds a window reader to a
+ * verifier of pieces (dg_number_opts: the window centres each candidate
+ * holds count in its score). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +96,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "number_eval: %s\n", dg_last_error());
     return 2;
   }
+  /* a window reader given as --verifier reads as dg_read_number_verified
+   * reads with it */
+  dg_net *wr = win;
+  if (ver && dg_net_input_size(ver) == DG_NUMBER_WIN_H * DG_NUMBER_WIN_W) dg_net_free(win), wr = ver, ver = NULL;
   FILE *man = NULL;
   if (write) {
     char p[4096];
@@ -122,7 +129,7 @@ int main(int argc, char **argv) {
           const dg_number_opts o = {.classify = net_classify, .user = net,
                                     .verify = ver ? net_classify : NULL, .vuser = ver,
                                     .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
-                                    .window = win ? net_classify : NULL, .wuser = win};
+                                    .window = wr ? net_classify : NULL, .wuser = wr};
           int st = dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
           clock_gettime(CLOCK_MONOTONIC, &b);
@@ -221,7 +228,7 @@ int main(int argc, char **argv) {
     fail = 1;
   }
   dg_net_free(net);
-  dg_net_free(ver);
+  dg_net_free(ver), dg_net_free(wr);
   dg_dataset_free(&t10k);
   return fail;
 }

@@ -142,7 +142,7 @@ static void sink(void *user, const float *x, const int box[4], const dg_number_i
  * every WIN_KEEP-th kept. */
 #define WIN_ON 3.0
 #define WIN_NEAR 10.0
-#define WIN_KEEP 3
+#define WIN_KEEP 6
 static void strip_sink(void *user, const dg_number_strip *s) {
   pieces *p = user;
   const number_image *im = p->im;
@@ -191,8 +191,10 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
                     int k0, int count, uint64_t seed, pieces *p) {
   dg_dataset part = {n, train->h, train->w, train->images + (size_t)from * 784,
                      train->labels + from};
+  const int win = ver && dg_net_input_size(ver) == DG_NUMBER_WIN_H * DG_NUMBER_WIN_W;
   const dg_number_opts o = {.classify = net_classify, .user = net,
-                            .verify = ver ? net_classify : NULL, .vuser = ver,
+                            .verify = ver && !win ? net_classify : NULL, .vuser = ver,
+                            .window = win ? net_classify : NULL, .wuser = ver,
                             .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
                             .context = p->d == 2 * 784,
                             .sink = p->d == DG_STRIP_H * DG_WIN_W ? NULL : sink, .suser = p,
