@@ -757,6 +757,10 @@ static int sure_one(const seg *sg) {
 #define STRIP_RATIO 0.6
 #define WIN_ENTER 2.0
 #define WIN_ONE 4.0
+/* a group read as one digit at WIN_SURE_P or more and narrower than
+ * WIN_SURE x its height is one digit: its windows are not read */
+#define WIN_SURE 1.1
+#define WIN_SURE_P 0.99
 /* with a verifier too: WIN_W for each window centre more or fewer than
  * one in a digit */
 #define WIN_W 2.0
@@ -948,7 +952,10 @@ static int find_windows(reader *r) {
     if (G->drop || G->root != g || r->pre[g].a < 0) continue;
     if (G->y1 - G->y0 + 1 < SHORT_H * r->hmed) continue;
     const double ratio = r->pre[g].ratio;
-    const int sink = r->o->strip && ratio >= STRIP_RATIO, read = r->o->window && ratio >= WIN_RATIO;
+    const int sink = r->o->strip && ratio >= STRIP_RATIO;
+    float c = 0;
+    for (int k = 0; k < 10; k++) c = r->pre[g].probs[k] > c ? r->pre[g].probs[k] : c;
+    const int read = r->o->window && ratio >= WIN_RATIO && !(ratio < WIN_SURE && c >= WIN_SURE_P);
     if (!sink && !read) continue;
     dg_number_strip *k = &r->wk[g];
     if ((st = make_strip(r, g, k))) break;

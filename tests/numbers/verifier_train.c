@@ -7,7 +7,7 @@
  *   verifier_train --data DIR --model FILE --out FILE [--numbers N]
  *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
  *                  [--verifier FILE] [--neg-every K] [--labels box|ink]
- *                  [--context 0|1]
+ *                  [--context 0|1] [--kind piece|window]
  *
  * The pieces come from numbers composed by number_lib.c from MNIST
  * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
@@ -21,8 +21,11 @@
  * digits' ink it holds (label_by_ink); of the "not one digit" pieces,
  * every K-th is kept (--neg-every, 1). With --context 1 each piece comes
  * with all the ink around it in its frame, a second channel (28x28x2:
- * the architecture's input "28 28 2"). The shipped verifier: box labels,
- * no earlier verifier (docs/numbers.md). */
+ * the architecture's input "28 28 2"). With --kind window it trains the
+ * window reader instead (input "28 36 1"): every window of every strip
+ * of a group at least STRIP_RATIO x its height wide, labelled by the
+ * composed digits' centres (strip_sink). The shipped verifier is a
+ * window reader (docs/numbers.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,7 +262,8 @@ int main(int argc, char **argv) {
   if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1) {
     fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
                     "[--numbers N] [--epochs E] [--arch SPEC] [--seed S] [--threads T] "
-                    "[--verifier FILE] [--neg-every K] [--labels box|ink] [--context 0|1]\n");
+                    "[--verifier FILE] [--neg-every K] [--labels box|ink] [--context 0|1] "
+                    "[--kind piece|window]\n");
     return 2;
   }
   dg_dataset train;
