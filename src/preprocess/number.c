@@ -45,9 +45,7 @@
  *      least WIN_RATIO x its height wide is not cut: its strip (its ink
  *      alone, slant out, DG_STRIP_DIGIT px to its height) is read window
  *      by window, each the digit centred in it or none, and the best path
- *      through those readings gives its digits (window_digits); with
- *      both kinds (dg_number_opts), the window centres a candidate holds
- *      count in its score;
+ *      through those readings gives its digits (window_digits);
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
@@ -192,10 +190,7 @@ typedef struct {
   int variant;         /* the cut set tried (find_cuts) */
   double score;        /* the chosen partition's */
   int *wn;             /* (np) window reader's digits by group, -1: not read */
-  double *wc;          /* (np, DG_NUMBER_MAX) their centres (strip columns) */
-  dg_number_strip *wk; /* (np) the strips' geometry (px, mask freed) */
   seg *wrep;           /* (np, DG_NUMBER_MAX) their digits */
-  int *acount;         /* (na) window centres in each atom of this cut set */
 } reader;
 
 static int find_root(piece *ps, int a) {
@@ -761,9 +756,6 @@ static int sure_one(const seg *sg) {
  * WIN_SURE x its height is one digit: its windows are not read */
 #define WIN_SURE 1.1
 #define WIN_SURE_P 0.99
-/* with a verifier too: WIN_W for each window centre more or fewer than
- * one in a digit */
-#define WIN_W 2.0
 
 /* Ink of group g at work point (x, y) (pixel centres at integers),
  * bilinear; mask (the group's box) says which pixels are g's. */
@@ -829,8 +821,9 @@ int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u)
 
 /* The digits of group g read by its windows into out (at most max), as
  * segs left to right; their number into *n (0: none found). */
-static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, double *cu,
-                         int max, int *n) {
+static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, int max,
+                         int *n) {
+  double cu[DG_NUMBER_MAX + 1];
   const int T = st->w - 2 * DG_STRIP_PAD + 1, D = DG_STRIP_H * DG_WIN_W;
   *n = 0;
   if (T < 1) return DG_OK;
@@ -861,21 +854,19 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
    * best path beats the best path of one digit by WIN_ONE: that path is
    * none throughout but for the run of one digit that gains most */
   if (!st_ && sure_one(&r->pre[g])) {
-    double none = 0, gain = -1e300, best = -1e300, c1 = DG_STRIP_PAD;
+    double none = 0, gain = -1e300, best = -1e300;
     for (int c = 0; c < 11; c++) best = fmax(best, V[(size_t)(T - 1) * 11 + c]);
     for (int t = 0; t < T; t++) none += log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
     for (int d = 0; d < 10; d++) {
       double run = 0;
-      int from = 0;
       for (int t = 0; t < T; t++) {
-        const double v = log(fmax(p[(size_t)t * 11 + d], 1e-9f)) - log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
-        if (run <= 0) run = 0, from = t;
-        run += v;
-        if (run > gain) gain = run, c1 = DG_STRIP_PAD + 0.5 * (from + t);
+        run = fmax(run, 0) + log(fmax(p[(size_t)t * 11 + d], 1e-9f)) -
+              log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
+        gain = fmax(gain, run);
       }
     }
     if (best - (none + gain - WIN_ENTER) < WIN_ONE) {
-      *n = 1, cu[0] = c1;
+      *n = 1;
       free(x), free(p), free(V), free(bp);
       return DG_OK;
     }
@@ -936,16 +927,14 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
 }
 
 /* Step 4b, every group wide enough: its strip to the sink; with a window
- * reader, its digits and their centres (r->wn, r->wc, r->wrep by group,
- * r->wn[g] < 0 when not read). */
+ * reader, its digits (r->wn, r->wrep by group, r->wn[g] < 0 when not
+ * read). */
 static int find_windows(reader *r) {
   if (!r->o->window && !r->o->strip) return DG_OK;
   int st = DG_OK;
   r->wn = malloc(sizeof(int) * (size_t)(r->np + 1));
-  r->wc = malloc(sizeof(double) * (size_t)r->np * DG_NUMBER_MAX + 1);
-  r->wk = malloc(sizeof(dg_number_strip) * (size_t)(r->np + 1));
   r->wrep = malloc(sizeof(seg) * (size_t)r->np * DG_NUMBER_MAX + 1);
-  if (!r->wn || !r->wc || !r->wk || !r->wrep) return nomem();
+  if (!r->wn || !r->wrep) return nomem();
   for (int g = 0; !st && g < r->np; g++) {
     const piece *G = &r->ps[g];
     r->wn[g] = -1;
@@ -957,67 +946,22 @@ static int find_windows(reader *r) {
     for (int k = 0; k < 10; k++) c = r->pre[g].probs[k] > c ? r->pre[g].probs[k] : c;
     const int read = r->o->window && ratio >= WIN_RATIO && !(ratio < WIN_SURE && c >= WIN_SURE_P);
     if (!sink && !read) continue;
-    dg_number_strip *k = &r->wk[g];
-    if ((st = make_strip(r, g, k))) break;
-    if (sink) r->o->strip(r->o->stuser, k);
+    dg_number_strip k;
+    if ((st = make_strip(r, g, &k))) break;
+    if (sink) r->o->strip(r->o->stuser, &k);
     int n = 0;
-    if (read)
-      st = window_digits(r, g, k, r->wrep + (size_t)g * DG_NUMBER_MAX,
-                         r->wc + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
+    if (read) st = window_digits(r, g, &k, r->wrep + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
     if (!st && n == 1) r->wrep[(size_t)g * DG_NUMBER_MAX] = r->pre[g];
     if (read && !st) r->wn[g] = n;
-    free((void *)k->px), free((void *)k->mask);
-    k->px = NULL, k->mask = NULL;
+    free((void *)k.px), free((void *)k.mask);
   }
   return st;
 }
 
-/* With window centres, each one's atom in this cut set into r->acount
- * (centres per atom): the atom of most ink within a column of it. */
-static int window_atoms(reader *r) {
-  if (!r->wn) return DG_OK;
-  free(r->acount);
-  if (!(r->acount = calloc((size_t)r->na + 1, sizeof(int)))) return nomem();
-  double *best = malloc(sizeof(double) * (size_t)(r->na + 1));
-  if (!best) return nomem();
-  for (int g = 0; g < r->np; g++) {
-    if (r->wn[g] <= 0) continue;
-    const piece *G = &r->ps[g];
-    const dg_number_strip *k = &r->wk[g];
-    for (int j = 0; j < r->wn[g]; j++) {
-      const double c = r->wc[(size_t)g * DG_NUMBER_MAX + j];
-      for (int a = 0; a < r->na; a++) best[a] = 0;
-      int top = -1;
-      for (int y = G->y0; y <= G->y1; y++)
-        for (int x = G->x0; x <= G->x1; x++) {
-          const size_t i = (size_t)y * r->W + x;
-          if (r->am[i] < 0 || r->at[r->am[i]].g != g) continue;
-          const double u = (x + 0.5 - k->s * (y + 0.5 - k->yc) - k->lo) * k->k + DG_STRIP_PAD;
-          if (fabs(u - c) > 1.0) continue;
-          best[r->am[i]] += r->ink.ink[i];
-          if (top < 0 || best[r->am[i]] > best[top]) top = r->am[i];
-        }
-      if (top >= 0) r->acount[top]++;
-    }
-  }
-  free(best);
-  return DG_OK;
-}
-
-/* How many window centres the atoms [a, b) hold; -1 when none of their
- * groups was read by windows. */
-static int window_count(const reader *r, int a, int b) {
-  if (!r->acount) return -1;
-  int n = 0, known = 0;
-  for (int j = a; j < b; j++) n += r->acount[j], known |= r->wn[r->at[j].g] >= 0;
-  return known ? n : -1;
-}
-
-/* Without a verifier, the window reader's digits in place of those the
- * cuts found (a group read as one digit keeps the network's reading of it
- * whole). */
+/* The window reader's digits in place of those the cuts found (a group
+ * read as one digit keeps the network's reading of it whole). */
 static int replace_windows(reader *r) {
-  if (!r->wn || r->o->verify) return DG_OK;
+  if (!r->wn) return DG_OK;
   int st = DG_OK, total = 0;
   int *nrep = malloc(sizeof(int) * (size_t)(r->np + 1));
   if (!nrep) return nomem();
@@ -1059,11 +1003,8 @@ static double seg_score(const reader *r, const seg *sg) {
   }
   best -= SEG_COST;
   if (r->o->verify) best += VER_W * log(1.0 - sg->rej + 1e-4);
-  /* whole groups (a digit and its fragment) read surely: one digit,
-   * unless the windows see more */
-  const int wn = r->o->verify ? window_count(r, sg->a, sg->b) : -1;
-  if (uncut(r, sg->a, sg->b) && sure_one(sg) && wn <= 1) best += SURE_BONUS;
-  if (wn >= 0) best -= WIN_W * abs(wn - 1);
+  /* whole groups (a digit and its fragment) read surely: one digit */
+  if (uncut(r, sg->a, sg->b) && sure_one(sg)) best += SURE_BONUS;
   if (sg->ratio > WIDE_OK) best -= WIDE_COST * (sg->ratio - WIDE_OK);
   if (sg->box[3] < SHORT_H * r->hmed) best -= SHORT_COST;
   return best;
@@ -1259,8 +1200,7 @@ static int make_atoms(reader *r, int pass) {
     if (G->drop || G->root != i) continue;
     const int gw = G->x1 - G->x0 + 1, gh = G->y1 - G->y0 + 1;
     if (gh < 0.4 * r->hmed && gw < 0.4 * r->hmed) continue;  /* a dot, a dash */
-    st = add_group_atoms(r, i, pass && r->pre[i].a >= 0 &&
-                               (!sure_one(&r->pre[i]) || (r->wn && r->wn[i] >= 2)));
+    st = add_group_atoms(r, i, pass && r->pre[i].a >= 0 && !sure_one(&r->pre[i]));
   }
   return st ? st : order_atoms(r);
 }
@@ -1277,7 +1217,6 @@ static int read_cut_sets(reader *r, int wholes) {
   for (int v = 0; v < sets && st == DG_OK; v++) {
     r->variant = v, r->ns = 0, r->splits = 0;
     st = make_atoms(r, 1);
-    if (st == DG_OK) st = window_atoms(r);
     if (v == 0) cut = r->na > wholes;
     if (st == DG_OK) st = read_atoms(r);
     if (st == DG_OK && (v == 0 || r->score > score)) {  /* keep it: swap */
@@ -1396,7 +1335,7 @@ int dg_read_number_opts(const uint8_t *pixels, int width, int height,
   if (st == DG_OK) st = result(&r, out);
   dg_ink_free(&r.ink);
   free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at), free(r.pre);
-  free(r.wn), free(r.wc), free(r.wk), free(r.wrep), free(r.acount);
+  free(r.wn), free(r.wrep);
   return st;
 }
 

@@ -3,7 +3,7 @@
  * length, spacing and background.
  *
  *   number_eval [--per N] [--seed S] [--data DIR] [--model FILE]
- *               [--verifier FILE] [--window FILE] [--lens A-B] [--write DIR] [--misses]
+ *               [--verifier FILE] [--lens A-B] [--write DIR] [--misses]
  *               [--floor SPACING=X,...] [--digit-floor X]
  *
  * --per N numbers of every (length, spacing, background); --write DIR
@@ -12,9 +12,7 @@
  * a spacing's whole-number accuracy (lengths up to 6) is below X;
  * --verifier FILE reads with that verifier (verifier_train.c) beside the
  * model, as dg_read_number_verified does: a verifier of pieces, or a
- * window reader (--kind window); --window FILE adds a window reader to a
- * verifier of pieces (dg_number_opts: the window centres each candidate
- * holds count in its score). */
+ * window reader (verifier_train --kind window). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +50,7 @@ typedef struct {
 int main(int argc, char **argv) {
   int per = 20, lo = NUMBER_MIN_LEN, hi = NUMBER_MAX_LEN, misses = 0;
   uint64_t seed = 23;
-  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL, *verifier = NULL, *window = NULL;
+  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL, *verifier = NULL;
   double floors[NS_SPACINGS] = {0, 0, 0}, dfloor = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -64,7 +62,6 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--model")) model = v;
     else if (!strcmp(a, "--verifier")) verifier = v;
-    else if (!strcmp(a, "--window")) window = v;
     else if (!strcmp(a, "--write")) write = v;
     else if (!strcmp(a, "--digit-floor")) dfloor = atof(v);
     else if (!strcmp(a, "--lens")) {
@@ -89,17 +86,15 @@ int main(int argc, char **argv) {
   if (!model) model = NUMBER_DEFAULT_MODEL;
   dg_dataset t10k;
   dg_net *net = NULL;
-  dg_net *ver = NULL, *win = NULL;
+  dg_net *ver = NULL, *wr = NULL;
   if (dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL) ||
-      (verifier && dg_model_load(&ver, verifier, NULL, NULL)) ||
-      (window && dg_model_load(&win, window, NULL, NULL))) {
+      (verifier && dg_model_load(&ver, verifier, NULL, NULL))) {
     fprintf(stderr, "number_eval: %s\n", dg_last_error());
     return 2;
   }
   /* a window reader given as --verifier reads as dg_read_number_verified
    * reads with it */
-  dg_net *wr = win;
-  if (ver && dg_net_input_size(ver) == DG_NUMBER_WIN_H * DG_NUMBER_WIN_W) dg_net_free(win), wr = ver, ver = NULL;
+  if (ver && dg_net_input_size(ver) == DG_NUMBER_WIN_H * DG_NUMBER_WIN_W) wr = ver, ver = NULL;
   FILE *man = NULL;
   if (write) {
     char p[4096];
