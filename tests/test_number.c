@@ -294,6 +294,26 @@ static void test_strip(void) {
             dot / sqrt(n0 * n1));
 }
 
+/* Wavy lines far wider than a number (60x as wide as high: past WIN_MAX,
+ * not read by windows) and 19x (read by them): read with the shipped
+ * verifier (a window reader) without error, at most DG_NUMBER_MAX
+ * digits. */
+static void test_verifier_scribble(void) {
+  const int w = 1900, h = 90;
+  for (int k = 0; k < 2; k++) {
+    uint8_t *px = blank(w, h);
+    const int amp = k ? 28 : 14, x1 = k ? 60 + 20 * 2 * amp : w - 40;
+    for (int x = 40; x < x1; x++) {
+      const int y = 45 + (int)(amp * sin(x / 9.0));
+      for (int dy = -2; dy <= 2; dy++) px[(y + dy) * w + x] = 0;
+    }
+    dg_number num;
+    CHECK_OK(dg_read_number_verified(px, w, h, 1, net_classify, net, verifier, &num));
+    CHECK(num.n <= DG_NUMBER_MAX && strlen(num.text) == (size_t)num.n);
+    free(px);
+  }
+}
+
 static void test_bad_args(void) {
   dg_number num;
   uint8_t px[4] = {0};
@@ -325,6 +345,7 @@ int main(void) {
   RUN(test_verifier_touching);
   RUN(test_verifier_refused);
   RUN(test_strip);
+  RUN(test_verifier_scribble);
   RUN(test_bad_args);
   dg_net_free(net);
   dg_net_free(verifier);

@@ -756,6 +756,10 @@ static int sure_one(const seg *sg) {
  * WIN_SURE x its height is one digit: its windows are not read */
 #define WIN_SURE 1.1
 #define WIN_SURE_P 0.99
+/* a group wider than WIN_MAX x its height (a rule, a scribble; more than
+ * DG_NUMBER_MAX digits) is not read by windows: it would cost a window
+ * per column */
+#define WIN_MAX 40.0
 
 /* Ink of group g at work point (x, y) (pixel centres at integers),
  * bilinear; mask (the group's box) says which pixels are g's. */
@@ -886,8 +890,7 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
       if (s == 10) continue;
       if (t == 0 || bp[(size_t)(t - 1) * 11] != s) {
         if (*n == max) break;
-        cu[*n] = 0, peak[*n] = t, out[*n].probs[0] = 0, (*n)++;
-        out[*n - 1].ratio = 0;  /* the run's weight, for now */
+        cu[*n] = 0, peak[*n] = t, out[*n].ratio = 0, (*n)++;  /* ratio: the run's weight, for now */
       }
       seg *sg = &out[*n - 1];
       const double wgt = p[(size_t)t * 11 + s];
@@ -944,7 +947,8 @@ static int find_windows(reader *r) {
     const int sink = r->o->strip && ratio >= STRIP_RATIO;
     float c = 0;
     for (int k = 0; k < 10; k++) c = r->pre[g].probs[k] > c ? r->pre[g].probs[k] : c;
-    const int read = r->o->window && ratio >= WIN_RATIO && !(ratio < WIN_SURE && c >= WIN_SURE_P);
+    const int read = r->o->window && ratio >= WIN_RATIO && ratio <= WIN_MAX &&
+                     !(ratio < WIN_SURE && c >= WIN_SURE_P);
     if (!sink && !read) continue;
     dg_number_strip k;
     if ((st = make_strip(r, g, &k))) break;
