@@ -823,110 +823,128 @@ int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u)
   return x >= 0 && y >= 0 && x < s->mw && y < s->mh && s->mask[(size_t)y * s->mw + x];
 }
 
-/* The digits of group g read by its windows into out (at most max), as
- * segs left to right; their number into *n (0: none found). */
-static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, int max,
-                         int *n) {
-  double cu[DG_NUMBER_MAX + 1];
-  const int T = st->w - 2 * DG_STRIP_PAD + 1, D = DG_STRIP_H * DG_WIN_W;
-  *n = 0;
-  if (T < 1) return DG_OK;
-  float *x = malloc(sizeof(float) * (size_t)D * T), *p = malloc(sizeof(float) * 11 * (size_t)T);
-  double *V = malloc(sizeof(double) * 11 * (size_t)T);
-  signed char *bp = malloc(11 * (size_t)T);
-  int st_ = x && p && V && bp ? DG_OK : nomem();
-  for (int t = 0; !st_ && t < T; t++)
-    for (int v = 0; v < DG_STRIP_H; v++)
-      memcpy(x + (size_t)t * D + (size_t)v * DG_WIN_W, st->px + (size_t)v * st->w + t,
-             sizeof(float) * DG_WIN_W);
-  if (!st_) st_ = r->o->window(r->o->wuser, x, T, p);
-  /* best path: states 0-9 a digit, 10 none; a digit begins when the
-   * state changes to it */
-  for (int t = 0; !st_ && t < T; t++)
+/* The best path through T windows' readings p (T, 11) into V and bp (T,
+ * 11: each state's score and the state before it): states 0-9 a digit,
+ * 10 none, WIN_ENTER for each digit begun (a change to a digit's state).
+ * Returns the last state of the best path. */
+static int window_path(const float *p, int T, double *V, signed char *bp) {
+  for (int t = 0; t < T; t++)
     for (int c = 0; c < 11; c++) {
-      const double lp = log(p[(size_t)t * 11 + c] > 1e-9f ? p[(size_t)t * 11 + c] : 1e-9f);
       double best = t ? -1e300 : (c < 10 ? -WIN_ENTER : 0);
       int from = c;
       for (int q = 0; t && q < 11; q++) {
         const double v = V[(size_t)(t - 1) * 11 + q] - (c < 10 && q != c ? WIN_ENTER : 0);
         if (v > best) best = v, from = q;
       }
-      V[(size_t)t * 11 + c] = best + lp;
+      V[(size_t)t * 11 + c] = best + log(fmax(p[(size_t)t * 11 + c], 1e-9f));
       bp[(size_t)t * 11 + c] = (signed char)from;
     }
-  /* a group the network reads surely as one digit stays one unless the
-   * best path beats the best path of one digit by WIN_ONE: that path is
-   * none throughout but for the run of one digit that gains most */
-  if (!st_ && sure_one(&r->pre[g])) {
-    double none = 0, gain = -1e300, best = -1e300;
-    for (int c = 0; c < 11; c++) best = fmax(best, V[(size_t)(T - 1) * 11 + c]);
-    for (int t = 0; t < T; t++) none += log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
-    for (int d = 0; d < 10; d++) {
-      double run = 0;
-      for (int t = 0; t < T; t++) {
-        run = fmax(run, 0) + log(fmax(p[(size_t)t * 11 + d], 1e-9f)) -
-              log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
-        gain = fmax(gain, run);
-      }
-    }
-    if (best - (none + gain - WIN_ENTER) < WIN_ONE) {
-      *n = 1;
-      free(x), free(p), free(V), free(bp);
-      return DG_OK;
-    }
-  }
-  if (!st_) {
-    int c = 0;
-    for (int q = 1; q < 11; q++) c = V[(size_t)(T - 1) * 11 + q] > V[(size_t)(T - 1) * 11 + c] ? q : c;
-    /* back: the states into bp's first column (reused) */
-    for (int t = T - 1; t >= 0; t--) {
-      const int prev = bp[(size_t)t * 11 + c];
-      bp[(size_t)t * 11] = (signed char)c;
-      c = prev;
-    }
-    int peak[DG_NUMBER_MAX + 1];
+  int c = 0;
+  for (int q = 1; q < 11; q++) c = V[(size_t)(T - 1) * 11 + q] > V[(size_t)(T - 1) * 11 + c] ? q : c;
+  return c;
+}
+
+/* How much the best path (score best) beats the best path of one digit:
+ * none throughout but for the run of one digit that gains most. */
+static double beats_one(const float *p, int T, double best) {
+  double none = 0, gain = -1e300;
+  for (int t = 0; t < T; t++) none += log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
+  for (int d = 0; d < 10; d++) {
+    double run = 0;
     for (int t = 0; t < T; t++) {
-      const int s = bp[(size_t)t * 11];
-      if (s == 10) continue;
-      if (t == 0 || bp[(size_t)(t - 1) * 11] != s) {
-        if (*n == max) break;
-        cu[*n] = 0, peak[*n] = t, out[*n].ratio = 0, (*n)++;  /* ratio: the run's weight, for now */
-      }
-      seg *sg = &out[*n - 1];
-      const double wgt = p[(size_t)t * 11 + s];
-      cu[*n - 1] += wgt * (DG_STRIP_PAD + t), sg->ratio += wgt;
-      if (wgt > p[(size_t)peak[*n - 1] * 11 + s]) peak[*n - 1] = t;
-    }
-    for (int i = 0; i < *n; i++) {
-      seg *sg = &out[i];
-      cu[i] /= sg->ratio > 0 ? sg->ratio : 1;
-      const float *q = p + (size_t)peak[i] * 11;
-      const double sum = 1.0 - q[10] > 1e-6 ? 1.0 - q[10] : 1e-6;
-      for (int k = 0; k < 10; k++) sg->probs[k] = (float)(q[k] / sum);
-      sg->a = sg->b = -1, sg->g = g, sg->rej = 0, sg->ratio = 1;
-    }
-    /* boxes: the group's ink between the midpoints of the centres */
-    for (int i = 0; i < *n; i++)
-      out[i].box[0] = r->W, out[i].box[1] = r->H, out[i].box[2] = -1, out[i].box[3] = -1;
-    for (int y = 0; y < st->mh; y++)
-      for (int xx = 0; xx < st->mw; xx++) {
-        if (!st->mask[(size_t)y * st->mw + xx]) continue;
-        const int wx = xx + st->mx, wy = y + st->my;
-        const double u = (wx + 0.5 - st->s * (wy + 0.5 - st->yc) - st->lo) * st->k + DG_STRIP_PAD;
-        int i = 0;
-        while (i + 1 < *n && u >= 0.5 * (cu[i] + cu[i + 1])) i++;
-        int *b = out[i].box;
-        b[0] = wx < b[0] ? wx : b[0], b[1] = wy < b[1] ? wy : b[1];
-        b[2] = wx > b[2] ? wx : b[2], b[3] = wy > b[3] ? wy : b[3];
-      }
-    for (int i = 0; i < *n; i++) {
-      int *b = out[i].box;
-      if (b[2] < b[0]) b[0] = b[1] = 0, b[2] = b[3] = 1;
-      else b[2] = b[2] - b[0] + 1, b[3] = b[3] - b[1] + 1;
+      run = fmax(run, 0) + log(fmax(p[(size_t)t * 11 + d], 1e-9f)) -
+            log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
+      gain = fmax(gain, run);
     }
   }
-  free(x), free(p), free(V), free(bp);
-  return st_;
+  return best - (none + gain - WIN_ENTER);
+}
+
+/* The digits on the path (states per window, state[t]) into out (at most
+ * max) and *n: each a run of one digit's state, centred (cu, strip
+ * columns) where its windows' probabilities weigh, read as its strongest
+ * window reads it. */
+static void path_digits(const float *p, const signed char *state, int T, int g, seg *out,
+                        double *cu, int max, int *n) {
+  int peak[DG_NUMBER_MAX + 1];
+  double wsum[DG_NUMBER_MAX + 1];
+  for (int t = 0; t < T; t++) {
+    const int s = state[t];
+    if (s == 10) continue;
+    if (t == 0 || state[t - 1] != s) {
+      if (*n == max) break;
+      cu[*n] = 0, wsum[*n] = 0, peak[*n] = t, (*n)++;
+    }
+    const int i = *n - 1;
+    const double wgt = p[(size_t)t * 11 + s];
+    cu[i] += wgt * (DG_STRIP_PAD + t), wsum[i] += wgt;
+    if (wgt > p[(size_t)peak[i] * 11 + s]) peak[i] = t;
+  }
+  for (int i = 0; i < *n; i++) {
+    seg *sg = &out[i];
+    cu[i] /= wsum[i] > 0 ? wsum[i] : 1;
+    const float *q = p + (size_t)peak[i] * 11;
+    const double sum = 1.0 - q[10] > 1e-6 ? 1.0 - q[10] : 1e-6;
+    for (int k = 0; k < 10; k++) sg->probs[k] = (float)(q[k] / sum);
+    sg->a = sg->b = -1, sg->g = g, sg->rej = 0, sg->ratio = 1;
+  }
+}
+
+/* The n digits' boxes (work pixels): the group's ink (st->mask) between
+ * the midpoints of their centres cu. */
+static void path_boxes(const reader *r, const dg_number_strip *st, const double *cu, seg *out,
+                       int n) {
+  for (int i = 0; i < n; i++)
+    out[i].box[0] = r->W, out[i].box[1] = r->H, out[i].box[2] = -1, out[i].box[3] = -1;
+  for (int y = 0; y < st->mh; y++)
+    for (int xx = 0; xx < st->mw; xx++) {
+      if (!st->mask[(size_t)y * st->mw + xx]) continue;
+      const int wx = xx + st->mx, wy = y + st->my;
+      const double u = (wx + 0.5 - st->s * (wy + 0.5 - st->yc) - st->lo) * st->k + DG_STRIP_PAD;
+      int i = 0;
+      while (i + 1 < n && u >= 0.5 * (cu[i] + cu[i + 1])) i++;
+      int *b = out[i].box;
+      b[0] = wx < b[0] ? wx : b[0], b[1] = wy < b[1] ? wy : b[1];
+      b[2] = wx > b[2] ? wx : b[2], b[3] = wy > b[3] ? wy : b[3];
+    }
+  for (int i = 0; i < n; i++) {
+    int *b = out[i].box;
+    if (b[2] < b[0]) b[0] = b[1] = 0, b[2] = b[3] = 1;
+    else b[2] = b[2] - b[0] + 1, b[3] = b[3] - b[1] + 1;
+  }
+}
+
+/* The digits of group g read by its windows into out (at most max), as
+ * segs left to right; their number into *n (0: none found). A group the
+ * network reads surely as one digit stays one (*n = 1) unless the best
+ * path beats the best path of one digit by WIN_ONE. */
+static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, int max,
+                         int *n) {
+  const int T = st->w - 2 * DG_STRIP_PAD + 1, D = DG_STRIP_H * DG_WIN_W;
+  *n = 0;
+  if (T < 1) return DG_OK;
+  float *x = malloc(sizeof(float) * (size_t)D * T), *p = malloc(sizeof(float) * 11 * (size_t)T);
+  double *V = malloc(sizeof(double) * 11 * (size_t)T);
+  signed char *bp = malloc(11 * (size_t)T), *state = malloc((size_t)T);
+  int rc = x && p && V && bp && state ? DG_OK : nomem();
+  for (int t = 0; !rc && t < T; t++)
+    for (int v = 0; v < DG_STRIP_H; v++)
+      memcpy(x + (size_t)t * D + (size_t)v * DG_WIN_W, st->px + (size_t)v * st->w + t,
+             sizeof(float) * DG_WIN_W);
+  if (!rc) rc = r->o->window(r->o->wuser, x, T, p);
+  if (!rc) {
+    int c = window_path(p, T, V, bp);
+    if (sure_one(&r->pre[g]) && beats_one(p, T, V[(size_t)(T - 1) * 11 + c]) < WIN_ONE) {
+      *n = 1;
+    } else {
+      for (int t = T - 1; t >= 0; t--) state[t] = (signed char)c, c = bp[(size_t)t * 11 + c];
+      double cu[DG_NUMBER_MAX + 1];
+      path_digits(p, state, T, g, out, cu, max, n);
+      path_boxes(r, st, cu, out, *n);
+    }
+  }
+  free(x), free(p), free(V), free(bp), free(state);
+  return rc;
 }
 
 /* Step 4b, every group wide enough: its strip to the sink; with a window
