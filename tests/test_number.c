@@ -187,6 +187,29 @@ static void test_verifier_touching(void) {
   }
 }
 
+/* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around
+ * it), here untrained (random weights): lone digits still read exactly as
+ * predict, and a touching pair reads without error as one to three
+ * digits. */
+static void test_piece_verifiers(void) {
+  const char *arch[2] = {"input 28 28 1; flatten; dense 11; softmax",
+                         "input 28 28 2; conv 4 5 valid; relu; flatten; dense 11; softmax"};
+  for (int k = 0; k < 2; k++) {
+    dg_net *ver;
+    CHECK_OK(dg_net_new(&ver, arch[k], 7 + k));
+    check_lone_digits(ver, 300);
+    const int w = 220, h = 120;
+    uint8_t *px = blank(w, h);
+    put(px, w, find(6, 0), 10, 10, 0, 0);
+    put(px, w, find(6, 1), 10 + 14 * S, 10, 0, 0);
+    dg_number num;
+    CHECK_OK(dg_read_number_verified(px, w, h, 1, net_classify, net, ver, &num));
+    CHECK_MSG(num.n >= 1 && num.n <= 3, "%d digits", num.n);
+    free(px);
+    dg_net_free(ver);
+  }
+}
+
 static void test_verifier_refused(void) {
   dg_number num;
   uint8_t *px = blank(40, 40);
@@ -343,6 +366,7 @@ int main(void) {
   RUN(test_flag_apart);
   RUN(test_verifier_lone_digit);
   RUN(test_verifier_touching);
+  RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);
   RUN(test_verifier_scribble);
