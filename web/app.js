@@ -15,9 +15,8 @@
  * (use a trained model, list a saved one, back to the default); each new
  * reading is also announced as a "digits:reading" event on document.
  *
- * URL parameters: ?simd=0 forces the plain build, ?simd=1 the simd128 build,
- * ?simd=relaxed the relaxed-SIMD build (default: feature detection, which
- * picks relaxed where the engine has it); ?model=NAME picks a shipped model.
+ * URL parameters: ?simd=0|1|relaxed forces a build (README.md), ?model=NAME
+ * picks a shipped model.
  */
 import { createRecognizer, preferredBuild } from './lib/digits.js';
 import { FIT, Pad, SNAPSHOT, parseColor } from './draw.js';
@@ -319,9 +318,9 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
-/* The reader's verifier (models/verifier.safetensors, 91 KB: a window
- * reader, it reads touching digits window by window) is fetched when the
- * first stroke ends, not with the page: a first visit stays light. */
+/* The reader's verifier (models/verifier.safetensors, 91 KB) is fetched
+ * when the first stroke ends, not with the page: a first visit stays
+ * light. */
 let verifierAsked = false;
 function wantVerifier() {
   if (verifierAsked || !reader) return;

@@ -744,13 +744,10 @@ export class Recognizer {
     return this.info();
   }
 
-  /* Load the number verifier (URL, path or bytes of a model of 11
-   * outputs and 28x28 inputs, or 28x28x2: a digit and the ink around it,
-   * the last output "not one digit"; or 28x36 inputs, a window reader,
-   * the last output "no digit centred here"; default the packaged
-   * verifier.safetensors, assets.js) that readNumber then reads touching
-   * digits with; null: read numbers without one. On failure the old one
-   * stays. -> true if a verifier is in use. */
+  /* Load the number verifier readNumber reads touching digits with (URL,
+   * path or bytes; 11 outputs and 28x28, 28x28x2 or 28x36 inputs,
+   * docs/numbers.md; default the packaged one); null: none. On failure
+   * the old one stays. -> true if a verifier is in use. */
   async loadVerifier(src = defaultVerifierUrl()) {
     this.live();
     if (src === null) {
