@@ -1076,10 +1076,9 @@ static int verify_batch(const reader *r, const float *x, const float *cx, int n,
   for (int i = 0, j = 0; !st && i < n; i++) {
     if (!want[i]) continue;
     float *row = xs + (size_t)j++ * d;
-    const float *xi = x + (size_t)i * 784, *ci = two ? cx + (size_t)i * 784 : NULL;
+    const float *xi = x + (size_t)i * 784;
     if (!two) memcpy(row, xi, sizeof(float) * 784);
-    else
-      for (int k = 0; k < 784; k++) row[2 * k] = xi[k], row[2 * k + 1] = ci[k];
+    else dg_number_two_channels(xi, cx + (size_t)i * 784, row);
   }
   if (!st && m) st = r->o->verify(r->o->vuser, xs, m, vs);
   for (int i = 0, j = 0; !st && i < n; i++) {
@@ -1090,6 +1089,10 @@ static int verify_batch(const reader *r, const float *x, const float *cx, int n,
   if (st) free(out);
   else *v = out;
   return st;
+}
+
+void dg_number_two_channels(const float *x, const float *ctx, float *out) {
+  for (int k = 0; k < 784; k++) out[2 * k] = x[k], out[2 * k + 1] = ctx[k];
 }
 
 /* Whether a candidate is worth the verifier: a piece a cut made, or one
@@ -1365,21 +1368,27 @@ static int net_classify(void *user, const float *x, int n, float *probs) {
   return dg_net_predict((dg_net *)user, x, n, probs);
 }
 
-int dg_read_number_verified(const uint8_t *pixels, int width, int height,
-                            int channels, dg_classify_fn classify, void *user,
-                            dg_net *verifier, dg_number *out) {
-  const int in = verifier ? dg_net_input_size(verifier) : 0;
+int dg_number_opts_verifier(dg_number_opts *o, dg_net *verifier) {
+  o->verify = NULL, o->vuser = NULL, o->verify_context = 0, o->window = NULL, o->wuser = NULL;
+  if (!verifier) return DG_OK;
+  const int in = dg_net_input_size(verifier);
   const int win = in == DG_STRIP_H * DG_WIN_W;
-  if (verifier && ((in != 784 && in != 2 * 784 && !win) || dg_net_output_size(verifier) != 11))
+  if ((in != 784 && in != 2 * 784 && !win) || dg_net_output_size(verifier) != 11)
     return dg_error(DG_ERR_ARG, "number: a verifier takes 784 inputs (28x28), 1568 "
                     "(28x28x2: a digit and what lies around it) or %d (%dx%d windows) "
                     "and gives 11 outputs, not %d and %d", DG_STRIP_H * DG_WIN_W, DG_STRIP_H,
                     DG_WIN_W, in, dg_net_output_size(verifier));
-  const dg_number_opts o = {.classify = classify, .user = user,
-                            .verify = verifier && !win ? net_classify : NULL, .vuser = verifier,
-                            .verify_context = in == 2 * 784,
-                            .window = win ? net_classify : NULL, .wuser = verifier};
-  return dg_read_number_opts(pixels, width, height, channels, &o, out);
+  if (win) o->window = net_classify, o->wuser = verifier;
+  else o->verify = net_classify, o->vuser = verifier, o->verify_context = in == 2 * 784;
+  return DG_OK;
+}
+
+int dg_read_number_verified(const uint8_t *pixels, int width, int height,
+                            int channels, dg_classify_fn classify, void *user,
+                            dg_net *verifier, dg_number *out) {
+  dg_number_opts o = {.classify = classify, .user = user};
+  const int st = dg_number_opts_verifier(&o, verifier);
+  return st ? st : dg_read_number_opts(pixels, width, height, channels, &o, out);
 }
 
 int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,

@@ -72,6 +72,15 @@ typedef struct {
   void *stuser;
 } dg_number_opts;
 
+/* The verifier's part of o by its kind (dg_read_number_verified): verify
+ * for one of 784 or 1568 inputs, window for one of DG_STRIP_H x DG_WIN_W;
+ * NULL: neither. DG_ERR_ARG for a network of other sizes. */
+int dg_number_opts_verifier(dg_number_opts *o, dg_net *verifier);
+
+/* A candidate's input x and its context ctx (784 each) as the verifier of
+ * 28x28x2 takes them: out (1568), each pixel x then ctx. */
+void dg_number_two_channels(const float *x, const float *ctx, float *out);
+
 int dg_read_number_opts(const uint8_t *pixels, int width, int height,
                         int channels, const dg_number_opts *o, dg_number *out);
 

@@ -86,15 +86,18 @@ int main(int argc, char **argv) {
   if (!model) model = NUMBER_DEFAULT_MODEL;
   dg_dataset t10k;
   dg_net *net = NULL;
-  dg_net *ver = NULL, *wr = NULL;
+  dg_net *ver = NULL;
   if (dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL) ||
       (verifier && dg_model_load(&ver, verifier, NULL, NULL))) {
     fprintf(stderr, "number_eval: %s\n", dg_last_error());
     return 2;
   }
-  /* a window reader given as --verifier reads as dg_read_number_verified
-   * reads with it */
-  if (ver && dg_net_input_size(ver) == DG_NUMBER_WIN_H * DG_NUMBER_WIN_W) wr = ver, ver = NULL;
+  /* the verifier's kind as dg_read_number_verified takes it */
+  dg_number_opts o = {.classify = net_classify, .user = net};
+  if (dg_number_opts_verifier(&o, ver)) {
+    fprintf(stderr, "number_eval: %s: %s\n", verifier, dg_last_error());
+    return 2;
+  }
   FILE *man = NULL;
   if (write) {
     char p[4096];
@@ -121,10 +124,6 @@ int main(int argc, char **argv) {
           struct timespec a, b, ca, cb;
           clock_gettime(CLOCK_MONOTONIC, &a);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
-          const dg_number_opts o = {.classify = net_classify, .user = net,
-                                    .verify = ver ? net_classify : NULL, .vuser = ver,
-                                    .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
-                                    .window = wr ? net_classify : NULL, .wuser = wr};
           int st = dg_read_number_opts(im.px, im.w, im.h, im.c, &o, &num);
           clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cb);
           clock_gettime(CLOCK_MONOTONIC, &b);
@@ -223,7 +222,7 @@ int main(int argc, char **argv) {
     fail = 1;
   }
   dg_net_free(net);
-  dg_net_free(ver), dg_net_free(wr);
+  dg_net_free(ver);
   dg_dataset_free(&t10k);
   return fail;
 }

@@ -130,8 +130,7 @@ static void sink(void *user, const float *x, const int box[4], const dg_number_i
   if (y < 0 || (y == 10 && p->negs++ % p->neg_every)) { p->skipped++; return; }
   float *row = grow(p);
   if (p->d == 784) memcpy(row, x, sizeof(float) * 784);
-  else
-    for (int k = 0; k < 784; k++) row[2 * k] = x[k], row[2 * k + 1] = ink->context[k];
+  else dg_number_two_channels(x, ink->context, row);
   p->y[p->n++] = (uint8_t)y;
 }
 
@@ -194,15 +193,15 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
                     int k0, int count, uint64_t seed, pieces *p) {
   dg_dataset part = {n, train->h, train->w, train->images + (size_t)from * 784,
                      train->labels + from};
-  const int win = ver && dg_net_input_size(ver) == DG_NUMBER_WIN_H * DG_NUMBER_WIN_W;
-  const dg_number_opts o = {.classify = net_classify, .user = net,
-                            .verify = ver && !win ? net_classify : NULL, .vuser = ver,
-                            .window = win ? net_classify : NULL, .wuser = ver,
-                            .verify_context = ver && dg_net_input_size(ver) == 2 * 784,
-                            .context = p->d == 2 * 784,
-                            .sink = p->d == DG_STRIP_H * DG_WIN_W ? NULL : sink, .suser = p,
-                            .strip = p->d == DG_STRIP_H * DG_WIN_W ? strip_sink : NULL,
-                            .stuser = p};
+  dg_number_opts o = {.classify = net_classify, .user = net,
+                      .context = p->d == 2 * 784,
+                      .sink = p->d == DG_STRIP_H * DG_WIN_W ? NULL : sink, .suser = p,
+                      .strip = p->d == DG_STRIP_H * DG_WIN_W ? strip_sink : NULL,
+                      .stuser = p};
+  if (dg_number_opts_verifier(&o, ver)) {
+    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+    exit(2);
+  }
   for (int k = k0; k < k0 + count; k++) {
     number_image im;
     const int len = NUMBER_MIN_LEN + k % (NUMBER_MAX_LEN - NUMBER_MIN_LEN + 1);
