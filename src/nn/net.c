@@ -35,7 +35,9 @@ static int add_tensor(dg_net *net, const char *layer, const char *suffix,
                       int ndim, const int *shape, int trainable, int decay) {
   int i = net->ntensors++;
   dg_tensor *t = &net->tensors[i];
-  snprintf(net->tensor_names[i], sizeof net->tensor_names[i], "%s.%s", layer,
+  char base[sizeof net->layers[0].name];  /* layer is net's own: no overlap */
+  snprintf(base, sizeof base, "%s", layer);
+  snprintf(net->tensor_names[i], sizeof net->tensor_names[i], "%s.%s", base,
            suffix);
   t->name = net->tensor_names[i];
   t->ndim = ndim;
