@@ -270,6 +270,10 @@ const float *dg_net_output(const dg_net *net);
 /* Softmax cross-entropy of the last forward against labels, mean over n;
  * then backward: fills the parameter gradients (overwritten, not summed). */
 int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss);
+/* Backward from a loss of the caller's: dlogits (n, output_size) is its
+ * gradient on the logits (before the final softmax, if the net ends in
+ * one), already divided by whatever the loss averages over. */
+int dg_net_backward_grad(dg_net *net, const float *dlogits);
 
 /* Also compute d(loss)/d(input) in backward (off by default; for gradient
  * checks and saliency). The gradient of the last backward, (n, input_size),
@@ -316,6 +320,15 @@ int dg_net_meta_at(const dg_net *net, int i, const char **key,
  * probs (n,k) and dlogits (n,k) may be NULL; dlogits is d(mean loss). */
 int dg_softmax_xent(const float *logits, const uint8_t *labels, int n, int k,
                     float *probs, float *dlogits, float *loss);
+/* Connectionist temporal classification (Graves et al. 2006) of one
+ * sequence: T rows of k logits (a softmax per row inside), class `blank`
+ * the "nothing here" of each row, labels (L, none of them blank) the
+ * sequence the rows must read, in order, each as one or more rows with
+ * blanks anywhere and between two equal labels. *loss = -log P(labels);
+ * dlogits (T,k, may be NULL) its gradient on the logits. DG_ERR_ARG when
+ * T rows cannot hold the labels. */
+int dg_ctc_loss(const float *logits, int T, int k, int blank, const uint8_t *labels,
+                int L, float *dlogits, float *loss);
 
 typedef enum { DG_OPT_SGD = 0, DG_OPT_ADAM = 1 } dg_opt_kind;
 typedef struct {

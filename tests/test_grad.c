@@ -1,5 +1,6 @@
 /* test_grad.c: gradient checks by central differences for every layer kind
- * and the loss, with respect to parameters and inputs. Built twice by CMake:
+ * and the losses (cross-entropy, CTC), with respect to parameters and
+ * inputs. Built twice by CMake:
  * against the SIMD kernels (test_grad) and the scalar reference kernels
  * (test_grad_scalar). Points where a probe crosses a kink (a ReLU input
  * changes sign, a max-pool picks another element) are detected exactly from
@@ -224,8 +225,104 @@ static void test_loss(void) {
              "out of range");
 }
 
+/* CTC: the probability against every path summed by brute force, the
+ * gradient against central differences, the cases it must refuse. */
+static int ctc_collapse(const int *path, int T, int blank, int *out) {
+  int n = 0;
+  for (int t = 0; t < T; t++)
+    if (path[t] != blank && (t == 0 || path[t] != path[t - 1])) out[n++] = path[t];
+  return n;
+}
+
+static void test_ctc(void) {
+  enum { T = 5, K = 3, BLANK = 2 };
+  dg_rng rng;
+  dg_rng_seed(&rng, 5);
+  float z[T * K], d[T * K], loss;
+  for (int i = 0; i < T * K; i++) z[i] = 3 * dg_rng_uniform(&rng) - 1.5f;
+  const uint8_t seqs[3][2] = {{0, 1}, {1, 1}, {0, 0}};
+  for (int q = 0; q < 3; q++) {
+    CHECK_OK(dg_ctc_loss(z, T, K, BLANK, seqs[q], 2, d, &loss));
+    double p[T][K], total = 0;
+    for (int t = 0; t < T; t++) {
+      double s = 0;
+      for (int j = 0; j < K; j++) s += exp(z[t * K + j]);
+      for (int j = 0; j < K; j++) p[t][j] = exp(z[t * K + j]) / s;
+    }
+    int path[T], out[T];
+    for (int code = 0; code < 243; code++) {  /* 3^5 paths */
+      double pr = 1;
+      for (int t = 0, c = code; t < T; t++, c /= 3) path[t] = c % 3, pr *= p[t][path[t]];
+      if (ctc_collapse(path, T, BLANK, out) == 2 && out[0] == seqs[q][0] && out[1] == seqs[q][1])
+        total += pr;
+    }
+    CHECK_NEAR(exp(-loss), total, 1e-5);
+    for (int i = 0; i < T * K; i++) {
+      float keep = z[i], lp, lm;
+      z[i] = keep + 1e-2f;
+      dg_ctc_loss(z, T, K, BLANK, seqs[q], 2, NULL, &lp);
+      z[i] = keep - 1e-2f;
+      dg_ctc_loss(z, T, K, BLANK, seqs[q], 2, NULL, &lm);
+      z[i] = keep;
+      CHECK_NEAR(d[i], (lp - lm) / 2e-2, 2e-3);
+    }
+  }
+  /* no labels: every row blank */
+  CHECK_OK(dg_ctc_loss(z, T, K, BLANK, NULL, 0, d, &loss));
+  double lb = 0;
+  for (int t = 0; t < T; t++) {
+    double s = 0;
+    for (int j = 0; j < K; j++) s += exp(z[t * K + j]);
+    lb -= log(exp(z[t * K + BLANK]) / s);
+  }
+  CHECK_NEAR(loss, lb, 1e-4);
+  const uint8_t rep[3] = {1, 1, 1}, bl[1] = {BLANK}, big[1] = {7};
+  CHECK_FAIL(dg_ctc_loss(z, 4, K, BLANK, rep, 3, d, &loss), DG_ERR_ARG, "cannot read");
+  CHECK_OK(dg_ctc_loss(z, 5, K, BLANK, rep, 3, d, &loss));  /* 1 _ 1 _ 1 */
+  CHECK_FAIL(dg_ctc_loss(z, T, K, BLANK, bl, 1, d, &loss), DG_ERR_ARG, "blank");
+  CHECK_FAIL(dg_ctc_loss(z, T, K, BLANK, big, 1, d, &loss), DG_ERR_ARG, "not below");
+}
+
+/* dg_net_backward_grad given softmax cross-entropy's gradient on the
+ * logits gives dg_net_backward's parameter gradients. */
+static void test_backward_grad(void) {
+  dg_net *net = NULL;
+  CHECK_OK(dg_net_new(&net, "input 6 6 1; conv 3 3 valid; relu; flatten; dense 4; softmax", 3));
+  enum { N = 5 };
+  float x[N * 36], dz[N * 4];
+  uint8_t y[N];
+  dg_rng rng;
+  dg_rng_seed(&rng, 8);
+  for (int i = 0; i < N * 36; i++) x[i] = dg_rng_uniform(&rng);
+  for (int i = 0; i < N; i++) y[i] = (uint8_t)dg_rng_below(&rng, 4);
+  const size_t np = dg_net_param_count(net);
+  float *g = malloc(sizeof(float) * np);
+  float loss;
+  CHECK_FAIL(dg_net_backward_grad(net, dz), DG_ERR_ARG, "no forward pass");
+  CHECK_OK(dg_net_forward(net, x, N, 1, &rng));
+  CHECK_OK(dg_net_backward(net, y, &loss));
+  memcpy(g, dg_net_grads(net), sizeof(float) * np);
+  const float *p = dg_net_output(net);
+  for (int i = 0; i < N; i++)
+    for (int j = 0; j < 4; j++) dz[i * 4 + j] = (p[i * 4 + j] - (j == y[i])) / N;
+  CHECK_OK(dg_net_backward_grad(net, dz));
+  double worst = 0, most = 0;
+  for (size_t i = 0; i < np; i++) {
+    worst = fmax(worst, fabs(g[i] - dg_net_grads(net)[i]));
+    most = fmax(most, fabs(g[i]));
+  }
+  CHECK_MSG(worst < 1e-6 && most > 1e-3, "backward_grad differs by %g (largest %g)", worst, most);
+  dz[3] = NAN;
+  CHECK_FAIL(dg_net_backward_grad(net, dz), DG_ERR_NUMERIC, "diverged");
+  CHECK_FAIL(dg_net_backward_grad(net, NULL), DG_ERR_ARG, "null");
+  free(g);
+  dg_net_free(net);
+}
+
 int main(void) {
   RUN(test_loss);
+  RUN(test_ctc);
+  RUN(test_backward_grad);
   RUN(test_dense);
   RUN(test_conv);
   RUN(test_conv_winograd);

@@ -462,33 +462,66 @@ const float *dg_net_output(const dg_net *net) {
   return net->layers[net->nlayers - 1].out;
 }
 
-int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
-  if (!net || !labels || !net->n || !net->input)
+/* The top of backward into *topp: the layer whose dout takes the
+ * gradient on the logits (before a final softmax; -1: the input), its
+ * logits and that dout. */
+static int backward_top(dg_net *net, int *topp, const float **logits, float **dlogits) {
+  if (!net->n || !net->input)
     return dg_error(DG_ERR_ARG, "backward: no forward pass to go back through");
   if (!net->train)
     return dg_error(DG_ERR_ARG, "backward: the last forward pass was not a "
                                 "training one");
-  int n = net->n, L = net->nlayers, k = dg_net_output_size(net);
+  int L = net->nlayers, top = L - 1;
   dg_layer *last = &net->layers[L - 1];
-  /* softmax + cross-entropy fuse into (p - y) / n on the logits */
-  int top = L - 1;
-  const float *logits = last->out;
-  float *dlogits = last->dout;
+  *logits = last->out, *dlogits = last->dout;
   if (last->kind == DG_L_SOFTMAX) {
     top = L - 2;
-    logits = top >= 0 ? net->layers[top].out : net->input;
-    dlogits = top >= 0 ? net->layers[top].dout : net->dinput;
+    *logits = top >= 0 ? net->layers[top].out : net->input;
+    *dlogits = top >= 0 ? net->layers[top].dout : net->dinput;
   }
+  *topp = top;
+  return DG_OK;
+}
+
+/* From the gradient in the top layer's dout down to the parameters. */
+static void backward_from(dg_net *net, int top) {
+  dg_plan_backward(net, net->plans[DG_PLAN_TRAIN], top);
+  if (net->norm && net->dinput) /* through the normalisation to x */
+    for (size_t i = 0; i < (size_t)net->n * net->layers[0].in_size; i++)
+      net->dinput[i] /= net->norm_std;
+}
+
+int dg_net_backward(dg_net *net, const uint8_t *labels, float *loss) {
+  if (!net || !labels) return dg_error(DG_ERR_ARG, "backward: null argument");
+  const float *logits;
+  float *dlogits;
+  int top, st = backward_top(net, &top, &logits, &dlogits);
+  if (st) return st;
+  /* softmax + cross-entropy fuse into (p - y) / n on the logits */
   float lv = 0;
-  int st = dg_softmax_xent(logits, labels, n, k, net->probs, dlogits, &lv);
+  st = dg_softmax_xent(logits, labels, net->n, dg_net_output_size(net), net->probs,
+                       dlogits, &lv);
   if (st) return st;
   if (loss) *loss = lv;
   if (!isfinite(lv))
     return dg_error(DG_ERR_NUMERIC, "training diverged: loss is %g", lv);
-  dg_plan_backward(net, net->plans[DG_PLAN_TRAIN], top);
-  if (net->norm && net->dinput) /* through the normalisation to x */
-    for (size_t i = 0; i < (size_t)n * net->layers[0].in_size; i++)
-      net->dinput[i] /= net->norm_std;
+  backward_from(net, top);
+  return DG_OK;
+}
+
+int dg_net_backward_grad(dg_net *net, const float *dlogits) {
+  if (!net || !dlogits) return dg_error(DG_ERR_ARG, "backward: null argument");
+  const float *logits;
+  float *d;
+  int top, st = backward_top(net, &top, &logits, &d);
+  if (st) return st;
+  const size_t m = (size_t)net->n * dg_net_output_size(net);
+  for (size_t i = 0; i < m; i++)
+    if (!isfinite(dlogits[i]))
+      return dg_error(DG_ERR_NUMERIC, "training diverged: gradient %zu is %g", i,
+                      dlogits[i]);
+  memcpy(d, dlogits, sizeof(float) * m);
+  backward_from(net, top);
   return DG_OK;
 }
 

@@ -7,7 +7,8 @@
  *   verifier_train --data DIR --model FILE --out FILE [--numbers N]
  *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
  *                  [--verifier FILE] [--neg-every K] [--labels box|ink]
- *                  [--context 0|1] [--kind piece|window]
+ *                  [--context 0|1] [--kind piece|window|ctc] [--init FILE]
+ *                  [--lr X] [--batch N]
  *
  * The pieces come from numbers composed by number_lib.c from MNIST
  * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
@@ -24,8 +25,11 @@
  * the architecture's input "28 28 2"). With --kind window it trains the
  * window reader instead (input "28 36 1"): every window of every strip
  * of a group at least STRIP_RATIO x its height wide, labelled by the
- * composed digits' centres (strip_sink). The shipped verifier is a
- * window reader (docs/numbers.md). */
+ * composed digits' centres (strip_sink). With --kind ctc it trains the
+ * same network on whole strips by the CTC loss (dg_ctc_loss: the
+ * network places each digit itself; none is the blank), from --init's
+ * weights (a window reader) or from scratch, --lr and --batch (windows)
+ * for Adam. The shipped verifier is a window reader (docs/numbers.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +55,12 @@ typedef struct {
   int by_ink;     /* --labels ink */
   int d;          /* floats a piece: 784, or 1568 with --context */
   long far;       /* windows centred on no digit seen (--kind window) */
+  /* --kind ctc: whole strips, each with the digits it holds in order */
+  float **sx;     /* (DG_STRIP_H, sw[i]) */
+  int *sw, *sl;   /* widths; first label of each in lab */
+  uint8_t *sn, *lab;
+  int ns, scap, nlab, lcap;
+  int ctc;
 } pieces;
 
 static double overlap(double a0, double a1, double b0, double b1) {
@@ -134,22 +144,12 @@ static void sink(void *user, const float *x, const int box[4], const dg_number_i
   p->y[p->n++] = (uint8_t)y;
 }
 
-/* --kind window: the windows of a strip, labelled by the composed digits
- * of the group: a digit's centre is the mean strip column of its ink when
- * most of that ink is the group's; a window centred within WIN_ON columns
- * of it (and 0.3 of the way to the next centre) is that digit, any other
- * none (10): a window a little off a digit's centre must not read as a
- * digit (left out of training, such windows read as stray digits between
- * two). Windows of none further than WIN_NEAR columns from a centre:
- * every WIN_KEEP-th kept. */
-#define WIN_ON 3.0
-#define WIN_NEAR 10.0
-#define WIN_KEEP 6
-static void strip_sink(void *user, const dg_number_strip *s) {
-  pieces *p = user;
-  const number_image *im = p->im;
-  double cu[NUMBER_MAX_LEN];
-  int lab[NUMBER_MAX_LEN], m = 0;
+/* The composed digits of the number im in strip s: a digit's centre
+ * (cu, strip columns) is the mean strip column of its ink, and it counts
+ * (its digit in lab, *nm of them) when most of that ink is the group's. */
+static void strip_digits(const number_image *im, const dg_number_strip *s, double *cu,
+                         int *lab, int *nm) {
+  int m = 0;
   for (int i = 0; i < im->len; i++) {
     long all = 0, in = 0;
     double su = 0;
@@ -164,6 +164,24 @@ static void strip_sink(void *user, const dg_number_strip *s) {
       }
     if (all && 2 * in >= all) cu[m] = su / all, lab[m++] = im->text[i] - '0';
   }
+  *nm = m;
+}
+
+/* --kind window: the windows of a strip, labelled by the composed digits
+ * of the group (strip_digits); a window centred within WIN_ON columns
+ * of it (and 0.3 of the way to the next centre) is that digit, any other
+ * none (10): a window a little off a digit's centre must not read as a
+ * digit (left out of training, such windows read as stray digits between
+ * two). Windows of none further than WIN_NEAR columns from a centre:
+ * every WIN_KEEP-th kept. */
+#define WIN_ON 3.0
+#define WIN_NEAR 10.0
+#define WIN_KEEP 6
+static void strip_sink(void *user, const dg_number_strip *s) {
+  pieces *p = user;
+  double cu[NUMBER_MAX_LEN];
+  int lab[NUMBER_MAX_LEN], m = 0;
+  strip_digits(p->im, s, cu, lab, &m);
   if (!m) return;
   const int T = s->w - 2 * DG_STRIP_PAD + 1;
   for (int t = 0; t < T; t++) {
@@ -183,6 +201,143 @@ static void strip_sink(void *user, const dg_number_strip *s) {
   }
 }
 
+/* --kind ctc: the strip kept whole with the digits whose ink is mostly
+ * the group's, in the order of their centres (as strip_sink finds them);
+ * a strip of no digit is a lesson too (every window none). */
+static void ctc_sink(void *user, const dg_number_strip *s) {
+  pieces *p = user;
+  const number_image *im = p->im;
+  double cu[NUMBER_MAX_LEN];
+  int lab[NUMBER_MAX_LEN], m = 0;
+  strip_digits(im, s, cu, lab, &m);
+  if (s->w - 2 * DG_STRIP_PAD + 1 < 2 * m + 1) { p->skipped++; return; }
+  for (int i = 1; i < m; i++)  /* by centre */
+    for (int j = i; j > 0 && cu[j] < cu[j - 1]; j--) {
+      double t = cu[j]; cu[j] = cu[j - 1], cu[j - 1] = t;
+      int q = lab[j]; lab[j] = lab[j - 1], lab[j - 1] = q;
+    }
+  if (p->ns == p->scap) {
+    p->scap = p->scap ? 2 * p->scap : 4096;
+    p->sx = realloc(p->sx, sizeof(float *) * p->scap);
+    p->sw = realloc(p->sw, sizeof(int) * p->scap);
+    p->sl = realloc(p->sl, sizeof(int) * p->scap);
+    p->sn = realloc(p->sn, (size_t)p->scap);
+    if (!p->sx || !p->sw || !p->sl || !p->sn) { fprintf(stderr, "verifier_train: out of memory\n"); exit(2); }
+  }
+  if (p->nlab + m > p->lcap) {
+    p->lcap = p->lcap ? 2 * p->lcap : 65536;
+    if (!(p->lab = realloc(p->lab, (size_t)p->lcap))) { fprintf(stderr, "verifier_train: out of memory\n"); exit(2); }
+  }
+  float *px = malloc(sizeof(float) * DG_STRIP_H * (size_t)s->w);
+  if (!px) { fprintf(stderr, "verifier_train: out of memory\n"); exit(2); }
+  memcpy(px, s->px, sizeof(float) * DG_STRIP_H * (size_t)s->w);
+  p->sx[p->ns] = px, p->sw[p->ns] = s->w, p->sl[p->ns] = p->nlab, p->sn[p->ns] = (uint8_t)m;
+  for (int i = 0; i < m; i++) p->lab[p->nlab++] = (uint8_t)lab[i];
+  p->ns++;
+}
+
+/* The windows of strip i into x (T rows of DG_STRIP_H x DG_WIN_W). */
+static int strip_windows(const pieces *p, int i, float *x) {
+  const int w = p->sw[i], T = w - 2 * DG_STRIP_PAD + 1, D = DG_STRIP_H * DG_WIN_W;
+  for (int t = 0; t < T; t++)
+    for (int v = 0; v < DG_STRIP_H; v++)
+      memcpy(x + (size_t)t * D + (size_t)v * DG_WIN_W, p->sx[i] + (size_t)v * w + t,
+             sizeof(float) * DG_WIN_W);
+  return T;
+}
+
+/* Best path decoding (argmax per window, repeats merged, none dropped)
+ * of T windows' probabilities into out; its length. */
+static int greedy(const float *pr, int T, uint8_t *out, int max) {
+  int n = 0, prev = 10;
+  for (int t = 0; t < T; t++) {
+    int b = 0;
+    for (int k = 1; k < 11; k++) b = pr[(size_t)t * 11 + k] > pr[(size_t)t * 11 + b] ? k : b;
+    if (b != 10 && b != prev && n < max) out[n++] = (uint8_t)b;
+    prev = b;
+  }
+  return n;
+}
+
+/* The validation strips (from ntrain on) read by best path decoding:
+ * the share read right, printed. x and pr: room for a strip's windows
+ * and their probabilities. */
+static void ctc_validate(dg_net *ver, const pieces *p, int ntrain, float *x, float *pr) {
+  long right = 0;
+  for (int i = ntrain; i < p->ns; i++) {
+    const int T = strip_windows(p, i, x);
+    uint8_t got[DG_NUMBER_MAX + 2];
+    if (dg_net_predict(ver, x, T, pr)) { fprintf(stderr, "verifier_train: %s\n", dg_last_error()); exit(2); }
+    const int g = greedy(pr, T, got, DG_NUMBER_MAX + 1);
+    right += g == p->sn[i] && !memcmp(got, p->lab + p->sl[i], (size_t)g);
+  }
+  printf("validation strips read right %.2f%% (%d)\n",
+         100.0 * right / (p->ns - ntrain > 0 ? p->ns - ntrain : 1), p->ns - ntrain);
+  fflush(stdout);
+}
+
+/* --kind ctc: Adam on the CTC loss of whole strips (dg_ctc_loss, none
+ * the blank), batches of about `batch` windows, cosine decay from lr;
+ * strips [0, ntrain) train, the rest validate: the share read right by
+ * best path decoding after each epoch. */
+static void train_ctc(dg_net *ver, const pieces *p, int ntrain, int epochs, float lr,
+                      int batch, uint64_t seed) {
+  const int D = DG_STRIP_H * DG_WIN_W;
+  int Tmax = 0;
+  for (int i = 0; i < p->ns; i++) Tmax = p->sw[i] - 2 * DG_STRIP_PAD + 1 > Tmax ? p->sw[i] - 2 * DG_STRIP_PAD + 1 : Tmax;
+  const int cap = batch + Tmax;
+  float *x = malloc(sizeof(float) * (size_t)cap * D), *lg = malloc(sizeof(float) * 11 * (size_t)cap);
+  float *dz = malloc(sizeof(float) * 11 * (size_t)cap);
+  int *order = malloc(sizeof(int) * (size_t)(ntrain + 1)), *start = malloc(sizeof(int) * (size_t)(cap + 1));
+  dg_optim opt;
+  if (!x || !lg || !dz || !order || !start || dg_optim_init(&opt, DG_OPT_ADAM, lr, ver)) {
+    fprintf(stderr, "verifier_train: out of memory\n");
+    exit(2);
+  }
+  dg_rng rng;
+  dg_rng_seed(&rng, seed);
+  printf("before: ");
+  ctc_validate(ver, p, ntrain, x, lg);
+  for (int i = 0; i < ntrain; i++) order[i] = i;
+  long steps = 0, total = 0;
+  for (int i = 0; i < ntrain; i++) total += p->sw[i] - 2 * DG_STRIP_PAD + 1;
+  const long all = (long)epochs * (total / batch + 1);
+  for (int e = 0; e < epochs; e++) {
+    for (int i = ntrain - 1; i > 0; i--) {
+      const int j = (int)dg_rng_below(&rng, (uint32_t)(i + 1)), t = order[i];
+      order[i] = order[j], order[j] = t;
+    }
+    double lsum = 0;
+    long lcount = 0;
+    for (int i = 0; i < ntrain;) {
+      int n = 0, b = 0;
+      while (i < ntrain && (n < batch || !b)) start[b++] = n, n += strip_windows(p, order[i++], x + (size_t)n * D);
+      start[b] = n;
+      opt.lr = (float)(1e-5 + 0.5 * (lr - 1e-5) * (1 + cos(3.14159265358979 * (double)steps++ / all)));
+      if (dg_net_forward(ver, x, n, 1, &rng)) { fprintf(stderr, "verifier_train: %s\n", dg_last_error()); exit(2); }
+      const float *pr = dg_net_output(ver);
+      for (int r = 0; r < 11 * n; r++) lg[r] = logf(fmaxf(pr[r], 1e-30f));
+      for (int q = 0; q < b; q++) {
+        const int si = order[i - b + q], T = start[q + 1] - start[q];
+        float loss;
+        if (dg_ctc_loss(lg + (size_t)start[q] * 11, T, 11, 10, p->lab + p->sl[si], p->sn[si],
+                        dz + (size_t)start[q] * 11, &loss)) {
+          memset(dz + (size_t)start[q] * 11, 0, sizeof(float) * 11 * T);
+          continue;
+        }
+        lsum += loss, lcount++;
+        for (int r = start[q] * 11; r < start[q + 1] * 11; r++) dz[r] /= b;
+      }
+      if (dg_net_backward_grad(ver, dz)) { fprintf(stderr, "verifier_train: %s\n", dg_last_error()); exit(2); }
+      dg_optim_step(&opt, ver);
+    }
+    printf("epoch %d: ctc loss %.4f, ", e + 1, lsum / (lcount ? lcount : 1));
+    ctc_validate(ver, p, ntrain, x, lg);
+  }
+  dg_optim_free(&opt);
+  free(x), free(lg), free(dz), free(order), free(start);
+}
+
 static int net_classify(void *user, const float *x, int n, float *probs) {
   return dg_net_predict((dg_net *)user, x, n, probs);
 }
@@ -196,7 +351,7 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
   dg_number_opts o = {.classify = net_classify, .user = net,
                       .context = p->d == 2 * 784,
                       .sink = p->d == DG_STRIP_H * DG_WIN_W ? NULL : sink, .suser = p,
-                      .strip = p->d == DG_STRIP_H * DG_WIN_W ? strip_sink : NULL,
+                      .strip = p->ctc ? ctc_sink : p->d == DG_STRIP_H * DG_WIN_W ? strip_sink : NULL,
                       .stuser = p};
   if (dg_number_opts_verifier(&o, ver)) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
@@ -226,6 +381,9 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
 int main(int argc, char **argv) {
   const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
   int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0, context = 0, window = 0;
+  int ctc = 0, batch = 512;
+  float lr = 1e-3f;
+  const char *init = NULL;
   uint64_t seed = 9001;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -238,12 +396,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--neg-every")) neg_every = atoi(v);
     else if (!strcmp(a, "--context")) context = atoi(v);
     else if (!strcmp(a, "--kind")) {
-      if (strcmp(v, "piece") && strcmp(v, "window")) {
-        fprintf(stderr, "verifier_train: --kind piece or window, not %s\n", v);
+      if (strcmp(v, "piece") && strcmp(v, "window") && strcmp(v, "ctc")) {
+        fprintf(stderr, "verifier_train: --kind piece, window or ctc, not %s\n", v);
         return 2;
       }
-      window = !strcmp(v, "window");
+      window = strcmp(v, "piece") != 0, ctc = !strcmp(v, "ctc");
     }
+    else if (!strcmp(a, "--init")) init = v;
+    else if (!strcmp(a, "--lr")) lr = (float)atof(v);
+    else if (!strcmp(a, "--batch")) batch = atoi(v);
     else if (!strcmp(a, "--labels")) {
       if (strcmp(v, "box") && strcmp(v, "ink")) {
         fprintf(stderr, "verifier_train: --labels box or ink, not %s\n", v);
@@ -258,18 +419,19 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else { fprintf(stderr, "verifier_train: unknown option %s\n", a); return 2; }
   }
-  if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1) {
+  if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1 || batch < 1 ||
+      !(lr > 0)) {
     fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
                     "[--numbers N] [--epochs E] [--arch SPEC] [--seed S] [--threads T] "
                     "[--verifier FILE] [--neg-every K] [--labels box|ink] [--context 0|1] "
-                    "[--kind piece|window]\n");
+                    "[--kind piece|window|ctc] [--init FILE] [--lr X] [--batch N]\n");
     return 2;
   }
   dg_dataset train;
   dg_net *net = NULL, *ver = NULL, *old = NULL;
   if (dg_dataset_load(&train, data, "train") || dg_model_load(&net, model, NULL, NULL) ||
       (prev && dg_model_load(&old, prev, NULL, NULL)) ||
-      dg_net_new(&ver, arch, seed)) {
+      (init ? dg_model_load(&ver, init, NULL, NULL) : dg_net_new(&ver, arch, seed))) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
     return 2;
   }
@@ -279,11 +441,28 @@ int main(int argc, char **argv) {
             "not %d and 11\n", dg_net_input_size(ver), dg_net_output_size(ver), d);
     return 2;
   }
-  pieces p = {.neg_every = neg_every, .by_ink = by_ink, .d = d};
+  pieces p = {.neg_every = neg_every, .by_ink = by_ink, .d = d, .ctc = ctc};
   const int nval = numbers / 10;
   collect(net, old, &train, 0, 50000, 0, numbers, seed, &p);
-  const int ntrain = p.n;
+  const int ntrain = ctc ? p.ns : p.n;
   collect(net, old, &train, 50000, 10000, numbers, nval, seed, &p);
+  if (ctc) {
+    printf("strips: %d from %d numbers (%d train, %d validation), %d left out; %d digits\n",
+           p.ns, numbers + nval, ntrain, p.ns - ntrain, p.skipped, p.nlab);
+    fflush(stdout);
+    dg_net_set_threads(ver, threads);
+    train_ctc(ver, &p, ntrain, epochs, lr, batch, seed);
+    if (dg_model_save(ver, out, NULL, 0)) {
+      fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+      return 2;
+    }
+    printf("saved %s\n", out);
+    for (int i = 0; i < p.ns; i++) free(p.sx[i]);
+    free(p.sx), free(p.sw), free(p.sl), free(p.sn), free(p.lab);
+    dg_net_free(ver), dg_net_free(net), dg_net_free(old);
+    dg_dataset_free(&train);
+    return 0;
+  }
   long per[11] = {0};
   for (int i = 0; i < p.n; i++) per[p.y[i]]++;
   printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
