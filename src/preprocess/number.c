@@ -146,6 +146,8 @@ typedef struct {
   double mass;
   int root;            /* union-find parent (merged pieces) */
   int drop;
+  double m[5];         /* strong ink's moments: sum 1, x, y, xy, yy */
+  double u0, u1;       /* its extent across, the number's slant taken out */
 } piece;
 
 /* A part of a group between two cuts (or a whole group). */
@@ -220,7 +222,7 @@ static int label_pieces(reader *r) {
       r->ps = p;
     }
     piece *q = &r->ps[n];
-    *q = (piece){W, H, -1, -1, 0, 0, n, 0};
+    *q = (piece){W, H, -1, -1, 0, 0, n, 0, {0}, 0, 0};
     size_t sp = 0;
     stack[sp++] = (int32_t)i0;
     r->lab[i0] = n + 1;
@@ -228,6 +230,7 @@ static int label_pieces(reader *r) {
       const int32_t i = stack[--sp];
       const int x = i % W, y = i / W;
       q->area++, q->mass += ink[i];
+      q->m[0]++, q->m[1] += x, q->m[2] += y, q->m[3] += (double)x * y, q->m[4] += (double)y * y;
       if (x < q->x0) q->x0 = x;
       if (x > q->x1) q->x1 = x;
       if (y < q->y0) q->y0 = y;
@@ -293,7 +296,31 @@ static int drop_specks(reader *r) {
   return DG_OK;
 }
 
-/* Whether pieces a and b (boxes) belong to one digit. */
+/* The slant of the number's digits (x drifts by s per row down, within
+ * +-0.6), pooled over the pieces at least half the typical height, and
+ * every piece's extent across with it taken out (u0, u1): a slanted "1"
+ * beside a slanted digit shares most of its box's width, not its u. */
+static void piece_extents(reader *r) {
+  double cxy = 0, cyy = 0, s = 0;
+  for (int i = 0; i < r->np; i++) {
+    const piece *q = &r->ps[i];
+    if (q->drop || q->y1 - q->y0 + 1 < 0.5 * r->hmed || q->m[0] < 2) continue;
+    cxy += q->m[3] - q->m[1] * q->m[2] / q->m[0], cyy += q->m[4] - q->m[2] * q->m[2] / q->m[0];
+  }
+  if (cyy > 0) s = cxy / cyy;
+  s = s > 0.6 ? 0.6 : s < -0.6 ? -0.6 : s;
+  for (int i = 0; i < r->np; i++) r->ps[i].u0 = 1e30, r->ps[i].u1 = -1e30;
+  for (int y = 0; y < r->H; y++)
+    for (int x = 0; x < r->W; x++) {
+      const size_t i = (size_t)y * r->W + x;
+      if (r->lab[i] <= 0 || r->ink.ink[i] < STRONG) continue;
+      piece *q = &r->ps[r->lab[i] - 1];
+      const double u = x - s * y;
+      q->u0 = u < q->u0 ? u : q->u0, q->u1 = u > q->u1 ? u : q->u1;
+    }
+}
+
+/* Whether pieces a and b (boxes, extents across u) belong to one digit. */
 static int same_digit(const piece *a, const piece *b, double hmed) {
   int ha = a->y1 - a->y0 + 1, hb = b->y1 - b->y0 + 1;
   int wa = a->x1 - a->x0 + 1, wb = b->x1 - b->x0 + 1;
@@ -301,9 +328,14 @@ static int same_digit(const piece *a, const piece *b, double hmed) {
   int gx = a->x0 > b->x1 ? a->x0 - b->x1 : b->x0 > a->x1 ? b->x0 - a->x1 : 0;
   int gy = a->y0 > b->y1 ? a->y0 - b->y1 : b->y0 > a->y1 ? b->y0 - a->y1 : 0;
   int ox = (a->x1 < b->x1 ? a->x1 : b->x1) - (a->x0 > b->x0 ? a->x0 : b->x0) + 1;
+  /* two tall pieces: nearly all the narrower's u shared too (not a
+   * slanted "1" beside a slanted digit) */
+  const double ua = a->u1 - a->u0 + 1, ub = b->u1 - b->u0 + 1;
+  const double ou = (a->u1 < b->u1 ? a->u1 : b->u1) - (a->u0 > b->u0 ? a->u0 : b->u0) + 1;
+  const int tall_ok = ou * 5 >= (ua < ub ? ua : ub) * 4;
   /* stacked: most of the narrower one's extent shared, one of them short
    * (a broken 4 or 8, a 5's flag) or nearly all shared */
-  if (ox * 2 >= wn && gy * 2 <= hm && (hn < 0.7 * hmed || ox * 5 >= wn * 4))
+  if (ox * 2 >= wn && gy * 2 <= hm && (hn < 0.7 * hmed || (ox * 5 >= wn * 4 && tall_ok)))
     return 1;
   /* a small piece nearly touching (a 7's bar, a flag off to the side) */
   return hn < 0.45 * hmed && gx <= hmed / 10 && gy <= hmed / 10 &&
@@ -332,6 +364,7 @@ static void merge_pieces(reader *r) {
         if (B->y0 < A->y0) A->y0 = B->y0;
         if (B->x1 > A->x1) A->x1 = B->x1;
         if (B->y1 > A->y1) A->y1 = B->y1;
+        A->u0 = B->u0 < A->u0 ? B->u0 : A->u0, A->u1 = B->u1 > A->u1 ? B->u1 : A->u1;
         A->area += B->area, A->mass += B->mass;
         changed = 1;
       }
@@ -1262,6 +1295,7 @@ static int read_cut_sets(reader *r, int wholes) {
 static int find_digits(reader *r) {
   int st = drop_specks(r);
   if (st) return st;
+  piece_extents(r);
   merge_pieces(r);
   for (int i = 0; i < r->np; i++) r->ps[i].root = find_root(r->ps, i);
   if (!(r->am = malloc(sizeof(int32_t) * (size_t)r->W * r->H))) return nomem();
