@@ -480,9 +480,20 @@ int main(int argc, char **argv) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
     return 2;
   }
-  /* the validation pieces: accuracy and how "not one digit" is told apart */
+  if (dg_model_save(ver, out, NULL, 0)) {
+    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+    return 2;
+  }
+  printf("saved %s\n", out);
+  fflush(stdout);
+  /* the validation pieces: accuracy and how "not one digit" is told
+   * apart, read in chunks (a batch of all would need gigabytes) */
   float *pr = malloc(sizeof(float) * 11 * (size_t)(p.n - ntrain));
-  if (!pr || dg_net_predict(ver, p.x + (size_t)ntrain * d, p.n - ntrain, pr)) return 2;
+  if (!pr) return 2;
+  for (int i = ntrain; i < p.n; i += 4096) {
+    const int m = p.n - i < 4096 ? p.n - i : 4096;
+    if (dg_net_predict(ver, p.x + (size_t)i * d, m, pr + (size_t)(i - ntrain) * 11)) return 2;
+  }
   long right = 0, rej_n = 0, rej_hit = 0, dig_n = 0, dig_rej = 0;
   for (int i = ntrain; i < p.n; i++) {
     const float *q = pr + (size_t)(i - ntrain) * 11;
@@ -495,11 +506,6 @@ int main(int argc, char **argv) {
   printf("validation pieces: %.2f%% right; not one digit found %.2f%% (%ld); "
          "digits called not one %.2f%% (%ld)\n", 100.0 * right / (p.n - ntrain),
          100.0 * rej_hit / (rej_n ? rej_n : 1), rej_n, 100.0 * dig_rej / (dig_n ? dig_n : 1), dig_n);
-  if (dg_model_save(ver, out, NULL, 0)) {
-    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
-    return 2;
-  }
-  printf("saved %s\n", out);
   free(pr), free(p.x), free(p.y);
   dg_net_free(ver), dg_net_free(net), dg_net_free(old);
   dg_dataset_free(&train);
