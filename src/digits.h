@@ -397,7 +397,8 @@ int dg_file_write_atomic(const char *path, const void *buf, size_t len);
 /* ---- metrics (metrics.c) ---------------------------------------------------- */
 
 typedef struct {
-  int k;                    /* classes */
+  int k;                    /* classes in the confusion matrix (at most 10) */
+  int stride;               /* classes: probabilities per prediction */
   int n, correct;
   double loss_sum;
   int64_t confusion[10][10];/* [true][predicted] */

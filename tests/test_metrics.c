@@ -123,10 +123,32 @@ static void test_edges(void) {
   CHECK(m.n == 2);
 }
 
+/* 11 classes (the number reader's window network): each prediction's
+ * 11 probabilities read as one row, class 10 scored, the confusion
+ * matrix kept to the first ten. */
+static void test_eleven_classes(void) {
+  enum { N = 4, K = 11 };
+  float probs[N * K];
+  const uint8_t labels[N] = {10, 10, 3, 7}, pred[N] = {10, 2, 3, 10};
+  for (int i = 0; i < N; i++) row(probs + i * K, K, pred[i]);
+  dg_metrics m;
+  dg_metrics_reset(&m, K);
+  CHECK(m.k == 10 && m.stride == K);
+  dg_metrics_add(&m, probs, labels, N);
+  CHECK(m.n == 4 && m.correct == 2);
+  CHECK_NEAR(m.loss_sum, -2 * log(0.7) - 2 * log(0.03), 1e-5);
+  CHECK(m.confusion[3][3] == 1);
+  int64_t total = 0;
+  for (int i = 0; i < 10; i++)
+    for (int j = 0; j < 10; j++) total += m.confusion[i][j];
+  CHECK(total == 1);  /* 10 -> 10, 10 -> 2 and 7 -> 10 are outside it */
+}
+
 int main(void) {
   RUN(test_reset);
   RUN(test_known_matrix);
   RUN(test_undefined_classes);
   RUN(test_edges);
+  RUN(test_eleven_classes);
   return dg_test_finish();
 }

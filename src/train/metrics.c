@@ -10,18 +10,20 @@
  * answer costs a large but finite loss (-log(1e-12) ~ 27.6). */
 #define DG_METRICS_PROB_FLOOR 1e-12
 
+/* Accuracy and loss count every class; the confusion matrix the first
+ * ten (a network of 11 outputs, the number reader's, is scored whole). */
 void dg_metrics_reset(dg_metrics *m, int k) {
   if (!m) return;
   memset(m, 0, sizeof *m);
   if (k < 1) k = 1;
-  if (k > 10) k = 10;
-  m->k = k;
+  m->stride = k;
+  m->k = k > 10 ? 10 : k;
 }
 
 void dg_metrics_add(dg_metrics *m, const float *probs, const uint8_t *labels,
                     int n) {
   if (!m || !probs || !labels || n <= 0) return;
-  int k = m->k;
+  const int k = m->stride;
   for (int i = 0; i < n; i++) {
     const float *p = probs + (size_t)i * k; /* (k) */
     int y = labels[i];
@@ -33,7 +35,7 @@ void dg_metrics_add(dg_metrics *m, const float *probs, const uint8_t *labels,
     double py = p[y];
     if (!(py > DG_METRICS_PROB_FLOOR)) py = isnan(py) ? py : DG_METRICS_PROB_FLOOR;
     m->loss_sum += -log(py);
-    m->confusion[y][best]++;
+    if (y < m->k && best < m->k) m->confusion[y][best]++;
     m->correct += best == y;
     m->n++;
   }
