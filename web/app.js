@@ -318,7 +318,7 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
-/* The reader's verifier (models/verifier.safetensors, 91 KB) is fetched
+/* The reader's verifier (models/verifier.safetensors, 182 KB) is fetched
  * when the first stroke ends, not with the page: a first visit stays
  * light. */
 let verifierAsked = false;
