@@ -960,10 +960,7 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
   double *V = malloc(sizeof(double) * 11 * (size_t)T);
   signed char *bp = malloc(11 * (size_t)T), *state = malloc((size_t)T);
   int rc = x && p && V && bp && state ? DG_OK : nomem();
-  for (int t = 0; !rc && t < T; t++)
-    for (int v = 0; v < DG_STRIP_H; v++)
-      memcpy(x + (size_t)t * D + (size_t)v * DG_WIN_W, st->px + (size_t)v * st->w + t,
-             sizeof(float) * DG_WIN_W);
+  for (int t = 0; !rc && t < T; t++) dg_number_strip_window(st->px, st->w, t, x + (size_t)t * D);
   if (!rc) rc = r->o->window(r->o->wuser, x, T, p);
   if (!rc) {
     int c = window_path(p, T, V, bp);
@@ -1122,6 +1119,11 @@ static int verify_batch(const reader *r, const float *x, const float *cx, int n,
   if (st) free(out);
   else *v = out;
   return st;
+}
+
+void dg_number_strip_window(const float *px, int w, int t, float *out) {
+  for (int v = 0; v < DG_STRIP_H; v++)
+    memcpy(out + (size_t)v * DG_WIN_W, px + (size_t)v * w + t, sizeof(float) * DG_WIN_W);
 }
 
 void dg_number_two_channels(const float *x, const float *ctx, float *out) {

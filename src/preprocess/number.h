@@ -47,6 +47,9 @@ typedef void (*dg_number_strip_fn)(void *user, const dg_number_strip *s);
 /* The strip column of source point (sx, sy) into *u; 1 when the point is
  * the group's ink. */
 int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u);
+/* Window t of a strip px (DG_STRIP_H, w), centred on column
+ * DG_STRIP_PAD + t, into out (DG_STRIP_H x DG_WIN_W). */
+void dg_number_strip_window(const float *px, int w, int t, float *out);
 
 typedef struct {
   dg_classify_fn classify;  /* the digits' network: (n, 784) -> (n, 10) */

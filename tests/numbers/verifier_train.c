@@ -194,9 +194,7 @@ static void strip_sink(void *user, const dg_number_strip *s) {
     const double d = fabs(c - cu[j]);
     const int y = d <= fmin(WIN_ON, 0.3 * gap) ? lab[j] : 10;
     if (y == 10 && d > WIN_NEAR && p->far++ % WIN_KEEP) { p->skipped++; continue; }
-    float *row = grow(p);
-    for (int v = 0; v < DG_STRIP_H; v++)
-      memcpy(row + (size_t)v * DG_WIN_W, s->px + (size_t)v * s->w + t, sizeof(float) * DG_WIN_W);
+    dg_number_strip_window(s->px, s->w, t, grow(p));
     p->y[p->n++] = (uint8_t)y;
   }
 }
@@ -238,11 +236,9 @@ static void ctc_sink(void *user, const dg_number_strip *s) {
 
 /* The windows of strip i into x (T rows of DG_STRIP_H x DG_WIN_W). */
 static int strip_windows(const pieces *p, int i, float *x) {
-  const int w = p->sw[i], T = w - 2 * DG_STRIP_PAD + 1, D = DG_STRIP_H * DG_WIN_W;
+  const int T = p->sw[i] - 2 * DG_STRIP_PAD + 1;
   for (int t = 0; t < T; t++)
-    for (int v = 0; v < DG_STRIP_H; v++)
-      memcpy(x + (size_t)t * D + (size_t)v * DG_WIN_W, p->sx[i] + (size_t)v * w + t,
-             sizeof(float) * DG_WIN_W);
+    dg_number_strip_window(p->sx[i], p->sw[i], t, x + (size_t)t * DG_STRIP_H * DG_WIN_W);
   return T;
 }
 
@@ -378,6 +374,54 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
   }
 }
 
+/* --kind piece or window: dg_train on the pieces (or windows), the
+ * last p->n - ntrain of them validating. */
+static int train_pieces(dg_net *ver, pieces *p, int ntrain, int epochs, int threads,
+                         uint64_t seed) {
+  dg_dataset set = {p->n, 28, p->d / 28, p->x, p->y};  /* 28 rows: pieces and windows */
+  dg_train_opts o = dg_train_defaults();
+  o.epochs = epochs;
+  o.val_count = p->n - ntrain;
+  o.seed = seed;
+  o.threads = threads;
+  o.cosine = 1;
+  o.patience = epochs;
+  if (dg_train(ver, &set, &o)) {
+    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
+    return 2;
+  }
+  return 0;
+}
+
+/* The validation pieces: accuracy and how "not one digit" is told
+ * apart, read in chunks (a batch of all would need gigabytes). */
+static int report(dg_net *ver, const pieces *p, int ntrain) {
+  const int d = p->d;
+  float *pr = malloc(sizeof(float) * 11 * (size_t)(p->n - ntrain));
+  if (!pr) return 2;
+  for (int i = ntrain; i < p->n; i += 4096) {
+    const int m = p->n - i < 4096 ? p->n - i : 4096;
+    if (dg_net_predict(ver, p->x + (size_t)i * d, m, pr + (size_t)(i - ntrain) * 11)) {
+      free(pr);
+      return 2;
+    }
+  }
+  long right = 0, rej_n = 0, rej_hit = 0, dig_n = 0, dig_rej = 0;
+  for (int i = ntrain; i < p->n; i++) {
+    const float *q = pr + (size_t)(i - ntrain) * 11;
+    int best = 0;
+    for (int k = 1; k < 11; k++) best = q[k] > q[best] ? k : best;
+    right += best == p->y[i];
+    if (p->y[i] == 10) rej_n++, rej_hit += q[10] >= 0.5f;
+    else dig_n++, dig_rej += q[10] >= 0.5f;
+  }
+  printf("validation pieces: %.2f%% right; not one digit found %.2f%% (%ld); "
+         "digits called not one %.2f%% (%ld)\n", 100.0 * right / (p->n - ntrain),
+         100.0 * rej_hit / (rej_n ? rej_n : 1), rej_n, 100.0 * dig_rej / (dig_n ? dig_n : 1), dig_n);
+  free(pr);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
   int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0, context = 0, window = 0;
@@ -452,33 +496,13 @@ int main(int argc, char **argv) {
     fflush(stdout);
     dg_net_set_threads(ver, threads);
     train_ctc(ver, &p, ntrain, epochs, lr, batch, seed);
-    if (dg_model_save(ver, out, NULL, 0)) {
-      fprintf(stderr, "verifier_train: %s\n", dg_last_error());
-      return 2;
-    }
-    printf("saved %s\n", out);
-    for (int i = 0; i < p.ns; i++) free(p.sx[i]);
-    free(p.sx), free(p.sw), free(p.sl), free(p.sn), free(p.lab);
-    dg_net_free(ver), dg_net_free(net), dg_net_free(old);
-    dg_dataset_free(&train);
-    return 0;
-  }
-  long per[11] = {0};
-  for (int i = 0; i < p.n; i++) per[p.y[i]]++;
-  printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
-         "not one digit %ld\n", p.n, numbers + nval, ntrain, p.n - ntrain, p.skipped, per[10]);
-  fflush(stdout);
-  dg_dataset set = {p.n, 28, d / 28, p.x, p.y};  /* 28 rows: pieces and windows */
-  dg_train_opts o = dg_train_defaults();
-  o.epochs = epochs;
-  o.val_count = p.n - ntrain;
-  o.seed = seed;
-  o.threads = threads;
-  o.cosine = 1;
-  o.patience = epochs;
-  if (dg_train(ver, &set, &o)) {
-    fprintf(stderr, "verifier_train: %s\n", dg_last_error());
-    return 2;
+  } else {
+    long per[11] = {0};
+    for (int i = 0; i < p.n; i++) per[p.y[i]]++;
+    printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
+           "not one digit %ld\n", p.n, numbers + nval, ntrain, p.n - ntrain, p.skipped, per[10]);
+    fflush(stdout);
+    if (train_pieces(ver, &p, ntrain, epochs, threads, seed)) return 2;
   }
   if (dg_model_save(ver, out, NULL, 0)) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
@@ -486,27 +510,10 @@ int main(int argc, char **argv) {
   }
   printf("saved %s\n", out);
   fflush(stdout);
-  /* the validation pieces: accuracy and how "not one digit" is told
-   * apart, read in chunks (a batch of all would need gigabytes) */
-  float *pr = malloc(sizeof(float) * 11 * (size_t)(p.n - ntrain));
-  if (!pr) return 2;
-  for (int i = ntrain; i < p.n; i += 4096) {
-    const int m = p.n - i < 4096 ? p.n - i : 4096;
-    if (dg_net_predict(ver, p.x + (size_t)i * d, m, pr + (size_t)(i - ntrain) * 11)) return 2;
-  }
-  long right = 0, rej_n = 0, rej_hit = 0, dig_n = 0, dig_rej = 0;
-  for (int i = ntrain; i < p.n; i++) {
-    const float *q = pr + (size_t)(i - ntrain) * 11;
-    int best = 0;
-    for (int k = 1; k < 11; k++) best = q[k] > q[best] ? k : best;
-    right += best == p.y[i];
-    if (p.y[i] == 10) rej_n++, rej_hit += q[10] >= 0.5f;
-    else dig_n++, dig_rej += q[10] >= 0.5f;
-  }
-  printf("validation pieces: %.2f%% right; not one digit found %.2f%% (%ld); "
-         "digits called not one %.2f%% (%ld)\n", 100.0 * right / (p.n - ntrain),
-         100.0 * rej_hit / (rej_n ? rej_n : 1), rej_n, 100.0 * dig_rej / (dig_n ? dig_n : 1), dig_n);
-  free(pr), free(p.x), free(p.y);
+  if (!ctc && report(ver, &p, ntrain)) return 2;
+  for (int i = 0; i < p.ns; i++) free(p.sx[i]);
+  free(p.sx), free(p.sw), free(p.sl), free(p.sn), free(p.lab);
+  free(p.x), free(p.y);
   dg_net_free(ver), dg_net_free(net), dg_net_free(old);
   dg_dataset_free(&train);
   return 0;
