@@ -45,7 +45,10 @@
  *      least WIN_RATIO x its height wide is not cut: its strip (its ink
  *      alone, slant out, DG_STRIP_DIGIT px to its height) is read window
  *      by window, each the digit centred in it or none, and the best path
- *      through those readings gives its digits (window_digits);
+ *      through those readings gives its digits (window_digits); a group
+ *      the network reads surely as one digit is first read by the one
+ *      window centred on its ink (probe_one), and only when that window
+ *      does not read it as the same digit by all its windows;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
@@ -775,20 +778,24 @@ static int sure_one(const seg *sg) {
 }
 
 /* The window reader (opts.window): a group at least WIN_RATIO x its
- * height wide (deskewed) is read by the windows of its strip, one every
- * column; the best path through the windows' readings (digit or none),
- * WIN_ENTER for each digit begun, gives its digits; a group the network
- * reads surely as one digit stays one unless that path beats the best of
- * one digit by WIN_ONE. Strips go to the sink from STRIP_RATIO (a wide
- * single digit is a lesson too). */
-#define WIN_RATIO 0.9
+ * height wide (deskewed; a touching "41" is narrower than a 0) is read by
+ * the windows of its strip, one every column; the best path through the
+ * windows' readings (digit or none), WIN_ENTER for each digit begun and
+ * a window of none between two digits, gives its digits; a group the
+ * network reads surely as one digit stays one unless that path beats the
+ * best of one digit by WIN_ONE. Strips go to the sink from STRIP_RATIO (a
+ * wide single digit is a lesson too). */
+#define WIN_RATIO 0.5
 #define STRIP_RATIO 0.6
 #define WIN_ENTER 2.0
 #define WIN_ONE 4.0
 /* a group read as one digit at WIN_SURE_P or more and narrower than
- * WIN_SURE x its height is one digit: its windows are not read */
+ * WIN_SURE x its height is one digit when the window centred on its ink
+ * reads that digit at WIN_PROBE_P or more: its other windows are not
+ * read (spaced digits cost one window each) */
 #define WIN_SURE 1.1
 #define WIN_SURE_P 0.99
+#define WIN_PROBE_P 0.5
 /* a group wider than WIN_MAX x its height (a rule, a scribble; more than
  * DG_NUMBER_MAX digits) is not read by windows: it would cost a window
  * per column */
@@ -859,6 +866,9 @@ int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u)
 /* The best path through T windows' readings p (T, 11) into V and bp (T,
  * 11: each state's score and the state before it): states 0-9 a digit,
  * 10 none, WIN_ENTER for each digit begun (a change to a digit's state).
+ * A digit follows only none or itself: windows are taught that between
+ * two digits' centres is none, and a digit's windows reading as two
+ * digits side by side ("000555" for a 0) was a wide digit read twice.
  * Returns the last state of the best path. */
 static int window_path(const float *p, int T, double *V, signed char *bp) {
   for (int t = 0; t < T; t++)
@@ -866,6 +876,7 @@ static int window_path(const float *p, int T, double *V, signed char *bp) {
       double best = t ? -1e300 : (c < 10 ? -WIN_ENTER : 0);
       int from = c;
       for (int q = 0; t && q < 11; q++) {
+        if (c < 10 && q < 10 && q != c) continue;
         const double v = V[(size_t)(t - 1) * 11 + q] - (c < 10 && q != c ? WIN_ENTER : 0);
         if (v > best) best = v, from = q;
       }
@@ -977,6 +988,29 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
   return rc;
 }
 
+/* Whether group g (strip st), which the network reads surely as one
+ * digit, is that digit by the window centred on its ink (*one). */
+static int probe_one(reader *r, int g, const dg_number_strip *st, int *one) {
+  const int T = st->w - 2 * DG_STRIP_PAD + 1;
+  double su = 0, sm = 0;
+  for (int v = 0; v < DG_STRIP_H; v++)
+    for (int u = 0; u < st->w; u++) {
+      const float a = st->px[(size_t)v * st->w + u];
+      su += (u + 0.5) * a, sm += a;
+    }
+  int t = (int)floor((sm > 0 ? su / sm : 0.5 * st->w) - DG_STRIP_PAD + 0.5);
+  t = t < 0 ? 0 : t >= T ? T - 1 : t;
+  *one = 0;
+  if (T < 1) return DG_OK;
+  float x[DG_STRIP_H * DG_WIN_W], p[11];
+  dg_number_strip_window(st->px, st->w, t, x);
+  const int rc = r->o->window(r->o->wuser, x, 1, p);
+  int d = 0;
+  for (int k = 1; k < 10; k++) d = r->pre[g].probs[k] > r->pre[g].probs[d] ? k : d;
+  *one = !rc && p[d] >= WIN_PROBE_P;
+  return rc;
+}
+
 /* Step 4b, every group wide enough: its strip to the sink; with a window
  * reader, its digits (r->wn, r->wrep by group, r->wn[g] < 0 when not
  * read). */
@@ -995,14 +1029,16 @@ static int find_windows(reader *r) {
     const int sink = r->o->strip && ratio >= STRIP_RATIO;
     float c = 0;
     for (int k = 0; k < 10; k++) c = r->pre[g].probs[k] > c ? r->pre[g].probs[k] : c;
-    const int read = r->o->window && ratio >= WIN_RATIO && ratio <= WIN_MAX &&
-                     !(ratio < WIN_SURE && c >= WIN_SURE_P);
+    int read = r->o->window && ratio >= WIN_RATIO && ratio <= WIN_MAX;
+    const int probe = read && ratio < WIN_SURE && c >= WIN_SURE_P;
     if (!sink && !read) continue;
     dg_number_strip k;
     if ((st = make_strip(r, g, &k))) break;
-    if (sink) r->o->strip(r->o->stuser, &k);
+    int one = 0;
+    if (probe) st = probe_one(r, g, &k, &one), read = !one;
+    if (sink && !st) r->o->strip(r->o->stuser, &k);
     int n = 0;
-    if (read) st = window_digits(r, g, &k, r->wrep + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
+    if (read && !st) st = window_digits(r, g, &k, r->wrep + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
     if (!st && n == 1) r->wrep[(size_t)g * DG_NUMBER_MAX] = r->pre[g];
     if (read && !st) r->wn[g] = n;
     free((void *)k.px), free((void *)k.mask);
