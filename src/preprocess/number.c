@@ -46,9 +46,9 @@
  *      alone, slant out, DG_STRIP_DIGIT px to its height) is read window
  *      by window, each the digit centred in it or none, and the best path
  *      through those readings gives its digits (window_digits); a group
- *      the network reads surely as one digit is first read by the one
- *      window centred on its ink (probe_one), and only when that window
- *      does not read it as the same digit by all its windows;
+ *      not much wider than a digit is first read by the one window
+ *      centred on its ink (probe_one), and by all its windows only when
+ *      that window does not read the network's digit;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
@@ -789,13 +789,15 @@ static int sure_one(const seg *sg) {
 #define STRIP_RATIO 0.6
 #define WIN_ENTER 2.0
 #define WIN_ONE 4.0
-/* a group read as one digit at WIN_SURE_P or more and narrower than
- * WIN_SURE x its height is one digit when the window centred on its ink
- * reads that digit at WIN_PROBE_P or more: its other windows are not
- * read (spaced digits cost one window each) */
+/* a group narrower than WIN_SURE x its height is one digit when the
+ * window centred on its ink reads the network's digit at WIN_PROBE_P or
+ * more (the network sure of it, at WIN_SURE_P), or at WIN_PROBE_UNSURE
+ * (not sure): its other windows are not read, so spaced digits cost one
+ * window each */
 #define WIN_SURE 1.1
 #define WIN_SURE_P 0.99
 #define WIN_PROBE_P 0.5
+#define WIN_PROBE_UNSURE 0.99
 /* a group wider than WIN_MAX x its height (a rule, a scribble; more than
  * DG_NUMBER_MAX digits) is not read by windows: it would cost a window
  * per column */
@@ -842,8 +844,18 @@ static int make_strip(const reader *r, int g, dg_number_strip *st) {
                           r->ink.oy, m, G->x0, G->y0, gw, gh};
   int n = (int)ceil(1 / k);
   n = n < 1 ? 1 : n > 6 ? 6 : n;
-  for (int v = 0; v < DG_STRIP_H; v++)
+  /* samples that read no pixel of the group's box stay 0: the rows and
+   * columns whose samples all fall 1 px or more outside it are skipped */
+  const double bx0 = G->x0 - 0.5, bx1 = G->x1 + 1.5, by0 = G->y0 - 0.5, by1 = G->y1 + 1.5;
+  for (int v = 0; v < DG_STRIP_H; v++) {
+    const double ya = yc + (v + 0.5 / n - 0.5 * DG_STRIP_H) / k,
+                 yb = yc + (v + (n - 0.5) / n - 0.5 * DG_STRIP_H) / k;
+    if (yb <= by0 || ya >= by1) continue;
+    const double sa = s * (ya - yc), sb = s * (yb - yc);
     for (int u = 0; u < w; u++) {
+      const double xa = lo + (u + 0.5 / n - DG_STRIP_PAD) / k + (sa < sb ? sa : sb),
+                   xb = lo + (u + (n - 0.5) / n - DG_STRIP_PAD) / k + (sa < sb ? sb : sa);
+      if (xb <= bx0 || xa >= bx1) continue;
       double acc = 0;
       for (int a = 0; a < n; a++)
         for (int b = 0; b < n; b++) {
@@ -853,6 +865,7 @@ static int make_strip(const reader *r, int g, dg_number_strip *st) {
         }
       px[(size_t)v * w + u] = (float)(acc / (n * n));
     }
+  }
   return DG_OK;
 }
 
@@ -988,9 +1001,9 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
   return rc;
 }
 
-/* Whether group g (strip st), which the network reads surely as one
- * digit, is that digit by the window centred on its ink (*one). */
-static int probe_one(reader *r, int g, const dg_number_strip *st, int *one) {
+/* Whether group g (strip st) is the digit the network reads it as by
+ * the window centred on its ink, at pmin or more (*one). */
+static int probe_one(reader *r, int g, const dg_number_strip *st, double pmin, int *one) {
   const int T = st->w - 2 * DG_STRIP_PAD + 1;
   double su = 0, sm = 0;
   for (int v = 0; v < DG_STRIP_H; v++)
@@ -1007,7 +1020,7 @@ static int probe_one(reader *r, int g, const dg_number_strip *st, int *one) {
   const int rc = r->o->window(r->o->wuser, x, 1, p);
   int d = 0;
   for (int k = 1; k < 10; k++) d = r->pre[g].probs[k] > r->pre[g].probs[d] ? k : d;
-  *one = !rc && p[d] >= WIN_PROBE_P;
+  *one = !rc && p[d] >= pmin;
   return rc;
 }
 
@@ -1030,12 +1043,12 @@ static int find_windows(reader *r) {
     float c = 0;
     for (int k = 0; k < 10; k++) c = r->pre[g].probs[k] > c ? r->pre[g].probs[k] : c;
     int read = r->o->window && ratio >= WIN_RATIO && ratio <= WIN_MAX;
-    const int probe = read && ratio < WIN_SURE && c >= WIN_SURE_P;
+    const int probe = read && ratio < WIN_SURE;
     if (!sink && !read) continue;
     dg_number_strip k;
     if ((st = make_strip(r, g, &k))) break;
     int one = 0;
-    if (probe) st = probe_one(r, g, &k, &one), read = !one;
+    if (probe) st = probe_one(r, g, &k, c >= WIN_SURE_P ? WIN_PROBE_P : WIN_PROBE_UNSURE, &one), read = !one;
     if (sink && !st) r->o->strip(r->o->stuser, &k);
     int n = 0;
     if (read && !st) st = window_digits(r, g, &k, r->wrep + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
