@@ -189,6 +189,7 @@ typedef struct {
   atom *at;
   int na, acap;
   seg *pre;            /* (np) each group read whole, by group (a < 0: none) */
+  float *pin;          /* (np, 784) their MNIST-style inputs (with a window reader) */
   seg *segs;           /* the digits found */
   int ns, cap;
   int splits;
@@ -1001,6 +1002,17 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
   return rc;
 }
 
+/* Whether window x reads group g as the digit the network reads it as,
+ * at pmin or more (*one). */
+static int probe_window(reader *r, int g, const float *x, double pmin, int *one) {
+  float p[11];
+  const int rc = r->o->window(r->o->wuser, x, 1, p);
+  int d = 0;
+  for (int k = 1; k < 10; k++) d = r->pre[g].probs[k] > r->pre[g].probs[d] ? k : d;
+  *one = !rc && p[d] >= pmin;
+  return rc;
+}
+
 /* Whether group g (strip st) is the digit the network reads it as by
  * the window centred on its ink, at pmin or more (*one). */
 static int probe_one(reader *r, int g, const dg_number_strip *st, double pmin, int *one) {
@@ -1015,13 +1027,20 @@ static int probe_one(reader *r, int g, const dg_number_strip *st, double pmin, i
   t = t < 0 ? 0 : t >= T ? T - 1 : t;
   *one = 0;
   if (T < 1) return DG_OK;
-  float x[DG_STRIP_H * DG_WIN_W], p[11];
+  float x[DG_STRIP_H * DG_WIN_W];
   dg_number_strip_window(st->px, st->w, t, x);
-  const int rc = r->o->window(r->o->wuser, x, 1, p);
-  int d = 0;
-  for (int k = 1; k < 10; k++) d = r->pre[g].probs[k] > r->pre[g].probs[d] ? k : d;
-  *one = !rc && p[d] >= pmin;
-  return rc;
+  return probe_window(r, g, x, pmin, one);
+}
+
+/* The same for the window made of group g's MNIST-style input (28x28,
+ * its longer side 20 px, centred by mass: for a group narrower than high
+ * the strip's scale and centre, its slant left in), no strip needed. */
+static int probe_input(reader *r, int g, double pmin, int *one) {
+  float x[DG_STRIP_H * DG_WIN_W] = {0};
+  for (int v = 0; v < 28; v++)
+    memcpy(x + v * DG_WIN_W + (DG_WIN_W - 28) / 2, r->pin + (size_t)g * 784 + v * 28,
+           sizeof(float) * 28);
+  return probe_window(r, g, x, pmin, one);
 }
 
 /* Step 4b, every group wide enough: its strip to the sink; with a window
@@ -1045,10 +1064,16 @@ static int find_windows(reader *r) {
     int read = r->o->window && ratio >= WIN_RATIO && ratio <= WIN_MAX;
     const int probe = read && ratio < WIN_SURE;
     if (!sink && !read) continue;
+    const double pmin = c >= WIN_SURE_P ? WIN_PROBE_P : WIN_PROBE_UNSURE;
+    int one = 0;
+    if (probe) {  /* first the network's own input as the window: no strip */
+      if ((st = probe_input(r, g, pmin, &one))) break;
+      read = !one;
+      if (!sink && !read) continue;
+    }
     dg_number_strip k;
     if ((st = make_strip(r, g, &k))) break;
-    int one = 0;
-    if (probe) st = probe_one(r, g, &k, c >= WIN_SURE_P ? WIN_PROBE_P : WIN_PROBE_UNSURE, &one), read = !one;
+    if (probe && read) st = probe_one(r, g, &k, pmin, &one), read = !one;
     if (sink && !st) r->o->strip(r->o->stuser, &k);
     int n = 0;
     if (read && !st) st = window_digits(r, g, &k, r->wrep + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
@@ -1295,6 +1320,12 @@ static int read_wholes(reader *r) {
     memcpy(sg->probs, p + (size_t)k * 10, sizeof(float) * 10);
     take_verifier(sg, v ? v + (size_t)k * 11 : NULL, 0);
   }
+  if (!st && r->o->window) {
+    r->pin = malloc(sizeof(float) * 784 * (size_t)(r->np + 1));
+    if (!r->pin) st = nomem();
+    for (int k = 0; !st && k < n; k++)
+      memcpy(r->pin + (size_t)gi[k] * 784, x + (size_t)k * 784, sizeof(float) * 784);
+  }
   free(x), free(p), free(gi), free(v);
   return st;
 }
@@ -1445,7 +1476,7 @@ int dg_read_number_opts(const uint8_t *pixels, int width, int height,
   if (st == DG_OK) st = result(&r, out);
   dg_ink_free(&r.ink);
   free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at), free(r.pre);
-  free(r.wn), free(r.wrep);
+  free(r.wn), free(r.wrep), free(r.pin);
   return st;
 }
 
