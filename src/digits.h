@@ -578,7 +578,9 @@ int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,
  * - DG_NUMBER_WIN_H x DG_NUMBER_WIN_W inputs, a window reader: for a
  *   window of a wide group of ink (its slant taken out, its height scaled
  *   to 20 px), the digit centred in it or none (the last output); a group
- *   at least 0.9 x its height wide is read window by window, not cut.
+ *   at least 0.5 x its height wide is read window by window, not cut,
+ *   unless it is not much wider than a digit and one window centred on it
+ *   reads the network's digit (then it is that digit, as read whole).
  * A lone digit still reads exactly as dg_preprocess + the network.
  * verifier NULL: no verifier. */
 #define DG_NUMBER_WIN_H 28
