@@ -791,14 +791,10 @@ static int sure_one(const seg *sg) {
 #define WIN_ENTER 2.0
 #define WIN_ONE 4.0
 /* a group narrower than WIN_SURE x its height is one digit when the
- * window centred on its ink reads the network's digit at WIN_PROBE_P or
- * more (the network sure of it, at WIN_SURE_P), or at WIN_PROBE_UNSURE
- * (not sure): its other windows are not read, so spaced digits cost one
- * window each */
+ * window centred on it reads the network's digit at WIN_PROBE_P or more:
+ * its other windows are not read, so spaced digits cost one window each */
 #define WIN_SURE 1.1
-#define WIN_SURE_P 0.99
-#define WIN_PROBE_P 0.5
-#define WIN_PROBE_UNSURE 0.99
+#define WIN_PROBE_P 0.99
 /* a group wider than WIN_MAX x its height (a rule, a scribble; more than
  * DG_NUMBER_MAX digits) is not read by windows: it would cost a window
  * per column */
@@ -1003,19 +999,19 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
 }
 
 /* Whether window x reads group g as the digit the network reads it as,
- * at pmin or more (*one). */
-static int probe_window(reader *r, int g, const float *x, double pmin, int *one) {
+ * at WIN_PROBE_P or more (*one). */
+static int probe_window(reader *r, int g, const float *x, int *one) {
   float p[11];
   const int rc = r->o->window(r->o->wuser, x, 1, p);
   int d = 0;
   for (int k = 1; k < 10; k++) d = r->pre[g].probs[k] > r->pre[g].probs[d] ? k : d;
-  *one = !rc && p[d] >= pmin;
+  *one = !rc && p[d] >= WIN_PROBE_P;
   return rc;
 }
 
 /* Whether group g (strip st) is the digit the network reads it as by
- * the window centred on its ink, at pmin or more (*one). */
-static int probe_one(reader *r, int g, const dg_number_strip *st, double pmin, int *one) {
+ * the window centred on its ink (*one). */
+static int probe_one(reader *r, int g, const dg_number_strip *st, int *one) {
   const int T = st->w - 2 * DG_STRIP_PAD + 1;
   double su = 0, sm = 0;
   for (int v = 0; v < DG_STRIP_H; v++)
@@ -1029,18 +1025,18 @@ static int probe_one(reader *r, int g, const dg_number_strip *st, double pmin, i
   if (T < 1) return DG_OK;
   float x[DG_STRIP_H * DG_WIN_W];
   dg_number_strip_window(st->px, st->w, t, x);
-  return probe_window(r, g, x, pmin, one);
+  return probe_window(r, g, x, one);
 }
 
 /* The same for the window made of group g's MNIST-style input (28x28,
  * its longer side 20 px, centred by mass: for a group narrower than high
  * the strip's scale and centre, its slant left in), no strip needed. */
-static int probe_input(reader *r, int g, double pmin, int *one) {
+static int probe_input(reader *r, int g, int *one) {
   float x[DG_STRIP_H * DG_WIN_W] = {0};
   for (int v = 0; v < 28; v++)
     memcpy(x + v * DG_WIN_W + (DG_WIN_W - 28) / 2, r->pin + (size_t)g * 784 + v * 28,
            sizeof(float) * 28);
-  return probe_window(r, g, x, pmin, one);
+  return probe_window(r, g, x, one);
 }
 
 /* Step 4b, every group wide enough: its strip to the sink; with a window
@@ -1059,21 +1055,18 @@ static int find_windows(reader *r) {
     if (G->y1 - G->y0 + 1 < SHORT_H * r->hmed) continue;
     const double ratio = r->pre[g].ratio;
     const int sink = r->o->strip && ratio >= STRIP_RATIO;
-    float c = 0;
-    for (int k = 0; k < 10; k++) c = r->pre[g].probs[k] > c ? r->pre[g].probs[k] : c;
     int read = r->o->window && ratio >= WIN_RATIO && ratio <= WIN_MAX;
     const int probe = read && ratio < WIN_SURE;
     if (!sink && !read) continue;
-    const double pmin = c >= WIN_SURE_P ? WIN_PROBE_P : WIN_PROBE_UNSURE;
     int one = 0;
     if (probe) {  /* first the network's own input as the window: no strip */
-      if ((st = probe_input(r, g, pmin, &one))) break;
+      if ((st = probe_input(r, g, &one))) break;
       read = !one;
       if (!sink && !read) continue;
     }
     dg_number_strip k;
     if ((st = make_strip(r, g, &k))) break;
-    if (probe && read) st = probe_one(r, g, &k, pmin, &one), read = !one;
+    if (probe && read) st = probe_one(r, g, &k, &one), read = !one;
     if (sink && !st) r->o->strip(r->o->stuser, &k);
     int n = 0;
     if (read && !st) st = window_digits(r, g, &k, r->wrep + (size_t)g * DG_NUMBER_MAX, DG_NUMBER_MAX, &n);
