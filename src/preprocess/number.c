@@ -46,9 +46,10 @@
  *      alone, slant out, DG_STRIP_DIGIT px to its height) is read window
  *      by window, each the digit centred in it or none, and the best path
  *      through those readings gives its digits (window_digits); a group
- *      not much wider than a digit is first read by the one window
- *      centred on its ink (probe_one), and by all its windows only when
- *      that window does not read the network's digit;
+ *      not much wider than a digit is first read by one window, its own
+ *      MNIST-style input (probe_input), then the window centred on its
+ *      strip's ink (probe_one), and by all its windows only when neither
+ *      reads the network's digit;
  *   6. each digit alone through the MNIST recipe on its own box
  *      (dg_preprocess_map), left to right. A lone digit is read by
  *      dg_preprocess_ex on the whole image, exactly as predict reads it.
@@ -189,7 +190,8 @@ typedef struct {
   atom *at;
   int na, acap;
   seg *pre;            /* (np) each group read whole, by group (a < 0: none) */
-  float *pin;          /* (np, 784) their MNIST-style inputs (with a window reader) */
+  float *pin;          /* with a window reader, their MNIST-style inputs (784 each), */
+  int *pk;             /* (np) group g's at pin + pk[g] * 784 */
   seg *segs;           /* the digits found */
   int ns, cap;
   int splits;
@@ -1034,7 +1036,7 @@ static int probe_one(reader *r, int g, const dg_number_strip *st, int *one) {
 static int probe_input(reader *r, int g, int *one) {
   float x[DG_STRIP_H * DG_WIN_W] = {0};
   for (int v = 0; v < 28; v++)
-    memcpy(x + v * DG_WIN_W + (DG_WIN_W - 28) / 2, r->pin + (size_t)g * 784 + v * 28,
+    memcpy(x + v * DG_WIN_W + (DG_WIN_W - 28) / 2, r->pin + (size_t)r->pk[g] * 784 + v * 28,
            sizeof(float) * 28);
   return probe_window(r, g, x, one);
 }
@@ -1313,11 +1315,10 @@ static int read_wholes(reader *r) {
     memcpy(sg->probs, p + (size_t)k * 10, sizeof(float) * 10);
     take_verifier(sg, v ? v + (size_t)k * 11 : NULL, 0);
   }
-  if (!st && r->o->window) {
-    r->pin = malloc(sizeof(float) * 784 * (size_t)(r->np + 1));
-    if (!r->pin) st = nomem();
-    for (int k = 0; !st && k < n; k++)
-      memcpy(r->pin + (size_t)gi[k] * 784, x + (size_t)k * 784, sizeof(float) * 784);
+  if (!st && r->o->window) {  /* the inputs, kept for the window probes */
+    if (!(r->pk = malloc(sizeof(int) * (size_t)(r->np + 1)))) st = nomem();
+    for (int k = 0; !st && k < n; k++) r->pk[gi[k]] = k;
+    if (!st) r->pin = x, x = NULL;
   }
   free(x), free(p), free(gi), free(v);
   return st;
@@ -1469,7 +1470,7 @@ int dg_read_number_opts(const uint8_t *pixels, int width, int height,
   if (st == DG_OK) st = result(&r, out);
   dg_ink_free(&r.ink);
   free(r.lab), free(r.ps), free(r.segs), free(r.am), free(r.at), free(r.pre);
-  free(r.wn), free(r.wrep), free(r.pin);
+  free(r.wn), free(r.wrep), free(r.pin), free(r.pk);
   return st;
 }
 
