@@ -241,6 +241,19 @@ static void test_window_digit_once(void) {
     check_set(c[i].len, NS_ORDINARY, NB_CANVAS, c[i].k, 5, c[i].text);
 }
 
+static void test_photo_not_a_box(void) {
+  /* a tight "1777" on photo paper (number_lib.c, seed 101): the 1, the
+   * 7s' bars and the last 7's stem lie along three sides of its box, and
+   * were erased as a box drawn around a digit ("71") */
+  number_image im;
+  CHECK_OK(number_render(&t10k, 4, NS_TIGHT, NB_PHOTO, 28, 101, &im));
+  CHECK(strcmp(im.text, "1777") == 0);
+  dg_number num;
+  CHECK_OK(dg_read_number(net, im.px, im.w, im.h, im.c, &num));
+  CHECK_MSG(strcmp(num.text, "1777") == 0, "read \"%s\"", num.text);
+  number_free(&im);
+}
+
 /* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around
  * it), here untrained (random weights): lone digits still read exactly as
  * predict, and a touching pair reads without error as one to three
@@ -423,6 +436,7 @@ int main(void) {
   RUN(test_verifier_touching);
   RUN(test_window_narrow_pairs);
   RUN(test_window_digit_once);
+  RUN(test_photo_not_a_box);
   RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);

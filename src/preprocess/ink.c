@@ -1027,7 +1027,11 @@ static int erase_box(ink_job *J, int g, const int *live, int nl, uint8_t *sel,
   }
   int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
   if (!area || bw < 24 || bh < 24 || (double)area > 0.6 * bw * bh) return 0;
-  if (J->flat && !encloses(cs, live, nl, sel)) return 0;
+  /* drawings and numbers (dg_ink_find_all): only a box around something.
+   * A tight "1777" in a photo has straight strokes along three sides of
+   * its box (the 1, the 7s' bars, the last 7's stem) and none inside
+   * another's box; a box drawn around a number holds it inside */
+  if ((J->flat || J->all) && !encloses(cs, live, nl, sel)) return 0;
   int thin = (bw < bh ? bw : bh) / 8 > 3 ? (bw < bh ? bw : bh) / 8 : 3;
   const int cover[2] = {(int)ceil(0.7 * bw), (int)ceil(0.7 * bh)};
   int sides = 0;
