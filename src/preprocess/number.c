@@ -790,8 +790,8 @@ static int sure_one(const seg *sg) {
  * wide single digit is a lesson too). */
 #define WIN_RATIO 0.5
 #define STRIP_RATIO 0.6
-#define WIN_ENTER 2.0
-#define WIN_ONE 4.0
+#define WIN_ENTER 1.5
+#define WIN_ONE 2.0
 /* a group narrower than WIN_SURE x its height is one digit when the
  * window centred on it reads the network's digit at WIN_PROBE_P or more:
  * its other windows are not read, so spaced digits cost one window each */
