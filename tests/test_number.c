@@ -133,6 +133,19 @@ static void test_merged_pieces(void) {
   CHECK(num.split == 0);
 }
 
+/* Number k of the set (number_lib.c: length, spacing, background, seed)
+ * is text and reads as text, with verifier ver (NULL: none). */
+static void check_set(int len, int sp, int bg, int k, uint64_t seed, dg_net *ver,
+                      const char *text) {
+  number_image im;
+  CHECK_OK(number_render(&t10k, len, sp, bg, k, seed, &im));
+  CHECK(strcmp(im.text, text) == 0);
+  dg_number num;
+  CHECK_OK(dg_read_number_verified(im.px, im.w, im.h, im.c, net_classify, net, ver, &num));
+  CHECK_MSG(strcmp(num.text, text) == 0, "read \"%s\", expected \"%s\"", num.text, text);
+  number_free(&im);
+}
+
 static void test_slanted_ones(void) {
   /* tightly spaced numbers of the set (number_lib.c, seed 5) where a
    * slanted "1" stands a few pixels from a slanted neighbour: its box
@@ -141,16 +154,8 @@ static void test_slanted_ones(void) {
    * these read "6", "29", "5910") */
   const struct { int len, k; const char *text; } cases[] = {
       {2, 87, "16"}, {3, 103, "251"}, {5, 20, "59110"}};
-  for (int i = 0; i < 3; i++) {
-    number_image im;
-    CHECK_OK(number_render(&t10k, cases[i].len, NS_TIGHT, NB_CANVAS, cases[i].k, 5, &im));
-    CHECK(strcmp(im.text, cases[i].text) == 0);
-    dg_number num;
-    CHECK_OK(dg_read_number(net, im.px, im.w, im.h, im.c, &num));
-    CHECK_MSG(strcmp(num.text, cases[i].text) == 0, "read \"%s\", expected \"%s\"", num.text,
-              cases[i].text);
-    number_free(&im);
-  }
+  for (int i = 0; i < 3; i++)
+    check_set(cases[i].len, NS_TIGHT, NB_CANVAS, cases[i].k, 5, NULL, cases[i].text);
 }
 
 static void test_touching_pair(void) {
@@ -209,16 +214,6 @@ static void test_verifier_touching(void) {
   }
 }
 
-static void check_set(int len, int sp, int bg, int k, uint64_t seed, const char *text) {
-  number_image im;
-  CHECK_OK(number_render(&t10k, len, sp, bg, k, seed, &im));
-  CHECK(strcmp(im.text, text) == 0);
-  dg_number num;
-  CHECK_OK(dg_read_number_verified(im.px, im.w, im.h, im.c, net_classify, net, verifier, &num));
-  CHECK_MSG(strcmp(num.text, text) == 0, "read \"%s\", expected \"%s\"", num.text, text);
-  number_free(&im);
-}
-
 static void test_window_narrow_pairs(void) {
   /* touching pairs of the set (number_lib.c, seed 101) narrower than 0.9x
    * their height, or read by the network surely as one digit (a "66" as
@@ -228,7 +223,7 @@ static void test_window_narrow_pairs(void) {
       {NB_CANVAS, 3, "66"}, {NB_CANVAS, 11, "61"}, {NB_CANVAS, 26, "19"},
       {NB_PHOTO, 6, "15"},  {NB_PHOTO, 17, "19"},  {NB_PHOTO, 24, "49"}};
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-    check_set(2, NS_TOUCHING, c[i].bg, c[i].k, 101, c[i].text);
+    check_set(2, NS_TOUCHING, c[i].bg, c[i].k, 101, verifier, c[i].text);
 }
 
 static void test_window_digit_once(void) {
@@ -238,20 +233,14 @@ static void test_window_digit_once(void) {
    * them */
   const struct { int len, k; const char *text; } c[] = {{3, 79, "609"}, {3, 87, "656"}};
   for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
-    check_set(c[i].len, NS_ORDINARY, NB_CANVAS, c[i].k, 5, c[i].text);
+    check_set(c[i].len, NS_ORDINARY, NB_CANVAS, c[i].k, 5, verifier, c[i].text);
 }
 
 static void test_photo_not_a_box(void) {
   /* a tight "1777" on photo paper (number_lib.c, seed 101): the 1, the
    * 7s' bars and the last 7's stem lie along three sides of its box, and
    * were erased as a box drawn around a digit ("71") */
-  number_image im;
-  CHECK_OK(number_render(&t10k, 4, NS_TIGHT, NB_PHOTO, 28, 101, &im));
-  CHECK(strcmp(im.text, "1777") == 0);
-  dg_number num;
-  CHECK_OK(dg_read_number(net, im.px, im.w, im.h, im.c, &num));
-  CHECK_MSG(strcmp(num.text, "1777") == 0, "read \"%s\"", num.text);
-  number_free(&im);
+  check_set(4, NS_TIGHT, NB_PHOTO, 28, 101, NULL, "1777");
 }
 
 /* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around

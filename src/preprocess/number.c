@@ -889,7 +889,7 @@ static int window_path(const float *p, int T, double *V, signed char *bp) {
       int from = c;
       for (int q = 0; t && q < 11; q++) {
         if (c < 10 && q < 10 && q != c) continue;
-        const double v = V[(size_t)(t - 1) * 11 + q] - (c < 10 && q != c ? WIN_ENTER : 0);
+        const double v = V[(size_t)(t - 1) * 11 + q] - (c < 10 && q == 10 ? WIN_ENTER : 0);
         if (v > best) best = v, from = q;
       }
       V[(size_t)t * 11 + c] = best + log(fmax(p[(size_t)t * 11 + c], 1e-9f));
