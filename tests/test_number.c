@@ -243,6 +243,14 @@ static void test_photo_not_a_box(void) {
   check_set(4, NS_TIGHT, NB_PHOTO, 28, 101, NULL, "1777");
 }
 
+static void test_loose_ink(void) {
+  /* MNIST test digit 6597, a 0 whose left side is faint dots and dashes,
+   * in an ordinary "9301" (number_lib.c, seed 23): without the faint ink
+   * and specks inside its box (add_loose_ink) it reads as a 7 ("9371") */
+  check_set(4, NS_ORDINARY, NB_CANVAS, 44, 23, verifier, "9301");
+  check_set(6, NS_ORDINARY, NB_CANVAS, 18, 23, verifier, "838360");
+}
+
 /* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around
  * it), here untrained (random weights): lone digits still read exactly as
  * predict, and a touching pair reads without error as one to three
@@ -426,6 +434,7 @@ int main(void) {
   RUN(test_window_narrow_pairs);
   RUN(test_window_digit_once);
   RUN(test_photo_not_a_box);
+  RUN(test_loose_ink);
   RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);

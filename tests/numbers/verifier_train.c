@@ -28,8 +28,9 @@
  * composed digits' centres (strip_sink). With --kind ctc it trains the
  * same network on whole strips by the CTC loss (dg_ctc_loss: the
  * network places each digit itself; none is the blank), from --init's
- * weights (a window reader) or from scratch, --lr and --batch (windows)
- * for Adam. The shipped verifier is a window reader (docs/numbers.md). */
+ * weights (a window reader) or from scratch, --batch (windows) for
+ * Adam. Every kind starts from --init's weights when given, at --lr
+ * (1e-3). The shipped verifier is a window reader (docs/numbers.md). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,11 +377,12 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
 
 /* --kind piece or window: dg_train on the pieces (or windows), the
  * last p->n - ntrain of them validating. */
-static int train_pieces(dg_net *ver, pieces *p, int ntrain, int epochs, int threads,
+static int train_pieces(dg_net *ver, pieces *p, int ntrain, int epochs, float lr, int threads,
                          uint64_t seed) {
   dg_dataset set = {p->n, 28, p->d / 28, p->x, p->y};  /* 28 rows: pieces and windows */
   dg_train_opts o = dg_train_defaults();
   o.epochs = epochs;
+  o.lr = lr;
   o.val_count = p->n - ntrain;
   o.seed = seed;
   o.threads = threads;
@@ -502,7 +504,7 @@ int main(int argc, char **argv) {
     printf("pieces: %d from %d numbers (%d train, %d validation), %d left out; "
            "not one digit %ld\n", p.n, numbers + nval, ntrain, p.n - ntrain, p.skipped, per[10]);
     fflush(stdout);
-    if (train_pieces(ver, &p, ntrain, epochs, threads, seed)) return 2;
+    if (train_pieces(ver, &p, ntrain, epochs, lr, threads, seed)) return 2;
   }
   if (dg_model_save(ver, out, NULL, 0)) {
     fprintf(stderr, "verifier_train: %s\n", dg_last_error());
