@@ -251,6 +251,15 @@ static void test_loose_ink(void) {
   check_set(6, NS_ORDINARY, NB_CANVAS, 18, 23, verifier, "838360");
 }
 
+static void test_window_keeps_fragment(void) {
+  /* MNIST test digit 9702, a 5 whose flag is a piece apart reaching over
+   * the next digit, in an ordinary "24759" (number_lib.c, seed 23): the
+   * cuts read the body and the flag as a 5; the windows read the body
+   * alone as one digit and their reading of it, a 3, took the flag's
+   * place ("24739") */
+  check_set(5, NS_ORDINARY, NB_CANVAS, 0, 23, verifier, "24759");
+}
+
 /* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around
  * it), here untrained (random weights): lone digits still read exactly as
  * predict, and a touching pair reads without error as one to three
@@ -435,6 +444,7 @@ int main(void) {
   RUN(test_window_digit_once);
   RUN(test_photo_not_a_box);
   RUN(test_loose_ink);
+  RUN(test_window_keeps_fragment);
   RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);

@@ -1098,12 +1098,24 @@ static int find_windows(reader *r) {
 }
 
 /* The window reader's digits in place of those the cuts found (a group
- * read as one digit keeps the network's reading of it whole). */
+ * read as one digit keeps the network's reading of it whole, or the
+ * cuts' when they read it with a fragment of another group). */
 static int replace_windows(reader *r) {
   if (!r->wn) return DG_OK;
   int st = DG_OK, total = 0;
   int *nrep = malloc(sizeof(int) * (size_t)(r->np + 1));
   if (!nrep) return nomem();
+  for (int i = 0; i < r->ns; i++) {
+    const seg *sg = &r->segs[i];
+    if (r->wn[sg->g] != 1 || (i > 0 && r->segs[i - 1].g == sg->g) ||
+        (i + 1 < r->ns && r->segs[i + 1].g == sg->g))
+      continue;
+    int more = 0;  /* a group the windows read as one digit, which the cuts
+                    * read as one with another group's fragment (a 5's
+                    * flag apart): the cuts' reading */
+    for (int a = sg->a; a >= 0 && a < sg->b; a++) more |= r->at[a].g != sg->g;
+    if (more) r->wn[sg->g] = -1;
+  }
   for (int g = 0; g < r->np; g++) nrep[g] = r->wn[g] > 0 ? r->wn[g] : -1, total += nrep[g] > 0 ? nrep[g] : 0;
   if (total) {
     seg *out = malloc(sizeof(seg) * (size_t)(r->ns + total + 1));
