@@ -808,7 +808,7 @@ static int sure_one(const seg *sg) {
  * wide single digit is a lesson too). */
 #define WIN_RATIO 0.5
 #define STRIP_RATIO 0.6
-#define WIN_ENTER 1.5
+#define WIN_ENTER 1.0
 #define WIN_ONE 2.0
 /* a group narrower than WIN_SURE x its height is one digit when the
  * window centred on it reads the network's digit at WIN_PROBE_P or more:
