@@ -693,7 +693,7 @@ static void add_loose_ink(const reader *r, float *map, int x0, int y0, int x1, i
     for (int x = x0; x <= x1; x++) {
       const size_t i = (size_t)y * r->W + x;
       const int32_t l = r->lab[i];
-      if (r->am[i] >= 0 || r->ink.ink[i] <= 0 || l < 0) continue;
+      if (r->am[i] >= 0 || r->ink.ink[i] <= 0) continue;
       const piece *q = l ? &r->ps[l - 1] : NULL;
       if (!q || (q->drop && q->x0 >= x0 && q->x1 <= x1 && q->y0 >= y0 && q->y1 <= y1))
         map[(size_t)(y - y0) * bw + (x - x0)] = r->ink.ink[i];
@@ -1105,18 +1105,19 @@ static int replace_windows(reader *r) {
   int st = DG_OK, total = 0;
   int *nrep = malloc(sizeof(int) * (size_t)(r->np + 1));
   if (!nrep) return nomem();
+  for (int g = 0; g < r->np; g++) nrep[g] = r->wn[g] > 0 ? r->wn[g] : -1;
   for (int i = 0; i < r->ns; i++) {
     const seg *sg = &r->segs[i];
-    if (r->wn[sg->g] != 1 || (i > 0 && r->segs[i - 1].g == sg->g) ||
+    if (nrep[sg->g] != 1 || (i > 0 && r->segs[i - 1].g == sg->g) ||
         (i + 1 < r->ns && r->segs[i + 1].g == sg->g))
       continue;
     int more = 0;  /* a group the windows read as one digit, which the cuts
                     * read as one with another group's fragment (a 5's
                     * flag apart): the cuts' reading */
     for (int a = sg->a; a >= 0 && a < sg->b; a++) more |= r->at[a].g != sg->g;
-    if (more) r->wn[sg->g] = -1;
+    if (more) nrep[sg->g] = -1;
   }
-  for (int g = 0; g < r->np; g++) nrep[g] = r->wn[g] > 0 ? r->wn[g] : -1, total += nrep[g] > 0 ? nrep[g] : 0;
+  for (int g = 0; g < r->np; g++) total += nrep[g] > 0 ? nrep[g] : 0;
   if (total) {
     seg *out = malloc(sizeof(seg) * (size_t)(r->ns + total + 1));
     int m = 0;
