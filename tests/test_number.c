@@ -260,6 +260,15 @@ static void test_window_keeps_fragment(void) {
   check_set(5, NS_ORDINARY, NB_CANVAS, 0, 23, verifier, "24759");
 }
 
+static void test_window_min_run(void) {
+  /* a window of a stray digit between two (touching "861", number_lib.c
+   * seed 101: ..88888...1.66666....11111.. read "8161") or after the last
+   * ("464": ...444444....1.... read "4641"): a digit's run lasts at least
+   * WIN_RUN windows */
+  check_set(3, NS_TOUCHING, NB_CANVAS, 39, 101, verifier, "861");
+  check_set(3, NS_TOUCHING, NB_CANVAS, 5, 101, verifier, "464");
+}
+
 /* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around
  * it), here untrained (random weights): lone digits still read exactly as
  * predict, and a touching pair reads without error as one to three
@@ -445,6 +454,7 @@ int main(void) {
   RUN(test_photo_not_a_box);
   RUN(test_loose_ink);
   RUN(test_window_keeps_fragment);
+  RUN(test_window_min_run);
   RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);

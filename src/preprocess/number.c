@@ -801,14 +801,16 @@ static int sure_one(const seg *sg) {
 /* The window reader (opts.window): a group at least WIN_RATIO x its
  * height wide (deskewed; a touching "41" is narrower than a 0) is read by
  * the windows of its strip, one every column; the best path through the
- * windows' readings (digit or none), WIN_ENTER for each digit begun and
- * a window of none between two digits, gives its digits; a group the
+ * windows' readings (digit or none), WIN_ENTER for each digit begun, a
+ * digit's run at least WIN_RUN windows long and a window of none between
+ * two digits, gives its digits; a group the
  * network reads surely as one digit stays one unless that path beats the
  * best of one digit by WIN_ONE. Strips go to the sink from STRIP_RATIO (a
  * wide single digit is a lesson too). */
 #define WIN_RATIO 0.5
 #define STRIP_RATIO 0.6
-#define WIN_ENTER 1.0
+#define WIN_ENTER 0.5
+#define WIN_RUN 2
 #define WIN_ONE 2.0
 /* a group narrower than WIN_SURE x its height is one digit when the
  * window centred on it reads the network's digit at WIN_PROBE_P or more:
@@ -893,29 +895,48 @@ int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u)
   return x >= 0 && y >= 0 && x < s->mw && y < s->mh && s->mask[(size_t)y * s->mw + x];
 }
 
-/* The best path through T windows' readings p (T, 11) into V and bp (T,
- * 11: each state's score and the state before it): states 0-9 a digit,
- * 10 none, WIN_ENTER for each digit begun (a change to a digit's state).
- * A digit follows only none or itself: windows are taught that between
- * two digits' centres is none, and a digit's windows reading as two
- * digits side by side ("000555" for a 0) was a wide digit read twice.
- * Returns the last state of the best path. */
-static int window_path(const float *p, int T, double *V, signed char *bp) {
-  for (int t = 0; t < T; t++)
-    for (int c = 0; c < 11; c++) {
-      double best = t ? -1e300 : (c < 10 ? -WIN_ENTER : 0);
-      int from = c;
-      for (int q = 0; t && q < 11; q++) {
-        if (c < 10 && q < 10 && q != c) continue;
-        const double v = V[(size_t)(t - 1) * 11 + q] - (c < 10 && q == 10 ? WIN_ENTER : 0);
-        if (v > best) best = v, from = q;
+/* The best path through T windows' readings p (T, 11) into state (T: 0-9
+ * a digit, 10 none); returns its score. Each digit begun costs WIN_ENTER
+ * and lasts at least WIN_RUN windows: a digit is centred in several, and
+ * a run of one window was a stray ("464" read "4641"). A digit follows
+ * only none or itself: windows are taught that between two digits'
+ * centres is none, and a digit's windows reading as two digits side by
+ * side ("000555" for a 0) was a wide digit read twice. The path's states
+ * (WIN_STATES: V and bp hold T x WIN_STATES): (digit, windows into its
+ * run, counted up to WIN_RUN) and none, last. */
+#define WIN_STATES (10 * WIN_RUN + 1)
+static double window_path(const float *p, int T, double *V, short *bp, signed char *state) {
+  const int S = WIN_STATES, none = S - 1;
+  for (int t = 0; t < T; t++) {
+    const double *prev = V + (size_t)(t - 1) * S;
+    for (int s = 0; s < S; s++) {
+      const int c = s == none ? 10 : s / WIN_RUN, k = s % WIN_RUN;
+      double best = -1e300;
+      int from = -1;
+      if (s == none) {  /* from none or a run long enough */
+        best = t ? prev[none] : 0, from = t ? none : -1;
+        for (int q = WIN_RUN - 1; t && q < none; q += WIN_RUN)
+          if (prev[q] > best) best = prev[q], from = q;
+      } else if (!t) {
+        if (k == 0) best = -WIN_ENTER;  /* a digit begun */
+      } else {  /* begun after none, or on in its run (its last count stays) */
+        if (k == 0) best = prev[none] - WIN_ENTER, from = none;
+        else best = prev[s - 1], from = s - 1;
+        if (k == WIN_RUN - 1 && prev[s] > best) best = prev[s], from = s;
       }
-      V[(size_t)t * 11 + c] = best + log(fmax(p[(size_t)t * 11 + c], 1e-9f));
-      bp[(size_t)t * 11 + c] = (signed char)from;
+      V[(size_t)t * S + s] = best + log(fmax(p[(size_t)t * 11 + c], 1e-9f));
+      bp[(size_t)t * S + s] = (short)from;
     }
-  int c = 0;
-  for (int q = 1; q < 11; q++) c = V[(size_t)(T - 1) * 11 + q] > V[(size_t)(T - 1) * 11 + c] ? q : c;
-  return c;
+  }
+  int s = none;
+  const double *last = V + (size_t)(T - 1) * S;
+  for (int q = WIN_RUN - 1; q < none; q += WIN_RUN) s = last[q] > last[s] ? q : s;
+  const double score = last[s];
+  for (int t = T - 1; t >= 0; t--) {
+    state[t] = (signed char)(s == none ? 10 : s / WIN_RUN);
+    s = bp[(size_t)t * S + s];
+  }
+  return score;
 }
 
 /* How much the best path (score best) beats the best path of one digit:
@@ -998,17 +1019,17 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
   *n = 0;
   if (T < 1) return DG_OK;
   float *x = malloc(sizeof(float) * (size_t)D * T), *p = malloc(sizeof(float) * 11 * (size_t)T);
-  double *V = malloc(sizeof(double) * 11 * (size_t)T);
-  signed char *bp = malloc(11 * (size_t)T), *state = malloc((size_t)T);
+  double *V = malloc(sizeof(double) * WIN_STATES * (size_t)T);
+  short *bp = malloc(sizeof(short) * WIN_STATES * (size_t)T);
+  signed char *state = malloc((size_t)T);
   int rc = x && p && V && bp && state ? DG_OK : nomem();
   for (int t = 0; !rc && t < T; t++) dg_number_strip_window(st->px, st->w, t, x + (size_t)t * D);
   if (!rc) rc = r->o->window(r->o->wuser, x, T, p);
   if (!rc) {
-    int c = window_path(p, T, V, bp);
-    if (sure_one(&r->pre[g]) && beats_one(p, T, V[(size_t)(T - 1) * 11 + c]) < WIN_ONE) {
+    const double best = window_path(p, T, V, bp, state);
+    if (sure_one(&r->pre[g]) && beats_one(p, T, best) < WIN_ONE) {
       *n = 1;
     } else {
-      for (int t = T - 1; t >= 0; t--) state[t] = (signed char)c, c = bp[(size_t)t * 11 + c];
       double cu[DG_NUMBER_MAX + 1];
       path_digits(p, state, T, g, out, cu, max, n);
       path_boxes(r, st, cu, out, *n);
