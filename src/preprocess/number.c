@@ -816,7 +816,7 @@ static int sure_one(const seg *sg) {
  * window centred on it reads the network's digit at WIN_PROBE_P or more:
  * its other windows are not read, so spaced digits cost one window each */
 #define WIN_SURE 1.1
-#define WIN_PROBE_P 0.99
+#define WIN_PROBE_P 0.999
 /* a group wider than WIN_MAX x its height (a rule, a scribble; more than
  * DG_NUMBER_MAX digits) is not read by windows: it would cost a window
  * per column */
