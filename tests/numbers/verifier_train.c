@@ -8,7 +8,7 @@
  *                  [--epochs E] [--arch SPEC] [--seed S] [--threads T]
  *                  [--verifier FILE] [--neg-every K] [--labels box|ink]
  *                  [--context 0|1] [--kind piece|window|ctc] [--init FILE]
- *                  [--lr X] [--batch N]
+ *                  [--lr X] [--batch N] [--touching Q]
  *
  * The pieces come from numbers composed by number_lib.c from MNIST
  * TRAINING digits (train-*, never t10k): numbers of 2-8 digits of every
@@ -25,7 +25,9 @@
  * the architecture's input "28 28 2"). With --kind window it trains the
  * window reader instead (input "28 36 1"): every window of every strip
  * of a group at least STRIP_RATIO x its height wide, labelled by the
- * composed digits' centres (strip_sink). With --kind ctc it trains the
+ * composed digits' centres (strip_sink); about half its numbers touch,
+ * and with --touching Q (1-4, 1 by default) Q quarters of them touch
+ * whatever else the cycle of spacings says. With --kind ctc it trains the
  * same network on whole strips by the CTC loss (dg_ctc_loss: the
  * network places each digit itself; none is the blank), from --init's
  * weights (a window reader) or from scratch, --batch (windows) for
@@ -62,6 +64,7 @@ typedef struct {
   uint8_t *sn, *lab;
   int ns, scap, nlab, lcap;
   int ctc;
+  int touching;        /* window numbers: quarters touching (--touching) */
 } pieces;
 
 static double overlap(double a0, double a1, double b0, double b1) {
@@ -357,7 +360,8 @@ static void collect(dg_net *net, dg_net *ver, const dg_dataset *train, int from,
   for (int k = k0; k < k0 + count; k++) {
     number_image im;
     const int len = NUMBER_MIN_LEN + k % (NUMBER_MAX_LEN - NUMBER_MIN_LEN + 1);
-    const int sp = p->d == DG_STRIP_H * DG_WIN_W && (k / 7) % 4 == 3 ? NS_TOUCHING : (k / 7) % NS_SPACINGS;
+    const int sp = p->d == DG_STRIP_H * DG_WIN_W && (k / 7) % 4 >= 4 - p->touching
+                       ? NS_TOUCHING : (k / 7) % NS_SPACINGS;
     const int bg = (k / 21) % NB_BACKGROUNDS;
     if (number_render(&part, len, sp, bg, k, seed, &im)) {
       fprintf(stderr, "verifier_train: render failed\n");
@@ -427,7 +431,7 @@ static int report(dg_net *ver, const pieces *p, int ntrain) {
 int main(int argc, char **argv) {
   const char *data = NULL, *model = NULL, *out = NULL, *arch = DEFAULT_ARCH, *prev = NULL;
   int numbers = 20000, epochs = 4, threads = 0, neg_every = 1, by_ink = 0, context = 0, window = 0;
-  int ctc = 0, batch = 512;
+  int ctc = 0, batch = 512, touching = 1;
   float lr = 1e-3f;
   const char *init = NULL;
   uint64_t seed = 9001;
@@ -463,14 +467,15 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--epochs")) epochs = atoi(v);
     else if (!strcmp(a, "--threads")) threads = atoi(v);
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
+    else if (!strcmp(a, "--touching")) touching = atoi(v);
     else { fprintf(stderr, "verifier_train: unknown option %s\n", a); return 2; }
   }
   if (!data || !model || !out || numbers < 10 || epochs < 1 || neg_every < 1 || batch < 1 ||
-      !(lr > 0)) {
+      !(lr > 0) || touching < 1 || touching > 4) {
     fprintf(stderr, "usage: verifier_train --data DIR --model FILE --out FILE "
                     "[--numbers N] [--epochs E] [--arch SPEC] [--seed S] [--threads T] "
                     "[--verifier FILE] [--neg-every K] [--labels box|ink] [--context 0|1] "
-                    "[--kind piece|window|ctc] [--init FILE] [--lr X] [--batch N]\n");
+                    "[--kind piece|window|ctc] [--init FILE] [--lr X] [--batch N] [--touching Q]\n");
     return 2;
   }
   dg_dataset train;
@@ -487,7 +492,7 @@ int main(int argc, char **argv) {
             "not %d and 11\n", dg_net_input_size(ver), dg_net_output_size(ver), d);
     return 2;
   }
-  pieces p = {.neg_every = neg_every, .by_ink = by_ink, .d = d, .ctc = ctc};
+  pieces p = {.neg_every = neg_every, .by_ink = by_ink, .d = d, .ctc = ctc, .touching = touching};
   const int nval = numbers / 10;
   collect(net, old, &train, 0, 50000, 0, numbers, seed, &p);
   const int ntrain = ctc ? p.ns : p.n;
