@@ -908,7 +908,7 @@ int dg_number_strip_u(const dg_number_strip *s, double sx, double sy, double *u)
 static double window_path(const float *p, int T, double *V, short *bp, signed char *state) {
   const int S = WIN_STATES, none = S - 1;
   for (int t = 0; t < T; t++) {
-    const double *prev = V + (size_t)(t - 1) * S;
+    const double *prev = t ? V + (size_t)(t - 1) * S : NULL;
     for (int s = 0; s < S; s++) {
       const int c = s == none ? 10 : s / WIN_RUN, k = s % WIN_RUN;
       double best = -1e300;
