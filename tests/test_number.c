@@ -21,7 +21,7 @@
 #define S 3  /* scale of each MNIST digit */
 
 static dg_dataset t10k;
-static dg_net *net, *verifier;
+static dg_net *net, *verifier, *verifier2;
 
 static int net_classify(void *user, const float *x, int n, float *probs) {
   return dg_net_predict((dg_net *)user, x, n, probs);
@@ -135,15 +135,19 @@ static void test_merged_pieces(void) {
 
 /* Number k of the set (number_lib.c: length, spacing, background, seed)
  * is text and reads as text, with verifier ver (NULL: none). */
-static void check_set(int len, int sp, int bg, int k, uint64_t seed, dg_net *ver,
-                      const char *text) {
+static void check_set_n(int len, int sp, int bg, int k, uint64_t seed, dg_net *const *ver,
+                        int nver, const char *text, const char *read) {
   number_image im;
   CHECK_OK(number_render(&t10k, len, sp, bg, k, seed, &im));
   CHECK(strcmp(im.text, text) == 0);
   dg_number num;
-  CHECK_OK(dg_read_number_verified(im.px, im.w, im.h, im.c, net_classify, net, ver, &num));
-  CHECK_MSG(strcmp(num.text, text) == 0, "read \"%s\", expected \"%s\"", num.text, text);
+  CHECK_OK(dg_read_number_readers(im.px, im.w, im.h, im.c, net_classify, net, ver, nver, &num));
+  CHECK_MSG(strcmp(num.text, read) == 0, "read \"%s\", expected \"%s\"", num.text, read);
   number_free(&im);
+}
+static void check_set(int len, int sp, int bg, int k, uint64_t seed, dg_net *ver,
+                      const char *text) {
+  check_set_n(len, sp, bg, k, seed, ver ? &ver : NULL, ver ? 1 : 0, text, text);
 }
 
 static void test_slanted_ones(void) {
@@ -277,6 +281,22 @@ static void test_window_probe(void) {
   check_set(2, NS_TOUCHING, NB_PHOTO, 99, 5, verifier, "71");
 }
 
+static void test_window_readers_averaged(void) {
+  /* touching numbers (number_lib.c seed 101) the shipped window reader
+   * alone misreads ("01" read "001", "1884" read "884", "4473" read
+   * "4423") and the two shipped window readers read right, their windows'
+   * probabilities averaged */
+  const struct { int len, k; const char *text, *alone; } cases[] = {
+      {2, 23, "01", "001"}, {4, 20, "1884", "884"}, {4, 29, "4473", "4423"}};
+  dg_net *both[2] = {verifier, verifier2};
+  for (int i = 0; i < 3; i++) {
+    const int len = cases[i].len, k = cases[i].k;
+    const char *text = cases[i].text;
+    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, both, 1, text, cases[i].alone);
+    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, both, 2, text, text);
+  }
+}
+
 /* Verifiers of pieces (784 inputs, or 1568: the piece and the ink around
  * it), here untrained (random weights): lone digits still read exactly as
  * predict, and a touching pair reads without error as one to three
@@ -305,6 +325,21 @@ static void test_verifier_refused(void) {
   uint8_t *px = blank(40, 40);
   CHECK_FAIL(dg_read_number_verified(px, 40, 40, 1, net_classify, net, net, &num), DG_ERR_ARG,
              "11 outputs");
+  /* averaged: window readers only, at most DG_NUMBER_MAX_VERIFIERS */
+  dg_net *piece;
+  CHECK_OK(dg_net_new(&piece, "input 28 28 1; flatten; dense 11; softmax", 3));
+  dg_net *mixed[2] = {verifier, piece}, *five[5] = {verifier, verifier, verifier, verifier,
+                                                    verifier};
+  CHECK_FAIL(dg_read_number_readers(px, 40, 40, 1, net_classify, net, mixed, 2, &num),
+             DG_ERR_ARG, "verifier 2 is not");
+  mixed[0] = piece, mixed[1] = verifier;
+  CHECK_FAIL(dg_read_number_readers(px, 40, 40, 1, net_classify, net, mixed, 2, &num),
+             DG_ERR_ARG, "verifier 1 is not");
+  CHECK_FAIL(dg_read_number_readers(px, 40, 40, 1, net_classify, net, five, 5, &num),
+             DG_ERR_ARG, "not 5");
+  CHECK_FAIL(dg_read_number_readers(px, 40, 40, 1, net_classify, net, NULL, 2, &num),
+             DG_ERR_ARG, "verifiers");
+  dg_net_free(piece);
   free(px);
 }
 
@@ -441,9 +476,11 @@ int main(void) {
   const char *model = getenv("DIGITS_MODEL");
   if (!model) model = dg_test_path("DIGITS_SRC", "models/default.safetensors");
   const char *ver = dg_test_path("DIGITS_SRC", "models/verifier.safetensors");
+  const char *ver2 = dg_test_path("DIGITS_SRC", "models/verifier2.safetensors");
   if (!data || dg_dataset_load(&t10k, data, "t10k") != DG_OK ||
       dg_model_load(&net, model, NULL, NULL) != DG_OK ||
-      dg_model_load(&verifier, ver, NULL, NULL) != DG_OK) {
+      dg_model_load(&verifier, ver, NULL, NULL) != DG_OK ||
+      dg_model_load(&verifier2, ver2, NULL, NULL) != DG_OK) {
     fprintf(stderr, "test_number: needs MNIST and %s: %s\n", model, dg_last_error());
     return 1;
   }
@@ -464,6 +501,7 @@ int main(void) {
   RUN(test_window_keeps_fragment);
   RUN(test_window_min_run);
   RUN(test_window_probe);
+  RUN(test_window_readers_averaged);
   RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);
@@ -471,6 +509,7 @@ int main(void) {
   RUN(test_bad_args);
   dg_net_free(net);
   dg_net_free(verifier);
+  dg_net_free(verifier2);
   dg_dataset_free(&t10k);
   return dg_test_finish();
 }

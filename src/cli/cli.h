@@ -77,9 +77,11 @@ int cli_parse_float(const char *verb, const char *flag, const char *s,
  * installed program's folder, so a moved prefix still works). Writes
  * the path into buf; returns 0, or prints an error and returns CLI_FAIL. */
 int cli_default_model(const char *verb, char *buf, size_t cap);
-/* The number verifier's path (models/verifier.safetensors where the
- * default model is looked for, or $DIGITS_VERIFIER): 0, or -1 if none. */
-int cli_default_verifier(char *buf, size_t cap);
+/* The number verifiers' paths: i = 0, models/verifier.safetensors where
+ * the default model is looked for (or $DIGITS_VERIFIER); i = 1,
+ * verifier2.safetensors beside it (none with $DIGITS_VERIFIER). 0, or -1
+ * if there is none. */
+int cli_default_verifier(int i, char *buf, size_t cap);
 
 /* Several models used as one (probabilities averaged). */
 typedef struct {

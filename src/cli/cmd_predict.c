@@ -271,14 +271,14 @@ static int models_classify(void *user, const float *x, int n, float *probs) {
 
 /* --number: read every digit of one image; prints its line (TSV only on
  * success; JSON always) and returns 0, or non-zero after the message. */
-static int number_one(cli_models *models, dg_net *verifier, const char *path,
-                      int json, dg_number *num) {
+static int number_one(cli_models *models, dg_net *const *verifiers, int nver,
+                      const char *path, int json, dg_number *num) {
   uint8_t *pixels = NULL;
   int w = 0, h = 0, c = 0;
   const char *name = strcmp(path, "-") ? path : "standard input";
   int st = load_image(path, &pixels, &w, &h, &c);
   if (st == DG_OK) {
-    st = dg_read_number_verified(pixels, w, h, c, models_classify, models, verifier, num);
+    st = dg_read_number_readers(pixels, w, h, c, models_classify, models, verifiers, nver, num);
     free(pixels);
   }
   result r;
@@ -319,8 +319,8 @@ static int number_one(cli_models *models, dg_net *verifier, const char *path,
 
 typedef struct {
   const char *model_paths[MAX_MODELS];
-  int nmodels, json, nfiles, number, no_verifier;
-  const char *verifier;
+  int nmodels, json, nfiles, number, no_verifier, nverifiers;
+  const char *verifiers[DG_NUMBER_MAX_VERIFIERS];
   long threads;
   const char **files;
   const char *csv;
@@ -349,7 +349,9 @@ static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
       p->number = 1;
     } else if (strcmp(flag, "--verifier") == 0) {
       if (!(v = cli_args_value(&a))) rc = CLI_USAGE;
-      else p->verifier = v;
+      else if (p->nverifiers == DG_NUMBER_MAX_VERIFIERS)
+        rc = cli_usage("predict", "at most %d --verifier flags", DG_NUMBER_MAX_VERIFIERS);
+      else p->verifiers[p->nverifiers++] = v;
     } else if (strcmp(flag, "--no-verifier") == 0) {
       rc = cli_args_no_value(&a);
       p->no_verifier = 1;
@@ -375,38 +377,56 @@ static int parse(int argc, char **argv, predict_args *p, save_ctx *save) {
   if (p->number && (p->csv || save->dir))
     return cli_usage("predict", "--number reads whole numbers from IMAGE "
                      "files: not with --csv or --save-input");
-  if ((p->verifier || p->no_verifier) && !p->number)
+  if ((p->nverifiers || p->no_verifier) && !p->number)
     return cli_usage("predict", "--verifier and --no-verifier go with --number");
-  if (p->verifier && p->no_verifier)
+  if (p->nverifiers && p->no_verifier)
     return cli_usage("predict", "--verifier FILE or --no-verifier, not both");
   if (!p->csv && p->nfiles == 0)
     return cli_usage("predict", "no image files given");
   return 0;
 }
 
-/* --number's verifier: --verifier FILE, else models/verifier.safetensors
- * where the default model is looked for, if there (none with
- * --no-verifier). 0, or non-zero after the message. */
-static int load_verifier(const predict_args *p, dg_net **out) {
-  char def[PATH_MAX + 64];
-  const char *path = p->verifier;
-  *out = NULL;
-  if (p->no_verifier) return 0;
-  if (!path) {
-    if (cli_default_verifier(def, sizeof def)) return 0;
-    path = def;
-  }
+/* One verifier from path into *out: 0, or non-zero after the message. */
+static int load_verifier(const char *path, int several, dg_net **out) {
   if (dg_model_load(out, path, NULL, NULL) != DG_OK) return cli_fail_lib("predict", path);
-  const int in = dg_net_input_size(*out);
-  if ((in != 784 && in != 2 * 784 && in != DG_NUMBER_WIN_H * DG_NUMBER_WIN_W) ||
-      dg_net_output_size(*out) != 11) {
-    cli_fail("predict", "%s: a verifier takes 784 inputs (28x28), 1568 (28x28x2) or %d "
-             "(%dx%d windows) and gives 11 outputs, not %d and %d", path,
-             DG_NUMBER_WIN_H * DG_NUMBER_WIN_W, DG_NUMBER_WIN_H, DG_NUMBER_WIN_W, in, dg_net_output_size(*out));
+  const int in = dg_net_input_size(*out), win = DG_NUMBER_WIN_H * DG_NUMBER_WIN_W;
+  if ((in != 784 && in != 2 * 784 && in != win) || dg_net_output_size(*out) != 11 ||
+      (several && in != win)) {
+    if (several)
+      cli_fail("predict", "%s: verifiers averaged must be window readers (%d inputs, %dx%d, "
+               "and 11 outputs), not %d and %d", path, win, DG_NUMBER_WIN_H, DG_NUMBER_WIN_W,
+               in, dg_net_output_size(*out));
+    else
+      cli_fail("predict", "%s: a verifier takes 784 inputs (28x28), 1568 (28x28x2) or %d "
+               "(%dx%d windows) and gives 11 outputs, not %d and %d", path, win,
+               DG_NUMBER_WIN_H, DG_NUMBER_WIN_W, in, dg_net_output_size(*out));
     dg_net_free(*out);
     *out = NULL;
     return CLI_FAIL;
   }
+  return 0;
+}
+
+/* --number's verifiers into v (their count into *n): every --verifier
+ * FILE, else models/verifier.safetensors and verifier2.safetensors where
+ * the default model is looked for, those there (none with
+ * --no-verifier). 0, or non-zero after the message (none kept). */
+static int load_verifiers(const predict_args *p, dg_net **v, int *n) {
+  char def[2][PATH_MAX + 64];
+  const char *paths[DG_NUMBER_MAX_VERIFIERS];
+  int m = p->nverifiers;
+  *n = 0;
+  if (p->no_verifier) return 0;
+  for (int i = 0; i < m; i++) paths[i] = p->verifiers[i];
+  for (int i = 0; !p->nverifiers && i < 2 && !cli_default_verifier(i, def[i], sizeof def[i]); i++)
+    paths[m++] = def[i];
+  for (int i = 0; i < m; i++) {
+    if (load_verifier(paths[i], m > 1, &v[i])) {
+      while (i--) dg_net_free(v[i]);
+      return CLI_FAIL;
+    }
+  }
+  *n = m;
   return 0;
 }
 
@@ -434,8 +454,9 @@ int cmd_predict(int argc, char **argv) {
     return rc;
   }
   int failed = 0;
-  dg_net *verifier = NULL;
-  if (p.number && load_verifier(&p, &verifier)) {
+  dg_net *verifiers[DG_NUMBER_MAX_VERIFIERS];
+  int nver = 0;
+  if (p.number && load_verifiers(&p, verifiers, &nver)) {
     cli_models_free(&models);
     free(p.files);
     free(names);
@@ -446,11 +467,11 @@ int cmd_predict(int argc, char **argv) {
   if (p.csv) failed = predict_csv(&models, p.csv);
   else if (p.number && !num) failed = cli_fail("predict", "out of memory");
   for (int i = 0; num && i < p.nfiles; i++) {
-    failed |= number_one(&models, verifier, p.files[i], p.json, num);
+    failed |= number_one(&models, verifiers, nver, p.files[i], p.json, num);
     fflush(stdout);
   }
   free(num);
-  dg_net_free(verifier);
+  for (int i = 0; i < nver; i++) dg_net_free(verifiers[i]);
   if (!p.csv && !p.number && !r) failed = cli_fail("predict", "out of memory");
   for (int i = 0; r && i < p.nfiles; i++) {
     memset(r, 0, sizeof *r);

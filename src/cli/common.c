@@ -183,13 +183,18 @@ int cli_default_model(const char *verb, char *buf, size_t cap) {
                   "the program); use --model FILE");
 }
 
-int cli_default_verifier(char *buf, size_t cap) {
+int cli_default_verifier(int i, char *buf, size_t cap) {
   const char *env = getenv("DIGITS_VERIFIER");
   if (env && *env) {
     snprintf(buf, cap, "%s", env);
-    return 0;
+    return i ? -1 : 0;
   }
-  return find_model_file("verifier.safetensors", buf, cap);
+  if (find_model_file("verifier.safetensors", buf, cap)) return -1;
+  if (i == 0) return 0;
+  char *slash = strrchr(buf, '/'); /* the second beside the first */
+  if (!slash || (size_t)(slash - buf) + sizeof "/verifier2.safetensors" > cap) return -1;
+  snprintf(slash, cap - (size_t)(slash - buf), "/verifier2.safetensors");
+  return is_file(buf) ? 0 : -1;
 }
 
 int cli_models_load(const char *verb, cli_models *m, const char **paths,

@@ -1043,7 +1043,8 @@ static int window_digits(reader *r, int g, const dg_number_strip *st, seg *out, 
  * at WIN_PROBE_P or more (*one). */
 static int probe_window(reader *r, int g, const float *x, int *one) {
   float p[11];
-  const int rc = r->o->window(r->o->wuser, x, 1, p);
+  const int rc = r->o->probe ? r->o->probe(r->o->puser, x, 1, p)
+                             : r->o->window(r->o->wuser, x, 1, p);
   int d = 0;
   for (int k = 1; k < 10; k++) d = r->pre[g].probs[k] > r->pre[g].probs[d] ? k : d;
   *one = !rc && p[d] >= WIN_PROBE_P;
@@ -1532,6 +1533,7 @@ static int net_classify(void *user, const float *x, int n, float *probs) {
 
 int dg_number_opts_verifier(dg_number_opts *o, dg_net *verifier) {
   o->verify = NULL, o->vuser = NULL, o->verify_context = 0, o->window = NULL, o->wuser = NULL;
+  o->probe = NULL, o->puser = NULL;
   if (!verifier) return DG_OK;
   const int in = dg_net_input_size(verifier);
   const int win = in == DG_STRIP_H * DG_WIN_W;
@@ -1545,12 +1547,53 @@ int dg_number_opts_verifier(dg_number_opts *o, dg_net *verifier) {
   return DG_OK;
 }
 
+/* The window readers' probabilities averaged: (n, 11) each. */
+static int avg_classify(void *user, const float *x, int n, float *probs) {
+  const dg_number_avg *a = user;
+  float *q = malloc(sizeof(float) * 11 * (size_t)(n > 0 ? n : 1));
+  if (!q) return nomem();
+  int st = dg_net_predict(a->nets[0], x, n, probs);
+  for (int m = 1; !st && m < a->n; m++) {
+    st = dg_net_predict(a->nets[m], x, n, q);
+    for (size_t i = 0; !st && i < 11 * (size_t)n; i++) probs[i] += q[i];
+  }
+  for (size_t i = 0; !st && i < 11 * (size_t)n; i++) probs[i] /= (float)a->n;
+  free(q);
+  return st;
+}
+
+int dg_number_opts_verifiers(dg_number_opts *o, dg_net *const *verifiers, int n,
+                             dg_number_avg *avg) {
+  if (n < 0 || n > DG_NUMBER_MAX_VERIFIERS || (n && !verifiers))
+    return dg_error(DG_ERR_ARG, "number: 0 to %d verifiers, not %d", DG_NUMBER_MAX_VERIFIERS, n);
+  int st = dg_number_opts_verifier(o, n ? verifiers[0] : NULL);
+  if (st || n < 2) return st;
+  for (int m = 0; m < n; m++)
+    if (!verifiers[m] || dg_net_input_size(verifiers[m]) != DG_STRIP_H * DG_WIN_W ||
+        dg_net_output_size(verifiers[m]) != 11)
+      return dg_error(DG_ERR_ARG, "number: verifiers averaged must all be window readers "
+                      "(%dx%d inputs, 11 outputs); verifier %d is not", DG_STRIP_H, DG_WIN_W,
+                      m + 1);
+  *avg = (dg_number_avg){verifiers, n};
+  o->probe = o->window, o->puser = o->wuser;
+  o->window = avg_classify, o->wuser = avg;
+  return DG_OK;
+}
+
+int dg_read_number_readers(const uint8_t *pixels, int width, int height,
+                           int channels, dg_classify_fn classify, void *user,
+                           dg_net *const *verifiers, int n, dg_number *out) {
+  dg_number_opts o = {.classify = classify, .user = user};
+  dg_number_avg avg;
+  const int st = dg_number_opts_verifiers(&o, verifiers, n, &avg);
+  return st ? st : dg_read_number_opts(pixels, width, height, channels, &o, out);
+}
+
 int dg_read_number_verified(const uint8_t *pixels, int width, int height,
                             int channels, dg_classify_fn classify, void *user,
                             dg_net *verifier, dg_number *out) {
-  dg_number_opts o = {.classify = classify, .user = user};
-  const int st = dg_number_opts_verifier(&o, verifier);
-  return st ? st : dg_read_number_opts(pixels, width, height, channels, &o, out);
+  return dg_read_number_readers(pixels, width, height, channels, classify, user,
+                                verifier ? &verifier : NULL, verifier ? 1 : 0, out);
 }
 
 int dg_read_number(dg_net *net, const uint8_t *pixels, int width, int height,

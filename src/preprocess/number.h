@@ -70,6 +70,10 @@ typedef struct {
    * by its windows, not cut */
   dg_classify_fn window;
   void *wuser;
+  /* optional: the window reader of the probes (one window: is a group
+   * the digit the network reads it as); NULL: window */
+  dg_classify_fn probe;
+  void *puser;
   dg_number_strip_fn strip; /* optional: every strip of a group at least
                              * STRIP_RATIO x its height wide */
   void *stuser;
@@ -79,6 +83,17 @@ typedef struct {
  * for one of 784 or 1568 inputs, window for one of DG_STRIP_H x DG_WIN_W;
  * NULL: neither. DG_ERR_ARG for a network of other sizes. */
 int dg_number_opts_verifier(dg_number_opts *o, dg_net *verifier);
+
+/* The same for n verifiers (dg_read_number_readers): one as above; two
+ * or more (at most DG_NUMBER_MAX_VERIFIERS) must all be window readers:
+ * window averages their probabilities (through *avg, which must outlive
+ * o), the probes read with the first alone. */
+typedef struct {
+  dg_net *const *nets;
+  int n;
+} dg_number_avg;
+int dg_number_opts_verifiers(dg_number_opts *o, dg_net *const *verifiers, int n,
+                             dg_number_avg *avg);
 
 /* A candidate's input x and its context ctx (784 each) as the verifier of
  * 28x28x2 takes them: out (1568), each pixel x then ctx. */

@@ -7,7 +7,12 @@
 # with --csv is a usage error. The verifier: the same readings with
 # --no-verifier and with --verifier FILE here; a verifier that is not one
 # (10 outputs) or is missing is a one-line error; --verifier without
-# --number, or with --no-verifier, is a usage error.
+# --number, or with --no-verifier, is a usage error. Two window readers
+# averaged: a touching "01" of the number set that the first alone reads
+# "001" reads "01" with both, by default (verifier.safetensors and
+# verifier2.safetensors) and with --verifier twice; $DIGITS_VERIFIER is
+# the one verifier; more than four, or a verifier of pieces among them,
+# is refused.
 set -euo pipefail
 source "$(dirname "$0")/lib.bash"
 IMG=$DIGITS_SRC/tests/data/preprocess_input.pgm
@@ -66,3 +71,23 @@ run "$DIGITS" predict --number --verifier "$T/none.safetensors" "$T/444.pgm"
 expect_rc 1; expect_one_line_err; expect_err 'none.safetensors'
 run "$DIGITS" predict --verifier "$V" "$IMG"; expect_rc 2; expect_err 'go with --number'
 run "$DIGITS" predict --number --verifier "$V" --no-verifier "$IMG"; expect_rc 2; expect_err 'not both'
+
+# two window readers averaged (the number: number_eval's set, seed 101)
+V2=$DIGITS_SRC/models/verifier2.safetensors
+mkdir -p "$T/set"
+"$(dirname "$DIGITS")/number_eval" --per 24 --seed 101 --lens 2-2 --write "$T/set" >/dev/null ||
+  fail "number_eval --write"
+N01=$T/set/n2-touching-canvas-23.png
+grep -q '^n2-touching-canvas-23.png,01,' "$T/set/manifest.csv" || fail "the set's touching 01"
+for opt in "" "--verifier $V --verifier $V2"; do
+  # shellcheck disable=SC2086
+  run "$DIGITS" predict --number $opt "$N01"; expect_rc 0 "$opt"
+  expect_out $'\t01\t'
+done
+run "$DIGITS" predict --number --verifier "$V" "$N01"; expect_rc 0; expect_out $'\t001\t'
+DIGITS_VERIFIER=$V run "$DIGITS" predict --number "$N01"; expect_rc 0; expect_out $'\t001\t'
+run "$DIGITS" predict --number --verifier "$V" --verifier "$V" --verifier "$V" --verifier "$V" \
+  --verifier "$V2" "$N01"
+expect_rc 2; expect_err 'at most 4 --verifier'
+run "$DIGITS" predict --number --verifier "$V" --verifier "$DIGITS_SRC/tests/data/v1-tiny.safetensors" "$N01"
+expect_rc 1; expect_one_line_err; expect_err 'verifiers averaged must be window readers'

@@ -3,7 +3,7 @@
  * length, spacing and background.
  *
  *   number_eval [--per N] [--seed S] [--data DIR] [--model FILE]
- *               [--verifier FILE] [--lens A-B] [--write DIR] [--misses]
+ *               [--verifier FILE]... [--lens A-B] [--write DIR] [--misses]
  *               [--floor SPACING=X,...] [--digit-floor X]
  *
  * --per N numbers of every (length, spacing, background); --write DIR
@@ -11,8 +11,9 @@
  * `digits predict --number`; --floor ordinary=0.97 makes it exit 1 when
  * a spacing's whole-number accuracy (lengths up to 6) is below X;
  * --verifier FILE reads with that verifier (verifier_train.c) beside the
- * model, as dg_read_number_verified does: a verifier of pieces, or a
- * window reader (verifier_train --kind window). */
+ * model, as dg_read_number_readers does: a verifier of pieces, or a
+ * window reader (verifier_train --kind window); given more than once,
+ * window readers averaged. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +51,9 @@ typedef struct {
 int main(int argc, char **argv) {
   int per = 20, lo = NUMBER_MIN_LEN, hi = NUMBER_MAX_LEN, misses = 0;
   uint64_t seed = 23;
-  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL, *verifier = NULL;
+  const char *data = getenv("DIGITS_DATA"), *model = NULL, *write = NULL;
+  const char *verifier[DG_NUMBER_MAX_VERIFIERS];
+  int nver = 0;
   double floors[NS_SPACINGS] = {0, 0, 0}, dfloor = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -61,7 +64,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--model")) model = v;
-    else if (!strcmp(a, "--verifier")) verifier = v;
+    else if (!strcmp(a, "--verifier") && nver < DG_NUMBER_MAX_VERIFIERS) verifier[nver++] = v;
     else if (!strcmp(a, "--write")) write = v;
     else if (!strcmp(a, "--digit-floor")) dfloor = atof(v);
     else if (!strcmp(a, "--lens")) {
@@ -86,16 +89,18 @@ int main(int argc, char **argv) {
   if (!model) model = NUMBER_DEFAULT_MODEL;
   dg_dataset t10k;
   dg_net *net = NULL;
-  dg_net *ver = NULL;
-  if (dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL) ||
-      (verifier && dg_model_load(&ver, verifier, NULL, NULL))) {
+  dg_net *ver[DG_NUMBER_MAX_VERIFIERS] = {NULL};
+  int bad = dg_dataset_load(&t10k, data, "t10k") || dg_model_load(&net, model, NULL, NULL);
+  for (int i = 0; !bad && i < nver; i++) bad = dg_model_load(&ver[i], verifier[i], NULL, NULL);
+  if (bad) {
     fprintf(stderr, "number_eval: %s\n", dg_last_error());
     return 2;
   }
-  /* the verifier's kind as dg_read_number_verified takes it */
+  /* the verifiers' kind as dg_read_number_readers takes them */
   dg_number_opts o = {.classify = net_classify, .user = net};
-  if (dg_number_opts_verifier(&o, ver)) {
-    fprintf(stderr, "number_eval: %s: %s\n", verifier, dg_last_error());
+  dg_number_avg avg;
+  if (dg_number_opts_verifiers(&o, ver, nver, &avg)) {
+    fprintf(stderr, "number_eval: --verifier: %s\n", dg_last_error());
     return 2;
   }
   FILE *man = NULL;
@@ -222,7 +227,7 @@ int main(int argc, char **argv) {
     fail = 1;
   }
   dg_net_free(net);
-  dg_net_free(ver);
+  for (int i = 0; i < nver; i++) dg_net_free(ver[i]);
   dg_dataset_free(&t10k);
   return fail;
 }
