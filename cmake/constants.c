@@ -154,11 +154,13 @@ int main(void) {
          "  maxDim: %ld,\n  maxPixels: %ld,\n});\n\n",
          (long)DG_IMAGE_MAX_DIM, (long)DG_IMAGE_MAX_PIXELS);
 
-  printf("/* Numbers (dg_read_number): the most digits one holds, and the "
-         "confidence\n * below which a digit is marked unsure. */\n"
+  printf("/* Numbers (dg_read_number): the most digits one holds, the "
+         "confidence\n * below which a digit is marked unsure, and the most "
+         "verifiers averaged. */\n"
          "export const NumberLimits = Object.freeze({\n  maxDigits: %d,\n",
          DG_NUMBER_MAX);
   print_float("unsure", DG_NUMBER_UNSURE);
+  printf("  maxVerifiers: %d,\n", DG_NUMBER_MAX_VERIFIERS);
   printf("});\n\n");
 
   const named optim[] = {NAMED(DG_OPT_SGD), NAMED(DG_OPT_ADAM)};

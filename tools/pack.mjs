@@ -25,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIB = path.join(ROOT, 'web', 'lib');
 const WASM = path.join(ROOT, 'web', 'build');
 const MODEL = path.join(ROOT, 'models', 'default.safetensors');
-const VERIFIER = path.join(ROOT, 'models', 'verifier.safetensors');
+const VERIFIERS = ['verifier.safetensors', 'verifier2.safetensors'];
 
 export const NAME = 'digits-recognizer';
 /* the package's entry modules; the modules they import come along */
@@ -57,13 +57,13 @@ export function moduleFiles() {
 
 /* assets.js with its URLs beside the module: '../build/x.wasm' and
  * '../../models/NAME.safetensors' (the default model, the number
- * verifier) become './x.wasm' and './NAME.safetensors'. */
+ * verifiers) become './x.wasm' and './NAME.safetensors'. */
 function packagedAssets(src) {
   let out = src, n = 0;
   out = out.replace(/'\.\.\/build\/(digits-[a-z]+\.wasm)'/g, (_, f) => { n++; return `'./${f}'`; });
-  out = out.replace(/'\.\.\/\.\.\/models\/(default|verifier)\.safetensors'/g, (_, f) => { n++; return `'./${f}.safetensors'`; });
-  if (n !== BUILDS.length + 2 || /'\.\.\//.test(out))
-    fail(`web/lib/assets.js: expected ${BUILDS.length + 2} asset URLs to rewrite, found ${n}`);
+  out = out.replace(/'\.\.\/\.\.\/models\/(default|verifier2?)\.safetensors'/g, (_, f) => { n++; return `'./${f}.safetensors'`; });
+  if (n !== BUILDS.length + 3 || /'\.\.\//.test(out))
+    fail(`web/lib/assets.js: expected ${BUILDS.length + 3} asset URLs to rewrite, found ${n}`);
   return out;
 }
 
@@ -92,6 +92,7 @@ function packageJson(files) {
       ...Object.fromEntries(BUILDS.map((f) => [self(f), self(f)])),
       './default.safetensors': './default.safetensors',
       './verifier.safetensors': './verifier.safetensors',
+      './verifier2.safetensors': './verifier2.safetensors',
       './package.json': './package.json',
     },
     sideEffects: false,
@@ -121,8 +122,10 @@ function assemble(pkg) {
   }
   need(MODEL, 'the shipped default model is missing');
   put('default.safetensors', fs.readFileSync(MODEL));
-  need(VERIFIER, 'the shipped number verifier is missing');
-  put('verifier.safetensors', fs.readFileSync(VERIFIER));
+  for (const v of VERIFIERS) {
+    need(path.join(ROOT, 'models', v), 'a shipped number verifier is missing');
+    put(v, fs.readFileSync(path.join(ROOT, 'models', v)));
+  }
   for (const f of ['README.md', 'LICENSE']) put(f, fs.readFileSync(path.join(ROOT, 'tools', 'pack', f)));
   const json = packageJson(files.slice().sort());
   put('package.json', `${JSON.stringify(json, null, 2)}\n`);

@@ -318,14 +318,17 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
-/* The reader's verifier (models/verifier.safetensors, 182 KB) is fetched
- * when the first stroke ends, not with the page: a first visit stays
- * light. */
+/* The reader's verifiers (models/verifier.safetensors and
+ * verifier2.safetensors, two window readers averaged, 179 + 345 KiB) are
+ * fetched when the first stroke ends, not with the page: a first visit
+ * stays light. */
 let verifierAsked = false;
 function wantVerifier() {
   if (verifierAsked || !reader) return;
   verifierAsked = true;
-  reader.loadVerifier(new URL('models/verifier.safetensors', document.baseURI).href).then(() => {
+  const urls = ['verifier', 'verifier2'].map((v) => new URL(`models/${v}.safetensors`,
+                                                            document.baseURI).href);
+  reader.loadVerifier(urls).then(() => {
     document.documentElement.dataset.verifier = '1';
     if (!pad.isEmpty()) schedule(true);  /* read again with it */
   }, () => { verifierAsked = false; });

@@ -200,15 +200,16 @@ static int net_classify(void *user, const float *x, int n, float *probs) {
 }
 
 /* A number: canvas pixels rgba (height, width, 4) bytes -> every digit
- * side by side (dg_read_number_verified with verifier, 0 for none: pieces
- * merged, touching digits split, left to right; one digit reads exactly as
- * predict). out (wasm/abi.h) receives
+ * side by side (dg_read_number_readers with the nverifiers verifiers at
+ * verifiers, 0 and 0 for none: pieces merged, touching digits split, left
+ * to right; one digit reads exactly as predict). out (wasm/abi.h) receives
  * the digits and boxes, conf (1 + DG_NUMBER_MAX) the number's confidence
  * then each digit's, probs (DG_NUMBER_MAX, 10) each digit's ten
  * probabilities; returns the digit count (0: no ink) or a status. */
 _Static_assert(DG_WASM_NUMBER_MAX == DG_NUMBER_MAX,
                "wasm/abi.h's DG_WASM_NUMBER_MAX must be DG_NUMBER_MAX");
-DG_EXPORT int read_number(dg_net *net, dg_net *verifier, const uint8_t *rgba,
+DG_EXPORT int read_number(dg_net *net, dg_net *const *verifiers, int nverifiers,
+                          const uint8_t *rgba,
                           int width, int height, dg_wasm_number *out,
                           float *conf, float *probs) {
   if (!net || !rgba || !out || !conf || !probs)
@@ -218,8 +219,8 @@ DG_EXPORT int read_number(dg_net *net, dg_net *verifier, const uint8_t *rgba,
                     "%d outputs, not a 28x28 image and 10 digits",
                     dg_net_input_size(net), dg_net_output_size(net));
   dg_number num; /* about 2 kB: on the stack, like predict's input */
-  int st = dg_read_number_verified(rgba, width, height, 4, net_classify, net,
-                                   verifier, &num);
+  int st = dg_read_number_readers(rgba, width, height, 4, net_classify, net,
+                                  verifiers, nverifiers, &num);
   if (st == DG_OK) {
     memset(out, 0, sizeof *out);
     out->n = num.n, out->photo = num.photo;

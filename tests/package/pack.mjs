@@ -71,9 +71,10 @@ describe('npm package', () => {
     const files = r.out.trim().split('\n').map((l) => l.trim().split(/\s+/).at(-1));
     for (const need of ['digits.js', 'digits-node.js', 'digits-worker.js', 'digits.d.ts', 'constants.js',
                         'digits-relaxed.wasm', 'digits-simd.wasm', 'digits-plain.wasm',
-                        'default.safetensors', 'verifier.safetensors', 'README.md', 'LICENSE', 'package.json'])
+                        'default.safetensors', 'verifier.safetensors', 'verifier2.safetensors', 'README.md',
+                        'LICENSE', 'package.json'])
       assert.ok(files.includes(`package/${need}`), `package/${need} is in the tarball: ${files.join(' ')}`);
-    const odd = files.filter((f) => !/^package\/([\w-]+\.(js|d\.ts|wasm)|(default|verifier)\.safetensors|README\.md|LICENSE|package\.json)$/.test(f));
+    const odd = files.filter((f) => !/^package\/([\w-]+\.(js|d\.ts|wasm)|(default|verifier2?)\.safetensors|README\.md|LICENSE|package\.json)$/.test(f));
     assert.deepEqual(odd, [], 'nothing but modules, types, builds, the model and the docs');
     assert.ok(!files.some((f) => /test|\.c$|\.mjs$|\.map$/.test(f)), 'no tests, C or tools');
     const size = fs.statSync(tgz).size;
@@ -88,7 +89,8 @@ describe('npm package', () => {
     const dot = pkg.exports['.'];
     assert.deepEqual(Object.keys(dot), ['types', 'browser', 'node', 'default'], 'conditions, types first');
     assert.ok(dot.browser === './digits.js' && dot.node === './digits-node.js' && dot.default === './digits.js');
-    for (const f of ['digits-simd.wasm', 'default.safetensors', 'verifier.safetensors', 'digits-worker.js'])
+    for (const f of ['digits-simd.wasm', 'default.safetensors', 'verifier.safetensors',
+                     'verifier2.safetensors', 'digits-worker.js'])
       assert.ok(pkg.exports[`./${f}`] && pkg.files.includes(f), `${f} exported and listed`);
   });
 

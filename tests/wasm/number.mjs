@@ -8,7 +8,9 @@
  * The number verifier (models/verifier.safetensors): two 6s whose strokes
  * overlap read as "66" with it, as `digits predict --number --verifier`
  * reads them (the same boxes and confidences), and as `--no-verifier`
- * reads them without it (loadVerifier(null)); a model of 10 outputs is
+ * reads them without it (loadVerifier(null)); an overlapping 2 and 6 read
+ * "216" with the first window reader alone and "26" with both averaged
+ * (loadVerifier([verifier, verifier2]), as --verifier twice); a model of 10 outputs is
  * refused as a verifier and the loaded one stays. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import {
 
 const model = join(env.models, 'default.safetensors');
 const verifier = join(env.models, 'verifier.safetensors');
+const verifier2 = join(env.models, 'verifier2.safetensors');
 const TOL = 1e-5;
 
 /* MNIST test digits (white on black, 28x28) side by side on white paper,
@@ -64,8 +67,10 @@ const blank = { gray: new Uint8Array(200 * 100).fill(255), width: 200, height: 1
 const rgba = (p) => ({ data: grayToRgba(p.gray), width: p.width, height: p.height });
 
 const tmp = scratch('number');
-const sixes = overlapping(6, 6, 14);
-const files = { three: join(tmp, 'three.pgm'), one: join(tmp, 'one.pgm'), sixes: join(tmp, 'sixes.pgm') };
+const sixes = overlapping(6, 6, 14), twoSix = overlapping(2, 6, 14);
+const files = { three: join(tmp, 'three.pgm'), one: join(tmp, 'one.pgm'), sixes: join(tmp, 'sixes.pgm'),
+                twoSix: join(tmp, 'two-six.pgm') };
+writePgm(files.twoSix, twoSix.width, twoSix.height, twoSix.gray);
 writePgm(files.three, three.width, three.height, three.gray);
 writePgm(files.sixes, sixes.width, sixes.height, sixes.gray);
 writePgm(files.one, one.width, one.height, one.gray);
@@ -78,15 +83,26 @@ test('native predict --number --json reads the composed number', () => {
   assert.ok(nat.number === three.label, `native reads ${three.label}: ${r.stdout}`);
 });
 
-const natSixes = {};
+const natSixes = {}, natTwoSix = {};
 test('native: two overlapping 6s read "66" with the verifier', () => {
-  for (const [k, opt] of [['with', ['--verifier', verifier]], ['without', ['--no-verifier']]]) {
+  for (const [k, opt] of [['with', ['--verifier', verifier]], ['without', ['--no-verifier']],
+                          ['both', ['--verifier', verifier, '--verifier', verifier2]]]) {
     const r = native(['predict', '--number', '--json', '--model', model, ...opt, files.sixes]);
     assert.ok(r.status === 0, `native ${k}: exit status ${r.status}: ${r.stderr}`);
     natSixes[k] = JSON.parse(r.stdout.trim());
   }
   assert.ok(natSixes.with.number === '66', `with the verifier: ${natSixes.with.number}`);
   assert.ok(natSixes.without.number !== '66', `without: ${natSixes.without.number}`);
+  assert.ok(natSixes.both.number === '66', `with both window readers: ${natSixes.both.number}`);
+  /* an overlapping 2 and 6 the first window reader alone reads "216" */
+  for (const [k, opt] of [['one', ['--verifier', verifier]],
+                          ['both', ['--verifier', verifier, '--verifier', verifier2]]]) {
+    const r = native(['predict', '--number', '--json', '--model', model, ...opt, files.twoSix]);
+    assert.ok(r.status === 0, `native ${k}: exit status ${r.status}: ${r.stderr}`);
+    natTwoSix[k] = JSON.parse(r.stdout.trim());
+  }
+  assert.ok(natTwoSix.one.number === '216', `the first alone: ${natTwoSix.one.number}`);
+  assert.ok(natTwoSix.both.number === '26', `both: ${natTwoSix.both.number}`);
 });
 
 /* res (readNumber) against a native --json reading n */
@@ -110,6 +126,24 @@ describeBuilds({ model }, (b, ctx) => {
     sameAsNative(`${b} still with it`, await ctx.rec.readNumber(rgba(sixes)), natSixes.with);
     assert.equal(await ctx.rec.loadVerifier(null), false);
     sameAsNative(`${b} without`, await ctx.rec.readNumber(rgba(sixes)), natSixes.without);
+  });
+
+  test('two window readers averaged: as the CLI with --verifier twice; a mix refused', async () => {
+    assert.ok(natSixes.both, `${b}: the native reading exists`);
+    assert.equal(await ctx.rec.loadVerifier([verifier, verifier2]), true);
+    sameAsNative(`${b} with both`, await ctx.rec.readNumber(rgba(sixes)), natSixes.both);
+    sameAsNative(`${b} 2 and 6 with both`, await ctx.rec.readNumber(rgba(twoSix)), natTwoSix.both);
+    assert.equal(await ctx.rec.loadVerifier(verifier), true);
+    sameAsNative(`${b} 2 and 6 with one`, await ctx.rec.readNumber(rgba(twoSix)), natTwoSix.one);
+    assert.equal(await ctx.rec.loadVerifier([verifier, verifier2]), true);
+    await rejects(() => ctx.rec.loadVerifier([verifier, model]), `${b}: a digit model among them`,
+                  (e) => e instanceof digits.DigitsError && /window reader averaged/.test(e.message));
+    await rejects(() => ctx.rec.loadVerifier(Array(5).fill(verifier)), `${b}: five`,
+                  (e) => e instanceof digits.DigitsError && /at most 4 verifiers/.test(e.message));
+    sameAsNative(`${b} still with both`, await ctx.rec.readNumber(rgba(sixes)), natSixes.both);
+    assert.throws(() => ctx.rec.net.readNumber(rgba(sixes), Array(5).fill(ctx.rec.verifiers[0])),
+                  (e) => e instanceof digits.DigitsError && /at most 4 verifiers/.test(e.message));
+    assert.equal(await ctx.rec.loadVerifier(null), false);
   });
 
   test('a three-digit number: the same digits, boxes and confidences as the CLI', async () => {
@@ -160,7 +194,7 @@ describeBuilds({ model }, (b, ctx) => {
     /* the export itself refuses a null image with the C message */
     const m = ctx.rec.mod;
     const out = m.scratchBuf('t-number', digits.constants.NumberResult.bytes);
-    const st = m.exports.read_number(ctx.rec.net.h(), 0, 0, 10, 10, out, out, out);
+    const st = m.exports.read_number(ctx.rec.net.h(), 0, 0, 0, 10, 10, out, out, out);
     assert.throws(() => m.check(st), (e) => isArg(e) && /number: null argument/.test(e.message),
                   `${b}: read_number with no pixels: status ${st}`);
   });

@@ -1,5 +1,5 @@
 /* assets.js: where digits.js finds its files by default: the three
- * WebAssembly builds, the default model and the number verifier. Each is a literal
+ * WebAssembly builds, the default model and the number verifiers. Each is a literal
  * `new URL('...', import.meta.url)`, the form bundlers (Vite, webpack 5,
  * Rollup, Parcel) recognize: they copy the file into the build and put its
  * final URL here.
@@ -7,7 +7,7 @@
  * In this repository the builds are in web/build/ and the model in models/;
  * the npm package (tools/pack.mjs) ships this file with the same URLs
  * pointing beside the module ('./digits-simd.wasm', './default.safetensors',
- * './verifier.safetensors'),
+ * './verifier.safetensors', './verifier2.safetensors'),
  * where it puts the files. */
 
 /* {relaxed, simd, plain}: the URL of each build. */
@@ -24,7 +24,9 @@ export function defaultModelUrl() {
   return new URL('../../models/default.safetensors', import.meta.url);
 }
 
-/* The URL of the number verifier (models/verifier.safetensors). */
-export function defaultVerifierUrl() {
-  return new URL('../../models/verifier.safetensors', import.meta.url);
+/* The URLs of the number verifiers, two window readers whose readings
+ * are averaged (models/verifier.safetensors, models/verifier2.safetensors). */
+export function defaultVerifierUrls() {
+  return [new URL('../../models/verifier.safetensors', import.meta.url),
+          new URL('../../models/verifier2.safetensors', import.meta.url)];
 }

@@ -46,9 +46,10 @@ export interface LoadOptions {
 export interface RecognizerOptions extends LoadOptions {
   /** The model (default: the packaged default model). */
   model?: ModelSource;
-  /** The number verifier readNumber reads touching digits with (default: the packaged
-   * verifier.safetensors; null: none, loadVerifier later). */
-  verifier?: ModelSource | null;
+  /** The number verifier readNumber reads touching digits with, or up to
+   * NumberLimits.maxVerifiers window readers averaged (default: the packaged two,
+   * verifier.safetensors and verifier2.safetensors; null: none, loadVerifier later). */
+  verifier?: ModelSource | ModelSource[] | null;
   /** Share the instance of another recognizer or trainer (then dispose() leaves it alone). */
   module?: DigitsModule;
   worker?: false;
@@ -64,7 +65,7 @@ export interface WorkerOptions {
 /** Options of createRecognizer({ worker: true }). */
 export interface RemoteRecognizerOptions extends LoadOptions, WorkerOptions {
   model?: ModelSource;
-  verifier?: ModelSource | null;
+  verifier?: ModelSource | ModelSource[] | null;
 }
 
 /** The augmentation of training images (limits: degrees, fractions of the size, pixels). */
@@ -290,7 +291,7 @@ export declare const constants: Readonly<{
   AugmentDefaults: Readonly<Required<AugmentOptions>>;
   LayerKinds: ReadonlyArray<Readonly<{ keyword: string; name: string }>>;
   /** The most digits a number holds, and the confidence below which a digit is uncertain. */
-  NumberLimits: Readonly<{ maxDigits: number; unsure: number }>;
+  NumberLimits: Readonly<{ maxDigits: number; unsure: number; maxVerifiers: number }>;
   NetInfo: StructLayout;
   PreprocessInfo: StructLayout;
   NumberResult: StructLayout;
@@ -358,7 +359,7 @@ export declare class Net {
   meta(key: string): string | null;
   setMeta(entries: Record<string, string>): void;
   predictImage(image: Pixels): Prediction;
-  readNumber(image: Pixels, verifier?: Net | null): NumberReading;
+  readNumber(image: Pixels, verifier?: Net | Net[] | null): NumberReading;
   predictInput(x: FloatInput): Prediction;
   predictBatch(x: FloatInput, options?: BatchOptions): Float32Array;
   evaluate(x: FloatInput, labels: Labels, options?: EvaluateOptions): Evaluation;
@@ -375,9 +376,10 @@ export declare class Recognizer implements Disposable {
   readonly disposed: boolean;
   /** Replace the model; on failure the old one stays. */
   loadModel(model: ModelSource): Promise<ModelInfo>;
-  /** Load the number verifier (28x28 or 28x28x2 inputs, or 28x36 windows; 11 outputs; default the packaged one); null: none.
-   * Resolves true when one is in use. */
-  loadVerifier(verifier?: ModelSource | null): Promise<boolean>;
+  /** Load the number verifier (28x28 or 28x28x2 inputs, or 28x36 windows; 11 outputs), or an
+   * array of up to NumberLimits.maxVerifiers window readers (28x36) averaged; default the
+   * packaged two; null: none. Resolves true when one is in use. */
+  loadVerifier(verifier?: ModelSource | ModelSource[] | null): Promise<boolean>;
   info(): ModelInfo;
   predict(image: ImageSource): Promise<Prediction>;
   predictSync(image: SyncImageSource): Prediction;
@@ -449,7 +451,7 @@ export interface RemoteRecognizer extends Disposable {
   readonly buildInfo: string;
   readonly disposed: boolean;
   loadModel(model: ModelSource): Promise<ModelInfo>;
-  loadVerifier(verifier?: ModelSource | null): Promise<boolean>;
+  loadVerifier(verifier?: ModelSource | ModelSource[] | null): Promise<boolean>;
   info(): Promise<ModelInfo>;
   predict(image: ImageSource): Promise<Prediction>;
   readNumber(image: ImageSource): Promise<NumberReading>;

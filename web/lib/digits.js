@@ -28,7 +28,7 @@
  * the status code and its name.
  */
 
-import { defaultModelUrl, defaultVerifierUrl, wasmUrls } from './assets.js';
+import { defaultModelUrl, defaultVerifierUrls, wasmUrls } from './assets.js';
 import {
   ImageLimits, NetInfo, NumberDigit, NumberLimits, NumberResult, Optimizer, PreprocessInfo, Status,
 } from './constants.js';
@@ -610,8 +610,9 @@ export class Net {
    * right, or null when there is no ink (digits [], confidence 0); the
    * number's confidence is its weakest digit's; uncertain marks a digit
    * read with less than NumberLimits.unsure. One digit reads exactly as
-   * predictImage. verifier: a Net of 11 outputs (Recognizer.loadVerifier)
-   * or null. */
+   * predictImage. verifier: a Net of 11 outputs (Recognizer.loadVerifier),
+   * an array of up to NumberLimits.maxVerifiers such Nets (window readers,
+   * their readings averaged) or null. */
   readNumber(image, verifier = null) {
     const t0 = performance.now();
     const m = this.mod, h = this.h();
@@ -620,8 +621,13 @@ export class Net {
     const out = m.scratchBuf('number', NumberResult.bytes);
     const cp = m.scratchBuf('nconf', (1 + max) * 4);
     const pp = m.scratchBuf('nprobs', max * 10 * 4);
-    const vh = verifier ? verifier.h() : 0;
-    const n = m.check(m.exports.read_number(h, vh, px, width, height, out, cp, pp));
+    const vs = verifier == null ? [] : Array.isArray(verifier) ? verifier : [verifier];
+    if (vs.length > NumberLimits.maxVerifiers)
+      throw new DigitsError(`readNumber: at most ${NumberLimits.maxVerifiers} verifiers, not ` +
+                            `${vs.length}`, Status.ARG);
+    const vp = m.scratchBuf('nverifiers', NumberLimits.maxVerifiers * 4);
+    m.i32(vp, vs.length).set(vs.map((v) => v.h()));
+    const n = m.check(m.exports.read_number(h, vp, vs.length, px, width, height, out, cp, pp));
     this.pixelsDone(image);
     const r = readStruct(m, out, NumberResult);
     const conf = m.floats(cp, 1 + n), probs = m.floats(pp, n * 10);
@@ -725,7 +731,7 @@ export class Recognizer {
   constructor(mod, { owned = false } = {}) {
     this.mod = mod;
     this.net = null;
-    this.verifier = null;
+    this.verifiers = [];
     this.owned = owned;
     /** true if a SIMD build is in use */
     this.simd = mod.simd;
@@ -746,18 +752,29 @@ export class Recognizer {
 
   /* Load the number verifier readNumber reads touching digits with (URL,
    * path or bytes; 11 outputs and 28x28, 28x28x2 or 28x36 inputs,
-   * docs/numbers.md; default the packaged one); null: none. On failure
-   * the old one stays. -> true if a verifier is in use. */
-  async loadVerifier(src = defaultVerifierUrl()) {
+   * docs/numbers.md), or an array of up to NumberLimits.maxVerifiers
+   * window readers (28x36 inputs) whose readings are averaged; default the
+   * packaged two; null: none. On failure the old ones stay. -> true if a
+   * verifier is in use. */
+  async loadVerifier(src = defaultVerifierUrls()) {
     this.live();
-    if (src === null) {
-      this.verifier?.free();
-      this.verifier = null;
-      return false;
+    const srcs = src === null ? [] : Array.isArray(src) ? src : [src];
+    if (srcs.length > NumberLimits.maxVerifiers)
+      throw new DigitsError(`verifier: at most ${NumberLimits.maxVerifiers} verifiers, not ` +
+                            `${srcs.length}`, Status.ARG);
+    const nets = [];
+    try {
+      const inputs = srcs.length > 1 ? [28 * 36] : [784, 2 * 784, 28 * 36];
+      for (const s of srcs)
+        nets.push(await this.loadNetFor(s, null, 11, 'verifier', srcs.length > 1
+          ? 'a window reader averaged with others' : 'a number verifier', inputs));
+    } catch (e) {
+      for (const n of nets) n.free();
+      throw e;
     }
-    this.verifier = await this.loadNetFor(src, this.verifier, 11, 'verifier', 'a number verifier',
-                                          [784, 2 * 784, 28 * 36]);
-    return true;
+    for (const n of this.verifiers) n.free();
+    this.verifiers = nets;
+    return nets.length > 0;
   }
 
   /* The network in src, which must take 28x28 (or one of `inputs` floats)
@@ -769,7 +786,8 @@ export class Recognizer {
     const net = this.live().loadNet(bytes);
     if (!inputs.includes(net.inputSize) || net.outputSize !== outputs) {
       net.free();
-      const takes = inputs.length > 1 ? '28x28, 28x28x2 or 28x36' : '28x28';
+      const takes = inputs.length > 1 ? '28x28, 28x28x2 or 28x36'
+        : inputs[0] === 784 ? '28x28' : '28x36';
       throw new DigitsError(`${what}: takes ${net.inputSize} inputs and gives ${net.outputSize} ` +
                             `outputs; ${kind} takes ${takes} and gives ${outputs}`, Status.FORMAT);
     }
@@ -819,7 +837,7 @@ export class Recognizer {
 
   /* The same at once, for the sources predictSync takes. */
   readNumberSync(image) {
-    return this.need().readNumber(toPixelsSync(image), this.verifier);
+    return this.need().readNumber(toPixelsSync(image), this.verifiers);
   }
 
   /* A 28x28 float input (an MNIST digit) -> the same result shape. */
@@ -838,8 +856,9 @@ export class Recognizer {
   dispose() {
     if (this.disposed) return;
     this.net?.free();
-    this.verifier?.free();
-    this.net = this.verifier = null;
+    for (const n of this.verifiers) n.free();
+    this.net = null;
+    this.verifiers = [];
     if (this.owned) this.mod.dispose();
     this.mod = null;
     this.disposed = true;
@@ -857,7 +876,7 @@ export class Recognizer {
  * import.meta.url) need, gives the verifier's too, or loads it later). */
 function verifierSource(model, verifier) {
   if (verifier !== undefined) return verifier;
-  return model == null ? defaultVerifierUrl() : null;
+  return model == null ? defaultVerifierUrls() : null;
 }
 
 /* Create a recognizer: model (URL, path or bytes; default the packaged
@@ -1123,7 +1142,7 @@ async function remoteOptions({ model, verifier, wasmBase, wasm, module, worker, 
   const given = model;
   if (model == null && defaultModel) model = defaultModelUrl();
   const place = async (m) => (typeof m === 'string' || m instanceof URL ? (await toUrl(m)).href
-    : m != null ? modelBytes(m) : m);
+    : Array.isArray(m) ? Promise.all(m.map(place)) : m != null ? modelBytes(m) : m);
   model = await place(model);
   if (!defaultModel) return { ...rest, model, wasm: urls };
   return { ...rest, model, verifier: await place(verifierSource(given, verifier)), wasm: urls };

@@ -70,12 +70,12 @@ function modelEntry(dir, name) {
   };
 }
 
-/* the number reader's verifier (11 outputs) is not a digit model to choose */
-const VERIFIER = 'verifier.safetensors';
+/* the number reader's verifiers (11 outputs) are not digit models to choose */
+const VERIFIERS = ['verifier.safetensors', 'verifier2.safetensors'];
 
 function buildModels(dir) {
   const names = fs.existsSync(dir)
-    ? fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors') && f !== VERIFIER).sort() : [];
+    ? fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors') && !VERIFIERS.includes(f)).sort() : [];
   const models = [];
   for (const n of names) {
     try {
