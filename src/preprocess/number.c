@@ -940,16 +940,24 @@ static double window_path(const float *p, int T, double *V, short *bp, signed ch
 }
 
 /* How much the best path (score best) beats the best path of one digit:
- * none throughout but for the run of one digit that gains most. */
+ * none throughout but for the run of one digit that gains most, at least
+ * WIN_RUN windows long as window_path's runs are (or all T, if fewer). */
 static double beats_one(const float *p, int T, double best) {
+  const int W = T < WIN_RUN ? T : WIN_RUN;
   double none = 0, gain = -1e300;
   for (int t = 0; t < T; t++) none += log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
   for (int d = 0; d < 10; d++) {
-    double run = 0;
+    /* the run [i, t] gains S[t + 1] - S[i] (S: prefix sums of its windows'
+     * log p(d) / p(none)); lo, the least S[i] for i <= t + 1 - W */
+    double S[WIN_RUN + 1], lo = 1e300;
+    S[0] = 0;
     for (int t = 0; t < T; t++) {
-      run = fmax(run, 0) + log(fmax(p[(size_t)t * 11 + d], 1e-9f)) -
-            log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
-      gain = fmax(gain, run);
+      const double x = log(fmax(p[(size_t)t * 11 + d], 1e-9f)) -
+                       log(fmax(p[(size_t)t * 11 + 10], 1e-9f));
+      const double next = S[t % (WIN_RUN + 1)] + x;
+      if (t + 1 - W >= 0) lo = fmin(lo, S[(t + 1 - W) % (WIN_RUN + 1)]);
+      S[(t + 1) % (WIN_RUN + 1)] = next;
+      if (lo < 1e299) gain = fmax(gain, next - lo);
     }
   }
   return best - (none + gain - WIN_ENTER);
