@@ -700,6 +700,12 @@ static void add_loose_ink(const reader *r, float *map, int x0, int y0, int x1, i
     }
 }
 
+/* Whether atoms [a, b) are whole groups (no cut at either end). */
+static int uncut(const reader *r, int a, int b) {
+  return (a == 0 || r->at[a - 1].g != r->at[a].g) &&
+         (b == r->na || r->at[b].g != r->at[b - 1].g);
+}
+
 /* The digit sg (atoms [a, b)): its ink (slivers of a cut neighbour out),
  * box, deskewed width / height, and its 28x28 input into input (784);
  * with ctx (784), all the ink around it in the same frame into ctx.
@@ -721,8 +727,7 @@ static int seg_input(const reader *r, seg *sg, float *input, float *ctx) {
       if (r->am[i] >= sg->a && r->am[i] < sg->b)
         map[(size_t)(y - y0) * bw + (x - x0)] = r->ink.ink[i];
     }
-  const int cut = (sg->a > 0 && r->at[sg->a - 1].g == r->at[sg->a].g) ||
-                  (sg->b < r->na && r->at[sg->b].g == r->at[sg->b - 1].g);
+  const int cut = !uncut(r, sg->a, sg->b);
   if (!cut) add_loose_ink(r, map, x0, y0, x1, y1);
   int st = cut ? remove_slivers(r, sg, map, x0, y0, bw, bh) : DG_OK;
   /* what is left: its box; its own slant from the strong ink's moments */
@@ -776,12 +781,6 @@ static int run_ok(const reader *r, int a, int b) {
     if ((hp < hq ? hp : hq) >= JOIN_H * r->hmed || gap > JOIN_GAP * r->hmed) return 0;
   }
   return (x1 - x0 + 1) - fabs(r->at[a].s) * (y1 - y0 + 1) <= RUN_W * r->hmed;
-}
-
-/* Whether atoms [a, b) are whole groups (no cut at either end). */
-static int uncut(const reader *r, int a, int b) {
-  return (a == 0 || r->at[a - 1].g != r->at[a].g) &&
-         (b == r->na || r->at[b].g != r->at[b - 1].g);
 }
 
 /* Whether atoms [a, b) are a candidate digit. */
