@@ -281,6 +281,33 @@ static void test_window_probe(void) {
   check_set(2, NS_TOUCHING, NB_PHOTO, 99, 5, verifier, "71");
 }
 
+/* "417" (26 source px apart) with a pen-thick line (6 px) under it:
+ * touching the digits, 6 px below them, across the whole image, and a
+ * box drawn around instead. The line joined every digit into one piece
+ * (read "4" or "11"); the box rule still takes the box. */
+static void test_rule_under(void) {
+  const int w = 2 * 26 * S + 28 * S + 40, h = 28 * S + 40;
+  const int idx[3] = {find(4, 0), find(1, 0), find(7, 0)};
+  dg_net *both[2] = {verifier, verifier2};
+  for (int k = 0; k < 4; k++) {
+    uint8_t *px = blank(w, h);
+    for (int i = 0; i < 3; i++) put(px, w, idx[i], 20 + i * 26 * S, 12, 0, 0);
+    const int y0 = k == 1 ? 12 + 26 * S : 12 + 24 * S, x0 = k == 2 ? 0 : 14,
+              x1 = k == 2 ? w : w - 14;
+    if (k < 3)
+      for (int y = y0; y < y0 + 2 * S; y++)
+        for (int x = x0; x < x1; x++) px[(size_t)y * w + x] = 20;
+    else
+      for (int y = 4; y < h - 4; y++)
+        for (int x = 4; x < w - 4; x++)
+          if (y < 10 || y >= h - 10 || x < 10 || x >= w - 10) px[(size_t)y * w + x] = 20;
+    dg_number num;
+    CHECK_OK(dg_read_number_readers(px, w, h, 1, net_classify, net, both, 2, &num));
+    CHECK_MSG(strcmp(num.text, "417") == 0, "case %d read \"%s\"", k, num.text);
+    free(px);
+  }
+}
+
 static void test_window_readers_averaged(void) {
   /* touching numbers (number_lib.c seed 101) the shipped window reader
    * alone misreads ("01" read "001", "1884" read "884", "4473" read
@@ -502,6 +529,7 @@ int main(void) {
   RUN(test_window_min_run);
   RUN(test_window_probe);
   RUN(test_window_readers_averaged);
+  RUN(test_rule_under);
   RUN(test_piece_verifiers);
   RUN(test_verifier_refused);
   RUN(test_strip);

@@ -963,6 +963,98 @@ static int erase_lines(ink_job *J) {
   return 0;
 }
 
+/* Step 4b, numbers only (dg_ink_find_all): a rule under or over the
+ * number (an underline, a form's line), as thick as a pen's stroke, which
+ * the lines of step 4 leave (too thick, or not across the image) and
+ * which joins every digit it touches into one piece. Rows whose longest
+ * run of ink spans RULE_SPAN of the ink's width, in a band at most
+ * RULE_THICK of the ink's height thick within RULE_EDGE of its bottom or
+ * top, where the ink is at least RULE_WIDE times as wide as high: those
+ * runs, and the run along them in the rows next to the band, are erased
+ * (a stroke across the line loses the line's thickness). */
+#define RULE_SPAN 0.7
+#define RULE_THICK 0.2
+#define RULE_EDGE 0.35
+#define RULE_WIDE 1.2
+#define RULE_LONG 2.0
+static void longest_run(const uint8_t *row, int W, int *a, int *b) {
+  *a = 0, *b = -1;
+  for (int x = 0; x < W;) {
+    if (!row[x]) { x++; continue; }
+    int e = x;
+    while (e + 1 < W && row[e + 1]) e++;
+    if (e - x > *b - *a) *a = x, *b = e;
+    x = e + 1;
+  }
+}
+
+/* Whether columns a and b (each with the t next inward) both hold a
+ * vertical run of ink RULE_SIDE of the ink's height V long: the band
+ * between is a box's side, left to step 5's box rule. */
+#define RULE_SIDE 0.6
+static int box_sides(const ink_job *J, int a, int b, int t, int V) {
+  int sides = 0;
+  for (int k = 0; k < 2; k++) {
+    int best = 0;
+    for (int i = 0; i <= t; i++) {
+      const int x = k ? b - i : a + i;
+      if (x < 0 || x >= J->W) continue;
+      for (int y = 0, run = 0; y < J->H; y++) {
+        run = J->mask[(size_t)y * J->W + x] ? run + 1 : 0;
+        best = run > best ? run : best;
+      }
+    }
+    sides += best >= RULE_SIDE * V;
+  }
+  return sides == 2;
+}
+
+static int erase_rules(ink_job *J) {
+  const int W = J->W, H = J->H;
+  uint8_t *mask = J->mask;
+  int X0 = W, X1 = -1, Y0 = H, Y1 = -1;
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      if (mask[(size_t)y * W + x]) {
+        X0 = x < X0 ? x : X0, X1 = x > X1 ? x : X1;
+        Y0 = y < Y0 ? y : Y0, Y1 = y > Y1 ? y : Y1;
+      }
+  const int E = X1 - X0 + 1, V = Y1 - Y0 + 1;
+  if (X1 < 0 || E < RULE_WIDE * V) return 0;
+  const double span = RULE_SPAN * E > RULE_LONG * V ? RULE_SPAN * E : RULE_LONG * V;
+  int *ra = malloc(sizeof(int) * 2 * (size_t)H);
+  if (!ra) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
+  int *rb = ra + H, erased = 0;
+  for (int y = 0; y < H; y++) longest_run(mask + (size_t)y * W, W, &ra[y], &rb[y]);
+  const double thick = RULE_THICK * V > 2 ? RULE_THICK * V : 2;
+  for (int y = Y0; y <= Y1;) {
+    if (rb[y] - ra[y] + 1 < span) { y++; continue; }
+    int e = y;  /* the band [y, e] */
+    while (e + 1 <= Y1 && rb[e + 1] - ra[e + 1] + 1 >= span) e++;
+    const int near_edge = e >= Y1 - RULE_EDGE * V || y <= Y0 + RULE_EDGE * V;
+    int a = W, b = -1;  /* the band's span */
+    for (int v = y; v <= e; v++) a = ra[v] < a ? ra[v] : a, b = rb[v] > b ? rb[v] : b;
+    if (e - y + 1 <= thick && near_edge && !box_sides(J, a, b, (int)thick + 1, V)) {
+      for (int v = y - 1; v <= e + 1; v++) {
+        if (v < 0 || v >= H) continue;
+        int x = (v < y || v > e) ? a : ra[v], stop = (v < y || v > e) ? b : rb[v];
+        if (v < y || v > e) {  /* the band's edge rows: the run along it */
+          int ea, eb;
+          longest_run(mask + (size_t)v * W, W, &ea, &eb);
+          if (eb - ea + 1 < 0.5 * (b - a + 1)) continue;
+          x = ea > a ? ea : a, stop = eb < b ? eb : b;
+        }
+        for (; x <= stop; x++) mask[(size_t)v * W + x] = 0;
+      }
+      erased++;
+    }
+    y = e + 1;
+  }
+  free(ra);
+  J->out->lines += erased;
+  return 0;
+}
+
 /* Step 5, specks: pieces a fiftieth of the biggest, or tiny; and beyond
  * the MAX_PIECES biggest pieces (grouping is quadratic: a noisy page's
  * hundreds of specks there are specks too). */
@@ -1216,7 +1308,7 @@ static int find_digit(ink_job *J) {
     mask0 = malloc(J->N);
     if (!mask0) return dg_error(DG_ERR_NOMEM, "preprocess: out of memory");
     memcpy(mask0, J->mask, J->N);
-    if ((st = erase_lines(J)) < 0) {
+    if ((st = erase_lines(J)) < 0 || (J->all && (st = erase_rules(J)) < 0)) {
       free(mask0);
       return st;
     }

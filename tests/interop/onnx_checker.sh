@@ -4,8 +4,9 @@
 # also runs shape inference) from Debian's python3-onnx, and says what the
 # contract says: opset 13, IR version 7, input "input" [N,1,28,28] and
 # output "probs" [N,10] with the batch dimension symbolic ([N,11] for the
-# number verifier, models/verifier.safetensors, whose input is [N,2,28,28]
-# or a window reader's [N,1,28,36]), the architecture in the
+# number verifiers, models/verifier.safetensors and verifier2.safetensors,
+# whose input is [N,2,28,28] or a window reader's [N,1,28,36]), the
+# architecture in the
 # metadata. Skipped (exit 77) where python3-onnx is not installed.
 set -euo pipefail
 . "$(dirname "$0")/lib.bash"
@@ -39,7 +40,7 @@ for path in sys.argv[1:]:
         assert [o.name for o in g.output] == ["probs"]
         # the number verifier: 28x28x2 (a piece, the ink around it) or a
         # window reader's 28x36 windows
-        ver = path.endswith("/verifier.onnx")
+        ver = path.endswith(("/verifier.onnx", "/verifier2.onnx"))
         shapes = [(2, 28, 28), (1, 28, 36)] if ver else [(1, 28, 28)]
         d = dims(g.input[0])
         assert d[0] == "N" and tuple(d[1:]) in shapes, d
