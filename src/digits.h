@@ -591,9 +591,9 @@ int dg_read_number_verified(const uint8_t *pixels, int width, int height,
 /* The same with n verifiers (0 to DG_NUMBER_MAX_VERIFIERS): one is
  * dg_read_number_verified's; two or more must all be window readers, and
  * a group is read by their probabilities averaged, window by window
- * (models/verifier.safetensors and models/verifier2.safetensors, two
- * window readers taught apart, read touching numbers better together than
- * either alone: docs/numbers.md); the probe that tells a group is one
+ * (models/verifier.safetensors, verifier2.safetensors and
+ * verifier3.safetensors, three window readers taught apart, read touching
+ * numbers better together than any alone: docs/numbers.md); the probe that tells a group is one
  * digit reads with the first alone. DG_ERR_ARG for any other mix. */
 #define DG_NUMBER_MAX_VERIFIERS 4
 int dg_read_number_readers(const uint8_t *pixels, int width, int height,

@@ -21,7 +21,7 @@
 #define S 3  /* scale of each MNIST digit */
 
 static dg_dataset t10k;
-static dg_net *net, *verifier, *verifier2;
+static dg_net *net, *verifier, *verifier2, *verifier3;
 
 static int net_classify(void *user, const float *x, int n, float *probs) {
   return dg_net_predict((dg_net *)user, x, n, probs);
@@ -288,7 +288,7 @@ static void test_window_probe(void) {
 static void test_rule_under(void) {
   const int w = 2 * 26 * S + 28 * S + 40, h = 28 * S + 40;
   const int idx[3] = {find(4, 0), find(1, 0), find(7, 0)};
-  dg_net *both[2] = {verifier, verifier2};
+  dg_net *all[3] = {verifier, verifier2, verifier3};
   for (int k = 0; k < 4; k++) {
     uint8_t *px = blank(w, h);
     for (int i = 0; i < 3; i++) put(px, w, idx[i], 20 + i * 26 * S, 12, 0, 0);
@@ -302,25 +302,26 @@ static void test_rule_under(void) {
         for (int x = 4; x < w - 4; x++)
           if (y < 10 || y >= h - 10 || x < 10 || x >= w - 10) px[(size_t)y * w + x] = 20;
     dg_number num;
-    CHECK_OK(dg_read_number_readers(px, w, h, 1, net_classify, net, both, 2, &num));
+    CHECK_OK(dg_read_number_readers(px, w, h, 1, net_classify, net, all, 3, &num));
     CHECK_MSG(strcmp(num.text, "417") == 0, "case %d read \"%s\"", k, num.text);
     free(px);
   }
 }
 
 static void test_window_readers_averaged(void) {
-  /* touching numbers (number_lib.c seed 101) the shipped window reader
-   * alone misreads ("01" read "001", "1884" read "884", "4473" read
-   * "4423") and the two shipped window readers read right, their windows'
+  /* touching numbers (number_lib.c seed 101) the first shipped window
+   * reader alone misreads ("01" read "001", "1884" read "884", "4473" read
+   * "4423") and the first two, and all three, read right, their windows'
    * probabilities averaged */
   const struct { int len, k; const char *text, *alone; } cases[] = {
       {2, 23, "01", "001"}, {4, 20, "1884", "884"}, {4, 29, "4473", "4423"}};
-  dg_net *both[2] = {verifier, verifier2};
+  dg_net *all[3] = {verifier, verifier2, verifier3};
   for (int i = 0; i < 3; i++) {
     const int len = cases[i].len, k = cases[i].k;
     const char *text = cases[i].text;
-    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, both, 1, text, cases[i].alone);
-    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, both, 2, text, text);
+    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, all, 1, text, cases[i].alone);
+    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, all, 2, text, text);
+    check_set_n(len, NS_TOUCHING, NB_CANVAS, k, 101, all, 3, text, text);
   }
 }
 
@@ -504,10 +505,12 @@ int main(void) {
   if (!model) model = dg_test_path("DIGITS_SRC", "models/default.safetensors");
   const char *ver = dg_test_path("DIGITS_SRC", "models/verifier.safetensors");
   const char *ver2 = dg_test_path("DIGITS_SRC", "models/verifier2.safetensors");
+  const char *ver3 = dg_test_path("DIGITS_SRC", "models/verifier3.safetensors");
   if (!data || dg_dataset_load(&t10k, data, "t10k") != DG_OK ||
       dg_model_load(&net, model, NULL, NULL) != DG_OK ||
       dg_model_load(&verifier, ver, NULL, NULL) != DG_OK ||
-      dg_model_load(&verifier2, ver2, NULL, NULL) != DG_OK) {
+      dg_model_load(&verifier2, ver2, NULL, NULL) != DG_OK ||
+      dg_model_load(&verifier3, ver3, NULL, NULL) != DG_OK) {
     fprintf(stderr, "test_number: needs MNIST and %s: %s\n", model, dg_last_error());
     return 1;
   }
@@ -538,6 +541,7 @@ int main(void) {
   dg_net_free(net);
   dg_net_free(verifier);
   dg_net_free(verifier2);
+  dg_net_free(verifier3);
   dg_dataset_free(&t10k);
   return dg_test_finish();
 }

@@ -25,7 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LIB = path.join(ROOT, 'web', 'lib');
 const WASM = path.join(ROOT, 'web', 'build');
 const MODEL = path.join(ROOT, 'models', 'default.safetensors');
-const VERIFIERS = ['verifier.safetensors', 'verifier2.safetensors'];
+const VERIFIERS = ['verifier.safetensors', 'verifier2.safetensors', 'verifier3.safetensors'];
 
 export const NAME = 'digits-recognizer';
 /* the package's entry modules; the modules they import come along */
@@ -61,9 +61,9 @@ export function moduleFiles() {
 function packagedAssets(src) {
   let out = src, n = 0;
   out = out.replace(/'\.\.\/build\/(digits-[a-z]+\.wasm)'/g, (_, f) => { n++; return `'./${f}'`; });
-  out = out.replace(/'\.\.\/\.\.\/models\/(default|verifier2?)\.safetensors'/g, (_, f) => { n++; return `'./${f}.safetensors'`; });
-  if (n !== BUILDS.length + 3 || /'\.\.\//.test(out))
-    fail(`web/lib/assets.js: expected ${BUILDS.length + 3} asset URLs to rewrite, found ${n}`);
+  out = out.replace(/'\.\.\/\.\.\/models\/(default|verifier[23]?)\.safetensors'/g, (_, f) => { n++; return `'./${f}.safetensors'`; });
+  if (n !== BUILDS.length + 4 || /'\.\.\//.test(out))
+    fail(`web/lib/assets.js: expected ${BUILDS.length + 4} asset URLs to rewrite, found ${n}`);
   return out;
 }
 
@@ -93,6 +93,7 @@ function packageJson(files) {
       './default.safetensors': './default.safetensors',
       './verifier.safetensors': './verifier.safetensors',
       './verifier2.safetensors': './verifier2.safetensors',
+      './verifier3.safetensors': './verifier3.safetensors',
       './package.json': './package.json',
     },
     sideEffects: false,

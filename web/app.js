@@ -318,15 +318,15 @@ function readNumber(img) {
   return (reader ?? recognizer).readNumber(img);
 }
 
-/* The reader's verifiers (models/verifier.safetensors and
- * verifier2.safetensors, two window readers averaged, 179 + 345 KiB) are
+/* The reader's verifiers (models/verifier.safetensors, verifier2 and
+ * verifier3: three window readers averaged, 179 + 345 + 180 KiB) are
  * fetched when the first stroke ends, not with the page: a first visit
  * stays light. */
 let verifierAsked = false;
 function wantVerifier() {
   if (verifierAsked || !reader) return;
   verifierAsked = true;
-  const urls = ['verifier', 'verifier2'].map((v) => new URL(`models/${v}.safetensors`,
+  const urls = ['verifier', 'verifier2', 'verifier3'].map((v) => new URL(`models/${v}.safetensors`,
                                                             document.baseURI).href);
   reader.loadVerifier(urls).then(() => {
     document.documentElement.dataset.verifier = '1';

@@ -78,9 +78,10 @@ int cli_parse_float(const char *verb, const char *flag, const char *s,
  * the path into buf; returns 0, or prints an error and returns CLI_FAIL. */
 int cli_default_model(const char *verb, char *buf, size_t cap);
 /* The number verifiers' paths: i = 0, models/verifier.safetensors where
- * the default model is looked for (or $DIGITS_VERIFIER); i = 1,
- * verifier2.safetensors beside it (none with $DIGITS_VERIFIER). 0, or -1
- * if there is none. */
+ * the default model is looked for (or $DIGITS_VERIFIER); i = 1 and 2,
+ * verifier2.safetensors and verifier3.safetensors beside it (none with
+ * $DIGITS_VERIFIER). 0, or -1 if there is none. */
+#define CLI_VERIFIERS 3
 int cli_default_verifier(int i, char *buf, size_t cap);
 
 /* Several models used as one (probabilities averaged). */

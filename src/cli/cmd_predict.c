@@ -408,17 +408,19 @@ static int load_verifier(const char *path, int several, dg_net **out) {
 }
 
 /* --number's verifiers into v (their count into *n): every --verifier
- * FILE, else models/verifier.safetensors and verifier2.safetensors where
- * the default model is looked for, those there (none with
- * --no-verifier). 0, or non-zero after the message (none kept). */
+ * FILE, else models/verifier.safetensors, verifier2.safetensors and
+ * verifier3.safetensors where the default model is looked for, those
+ * there up to the first missing (none with --no-verifier). 0, or non-zero
+ * after the message (none kept). */
 static int load_verifiers(const predict_args *p, dg_net **v, int *n) {
-  char def[2][PATH_MAX + 64];
+  char def[CLI_VERIFIERS][PATH_MAX + 64];
   const char *paths[DG_NUMBER_MAX_VERIFIERS];
   int m = p->nverifiers;
   *n = 0;
   if (p->no_verifier) return 0;
   for (int i = 0; i < m; i++) paths[i] = p->verifiers[i];
-  for (int i = 0; !p->nverifiers && i < 2 && !cli_default_verifier(i, def[i], sizeof def[i]); i++)
+  for (int i = 0; !p->nverifiers && i < CLI_VERIFIERS && !cli_default_verifier(i, def[i], sizeof def[i]);
+       i++)
     paths[m++] = def[i];
   for (int i = 0; i < m; i++) {
     if (load_verifier(paths[i], m > 1, &v[i])) {

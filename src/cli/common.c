@@ -189,11 +189,14 @@ int cli_default_verifier(int i, char *buf, size_t cap) {
     snprintf(buf, cap, "%s", env);
     return i ? -1 : 0;
   }
-  if (find_model_file("verifier.safetensors", buf, cap)) return -1;
+  static const char *const names[CLI_VERIFIERS] = {"verifier.safetensors",
+                                                   "verifier2.safetensors",
+                                                   "verifier3.safetensors"};
+  if (i < 0 || i >= CLI_VERIFIERS || find_model_file(names[0], buf, cap)) return -1;
   if (i == 0) return 0;
-  char *slash = strrchr(buf, '/'); /* the second beside the first */
-  if (!slash || (size_t)(slash - buf) + sizeof "/verifier2.safetensors" > cap) return -1;
-  snprintf(slash, cap - (size_t)(slash - buf), "/verifier2.safetensors");
+  char *slash = strrchr(buf, '/'); /* the others beside the first */
+  if (!slash || (size_t)(slash - buf) + 2 + strlen(names[i]) > cap) return -1;
+  snprintf(slash, cap - (size_t)(slash - buf), "/%s", names[i]);
   return is_file(buf) ? 0 : -1;
 }
 

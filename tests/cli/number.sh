@@ -9,8 +9,8 @@
 # (10 outputs) or is missing is a one-line error; --verifier without
 # --number, or with --no-verifier, is a usage error. Two window readers
 # averaged: a touching "01" of the number set that the first alone reads
-# "001" reads "01" with both, by default (verifier.safetensors and
-# verifier2.safetensors) and with --verifier twice; $DIGITS_VERIFIER is
+# "001" reads "01" with the first two (--verifier twice) and by default
+# (the three shipped window readers); $DIGITS_VERIFIER is
 # the one verifier; more than four, or a verifier of pieces among them,
 # is refused.
 set -euo pipefail
@@ -72,7 +72,7 @@ expect_rc 1; expect_one_line_err; expect_err 'none.safetensors'
 run "$DIGITS" predict --verifier "$V" "$IMG"; expect_rc 2; expect_err 'go with --number'
 run "$DIGITS" predict --number --verifier "$V" --no-verifier "$IMG"; expect_rc 2; expect_err 'not both'
 
-# two window readers averaged (the number: number_eval's set, seed 101)
+# window readers averaged (the number: number_eval's set, seed 101)
 V2=$DIGITS_SRC/models/verifier2.safetensors
 mkdir -p "$T/set"
 "$(dirname "$DIGITS")/number_eval" --per 24 --seed 101 --lens 2-2 --write "$T/set" >/dev/null ||

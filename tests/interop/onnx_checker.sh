@@ -4,7 +4,7 @@
 # also runs shape inference) from Debian's python3-onnx, and says what the
 # contract says: opset 13, IR version 7, input "input" [N,1,28,28] and
 # output "probs" [N,10] with the batch dimension symbolic ([N,11] for the
-# number verifiers, models/verifier.safetensors and verifier2.safetensors,
+# number verifiers, models/verifier.safetensors, verifier2 and verifier3,
 # whose input is [N,2,28,28] or a window reader's [N,1,28,36]), the
 # architecture in the
 # metadata. Skipped (exit 77) where python3-onnx is not installed.
@@ -40,7 +40,7 @@ for path in sys.argv[1:]:
         assert [o.name for o in g.output] == ["probs"]
         # the number verifier: 28x28x2 (a piece, the ink around it) or a
         # window reader's 28x36 windows
-        ver = path.endswith(("/verifier.onnx", "/verifier2.onnx"))
+        ver = path.endswith(("/verifier.onnx", "/verifier2.onnx", "/verifier3.onnx"))
         shapes = [(2, 28, 28), (1, 28, 36)] if ver else [(1, 28, 28)]
         d = dims(g.input[0])
         assert d[0] == "N" and tuple(d[1:]) in shapes, d

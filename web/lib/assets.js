@@ -7,7 +7,7 @@
  * In this repository the builds are in web/build/ and the model in models/;
  * the npm package (tools/pack.mjs) ships this file with the same URLs
  * pointing beside the module ('./digits-simd.wasm', './default.safetensors',
- * './verifier.safetensors', './verifier2.safetensors'),
+ * './verifier.safetensors', './verifier2.safetensors', './verifier3.safetensors'),
  * where it puts the files. */
 
 /* {relaxed, simd, plain}: the URL of each build. */
@@ -24,9 +24,10 @@ export function defaultModelUrl() {
   return new URL('../../models/default.safetensors', import.meta.url);
 }
 
-/* The URLs of the number verifiers, two window readers whose readings
- * are averaged (models/verifier.safetensors, models/verifier2.safetensors). */
+/* The URLs of the number verifiers, three window readers whose readings
+ * are averaged (models/verifier.safetensors, verifier2 and verifier3). */
 export function defaultVerifierUrls() {
   return [new URL('../../models/verifier.safetensors', import.meta.url),
-          new URL('../../models/verifier2.safetensors', import.meta.url)];
+          new URL('../../models/verifier2.safetensors', import.meta.url),
+          new URL('../../models/verifier3.safetensors', import.meta.url)];
 }

@@ -47,8 +47,8 @@ export interface RecognizerOptions extends LoadOptions {
   /** The model (default: the packaged default model). */
   model?: ModelSource;
   /** The number verifier readNumber reads touching digits with, or up to
-   * NumberLimits.maxVerifiers window readers averaged (default: the packaged two,
-   * verifier.safetensors and verifier2.safetensors; null: none, loadVerifier later). */
+   * NumberLimits.maxVerifiers window readers averaged (default: the packaged three,
+   * verifier.safetensors, verifier2 and verifier3; null: none, loadVerifier later). */
   verifier?: ModelSource | ModelSource[] | null;
   /** Share the instance of another recognizer or trainer (then dispose() leaves it alone). */
   module?: DigitsModule;
@@ -378,7 +378,7 @@ export declare class Recognizer implements Disposable {
   loadModel(model: ModelSource): Promise<ModelInfo>;
   /** Load the number verifier (28x28 or 28x28x2 inputs, or 28x36 windows; 11 outputs), or an
    * array of up to NumberLimits.maxVerifiers window readers (28x36) averaged; default the
-   * packaged two; null: none. Resolves true when one is in use. */
+   * packaged three; null: none. Resolves true when one is in use. */
   loadVerifier(verifier?: ModelSource | ModelSource[] | null): Promise<boolean>;
   info(): ModelInfo;
   predict(image: ImageSource): Promise<Prediction>;

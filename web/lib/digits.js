@@ -754,7 +754,7 @@ export class Recognizer {
    * path or bytes; 11 outputs and 28x28, 28x28x2 or 28x36 inputs,
    * docs/numbers.md), or an array of up to NumberLimits.maxVerifiers
    * window readers (28x36 inputs) whose readings are averaged; default the
-   * packaged two; null: none. On failure the old ones stay. -> true if a
+   * packaged three; null: none. On failure the old ones stay. -> true if a
    * verifier is in use. */
   async loadVerifier(src = defaultVerifierUrls()) {
     this.live();

@@ -71,7 +71,7 @@ function modelEntry(dir, name) {
 }
 
 /* the number reader's verifiers (11 outputs) are not digit models to choose */
-const VERIFIERS = ['verifier.safetensors', 'verifier2.safetensors'];
+const VERIFIERS = ['verifier.safetensors', 'verifier2.safetensors', 'verifier3.safetensors'];
 
 function buildModels(dir) {
   const names = fs.existsSync(dir)

@@ -49,7 +49,7 @@ export function precacheFiles() {
   // the training subset is not precached: train.js fetches it when the
   // panel opens and keeps it in its own cache
   add('build', /^(?!mnist-subset\.bin$).+\.(wasm|json|bin)$/);
-  for (const m of ['default', 'verifier', 'verifier2'])
+  for (const m of ['default', 'verifier', 'verifier2', 'verifier3'])
     list.push([`models/${m}.safetensors`, path.join(ROOT, 'models', `${m}.safetensors`)]);
   return list;
 }
@@ -66,7 +66,7 @@ function main() {
   for (const need of ['build/digits-relaxed.wasm', 'build/digits-simd.wasm',
                       'build/digits-plain.wasm', 'build/models.json',
                       'models/default.safetensors', 'models/verifier.safetensors',
-                      'models/verifier2.safetensors'])
+                      'models/verifier2.safetensors', 'models/verifier3.safetensors'])
     if (!all.some(([u]) => u === need)) throw new Error(`${need} is missing: build it first`);
   let bytes = 0;
   const entries = [], builds = {};
