@@ -85,7 +85,7 @@ export function numberSection(rows, { p, f, range }) {
     p();
     return;
   }
-  p(`bench/number_bench.mjs: the first ${N} digits of the page's MNIST test sample (web/build/mnist-sample.bin), dark on white, each smoothly scaled into a ${CELL}-px cell ${GAP} px apart on a ${W}×${H} canvas; \`recognizer.readNumberSync(imageData)\` (pixels into WebAssembly memory, \`dg_read_number\` with the default model and the number verifier, as the page's number reader reads, the result read back) per call, median of the samples after ${WARM_MS / 1000} s of warm-up (min–max; until V8 has optimized the module the calls take 10-17 ms), and the very first call alone. Target (issue 23): under 3 ms in Chromium.`);
+  p(`bench/number_bench.mjs: the first ${N} digits of the page's MNIST test sample (web/build/mnist-sample.bin), dark on white, each smoothly scaled into a ${CELL}-px cell ${GAP} px apart on a ${W}×${H} canvas; \`recognizer.readNumberSync(imageData)\` (pixels into WebAssembly memory, \`dg_read_number\` with the default model and the three window readers, as the page's number reader reads, the result read back) per call, median of the samples after ${WARM_MS / 1000} s of warm-up (min–max; until V8 has optimized the module the calls take 10-17 ms), and the very first call alone. Target (issue 23): under 3 ms in Chromium.`);
   p();
   p('| target | build | ms (min–max) | first call (ms) | read | drawn | target < 3 ms |');
   p('|---|---|---|---|---|---|---|');
