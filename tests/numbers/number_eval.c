@@ -64,7 +64,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
     else if (!strcmp(a, "--data")) data = v;
     else if (!strcmp(a, "--model")) model = v;
-    else if (!strcmp(a, "--verifier") && nver < DG_NUMBER_MAX_VERIFIERS) verifier[nver++] = v;
+    else if (!strcmp(a, "--verifier") && nver == DG_NUMBER_MAX_VERIFIERS) {
+      fprintf(stderr, "number_eval: at most %d --verifier\n", DG_NUMBER_MAX_VERIFIERS);
+      return 2;
+    } else if (!strcmp(a, "--verifier")) verifier[nver++] = v;
     else if (!strcmp(a, "--write")) write = v;
     else if (!strcmp(a, "--digit-floor")) dfloor = atof(v);
     else if (!strcmp(a, "--lens")) {
