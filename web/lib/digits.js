@@ -762,15 +762,16 @@ export class Recognizer {
     if (srcs.length > NumberLimits.maxVerifiers)
       throw new DigitsError(`verifier: at most ${NumberLimits.maxVerifiers} verifiers, not ` +
                             `${srcs.length}`, Status.ARG);
-    const nets = [];
-    try {
-      const inputs = srcs.length > 1 ? [28 * 36] : [784, 2 * 784, 28 * 36];
-      for (const s of srcs)
-        nets.push(await this.loadNetFor(s, null, 11, 'verifier', srcs.length > 1
-          ? 'a window reader averaged with others' : 'a number verifier', inputs));
-    } catch (e) {
+    /* fetched side by side; if any fails, the others are freed */
+    const inputs = srcs.length > 1 ? [28 * 36] : [784, 2 * 784, 28 * 36];
+    const kind = srcs.length > 1 ? 'a window reader averaged with others' : 'a number verifier';
+    const got = await Promise.allSettled(srcs.map((s) => this.loadNetFor(s, null, 11, 'verifier',
+                                                                          kind, inputs)));
+    const nets = got.filter((g) => g.status === 'fulfilled').map((g) => g.value);
+    const failed = got.find((g) => g.status === 'rejected');
+    if (failed) {
       for (const n of nets) n.free();
-      throw e;
+      throw failed.reason;
     }
     for (const n of this.verifiers) n.free();
     this.verifiers = nets;
