@@ -1037,12 +1037,11 @@ static int erase_rules(ink_job *J) {
     if (e - y + 1 <= thick && near_edge && !box_sides(J, a, b, (int)thick + 1, V)) {
       for (int v = y - 1; v <= e + 1; v++) {
         if (v < 0 || v >= H) continue;
-        int x = (v < y || v > e) ? a : ra[v], stop = (v < y || v > e) ? b : rb[v];
+        int x = ra[v], stop = rb[v];
         if (v < y || v > e) {  /* the band's edge rows: the run along it */
-          int ea, eb;
-          longest_run(mask + (size_t)v * W, W, &ea, &eb);
-          if (eb - ea + 1 < 0.5 * (b - a + 1)) continue;
-          x = ea > a ? ea : a, stop = eb < b ? eb : b;
+          longest_run(mask + (size_t)v * W, W, &x, &stop);
+          if (stop - x + 1 < 0.5 * (b - a + 1)) continue;
+          x = x > a ? x : a, stop = stop < b ? stop : b;
         }
         for (; x <= stop; x++) mask[(size_t)v * W + x] = 0;
       }
